@@ -1,0 +1,21 @@
+//! oktavault's library: everything the Lambdas and the `oktavault` command share.
+//!
+//! - [`okta`]: the Okta management API client (auth, `Link` paging, rate governor, retries).
+//! - [`snapshot`]: the sealed, content-addressed snapshot format.
+//! - [`ports`]: the storage ports (`BlobStore`, `KeyProvider`, `Catalog`) and their records.
+//! - [`local`]: the embedded adapters of those ports (local directory, key file, file catalog).
+//! - [`conformance`]: the behaviour every adapter of a port must show, run against each adapter.
+//! - [`categories`]: the declarative table of Okta categories that backup reads.
+//! - [`workflow`]: the backup steps (PlanBackup, BackupPage, FinalizeBackup, FailJob).
+//! - [`asl`]: the embedded runner for the Amazon States Language definitions in `statemachines/`.
+
+pub mod asl;
+pub mod categories;
+pub mod conformance;
+pub mod ids;
+pub mod local;
+pub mod okta;
+pub mod ports;
+pub mod snapshot;
+pub mod timefmt;
+pub mod workflow;

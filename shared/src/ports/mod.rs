@@ -1,0 +1,12 @@
+//! The storage ports. Each is a trait with an embedded adapter (`crate::local`) and an AWS
+//! adapter (S3, KMS, DynamoDB); [`crate::conformance`] holds the behaviour both must show.
+
+mod blob;
+mod catalog;
+mod keys;
+mod records;
+
+pub use blob::{BlobStore, StoreError};
+pub use catalog::{Catalog, CatalogError};
+pub use keys::{DataKey, KeyContext, KeyError, KeyProvider};
+pub use records::*;

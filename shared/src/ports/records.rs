@@ -1,0 +1,133 @@
+//! The records the [`super::Catalog`] keeps. Plain data: serializable for both adapters.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{JobId, OrgId, SnapshotId};
+
+/// How oktavault authenticates to an org (the secret itself is never stored in this record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    ApiToken,
+    ClientSecret,
+    PrivateKeyJwt,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgRecord {
+    pub org_id: OrgId,
+    /// `https://acme.okta.com` (or the simulator's loopback URL when explicitly allowed).
+    pub url: String,
+    pub auth: AuthKind,
+    pub client_id: Option<String>,
+    pub backup_enabled: bool,
+    pub created_at: String,
+    pub last_snapshot: Option<SnapshotId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Backup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum JobStatus {
+    Running,
+    Completed,
+    CompletedWithErrors,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn is_finished(self) -> bool {
+        !matches!(self, JobStatus::Running)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Running => "Running",
+            JobStatus::Completed => "Completed",
+            JobStatus::CompletedWithErrors => "Completed With Errors",
+            JobStatus::Failed => "Failed",
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a finished category contributed to a job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CategoryCounts {
+    /// Objects in the snapshot for this category.
+    pub objects: u64,
+    /// Objects whose content was new (written to a segment rather than carried by hash).
+    pub new_objects: u64,
+    /// Objects or pages that failed; each has a line in the job log.
+    pub errors: u64,
+    /// Set when the category was not backed up at all (not granted, not on the org's plan).
+    pub skipped: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub job_id: JobId,
+    pub org_id: OrgId,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub created_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+    /// The snapshot this backup job writes.
+    pub snapshot_id: Option<SnapshotId>,
+    /// The snapshot it deduplicates against (the org's newest complete one when it started).
+    pub previous_snapshot: Option<SnapshotId>,
+    /// The snapshot's data key, wrapped by the key provider (base64). Never the plaintext.
+    pub wrapped_key: Option<String>,
+    /// The categories this job backs up, in catalog order.
+    pub categories: Vec<String>,
+    pub counts: BTreeMap<String, CategoryCounts>,
+    /// Why the job failed, for a person (set with status Failed).
+    pub error: Option<String>,
+}
+
+/// A category's resumable position inside a running backup job. The cursor is opaque to
+/// everyone but the backup step that wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CategoryProgress {
+    /// Pages completed so far; the next page is written under this sequence number.
+    pub pages: u64,
+    pub cursor: Option<serde_json::Value>,
+    pub done: bool,
+    pub counts: CategoryCounts,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub at: String,
+    pub category: String,
+    /// The Okta object the line is about, when there is one.
+    pub object_id: Option<String>,
+    pub outcome: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    pub snapshot_id: SnapshotId,
+    pub org_id: OrgId,
+    pub job_id: JobId,
+    pub created_at: String,
+    /// Blob key of the sealed manifest.
+    pub manifest_key: String,
+    pub counts: BTreeMap<String, u64>,
+    /// Final status of the job that wrote it (a snapshot of a job with errors is still usable).
+    pub status: JobStatus,
+}
