@@ -169,6 +169,28 @@ pub fn stages(selected: &[&'static Category]) -> Vec<Vec<&'static str>> {
         .collect()
 }
 
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown category {name:?}; the categories are {}", CATEGORIES.iter().map(|c| c.name).collect::<Vec<_>>().join(", "))]
+pub struct UnknownCategory {
+    pub name: String,
+}
+
+/// The requested categories (all when `None`) in catalog order, with the parents they need:
+/// memberships cannot be listed without their groups.
+pub fn select(requested: Option<&[String]>) -> Result<Vec<&'static Category>, UnknownCategory> {
+    let Some(requested) = requested else { return Ok(CATEGORIES.iter().collect()) };
+    let mut wanted = Vec::new();
+    for name in requested {
+        let mut category = find(name).ok_or_else(|| UnknownCategory { name: name.clone() })?;
+        wanted.push(category.name);
+        while let Some(parent) = category.parent() {
+            wanted.push(parent.name);
+            category = parent;
+        }
+    }
+    Ok(CATEGORIES.iter().filter(|c| wanted.contains(&c.name)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +227,17 @@ mod tests {
         let st = stages(&all);
         assert_eq!(st[0], vec!["users", "groups", "apps"]);
         assert_eq!(st[1], vec!["group_members", "app_users", "app_groups"]);
+    }
+
+    #[test]
+    fn selecting_a_child_category_brings_its_parent() {
+        let names: Vec<_> = select(Some(&["group_members".to_string()])).unwrap().iter().map(|c| c.name).collect();
+        assert_eq!(names, vec!["groups", "group_members"]);
+    }
+
+    #[test]
+    fn an_unknown_category_is_refused_with_the_known_ones_listed() {
+        let err = select(Some(&["userz".to_string()])).unwrap_err().to_string();
+        assert!(err.contains("unknown category \"userz\"") && err.contains("users"), "{err}");
     }
 }

@@ -1,1 +1,9 @@
+//! End-to-end tests: the real `oktavault` binary against the Okta simulator over HTTP, with the
+//! store read back through the library. Each test says what it proves in its name.
 
+mod support;
+
+mod auth;
+mod backup;
+mod integrity;
+mod resume;

@@ -1,0 +1,125 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "oktavault", version, about = "Encrypted point-in-time backups of Okta orgs")]
+pub struct Cli {
+    /// Where snapshots, keys and job records are kept.
+    #[arg(long, global = true, env = "OKTAVAULT_STORE", default_value = "./oktavault-data")]
+    pub store: PathBuf,
+    /// Print one JSON document instead of text (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More log output on stderr (-v, -vv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Start the bundled Okta simulator with a seeded org, back it up, and show the snapshot.
+    Demo(DemoArgs),
+    /// Back up an Okta org (resumes the org's unfinished backup job if there is one).
+    Backup(BackupArgs),
+    /// List snapshots, oldest first.
+    Snapshots(SnapshotsArgs),
+    /// Show a snapshot's categories with counts, or the objects of one category.
+    Ls(LsArgs),
+    /// Print one object of a snapshot.
+    Show(ShowArgs),
+    /// Read and authenticate every blob a snapshot needs; report any that is missing or fails.
+    Verify(VerifyArgs),
+    /// List backup jobs and their status.
+    Jobs(JobsArgs),
+    /// Show one job: status, per-category counts and its per-object log.
+    Job(JobArgs),
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Users in the simulated org.
+    #[arg(long, default_value_t = 500)]
+    pub users: usize,
+    /// Seed of the simulated org's data.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    /// The org's URL, e.g. https://acme.okta.com
+    #[arg(long, env = "OKTAVAULT_ORG")]
+    pub org: String,
+    /// An API token (sent as `SSWS`).
+    #[arg(long, env = "OKTAVAULT_TOKEN", hide_env_values = true, conflicts_with_all = ["client_id"])]
+    pub token: Option<String>,
+    /// Client id of an API service integration or a custom service app.
+    #[arg(long, env = "OKTAVAULT_CLIENT_ID")]
+    pub client_id: Option<String>,
+    /// Client secret of an API service integration.
+    #[arg(long, env = "OKTAVAULT_CLIENT_SECRET", hide_env_values = true, requires = "client_id", conflicts_with = "private_key")]
+    pub client_secret: Option<String>,
+    /// PKCS#8 PEM private key of a service app using private_key_jwt.
+    #[arg(long, env = "OKTAVAULT_PRIVATE_KEY", requires = "client_id")]
+    pub private_key: Option<PathBuf>,
+    /// Key id (`kid`) of that private key, if the app has several.
+    #[arg(long, env = "OKTAVAULT_KEY_ID")]
+    pub key_id: Option<String>,
+    /// OAuth scopes to request (default: the read scopes of the categories backed up).
+    #[arg(long, value_delimiter = ',')]
+    pub scopes: Option<Vec<String>>,
+    /// Only these categories (comma separated; parents they need are added).
+    #[arg(long, value_delimiter = ',')]
+    pub categories: Option<Vec<String>>,
+    /// Allow an http://, loopback or private-address org URL (the simulator in tests and demos).
+    #[arg(long)]
+    pub allow_local_org: bool,
+    /// Share of each Okta rate-limit bucket oktavault may use (0.05 to 1.0).
+    #[arg(long, default_value_t = 0.5)]
+    pub rate_share: f64,
+    /// Seconds one backup step keeps fetching before it saves its position.
+    #[arg(long, default_value_t = 20, hide = true)]
+    pub page_budget_secs: u64,
+}
+
+#[derive(Args)]
+pub struct SnapshotsArgs {
+    /// Only this org's snapshots (its id, e.g. acme.okta.com).
+    #[arg(long)]
+    pub org: Option<String>,
+}
+
+#[derive(Args)]
+pub struct LsArgs {
+    /// Snapshot id, or `latest`.
+    pub snapshot: String,
+    pub category: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    /// Snapshot id, or `latest`.
+    pub snapshot: String,
+    pub category: String,
+    pub id: String,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Snapshot id or `latest`; every snapshot when absent.
+    pub snapshot: Option<String>,
+}
+
+#[derive(Args)]
+pub struct JobsArgs {
+    #[arg(long)]
+    pub org: Option<String>,
+}
+
+#[derive(Args)]
+pub struct JobArgs {
+    pub job_id: String,
+}

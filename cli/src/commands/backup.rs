@@ -1,0 +1,185 @@
+//! `oktavault backup`: authorizes the org, then runs the backup workflow to its end, resuming the
+//! org's unfinished job when there is one.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use oktavault_shared::categories::CATEGORIES;
+use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
+use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
+use oktavault_shared::ports::{AuthKind, Catalog, CategoryCounts, JobRecord, JobStatus, OrgRecord};
+use oktavault_shared::timefmt;
+use oktavault_shared::workflow::{StaticConnector, StepContext, embedded};
+use serde::Serialize;
+
+use crate::args::BackupArgs;
+use crate::output::Output;
+use crate::progress::BackupProgress;
+use crate::store::Store;
+
+pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
+    let url = OrgUrl::parse(&args.org, args.allow_local_org)?;
+    if !(0.05..=1.0).contains(&args.rate_share) {
+        bail!("--rate-share must be between 0.05 and 1.0 (got {})", args.rate_share);
+    }
+    let (credentials, auth) = credentials(&args)?;
+    let mut config = ClientConfig::new(url.clone(), credentials);
+    config.rate_share = args.rate_share;
+    let client = OktaClient::new(config)?;
+    let store = Store::open(store_dir)?;
+    let org = register_org(&store, url.org_id(), url.as_str(), auth, args.client_id.clone()).await?;
+    let job = BackupJob { org, client, categories: args.categories, page_budget: Duration::from_secs(args.page_budget_secs) };
+    let report = job.run(&store, out).await?;
+    out.emit(&report);
+    Ok(report.exit_code())
+}
+
+fn credentials(args: &BackupArgs) -> anyhow::Result<(Credentials, AuthKind)> {
+    let scopes = args.scopes.clone().unwrap_or_else(default_scopes);
+    match (&args.token, &args.client_id, &args.client_secret, &args.private_key) {
+        (Some(token), None, None, None) => Ok((Credentials::ApiToken(Secret::new(token.clone())), AuthKind::ApiToken)),
+        (None, Some(id), Some(secret), None) => Ok((
+            Credentials::ClientSecret { client_id: id.clone(), secret: Secret::new(secret.clone()), scopes },
+            AuthKind::ClientSecret,
+        )),
+        (None, Some(id), None, Some(path)) => {
+            let pem = std::fs::read_to_string(path).with_context(|| format!("cannot read the private key {}", path.display()))?;
+            Ok((
+                Credentials::PrivateKey { client_id: id.clone(), key_pem: Secret::new(pem), key_id: args.key_id.clone(), scopes },
+                AuthKind::PrivateKeyJwt,
+            ))
+        }
+        _ => bail!(
+            "give exactly one way to authenticate: --token T, or --client-id ID with --client-secret S, \
+             or --client-id ID with --private-key FILE (or the OKTAVAULT_* environment variables)"
+        ),
+    }
+}
+
+/// The read scopes of every category, each once.
+pub fn default_scopes() -> Vec<String> {
+    let mut scopes: Vec<String> = CATEGORIES.iter().map(|c| c.scope.to_owned()).collect();
+    scopes.sort();
+    scopes.dedup();
+    scopes
+}
+
+pub async fn register_org(
+    store: &Store,
+    org_id: OrgId,
+    url: &str,
+    auth: AuthKind,
+    client_id: Option<String>,
+) -> anyhow::Result<OrgRecord> {
+    let existing = store.catalog.get_org(&org_id).await?;
+    let org = OrgRecord {
+        org_id: org_id.clone(),
+        url: url.to_owned(),
+        auth,
+        client_id,
+        backup_enabled: true,
+        created_at: existing.as_ref().map_or_else(|| timefmt::rfc3339(timefmt::now()), |o| o.created_at.clone()),
+        last_snapshot: existing.and_then(|o| o.last_snapshot),
+    };
+    store.catalog.put_org(&org).await?;
+    Ok(org)
+}
+
+/// One backup of one org through the embedded workflow.
+pub struct BackupJob {
+    pub org: OrgRecord,
+    pub client: OktaClient,
+    pub categories: Option<Vec<String>>,
+    pub page_budget: Duration,
+}
+
+impl BackupJob {
+    pub async fn run(self, store: &Store, out: &Output) -> anyhow::Result<BackupReport> {
+        let started = Instant::now();
+        let catalog: Arc<dyn Catalog> = store.catalog.clone();
+        let running = catalog.list_jobs(&self.org.org_id, Some(JobStatus::Running)).await?;
+        let (job_id, resumed) = match running.into_iter().next() {
+            Some(job) => {
+                out.note(format!("Resuming unfinished backup job {} of {}", job.job_id, self.org.org_id));
+                (job.job_id, true)
+            }
+            None => (JobId::generate(timefmt::now()), false),
+        };
+        // Checked here too so a typo never creates a job; a resumed job keeps its own selection.
+        let names: Vec<String> = oktavault_shared::categories::select(self.categories.as_deref())?
+            .iter()
+            .map(|c| c.name.to_owned())
+            .collect();
+        let connector = StaticConnector::default();
+        connector.register(self.org.org_id.clone(), self.client.clone());
+        let ctx = Arc::new(
+            StepContext::new(catalog.clone(), store.vault.clone(), Arc::new(connector)).with_page_budget(self.page_budget),
+        );
+        let bars = BackupProgress::start(catalog.clone(), job_id.clone(), names, !out.is_json());
+        let result = embedded::run_backup(ctx, &self.org.org_id, &job_id, self.categories.clone()).await;
+        bars.finish();
+        let job = catalog.get_job(&job_id).await?.context("the backup job record disappeared")?;
+        let stats = self.client.stats();
+        Ok(BackupReport::new(&job, resumed, result.err().map(|e| e.to_string()), started.elapsed(), stats.calls))
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct BackupReport {
+    pub org_id: OrgId,
+    pub job_id: JobId,
+    pub status: JobStatus,
+    pub snapshot_id: Option<SnapshotId>,
+    pub resumed: bool,
+    pub categories: BTreeMap<String, CategoryCounts>,
+    pub error: Option<String>,
+    pub okta_calls: u64,
+    pub seconds: f64,
+}
+
+impl BackupReport {
+    fn new(job: &JobRecord, resumed: bool, execution_error: Option<String>, elapsed: Duration, calls: u64) -> Self {
+        Self {
+            org_id: job.org_id.clone(),
+            job_id: job.job_id.clone(),
+            status: job.status,
+            snapshot_id: job.snapshot_id.clone().filter(|_| job.status != JobStatus::Failed),
+            resumed,
+            categories: job.counts.clone(),
+            error: job.error.clone().or(execution_error),
+            okta_calls: calls,
+            seconds: elapsed.as_secs_f64(),
+        }
+    }
+
+    pub fn exit_code(&self) -> std::process::ExitCode {
+        match self.status {
+            JobStatus::Completed => std::process::ExitCode::SUCCESS,
+            JobStatus::CompletedWithErrors => std::process::ExitCode::from(2),
+            JobStatus::Failed | JobStatus::Running => std::process::ExitCode::from(1),
+        }
+    }
+}
+
+impl fmt::Display for BackupReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Backup of {}: {} (job {})", self.org_id, self.status, self.job_id)?;
+        if let Some(error) = &self.error {
+            writeln!(f, "  error: {error}")?;
+        }
+        if let Some(snapshot) = &self.snapshot_id {
+            writeln!(f, "  snapshot: {snapshot}")?;
+        }
+        for (name, c) in &self.categories {
+            match &c.skipped {
+                Some(reason) => writeln!(f, "  {name:<14} skipped: {reason}")?,
+                None => writeln!(f, "  {name:<14} {:>8} objects {:>8} new {:>4} errors", c.objects, c.new_objects, c.errors)?,
+            }
+        }
+        writeln!(f, "  {} Okta calls in {:.1} s", self.okta_calls, self.seconds)
+    }
+}

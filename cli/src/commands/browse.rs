@@ -1,0 +1,191 @@
+//! `oktavault snapshots`, `ls` and `show`: reading what backups stored.
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use oktavault_shared::categories;
+use oktavault_shared::ids::{OrgId, SnapshotId};
+use oktavault_shared::ports::{JobStatus, SnapshotRecord};
+use oktavault_shared::snapshot::SnapshotReader;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::args::{LsArgs, ShowArgs, SnapshotsArgs};
+use crate::output::Output;
+use crate::store::Store;
+
+pub async fn snapshots(store_dir: &Path, args: SnapshotsArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
+    let store = Store::open_existing(store_dir)?;
+    let org = args.org.map(OrgId::new).transpose()?;
+    let snapshots = store.snapshots(org.as_ref()).await?.into_iter().map(SnapshotRow::from).collect();
+    out.emit(&SnapshotList { snapshots });
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct SnapshotList {
+    snapshots: Vec<SnapshotRow>,
+}
+
+#[derive(Serialize)]
+struct SnapshotRow {
+    snapshot_id: SnapshotId,
+    org_id: OrgId,
+    created_at: String,
+    status: JobStatus,
+    objects: u64,
+}
+
+impl From<SnapshotRecord> for SnapshotRow {
+    fn from(s: SnapshotRecord) -> Self {
+        let objects = s.counts.values().sum();
+        Self { snapshot_id: s.snapshot_id, org_id: s.org_id, created_at: s.created_at, status: s.status, objects }
+    }
+}
+
+impl fmt::Display for SnapshotList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.snapshots.is_empty() {
+            return writeln!(f, "No snapshots yet.");
+        }
+        writeln!(f, "{:<26} {:<30} {:<22} {:>9}  status", "snapshot", "org", "created", "objects")?;
+        for s in &self.snapshots {
+            writeln!(f, "{:<26} {:<30} {:<22} {:>9}  {}", s.snapshot_id, s.org_id, s.created_at, s.objects, s.status)?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn ls(store_dir: &Path, args: LsArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
+    let store = Store::open_existing(store_dir)?;
+    let record = store.resolve_snapshot(&args.snapshot).await?;
+    match args.category {
+        None => out.emit(&category_tree(&store, &record).await?),
+        Some(category) => out.emit(&object_list(&store, &record, &category).await?),
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+pub struct CategoryTree {
+    pub snapshot_id: SnapshotId,
+    pub org_id: OrgId,
+    pub created_at: String,
+    pub categories: Vec<CategoryRow>,
+}
+
+#[derive(Serialize)]
+pub struct CategoryRow {
+    pub name: String,
+    pub title: String,
+    pub objects: usize,
+    pub skipped: Option<String>,
+}
+
+pub async fn category_tree(store: &Store, record: &SnapshotRecord) -> anyhow::Result<CategoryTree> {
+    let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
+    let categories = reader
+        .manifest()
+        .categories
+        .iter()
+        .map(|(name, c)| CategoryRow {
+            name: name.clone(),
+            title: categories::find(name).map_or_else(|| name.clone(), |c| c.title.to_owned()),
+            objects: c.entries.len(),
+            skipped: c.skipped.clone(),
+        })
+        .collect();
+    Ok(CategoryTree {
+        snapshot_id: record.snapshot_id.clone(),
+        org_id: record.org_id.clone(),
+        created_at: record.created_at.clone(),
+        categories,
+    })
+}
+
+impl fmt::Display for CategoryTree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Snapshot {} of {} ({})", self.snapshot_id, self.org_id, self.created_at)?;
+        for c in &self.categories {
+            match &c.skipped {
+                Some(reason) => writeln!(f, "  {:<14} {:<32} skipped: {reason}", c.name, c.title)?,
+                None => writeln!(f, "  {:<14} {:<32} {:>8}", c.name, c.title, c.objects)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct ObjectList {
+    snapshot_id: SnapshotId,
+    category: String,
+    objects: Vec<ObjectRow>,
+}
+
+#[derive(Serialize)]
+struct ObjectRow {
+    id: String,
+    name: String,
+}
+
+async fn object_list(store: &Store, record: &SnapshotRecord, category: &str) -> anyhow::Result<ObjectList> {
+    let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
+    if !reader.manifest().categories.contains_key(category) {
+        let known: Vec<_> = reader.manifest().categories.keys().cloned().collect();
+        bail!("snapshot {} has no category {category:?}; it has {}", record.snapshot_id, known.join(", "));
+    }
+    let objects = reader
+        .objects(category)
+        .await?
+        .into_iter()
+        .map(|(id, value)| ObjectRow { name: display_name(&value), id })
+        .collect();
+    Ok(ObjectList { snapshot_id: record.snapshot_id.clone(), category: category.to_owned(), objects })
+}
+
+/// The name a person knows an object by: a user's login, a group's or app's name.
+fn display_name(value: &Value) -> String {
+    ["/profile/login", "/profile/name", "/label", "/name", "/credentials/userName"]
+        .iter()
+        .find_map(|pointer| value.pointer(pointer).and_then(Value::as_str))
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+impl fmt::Display for ObjectList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for o in &self.objects {
+            writeln!(f, "{:<44} {}", o.id, o.name)?;
+        }
+        writeln!(f, "{} objects in {} of snapshot {}", self.objects.len(), self.category, self.snapshot_id)
+    }
+}
+
+pub async fn show(store_dir: &Path, args: ShowArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
+    let store = Store::open_existing(store_dir)?;
+    let record = store.resolve_snapshot(&args.snapshot).await?;
+    let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
+    let object = reader
+        .object(&args.category, &args.id)
+        .await?
+        .with_context(|| format!("no object {} in {} of snapshot {}", args.id, args.category, record.snapshot_id))?;
+    out.emit(&ObjectView { snapshot_id: record.snapshot_id, category: args.category, id: args.id, object });
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct ObjectView {
+    snapshot_id: SnapshotId,
+    category: String,
+    id: String,
+    object: Value,
+}
+
+impl fmt::Display for ObjectView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} {} (snapshot {})", self.category, self.id, self.snapshot_id)?;
+        writeln!(f, "{}", serde_json::to_string_pretty(&self.object).map_err(|_| fmt::Error)?)
+    }
+}

@@ -1,0 +1,5 @@
+pub mod backup;
+pub mod browse;
+pub mod demo;
+pub mod jobs;
+pub mod verify;

@@ -1,0 +1,57 @@
+//! The local store behind `--store DIR`: sealed blobs, the key file and the job catalog.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use oktavault_shared::ids::{OrgId, SnapshotId};
+use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
+use oktavault_shared::ports::{Catalog, SnapshotRecord};
+use oktavault_shared::snapshot::Vault;
+
+pub struct Store {
+    pub catalog: Arc<LocalCatalog>,
+    pub vault: Vault,
+}
+
+impl Store {
+    pub fn open(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the store directory {}", dir.display()))?;
+        let blobs = LocalBlobStore::open(dir.join("blobs"))?;
+        let keys = LocalKeyProvider::open(dir.join("master.key"))?;
+        let catalog = LocalCatalog::open(dir.join("catalog"))?;
+        Ok(Self { catalog: Arc::new(catalog), vault: Vault::new(Arc::new(blobs), Arc::new(keys)) })
+    }
+
+    /// Opens a store that must already hold data (browsing commands never create one).
+    pub fn open_existing(dir: &Path) -> anyhow::Result<Self> {
+        if !dir.join("catalog").is_dir() {
+            bail!("no oktavault store at {} (use --store DIR, or run a backup first)", dir.display());
+        }
+        Self::open(dir)
+    }
+
+    /// Finds a snapshot by id across orgs; `latest` is the newest snapshot of the store.
+    pub async fn resolve_snapshot(&self, wanted: &str) -> anyhow::Result<SnapshotRecord> {
+        let mut all = Vec::new();
+        for org in self.catalog.list_orgs().await? {
+            all.extend(self.catalog.list_snapshots(&org.org_id).await?);
+        }
+        if wanted == "latest" {
+            all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.snapshot_id.cmp(&b.snapshot_id)));
+            return all.pop().context("the store has no snapshots yet");
+        }
+        let id = SnapshotId::new(wanted)?;
+        all.into_iter().find(|s| s.snapshot_id == id).with_context(|| format!("no snapshot {wanted} in this store"))
+    }
+
+    pub async fn snapshots(&self, org: Option<&OrgId>) -> anyhow::Result<Vec<SnapshotRecord>> {
+        let mut all = Vec::new();
+        for record in self.catalog.list_orgs().await? {
+            if org.is_none_or(|o| *o == record.org_id) {
+                all.extend(self.catalog.list_snapshots(&record.org_id).await?);
+            }
+        }
+        Ok(all)
+    }
+}

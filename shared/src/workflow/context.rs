@@ -1,0 +1,77 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::StepError;
+use crate::ids::{OrgId, SnapshotId};
+use crate::okta::OktaClient;
+use crate::ports::{Catalog, OrgRecord};
+use crate::snapshot::{Location, ObjectHash, SnapshotReader, Vault};
+
+/// Hands a step an authenticated Okta client for an org. Embedded, the command registers the
+/// client it built from its flags; on AWS, the adapter decrypts the org's stored credentials.
+#[async_trait]
+pub trait OktaConnector: Send + Sync + 'static {
+    async fn client_for(&self, org: &OrgRecord) -> Result<OktaClient, StepError>;
+}
+
+/// A connector holding clients registered up front (the embedded host).
+#[derive(Default)]
+pub struct StaticConnector {
+    clients: Mutex<HashMap<OrgId, OktaClient>>,
+}
+
+impl StaticConnector {
+    pub fn register(&self, org_id: OrgId, client: OktaClient) {
+        self.clients.lock().expect("connector lock").insert(org_id, client);
+    }
+}
+
+#[async_trait]
+impl OktaConnector for StaticConnector {
+    async fn client_for(&self, org: &OrgRecord) -> Result<OktaClient, StepError> {
+        self.clients.lock().expect("connector lock").get(&org.org_id).cloned().ok_or_else(|| {
+            StepError::fatal(format!("no credentials were given for org {}; authorize it first", org.org_id))
+        })
+    }
+}
+
+/// Hash -> location of every object in one snapshot: what a new snapshot carries by reference.
+pub type Locations = Arc<HashMap<ObjectHash, Location>>;
+
+/// Everything a step needs. Built once per Lambda container or once per embedded run.
+pub struct StepContext {
+    pub catalog: Arc<dyn Catalog>,
+    pub vault: Vault,
+    pub okta: Arc<dyn OktaConnector>,
+    /// How long one BackupPage call keeps fetching pages before it returns a cursor (well under
+    /// a Lambda's limit; the state machine loops until the category is done).
+    pub page_budget: Duration,
+    previous: Mutex<Option<(SnapshotId, Locations)>>,
+}
+
+impl StepContext {
+    pub fn new(catalog: Arc<dyn Catalog>, vault: Vault, okta: Arc<dyn OktaConnector>) -> Self {
+        Self { catalog, vault, okta, page_budget: Duration::from_secs(20), previous: Mutex::new(None) }
+    }
+
+    pub fn with_page_budget(mut self, budget: Duration) -> Self {
+        self.page_budget = budget;
+        self
+    }
+
+    /// The object locations of `snapshot`, read once and kept for the following pages.
+    pub(crate) async fn previous_locations(&self, org: &OrgId, snapshot: &SnapshotId) -> Result<Locations, StepError> {
+        if let Some((id, locations)) = self.previous.lock().expect("cache lock").as_ref()
+            && id == snapshot
+        {
+            return Ok(locations.clone());
+        }
+        let reader = SnapshotReader::open(self.vault.clone(), org, snapshot).await?;
+        let locations: Locations = Arc::new(reader.manifest().locations());
+        *self.previous.lock().expect("cache lock") = Some((snapshot.clone(), locations.clone()));
+        Ok(locations)
+    }
+}

@@ -1,0 +1,104 @@
+//! Turns items listed from Okta into the objects a snapshot keeps, as the catalog row says.
+
+use serde_json::{Map, Value};
+
+use crate::categories::{Category, Keep};
+use crate::snapshot::CanonicalObject;
+
+/// An item that could not be kept, with why: it becomes a job log line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub object_id: Option<String>,
+    pub message: String,
+}
+
+/// Converts one page of listed items. `parent` is the parent's id for per-parent categories.
+pub fn keep_items(category: &Category, parent: Option<&str>, items: Vec<Value>) -> (Vec<CanonicalObject>, Vec<Rejected>) {
+    let mut kept = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    for item in items {
+        match keep_item(category, parent, item) {
+            Ok(object) => kept.push(object),
+            Err(r) => rejected.push(r),
+        }
+    }
+    (kept, rejected)
+}
+
+fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<CanonicalObject, Rejected> {
+    let Value::Object(mut fields) = item else {
+        return Err(Rejected { object_id: None, message: format!("Okta returned a non-object item in {}", category.name) });
+    };
+    let item_id = match fields.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        _ => {
+            return Err(Rejected {
+                object_id: None,
+                message: format!("an item in {} has no \"id\"; it was not backed up", category.name),
+            });
+        }
+    };
+    let needs_parent = |keep: &str| {
+        parent.map(str::to_owned).ok_or_else(|| Rejected {
+            object_id: Some(item_id.clone()),
+            message: format!("{} keeps {keep} items but no parent id was given", category.name),
+        })
+    };
+    let (id, value) = match category.keep {
+        Keep::Whole => (item_id, Value::Object(fields)),
+        Keep::WithParent { parent_field } => {
+            let parent = needs_parent("per-parent")?;
+            fields.insert(parent_field.to_owned(), Value::String(parent.clone()));
+            (format!("{parent}/{item_id}"), Value::Object(fields))
+        }
+        Keep::Edge { parent_field, child_field } => {
+            let parent = needs_parent("edge")?;
+            let mut edge = Map::new();
+            edge.insert(parent_field.to_owned(), Value::String(parent.clone()));
+            edge.insert(child_field.to_owned(), Value::String(item_id.clone()));
+            (format!("{parent}/{item_id}"), Value::Object(edge))
+        }
+    };
+    let last_updated = category
+        .last_updated_field
+        .and_then(|field| value.get(field))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(CanonicalObject::new(id, last_updated, &value))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::categories::find;
+
+    #[test]
+    fn memberships_keep_only_the_edge_not_the_whole_user() {
+        let (kept, rejected) =
+            keep_items(find("group_members").unwrap(), Some("00g1"), vec![json!({"id": "00u1", "profile": {"login": "a@b"}})]);
+        assert!(rejected.is_empty());
+        assert_eq!(kept[0].id, "00g1/00u1");
+        let value: Value = serde_json::from_slice(&kept[0].bytes).unwrap();
+        assert_eq!(value, json!({"groupId": "00g1", "userId": "00u1"}));
+    }
+
+    #[test]
+    fn app_assignments_carry_their_app_id_and_last_updated() {
+        let item = json!({"id": "00u1", "scope": "USER", "lastUpdated": "2026-01-01T00:00:00.000Z"});
+        let (kept, _) = keep_items(find("app_users").unwrap(), Some("0oa1"), vec![item]);
+        assert_eq!(kept[0].id, "0oa1/00u1");
+        assert_eq!(kept[0].last_updated.as_deref(), Some("2026-01-01T00:00:00.000Z"));
+        let value: Value = serde_json::from_slice(&kept[0].bytes).unwrap();
+        assert_eq!(value["appId"], "0oa1");
+    }
+
+    #[test]
+    fn items_without_an_id_are_rejected_with_a_reason_not_dropped_silently() {
+        let (kept, rejected) = keep_items(find("users").unwrap(), None, vec![json!({"profile": {}}), json!("x")]);
+        assert!(kept.is_empty());
+        assert_eq!(rejected.len(), 2);
+        assert!(rejected[0].message.contains("no \"id\""));
+    }
+}

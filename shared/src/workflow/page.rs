@@ -1,0 +1,238 @@
+//! BackupPage: fetches pages of one category until its time budget is spent or the category is
+//! complete, writing each page's new objects to a segment and a work document, then saving the
+//! cursor. A page is identified by its sequence number, so running a page again (after a crash
+//! or a retry) overwrites the same blobs: nothing is duplicated and nothing is lost.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+
+use super::context::Locations;
+use super::cursor::Cursor;
+use super::items::{Rejected, keep_items};
+use super::work::{self, WorkDoc, WorkEntry};
+use super::{StepContext, StepError};
+use crate::categories::{self, Category};
+use crate::ids::JobId;
+use crate::okta::{OktaClient, OktaError};
+use crate::ports::{CategoryProgress, JobRecord, JobStatus, LogEntry};
+use crate::snapshot::{CanonicalObject, Location, SealingKey, keys};
+use crate::timefmt;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackupPageInput {
+    pub job_id: JobId,
+    pub category: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackupPageOutput {
+    pub job_id: JobId,
+    pub category: String,
+    pub done: bool,
+    pub pages: u64,
+    pub objects: u64,
+}
+
+pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<BackupPageOutput, StepError> {
+    let job = running_job(ctx, &input.job_id).await?;
+    let category = categories::find(&input.category)
+        .filter(|c| job.categories.iter().any(|n| n == c.name))
+        .ok_or_else(|| StepError::fatal(format!("job {} does not back up a category {:?}", job.job_id, input.category)))?;
+    let mut progress = ctx.catalog.load_progress(&job.job_id).await?.remove(category.name).unwrap_or_default();
+    if progress.done {
+        return Ok(output(&job, category, &progress));
+    }
+
+    let mut run = PageRun::start(ctx, &job, category).await?;
+    let mut cursor: Cursor = match &progress.cursor {
+        Some(value) => serde_json::from_value(value.clone())
+            .map_err(|e| StepError::fatal(format!("job {}: the saved position of {} is unreadable: {e}", job.job_id, category.name)))?,
+        None => Cursor::default(),
+    };
+    let parents = match category.parent() {
+        Some(parent) => match parent_ids(ctx, &job, category, parent).await? {
+            Some(ids) => ids,
+            None => {
+                progress.counts.skipped = Some(format!("its parent category {} was skipped", parent.name));
+                progress.done = true;
+                ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+                return Ok(output(&job, category, &progress));
+            }
+        },
+        None => Vec::new(),
+    };
+
+    let started = Instant::now();
+    loop {
+        let Some(request) = cursor.next_request(category, &parents) else {
+            progress.done = true;
+            progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
+            ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+            break;
+        };
+        let limit = request.first_page.then_some(category.page_limit);
+        let mut log = Vec::new();
+        match run.client.get_page(&request.url, limit).await {
+            Ok(page) => {
+                let (objects, rejected) = keep_items(category, request.parent.as_deref(), page.items);
+                log.extend(rejected.into_iter().map(|r| log_line(category, r, "failed")));
+                progress.counts.errors += log.len() as u64;
+                let (new, total) = run.store_page(progress.pages, objects).await?;
+                progress.counts.objects += total;
+                progress.counts.new_objects += new;
+                cursor.advance(page.next);
+            }
+            Err(e) if e.is_not_granted() && category.parent().is_none() && progress.pages == 0 && cursor.position == 0 => {
+                // The org's plan or the app's scopes do not cover this category: record why, move on.
+                progress.counts.skipped = Some(skip_reason(category, &e));
+                progress.done = true;
+                ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+                break;
+            }
+            Err(e) if e.status() == Some(404) && request.parent.is_some() => {
+                // The parent was deleted between its listing and this one: nothing left to back up.
+                log.push(log_line(
+                    category,
+                    Rejected { object_id: request.parent.clone(), message: format!("skipped: the parent no longer exists ({e})") },
+                    "skipped",
+                ));
+                run.store_page(progress.pages, Vec::new()).await?;
+                cursor.advance(None);
+            }
+            Err(e) if e.is_retryable() => return Err(e.into()),
+            Err(e) => {
+                // A page Okta refuses for good: log it against the category, keep the rest of the job.
+                progress.counts.errors += 1;
+                log.push(log_line(category, Rejected { object_id: request.parent.clone(), message: e.to_string() }, "failed"));
+                run.store_page(progress.pages, Vec::new()).await?;
+                cursor.advance(None);
+            }
+        }
+        let batch = format!("{}/{:08}", category.name, progress.pages);
+        if !log.is_empty() {
+            ctx.catalog.append_log(&job.job_id, &batch, &log).await?;
+        }
+        progress.pages += 1;
+        progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
+        ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+        if started.elapsed() >= ctx.page_budget {
+            break;
+        }
+    }
+    Ok(output(&job, category, &progress))
+}
+
+fn output(job: &JobRecord, category: &Category, progress: &CategoryProgress) -> BackupPageOutput {
+    BackupPageOutput {
+        job_id: job.job_id.clone(),
+        category: category.name.to_owned(),
+        done: progress.done,
+        pages: progress.pages,
+        objects: progress.counts.objects,
+    }
+}
+
+pub(crate) async fn running_job(ctx: &StepContext, job_id: &JobId) -> Result<JobRecord, StepError> {
+    let job = ctx.catalog.get_job(job_id).await?.ok_or_else(|| StepError::fatal(format!("job {job_id} not found")))?;
+    if job.status != JobStatus::Running {
+        return Err(StepError::fatal(format!("job {job_id} is {}, not running", job.status)));
+    }
+    Ok(job)
+}
+
+pub(crate) async fn sealing_key(ctx: &StepContext, job: &JobRecord) -> Result<SealingKey, StepError> {
+    let (Some(snapshot), Some(wrapped)) = (&job.snapshot_id, &job.wrapped_key) else {
+        return Err(StepError::fatal(format!("job {} has no snapshot key", job.job_id)));
+    };
+    let wrapped = BASE64
+        .decode(wrapped)
+        .map_err(|e| StepError::fatal(format!("job {}: its wrapped data key is not base64: {e}", job.job_id)))?;
+    Ok(ctx.vault.sealing_key_from_wrapped(&job.org_id, snapshot, &wrapped).await?)
+}
+
+/// The parent category's object ids as this job recorded them, or `None` if it was skipped.
+async fn parent_ids(ctx: &StepContext, job: &JobRecord, category: &Category, parent: &Category) -> Result<Option<Vec<String>>, StepError> {
+    let progress = ctx.catalog.load_progress(&job.job_id).await?.remove(parent.name).unwrap_or_default();
+    if !progress.done {
+        return Err(StepError::fatal(format!(
+            "{} cannot start before {} is complete (job {})",
+            category.name, parent.name, job.job_id
+        )));
+    }
+    if progress.counts.skipped.is_some() {
+        return Ok(None);
+    }
+    let entries = work::read_all(&ctx.vault, &job.org_id, &job.job_id, parent.name).await?;
+    let mut seen = HashSet::new();
+    Ok(Some(entries.into_iter().map(|e| e.0).filter(|id| seen.insert(id.clone())).collect()))
+}
+
+fn skip_reason(category: &Category, e: &OktaError) -> String {
+    format!("not available to this org or app (needs scope {}): {e}", category.scope)
+}
+
+fn log_line(category: &Category, r: Rejected, outcome: &str) -> LogEntry {
+    LogEntry {
+        at: timefmt::rfc3339(timefmt::now()),
+        category: category.name.to_owned(),
+        object_id: r.object_id,
+        outcome: outcome.to_owned(),
+        message: r.message,
+    }
+}
+
+/// What one BackupPage call holds across its pages.
+struct PageRun<'a> {
+    ctx: &'a StepContext,
+    job: &'a JobRecord,
+    category: &'a Category,
+    client: OktaClient,
+    key: SealingKey,
+    previous: Option<Locations>,
+}
+
+impl<'a> PageRun<'a> {
+    async fn start(ctx: &'a StepContext, job: &'a JobRecord, category: &'a Category) -> Result<Self, StepError> {
+        let org = ctx
+            .catalog
+            .get_org(&job.org_id)
+            .await?
+            .ok_or_else(|| StepError::fatal(format!("org {} is no longer registered", job.org_id)))?;
+        let client = ctx.okta.client_for(&org).await?;
+        let key = sealing_key(ctx, job).await?;
+        let previous = match &job.previous_snapshot {
+            Some(snapshot) => Some(ctx.previous_locations(&job.org_id, snapshot).await?),
+            None => None,
+        };
+        Ok(Self { ctx, job, category, client, key, previous })
+    }
+
+    /// Writes page `seq`: its new objects into one segment, and every object's location into a
+    /// work document. Objects the previous snapshot already holds are carried by hash.
+    /// Returns (new objects, all objects).
+    async fn store_page(&self, seq: u64, objects: Vec<CanonicalObject>) -> Result<(u64, u64), StepError> {
+        let snapshot = self.key.snapshot_id.clone();
+        let segment_key = keys::segment(&self.job.org_id, &snapshot, self.category.name, seq);
+        let mut fresh: Vec<CanonicalObject> = Vec::new();
+        let mut entries = Vec::with_capacity(objects.len());
+        for object in objects {
+            let carried = self.previous.as_ref().and_then(|p| p.get(&object.hash)).cloned();
+            let is_new = carried.is_none();
+            let at = carried.unwrap_or_else(|| Location { segment_key: segment_key.clone(), index: fresh.len() as u32 });
+            entries.push(WorkEntry::new(object.id.clone(), object.hash, object.last_updated.clone(), at));
+            if is_new {
+                fresh.push(object);
+            }
+        }
+        if !fresh.is_empty() {
+            self.ctx.vault.write_segment(&self.key, &segment_key, &fresh).await?;
+        }
+        let total = entries.len() as u64;
+        work::write(&self.ctx.vault, &self.key, &self.job.job_id, self.category.name, seq, &WorkDoc { entries }).await?;
+        Ok((fresh.len() as u64, total))
+    }
+}
