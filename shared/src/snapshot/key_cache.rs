@@ -45,8 +45,9 @@ impl KeyCache {
         snapshot: &SnapshotId,
         wrapped: &[u8],
     ) -> Result<Arc<LessSafeKey>, KeyError> {
-        let slot = self.slot((org.clone(), snapshot.clone(), wrapped.to_vec()));
-        let key = slot
+        let cache_key = (org.clone(), snapshot.clone(), wrapped.to_vec());
+        let slot = self.slot(cache_key.clone());
+        let result = slot
             .get_or_try_init(|| async {
                 let context = KeyContext {
                     org_id: org.clone(),
@@ -55,8 +56,13 @@ impl KeyCache {
                 let plaintext = provider.unwrap_data_key(wrapped, &context).await?;
                 Ok::<_, KeyError>(Arc::new(aead_key(&plaintext)))
             })
-            .await?;
-        Ok(key.clone())
+            .await
+            .cloned();
+        if result.is_err() {
+            // Don't let wrapped keys that never unwrap (corrupted headers) push good keys out.
+            self.forget_if_empty(&cache_key);
+        }
+        result
     }
 
     /// Records a key this process generated, so opening its own blobs needs no unwrap.
@@ -64,6 +70,14 @@ impl KeyCache {
         let slot = self.slot((org.clone(), snapshot.clone(), wrapped.to_vec()));
         // Already set means another task unwrapped the same wrapped key: same plaintext, keep it.
         let _ = slot.set(key);
+    }
+
+    fn forget_if_empty(&self, cache_key: &CacheKey) {
+        let mut inner = self.inner.lock().expect("key cache lock poisoned");
+        if inner.slots.get(cache_key).is_some_and(|slot| !slot.initialized()) {
+            inner.slots.remove(cache_key);
+            inner.order.retain(|k| k != cache_key);
+        }
     }
 
     fn slot(&self, cache_key: CacheKey) -> Slot {
@@ -80,5 +94,61 @@ impl KeyCache {
         inner.slots.insert(cache_key.clone(), slot.clone());
         inner.order.push_back(cache_key);
         slot
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::tests::fakes::MasterKeyProvider;
+    use std::sync::atomic::Ordering;
+
+    #[tokio::test]
+    async fn failed_unwraps_are_not_cached_and_the_cache_stays_bounded() {
+        let provider = MasterKeyProvider::new();
+        let cache = KeyCache::new(2);
+        let org = OrgId::new("o").unwrap();
+        let snaps: Vec<_> = (0..3).map(|i| SnapshotId::new(format!("s{i}")).unwrap()).collect();
+        let mut wrapped = Vec::new();
+        for s in &snaps {
+            let context = KeyContext {
+                org_id: org.clone(),
+                snapshot_id: s.clone(),
+            };
+            wrapped.push(provider.generate_data_key(&context).await.unwrap().wrapped);
+        }
+        cache
+            .get_or_unwrap(&provider, &org, &snaps[0], &wrapped[0])
+            .await
+            .unwrap();
+        assert!(
+            cache
+                .get_or_unwrap(&provider, &org, &snaps[0], b"garbage")
+                .await
+                .is_err()
+        );
+        cache
+            .get_or_unwrap(&provider, &org, &snaps[1], &wrapped[1])
+            .await
+            .unwrap();
+        cache
+            .get_or_unwrap(&provider, &org, &snaps[0], &wrapped[0])
+            .await
+            .unwrap();
+        assert_eq!(
+            provider.unwraps.load(Ordering::SeqCst),
+            3,
+            "s0 stayed cached despite the failure"
+        );
+        cache
+            .get_or_unwrap(&provider, &org, &snaps[2], &wrapped[2])
+            .await
+            .unwrap(); // evicts s0
+        cache
+            .get_or_unwrap(&provider, &org, &snaps[0], &wrapped[0])
+            .await
+            .unwrap();
+        assert_eq!(provider.unwraps.load(Ordering::SeqCst), 5);
+        assert!(cache.inner.lock().unwrap().slots.len() <= 2);
     }
 }

@@ -1,6 +1,6 @@
 //! Behaviour of the vault, envelope, reader and verify against in-memory ports.
 
-mod fakes;
+pub(super) mod fakes;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
