@@ -1,0 +1,94 @@
+//! Blob key layout. Every key is built here so the layout is written down once:
+//!
+//! ```text
+//! orgs/<org>/snapshots/<snapshot>/manifest                 the sealed manifest of a snapshot
+//! orgs/<org>/segments/<snapshot>/<category>/<seq:08>       a page of objects, written by that snapshot
+//! orgs/<org>/work/<job>/<category>/<seq:08>                a job's scratch document
+//! ```
+//!
+//! `seq` is the page's sequence number, so a page that is written again (a retried step) replaces
+//! its earlier copy instead of adding a second one. Ids are already restricted to key-safe
+//! characters; category names must be too (the catalog's are lowercase words and `_`).
+
+use crate::ids::{JobId, OrgId, SnapshotId};
+
+pub fn manifest(org: &OrgId, snapshot: &SnapshotId) -> String {
+    format!("orgs/{org}/snapshots/{snapshot}/manifest")
+}
+
+/// Everything stored for one snapshot's manifest (`orgs/<org>/snapshots/<snapshot>/`).
+pub fn snapshot_prefix(org: &OrgId, snapshot: &SnapshotId) -> String {
+    format!("orgs/{org}/snapshots/{snapshot}/")
+}
+
+pub fn segment(org: &OrgId, snapshot: &SnapshotId, category: &str, seq: u32) -> String {
+    debug_assert!(
+        is_key_segment(category),
+        "category {category:?} is not a valid blob key segment"
+    );
+    format!("orgs/{org}/segments/{snapshot}/{category}/{seq:08}")
+}
+
+/// Every segment written by one snapshot (`orgs/<org>/segments/<snapshot>/`).
+pub fn segments_prefix(org: &OrgId, snapshot: &SnapshotId) -> String {
+    format!("orgs/{org}/segments/{snapshot}/")
+}
+
+pub fn work(org: &OrgId, job: &JobId, category: &str, seq: u32) -> String {
+    debug_assert!(
+        is_key_segment(category),
+        "category {category:?} is not a valid blob key segment"
+    );
+    format!("orgs/{org}/work/{job}/{category}/{seq:08}")
+}
+
+/// Every work document of one job, to list or delete them when the job ends.
+pub fn work_prefix(org: &OrgId, job: &JobId) -> String {
+    format!("orgs/{org}/work/{job}/")
+}
+
+fn is_key_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The BlobStore port's rule: `/`-separated segments of [A-Za-z0-9._-], none empty, `.` or `..`.
+    fn valid(key: &str) -> bool {
+        key.split('/').all(is_key_segment)
+    }
+
+    #[test]
+    fn keys_follow_the_documented_layout_and_are_valid_blob_keys() {
+        let org = OrgId::new("acme.okta.com").unwrap();
+        let snap = SnapshotId::new("20261123T115000Z-3f9a").unwrap();
+        let job = JobId::new("job-1").unwrap();
+        let keys = [
+            (
+                manifest(&org, &snap),
+                "orgs/acme.okta.com/snapshots/20261123T115000Z-3f9a/manifest",
+            ),
+            (
+                segment(&org, &snap, "users", 7),
+                "orgs/acme.okta.com/segments/20261123T115000Z-3f9a/users/00000007",
+            ),
+            (
+                work(&org, &job, "group_members", 12),
+                "orgs/acme.okta.com/work/job-1/group_members/00000012",
+            ),
+        ];
+        for (got, want) in keys {
+            assert_eq!(got, want);
+            assert!(valid(&got), "{got}");
+        }
+        assert!(work(&org, &job, "users", 0).starts_with(&work_prefix(&org, &job)));
+        assert!(segment(&org, &snap, "users", 0).starts_with(&segments_prefix(&org, &snap)));
+        assert!(manifest(&org, &snap).starts_with(&snapshot_prefix(&org, &snap)));
+    }
+}
