@@ -6,7 +6,7 @@ mod catalog;
 mod keys;
 mod records;
 
-pub use blob::{BlobStore, StoreError};
+pub use blob::{BlobStore, StoreError, validate_key};
 pub use catalog::{Catalog, CatalogError};
 pub use keys::{DataKey, KeyContext, KeyError, KeyProvider};
 pub use records::*;

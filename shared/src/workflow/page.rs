@@ -215,8 +215,9 @@ impl<'a> PageRun<'a> {
     /// work document. Objects the previous snapshot already holds are carried by hash.
     /// Returns (new objects, all objects).
     async fn store_page(&self, seq: u64, objects: Vec<CanonicalObject>) -> Result<(u64, u64), StepError> {
-        let snapshot = self.key.snapshot_id.clone();
-        let segment_key = keys::segment(&self.job.org_id, &snapshot, self.category.name, seq);
+        let seq = u32::try_from(seq)
+            .map_err(|_| StepError::fatal(format!("{} has more pages than a snapshot can hold", self.category.name)))?;
+        let segment_key = keys::segment(&self.job.org_id, &self.key.snapshot_id, self.category.name, seq);
         let mut fresh: Vec<CanonicalObject> = Vec::new();
         let mut entries = Vec::with_capacity(objects.len());
         for object in objects {
