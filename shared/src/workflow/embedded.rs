@@ -1,24 +1,18 @@
 //! The embedded host: runs `statemachines/backup.asl.json` in-process with the ASL runner, each
 //! Task calling the same step a Lambda would.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::{STEPS, StepContext, dispatch};
-use crate::asl::{ExecutionFailed, ExecutionOptions, StateMachine, TaskFailure, TaskInvoker};
+use crate::asl::{ExecutionFailed, ExecutionOptions, StateMachine, TaskFailure, TaskInvoker, embedded_function_substitutions};
 use crate::ids::{JobId, OrgId};
 
 /// The backup workflow definition, compiled in so the command needs no files beside it.
 pub const BACKUP_DEFINITION: &str = include_str!("../../../statemachines/backup.asl.json");
 
-/// Definition substitutions: `${PlanBackupFunctionArn}` -> `PlanBackup`, and so on. On AWS the
-/// deployment template fills the same placeholders with the Lambdas' ARNs.
-pub fn substitutions() -> HashMap<String, String> {
-    STEPS.iter().map(|step| (format!("{step}FunctionArn"), (*step).to_owned())).collect()
-}
 
 struct StepInvoker {
     ctx: Arc<StepContext>,
@@ -42,8 +36,8 @@ pub async fn run_backup(
     job_id: &JobId,
     categories: Option<Vec<String>>,
 ) -> Result<Value, ExecutionFailed> {
-    let machine = StateMachine::parse(BACKUP_DEFINITION, &substitutions())
+    let machine = StateMachine::parse(BACKUP_DEFINITION, &embedded_function_substitutions(STEPS))
         .map_err(|e| ExecutionFailed { error: "States.Runtime".into(), cause: format!("backup.asl.json: {e}") })?;
-    let options = ExecutionOptions { execution_name: job_id.to_string(), ..ExecutionOptions::default() };
+    let options = ExecutionOptions::new(job_id.to_string());
     machine.execute(json!({"org_id": org_id, "job_id": job_id, "categories": categories}), Arc::new(StepInvoker { ctx }), &options).await
 }
