@@ -1,1 +1,159 @@
-//! placeholder
+//! The port conformance suites run against the local adapters, and the behaviour only the local
+//! adapters have (files, permissions, locks between catalog instances).
+
+use std::sync::Arc;
+
+use super::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
+use crate::conformance;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn local_blob_store_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    conformance::blob_store(&LocalBlobStore::open(dir.path().join("blobs")).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn local_key_provider_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    conformance::key_provider(&LocalKeyProvider::open(dir.path().join("master.key")).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn local_catalog_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    conformance::catalog(&LocalCatalog::open(dir.path().join("catalog")).unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conformance_suites_pass_twice_on_one_backend() {
+    // Suites make their ids unique, so a second run on a used backend (a shared bucket/table) passes.
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalBlobStore::open(dir.path().join("blobs")).unwrap();
+    let catalog = LocalCatalog::open(dir.path().join("catalog")).unwrap();
+    for _ in 0..2 {
+        conformance::blob_store(&store).await;
+        conformance::catalog(&catalog).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_catalogs_on_one_directory_race_update_job_and_one_wins() {
+    use crate::ports::{Catalog, CatalogError, JobKind, JobRecord, JobStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let first = Arc::new(LocalCatalog::open(dir.path()).unwrap());
+    let second = Arc::new(LocalCatalog::open(dir.path()).unwrap());
+    let job = JobRecord {
+        job_id: "job-race".parse().unwrap(),
+        org_id: "acme.okta.com".parse().unwrap(),
+        kind: JobKind::Backup,
+        status: JobStatus::Running,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+        finished_at: None,
+        snapshot_id: None,
+        previous_snapshot: None,
+        wrapped_key: None,
+        categories: vec![],
+        counts: Default::default(),
+        error: None,
+    };
+    first.create_job(&job).await.unwrap();
+    for round in 0..10 {
+        let from = if round % 2 == 0 {
+            JobStatus::Running
+        } else {
+            JobStatus::Failed
+        };
+        let to = if round % 2 == 0 {
+            JobStatus::Failed
+        } else {
+            JobStatus::Running
+        };
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let catalog = if i % 2 == 0 {
+                    Arc::clone(&first)
+                } else {
+                    Arc::clone(&second)
+                };
+                let attempt = JobRecord {
+                    status: to,
+                    error: Some(format!("round {round} writer {i}")),
+                    ..job.clone()
+                };
+                tokio::spawn(async move { catalog.update_job(&attempt, from).await })
+            })
+            .collect();
+        let mut wins = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => wins += 1,
+                Err(CatalogError::Conflict { .. }) => {}
+                Err(other) => panic!("unexpected error: {other}"),
+            }
+        }
+        assert_eq!(wins, 1, "round {round}: exactly one of the racing updates must win");
+        assert_eq!(second.get_job(&job.job_id).await.unwrap().unwrap().status, to);
+    }
+}
+
+#[tokio::test]
+async fn a_corrupt_catalog_file_is_an_error_naming_it() {
+    use crate::ports::Catalog;
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = LocalCatalog::open(dir.path()).unwrap();
+    let jobs = dir.path().join("jobs");
+    std::fs::create_dir_all(&jobs).unwrap();
+    std::fs::write(jobs.join("job-broken.json"), b"{ not json").unwrap();
+    let err = catalog
+        .get_job(&"job-broken".parse().unwrap())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("job-broken.json") && err.contains("not a valid job record"),
+        "{err}"
+    );
+
+    let orgs = dir.path().join("orgs");
+    std::fs::create_dir_all(&orgs).unwrap();
+    std::fs::write(orgs.join("acme.okta.com.json"), b"[]").unwrap();
+    let err = catalog.list_orgs().await.unwrap_err().to_string();
+    assert!(err.contains("acme.okta.com.json"), "{err}");
+}
+
+#[tokio::test]
+async fn catalog_temp_files_are_never_read_as_records() {
+    use crate::ports::Catalog;
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = LocalCatalog::open(dir.path()).unwrap();
+    let snapshots = dir.path().join("snapshots/acme.okta.com");
+    std::fs::create_dir_all(&snapshots).unwrap();
+    std::fs::write(snapshots.join("s1.json~0123456789abcdef.tmp"), b"{ half").unwrap();
+    assert!(
+        catalog
+            .list_snapshots(&"acme.okta.com".parse().unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn catalog_files_follow_the_documented_layout() {
+    use crate::ports::{Catalog, LogEntry};
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = LocalCatalog::open(dir.path()).unwrap();
+    let entry = LogEntry {
+        at: "t".into(),
+        category: "users".into(),
+        object_id: None,
+        outcome: "ok".into(),
+        message: "m".into(),
+    };
+    catalog
+        .append_log(&"job-1".parse().unwrap(), "users/00000003", &[entry])
+        .await
+        .unwrap();
+    assert!(dir.path().join("logs/job-1/users%2F00000003.json").is_file());
+}
