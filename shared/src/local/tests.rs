@@ -157,3 +157,103 @@ async fn catalog_files_follow_the_documented_layout() {
         .unwrap();
     assert!(dir.path().join("logs/job-1/users%2F00000003.json").is_file());
 }
+
+/// Set for the child processes of `update_job_is_exclusive_between_processes`.
+const RACE_DIR_VAR: &str = "OKTAVAULT_TEST_CATALOG_RACE_DIR";
+const RACE_CHILD_VAR: &str = "OKTAVAULT_TEST_CATALOG_RACE_CHILD";
+const PROCESSES: usize = 4;
+
+fn race_job() -> crate::ports::JobRecord {
+    use crate::ports::{JobKind, JobRecord, JobStatus};
+    JobRecord {
+        job_id: "job-process-race".parse().unwrap(),
+        org_id: "acme.okta.com".parse().unwrap(),
+        kind: JobKind::Backup,
+        status: JobStatus::Running,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+        finished_at: None,
+        snapshot_id: None,
+        previous_snapshot: None,
+        wrapped_key: None,
+        categories: vec![],
+        counts: Default::default(),
+        error: None,
+    }
+}
+
+#[test]
+fn update_job_is_exclusive_between_processes() {
+    use crate::ports::{Catalog, JobStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let catalog = LocalCatalog::open(dir.path()).unwrap();
+    runtime.block_on(catalog.create_job(&race_job())).unwrap();
+
+    // Each child is this test binary running `catalog_race_child`; all wait for `go`.
+    let children: Vec<_> = (0..PROCESSES)
+        .map(|i| {
+            std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "local::tests::catalog_race_child", "--ignored", "--quiet"])
+                .env(RACE_DIR_VAR, dir.path())
+                .env(RACE_CHILD_VAR, i.to_string())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while (0..PROCESSES).any(|i| !dir.path().join(format!("ready-{i}")).exists()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the child processes did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::write(dir.path().join("go"), b"").unwrap();
+    for mut child in children {
+        assert!(child.wait().unwrap().success(), "a child process failed");
+    }
+
+    let outcomes: Vec<String> = (0..PROCESSES)
+        .map(|i| std::fs::read_to_string(dir.path().join(format!("outcome-{i}"))).unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| *o == "won").count(),
+        1,
+        "exactly one process must win: {outcomes:?}"
+    );
+    assert!(outcomes.iter().all(|o| o == "won" || o == "conflict"), "{outcomes:?}");
+    let stored = runtime.block_on(catalog.get_job(&race_job().job_id)).unwrap().unwrap();
+    let winner = outcomes.iter().position(|o| o == "won").unwrap();
+    assert_eq!(stored.status, JobStatus::Completed);
+    assert_eq!(stored.error, Some(format!("process {winner}")));
+}
+
+/// One contender of `update_job_is_exclusive_between_processes`, run in its own process.
+#[test]
+#[ignore = "a helper: run only as a child process of update_job_is_exclusive_between_processes"]
+fn catalog_race_child() {
+    use crate::ports::{Catalog, CatalogError, JobRecord, JobStatus};
+    let (Ok(dir), Ok(child)) = (std::env::var(RACE_DIR_VAR), std::env::var(RACE_CHILD_VAR)) else {
+        panic!("run only by update_job_is_exclusive_between_processes (it sets {RACE_DIR_VAR})");
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let catalog = LocalCatalog::open(&dir).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    std::fs::write(dir.join(format!("ready-{child}")), b"").unwrap();
+    while !dir.join("go").exists() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let attempt = JobRecord {
+        status: JobStatus::Completed,
+        error: Some(format!("process {child}")),
+        ..race_job()
+    };
+    let outcome = match runtime.block_on(catalog.update_job(&attempt, JobStatus::Running)) {
+        Ok(()) => "won",
+        Err(CatalogError::Conflict { .. }) => "conflict",
+        Err(other) => panic!("unexpected error: {other}"),
+    };
+    std::fs::write(dir.join(format!("outcome-{child}")), outcome).unwrap();
+}
