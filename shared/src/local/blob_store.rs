@@ -24,8 +24,8 @@ impl LocalBlobStore {
         let root = dir.into();
         std::fs::create_dir_all(&root).map_err(|e| StoreError::Io {
             operation: "open",
-            key: String::new(),
-            message: format!("cannot create the blob directory {}: {e}", root.display()),
+            key: root.display().to_string(),
+            message: format!("cannot create the blob directory: {e}"),
             retryable: false,
         })?;
         Ok(Self { root })
