@@ -40,3 +40,8 @@ pub use scopes::read_scope_for;
 pub use secret::Secret;
 pub use stats::{BucketUsage, ClientStats};
 pub use url::{OKTA_DOMAINS, OrgUrl, OrgUrlPolicy, OrgUrlProblem};
+
+#[cfg(test)]
+mod client_tests;
+#[cfg(test)]
+mod fake;
