@@ -12,6 +12,7 @@ use super::auth::{Auth, Credentials, Presented};
 use super::error::{OktaError, OktaErrorBody};
 use super::governor::Governor;
 use super::link::next_link;
+use super::resolver::GuardedResolver;
 use super::retry::Backoff;
 use super::stats::{ClientStats, Counters};
 use super::transport::{Exchange, Transport};
@@ -108,7 +109,10 @@ impl OktaClient {
             .timeout(config.request_timeout)
             // A redirect could lead anywhere; Okta's API answers directly, so none is followed.
             .redirect(reqwest::redirect::Policy::none())
-            .https_only(!config.url.is_local());
+            .https_only(!config.url.is_local())
+            .dns_resolver(GuardedResolver {
+                allow_local: config.url.is_local(),
+            });
         if config.url.is_local() {
             // The simulator is on this machine: a system proxy must not sit between.
             http = http.no_proxy();

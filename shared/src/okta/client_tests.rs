@@ -475,3 +475,14 @@ async fn concurrency_stays_under_the_cap() {
     }
     assert_eq!(peak.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn a_local_org_named_localhost_is_reached_through_the_guarded_resolver() {
+    let url = serve(Router::new().route(
+        "/api/v1/users/me",
+        get(|| async { answer(200, &[], r#"{"id":"00u1"}"#) }),
+    ))
+    .await;
+    let by_name = super::OrgUrl::parse(&url.as_str().replace("127.0.0.1", "localhost"), true).unwrap();
+    client(by_name).check_credentials().await.unwrap();
+}

@@ -22,6 +22,7 @@ mod error;
 mod governor;
 mod jwt;
 mod link;
+mod resolver;
 mod retry;
 mod scopes;
 mod secret;
@@ -45,3 +46,5 @@ pub use url::{OKTA_DOMAINS, OrgUrl, OrgUrlPolicy, OrgUrlProblem};
 mod client_tests;
 #[cfg(test)]
 mod fake;
+#[cfg(test)]
+mod token_tests;

@@ -11,7 +11,7 @@
 //!   broadcast addresses are never accepted.
 
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use url::{Host, Url};
 
@@ -240,6 +240,20 @@ impl OrgUrl {
 impl fmt::Display for OrgUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.origin)
+    }
+}
+
+/// Why a resolved address must not be connected to (`None`: it may). Loopback and private
+/// addresses pass only with `allow_local`; link-local, unspecified and multicast never do.
+pub(crate) fn address_refusal(ip: IpAddr, allow_local: bool) -> Option<&'static str> {
+    let class = match ip {
+        IpAddr::V4(ip) => classify_ipv4(ip),
+        IpAddr::V6(ip) => classify_ipv6(ip),
+    };
+    match class {
+        HostClass::Forbidden(kind) => Some(kind),
+        HostClass::Local(kind) if !allow_local => Some(kind),
+        _ => None,
     }
 }
 
