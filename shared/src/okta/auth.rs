@@ -47,7 +47,7 @@ impl Credentials {
 #[derive(Debug)]
 pub enum Auth {
     Ssws(Secret),
-    OAuth(OAuthApp),
+    OAuth(Box<OAuthApp>),
 }
 
 /// What the app presents to the token endpoint.
@@ -107,12 +107,12 @@ impl Auth {
             });
         }
         let token_url = org.join("/oauth2/v1/token")?;
-        Ok(Self::OAuth(OAuthApp::new(
+        Ok(Self::OAuth(Box::new(OAuthApp::new(
             client_id,
             client_auth,
             scopes.join(" "),
             token_url,
-        )))
+        ))))
     }
 
     /// What this attempt presents: the API token, or a valid OAuth access token (fetched if

@@ -252,7 +252,7 @@ impl OktaClient {
     }
 
     fn failure(&self, method: Method, url: &Url, exchange: Exchange) -> OktaError {
-        let body = error_body(&exchange);
+        let body = Box::new(error_body(&exchange));
         let url = url.to_string();
         let status = exchange.status.as_u16();
         match exchange.status {

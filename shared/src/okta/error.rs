@@ -83,7 +83,7 @@ pub enum OktaError {
         "Okta rejected the credentials for {org}: {body}. Check that the API token or OAuth app is active, \
          belongs to this org and has not been revoked"
     )]
-    AuthRejected { org: String, body: OktaErrorBody },
+    AuthRejected { org: String, body: Box<OktaErrorBody> },
 
     #[error(
         "Okta's token endpoint {token_url} refused the client credentials request ({status}): {body}. {}",
@@ -92,7 +92,7 @@ pub enum OktaError {
     TokenRejected {
         token_url: String,
         status: u16,
-        body: OktaErrorBody,
+        body: Box<OktaErrorBody>,
     },
 
     #[error("Okta refused {method} {url} ({status} {body}): {}", grant_hint(url))]
@@ -100,14 +100,14 @@ pub enum OktaError {
         method: Method,
         url: String,
         status: u16,
-        body: OktaErrorBody,
+        body: Box<OktaErrorBody>,
     },
 
     #[error("{method} {url} was not found (404 {body}): the object or feature does not exist in this org")]
     NotFound {
         method: Method,
         url: String,
-        body: OktaErrorBody,
+        body: Box<OktaErrorBody>,
     },
 
     #[error("Okta answered {status} to {method} {url}: {body}; the request was not retried")]
@@ -115,7 +115,7 @@ pub enum OktaError {
         method: Method,
         url: String,
         status: u16,
-        body: OktaErrorBody,
+        body: Box<OktaErrorBody>,
     },
 
     #[error(
@@ -137,7 +137,7 @@ pub enum OktaError {
         method: Method,
         url: String,
         attempts: u32,
-        body: OktaErrorBody,
+        body: Box<OktaErrorBody>,
     },
 
     #[error("Okta answered {status} to {method} {url} on each of {attempts} attempts ({body}); try again later")]
@@ -146,7 +146,7 @@ pub enum OktaError {
         url: String,
         status: u16,
         attempts: u32,
-        body: OktaErrorBody,
+        body: Box<OktaErrorBody>,
     },
 
     #[error("could not get an answer from Okta for {method} {url} after {attempts} attempts: {detail}")]
@@ -245,7 +245,7 @@ impl OktaError {
             | Self::NotFound { body, .. }
             | Self::Rejected { body, .. }
             | Self::RateLimited { body, .. }
-            | Self::ServerError { body, .. } => Some(body),
+            | Self::ServerError { body, .. } => Some(body.as_ref()),
             _ => None,
         }
     }
@@ -281,7 +281,9 @@ mod tests {
             method: Method::GET,
             url: "https://acme.okta.com/api/v1/idps?limit=200".into(),
             status: 403,
-            body: OktaErrorBody::parse(br#"{"errorCode":"E0000006","errorSummary":"You do not have permission"}"#),
+            body: Box::new(OktaErrorBody::parse(
+                br#"{"errorCode":"E0000006","errorSummary":"You do not have permission"}"#,
+            )),
         };
         let message = error.to_string();
         assert!(message.contains("okta.idps.read"), "{message}");

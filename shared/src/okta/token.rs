@@ -169,7 +169,7 @@ impl OAuthApp {
                 return Err(OktaError::TokenRejected {
                     token_url: self.token_url.to_string(),
                     status,
-                    body,
+                    body: Box::new(body),
                 });
             }
             tracing::info!(client_id = %self.client_id, error = ?body.error_code, "token endpoint asks for DPoP, retrying with a proof");

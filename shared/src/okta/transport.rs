@@ -90,7 +90,7 @@ impl Transport {
                 Ok(exchange) if exchange.status == StatusCode::TOO_MANY_REQUESTS => {
                     Counters::bump(&self.counters.rate_limited);
                     if out_of_retries {
-                        let body = OktaErrorBody::parse(&exchange.body);
+                        let body = Box::new(OktaErrorBody::parse(&exchange.body));
                         return Err(OktaError::RateLimited {
                             method: method.clone(),
                             url: url.to_string(),
@@ -110,7 +110,7 @@ impl Transport {
                 }
                 Ok(exchange) if exchange.status.is_server_error() => {
                     if out_of_retries {
-                        let body = OktaErrorBody::parse(&exchange.body);
+                        let body = Box::new(OktaErrorBody::parse(&exchange.body));
                         let status = exchange.status.as_u16();
                         return Err(OktaError::ServerError {
                             method: method.clone(),
