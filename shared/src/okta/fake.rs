@@ -95,8 +95,10 @@ pub fn rate_headers(limit: u32, remaining: u32, reset_epoch: u64) -> Vec<(&'stat
 }
 
 pub fn okta_error(code: &str, summary: &str) -> String {
-    serde_json::json!({ "errorCode": code, "errorSummary": summary, "errorLink": code, "errorId": "oaeFake", "errorCauses": [] })
-        .to_string()
+    let body = serde_json::json!({
+        "errorCode": code, "errorSummary": summary, "errorLink": code, "errorId": "oaeFake", "errorCauses": []
+    });
+    body.to_string()
 }
 
 pub fn header(headers: &HeaderMap, name: &str) -> String {

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{DATE, HeaderMap};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 use super::bucket::BucketKey;
@@ -66,11 +66,28 @@ fn used_share(limit: u32, remaining: u32) -> f64 {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct BucketState {
     calls: u64,
     max_used_share: f64,
     window: Option<Window>,
+    probe: Probe,
+}
+
+/// Until a bucket's first answer, its limit is unknown (20 calls a minute on some free-org buckets),
+/// so one call goes first and the others wait for its answer instead of all rushing in.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    #[default]
+    NotSent,
+    InFlight,
+    Answered,
+}
+
+enum Decision {
+    Go,
+    WaitUntil(Instant),
+    AwaitProbe,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -81,10 +98,34 @@ struct Window {
     reset_at: Instant,
 }
 
+/// One admitted call; see [`Governor::admit`].
+#[must_use = "settle the admission with the answer's headers"]
+pub struct Admission<'a> {
+    governor: &'a Governor,
+    bucket: &'a BucketKey,
+    settled: bool,
+}
+
+impl Admission<'_> {
+    pub fn settle(mut self, headers: Option<&HeaderMap>) {
+        self.settled = true;
+        self.governor.settle(self.bucket, headers);
+    }
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.governor.settle(self.bucket, None);
+        }
+    }
+}
+
 pub struct Governor {
     share: f64,
     buckets: Mutex<HashMap<BucketKey, BucketState>>,
     concurrency: Semaphore,
+    probe_answered: Notify,
 }
 
 impl Governor {
@@ -94,45 +135,65 @@ impl Governor {
             share: share.clamp(0.01, 1.0),
             buckets: Mutex::new(HashMap::new()),
             concurrency: Semaphore::new(max_concurrency.max(1)),
+            probe_answered: Notify::new(),
         }
     }
 
-    /// Waits until `bucket` has room under the share, then counts one call against it.
-    pub async fn admit(&self, bucket: &BucketKey, counters: &Counters) {
+    /// Waits until `bucket` has room under the share, then counts one call against it. The call
+    /// hands its answer's headers to [`Admission::settle`]; dropping the admission settles it
+    /// without an answer (an error, or a cancelled call), so a probe can never block a bucket.
+    pub async fn admit<'a>(&'a self, bucket: &'a BucketKey, counters: &Counters) -> Admission<'a> {
         loop {
-            let wait_until = {
+            // Created before the check, so a probe answered in between still wakes this call.
+            let probe_answered = self.probe_answered.notified();
+            let decision = {
                 let mut buckets = self.buckets.lock().expect("governor lock");
-                let state = buckets.entry(bucket.clone()).or_insert(BucketState {
-                    calls: 0,
-                    max_used_share: 0.0,
-                    window: None,
-                });
+                let state = buckets.entry(bucket.clone()).or_default();
                 let now = Instant::now();
-                let must_wait_until = match &mut state.window {
-                    Some(window) if now >= window.reset_at => {
+                let decision = match (&mut state.window, state.probe) {
+                    (None, Probe::InFlight) => Decision::AwaitProbe,
+                    (None, Probe::NotSent) => {
+                        state.probe = Probe::InFlight;
+                        Decision::Go
+                    }
+                    (Some(window), _) if now >= window.reset_at => {
                         // The window Okta told us about is over: assume a fresh one until the next
                         // answer says otherwise (windows last 60 s).
                         window.remaining = window.limit;
                         window.reset_epoch += 60;
                         window.reset_at = now + Duration::from_secs(60);
-                        None
+                        Decision::Go
                     }
-                    Some(window) if used_share(window.limit, window.remaining) >= self.share => Some(window.reset_at),
-                    _ => None,
+                    (Some(window), _) if used_share(window.limit, window.remaining) >= self.share => {
+                        Decision::WaitUntil(window.reset_at)
+                    }
+                    _ => Decision::Go,
                 };
-                if must_wait_until.is_none() {
+                if let Decision::Go = decision {
                     state.calls += 1;
                     if let Some(window) = &mut state.window {
                         window.remaining = window.remaining.saturating_sub(1);
                     }
                 }
-                must_wait_until
+                decision
             };
-            let Some(deadline) = wait_until else { return };
-            let started = Instant::now();
-            tracing::debug!(bucket = %bucket, wait_ms = (deadline - started).as_millis() as u64, "rate share reached");
-            tokio::time::sleep_until(deadline).await;
-            counters.record_wait(started.elapsed());
+            match decision {
+                Decision::Go => {
+                    return Admission {
+                        governor: self,
+                        bucket,
+                        settled: false,
+                    };
+                }
+                Decision::AwaitProbe => probe_answered.await,
+                Decision::WaitUntil(deadline) => {
+                    let started = Instant::now();
+                    let wait_ms = (deadline - started).as_millis() as u64;
+                    tracing::debug!(bucket = %bucket, wait_ms, "rate share reached");
+                    tokio::time::sleep_until(deadline).await;
+                    counters.record_wait(started.elapsed());
+                }
+            }
         }
     }
 
@@ -144,17 +205,18 @@ impl Governor {
             .expect("the governor's semaphore is never closed")
     }
 
-    /// Takes in the rate-limit headers of an answer from `bucket`.
-    pub fn observe(&self, bucket: &BucketKey, headers: &HeaderMap) {
-        let Some(rate) = RateHeaders::from_headers(headers) else {
+    /// Takes in the rate-limit headers of an answer (`None`: there was none) and lets the calls
+    /// waiting for a bucket's first answer go.
+    fn settle(&self, bucket: &BucketKey, headers: Option<&HeaderMap>) {
+        let mut buckets = self.buckets.lock().expect("governor lock");
+        let state = buckets.entry(bucket.clone()).or_default();
+        if state.probe != Probe::Answered {
+            state.probe = Probe::Answered;
+            self.probe_answered.notify_waiters();
+        }
+        let Some(rate) = headers.and_then(RateHeaders::from_headers) else {
             return;
         };
-        let mut buckets = self.buckets.lock().expect("governor lock");
-        let state = buckets.entry(bucket.clone()).or_insert(BucketState {
-            calls: 0,
-            max_used_share: 0.0,
-            window: None,
-        });
         state.max_used_share = state.max_used_share.max(rate.used_share());
         if rate.limit == 0 {
             // A concurrency violation reports limit 0: it says nothing about the bucket itself.
@@ -230,13 +292,13 @@ mod tests {
         let governor = Governor::new(0.5, 4);
         let counters = Counters::default();
         let users = bucket_for(&Method::GET, "/api/v1/users");
-        governor.observe(&users, &headers(10, 7, 1));
+        governor.admit(&users, &counters).await.settle(Some(&headers(10, 7, 1)));
         // 3 used of 10: two more calls reach 5/10 = the share.
         let started = Instant::now();
-        governor.admit(&users, &counters).await;
-        governor.admit(&users, &counters).await;
+        let _ = governor.admit(&users, &counters).await;
+        let _ = governor.admit(&users, &counters).await;
         assert!(started.elapsed() < Duration::from_millis(100));
-        governor.admit(&users, &counters).await;
+        let _ = governor.admit(&users, &counters).await;
         assert!(
             started.elapsed() >= Duration::from_millis(900),
             "waited {:?}",
@@ -246,10 +308,10 @@ mod tests {
         // Another bucket is not held up by the users bucket.
         let groups = bucket_for(&Method::GET, "/api/v1/groups");
         let started = Instant::now();
-        governor.admit(&groups, &counters).await;
+        let _ = governor.admit(&groups, &counters).await;
         assert!(started.elapsed() < Duration::from_millis(100));
         let usage = governor.usage();
-        assert_eq!(usage.iter().find(|u| u.bucket == "/api/v1/users").unwrap().calls, 3);
+        assert_eq!(usage.iter().find(|u| u.bucket == "/api/v1/users").unwrap().calls, 4);
         assert_eq!(
             usage
                 .iter()
@@ -264,14 +326,39 @@ mod tests {
     fn out_of_order_answers_in_one_window_keep_the_lower_remaining() {
         let governor = Governor::new(0.5, 4);
         let apps = bucket_for(&Method::GET, "/api/v1/apps");
-        governor.observe(&apps, &headers(100, 40, 20));
-        governor.observe(&apps, &headers(100, 45, 20));
+        governor.settle(&apps, Some(&headers(100, 40, 20)));
+        governor.settle(&apps, Some(&headers(100, 45, 20)));
         assert_eq!(governor.usage()[0].remaining, Some(40));
-        governor.observe(&apps, &headers(100, 99, 80));
+        governor.settle(&apps, Some(&headers(100, 99, 80)));
         assert_eq!(
             governor.usage()[0].remaining,
             Some(99),
             "a new window takes the new figure"
         );
+    }
+
+    #[tokio::test]
+    async fn a_new_bucket_admits_one_call_until_its_first_answer() {
+        let governor = std::sync::Arc::new(Governor::new(0.5, 4));
+        let counters = std::sync::Arc::new(Counters::default());
+        let apps = bucket_for(&Method::GET, "/api/v1/apps");
+        let probe = governor.admit(&apps, &counters).await;
+        let second = tokio::spawn({
+            let (governor, counters, apps) = (governor.clone(), counters.clone(), apps.clone());
+            async move {
+                let _ = governor.admit(&apps, &counters).await;
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!second.is_finished(), "the second call waits for the probe's answer");
+        probe.settle(None);
+        tokio::time::timeout(Duration::from_secs(1), second)
+            .await
+            .unwrap()
+            .unwrap();
+        // An answer without rate headers leaves the bucket unmetered: calls flow freely.
+        let first = governor.admit(&apps, &counters).await;
+        let _ = governor.admit(&apps, &counters).await;
+        first.settle(None);
     }
 }

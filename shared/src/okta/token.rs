@@ -172,7 +172,11 @@ impl OAuthApp {
                     body: Box::new(body),
                 });
             }
-            tracing::info!(client_id = %self.client_id, error = ?body.error_code, "token endpoint asks for DPoP, retrying with a proof");
+            tracing::info!(
+                client_id = %self.client_id,
+                error = ?body.error_code,
+                "token endpoint asks for DPoP, retrying with a proof"
+            );
         }
     }
 

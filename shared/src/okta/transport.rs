@@ -52,17 +52,16 @@ impl Transport {
         let bucket = bucket_for(method, url.path());
         let mut attempt = 0u32;
         loop {
-            self.governor.admit(&bucket, &self.counters).await;
+            let admission = self.governor.admit(&bucket, &self.counters).await;
+            let request = build(self.http.request(method.clone(), url.clone()))?;
             let outcome = {
                 let _slot = self.governor.slot().await;
                 Counters::bump(counter);
-                let request = build(self.http.request(method.clone(), url.clone()))?;
                 match request.send().await {
                     Err(error) => Err(error),
                     Ok(response) => {
                         let status = response.status();
                         let headers = response.headers().clone();
-                        self.governor.observe(&bucket, &headers);
                         response.bytes().await.map(|body| Exchange {
                             status,
                             headers,
@@ -71,6 +70,7 @@ impl Transport {
                     }
                 }
             };
+            admission.settle(outcome.as_ref().ok().map(|exchange| &exchange.headers));
             let attempts = attempt + 1;
             let out_of_retries = attempt >= self.max_retries;
             let delay = match outcome {
@@ -104,7 +104,8 @@ impl Transport {
                         .max(MIN_RATE_LIMIT_WAIT)
                         // Spread the workers that all waited for the same reset.
                         + Backoff { base: MIN_RATE_LIMIT_WAIT, cap: MIN_RATE_LIMIT_WAIT }.delay(0);
-                    tracing::info!(%method, %url, %bucket, wait_ms = wait.as_millis() as u64, "rate limited (429), waiting for the reset");
+                    let wait_ms = wait.as_millis() as u64;
+                    tracing::info!(%method, %url, %bucket, wait_ms, "rate limited (429), waiting for the reset");
                     self.counters.record_wait(wait);
                     wait
                 }
@@ -120,7 +121,8 @@ impl Transport {
                             body,
                         });
                     }
-                    tracing::warn!(%method, %url, status = exchange.status.as_u16(), attempt = attempts, "server error, retrying");
+                    let status = exchange.status.as_u16();
+                    tracing::warn!(%method, %url, status, attempt = attempts, "server error, retrying");
                     self.backoff.delay(attempt)
                 }
                 Ok(exchange) => return Ok(exchange),
