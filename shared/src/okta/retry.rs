@@ -29,8 +29,13 @@ impl Backoff {
 
     /// A random delay in `[0, ceiling(attempt)]`.
     pub fn delay(&self, attempt: u32) -> Duration {
-        self.ceiling(attempt).mul_f64(random_unit())
+        jitter(self.ceiling(attempt))
     }
+}
+
+/// A uniformly random duration in `[0, max]`.
+pub fn jitter(max: Duration) -> Duration {
+    max.mul_f64(random_unit())
 }
 
 /// A uniform random number in `[0, 1]` from the system CSPRNG (no extra rand dependency).

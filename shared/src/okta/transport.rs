@@ -17,7 +17,7 @@ use url::Url;
 use super::bucket::bucket_for;
 use super::error::{OktaError, OktaErrorBody};
 use super::governor::{Governor, RateHeaders};
-use super::retry::Backoff;
+use super::retry::{Backoff, jitter};
 use super::stats::Counters;
 
 /// The shortest wait after a 429: the reset has one-second resolution and may already be "now".
@@ -103,16 +103,16 @@ impl Transport {
                         .unwrap_or_else(|| self.backoff.ceiling(attempt))
                         .max(MIN_RATE_LIMIT_WAIT)
                         // Spread the workers that all waited for the same reset.
-                        + Backoff { base: MIN_RATE_LIMIT_WAIT, cap: MIN_RATE_LIMIT_WAIT }.delay(0);
+                        + jitter(MIN_RATE_LIMIT_WAIT);
                     let wait_ms = wait.as_millis() as u64;
                     tracing::info!(%method, %url, %bucket, wait_ms, "rate limited (429), waiting for the reset");
                     self.counters.record_wait(wait);
                     wait
                 }
                 Ok(exchange) if exchange.status.is_server_error() => {
+                    let status = exchange.status.as_u16();
                     if out_of_retries {
                         let body = Box::new(OktaErrorBody::parse(&exchange.body));
-                        let status = exchange.status.as_u16();
                         return Err(OktaError::ServerError {
                             method: method.clone(),
                             url: url.to_string(),
@@ -121,7 +121,6 @@ impl Transport {
                             body,
                         });
                     }
-                    let status = exchange.status.as_u16();
                     tracing::warn!(%method, %url, status, attempt = attempts, "server error, retrying");
                     self.backoff.delay(attempt)
                 }
