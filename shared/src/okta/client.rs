@@ -3,12 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, HeaderMap, LINK, LOCATION, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, LINK, LOCATION};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
 
 use super::auth::{Auth, Credentials, Presented};
+use super::challenge::{challenge, challenge_param};
 use super::error::{OktaError, OktaErrorBody};
 use super::governor::Governor;
 use super::link::next_link;
@@ -318,30 +319,6 @@ fn token_was_refused(exchange: &Exchange) -> bool {
         || challenge_param(&challenge(&exchange.headers), "error").as_deref() == Some("invalid_token")
 }
 
-fn challenge(headers: &HeaderMap) -> String {
-    headers
-        .get_all(WWW_AUTHENTICATE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `name="value"` from a `WWW-Authenticate` challenge.
-fn challenge_param(challenge: &str, name: &str) -> Option<String> {
-    let needle = format!("{name}=\"");
-    let mut search = challenge;
-    while let Some(at) = search.find(&needle) {
-        let preceded_ok = at == 0 || matches!(search.as_bytes()[at - 1], b' ' | b',');
-        let value_start = &search[at + needle.len()..];
-        if preceded_ok {
-            return value_start.split('"').next().map(str::to_owned);
-        }
-        search = value_start;
-    }
-    None
-}
-
 fn parse_json(url: &Url, body: &[u8]) -> Result<Value, OktaError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
@@ -361,21 +338,5 @@ fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn challenge_params_are_read_without_confusing_similar_names() {
-        let challenge = r#"Bearer authorization_uri="https://a.okta.com/oauth2/v1/authorize", realm="IDX", error_description="The access token is invalid.", error="invalid_token""#;
-        assert_eq!(challenge_param(challenge, "error").as_deref(), Some("invalid_token"));
-        assert_eq!(
-            challenge_param(challenge, "error_description").as_deref(),
-            Some("The access token is invalid.")
-        );
-        assert_eq!(challenge_param(challenge, "scope"), None);
     }
 }

@@ -16,6 +16,7 @@
 
 mod auth;
 mod bucket;
+mod challenge;
 mod client;
 mod dpop;
 mod error;

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap};
 use reqwest::{Method, RequestBuilder};
 use serde::Deserialize;
 use tokio::sync::Mutex;
@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::auth::{ClientAuth, sensitive};
+use super::challenge::{challenge, challenge_param};
 use super::dpop::{DpopKey, NonceFor};
 use super::error::{OktaError, OktaErrorBody};
 use super::jwt::client_assertion;
@@ -97,11 +98,7 @@ impl OAuthApp {
 
     /// Takes the nonce from a resource server's `use_dpop_nonce` challenge; true if there was one.
     pub fn accept_api_nonce(&self, headers: &HeaderMap) -> bool {
-        let challenged = headers
-            .get_all(WWW_AUTHENTICATE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| v.contains("use_dpop_nonce"));
+        let challenged = challenge_param(&challenge(headers), "error").as_deref() == Some("use_dpop_nonce");
         match (self.dpop.get(), dpop_nonce(headers)) {
             (Some(key), Some(nonce)) if challenged => {
                 key.set_nonce(NonceFor::Api, nonce);
