@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 
 use super::atomic_file::{self, is_temp_name};
-use crate::ports::{BlobStore, StoreError};
+use crate::ports::{BlobStore, StoreError, validate_key};
 
 /// The embedded [`BlobStore`]: a local directory.
 #[derive(Debug, Clone)]
@@ -55,34 +55,6 @@ impl LocalBlobStore {
         })?;
         result.map_err(|e| io_error(operation, key, e))
     }
-}
-
-/// The key rule of the `BlobStore` port (`ports::blob::validate_key`, which `ports` does not
-/// export on this branch): 1 to 900 characters, `/`-separated segments of `[A-Za-z0-9._-]`, no
-/// empty, `.` or `..` segment. The conformance suite checks every adapter against the same rule.
-/// Replace with `crate::ports::validate_key` once it is re-exported.
-pub(crate) fn validate_key(key: &str) -> Result<(), StoreError> {
-    let bad = |reason: &str| {
-        Err(StoreError::InvalidKey {
-            key: key.to_string(),
-            reason: reason.to_string(),
-        })
-    };
-    if key.is_empty() || key.len() > 900 {
-        return bad("a key has 1 to 900 characters");
-    }
-    for part in key.split('/') {
-        if part.is_empty() || part == "." || part == ".." {
-            return bad("empty, '.' and '..' path segments are not allowed");
-        }
-        if !part
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        {
-            return bad("only A-Z a-z 0-9 . _ - and / are allowed");
-        }
-    }
-    Ok(())
 }
 
 fn io_error(operation: &'static str, key: &str, e: io::Error) -> StoreError {

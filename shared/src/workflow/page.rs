@@ -47,7 +47,7 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         return Ok(output(&job, category, &progress));
     }
 
-    let mut run = PageRun::start(ctx, &job, category).await?;
+    let run = PageRun::start(ctx, &job, category).await?;
     let mut cursor: Cursor = match &progress.cursor {
         Some(value) => serde_json::from_value(value.clone())
             .map_err(|e| StepError::fatal(format!("job {}: the saved position of {} is unreadable: {e}", job.job_id, category.name)))?,
