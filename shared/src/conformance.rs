@@ -365,6 +365,7 @@ fn org_record(org: &OrgId) -> OrgRecord {
         url: format!("https://{org}"),
         auth: AuthKind::ClientSecret,
         client_id: Some("0oa-conformance".into()),
+        sealed_credentials: Some("c2VhbGVk".to_owned()),
         backup_enabled: true,
         created_at: "2026-01-01T00:00:00Z".into(),
         last_snapshot: None,

@@ -81,6 +81,7 @@ pub async fn register_org(
         url: url.to_owned(),
         auth,
         client_id,
+        sealed_credentials: None,
         backup_enabled: true,
         created_at: existing.as_ref().map_or_else(|| timefmt::rfc3339(timefmt::now()), |o| o.created_at.clone()),
         last_snapshot: existing.and_then(|o| o.last_snapshot),

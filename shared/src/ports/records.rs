@@ -23,6 +23,10 @@ pub struct OrgRecord {
     pub url: String,
     pub auth: AuthKind,
     pub client_id: Option<String>,
+    /// The org's credentials sealed under the key provider (context: the org id), base64. Absent
+    /// when the caller supplies credentials per run (the `oktavault backup` flags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_credentials: Option<String>,
     pub backup_enabled: bool,
     pub created_at: String,
     pub last_snapshot: Option<SnapshotId>,
