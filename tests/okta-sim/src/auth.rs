@@ -28,7 +28,7 @@ pub struct Credentials {
     pub client_id: String,
     pub client_secret: String,
     pub jwt_client_id: String,
-    pub key: ServiceKey,
+    pub key: std::sync::Arc<ServiceKey>,
 }
 
 impl std::fmt::Debug for Credentials {

@@ -1,6 +1,7 @@
 //! Starting the simulator: seeding the org, binding the socket, the router, and the gate every API
 //! call passes (call counting, injected faults, rate limits, authentication and scopes).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -85,7 +86,7 @@ pub async fn start(config: SimConfig, port: u16) -> std::io::Result<SimHandle> {
     let client_id = secrets.next(APP_PREFIX);
     let client_secret = secrets.random_text(64);
     let jwt_client_id = secrets.next(APP_PREFIX);
-    let key = ServiceKey::generate("sim-service-key").map_err(std::io::Error::other)?;
+    let key = service_key(config.seed)?;
     let jwk = key.public_jwk();
 
     let (users, seed, seed_base, service_id) = (config.users, config.seed, base.clone(), jwt_client_id.clone());
@@ -140,6 +141,19 @@ pub async fn start(config: SimConfig, port: u16) -> std::io::Result<SimHandle> {
         stop: Some(stop_tx),
         task: Some(task),
     })
+}
+
+/// The service app's key pair, one per seed per process: RSA keys cannot be derived from a seed, so
+/// this keeps two simulators with the same seed identical (and spares a key generation per start).
+fn service_key(seed: u64) -> std::io::Result<Arc<ServiceKey>> {
+    static KEYS: Mutex<BTreeMap<u64, Arc<ServiceKey>>> = Mutex::new(BTreeMap::new());
+    let mut keys = lock(&KEYS);
+    if let Some(key) = keys.get(&seed) {
+        return Ok(key.clone());
+    }
+    let key = Arc::new(ServiceKey::generate("sim-service-key").map_err(std::io::Error::other)?);
+    keys.insert(seed, key.clone());
+    Ok(key)
 }
 
 fn router(shared: Arc<Shared>) -> Router {
