@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::clock::{SEED_END_MS, SEED_EPOCH_MS, format_ms};
@@ -153,6 +154,47 @@ pub struct ServiceApp<'a> {
     pub jwk: Value,
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedProfile<'a> {
+    first_name: &'a str,
+    last_name: &'a str,
+    display_name: String,
+    login: &'a str,
+    email: &'a str,
+    second_email: Option<&'a str>,
+    mobile_phone: Option<String>,
+    department: &'a str,
+    title: &'a str,
+    employee_number: String,
+    city: &'a str,
+    country_code: &'a str,
+    preferred_language: &'a str,
+}
+
+#[derive(Serialize)]
+struct NoValue {}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedAppCredentials<'a> {
+    user_name: &'a str,
+    // Write-only in Okta: an empty object says a password is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<NoValue>,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SeedAppProfile<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_name: Option<&'a str>,
+}
+
 struct SeedUser {
     id: String,
     status: &'static str,
@@ -230,11 +272,9 @@ fn seed_users(
         let email = format!("{}.{}{suffix}@example.com", first.to_lowercase(), last.to_lowercase());
         let (department, titles) = DEPARTMENTS[rng.below(DEPARTMENTS.len() as u64) as usize];
         let (city, country) = CITIES[rng.below(CITIES.len() as u64) as usize];
-        let mobile = if rng.chance(0.7) {
-            json!(format!("+1 555 01{:02} {:04}", rng.below(100), rng.below(10_000)))
-        } else {
-            Value::Null
-        };
+        let mobile = rng
+            .chance(0.7)
+            .then(|| format!("+1 555 01{:02} {:04}", rng.below(100), rng.below(10_000)));
 
         let created = SEED_EPOCH_MS + rng.below(span) as i64;
         let activated = created + rng.below(3 * DAY_MS as u64) as i64;
@@ -252,23 +292,36 @@ fn seed_users(
             last_updated: format_ms(last_updated),
             password_changed: (!never_activated).then(|| format_ms(password_changed)),
         };
-        let profile = json!({
-            "firstName": first,
-            "lastName": last,
-            "displayName": format!("{first} {last}"),
-            "login": email,
-            "email": email,
-            "secondEmail": null,
-            "mobilePhone": mobile,
-            "department": department,
-            "title": *rng.pick(titles),
-            "employeeNumber": format!("{}", 100_000 + i),
-            "city": city,
-            "countryCode": country,
-            "preferredLanguage": "en",
-        });
-        let user = shapes::user(base, &id, status, &times, type_id, profile, !never_activated);
-        records.push(Record::from_value(&user));
+        let profile = SeedProfile {
+            first_name: first,
+            last_name: last,
+            display_name: format!("{first} {last}"),
+            login: &email,
+            email: &email,
+            second_email: None,
+            mobile_phone: mobile,
+            department,
+            title: *rng.pick(titles),
+            employee_number: format!("{}", 100_000 + i),
+            city,
+            country_code: country,
+            preferred_language: "en",
+        };
+        let init = shapes::UserInit {
+            base,
+            id: &id,
+            status,
+            times: &times,
+            type_id,
+            profile,
+            password: !never_activated,
+        };
+        records.push(Record::from_parts(
+            &id,
+            status,
+            &times.last_updated,
+            shapes::user_text(init),
+        ));
         people.push(SeedUser {
             id,
             status,
@@ -473,32 +526,34 @@ fn seed_app_assignments(
         "AUTO_LOGIN" | "BASIC_AUTH" | "SECURE_PASSWORD_STORE" | "BROWSER_PLUGIN"
     );
     let app_user = |user: &SeedUser, scope: &str| {
-        let mut credentials = json!({ "userName": user.email });
-        if swa {
-            credentials["password"] = json!({});
-        }
-        let profile = match mode {
-            "BOOKMARK" => json!({}),
-            _ => json!({ "email": user.email, "firstName": user.first, "lastName": user.last }),
+        let credentials = SeedAppCredentials {
+            user_name: &user.email,
+            password: swa.then_some(NoValue {}),
         };
-        shapes::app_user(
-            base,
-            shapes::AppUserInit {
-                app_id,
-                user_id: &user.id,
-                scope,
-                status: "ACTIVE",
-                created: &created,
-                last_updated: &updated,
-                credentials,
-                profile,
+        let profile = match mode {
+            "BOOKMARK" => SeedAppProfile::default(),
+            _ => SeedAppProfile {
+                email: Some(&user.email),
+                first_name: Some(user.first),
+                last_name: Some(user.last),
             },
-        )
+        };
+        let init = shapes::AppUserInit {
+            app_id,
+            user_id: &user.id,
+            scope,
+            status: "ACTIVE",
+            created: &created,
+            last_updated: &updated,
+            credentials,
+            profile,
+        };
+        Record::from_parts(&user.id, "ACTIVE", &updated, shapes::app_user_text(base, init))
     };
 
     // Direct (USER-scoped) assignments to 1-5 % of the users, at least a few.
     let share = 0.01 + rng.unit() * 0.04;
-    let mut rows: BTreeMap<String, Value> = BTreeMap::new();
+    let mut rows: BTreeMap<String, Record> = BTreeMap::new();
     for user in assignable {
         if rng.chance(share) {
             rows.insert(user.id.clone(), app_user(user, "USER"));
@@ -518,8 +573,12 @@ fn seed_app_assignments(
         }
         let row = shapes::app_group(base, app_id, &group_id, priority, &updated, json!({}));
         app_groups.insert(group_id.clone(), row);
-        let members = org.group_members.get(&group_id).cloned().unwrap_or_default();
-        for member in members.iter().take(10) {
+        let members: Vec<String> = org
+            .group_members
+            .get(&group_id)
+            .map(|m| m.iter().take(10).cloned().collect())
+            .unwrap_or_default();
+        for member in &members {
             // `assignable` is in id order, like the users it was taken from.
             if let Ok(i) = assignable.binary_search_by(|u| u.id.as_str().cmp(member)) {
                 rows.entry(member.clone())
@@ -529,7 +588,7 @@ fn seed_app_assignments(
     }
     org.app_users.insert(
         app_id.to_string(),
-        Collection::from_sorted(rows.values().map(Record::from_value).collect()),
+        Collection::from_sorted(rows.into_values().collect()),
     );
     org.app_groups.insert(
         app_id.to_string(),
@@ -614,5 +673,34 @@ mod tests {
         assert!(o.app_users.values().all(|rows| rows.len() > 0));
         assert!(o.app_groups.values().filter(|rows| rows.len() > 0).count() >= SIGN_ON_MODES.len());
         assert_eq!(o.logins.len(), 1000, "logins are unique");
+    }
+}
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// The requirement is for optimized builds; a debug build is several times slower.
+    #[test]
+    #[cfg_attr(
+        debug_assertions,
+        ignore = "timing is meaningful in release: cargo test --release -p okta-sim"
+    )]
+    fn seeding_100k_users_takes_under_3_seconds() {
+        let started = std::time::Instant::now();
+        let seeded = generate(
+            100_000,
+            1,
+            "http://127.0.0.1:1",
+            ServiceApp {
+                client_id: "0oa1",
+                jwk: json!({}),
+            },
+        );
+        let elapsed = started.elapsed();
+        assert_eq!(seeded.org.logins.len(), 100_000);
+        assert!(
+            elapsed < std::time::Duration::from_secs(3),
+            "seeding 100k users took {elapsed:?}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! management spec's examples (`ListUsersResponse`, `list-groups-examples`, `*AppResponseEx`,
 //! `AppUserListEx`, `GroupAssignmentExResponse`). `base` is the simulator's own URL.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 /// The statuses a user can be in (`UserStatus` in the spec).
@@ -44,35 +45,104 @@ pub struct UserTimes {
     pub password_changed: Option<String>,
 }
 
+#[derive(Serialize)]
+struct Href {
+    href: String,
+}
+
+#[derive(Serialize)]
+struct SelfLink {
+    #[serde(rename = "self")]
+    self_: Href,
+}
+
+#[derive(Serialize)]
+struct TypeRef<'a> {
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct Provider {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+struct UserCredentials {
+    // The password itself is write-only: Okta answers with an empty object when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<Empty>,
+    provider: Provider,
+}
+
 /// A user as list endpoints return it: `_links` holds only `self` (spec, `User._links`).
-pub fn user(
-    base: &str,
-    id: &str,
-    status: &str,
-    times: &UserTimes,
-    type_id: &str,
-    profile: Value,
-    password: bool,
-) -> Value {
-    let mut credentials = json!({ "provider": { "type": "OKTA", "name": "OKTA" } });
-    if password {
-        // The password itself is write-only: Okta answers with an empty object when one is set.
-        credentials["password"] = json!({});
+/// Serialized straight from borrowed fields, because seeding writes 100k of them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserDoc<'a, P: Serialize> {
+    id: &'a str,
+    status: &'a str,
+    created: &'a str,
+    activated: Option<&'a str>,
+    status_changed: Option<&'a str>,
+    last_login: Option<&'a str>,
+    last_updated: &'a str,
+    password_changed: Option<&'a str>,
+    #[serde(rename = "type")]
+    type_ref: TypeRef<'a>,
+    profile: P,
+    credentials: UserCredentials,
+    #[serde(rename = "_links")]
+    links: SelfLink,
+}
+
+pub struct UserInit<'a, P> {
+    pub base: &'a str,
+    pub id: &'a str,
+    pub status: &'a str,
+    pub times: &'a UserTimes,
+    pub type_id: &'a str,
+    pub profile: P,
+    pub password: bool,
+}
+
+fn user_doc<'a, P: Serialize>(u: UserInit<'a, P>) -> UserDoc<'a, P> {
+    UserDoc {
+        id: u.id,
+        status: u.status,
+        created: &u.times.created,
+        activated: u.times.activated.as_deref(),
+        status_changed: u.times.status_changed.as_deref(),
+        last_login: u.times.last_login.as_deref(),
+        last_updated: &u.times.last_updated,
+        password_changed: u.times.password_changed.as_deref(),
+        type_ref: TypeRef { id: u.type_id },
+        profile: u.profile,
+        credentials: UserCredentials {
+            password: u.password.then_some(Empty {}),
+            provider: Provider {
+                kind: "OKTA",
+                name: "OKTA",
+            },
+        },
+        links: SelfLink {
+            self_: Href {
+                href: format!("{}/api/v1/users/{}", u.base, u.id),
+            },
+        },
     }
-    json!({
-        "id": id,
-        "status": status,
-        "created": times.created,
-        "activated": times.activated,
-        "statusChanged": times.status_changed,
-        "lastLogin": times.last_login,
-        "lastUpdated": times.last_updated,
-        "passwordChanged": times.password_changed,
-        "type": { "id": type_id },
-        "profile": profile,
-        "credentials": credentials,
-        "_links": { "self": href(format!("{base}/api/v1/users/{id}")) },
-    })
+}
+
+pub fn user<P: Serialize>(init: UserInit<P>) -> Value {
+    serde_json::to_value(user_doc(init)).expect("a user document always serializes")
+}
+
+pub fn user_text<P: Serialize>(init: UserInit<P>) -> String {
+    serde_json::to_string(&user_doc(init)).expect("a user document always serializes")
 }
 
 /// The full `_links` Okta gives a single user, which depend on the user's status.
@@ -316,35 +386,71 @@ pub fn app_links(base: &str, id: &str, name: &str, status: &str) -> Value {
     })
 }
 
-pub struct AppUserInit<'a> {
+pub struct AppUserInit<'a, C, P> {
     pub app_id: &'a str,
     pub user_id: &'a str,
     pub scope: &'a str,
     pub status: &'a str,
     pub created: &'a str,
     pub last_updated: &'a str,
-    pub credentials: Value,
-    pub profile: Value,
+    pub credentials: C,
+    pub profile: P,
 }
 
-pub fn app_user(base: &str, a: AppUserInit) -> Value {
-    json!({
-        "id": a.user_id,
-        "externalId": null,
-        "created": a.created,
-        "lastUpdated": a.last_updated,
-        "scope": a.scope,
-        "status": a.status,
-        "statusChanged": a.last_updated,
-        "passwordChanged": null,
-        "syncState": "DISABLED",
-        "credentials": a.credentials,
-        "profile": a.profile,
-        "_links": {
-            "app": href(format!("{base}/api/v1/apps/{}", a.app_id)),
-            "user": href(format!("{base}/api/v1/users/{}", a.user_id)),
+#[derive(Serialize)]
+struct AppUserLinks {
+    app: Href,
+    user: Href,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AppUserDoc<'a, C: Serialize, P: Serialize> {
+    id: &'a str,
+    external_id: Option<&'a str>,
+    created: &'a str,
+    last_updated: &'a str,
+    scope: &'a str,
+    status: &'a str,
+    status_changed: &'a str,
+    password_changed: Option<&'a str>,
+    sync_state: &'a str,
+    credentials: C,
+    profile: P,
+    #[serde(rename = "_links")]
+    links: AppUserLinks,
+}
+
+fn app_user_doc<'a, C: Serialize, P: Serialize>(base: &str, a: AppUserInit<'a, C, P>) -> AppUserDoc<'a, C, P> {
+    AppUserDoc {
+        id: a.user_id,
+        external_id: None,
+        created: a.created,
+        last_updated: a.last_updated,
+        scope: a.scope,
+        status: a.status,
+        status_changed: a.last_updated,
+        password_changed: None,
+        sync_state: "DISABLED",
+        credentials: a.credentials,
+        profile: a.profile,
+        links: AppUserLinks {
+            app: Href {
+                href: format!("{base}/api/v1/apps/{}", a.app_id),
+            },
+            user: Href {
+                href: format!("{base}/api/v1/users/{}", a.user_id),
+            },
         },
-    })
+    }
+}
+
+pub fn app_user<C: Serialize, P: Serialize>(base: &str, a: AppUserInit<C, P>) -> Value {
+    serde_json::to_value(app_user_doc(base, a)).expect("an app user document always serializes")
+}
+
+pub fn app_user_text<C: Serialize, P: Serialize>(base: &str, a: AppUserInit<C, P>) -> String {
+    serde_json::to_string(&app_user_doc(base, a)).expect("an app user document always serializes")
 }
 
 pub fn app_group(base: &str, app_id: &str, group_id: &str, priority: u64, last_updated: &str, profile: Value) -> Value {

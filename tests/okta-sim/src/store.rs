@@ -43,6 +43,17 @@ impl Record {
         }
     }
 
+    /// A record from JSON text made by the simulator itself (seeding), with its list fields.
+    pub fn from_parts(id: &str, status: &str, last_updated: &str, json: String) -> Record {
+        Record {
+            id: id.into(),
+            status: status.into(),
+            last_updated: last_updated.into(),
+            last_membership_updated: "".into(),
+            json: json.into_boxed_str(),
+        }
+    }
+
     pub fn value(&self) -> Value {
         serde_json::from_str(&self.json).expect("stored records are valid JSON written by the simulator")
     }

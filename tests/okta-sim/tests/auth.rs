@@ -26,8 +26,12 @@ fn now() -> u64 {
 
 fn assertion(sim: &okta_sim::SimHandle, pem: &str, jti: &str, aud: &str) -> String {
     let id = sim.jwt_client_id();
-    sign_rs256(pem, Some("sim-service-key"), &json!({"iss": id, "sub": id, "aud": aud, "exp": now() + 300, "iat": now(), "jti": jti}))
-        .unwrap()
+    sign_rs256(
+        pem,
+        Some("sim-service-key"),
+        &json!({"iss": id, "sub": id, "aud": aud, "exp": now() + 300, "iat": now(), "jti": jti}),
+    )
+    .unwrap()
 }
 
 async fn token_with_jwt(sim: &okta_sim::SimHandle, assertion: &str, scope: &str) -> Response {
@@ -36,7 +40,10 @@ async fn token_with_jwt(sim: &okta_sim::SimHandle, assertion: &str, scope: &str)
         .form(&[
             ("grant_type", "client_credentials"),
             ("scope", scope),
-            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
             ("client_assertion", assertion),
         ])
         .send()
@@ -80,12 +87,23 @@ async fn client_secret_token_grants_only_its_scopes() {
     assert_eq!(token["scope"], "okta.users.read");
     let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
 
-    assert_eq!(call(&sim, reqwest::Method::GET, "/api/v1/users", Some(&bearer)).await.status(), 200);
+    assert_eq!(
+        call(&sim, reqwest::Method::GET, "/api/v1/users", Some(&bearer))
+            .await
+            .status(),
+        200
+    );
     let denied = call(&sim, reqwest::Method::GET, "/api/v1/groups", Some(&bearer)).await;
     assert_eq!(denied.status(), 403);
     assert_eq!(denied.json::<Value>().await.unwrap()["errorCode"], "E0000006");
     let user = sim.snapshot_state().users[0]["id"].as_str().unwrap().to_string();
-    let write = call(&sim, reqwest::Method::POST, &format!("/api/v1/users/{user}/lifecycle/suspend"), Some(&bearer)).await;
+    let write = call(
+        &sim,
+        reqwest::Method::POST,
+        &format!("/api/v1/users/{user}/lifecycle/suspend"),
+        Some(&bearer),
+    )
+    .await;
     assert_eq!(write.status(), 403, "read scope does not allow writes");
 }
 
@@ -97,16 +115,31 @@ async fn wrong_client_secret_or_unknown_scope_is_refused_in_oauth_shape() {
     assert_eq!(wrong.json::<Value>().await.unwrap()["error"], "invalid_client");
     let stranger = token_with_secret(&sim, "0oaSomebodyElse", &sim.client_secret(), "okta.users.read").await;
     assert_eq!(stranger.status(), 401);
-    let scope = token_with_secret(&sim, &sim.client_id(), &sim.client_secret(), "okta.users.read okta.orgs.manage").await;
+    let scope = token_with_secret(
+        &sim,
+        &sim.client_id(),
+        &sim.client_secret(),
+        "okta.users.read okta.orgs.manage",
+    )
+    .await;
     assert_eq!(scope.status(), 400);
     assert_eq!(scope.json::<Value>().await.unwrap()["error"], "invalid_scope");
     let body_secret = client()
         .post(sim.token_url())
-        .form(&[("grant_type", "client_credentials"), ("scope", "okta.users.read"), ("client_id", &sim.client_id()), ("client_secret", &sim.client_secret())])
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "okta.users.read"),
+            ("client_id", &sim.client_id()),
+            ("client_secret", &sim.client_secret()),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(body_secret.status(), 401, "the integration is registered for client_secret_basic");
+    assert_eq!(
+        body_secret.status(),
+        401,
+        "the integration is registered for client_secret_basic"
+    );
 }
 
 #[tokio::test]
@@ -120,12 +153,20 @@ async fn private_key_jwt_token_works_and_replays_forgeries_and_wrong_audience_ar
     assert_eq!(response.status(), 200);
     let token: Value = response.json().await.unwrap();
     let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
-    assert_eq!(call(&sim, reqwest::Method::GET, "/api/v1/groups", Some(&bearer)).await.status(), 200);
+    assert_eq!(
+        call(&sim, reqwest::Method::GET, "/api/v1/groups", Some(&bearer))
+            .await
+            .status(),
+        200
+    );
 
     let replay = token_with_jwt(&sim, &good, "okta.users.read").await;
     assert_eq!(replay.status(), 401, "a jti is single-use");
 
-    let other_key = okta_sim::start(SimConfig::new(1, 999), 0).await.unwrap().jwt_private_key_pem();
+    let other_key = okta_sim::start(SimConfig::new(1, 999), 0)
+        .await
+        .unwrap()
+        .jwt_private_key_pem();
     let forged = assertion(&sim, &other_key, "jti-2", &sim.token_url());
     let refused = token_with_jwt(&sim, &forged, "okta.users.read").await;
     assert_eq!(refused.status(), 401);
@@ -140,10 +181,19 @@ async fn access_tokens_expire_after_their_ttl() {
     let mut config = SimConfig::new(5, 5);
     config.token_ttl_secs = 1;
     let sim = sim_with(config).await;
-    let token: Value = token_with_secret(&sim, &sim.client_id(), &sim.client_secret(), "okta.users.read").await.json().await.unwrap();
+    let token: Value = token_with_secret(&sim, &sim.client_id(), &sim.client_secret(), "okta.users.read")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(token["expires_in"], 1);
     let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
-    assert_eq!(call(&sim, reqwest::Method::GET, "/api/v1/users", Some(&bearer)).await.status(), 200);
+    assert_eq!(
+        call(&sim, reqwest::Method::GET, "/api/v1/users", Some(&bearer))
+            .await
+            .status(),
+        200
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_invalid_token(call(&sim, reqwest::Method::GET, "/api/v1/users", Some(&bearer)).await).await;
 }

@@ -218,7 +218,16 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
         last_updated: now.clone(),
         password_changed: password.then(|| now.clone()),
     };
-    let user = shapes::user(&sim.base, &id, status, &times, &type_id, profile, password);
+    let init = shapes::UserInit {
+        base: &sim.base,
+        id: &id,
+        status,
+        times: &times,
+        type_id: &type_id,
+        profile,
+        password,
+    };
+    let user = shapes::user(init);
     store_user(&mut org, &user);
     set_everyone_membership(&mut org, &id, true, &now);
     for group in &group_ids {

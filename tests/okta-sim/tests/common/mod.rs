@@ -6,7 +6,9 @@ use reqwest::{Client, Response};
 use serde_json::Value;
 
 pub async fn sim(users: usize, seed: u64) -> SimHandle {
-    okta_sim::start(SimConfig::new(users, seed), 0).await.expect("simulator starts")
+    okta_sim::start(SimConfig::new(users, seed), 0)
+        .await
+        .expect("simulator starts")
 }
 
 pub async fn sim_with(config: SimConfig) -> SimHandle {
@@ -22,15 +24,27 @@ pub fn ssws(sim: &SimHandle) -> String {
 }
 
 pub async fn get(sim: &SimHandle, path_and_query: &str) -> Response {
-    client().get(format!("{}{path_and_query}", sim.url())).header("Authorization", ssws(sim)).send().await.expect("call completes")
+    client()
+        .get(format!("{}{path_and_query}", sim.url()))
+        .header("Authorization", ssws(sim))
+        .send()
+        .await
+        .expect("call completes")
 }
 
 /// The URL of the `Link` header with `rel`, if any.
 pub fn link(response: &Response, rel: &str) -> Option<String> {
-    response.headers().get_all("link").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
-        let (url, params) = v.split_once(';')?;
-        params.contains(&format!("rel=\"{rel}\"")).then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
-    })
+    response
+        .headers()
+        .get_all("link")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let (url, params) = v.split_once(';')?;
+            params
+                .contains(&format!("rel=\"{rel}\""))
+                .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+        })
 }
 
 /// Every object of a list, following `next` links; also returns the number of pages.
@@ -40,7 +54,12 @@ pub async fn walk(sim: &SimHandle, first: &str) -> (Vec<Value>, usize) {
     let mut all = Vec::new();
     let mut pages = 0;
     loop {
-        let response = client.get(&url).header("Authorization", ssws(sim)).send().await.expect("page call completes");
+        let response = client
+            .get(&url)
+            .header("Authorization", ssws(sim))
+            .send()
+            .await
+            .expect("page call completes");
         assert_eq!(response.status(), 200, "page {url}");
         pages += 1;
         let next = link(&response, "next");
@@ -58,5 +77,8 @@ pub async fn walk(sim: &SimHandle, first: &str) -> (Vec<Value>, usize) {
 }
 
 pub fn ids(values: &[Value]) -> Vec<String> {
-    values.iter().map(|v| v["id"].as_str().expect("object has an id").to_string()).collect()
+    values
+        .iter()
+        .map(|v| v["id"].as_str().expect("object has an id").to_string())
+        .collect()
 }
