@@ -61,7 +61,21 @@ async fn main() -> std::io::Result<()> {
     writeln!(out, "jwt client id: {}", sim.jwt_client_id())?;
     out.flush()?;
     drop(out);
-    tokio::signal::ctrl_c().await?;
+    stop_signal().await?;
     sim.shutdown().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (how test scripts usually stop a server they started).
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await
 }

@@ -231,7 +231,7 @@ pub fn generate(users: usize, seed: u64, base: &str, service_app: ServiceApp) ->
 }
 
 fn seed_status(i: usize, n: usize, rng: &mut SplitMix64) -> &'static str {
-    if n >= USER_STATUSES.len() * 4 && i % (n / USER_STATUSES.len()) == 0 {
+    if n >= USER_STATUSES.len() * 4 && i.is_multiple_of(n / USER_STATUSES.len()) {
         // Spread one user of every status through the list, so even a small org has each one.
         return USER_STATUSES[(i / (n / USER_STATUSES.len())).min(USER_STATUSES.len() - 1)];
     }
@@ -301,7 +301,7 @@ fn seed_users(
             second_email: None,
             mobile_phone: mobile,
             department,
-            title: *rng.pick(titles),
+            title: titles[rng.below(titles.len() as u64) as usize],
             employee_number: format!("{}", 100_000 + i),
             city,
             country_code: country,

@@ -163,7 +163,7 @@ async fn groups_and_memberships_change_as_in_okta() {
         "membership changes leave lastUpdated alone"
     );
     let members = body(get(&sim, &format!("/api/v1/groups/{gid}/users")).await).await;
-    assert_eq!(common::ids(members.as_array().unwrap()), [uid.clone()]);
+    assert_eq!(common::ids(members.as_array().unwrap()), [uid.as_str()]);
 
     let renamed = body(
         send(
@@ -282,7 +282,7 @@ async fn apps_and_assignments_can_be_created_and_removed() {
                 .as_array()
                 .unwrap()
         ),
-        [gid.clone()]
+        [gid.as_str()]
     );
 
     assert_eq!(
