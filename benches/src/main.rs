@@ -39,7 +39,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         None => std::env::current_exe()?.with_file_name("oktavault"),
     };
     if !binary.exists() {
-        bail!("{} not found: build it with `cargo build --release -p oktavault-cli`", binary.display());
+        bail!(
+            "{} not found: build it with `cargo build --release -p oktavault-cli`",
+            binary.display()
+        );
     }
     println!(
         "{:>8} {:>6} {:>8} {:>8} {:>7} {:>9} {:>9} {:>6}",
@@ -54,19 +57,29 @@ async fn run(args: Args) -> anyhow::Result<()> {
         for run in ["full", "again"] {
             sim.reset_calls();
             let started = Instant::now();
-            let status = tokio::process::Command::new(&binary)
-                .args(["--store", store.path().to_str().context("store path")?, "--json", "backup", "--org", &sim.url()])
+            let out = tokio::process::Command::new(&binary)
+                .args([
+                    "--store",
+                    store.path().to_str().context("store path")?,
+                    "--json",
+                    "backup",
+                    "--org",
+                    &sim.url(),
+                ])
                 .args(["--token", &sim.api_token(), "--allow-local-org"])
-                .stdout(std::process::Stdio::null())
-                .status()
+                .output()
                 .await?;
             let wall = started.elapsed().as_secs_f64();
-            if !status.success() {
-                bail!("the backup of {users} users failed ({status})");
+            if !out.status.success() {
+                bail!(
+                    "the backup of {users} users failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout)
+                );
             }
-            let calls = sim.calls();
-            let total: u64 = calls.values().sum();
-            let throttled = sim.rate_limited_responses();
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+            let total = sim.calls().total();
+            let throttled = report["rate_limited"].as_u64().unwrap_or(0);
             println!(
                 "{users:>8} {run:>6} {total:>8} {minimum:>8} {:>7.2} {wall:>9.1} {:>9.1} {throttled:>6}",
                 total as f64 / minimum as f64,
@@ -84,10 +97,23 @@ async fn run(args: Args) -> anyhow::Result<()> {
 fn minimum_calls(state: &OrgState) -> u64 {
     let pages = |n: usize, limit: usize| n.div_ceil(limit).max(1) as u64;
     let deprovisioned = state.users.iter().filter(|u| u["status"] == "DEPROVISIONED").count();
-    let limit = |name: &str| oktavault_shared::categories::find(name).expect("catalog row").page_limit as usize;
+    let limit = |name: &str| {
+        oktavault_shared::categories::find(name)
+            .expect("catalog row")
+            .page_limit as usize
+    };
     let mut calls = 1 + pages(state.users.len() - deprovisioned, limit("users")) + pages(deprovisioned, limit("users"));
     calls += pages(state.groups.len(), limit("groups")) + pages(state.apps.len(), limit("apps"));
-    calls += state.groups.iter().map(|g| pages(state.group_members.get(g["id"].as_str().unwrap()).map_or(0, Vec::len), limit("group_members"))).sum::<u64>();
+    calls += state
+        .groups
+        .iter()
+        .map(|g| {
+            pages(
+                state.group_members.get(g["id"].as_str().unwrap()).map_or(0, Vec::len),
+                limit("group_members"),
+            )
+        })
+        .sum::<u64>();
     for app in &state.apps {
         let id = app["id"].as_str().unwrap();
         calls += pages(state.app_users.get(id).map_or(0, Vec::len), limit("app_users"));

@@ -28,7 +28,10 @@ pub enum Keep {
     WithParent { parent_field: &'static str },
     /// Only the edge `{parent_field: parent id, child_field: item id}`; its id is
     /// `<parent>/<item id>`. For memberships, whose listed item is a whole user kept elsewhere.
-    Edge { parent_field: &'static str, child_field: &'static str },
+    Edge {
+        parent_field: &'static str,
+        child_field: &'static str,
+    },
 }
 
 /// An id inside an object that points at an object of another category.
@@ -69,35 +72,78 @@ pub const CATEGORIES: &[Category] = &[
         title: "Users",
         scope: "okta.users.read",
         // A plain list omits DEPROVISIONED users; a status filter is the documented way to get them.
-        source: Source::List { passes: &["/api/v1/users", "/api/v1/users?filter=status%20eq%20%22DEPROVISIONED%22"] },
+        source: Source::List {
+            passes: &[
+                "/api/v1/users",
+                "/api/v1/users?filter=status%20eq%20%22DEPROVISIONED%22",
+            ],
+        },
         page_limit: 200,
         keep: Keep::Whole,
         last_updated_field: Some("lastUpdated"),
         references: &[],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged", "lastLogin", "passwordChanged", "transitioningToStatus"],
+        strip_on_restore: &[
+            "id",
+            "_links",
+            "_embedded",
+            "created",
+            "lastUpdated",
+            "status",
+            "activated",
+            "statusChanged",
+            "lastLogin",
+            "passwordChanged",
+            "transitioningToStatus",
+        ],
         restorable: true,
     },
     Category {
         name: "groups",
         title: "Groups",
         scope: "okta.groups.read",
-        source: Source::List { passes: &["/api/v1/groups"] },
+        source: Source::List {
+            passes: &["/api/v1/groups"],
+        },
         page_limit: 10000,
         keep: Keep::Whole,
         last_updated_field: Some("lastUpdated"),
         references: &[],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "lastMembershipUpdated", "objectClass", "type"],
+        strip_on_restore: &[
+            "id",
+            "_links",
+            "_embedded",
+            "created",
+            "lastUpdated",
+            "lastMembershipUpdated",
+            "objectClass",
+            "type",
+        ],
         restorable: true,
     },
     Category {
         name: "group_members",
         title: "Group memberships",
         scope: "okta.groups.read",
-        source: Source::PerParent { parent: "groups", path: "/api/v1/groups/{id}/users" },
+        source: Source::PerParent {
+            parent: "groups",
+            path: "/api/v1/groups/{id}/users",
+        },
         page_limit: 1000,
-        keep: Keep::Edge { parent_field: "groupId", child_field: "userId" },
+        keep: Keep::Edge {
+            parent_field: "groupId",
+            child_field: "userId",
+        },
         last_updated_field: None,
-        references: &[Reference { field: "groupId", category: "groups" }, Reference { field: "userId", category: "users" }],
+        references: &[
+            Reference {
+                field: "groupId",
+                category: "groups",
+            },
+            Reference {
+                field: "userId",
+                category: "users",
+            },
+        ],
         strip_on_restore: &[],
         restorable: true,
     },
@@ -105,7 +151,9 @@ pub const CATEGORIES: &[Category] = &[
         name: "apps",
         title: "Applications",
         scope: "okta.apps.read",
-        source: Source::List { passes: &["/api/v1/apps"] },
+        source: Source::List {
+            passes: &["/api/v1/apps"],
+        },
         page_limit: 200,
         keep: Keep::Whole,
         last_updated_field: Some("lastUpdated"),
@@ -117,23 +165,57 @@ pub const CATEGORIES: &[Category] = &[
         name: "app_users",
         title: "Application user assignments",
         scope: "okta.apps.read",
-        source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/users" },
+        source: Source::PerParent {
+            parent: "apps",
+            path: "/api/v1/apps/{id}/users",
+        },
         page_limit: 500,
         keep: Keep::WithParent { parent_field: "appId" },
         last_updated_field: Some("lastUpdated"),
-        references: &[Reference { field: "appId", category: "apps" }, Reference { field: "id", category: "users" }],
-        strip_on_restore: &["_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync", "passwordChanged"],
+        references: &[
+            Reference {
+                field: "appId",
+                category: "apps",
+            },
+            Reference {
+                field: "id",
+                category: "users",
+            },
+        ],
+        strip_on_restore: &[
+            "_links",
+            "_embedded",
+            "created",
+            "lastUpdated",
+            "status",
+            "statusChanged",
+            "syncState",
+            "lastSync",
+            "passwordChanged",
+        ],
         restorable: true,
     },
     Category {
         name: "app_groups",
         title: "Application group assignments",
         scope: "okta.apps.read",
-        source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/groups" },
+        source: Source::PerParent {
+            parent: "apps",
+            path: "/api/v1/apps/{id}/groups",
+        },
         page_limit: 200,
         keep: Keep::WithParent { parent_field: "appId" },
         last_updated_field: Some("lastUpdated"),
-        references: &[Reference { field: "appId", category: "apps" }, Reference { field: "id", category: "groups" }],
+        references: &[
+            Reference {
+                field: "appId",
+                category: "apps",
+            },
+            Reference {
+                field: "id",
+                category: "groups",
+            },
+        ],
         strip_on_restore: &["_links", "_embedded", "lastUpdated"],
         restorable: true,
     },
@@ -164,7 +246,13 @@ impl Category {
 pub fn stages(selected: &[&'static Category]) -> Vec<Vec<&'static str>> {
     let max = selected.iter().map(|c| c.depth()).max().unwrap_or(0);
     (0..=max)
-        .map(|d| selected.iter().filter(|c| c.depth() == d).map(|c| c.name).collect::<Vec<_>>())
+        .map(|d| {
+            selected
+                .iter()
+                .filter(|c| c.depth() == d)
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        })
         .filter(|s| !s.is_empty())
         .collect()
 }
@@ -178,7 +266,9 @@ pub struct UnknownCategory {
 /// The requested categories (all when `None`) in catalog order, with the parents they need:
 /// memberships cannot be listed without their groups.
 pub fn select(requested: Option<&[String]>) -> Result<Vec<&'static Category>, UnknownCategory> {
-    let Some(requested) = requested else { return Ok(CATEGORIES.iter().collect()) };
+    let Some(requested) = requested else {
+        return Ok(CATEGORIES.iter().collect());
+    };
     let mut wanted = Vec::new();
     for name in requested {
         let mut category = find(name).ok_or_else(|| UnknownCategory { name: name.clone() })?;
@@ -207,7 +297,12 @@ mod tests {
                 assert!(path.contains("{id}"), "{}: per-parent path lacks {{id}}", c.name);
             }
             for r in c.references {
-                assert!(find(r.category).is_some(), "{}: reference to unknown {}", c.name, r.category);
+                assert!(
+                    find(r.category).is_some(),
+                    "{}: reference to unknown {}",
+                    c.name,
+                    r.category
+                );
             }
         }
     }
@@ -218,7 +313,11 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), CATEGORIES.len());
-        assert!(names.iter().all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+        assert!(
+            names
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
     }
 
     #[test]
@@ -231,13 +330,20 @@ mod tests {
 
     #[test]
     fn selecting_a_child_category_brings_its_parent() {
-        let names: Vec<_> = select(Some(&["group_members".to_string()])).unwrap().iter().map(|c| c.name).collect();
+        let names: Vec<_> = select(Some(&["group_members".to_string()]))
+            .unwrap()
+            .iter()
+            .map(|c| c.name)
+            .collect();
         assert_eq!(names, vec!["groups", "group_members"]);
     }
 
     #[test]
     fn an_unknown_category_is_refused_with_the_known_ones_listed() {
         let err = select(Some(&["userz".to_string()])).unwrap_err().to_string();
-        assert!(err.contains("unknown category \"userz\"") && err.contains("users"), "{err}");
+        assert!(
+            err.contains("unknown category \"userz\"") && err.contains("users"),
+            "{err}"
+        );
     }
 }

@@ -32,9 +32,17 @@ impl StaticConnector {
 #[async_trait]
 impl OktaConnector for StaticConnector {
     async fn client_for(&self, org: &OrgRecord) -> Result<OktaClient, StepError> {
-        self.clients.lock().expect("connector lock").get(&org.org_id).cloned().ok_or_else(|| {
-            StepError::fatal(format!("no credentials were given for org {}; authorize it first", org.org_id))
-        })
+        self.clients
+            .lock()
+            .expect("connector lock")
+            .get(&org.org_id)
+            .cloned()
+            .ok_or_else(|| {
+                StepError::fatal(format!(
+                    "no credentials were given for org {}; authorize it first",
+                    org.org_id
+                ))
+            })
     }
 }
 
@@ -54,7 +62,13 @@ pub struct StepContext {
 
 impl StepContext {
     pub fn new(catalog: Arc<dyn Catalog>, vault: Vault, okta: Arc<dyn OktaConnector>) -> Self {
-        Self { catalog, vault, okta, page_budget: Duration::from_secs(20), previous: Mutex::new(None) }
+        Self {
+            catalog,
+            vault,
+            okta,
+            page_budget: Duration::from_secs(20),
+            previous: Mutex::new(None),
+        }
     }
 
     pub fn with_page_budget(mut self, budget: Duration) -> Self {

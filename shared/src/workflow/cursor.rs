@@ -33,8 +33,16 @@ impl Cursor {
             }
         };
         Some(match &self.next {
-            Some(next) => NextRequest { url: next.clone(), first_page: false, parent },
-            None => NextRequest { url: start, first_page: true, parent },
+            Some(next) => NextRequest {
+                url: next.clone(),
+                first_page: false,
+                parent,
+            },
+            None => NextRequest {
+                url: start,
+                first_page: true,
+                parent,
+            },
         })
     }
 
@@ -77,10 +85,16 @@ mod tests {
         let members = find("group_members").unwrap();
         let parents = vec!["00g1".to_string(), "00g2".to_string()];
         let mut c = Cursor::default();
-        assert_eq!(c.next_request(members, &parents).unwrap().url, "/api/v1/groups/00g1/users");
+        assert_eq!(
+            c.next_request(members, &parents).unwrap().url,
+            "/api/v1/groups/00g1/users"
+        );
         c.advance(None);
         let r = c.next_request(members, &parents).unwrap();
-        assert_eq!((r.url.as_str(), r.parent.as_deref()), ("/api/v1/groups/00g2/users", Some("00g2")));
+        assert_eq!(
+            (r.url.as_str(), r.parent.as_deref()),
+            ("/api/v1/groups/00g2/users", Some("00g2"))
+        );
         c.advance(None);
         assert_eq!(c.next_request(members, &parents), None);
     }

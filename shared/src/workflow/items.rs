@@ -13,7 +13,11 @@ pub struct Rejected {
 }
 
 /// Converts one page of listed items. `parent` is the parent's id for per-parent categories.
-pub fn keep_items(category: &Category, parent: Option<&str>, items: Vec<Value>) -> (Vec<CanonicalObject>, Vec<Rejected>) {
+pub fn keep_items(
+    category: &Category,
+    parent: Option<&str>,
+    items: Vec<Value>,
+) -> (Vec<CanonicalObject>, Vec<Rejected>) {
     let mut kept = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for item in items {
@@ -27,7 +31,10 @@ pub fn keep_items(category: &Category, parent: Option<&str>, items: Vec<Value>) 
 
 fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<CanonicalObject, Rejected> {
     let Value::Object(mut fields) = item else {
-        return Err(Rejected { object_id: None, message: format!("Okta returned a non-object item in {}", category.name) });
+        return Err(Rejected {
+            object_id: None,
+            message: format!("Okta returned a non-object item in {}", category.name),
+        });
     };
     let item_id = match fields.get("id") {
         Some(Value::String(id)) if !id.is_empty() => id.clone(),
@@ -51,7 +58,10 @@ fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<C
             fields.insert(parent_field.to_owned(), Value::String(parent.clone()));
             (format!("{parent}/{item_id}"), Value::Object(fields))
         }
-        Keep::Edge { parent_field, child_field } => {
+        Keep::Edge {
+            parent_field,
+            child_field,
+        } => {
             let parent = needs_parent("edge")?;
             let mut edge = Map::new();
             edge.insert(parent_field.to_owned(), Value::String(parent.clone()));
@@ -76,8 +86,11 @@ mod tests {
 
     #[test]
     fn memberships_keep_only_the_edge_not_the_whole_user() {
-        let (kept, rejected) =
-            keep_items(find("group_members").unwrap(), Some("00g1"), vec![json!({"id": "00u1", "profile": {"login": "a@b"}})]);
+        let (kept, rejected) = keep_items(
+            find("group_members").unwrap(),
+            Some("00g1"),
+            vec![json!({"id": "00u1", "profile": {"login": "a@b"}})],
+        );
         assert!(rejected.is_empty());
         assert_eq!(kept[0].id, "00g1/00u1");
         let value: Value = serde_json::from_slice(&kept[0].bytes).unwrap();

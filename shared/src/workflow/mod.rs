@@ -38,7 +38,10 @@ pub async fn dispatch(ctx: &StepContext, function: &str, payload: Value) -> Resu
         "BackupPage" => encode(backup_page(ctx, decode(function, payload)?).await?),
         "FinalizeBackup" => encode(finalize_backup(ctx, decode(function, payload)?).await?),
         "FailJob" => encode(fail_job(ctx, decode(function, payload)?).await?),
-        other => Err(StepError::fatal(format!("unknown step {other:?}; the steps are {}", STEPS.join(", ")))),
+        other => Err(StepError::fatal(format!(
+            "unknown step {other:?}; the steps are {}",
+            STEPS.join(", ")
+        ))),
     }
 }
 

@@ -41,16 +41,30 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
     let job = running_job(ctx, &input.job_id).await?;
     let category = categories::find(&input.category)
         .filter(|c| job.categories.iter().any(|n| n == c.name))
-        .ok_or_else(|| StepError::fatal(format!("job {} does not back up a category {:?}", job.job_id, input.category)))?;
-    let mut progress = ctx.catalog.load_progress(&job.job_id).await?.remove(category.name).unwrap_or_default();
+        .ok_or_else(|| {
+            StepError::fatal(format!(
+                "job {} does not back up a category {:?}",
+                job.job_id, input.category
+            ))
+        })?;
+    let mut progress = ctx
+        .catalog
+        .load_progress(&job.job_id)
+        .await?
+        .remove(category.name)
+        .unwrap_or_default();
     if progress.done {
         return Ok(output(&job, category, &progress));
     }
 
     let run = PageRun::start(ctx, &job, category).await?;
     let mut cursor: Cursor = match &progress.cursor {
-        Some(value) => serde_json::from_value(value.clone())
-            .map_err(|e| StepError::fatal(format!("job {}: the saved position of {} is unreadable: {e}", job.job_id, category.name)))?,
+        Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
+            StepError::fatal(format!(
+                "job {}: the saved position of {} is unreadable: {e}",
+                job.job_id, category.name
+            ))
+        })?,
         None => Cursor::default(),
     };
     let parents = match category.parent() {
@@ -86,7 +100,9 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                 progress.counts.new_objects += new;
                 cursor.advance(page.next);
             }
-            Err(e) if e.is_not_granted() && category.parent().is_none() && progress.pages == 0 && cursor.position == 0 => {
+            Err(e)
+                if e.is_not_granted() && category.parent().is_none() && progress.pages == 0 && cursor.position == 0 =>
+            {
                 // The org's plan or the app's scopes do not cover this category: record why, move on.
                 progress.counts.skipped = Some(skip_reason(category, &e));
                 progress.done = true;
@@ -97,7 +113,10 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                 // The parent was deleted between its listing and this one: nothing left to back up.
                 log.push(log_line(
                     category,
-                    Rejected { object_id: request.parent.clone(), message: format!("skipped: the parent no longer exists ({e})") },
+                    Rejected {
+                        object_id: request.parent.clone(),
+                        message: format!("skipped: the parent no longer exists ({e})"),
+                    },
                     "skipped",
                 ));
                 run.store_page(progress.pages, Vec::new()).await?;
@@ -107,7 +126,14 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
             Err(e) => {
                 // A page Okta refuses for good: log it against the category, keep the rest of the job.
                 progress.counts.errors += 1;
-                log.push(log_line(category, Rejected { object_id: request.parent.clone(), message: e.to_string() }, "failed"));
+                log.push(log_line(
+                    category,
+                    Rejected {
+                        object_id: request.parent.clone(),
+                        message: e.to_string(),
+                    },
+                    "failed",
+                ));
                 run.store_page(progress.pages, Vec::new()).await?;
                 cursor.advance(None);
             }
@@ -137,7 +163,11 @@ fn output(job: &JobRecord, category: &Category, progress: &CategoryProgress) -> 
 }
 
 pub(crate) async fn running_job(ctx: &StepContext, job_id: &JobId) -> Result<JobRecord, StepError> {
-    let job = ctx.catalog.get_job(job_id).await?.ok_or_else(|| StepError::fatal(format!("job {job_id} not found")))?;
+    let job = ctx
+        .catalog
+        .get_job(job_id)
+        .await?
+        .ok_or_else(|| StepError::fatal(format!("job {job_id} not found")))?;
     if job.status != JobStatus::Running {
         return Err(StepError::fatal(format!("job {job_id} is {}, not running", job.status)));
     }
@@ -151,12 +181,25 @@ pub(crate) async fn sealing_key(ctx: &StepContext, job: &JobRecord) -> Result<Se
     let wrapped = BASE64
         .decode(wrapped)
         .map_err(|e| StepError::fatal(format!("job {}: its wrapped data key is not base64: {e}", job.job_id)))?;
-    Ok(ctx.vault.sealing_key_from_wrapped(&job.org_id, snapshot, &wrapped).await?)
+    Ok(ctx
+        .vault
+        .sealing_key_from_wrapped(&job.org_id, snapshot, &wrapped)
+        .await?)
 }
 
 /// The parent category's object ids as this job recorded them, or `None` if it was skipped.
-async fn parent_ids(ctx: &StepContext, job: &JobRecord, category: &Category, parent: &Category) -> Result<Option<Vec<String>>, StepError> {
-    let progress = ctx.catalog.load_progress(&job.job_id).await?.remove(parent.name).unwrap_or_default();
+async fn parent_ids(
+    ctx: &StepContext,
+    job: &JobRecord,
+    category: &Category,
+    parent: &Category,
+) -> Result<Option<Vec<String>>, StepError> {
+    let progress = ctx
+        .catalog
+        .load_progress(&job.job_id)
+        .await?
+        .remove(parent.name)
+        .unwrap_or_default();
     if !progress.done {
         return Err(StepError::fatal(format!(
             "{} cannot start before {} is complete (job {})",
@@ -168,7 +211,13 @@ async fn parent_ids(ctx: &StepContext, job: &JobRecord, category: &Category, par
     }
     let entries = work::read_all(&ctx.vault, &job.org_id, &job.job_id, parent.name).await?;
     let mut seen = HashSet::new();
-    Ok(Some(entries.into_iter().map(|e| e.0).filter(|id| seen.insert(id.clone())).collect()))
+    Ok(Some(
+        entries
+            .into_iter()
+            .map(|e| e.0)
+            .filter(|id| seen.insert(id.clone()))
+            .collect(),
+    ))
 }
 
 fn skip_reason(category: &Category, e: &OktaError) -> String {
@@ -208,23 +257,42 @@ impl<'a> PageRun<'a> {
             Some(snapshot) => Some(ctx.previous_locations(&job.org_id, snapshot).await?),
             None => None,
         };
-        Ok(Self { ctx, job, category, client, key, previous })
+        Ok(Self {
+            ctx,
+            job,
+            category,
+            client,
+            key,
+            previous,
+        })
     }
 
     /// Writes page `seq`: its new objects into one segment, and every object's location into a
     /// work document. Objects the previous snapshot already holds are carried by hash.
     /// Returns (new objects, all objects).
     async fn store_page(&self, seq: u64, objects: Vec<CanonicalObject>) -> Result<(u64, u64), StepError> {
-        let seq = u32::try_from(seq)
-            .map_err(|_| StepError::fatal(format!("{} has more pages than a snapshot can hold", self.category.name)))?;
+        let seq = u32::try_from(seq).map_err(|_| {
+            StepError::fatal(format!(
+                "{} has more pages than a snapshot can hold",
+                self.category.name
+            ))
+        })?;
         let segment_key = keys::segment(&self.job.org_id, &self.key.snapshot_id, self.category.name, seq);
         let mut fresh: Vec<CanonicalObject> = Vec::new();
         let mut entries = Vec::with_capacity(objects.len());
         for object in objects {
             let carried = self.previous.as_ref().and_then(|p| p.get(&object.hash)).cloned();
             let is_new = carried.is_none();
-            let at = carried.unwrap_or_else(|| Location { segment_key: segment_key.clone(), index: fresh.len() as u32 });
-            entries.push(WorkEntry::new(object.id.clone(), object.hash, object.last_updated.clone(), at));
+            let at = carried.unwrap_or_else(|| Location {
+                segment_key: segment_key.clone(),
+                index: fresh.len() as u32,
+            });
+            entries.push(WorkEntry::new(
+                object.id.clone(),
+                object.hash,
+                object.last_updated.clone(),
+                at,
+            ));
             if is_new {
                 fresh.push(object);
             }
@@ -233,7 +301,15 @@ impl<'a> PageRun<'a> {
             self.ctx.vault.write_segment(&self.key, &segment_key, &fresh).await?;
         }
         let total = entries.len() as u64;
-        work::write(&self.ctx.vault, &self.key, &self.job.job_id, self.category.name, seq, &WorkDoc { entries }).await?;
+        work::write(
+            &self.ctx.vault,
+            &self.key,
+            &self.job.job_id,
+            self.category.name,
+            seq,
+            &WorkDoc { entries },
+        )
+        .await?;
         Ok((fresh.len() as u64, total))
     }
 }

@@ -43,11 +43,17 @@ pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutp
 
     let (job, resumed) = match ctx.catalog.get_job(&input.job_id).await? {
         Some(job) if job.org_id != input.org_id => {
-            return Err(StepError::fatal(format!("job {} belongs to org {}, not {}", job.job_id, job.org_id, input.org_id)));
+            return Err(StepError::fatal(format!(
+                "job {} belongs to org {}, not {}",
+                job.job_id, job.org_id, input.org_id
+            )));
         }
         Some(job) if job.status == JobStatus::Running => (job, true),
         Some(job) => {
-            return Err(StepError::fatal(format!("job {} already finished ({}); start a new job", job.job_id, job.status)));
+            return Err(StepError::fatal(format!(
+                "job {} already finished ({}); start a new job",
+                job.job_id, job.status
+            )));
         }
         None => (create_job(ctx, &input, org.last_snapshot.clone()).await?, false),
     };
@@ -56,18 +62,32 @@ pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutp
     let client = ctx.okta.client_for(&org).await?;
     client.check_credentials().await?;
 
-    let selected: Vec<&'static Category> = job.categories.iter().filter_map(|name| categories::find(name)).collect();
-    let snapshot_id = job.snapshot_id.clone().ok_or_else(|| StepError::fatal(format!("job {} has no snapshot id", job.job_id)))?;
+    let selected: Vec<&'static Category> = job
+        .categories
+        .iter()
+        .filter_map(|name| categories::find(name))
+        .collect();
+    let snapshot_id = job
+        .snapshot_id
+        .clone()
+        .ok_or_else(|| StepError::fatal(format!("job {} has no snapshot id", job.job_id)))?;
     Ok(PlanOutput {
         job_id: job.job_id,
         org_id: job.org_id,
         snapshot_id,
-        stages: categories::stages(&selected).into_iter().map(|s| s.into_iter().map(str::to_owned).collect()).collect(),
+        stages: categories::stages(&selected)
+            .into_iter()
+            .map(|s| s.into_iter().map(str::to_owned).collect())
+            .collect(),
         resumed,
     })
 }
 
-async fn create_job(ctx: &StepContext, input: &PlanInput, previous: Option<SnapshotId>) -> Result<JobRecord, StepError> {
+async fn create_job(
+    ctx: &StepContext,
+    input: &PlanInput,
+    previous: Option<SnapshotId>,
+) -> Result<JobRecord, StepError> {
     let selected = categories::select(input.categories.as_deref()).map_err(|e| StepError::fatal(e.to_string()))?;
     let now = timefmt::now();
     let snapshot_id = SnapshotId::generate(now);
