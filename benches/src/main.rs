@@ -100,7 +100,8 @@ fn minimum_calls(state: &OrgState) -> u64 {
     let limit = |name: &str| {
         oktavault_shared::categories::find(name)
             .expect("catalog row")
-            .page_limit as usize
+            .page_limit
+            .map_or(usize::MAX, |l| l as usize)
     };
     let mut calls = 1 + pages(state.users.len() - deprovisioned, limit("users")) + pages(deprovisioned, limit("users"));
     calls += pages(state.groups.len(), limit("groups")) + pages(state.apps.len(), limit("apps"));

@@ -29,7 +29,7 @@ impl Cursor {
             Source::List { passes } => (passes.get(self.position)?.to_string(), None),
             Source::PerParent { path, .. } => {
                 let parent = parents.get(self.position)?;
-                (path.replace("{id}", parent), Some(parent.clone()))
+                (fill_parent(path, parent), Some(parent.clone()))
             }
         };
         Some(match &self.next {
@@ -56,6 +56,16 @@ impl Cursor {
             }
         }
     }
+}
+
+/// Puts a parent's id into a per-parent path: `{id}` is the whole id, `{0}`, `{1}`... its
+/// `/`-separated parts (a parent listed per parent has an id like `<server>/<policy>`).
+fn fill_parent(path: &str, parent: &str) -> String {
+    let mut filled = path.replace("{id}", parent);
+    for (i, part) in parent.split('/').enumerate() {
+        filled = filled.replace(&format!("{{{i}}}"), part);
+    }
+    filled
 }
 
 #[cfg(test)]
@@ -97,5 +107,17 @@ mod tests {
         );
         c.advance(None);
         assert_eq!(c.next_request(members, &parents), None);
+    }
+
+    #[test]
+    fn a_nested_parent_fills_each_part_of_its_id() {
+        assert_eq!(
+            fill_parent("/api/v1/authorizationServers/{0}/policies/{1}/rules", "aus1/00p2"),
+            "/api/v1/authorizationServers/aus1/policies/00p2/rules"
+        );
+        assert_eq!(
+            fill_parent("/api/v1/groups/{id}/users", "00g1"),
+            "/api/v1/groups/00g1/users"
+        );
     }
 }

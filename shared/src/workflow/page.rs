@@ -11,13 +11,13 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
 use super::context::Locations;
-use super::cursor::Cursor;
+use super::cursor::{Cursor, NextRequest};
 use super::items::{Rejected, keep_items};
 use super::work::{self, WorkDoc, WorkEntry};
 use super::{StepContext, StepError};
-use crate::categories::{self, Category};
+use crate::categories::{self, Category, Response};
 use crate::ids::JobId;
-use crate::okta::{OktaClient, OktaError};
+use crate::okta::{OktaClient, OktaError, Page};
 use crate::ports::{CategoryProgress, JobRecord, JobStatus, LogEntry};
 use crate::snapshot::{CanonicalObject, Location, SealingKey, keys};
 use crate::timefmt;
@@ -88,9 +88,9 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
             ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
             break;
         };
-        let limit = request.first_page.then_some(category.page_limit);
+        let first_request = progress.pages == 0;
         let mut log = Vec::new();
-        match run.client.get_page(&request.url, limit).await {
+        match fetch(&run.client, category, &request).await {
             Ok(page) => {
                 let (objects, rejected) = keep_items(category, request.parent.as_deref(), page.items);
                 log.extend(rejected.into_iter().map(|r| log_line(category, r, "failed")));
@@ -99,15 +99,6 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                 progress.counts.objects += total;
                 progress.counts.new_objects += new;
                 cursor.advance(page.next);
-            }
-            Err(e)
-                if e.is_not_granted() && category.parent().is_none() && progress.pages == 0 && cursor.position == 0 =>
-            {
-                // The org's plan or the app's scopes do not cover this category: record why, move on.
-                progress.counts.skipped = Some(skip_reason(category, &e));
-                progress.done = true;
-                ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
-                break;
             }
             Err(e) if e.status() == Some(404) && request.parent.is_some() => {
                 // The parent was deleted between its listing and this one: nothing left to back up.
@@ -121,6 +112,13 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                 ));
                 run.store_page(progress.pages, Vec::new()).await?;
                 cursor.advance(None);
+            }
+            Err(e) if e.is_not_granted() && first_request => {
+                // The org's plan or the app's scopes do not cover this category: record why, move on.
+                progress.counts.skipped = Some(skip_reason(category, &e));
+                progress.done = true;
+                ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+                break;
             }
             Err(e) if e.is_retryable() => return Err(e.into()),
             Err(e) => {
@@ -150,6 +148,21 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         }
     }
     Ok(output(&job, category, &progress))
+}
+
+/// One request: a page of an array (with `limit` on a first page), or one object.
+async fn fetch(client: &OktaClient, category: &Category, request: &NextRequest) -> Result<Page, OktaError> {
+    match category.response {
+        Response::Array => {
+            client
+                .get_page(&request.url, category.page_limit.filter(|_| request.first_page))
+                .await
+        }
+        Response::Object => Ok(Page {
+            items: vec![client.get_json(&request.url).await?],
+            next: None,
+        }),
+    }
 }
 
 fn output(job: &JobRecord, category: &Category, progress: &CategoryProgress) -> BackupPageOutput {
