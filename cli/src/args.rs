@@ -80,6 +80,10 @@ pub struct BackupArgs {
     /// Only these categories (comma separated; parents they need are added).
     #[arg(long, value_delimiter = ',')]
     pub categories: Option<Vec<String>>,
+    /// List every group's members and every app's assignments again, instead of carrying the
+    /// unchanged ones from the previous snapshot (done automatically every 7th snapshot).
+    #[arg(long)]
+    pub full: bool,
     /// Allow an http://, loopback or private-address org URL (the simulator in tests and demos).
     #[arg(long)]
     pub allow_local_org: bool,

@@ -49,6 +49,18 @@ pub enum Keep {
     },
 }
 
+/// When a per-parent category may carry a parent's children from the previous snapshot instead
+/// of listing them again. Every job of a periodic full refresh lists everything regardless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Incremental {
+    /// Always listed again.
+    Always,
+    /// Listed again only for parents whose `field` changed since the previous snapshot (a
+    /// group's `lastMembershipUpdated` moves on every membership change, and only then).
+    WhenParentFieldMoves { field: &'static str },
+}
+
 /// An id inside an object that points at an object of another category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Reference {
@@ -75,6 +87,7 @@ pub struct Category {
     pub id_pointer: &'static str,
     /// The field holding the object's Okta modification time, when it has one.
     pub last_updated_field: Option<&'static str>,
+    pub incremental: Incremental,
     pub references: &'static [Reference],
     /// Fields Okta sets itself, removed before a create or replace.
     pub strip_on_restore: &'static [&'static str],
@@ -94,6 +107,7 @@ impl Category {
         keep: Keep::Whole,
         id_pointer: "/id",
         last_updated_field: Some("lastUpdated"),
+        incremental: Incremental::Always,
         references: &[],
         strip_on_restore: OKTA_MANAGED,
         restorable: true,
@@ -141,6 +155,7 @@ pub const CATEGORIES: &[Category] = &[
         page_limit: Some(1000),
         keep: Keep::Edge { parent_field: "groupId", child_field: "userId" },
         last_updated_field: None,
+        incremental: Incremental::WhenParentFieldMoves { field: "lastMembershipUpdated" },
         references: &[to("groupId", "groups"), to("userId", "users")],
         strip_on_restore: &[],
         ..Category::DEFAULTS
@@ -160,6 +175,8 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/users" },
         page_limit: Some(500),
         keep: Keep::WithParent { parent_field: "appId" },
+        // An assignment change does not move the app's lastUpdated: listed again every time until
+        // System Log events tell which apps changed.
         references: &[to("appId", "apps"), to("id", "users")],
         strip_on_restore: &[
             "_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync",

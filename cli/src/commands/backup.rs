@@ -13,7 +13,8 @@ use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
 use oktavault_shared::okta::{ClientConfig, ClientStats, Credentials, OktaClient, OrgUrl, OrgUrlPolicy, Secret};
 use oktavault_shared::ports::{AuthKind, Catalog, CategoryCounts, JobRecord, JobStatus, OrgRecord};
 use oktavault_shared::timefmt;
-use oktavault_shared::workflow::{StaticConnector, StepContext, embedded};
+use oktavault_shared::workflow::embedded::{self, BackupOptions};
+use oktavault_shared::workflow::{StaticConnector, StepContext};
 use serde::Serialize;
 
 use crate::args::BackupArgs;
@@ -39,7 +40,10 @@ pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Re
     let job = BackupJob {
         org,
         client,
-        categories: args.categories,
+        options: BackupOptions {
+            categories: args.categories,
+            full_refresh: args.full,
+        },
         page_budget: Duration::from_secs(args.page_budget_secs),
     };
     let report = job.run(&store, out).await?;
@@ -115,7 +119,7 @@ pub async fn register_org(
 pub struct BackupJob {
     pub org: OrgRecord,
     pub client: OktaClient,
-    pub categories: Option<Vec<String>>,
+    pub options: BackupOptions,
     pub page_budget: Duration,
 }
 
@@ -135,7 +139,7 @@ impl BackupJob {
             None => (JobId::generate(timefmt::now()), false),
         };
         // Checked here too so a typo never creates a job; a resumed job keeps its own selection.
-        let names: Vec<String> = oktavault_shared::categories::select(self.categories.as_deref())?
+        let names: Vec<String> = oktavault_shared::categories::select(self.options.categories.as_deref())?
             .iter()
             .map(|c| c.name.to_owned())
             .collect();
@@ -146,7 +150,7 @@ impl BackupJob {
                 .with_page_budget(self.page_budget),
         );
         let bars = BackupProgress::start(catalog.clone(), job_id.clone(), names, !out.is_json());
-        let result = embedded::run_backup(ctx, &self.org.org_id, &job_id, self.categories.clone()).await;
+        let result = embedded::run_backup(ctx, &self.org.org_id, &job_id, self.options.clone()).await;
         bars.finish();
         let job = catalog
             .get_job(&job_id)

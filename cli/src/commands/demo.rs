@@ -10,6 +10,8 @@ use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secr
 use oktavault_shared::ports::AuthKind;
 use serde::Serialize;
 
+use oktavault_shared::workflow::embedded::BackupOptions;
+
 use super::backup::{BackupJob, BackupReport, register_org};
 use super::browse::{CategoryTree, category_tree};
 use crate::args::DemoArgs;
@@ -46,7 +48,7 @@ pub async fn run(store_dir: &Path, args: DemoArgs, out: &Output) -> anyhow::Resu
     let job = BackupJob {
         org,
         client,
-        categories: None,
+        options: BackupOptions::default(),
         page_budget: Duration::from_secs(20),
     };
     let backup = job.run(&store, out).await?;

@@ -46,6 +46,12 @@ impl Cursor {
         })
     }
 
+    /// Moves past `n` parents whose children were carried without a call.
+    pub fn skip_parents(&mut self, n: usize) {
+        self.position += n;
+        self.next = None;
+    }
+
     /// Moves past a fetched page: to Okta's `next` link, or to the next pass or parent.
     pub fn advance(&mut self, next: Option<String>) {
         match next {

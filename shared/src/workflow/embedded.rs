@@ -31,12 +31,20 @@ impl TaskInvoker for StepInvoker {
 
 /// Runs one backup job to its end (or until the process is killed: the job then stays Running
 /// and the next run with the same job id resumes it).
-/// `categories` limits a new job to those categories (and their parents); a resumed job keeps its own.
+/// What a caller may ask of a new backup job; a resumed job keeps what it was started with.
+#[derive(Debug, Clone, Default)]
+pub struct BackupOptions {
+    /// Only these categories (and the parents they need); all when `None`.
+    pub categories: Option<Vec<String>>,
+    /// List every parent's children again even if a periodic full refresh is not due.
+    pub full_refresh: bool,
+}
+
 pub async fn run_backup(
     ctx: Arc<StepContext>,
     org_id: &OrgId,
     job_id: &JobId,
-    categories: Option<Vec<String>>,
+    options: BackupOptions,
 ) -> Result<Value, ExecutionFailed> {
     let machine = StateMachine::parse(BACKUP_DEFINITION, &embedded_function_substitutions(STEPS)).map_err(|e| {
         ExecutionFailed {
@@ -44,12 +52,17 @@ pub async fn run_backup(
             cause: format!("backup.asl.json: {e}"),
         }
     })?;
-    let options = ExecutionOptions::new(job_id.to_string());
+    let input = json!({
+        "org_id": org_id,
+        "job_id": job_id,
+        "categories": options.categories,
+        "full_refresh": options.full_refresh,
+    });
     machine
         .execute(
-            json!({"org_id": org_id, "job_id": job_id, "categories": categories}),
+            input,
             Arc::new(StepInvoker { ctx }),
-            &options,
+            &ExecutionOptions::new(job_id.to_string()),
         )
         .await
 }

@@ -97,6 +97,7 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
             manifest_key,
             counts: job.counts.iter().map(|(name, c)| (name.clone(), c.objects)).collect(),
             status,
+            full_refresh: job.full_refresh,
         })
         .await?;
     if let Some(mut org) = ctx.catalog.get_org(&job.org_id).await? {

@@ -6,6 +6,7 @@
 //! is idempotent (deterministic keys, last-write-wins progress), so a step that crashes and runs
 //! again repeats at most one page and never duplicates or loses an object.
 
+mod carry;
 mod context;
 mod cursor;
 pub mod embedded;

@@ -4,13 +4,15 @@
 //! or a retry) overwrites the same blobs: nothing is duplicated and nothing is lost.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use super::context::Locations;
+use super::carry::Carry;
+use super::context::Previous;
 use super::cursor::{Cursor, NextRequest};
 use super::items::{Rejected, keep_items};
 use super::work::{self, WorkDoc, WorkEntry};
@@ -67,9 +69,9 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         })?,
         None => Cursor::default(),
     };
-    let parents = match category.parent() {
-        Some(parent) => match parent_ids(ctx, &job, category, parent).await? {
-            Some(ids) => ids,
+    let parent_entries = match category.parent() {
+        Some(parent) => match parent_entries(ctx, &job, category, parent).await? {
+            Some(entries) => entries,
             None => {
                 progress.counts.skipped = Some(format!("its parent category {} was skipped", parent.name));
                 progress.done = true;
@@ -80,8 +82,37 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         None => Vec::new(),
     };
 
+    let parents: Vec<String> = parent_entries.iter().map(|e| e.id().to_owned()).collect();
+    let carry = Carry::new(category, &job, run.previous.as_ref());
+
     let started = Instant::now();
     loop {
+        if let Some(carry) = &carry
+            && cursor.next.is_none()
+        {
+            // A run of parents whose children need no call: carried together as one page.
+            let mut carried = Vec::new();
+            let mut skipped_parents = 0;
+            while let Some(parent) = parent_entries.get(cursor.position + skipped_parents)
+                && skipped_parents < CARRY_BATCH
+                && let Some(children) = carry.children(&ctx.vault, &job.org_id, parent).await?
+            {
+                carried.extend(children);
+                skipped_parents += 1;
+            }
+            if skipped_parents > 0 {
+                let (_, total) = run.store_page(progress.pages, Vec::new(), carried).await?;
+                progress.counts.objects += total;
+                cursor.skip_parents(skipped_parents);
+                progress.pages += 1;
+                progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
+                ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+                if started.elapsed() >= ctx.page_budget {
+                    break;
+                }
+                continue;
+            }
+        }
         let Some(request) = cursor.next_request(category, &parents) else {
             progress.done = true;
             progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
@@ -95,7 +126,7 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                 let (objects, rejected) = keep_items(category, request.parent.as_deref(), page.items);
                 log.extend(rejected.into_iter().map(|r| log_line(category, r, "failed")));
                 progress.counts.errors += log.len() as u64;
-                let (new, total) = run.store_page(progress.pages, objects).await?;
+                let (new, total) = run.store_page(progress.pages, objects, Vec::new()).await?;
                 progress.counts.objects += total;
                 progress.counts.new_objects += new;
                 cursor.advance(page.next);
@@ -110,7 +141,7 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                     },
                     "skipped",
                 ));
-                run.store_page(progress.pages, Vec::new()).await?;
+                run.store_page(progress.pages, Vec::new(), Vec::new()).await?;
                 cursor.advance(None);
             }
             Err(e) if e.is_not_granted() && first_request => {
@@ -132,7 +163,7 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                     },
                     "failed",
                 ));
-                run.store_page(progress.pages, Vec::new()).await?;
+                run.store_page(progress.pages, Vec::new(), Vec::new()).await?;
                 cursor.advance(None);
             }
         }
@@ -200,13 +231,17 @@ pub(crate) async fn sealing_key(ctx: &StepContext, job: &JobRecord) -> Result<Se
         .await?)
 }
 
-/// The parent category's object ids as this job recorded them, or `None` if it was skipped.
-async fn parent_ids(
+/// Parents whose children are carried from the previous snapshot in one page, at most.
+const CARRY_BATCH: usize = 1000;
+
+/// The parent category's objects as this job recorded them (one per id), or `None` if it was
+/// skipped.
+async fn parent_entries(
     ctx: &StepContext,
     job: &JobRecord,
     category: &Category,
     parent: &Category,
-) -> Result<Option<Vec<String>>, StepError> {
+) -> Result<Option<Vec<WorkEntry>>, StepError> {
     let progress = ctx
         .catalog
         .load_progress(&job.job_id)
@@ -225,11 +260,7 @@ async fn parent_ids(
     let entries = work::read_all(&ctx.vault, &job.org_id, &job.job_id, parent.name).await?;
     let mut seen = HashSet::new();
     Ok(Some(
-        entries
-            .into_iter()
-            .map(|e| e.0)
-            .filter(|id| seen.insert(id.clone()))
-            .collect(),
+        entries.into_iter().filter(|e| seen.insert(e.id().to_owned())).collect(),
     ))
 }
 
@@ -254,7 +285,7 @@ struct PageRun<'a> {
     category: &'a Category,
     client: OktaClient,
     key: SealingKey,
-    previous: Option<Locations>,
+    previous: Option<Arc<Previous>>,
 }
 
 impl<'a> PageRun<'a> {
@@ -267,7 +298,7 @@ impl<'a> PageRun<'a> {
         let client = ctx.okta.client_for(&org).await?;
         let key = sealing_key(ctx, job).await?;
         let previous = match &job.previous_snapshot {
-            Some(snapshot) => Some(ctx.previous_locations(&job.org_id, snapshot).await?),
+            Some(snapshot) => Some(ctx.previous(&job.org_id, snapshot).await?),
             None => None,
         };
         Ok(Self {
@@ -283,7 +314,12 @@ impl<'a> PageRun<'a> {
     /// Writes page `seq`: its new objects into one segment, and every object's location into a
     /// work document. Objects the previous snapshot already holds are carried by hash.
     /// Returns (new objects, all objects).
-    async fn store_page(&self, seq: u64, objects: Vec<CanonicalObject>) -> Result<(u64, u64), StepError> {
+    async fn store_page(
+        &self,
+        seq: u64,
+        objects: Vec<CanonicalObject>,
+        carried: Vec<WorkEntry>,
+    ) -> Result<(u64, u64), StepError> {
         let seq = u32::try_from(seq).map_err(|_| {
             StepError::fatal(format!(
                 "{} has more pages than a snapshot can hold",
@@ -292,9 +328,14 @@ impl<'a> PageRun<'a> {
         })?;
         let segment_key = keys::segment(&self.job.org_id, &self.key.snapshot_id, self.category.name, seq);
         let mut fresh: Vec<CanonicalObject> = Vec::new();
-        let mut entries = Vec::with_capacity(objects.len());
+        let mut entries = carried;
+        entries.reserve(objects.len());
         for object in objects {
-            let carried = self.previous.as_ref().and_then(|p| p.get(&object.hash)).cloned();
+            let carried = self
+                .previous
+                .as_ref()
+                .and_then(|p| p.locations.get(&object.hash))
+                .cloned();
             let is_new = carried.is_none();
             let at = carried.unwrap_or_else(|| Location {
                 segment_key: segment_key.clone(),

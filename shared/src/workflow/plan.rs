@@ -21,7 +21,14 @@ pub struct PlanInput {
     /// Only these categories (all when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub categories: Option<Vec<String>>,
+    /// List everything again even if a full refresh is not due.
+    #[serde(default)]
+    pub full_refresh: bool,
 }
+
+/// Every this many snapshots, a backup lists every parent's children again rather than trusting
+/// change markers: a safety net under incremental backups.
+pub const FULL_REFRESH_EVERY: usize = 7;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanOutput {
@@ -55,7 +62,13 @@ pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutp
                 job.job_id, job.status
             )));
         }
-        None => (create_job(ctx, &input, org.last_snapshot.clone()).await?, false),
+        None => {
+            let full_refresh = input.full_refresh || full_refresh_due(ctx, &input.org_id).await?;
+            (
+                create_job(ctx, &input, org.last_snapshot.clone(), full_refresh).await?,
+                false,
+            )
+        }
     };
 
     // A wrong credential must fail the job here, before any page is fetched.
@@ -83,10 +96,17 @@ pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutp
     })
 }
 
+/// Whether none of the org's last [`FULL_REFRESH_EVERY`] snapshots listed everything.
+async fn full_refresh_due(ctx: &StepContext, org: &OrgId) -> Result<bool, StepError> {
+    let snapshots = ctx.catalog.list_snapshots(org).await?;
+    Ok(!snapshots.iter().rev().take(FULL_REFRESH_EVERY).any(|s| s.full_refresh))
+}
+
 async fn create_job(
     ctx: &StepContext,
     input: &PlanInput,
     previous: Option<SnapshotId>,
+    full_refresh: bool,
 ) -> Result<JobRecord, StepError> {
     let selected = categories::select(input.categories.as_deref()).map_err(|e| StepError::fatal(e.to_string()))?;
     let now = timefmt::now();
@@ -101,6 +121,7 @@ async fn create_job(
         updated_at: timefmt::rfc3339(now),
         finished_at: None,
         snapshot_id: Some(snapshot_id),
+        full_refresh: full_refresh || previous.is_none(),
         previous_snapshot: previous,
         wrapped_key: Some(BASE64.encode(key.wrapped())),
         categories: selected.iter().map(|c| c.name.to_owned()).collect(),
