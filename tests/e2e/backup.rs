@@ -120,4 +120,18 @@ async fn the_demo_backs_up_the_bundled_simulator_offline() {
         "{}",
         text(&ls)
     );
+
+    // `show` resolves a membership's ids to the group's name and the user's login.
+    let members = oktavault(store.path(), &["--json", "ls", "latest", "group_members"]).await;
+    let members: serde_json::Value = serde_json::from_slice(&members.stdout).unwrap();
+    let edge = members["objects"][0]["id"].as_str().unwrap();
+    let shown = oktavault(store.path(), &["--json", "show", "latest", "group_members", edge]).await;
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let (group, user) = edge.split_once('/').unwrap();
+    assert_eq!(shown["references"][0]["id"], group);
+    assert_eq!(shown["references"][1]["id"], user);
+    assert!(
+        shown["references"][1]["name"].as_str().unwrap().contains('@'),
+        "{shown}"
+    );
 }

@@ -222,7 +222,7 @@ impl fmt::Display for BackupReport {
         if let Some(snapshot) = &self.snapshot_id {
             writeln!(f, "  snapshot: {snapshot}")?;
         }
-        for (name, c) in &self.categories {
+        for (name, c) in super::browse::in_catalog_order(self.categories.iter()) {
             match &c.skipped {
                 Some(reason) => writeln!(f, "  {name:<14} skipped: {reason}")?,
                 None => writeln!(

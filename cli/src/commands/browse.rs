@@ -104,10 +104,9 @@ pub struct CategoryRow {
 
 pub async fn category_tree(store: &Store, record: &SnapshotRecord) -> anyhow::Result<CategoryTree> {
     let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
-    let categories = reader
-        .manifest()
-        .categories
-        .iter()
+    let manifest = reader.manifest();
+    let categories = in_catalog_order(manifest.categories.iter())
+        .into_iter()
         .map(|(name, c)| CategoryRow {
             name: name.clone(),
             title: categories::find(name).map_or_else(|| name.clone(), |c| c.title.to_owned()),
@@ -179,6 +178,19 @@ async fn object_list(store: &Store, record: &SnapshotRecord, category: &str) -> 
     })
 }
 
+/// Categories as the catalog lists them (parents first), then any the catalog no longer has.
+pub fn in_catalog_order<'a, T>(items: impl Iterator<Item = (&'a String, T)>) -> Vec<(&'a String, T)> {
+    let rank = |name: &str| {
+        categories::CATEGORIES
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut items: Vec<_> = items.collect();
+    items.sort_by_key(|(name, _)| (rank(name), name.to_string()));
+    items
+}
+
 /// The name a person knows an object by: a user's login, a group's or app's name.
 fn display_name(value: &Value) -> String {
     [
@@ -219,11 +231,13 @@ pub async fn show(store_dir: &Path, args: ShowArgs, out: &Output) -> anyhow::Res
             args.id, args.category, record.snapshot_id
         )
     })?;
+    let references = resolve_references(&reader, &args.category, &object).await?;
     out.emit(&ObjectView {
         snapshot_id: record.snapshot_id,
         category: args.category,
         id: args.id,
         object,
+        references,
     });
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -234,11 +248,52 @@ struct ObjectView {
     category: String,
     id: String,
     object: Value,
+    /// The objects this one points at, by name, as they were in the same snapshot.
+    references: Vec<ResolvedReference>,
+}
+
+#[derive(Serialize)]
+struct ResolvedReference {
+    field: String,
+    category: String,
+    id: String,
+    /// `None` when the snapshot does not hold the object pointed at.
+    name: Option<String>,
+}
+
+/// Looks up every id the catalog says `object` holds in the same snapshot.
+async fn resolve_references(
+    reader: &SnapshotReader,
+    category: &str,
+    object: &Value,
+) -> anyhow::Result<Vec<ResolvedReference>> {
+    let Some(row) = categories::find(category) else {
+        return Ok(Vec::new());
+    };
+    let mut resolved = Vec::new();
+    for reference in row.references {
+        let pointer = format!("/{}", reference.field.replace('.', "/"));
+        let Some(id) = object.pointer(&pointer).and_then(Value::as_str) else {
+            continue;
+        };
+        let target = reader.object(reference.category, id).await?;
+        resolved.push(ResolvedReference {
+            field: reference.field.to_owned(),
+            category: reference.category.to_owned(),
+            id: id.to_owned(),
+            name: target.as_ref().map(display_name),
+        });
+    }
+    Ok(resolved)
 }
 
 impl fmt::Display for ObjectView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} {} (snapshot {})", self.category, self.id, self.snapshot_id)?;
+        for r in &self.references {
+            let name = r.name.as_deref().unwrap_or("(not in this snapshot)");
+            writeln!(f, "  {} -> {} {} {name}", r.field, r.category, r.id)?;
+        }
         writeln!(
             f,
             "{}",

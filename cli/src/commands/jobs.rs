@@ -76,7 +76,7 @@ impl fmt::Display for JobView {
         if let Some(error) = &j.error {
             writeln!(f, "  error: {error}")?;
         }
-        for (name, c) in &j.counts {
+        for (name, c) in super::browse::in_catalog_order(j.counts.iter()) {
             writeln!(
                 f,
                 "  {name:<14} {:>8} objects {:>8} new {:>4} errors",
