@@ -180,6 +180,8 @@ pub struct BackupReport {
     /// 429 answers seen (each waited out until the bucket reset, then retried).
     pub rate_limited: u64,
     pub seconds: f64,
+    /// This process's peak resident memory, where the platform tells it (Linux).
+    pub peak_memory_mib: Option<f64>,
 }
 
 impl BackupReport {
@@ -200,6 +202,7 @@ impl BackupReport {
             error: job.error.clone().or(execution_error),
             okta_calls: stats.calls,
             rate_limited: stats.rate_limited,
+            peak_memory_mib: peak_memory_mib(),
             seconds: elapsed.as_secs_f64(),
         }
     }
@@ -211,6 +214,14 @@ impl BackupReport {
             JobStatus::Failed | JobStatus::Running => std::process::ExitCode::from(1),
         }
     }
+}
+
+/// `VmHWM` of this process: the high-water mark of its resident memory since it started.
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 impl fmt::Display for BackupReport {
