@@ -7,25 +7,12 @@ async fn a_wrong_token_fails_the_job_at_the_start_with_a_clear_error() {
     let sim = start_sim(300, 1).await;
     let store = tempfile::tempdir().unwrap();
     sim.reset_calls();
-    let out = oktavault(
-        store.path(),
-        &[
-            "--json",
-            "backup",
-            "--org",
-            &sim.url(),
-            "--token",
-            "not-the-token",
-            "--allow-local-org",
-        ],
-    )
-    .await;
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["status"], "Failed");
-    let error = report["error"].as_str().unwrap();
+    let run = backup(store.path(), &sim, &["--token", "not-the-token"]).await;
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    assert_eq!(run.report["status"], "Failed");
+    let error = run.report["error"].as_str().unwrap();
     assert!(error.contains("rejected") && error.contains("E0000011"), "{error}");
-    assert!(!text(&out).contains("not-the-token"), "the secret is never printed");
+    assert!(!run.output.contains("not-the-token"), "the secret is never printed");
     // Failed at the start: the credential check is the only call made.
     let calls = sim.calls().total();
     assert!(
@@ -33,32 +20,30 @@ async fn a_wrong_token_fails_the_job_at_the_start_with_a_clear_error() {
         "{calls} calls were made with a wrong token: {:?}",
         sim.calls()
     );
-    assert_eq!(open_store(store.path()).job(&report).await.status, JobStatus::Failed);
+    assert_eq!(
+        open_store(store.path()).job(&run.report).await.status,
+        JobStatus::Failed
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_client_secret_fails_the_job_with_a_clear_error() {
     let sim = start_sim(100, 1).await;
     let store = tempfile::tempdir().unwrap();
-    let out = oktavault(
+    let run = backup(
         store.path(),
-        &[
-            "--json",
-            "backup",
-            "--org",
-            &sim.url(),
-            "--client-id",
-            &sim.client_id(),
-            "--client-secret",
-            "wrong",
-            "--allow-local-org",
-        ],
+        &sim,
+        &["--client-id", &sim.client_id(), "--client-secret", "wrong-secret-Zq9"],
     )
     .await;
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["status"], "Failed");
-    assert!(report["error"].as_str().unwrap().contains("invalid_client"), "{report}");
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    assert_eq!(run.report["status"], "Failed");
+    assert!(
+        run.report["error"].as_str().unwrap().contains("invalid_client"),
+        "{}",
+        run.report
+    );
+    assert!(!run.output.contains("wrong-secret-Zq9"), "the secret is never printed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,50 +52,31 @@ async fn client_secret_and_private_key_jwt_apps_both_back_up_the_org() {
     let expected = expected_contents(&sim.snapshot_state());
 
     let store = tempfile::tempdir().unwrap();
-    let out = oktavault(
+    let run = backup(
         store.path(),
-        &[
-            "--json",
-            "backup",
-            "--org",
-            &sim.url(),
-            "--client-id",
-            &sim.client_id(),
-            "--client-secret",
-            &sim.client_secret(),
-            "--allow-local-org",
-        ],
+        &sim,
+        &["--client-id", &sim.client_id(), "--client-secret", &sim.client_secret()],
     )
     .await;
-    assert!(out.status.success(), "{}", text(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run.code, Some(0), "{}", run.output);
     assert_same_contents(
-        &open_store(store.path()).contents(&snapshot_id(&report)).await,
+        &open_store(store.path()).contents(&snapshot_id(&run.report)).await,
         &expected,
     );
 
     let key_file = store.path().join("service-app.pem");
     std::fs::write(&key_file, sim.jwt_private_key_pem()).unwrap();
     let store2 = tempfile::tempdir().unwrap();
-    let out = oktavault(
+    let key_path = key_file.to_str().unwrap();
+    let run = backup(
         store2.path(),
-        &[
-            "--json",
-            "backup",
-            "--org",
-            &sim.url(),
-            "--client-id",
-            &sim.jwt_client_id(),
-            "--private-key",
-            key_file.to_str().unwrap(),
-            "--allow-local-org",
-        ],
+        &sim,
+        &["--client-id", &sim.jwt_client_id(), "--private-key", key_path],
     )
     .await;
-    assert!(out.status.success(), "{}", text(&out));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run.code, Some(0), "{}", run.output);
     assert_same_contents(
-        &open_store(store2.path()).contents(&snapshot_id(&report)).await,
+        &open_store(store2.path()).contents(&snapshot_id(&run.report)).await,
         &expected,
     );
 }

@@ -57,27 +57,13 @@ async fn after_one_membership_change_only_that_groups_members_are_listed_again()
 
     // --full lists every group's members again (the periodic safety net does the same).
     sim.reset_calls();
-    let out = oktavault(
-        store.path(),
-        &[
-            "--json",
-            "backup",
-            "--full",
-            "--org",
-            &sim.url(),
-            "--token",
-            &sim.api_token(),
-            "--allow-local-org",
-        ],
-    )
-    .await;
-    assert!(out.status.success(), "{}", text(&out));
+    let run = backup(store.path(), &sim, &["--full", "--token", &sim.api_token()]).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
     assert!(
         sim.calls().get(MEMBER_LISTS) >= groups,
         "a full refresh lists every group again"
     );
-    let third: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(view.contents(&snapshot_id(&third)).await, contents);
+    assert_eq!(view.contents(&snapshot_id(&run.report)).await, contents);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -58,23 +58,36 @@ pub fn text(out: &Output) -> String {
     )
 }
 
-/// Backs the simulator up with its API token and returns the `--json` report.
+/// What one `oktavault --json backup` run of the simulator printed.
+pub struct BackupRun {
+    pub code: Option<i32>,
+    pub report: Value,
+    /// stdout and stderr together, to search for what must (not) be printed.
+    pub output: String,
+}
+
+/// Runs `oktavault --json backup --org <simulator> --allow-local-org` with `auth` (and any other
+/// flags) added.
+pub async fn backup(store: &Path, sim: &SimHandle, auth: &[&str]) -> BackupRun {
+    let url = sim.url();
+    let mut args = vec!["--json", "backup", "--org", &url, "--allow-local-org"];
+    args.extend_from_slice(auth);
+    let out = oktavault(store, &args).await;
+    let output = text(&out);
+    let report =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("backup printed no JSON ({e}): {output}"));
+    BackupRun {
+        code: out.status.code(),
+        report,
+        output,
+    }
+}
+
+/// Backs the simulator up with its API token, expects success and returns the report.
 pub async fn backup_with_token(store: &Path, sim: &SimHandle) -> Value {
-    let out = oktavault(
-        store,
-        &[
-            "--json",
-            "backup",
-            "--org",
-            &sim.url(),
-            "--token",
-            &sim.api_token(),
-            "--allow-local-org",
-        ],
-    )
-    .await;
-    assert!(out.status.success(), "backup failed: {}", text(&out));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("backup printed no JSON ({e}): {}", text(&out)))
+    let run = backup(store, sim, &["--token", &sim.api_token()]).await;
+    assert_eq!(run.code, Some(0), "backup failed: {}", run.output);
+    run.report
 }
 
 pub fn snapshot_id(report: &Value) -> SnapshotId {
