@@ -1,1 +1,786 @@
-//! Port conformance suites.
+//! Port conformance suites: the behaviour every adapter of a port must show.
+//!
+//! Each suite drives a port through its trait object only and panics with a message naming the
+//! broken rule, so the embedded adapters (`crate::local`) and the AWS adapters (S3, KMS,
+//! DynamoDB) run exactly the same checks. A suite expects a fresh backend but writes only under
+//! ids and keys it makes unique, so a shared bucket or table can run it too.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+
+use futures::future::join_all;
+
+use crate::ids::{JobId, OrgId, SnapshotId, random_suffix};
+use crate::ports::{
+    AuthKind, BlobStore, Catalog, CatalogError, CategoryCounts, CategoryProgress, JobKind, JobRecord, JobStatus,
+    KeyContext, KeyError, KeyProvider, LogEntry, OrgRecord, SnapshotRecord, StoreError,
+};
+
+/// Writers racing in the concurrency checks.
+const RACERS: usize = 8;
+
+/// Unwraps `result` or fails the suite, naming the step.
+fn expect_ok<T, E: Display>(port: &str, step: &str, result: Result<T, E>) -> T {
+    result.unwrap_or_else(|e| panic!("{port} conformance: {step} failed: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// BlobStore
+
+/// Checks a [`BlobStore`]: put/get/overwrite/exists/delete, listing by prefix, put_if_absent
+/// (also under contention), key validation and large blobs.
+pub async fn blob_store(store: &dyn BlobStore) {
+    let root = format!("conformance-{}", random_suffix());
+    blob_put_get_overwrite_delete(store, &root).await;
+    blob_list_by_prefix(store, &root).await;
+    blob_put_if_absent(store, &root).await;
+    blob_invalid_keys_refused(store).await;
+    blob_concurrent_put_if_absent(store, &root).await;
+    blob_large_round_trip(store, &root).await;
+}
+
+fn blob_ok<T>(step: &str, result: Result<T, StoreError>) -> T {
+    expect_ok("BlobStore", step, result)
+}
+
+async fn blob_put_get_overwrite_delete(store: &dyn BlobStore, root: &str) {
+    let key = format!("{root}/basic/blob.bin");
+    assert_eq!(
+        blob_ok("get of a missing key", store.get(&key).await),
+        None,
+        "BlobStore: a missing key must get None"
+    );
+    assert!(
+        !blob_ok("exists of a missing key", store.exists(&key).await),
+        "BlobStore: a missing key must not exist"
+    );
+
+    blob_ok("put", store.put(&key, b"first".to_vec()).await);
+    assert_eq!(
+        blob_ok("get", store.get(&key).await).as_deref(),
+        Some(&b"first"[..]),
+        "BlobStore: get after put"
+    );
+    assert!(
+        blob_ok("exists", store.exists(&key).await),
+        "BlobStore: a written key must exist"
+    );
+
+    blob_ok("overwrite", store.put(&key, b"second, longer".to_vec()).await);
+    assert_eq!(
+        blob_ok("get after overwrite", store.get(&key).await).as_deref(),
+        Some(&b"second, longer"[..]),
+        "BlobStore: put must replace the blob"
+    );
+
+    let empty = format!("{root}/basic/empty");
+    blob_ok("put of an empty blob", store.put(&empty, Vec::new()).await);
+    assert_eq!(
+        blob_ok("get of an empty blob", store.get(&empty).await),
+        Some(Vec::new()),
+        "BlobStore: empty blobs"
+    );
+
+    blob_ok("delete", store.delete(&key).await);
+    assert_eq!(
+        blob_ok("get after delete", store.get(&key).await),
+        None,
+        "BlobStore: delete must remove the blob"
+    );
+    assert!(
+        !blob_ok("exists after delete", store.exists(&key).await),
+        "BlobStore: a deleted key must not exist"
+    );
+    blob_ok(
+        "delete of a missing key (must not be an error)",
+        store.delete(&key).await,
+    );
+}
+
+async fn blob_list_by_prefix(store: &dyn BlobStore, root: &str) {
+    let base = format!("{root}/list");
+    // Written out of order, so sorting is the store's job.
+    let keys = ["z", "a/bc/2", "a/b/2", "a/bc/1", "a/b/1", "a/b.x"];
+    for key in keys {
+        blob_ok(
+            "put for listing",
+            store.put(&format!("{base}/{key}"), key.as_bytes().to_vec()).await,
+        );
+    }
+    let listed = |prefix: &'static str| list_relative(store, &base, prefix);
+    assert_eq!(
+        listed("").await,
+        vec!["a/b.x", "a/b/1", "a/b/2", "a/bc/1", "a/bc/2", "z"],
+        "BlobStore: list must return every key under the prefix, whole and sorted"
+    );
+    assert_eq!(
+        listed("a/b/").await,
+        vec!["a/b/1", "a/b/2"],
+        "BlobStore: list of `a/b/` must not return `a/bc/*`"
+    );
+    assert_eq!(
+        listed("a/b").await,
+        vec!["a/b.x", "a/b/1", "a/b/2", "a/bc/1", "a/bc/2"],
+        "BlobStore: a prefix is a string prefix (`a/b` matches `a/b.x`, `a/b/1` and `a/bc/1`)"
+    );
+    assert_eq!(
+        listed("a/bc/1").await,
+        vec!["a/bc/1"],
+        "BlobStore: a whole key as prefix lists that key"
+    );
+    assert!(
+        listed("nothing/").await.is_empty(),
+        "BlobStore: a prefix with no keys lists nothing"
+    );
+    assert!(
+        blob_ok("list of a sibling root", store.list(&format!("{root}-other/")).await).is_empty(),
+        "BlobStore: list must not return keys of a sibling prefix"
+    );
+}
+
+/// The keys under `base/prefix`, written relative to `base/`.
+async fn list_relative(store: &dyn BlobStore, base: &str, prefix: &str) -> Vec<String> {
+    let full = format!("{base}/{prefix}");
+    let keys = blob_ok(&format!("list {full:?}"), store.list(&full).await);
+    keys.into_iter()
+        .map(|k| k.strip_prefix(&format!("{base}/")).map(str::to_owned).unwrap_or(k))
+        .collect()
+}
+
+async fn blob_put_if_absent(store: &dyn BlobStore, root: &str) {
+    let key = format!("{root}/once/blob");
+    assert!(
+        blob_ok(
+            "put_if_absent on a free key",
+            store.put_if_absent(&key, b"original".to_vec()).await
+        ),
+        "BlobStore: put_if_absent on a free key must write and return true"
+    );
+    assert!(
+        !blob_ok(
+            "put_if_absent on a taken key",
+            store.put_if_absent(&key, b"intruder".to_vec()).await
+        ),
+        "BlobStore: put_if_absent on a taken key must return false"
+    );
+    assert_eq!(
+        blob_ok("get after put_if_absent", store.get(&key).await).as_deref(),
+        Some(&b"original"[..]),
+        "BlobStore: a refused put_if_absent must leave the blob unchanged"
+    );
+}
+
+async fn blob_invalid_keys_refused(store: &dyn BlobStore) {
+    let too_long = "k".repeat(901);
+    let invalid = [
+        "",
+        "..",
+        ".",
+        "a/../b",
+        "a/./b",
+        "a//b",
+        "/a",
+        "a/",
+        "a b",
+        "a\\b",
+        "a?b",
+        "caf\u{e9}",
+        &too_long,
+    ];
+    for key in invalid {
+        let refused = |op: &str, err: Option<StoreError>| match err {
+            Some(StoreError::InvalidKey { key: named, .. }) => {
+                assert_eq!(
+                    named, key,
+                    "BlobStore: InvalidKey from {op} must name the key it refused"
+                )
+            }
+            Some(other) => {
+                panic!("BlobStore conformance: {op} of invalid key {key:?} must be InvalidKey, got: {other}")
+            }
+            None => panic!("BlobStore conformance: {op} of invalid key {key:?} was accepted"),
+        };
+        refused("put", store.put(key, b"x".to_vec()).await.err());
+        refused("put_if_absent", store.put_if_absent(key, b"x".to_vec()).await.err());
+        refused("get", store.get(key).await.err());
+        refused("exists", store.exists(key).await.err());
+        refused("delete", store.delete(key).await.err());
+    }
+}
+
+async fn blob_concurrent_put_if_absent(store: &dyn BlobStore, root: &str) {
+    let key = format!("{root}/race/blob");
+    let contents: Vec<Vec<u8>> = (0..RACERS)
+        .map(|i| format!("writer {i}").repeat(1000).into_bytes())
+        .collect();
+    let results = join_all(contents.iter().map(|bytes| store.put_if_absent(&key, bytes.clone()))).await;
+    let won: Vec<usize> = results
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, r)| blob_ok("concurrent put_if_absent", r).then_some(i))
+        .collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "BlobStore: of {RACERS} concurrent put_if_absent exactly one must win, these won: {won:?}"
+    );
+    let stored = blob_ok("get after the race", store.get(&key).await);
+    assert!(
+        stored.as_ref() == Some(&contents[won[0]]),
+        "BlobStore: the stored blob must be the winner's, whole"
+    );
+}
+
+async fn blob_large_round_trip(store: &dyn BlobStore, root: &str) {
+    // 1.5 MiB of non-repeating bytes: larger than any single buffer a naive adapter might use.
+    let bytes: Vec<u8> = (0..3 * 512 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let key = format!("{root}/large/blob");
+    blob_ok("put of a 1.5 MiB blob", store.put(&key, bytes.clone()).await);
+    let got = blob_ok("get of a 1.5 MiB blob", store.get(&key).await);
+    assert!(
+        got.as_ref() == Some(&bytes),
+        "BlobStore: a 1.5 MiB blob must round-trip unchanged"
+    );
+    let once = format!("{root}/large/once");
+    assert!(blob_ok(
+        "put_if_absent of a 1.5 MiB blob",
+        store.put_if_absent(&once, bytes.clone()).await
+    ));
+    assert!(blob_ok("get of a 1.5 MiB put_if_absent blob", store.get(&once).await) == Some(bytes));
+}
+
+// ---------------------------------------------------------------------------------------------
+// KeyProvider
+
+/// Checks a [`KeyProvider`]: wrapped keys unwrap only under their own context and only intact.
+pub async fn key_provider(keys: &dyn KeyProvider) {
+    let suffix = random_suffix();
+    let context = key_context(&format!("conformance-{suffix}.example.com"), &format!("snap-{suffix}"));
+    let key = expect_ok(
+        "KeyProvider",
+        "generate_data_key",
+        keys.generate_data_key(&context).await,
+    );
+    assert!(
+        !key.wrapped.windows(key.plaintext.len()).any(|w| w == key.plaintext),
+        "KeyProvider: the wrapped key must not contain the plaintext"
+    );
+    let unwrapped = expect_ok(
+        "KeyProvider",
+        "unwrap_data_key",
+        keys.unwrap_data_key(&key.wrapped, &context).await,
+    );
+    assert!(
+        unwrapped == key.plaintext,
+        "KeyProvider: unwrap must give back the generated key"
+    );
+
+    let other_org = key_context(&format!("other-{suffix}.example.com"), context.snapshot_id.as_str());
+    let other_snapshot = key_context(context.org_id.as_str(), &format!("snap-other-{suffix}"));
+    expect_unwrap_refused(keys, &key.wrapped, &other_org, "a key unwrapped under another org").await;
+    expect_unwrap_refused(
+        keys,
+        &key.wrapped,
+        &other_snapshot,
+        "a key unwrapped under another snapshot",
+    )
+    .await;
+
+    for position in [key.wrapped.len() / 2, key.wrapped.len() - 1] {
+        let mut damaged = key.wrapped.clone();
+        damaged[position] ^= 0x01;
+        expect_unwrap_refused(keys, &damaged, &context, &format!("a key with byte {position} flipped")).await;
+    }
+    let truncated = &key.wrapped[..key.wrapped.len() - 1];
+    expect_unwrap_refused(keys, truncated, &context, "a truncated wrapped key").await;
+
+    let second = expect_ok(
+        "KeyProvider",
+        "second generate_data_key",
+        keys.generate_data_key(&context).await,
+    );
+    assert!(
+        second.plaintext != key.plaintext,
+        "KeyProvider: two generated data keys must differ"
+    );
+    assert!(
+        second.wrapped != key.wrapped,
+        "KeyProvider: two wrapped data keys must differ"
+    );
+}
+
+fn key_context(org: &str, snapshot: &str) -> KeyContext {
+    KeyContext {
+        org_id: org_id(org),
+        snapshot_id: snapshot_id(snapshot),
+    }
+}
+
+async fn expect_unwrap_refused(keys: &dyn KeyProvider, wrapped: &[u8], context: &KeyContext, case: &str) {
+    match keys.unwrap_data_key(wrapped, context).await {
+        Err(KeyError::Unwrap { .. }) => {}
+        Err(other) => panic!("KeyProvider conformance: {case} must fail with KeyError::Unwrap, got: {other}"),
+        Ok(_) => panic!("KeyProvider conformance: {case} was unwrapped; it must be refused"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalog
+
+/// Checks a [`Catalog`]: orgs, jobs and their conditional updates (also under contention),
+/// job listing, progress, logs and snapshots.
+pub async fn catalog(catalog: &dyn Catalog) {
+    let run = random_suffix();
+    catalog_orgs(catalog, &run).await;
+    catalog_create_job(catalog, &run).await;
+    catalog_conditional_update(catalog, &run).await;
+    catalog_concurrent_updates(catalog, &run).await;
+    catalog_list_jobs(catalog, &run).await;
+    catalog_progress(catalog, &run).await;
+    catalog_logs(catalog, &run).await;
+    catalog_snapshots(catalog, &run).await;
+}
+
+fn cat_ok<T>(step: &str, result: Result<T, CatalogError>) -> T {
+    expect_ok("Catalog", step, result)
+}
+
+fn org_id(value: &str) -> OrgId {
+    OrgId::new(value).expect("conformance ids are valid")
+}
+
+fn job_id(value: &str) -> JobId {
+    JobId::new(value).expect("conformance ids are valid")
+}
+
+fn snapshot_id(value: &str) -> SnapshotId {
+    SnapshotId::new(value).expect("conformance ids are valid")
+}
+
+fn org_record(org: &OrgId) -> OrgRecord {
+    OrgRecord {
+        org_id: org.clone(),
+        url: format!("https://{org}"),
+        auth: AuthKind::ClientSecret,
+        client_id: Some("0oa-conformance".into()),
+        backup_enabled: true,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        last_snapshot: None,
+    }
+}
+
+fn job_record(org: &OrgId, job: &str, created_at: &str) -> JobRecord {
+    JobRecord {
+        job_id: job_id(job),
+        org_id: org.clone(),
+        kind: JobKind::Backup,
+        status: JobStatus::Running,
+        created_at: created_at.into(),
+        updated_at: created_at.into(),
+        finished_at: None,
+        snapshot_id: None,
+        previous_snapshot: None,
+        wrapped_key: Some("d3JhcHBlZA==".into()),
+        categories: vec!["users".into(), "groups".into()],
+        counts: BTreeMap::new(),
+        error: None,
+    }
+}
+
+fn finished(job: &JobRecord, status: JobStatus, marker: &str) -> JobRecord {
+    JobRecord {
+        status,
+        updated_at: "2026-01-01T01:00:00Z".into(),
+        finished_at: Some("2026-01-01T01:00:00Z".into()),
+        error: Some(marker.into()),
+        ..job.clone()
+    }
+}
+
+fn snapshot_record(org: &OrgId, snapshot: &str, created_at: &str) -> SnapshotRecord {
+    SnapshotRecord {
+        snapshot_id: snapshot_id(snapshot),
+        org_id: org.clone(),
+        job_id: job_id(&format!("job-{snapshot}")),
+        created_at: created_at.into(),
+        manifest_key: format!("orgs/{org}/snapshots/{snapshot}/manifest"),
+        counts: BTreeMap::from([("users".to_string(), 3)]),
+        status: JobStatus::Completed,
+    }
+}
+
+fn log_entry(category: &str, object: &str) -> LogEntry {
+    LogEntry {
+        at: "2026-01-01T00:30:00Z".into(),
+        category: category.into(),
+        object_id: Some(object.into()),
+        outcome: "error".into(),
+        message: format!("{object} could not be read"),
+    }
+}
+
+async fn catalog_orgs(catalog: &dyn Catalog, run: &str) {
+    let first = org_id(&format!("conformance-{run}-a.example.com"));
+    let second = org_id(&format!("conformance-{run}-b.example.com"));
+    assert_eq!(
+        cat_ok("get_org of a missing org", catalog.get_org(&first).await),
+        None,
+        "Catalog: missing org -> None"
+    );
+
+    let mut org = org_record(&first);
+    cat_ok("put_org", catalog.put_org(&org).await);
+    cat_ok("put_org", catalog.put_org(&org_record(&second)).await);
+    assert_eq!(
+        cat_ok("get_org", catalog.get_org(&first).await).as_ref(),
+        Some(&org),
+        "Catalog: get_org after put_org"
+    );
+
+    org.backup_enabled = false;
+    org.last_snapshot = Some(snapshot_id("20260101T000000Z-0001"));
+    cat_ok("put_org replacing an org", catalog.put_org(&org).await);
+    assert_eq!(
+        cat_ok("get_org", catalog.get_org(&first).await).as_ref(),
+        Some(&org),
+        "Catalog: put_org must replace"
+    );
+
+    let ours: Vec<OrgRecord> = cat_ok("list_orgs", catalog.list_orgs().await)
+        .into_iter()
+        .filter(|o| o.org_id == first || o.org_id == second)
+        .collect();
+    assert_eq!(
+        ours.len(),
+        2,
+        "Catalog: list_orgs must list each org once, got {ours:?}"
+    );
+    assert!(ours.contains(&org), "Catalog: list_orgs must show the replaced org");
+}
+
+async fn catalog_create_job(catalog: &dyn Catalog, run: &str) {
+    let org = org_id(&format!("conformance-{run}-jobs.example.com"));
+    let job = job_record(&org, &format!("job-{run}-create"), "2026-01-01T00:00:00Z");
+    assert_eq!(
+        cat_ok("get_job of a missing job", catalog.get_job(&job.job_id).await),
+        None,
+        "Catalog: missing job"
+    );
+    cat_ok("create_job", catalog.create_job(&job).await);
+    assert_eq!(
+        cat_ok("get_job", catalog.get_job(&job.job_id).await).as_ref(),
+        Some(&job),
+        "Catalog: get after create"
+    );
+
+    let imposter = finished(&job, JobStatus::Failed, "imposter");
+    match catalog.create_job(&imposter).await {
+        Err(CatalogError::AlreadyExists { .. }) => {}
+        Err(other) => panic!("Catalog conformance: create_job of a taken id must be AlreadyExists, got: {other}"),
+        Ok(()) => panic!("Catalog conformance: create_job of a taken id succeeded; it must be AlreadyExists"),
+    }
+    assert_eq!(
+        cat_ok("get_job", catalog.get_job(&job.job_id).await).as_ref(),
+        Some(&job),
+        "Catalog: a refused create_job must leave the job unchanged"
+    );
+}
+
+async fn catalog_conditional_update(catalog: &dyn Catalog, run: &str) {
+    let org = org_id(&format!("conformance-{run}-update.example.com"));
+    let job = job_record(&org, &format!("job-{run}-update"), "2026-01-01T00:00:00Z");
+    cat_ok("create_job", catalog.create_job(&job).await);
+
+    let failed = finished(&job, JobStatus::Failed, "wrong expectation");
+    match catalog.update_job(&failed, JobStatus::Completed).await {
+        Err(CatalogError::Conflict { expected, actual, .. }) => {
+            assert_eq!(
+                expected,
+                JobStatus::Completed.to_string(),
+                "Catalog: Conflict must name the expected status"
+            );
+            assert_eq!(
+                actual,
+                JobStatus::Running.to_string(),
+                "Catalog: Conflict must name the stored status"
+            );
+        }
+        Err(other) => {
+            panic!("Catalog conformance: update_job with a wrong expected status must be Conflict, got: {other}")
+        }
+        Ok(()) => panic!("Catalog conformance: update_job with a wrong expected status succeeded"),
+    }
+    assert_eq!(
+        cat_ok("get_job", catalog.get_job(&job.job_id).await).as_ref(),
+        Some(&job),
+        "Catalog: a conflicting update_job must change nothing"
+    );
+
+    let completed = finished(&job, JobStatus::Completed, "done");
+    cat_ok(
+        "update_job with the right expected status",
+        catalog.update_job(&completed, JobStatus::Running).await,
+    );
+    assert_eq!(
+        cat_ok("get_job", catalog.get_job(&job.job_id).await).as_ref(),
+        Some(&completed),
+        "Catalog: update_job must replace the job"
+    );
+
+    let ghost = job_record(&org, &format!("job-{run}-ghost"), "2026-01-01T00:00:00Z");
+    match catalog.update_job(&ghost, JobStatus::Running).await {
+        Err(CatalogError::NotFound { .. }) => {}
+        Err(other) => panic!("Catalog conformance: update_job of a missing job must be NotFound, got: {other}"),
+        Ok(()) => panic!("Catalog conformance: update_job of a missing job succeeded (it must not create it)"),
+    }
+    assert_eq!(
+        cat_ok("get_job", catalog.get_job(&ghost.job_id).await),
+        None,
+        "Catalog: update must not create jobs"
+    );
+}
+
+async fn catalog_concurrent_updates(catalog: &dyn Catalog, run: &str) {
+    let org = org_id(&format!("conformance-{run}-race.example.com"));
+    let job = job_record(&org, &format!("job-{run}-race"), "2026-01-01T00:00:00Z");
+    cat_ok("create_job", catalog.create_job(&job).await);
+
+    let attempts: Vec<JobRecord> = (0..RACERS)
+        .map(|i| finished(&job, JobStatus::Completed, &format!("racer {i}")))
+        .collect();
+    let results = join_all(attempts.iter().map(|a| catalog.update_job(a, JobStatus::Running))).await;
+    let mut winners = Vec::new();
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(()) => winners.push(i),
+            Err(CatalogError::Conflict { .. }) => {}
+            Err(other) => panic!("Catalog conformance: a losing concurrent update_job must be Conflict, got: {other}"),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "Catalog: of {RACERS} concurrent Running->Completed updates exactly one must win: {winners:?}"
+    );
+    assert_eq!(
+        cat_ok("get_job", catalog.get_job(&job.job_id).await).as_ref(),
+        Some(&attempts[winners[0]]),
+        "Catalog: the stored job must be the winner's"
+    );
+}
+
+async fn catalog_list_jobs(catalog: &dyn Catalog, run: &str) {
+    let org = org_id(&format!("conformance-{run}-list.example.com"));
+    let other = org_id(&format!("conformance-{run}-list-other.example.com"));
+    let oldest = job_record(&org, &format!("job-{run}-list-1"), "2026-01-01T00:00:00Z");
+    let tie_low = job_record(&org, &format!("job-{run}-list-2"), "2026-01-02T00:00:00Z");
+    let tie_high = job_record(&org, &format!("job-{run}-list-3"), "2026-01-02T00:00:00Z");
+    let newest = job_record(&org, &format!("job-{run}-list-4"), "2026-01-03T00:00:00Z");
+    let foreign = job_record(&other, &format!("job-{run}-list-5"), "2026-01-04T00:00:00Z");
+    for job in [&tie_high, &oldest, &newest, &foreign, &tie_low] {
+        cat_ok("create_job", catalog.create_job(job).await);
+    }
+    let newest_done = finished(&newest, JobStatus::Completed, "done");
+    cat_ok("update_job", catalog.update_job(&newest_done, JobStatus::Running).await);
+
+    let ids = |jobs: Vec<JobRecord>| jobs.into_iter().map(|j| j.job_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(cat_ok("list_jobs", catalog.list_jobs(&org, None).await)),
+        ids(vec![
+            newest_done.clone(),
+            tie_high.clone(),
+            tie_low.clone(),
+            oldest.clone()
+        ]),
+        "Catalog: list_jobs must list the org's jobs only, newest first (created_at, then id, descending)"
+    );
+    assert_eq!(
+        ids(cat_ok(
+            "list_jobs Running",
+            catalog.list_jobs(&org, Some(JobStatus::Running)).await
+        )),
+        ids(vec![tie_high, tie_low, oldest]),
+        "Catalog: list_jobs filtered by Running"
+    );
+    assert_eq!(
+        cat_ok(
+            "list_jobs Completed",
+            catalog.list_jobs(&org, Some(JobStatus::Completed)).await
+        ),
+        vec![newest_done],
+        "Catalog: list_jobs filtered by Completed must return the updated record"
+    );
+    assert!(
+        cat_ok(
+            "list_jobs Failed",
+            catalog.list_jobs(&org, Some(JobStatus::Failed)).await
+        )
+        .is_empty(),
+        "Catalog: list_jobs with a status no job has must be empty"
+    );
+}
+
+async fn catalog_progress(catalog: &dyn Catalog, run: &str) {
+    let job = job_id(&format!("job-{run}-progress"));
+    let users = CategoryProgress {
+        pages: 2,
+        cursor: Some(serde_json::json!({ "after": "00u2" })),
+        done: false,
+        counts: CategoryCounts {
+            objects: 400,
+            new_objects: 10,
+            errors: 1,
+            skipped: None,
+        },
+    };
+    let groups = CategoryProgress {
+        done: true,
+        counts: CategoryCounts {
+            skipped: Some("not granted".into()),
+            ..CategoryCounts::default()
+        },
+        ..CategoryProgress::default()
+    };
+    cat_ok("save_progress", catalog.save_progress(&job, "users", &users).await);
+    cat_ok(
+        "save_progress",
+        catalog.save_progress(&job, "group_members", &groups).await,
+    );
+    let expected = BTreeMap::from([
+        ("group_members".to_string(), groups.clone()),
+        ("users".to_string(), users.clone()),
+    ]);
+    assert_eq!(
+        cat_ok("load_progress", catalog.load_progress(&job).await),
+        expected,
+        "Catalog: progress per category"
+    );
+
+    let users_done = CategoryProgress {
+        pages: 3,
+        cursor: None,
+        done: true,
+        ..users
+    };
+    cat_ok(
+        "save_progress again",
+        catalog.save_progress(&job, "users", &users_done).await,
+    );
+    let expected = BTreeMap::from([("group_members".to_string(), groups), ("users".to_string(), users_done)]);
+    assert_eq!(
+        cat_ok("load_progress", catalog.load_progress(&job).await),
+        expected,
+        "Catalog: last progress write wins"
+    );
+
+    let untouched = job_id(&format!("job-{run}-progress-none"));
+    assert!(
+        cat_ok(
+            "load_progress of a job without progress",
+            catalog.load_progress(&untouched).await
+        )
+        .is_empty(),
+        "Catalog: a job without progress loads an empty map"
+    );
+}
+
+async fn catalog_logs(catalog: &dyn Catalog, run: &str) {
+    let job = job_id(&format!("job-{run}-log"));
+    let (u0, u1, u2, g0) = (
+        log_entry("users", "00u0"),
+        log_entry("users", "00u1"),
+        log_entry("users", "00u2"),
+        log_entry("groups", "00g0"),
+    );
+    cat_ok(
+        "append_log",
+        catalog
+            .append_log(&job, "users/00000001", &[u1.clone(), u2.clone()])
+            .await,
+    );
+    cat_ok(
+        "append_log",
+        catalog
+            .append_log(&job, "groups/00000000", std::slice::from_ref(&g0))
+            .await,
+    );
+    cat_ok(
+        "append_log",
+        catalog
+            .append_log(&job, "users/00000000", std::slice::from_ref(&u0))
+            .await,
+    );
+    // A page that ran twice (a retried step) writes its batch again.
+    cat_ok(
+        "append_log of the same batch",
+        catalog
+            .append_log(&job, "users/00000001", &[u1.clone(), u2.clone()])
+            .await,
+    );
+    assert_eq!(
+        cat_ok("read_log", catalog.read_log(&job).await),
+        vec![g0, u0.clone(), u1, u2],
+        "Catalog: read_log must return every batch once, in batch order"
+    );
+
+    cat_ok(
+        "append_log replacing a batch",
+        catalog.append_log(&job, "users/00000001", &[]).await,
+    );
+    assert_eq!(
+        cat_ok("read_log", catalog.read_log(&job).await).len(),
+        2,
+        "Catalog: a rewritten batch replaces the old"
+    );
+    assert!(
+        cat_ok(
+            "read_log of a job without a log",
+            catalog.read_log(&job_id(&format!("job-{run}-log-none"))).await
+        )
+        .is_empty(),
+        "Catalog: a job without a log reads empty"
+    );
+}
+
+async fn catalog_snapshots(catalog: &dyn Catalog, run: &str) {
+    let org = org_id(&format!("conformance-{run}-snap.example.com"));
+    let other = org_id(&format!("conformance-{run}-snap-other.example.com"));
+    let middle = snapshot_record(&org, &format!("20260102T000000Z-{run}"), "2026-01-02T00:00:00Z");
+    let oldest = snapshot_record(&org, &format!("20260101T000000Z-{run}"), "2026-01-01T00:00:00Z");
+    let newest = snapshot_record(&org, &format!("20260103T000000Z-{run}"), "2026-01-03T00:00:00Z");
+    for snapshot in [&middle, &newest, &oldest] {
+        cat_ok("put_snapshot", catalog.put_snapshot(snapshot).await);
+    }
+    assert_eq!(
+        cat_ok("get_snapshot", catalog.get_snapshot(&org, &middle.snapshot_id).await).as_ref(),
+        Some(&middle),
+        "Catalog: get_snapshot after put_snapshot"
+    );
+    assert_eq!(
+        cat_ok("list_snapshots", catalog.list_snapshots(&org).await),
+        vec![oldest, middle.clone(), newest],
+        "Catalog: list_snapshots must list the org's snapshots oldest first"
+    );
+    assert_eq!(
+        cat_ok(
+            "get_snapshot under another org",
+            catalog.get_snapshot(&other, &middle.snapshot_id).await
+        ),
+        None,
+        "Catalog: a snapshot belongs to its org only"
+    );
+    assert!(
+        cat_ok("list_snapshots", catalog.list_snapshots(&other).await).is_empty(),
+        "Catalog: other org is empty"
+    );
+    let missing = snapshot_id(&format!("20990101T000000Z-{run}"));
+    assert_eq!(
+        cat_ok(
+            "get_snapshot of a missing id",
+            catalog.get_snapshot(&org, &missing).await
+        ),
+        None
+    );
+}

@@ -1,0 +1,138 @@
+//! [`LocalCatalog`]: the embedded catalog, JSON files under one directory (layout in
+//! [`files`]). Writes are atomic; a job's conditional update holds an OS file lock, so it is
+//! race-free between tasks and between processes.
+
+mod files;
+mod job_lock;
+mod json_file;
+mod names;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::ids::{JobId, OrgId, SnapshotId};
+use crate::ports::{
+    Catalog, CatalogError, CategoryProgress, JobRecord, JobStatus, LogEntry, OrgRecord, SnapshotRecord,
+};
+use files::CatalogFiles;
+
+/// The embedded [`Catalog`]: a local directory of JSON files.
+#[derive(Debug, Clone)]
+pub struct LocalCatalog {
+    files: Arc<CatalogFiles>,
+}
+
+impl LocalCatalog {
+    /// Opens (creating when needed) the catalog kept in `dir`.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, CatalogError> {
+        let root = dir.into();
+        std::fs::create_dir_all(&root).map_err(|e| json_file::io_failure("create the catalog directory", &root, e))?;
+        Ok(Self {
+            files: Arc::new(CatalogFiles::new(root)),
+        })
+    }
+
+    /// The directory the catalog lives in.
+    pub fn root(&self) -> &Path {
+        self.files.root()
+    }
+
+    /// Runs one file operation on the blocking pool.
+    async fn run<T: Send + 'static>(
+        &self,
+        operation: impl FnOnce(&CatalogFiles) -> Result<T, CatalogError> + Send + 'static,
+    ) -> Result<T, CatalogError> {
+        let files = Arc::clone(&self.files);
+        tokio::task::spawn_blocking(move || operation(&files))
+            .await
+            .map_err(|e| CatalogError::Backend {
+                message: format!("the catalog file task for {} stopped: {e}", self.files.root().display()),
+                retryable: true,
+            })?
+    }
+}
+
+#[async_trait]
+impl Catalog for LocalCatalog {
+    async fn put_org(&self, org: &OrgRecord) -> Result<(), CatalogError> {
+        let org = org.clone();
+        self.run(move |files| files.put_org(&org)).await
+    }
+
+    async fn get_org(&self, org_id: &OrgId) -> Result<Option<OrgRecord>, CatalogError> {
+        let org_id = org_id.clone();
+        self.run(move |files| files.get_org(&org_id)).await
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<OrgRecord>, CatalogError> {
+        self.run(|files| files.list_orgs()).await
+    }
+
+    async fn create_job(&self, job: &JobRecord) -> Result<(), CatalogError> {
+        let job = job.clone();
+        self.run(move |files| files.create_job(&job)).await
+    }
+
+    async fn get_job(&self, job_id: &JobId) -> Result<Option<JobRecord>, CatalogError> {
+        let job_id = job_id.clone();
+        self.run(move |files| files.get_job(&job_id)).await
+    }
+
+    async fn update_job(&self, job: &JobRecord, expected: JobStatus) -> Result<(), CatalogError> {
+        let job = job.clone();
+        self.run(move |files| files.update_job(&job, expected)).await
+    }
+
+    async fn list_jobs(&self, org_id: &OrgId, status: Option<JobStatus>) -> Result<Vec<JobRecord>, CatalogError> {
+        let org_id = org_id.clone();
+        self.run(move |files| files.list_jobs(&org_id, status)).await
+    }
+
+    async fn save_progress(
+        &self,
+        job_id: &JobId,
+        category: &str,
+        progress: &CategoryProgress,
+    ) -> Result<(), CatalogError> {
+        let (job_id, category, progress) = (job_id.clone(), category.to_string(), progress.clone());
+        self.run(move |files| files.save_progress(&job_id, &category, &progress))
+            .await
+    }
+
+    async fn load_progress(&self, job_id: &JobId) -> Result<BTreeMap<String, CategoryProgress>, CatalogError> {
+        let job_id = job_id.clone();
+        self.run(move |files| files.load_progress(&job_id)).await
+    }
+
+    async fn append_log(&self, job_id: &JobId, batch: &str, entries: &[LogEntry]) -> Result<(), CatalogError> {
+        let (job_id, batch, entries) = (job_id.clone(), batch.to_string(), entries.to_vec());
+        self.run(move |files| files.append_log(&job_id, &batch, &entries)).await
+    }
+
+    async fn read_log(&self, job_id: &JobId) -> Result<Vec<LogEntry>, CatalogError> {
+        let job_id = job_id.clone();
+        self.run(move |files| files.read_log(&job_id)).await
+    }
+
+    async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), CatalogError> {
+        let snapshot = snapshot.clone();
+        self.run(move |files| files.put_snapshot(&snapshot)).await
+    }
+
+    async fn get_snapshot(
+        &self,
+        org_id: &OrgId,
+        snapshot_id: &SnapshotId,
+    ) -> Result<Option<SnapshotRecord>, CatalogError> {
+        let (org_id, snapshot_id) = (org_id.clone(), snapshot_id.clone());
+        self.run(move |files| files.get_snapshot(&org_id, &snapshot_id)).await
+    }
+
+    async fn list_snapshots(&self, org_id: &OrgId) -> Result<Vec<SnapshotRecord>, CatalogError> {
+        let org_id = org_id.clone();
+        self.run(move |files| files.list_snapshots(&org_id)).await
+    }
+}
