@@ -141,6 +141,34 @@ fn log_line(message: impl Into<String>) -> LogEntry {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The port conformance suites, the same ones the embedded adapters pass.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_blob_store_passes_the_blob_store_conformance_suite() {
+    let fixture = S3Fixture::new().await;
+    oktavault_shared::conformance::blob_store(&fixture.store(Some("conformance"))).await;
+    // Again with a 1 MiB multipart threshold, so the suite's 1.5 MiB blobs (plain and
+    // put_if_absent) take the multipart path too.
+    oktavault_shared::conformance::blob_store(&fixture.store(None).with_multipart(MultipartPolicy {
+        threshold: 1024 * 1024,
+        part_size: 5 * 1024 * 1024,
+        concurrency: 2,
+    }))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kms_key_provider_passes_the_key_provider_conformance_suite() {
+    oktavault_shared::conformance::key_provider(&key_provider().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamo_catalog_passes_the_catalog_conformance_suite() {
+    let (catalog, _) = catalog().await;
+    oktavault_shared::conformance::catalog(&catalog).await;
+}
+
+// ---------------------------------------------------------------------------------------------
 // S3BlobStore
 
 #[tokio::test]
