@@ -7,7 +7,7 @@
 //!
 //! Needs `scripts/ensure-moto`. Run: `cargo test -p oktavault-shared --features aws,testkit --test aws_conformance`
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -112,22 +112,25 @@ fn org(name: &str) -> OrgId {
     OrgId::new(name).unwrap()
 }
 
+/// Built from JSON so fields the record gains later with a serde default (e.g. `full_refresh`)
+/// need no change here.
 fn job(org_id: &OrgId, id: &str, status: JobStatus, created_at: &str) -> JobRecord {
-    JobRecord {
-        job_id: JobId::new(id).unwrap(),
-        org_id: org_id.clone(),
-        kind: JobKind::Backup,
-        status,
-        created_at: created_at.to_string(),
-        updated_at: created_at.to_string(),
-        finished_at: None,
-        snapshot_id: None,
-        previous_snapshot: None,
-        wrapped_key: None,
-        categories: vec!["users".into(), "groups".into()],
-        counts: BTreeMap::new(),
-        error: None,
-    }
+    serde_json::from_value(serde_json::json!({
+        "job_id": id,
+        "org_id": org_id,
+        "kind": JobKind::Backup,
+        "status": status,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "finished_at": null,
+        "snapshot_id": null,
+        "previous_snapshot": null,
+        "wrapped_key": null,
+        "categories": ["users", "groups"],
+        "counts": {},
+        "error": null,
+    }))
+    .expect("a valid job record")
 }
 
 fn log_line(message: impl Into<String>) -> LogEntry {
