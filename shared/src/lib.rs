@@ -7,9 +7,13 @@
 //! - [`conformance`]: the behaviour every adapter of a port must show, run against each adapter.
 //! - [`categories`]: the declarative table of Okta categories that backup reads.
 //! - [`workflow`]: the backup steps (PlanBackup, BackupPage, FinalizeBackup, FailJob).
+//! - `aws` (feature `aws`): the AWS adapters of the ports (S3, KMS, DynamoDB) and client setup.
+//! - `testkit` (feature `testkit`): helpers for tests, such as a moto server child process.
 //! - [`asl`]: the embedded runner for the Amazon States Language definitions in `statemachines/`.
 
 pub mod asl;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod categories;
 pub mod conformance;
 pub mod ids;
@@ -17,5 +21,7 @@ pub mod local;
 pub mod okta;
 pub mod ports;
 pub mod snapshot;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod timefmt;
 pub mod workflow;

@@ -1,0 +1,18 @@
+//! The AWS adapters of the storage ports (feature `aws`):
+//!
+//! - [`S3BlobStore`]: [`crate::ports::BlobStore`] on S3 (SSE-KMS, conditional and multipart writes).
+//! - [`KmsKeyProvider`]: [`crate::ports::KeyProvider`] on KMS (`GenerateDataKey`/`Decrypt` with an
+//!   org + snapshot encryption context).
+//! - [`DynamoCatalog`]: [`crate::ports::Catalog`] on one DynamoDB table ([`TableSpec`]).
+//! - [`AwsConfig`] / [`AwsClients`]: SDK configuration and clients, built once per process.
+
+mod config;
+mod dynamo;
+mod errors;
+mod kms;
+mod s3;
+
+pub use config::{AwsClients, AwsConfig, s3_client};
+pub use dynamo::{DynamoCatalog, TableSpec};
+pub use kms::{KmsKeyProvider, encryption_context};
+pub use s3::{MultipartPolicy, S3BlobStore};

@@ -1,0 +1,3 @@
+//! Test helpers.
+#[cfg(feature = "aws")]
+pub mod moto;
