@@ -1,0 +1,80 @@
+//! Simulator settings: org size, seed, rate limits, injected faults and token lifetime.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything that shapes one simulated org. Build it with [`SimConfig::new`] and adjust fields.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimConfig {
+    /// Number of seeded users (all statuses, mostly ACTIVE).
+    pub users: usize,
+    /// Seed for every generated value: the same seed gives the same org, ids and credentials.
+    pub seed: u64,
+    pub rate: RateConfig,
+    pub faults: Faults,
+    /// Lifetime of OAuth access tokens from `/oauth2/v1/token` (`expires_in`). Okta's default is 3600.
+    pub token_ttl_secs: u64,
+    /// Scopes registered for (granted to) both OAuth clients; a token request may ask for a subset.
+    pub granted_scopes: Vec<String>,
+}
+
+impl SimConfig {
+    /// An org of `users` users with Okta-like defaults: Enterprise rate limits over 60 s windows,
+    /// no faults, one-hour tokens and read+manage scopes for users, groups and apps.
+    pub fn new(users: usize, seed: u64) -> Self {
+        SimConfig {
+            users,
+            seed,
+            rate: RateConfig::default(),
+            faults: Faults::default(),
+            token_ttl_secs: 3600,
+            granted_scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// Scopes granted to the simulator's OAuth clients unless the config says otherwise.
+pub const DEFAULT_SCOPES: &[&str] = &[
+    "okta.users.read",
+    "okta.users.manage",
+    "okta.groups.read",
+    "okta.groups.manage",
+    "okta.apps.read",
+    "okta.apps.manage",
+    "okta.logs.read",
+];
+
+/// Rate-limit buckets as in Okta's Enterprise column (see `okta/README.md`), scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RateConfig {
+    /// Length of one window. Okta uses 60 s windows that are not aligned to the clock.
+    pub window_secs: u64,
+    /// Multiplies every bucket limit (0.1 makes a 600/min bucket 60/min). Limits never drop below 1.
+    pub scale: f64,
+    /// With `false` no request is ever refused, but the headers are still sent.
+    pub enabled: bool,
+}
+
+impl Default for RateConfig {
+    fn default() -> Self {
+        RateConfig {
+            window_secs: 60,
+            scale: 1.0,
+            enabled: true,
+        }
+    }
+}
+
+/// Faults injected into API calls (not into `/__sim/` admin calls). Switchable at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Faults {
+    /// Added to every API call before it is answered.
+    pub latency_ms: u64,
+    /// Share (0.0..=1.0) of calls answered with a 500, 502 or 503 Okta error.
+    pub error_5xx_share: f64,
+    /// While true, every API call is answered 429 (E0000047).
+    pub storm_429: bool,
+    /// Share (0.0..=1.0) of calls whose connection is closed without a response or in the middle of the body.
+    pub drop_share: f64,
+}

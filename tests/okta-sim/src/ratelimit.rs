@@ -1,0 +1,162 @@
+//! Okta's org-wide rate limits: per-bucket request counts over windows that start with the first
+//! request, not on the minute. Limits are the Enterprise column of Okta's last published table
+//! (`okta/README.md`), multiplied by `RateConfig::scale`.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::clock::wall_clock_ms;
+use crate::config::RateConfig;
+
+/// A rate-limit bucket and its per-window limit before scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    pub name: &'static str,
+    pub base_limit: u64,
+}
+
+/// The bucket of a call, from its method and endpoint template (exact match, then longest prefix).
+pub fn bucket_for(method: &str, template: &str) -> Bucket {
+    let b = |name, base_limit| Bucket { name, base_limit };
+    match template {
+        "/api/v1/apps/{id}" => b("/api/v1/apps/{id}", 600),
+        t if t == "/api/v1/apps" || t.starts_with("/api/v1/apps/") => b("/api/v1/apps", 100),
+        "/api/v1/groups" => b("/api/v1/groups", 600),
+        t if t.starts_with("/api/v1/groups/") => b("/api/v1/groups/{id}", 600),
+        "/api/v1/users" => b("/api/v1/users", 600),
+        t if t.starts_with("/api/v1/users/") && method == "GET" => b("GET /api/v1/users/{idOrLogin}", 1000),
+        t if t.starts_with("/api/v1/users/") => b("/api/v1/users/{id}", 600),
+        t if t.starts_with("/api/v1/logs") => b("/api/v1/logs", 50),
+        // Not in the management table; the simulator gives the token endpoint its own bucket.
+        "/oauth2/v1/token" => b("/oauth2/v1/token", 600),
+        _ => b("/api/v1", 600),
+    }
+}
+
+/// What the rate-limit headers say for one call, and whether it may proceed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub limit: u64,
+    pub remaining: u64,
+    /// Unix epoch seconds when the bucket's window ends (`X-Rate-Limit-Reset`).
+    pub reset_epoch: u64,
+    pub allowed: bool,
+}
+
+#[derive(Debug)]
+struct Window {
+    started: Instant,
+    reset_epoch: u64,
+    used: u64,
+}
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    config: RateConfig,
+    windows: HashMap<&'static str, Window>,
+}
+
+impl RateLimiter {
+    pub fn new(config: RateConfig) -> RateLimiter {
+        RateLimiter {
+            config,
+            windows: HashMap::new(),
+        }
+    }
+
+    pub fn limit_of(&self, bucket: Bucket) -> u64 {
+        ((bucket.base_limit as f64 * self.config.scale).ceil() as u64).max(1)
+    }
+
+    /// Counts one call against `bucket`, unless the bucket is already used up.
+    pub fn admit(&mut self, bucket: Bucket) -> Verdict {
+        let limit = self.limit_of(bucket);
+        let window_len = Duration::from_secs(self.config.window_secs.max(1));
+        let now = Instant::now();
+        let window = self
+            .windows
+            .entry(bucket.name)
+            .or_insert_with(|| new_window(now, window_len));
+        if now.duration_since(window.started) >= window_len {
+            *window = new_window(now, window_len);
+        }
+        let allowed = !self.config.enabled || window.used < limit;
+        if allowed {
+            window.used += 1;
+        }
+        Verdict {
+            limit,
+            remaining: limit.saturating_sub(window.used),
+            reset_epoch: window.reset_epoch,
+            allowed,
+        }
+    }
+
+    /// The headers for a refused call that does not count (a 429 storm): nothing left until the reset.
+    pub fn exhausted(&mut self, bucket: Bucket) -> Verdict {
+        let mut verdict = self.peek(bucket);
+        verdict.remaining = 0;
+        verdict.allowed = false;
+        verdict
+    }
+
+    fn peek(&mut self, bucket: Bucket) -> Verdict {
+        let limit = self.limit_of(bucket);
+        let window_len = Duration::from_secs(self.config.window_secs.max(1));
+        let now = Instant::now();
+        let window = self
+            .windows
+            .entry(bucket.name)
+            .or_insert_with(|| new_window(now, window_len));
+        Verdict {
+            limit,
+            remaining: limit.saturating_sub(window.used),
+            reset_epoch: window.reset_epoch,
+            allowed: true,
+        }
+    }
+}
+
+fn new_window(now: Instant, len: Duration) -> Window {
+    let end_ms = wall_clock_ms() as u64 + len.as_millis() as u64;
+    Window {
+        started: now,
+        reset_epoch: end_ms.div_ceil(1000),
+        used: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_follow_okta_table() {
+        assert_eq!(bucket_for("GET", "/api/v1/apps/{id}/users").base_limit, 100);
+        assert_eq!(bucket_for("GET", "/api/v1/apps/{id}").base_limit, 600);
+        assert_eq!(bucket_for("GET", "/api/v1/users/{id}").base_limit, 1000);
+        assert_eq!(bucket_for("POST", "/api/v1/users/{id}").name, "/api/v1/users/{id}");
+        assert_eq!(
+            bucket_for("GET", "/api/v1/groups/{id}/users").name,
+            "/api/v1/groups/{id}"
+        );
+        assert_eq!(bucket_for("GET", "/api/v1/logs").base_limit, 50);
+    }
+
+    #[test]
+    fn scaled_limit_runs_out_and_comes_back_after_the_window() {
+        let mut rl = RateLimiter::new(RateConfig {
+            window_secs: 1,
+            scale: 0.005,
+            enabled: true,
+        });
+        let bucket = bucket_for("GET", "/api/v1/users");
+        let first = rl.admit(bucket);
+        assert_eq!((first.limit, first.remaining, first.allowed), (3, 2, true));
+        rl.admit(bucket);
+        rl.admit(bucket);
+        assert!(!rl.admit(bucket).allowed);
+        std::thread::sleep(Duration::from_millis(1050));
+        assert!(rl.admit(bucket).allowed);
+    }
+}

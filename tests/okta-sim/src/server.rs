@@ -1,0 +1,364 @@
+//! Starting the simulator: seeding the org, binding the socket, the router, and the gate every API
+//! call passes (call counting, injected faults, rate limits, authentication and scopes).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::{self, Auth, Credentials};
+use crate::calls::{CallCounts, endpoint_template};
+use crate::clock::SimClock;
+use crate::config::{Faults, SimConfig};
+use crate::errors::ApiError;
+use crate::faults::FaultState;
+use crate::handlers::{admin, apps, groups, token, users};
+use crate::ids::{APP_PREFIX, IdGen};
+use crate::jwt::ServiceKey;
+use crate::net::{ConnTap, SimListener};
+use crate::paging::Cursors;
+use crate::ratelimit::{RateLimiter, Verdict, bucket_for};
+use crate::seed::{self, ServiceApp};
+use crate::store::{Org, OrgState};
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct Shared {
+    pub base: String,
+    pub org: RwLock<Org>,
+    pub ids: Mutex<IdGen>,
+    pub clock: SimClock,
+    pub cursors: Cursors,
+    pub auth: Auth,
+    pub limiter: Mutex<RateLimiter>,
+    pub faults: Mutex<FaultState>,
+    pub calls: Mutex<CallCounts>,
+    pub user_type_id: String,
+}
+
+impl Shared {
+    pub fn read_org(&self) -> std::sync::RwLockReadGuard<'_, Org> {
+        self.org.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn write_org(&self) -> std::sync::RwLockWriteGuard<'_, Org> {
+        self.org.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A running simulator. Dropping it stops the server too; `shutdown` also waits for it.
+pub struct SimHandle {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SimHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHandle")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Seeds an org from `config` and serves it on 127.0.0.1:`port` (0 picks a free port).
+pub async fn start(config: SimConfig, port: u16) -> std::io::Result<SimHandle> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://127.0.0.1:{}", addr.port());
+
+    let mut secrets = IdGen::new(config.seed.wrapping_add(0x5eed_5eed));
+    let api_token = format!("00{}", secrets.random_text(40));
+    let client_id = secrets.next(APP_PREFIX);
+    let client_secret = secrets.random_text(64);
+    let jwt_client_id = secrets.next(APP_PREFIX);
+    let key = service_key(config.seed)?;
+    let jwk = key.public_jwk();
+
+    let (users, seed, seed_base, service_id) = (config.users, config.seed, base.clone(), jwt_client_id.clone());
+    // 100k users take a moment: keep that off the async worker threads.
+    let seeded = tokio::task::spawn_blocking(move || {
+        seed::generate(
+            users,
+            seed,
+            &seed_base,
+            ServiceApp {
+                client_id: &service_id,
+                jwk,
+            },
+        )
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+
+    let creds = Credentials {
+        api_token,
+        client_id,
+        client_secret,
+        jwt_client_id,
+        key,
+    };
+    let shared = Arc::new(Shared {
+        auth: Auth::new(creds, &base, config.token_ttl_secs, config.granted_scopes.clone()),
+        base,
+        org: RwLock::new(seeded.org),
+        ids: Mutex::new(seeded.ids),
+        clock: SimClock::default(),
+        cursors: Cursors::new(config.seed),
+        limiter: Mutex::new(RateLimiter::new(config.rate)),
+        faults: Mutex::new(FaultState::new(config.faults, config.seed)),
+        calls: Mutex::default(),
+        user_type_id: seeded.user_type_id,
+    });
+
+    let app = router(shared.clone()).into_make_service_with_connect_info::<ConnTap>();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(SimListener::new(listener), app).with_graceful_shutdown(async {
+            let _ = stop_rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "okta-sim server stopped with an error");
+        }
+    });
+    Ok(SimHandle {
+        shared,
+        addr,
+        stop: Some(stop_tx),
+        task: Some(task),
+    })
+}
+
+/// The service app's key pair, one per seed per process: RSA keys cannot be derived from a seed, so
+/// this keeps two simulators with the same seed identical (and spares a key generation per start).
+fn service_key(seed: u64) -> std::io::Result<Arc<ServiceKey>> {
+    static KEYS: Mutex<BTreeMap<u64, Arc<ServiceKey>>> = Mutex::new(BTreeMap::new());
+    let mut keys = lock(&KEYS);
+    if let Some(key) = keys.get(&seed) {
+        return Ok(key.clone());
+    }
+    let key = Arc::new(ServiceKey::generate("sim-service-key").map_err(std::io::Error::other)?);
+    keys.insert(seed, key.clone());
+    Ok(key)
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/api/v1/users", get(users::list).post(users::create))
+        .route(
+            "/api/v1/users/{id}",
+            get(users::get_one)
+                .post(users::partial_update)
+                .put(users::replace)
+                .delete(users::delete),
+        )
+        .route("/api/v1/users/{id}/lifecycle/{op}", post(users::lifecycle))
+        .route("/api/v1/users/{id}/groups", get(users::groups_of))
+        .route("/api/v1/groups", get(groups::list).post(groups::create))
+        .route(
+            "/api/v1/groups/{id}",
+            get(groups::get_one).put(groups::replace).delete(groups::delete),
+        )
+        .route("/api/v1/groups/{id}/users", get(groups::members))
+        .route(
+            "/api/v1/groups/{id}/users/{userId}",
+            put(groups::add_member).delete(groups::remove_member),
+        )
+        .route("/api/v1/apps", get(apps::list).post(apps::create))
+        .route(
+            "/api/v1/apps/{id}",
+            get(apps::get_one).put(apps::replace).delete(apps::delete),
+        )
+        .route("/api/v1/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
+        .route("/api/v1/apps/{id}/users", get(apps::users).post(apps::assign_user))
+        .route(
+            "/api/v1/apps/{id}/users/{userId}",
+            get(apps::get_user).delete(apps::unassign_user),
+        )
+        .route("/api/v1/apps/{id}/groups", get(apps::groups))
+        .route(
+            "/api/v1/apps/{id}/groups/{groupId}",
+            get(apps::get_group)
+                .put(apps::assign_group)
+                .delete(apps::unassign_group),
+        )
+        .route("/oauth2/v1/token", post(token::issue))
+        .route("/__sim/calls", get(admin::calls))
+        .route("/__sim/calls/reset", post(admin::reset_calls))
+        .route("/__sim/faults", get(admin::get_faults).post(admin::set_faults))
+        .route("/__sim/state", get(admin::state))
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(shared.clone(), gate))
+        .with_state(shared)
+}
+
+/// What every API call passes before its handler, in Okta's order of concerns: the call is counted,
+/// faults are applied, the rate limit is checked, then the caller is authenticated and authorized.
+async fn gate(State(sim): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if path.starts_with("/__sim/") {
+        return next.run(request).await;
+    }
+    let method = request.method().as_str().to_string();
+    let template = endpoint_template(&path);
+    lock(&sim.calls).record(format!("{method} {template}"));
+    let bucket = bucket_for(&method, &template);
+
+    let faults = lock(&sim.faults).faults;
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    if faults.storm_429 {
+        let verdict = lock(&sim.limiter).exhausted(bucket);
+        return with_rate_headers(ApiError::RateLimited.into_response(), verdict);
+    }
+    let verdict = lock(&sim.limiter).admit(bucket);
+    if !verdict.allowed {
+        return with_rate_headers(ApiError::RateLimited.into_response(), verdict);
+    }
+    let draw = lock(&sim.faults).draw();
+    if let Some(status) = draw.server_error {
+        return with_rate_headers(ApiError::Server(status).into_response(), verdict);
+    }
+    if let (Some(cut), Some(ConnectInfo(conn))) = (draw.cut, request.extensions().get::<ConnectInfo<ConnTap>>()) {
+        // The call is still answered, but the answer never (fully) reaches the client.
+        conn.cut(cut);
+    }
+    if template != "/oauth2/v1/token" {
+        let authorization = request.headers().get("authorization").and_then(|v| v.to_str().ok());
+        let checked = sim
+            .auth
+            .authenticate(authorization)
+            .and_then(|p| auth::authorize(&p, &method, &template));
+        if let Err(refusal) = checked {
+            return with_rate_headers(refusal.into_response(), verdict);
+        }
+    }
+    with_rate_headers(next.run(request).await, verdict)
+}
+
+fn with_rate_headers(mut response: Response, verdict: Verdict) -> Response {
+    let headers = response.headers_mut();
+    headers.insert("x-rate-limit-limit", HeaderValue::from(verdict.limit));
+    headers.insert("x-rate-limit-remaining", HeaderValue::from(verdict.remaining));
+    headers.insert("x-rate-limit-reset", HeaderValue::from(verdict.reset_epoch));
+    response
+}
+
+impl SimHandle {
+    /// The base URL, e.g. `http://127.0.0.1:43121` (no trailing slash).
+    pub fn url(&self) -> String {
+        self.shared.base.clone()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A valid API token, for `Authorization: SSWS <token>`. Deterministic per seed.
+    pub fn api_token(&self) -> String {
+        self.shared.auth.creds.api_token.clone()
+    }
+
+    /// Client id of the API service integration (client_secret_basic).
+    pub fn client_id(&self) -> String {
+        self.shared.auth.creds.client_id.clone()
+    }
+
+    pub fn client_secret(&self) -> String {
+        self.shared.auth.creds.client_secret.clone()
+    }
+
+    /// Client id of the service app that authenticates with private_key_jwt (also listed among the apps).
+    pub fn jwt_client_id(&self) -> String {
+        self.shared.auth.creds.jwt_client_id.clone()
+    }
+
+    /// The service app's RSA private key, PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
+    pub fn jwt_private_key_pem(&self) -> String {
+        self.shared.auth.creds.key.private_pem().to_string()
+    }
+
+    /// The token endpoint's URL: the `aud` a client assertion must carry.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth2/v1/token", self.shared.base)
+    }
+
+    /// The id of the default user type (`type.id` of seeded users).
+    pub fn user_type_id(&self) -> String {
+        self.shared.user_type_id.clone()
+    }
+
+    pub fn calls(&self) -> CallCounts {
+        lock(&self.shared.calls).clone()
+    }
+
+    pub fn reset_calls(&self) {
+        *lock(&self.shared.calls) = CallCounts::default();
+    }
+
+    pub fn faults(&self) -> Faults {
+        lock(&self.shared.faults).faults
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        lock(&self.shared.faults).faults = faults;
+    }
+
+    /// A copy of all current data. Costly for big orgs (every object is parsed): meant for tests.
+    pub fn snapshot_state(&self) -> OrgState {
+        self.shared.read_org().to_state()
+    }
+
+    /// Runs `f` on the org's data and keeps its changes. Server-managed fields (`lastUpdated`,
+    /// `lastMembershipUpdated`) are the caller's to set; [`SimHandle::timestamp_now`] gives a value
+    /// consistent with the simulator's clock. Costly for big orgs: meant for tests.
+    pub fn with_state<R>(&self, f: impl FnOnce(&mut OrgState) -> R) -> R {
+        let mut org = self.shared.write_org();
+        let mut state = org.to_state();
+        let result = f(&mut state);
+        *org = Org::from_state(&state);
+        result
+    }
+
+    /// A fresh timestamp from the simulator's clock, later than any it gave before.
+    pub fn timestamp_now(&self) -> String {
+        self.shared.clock.now()
+    }
+
+    /// Stops accepting calls and waits (up to 5 s) for open calls to finish.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let abort = task.abort_handle();
+            if tokio::time::timeout(Duration::from_secs(5), task).await.is_err() {
+                abort.abort();
+            }
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
