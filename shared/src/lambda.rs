@@ -140,7 +140,7 @@ pub fn step_context(adapters: Adapters, settings: &LambdaSettings) -> StepContex
 
 /// [`step_context`] from the container's environment and `config` (what [`serve`] runs with).
 pub fn context_from_env(config: &SdkConfig) -> Result<StepContext, StartupError> {
-    let settings = LambdaSettings::from_env()?;
+    let settings = LambdaSettings::from_env().inspect_err(|e| tracing::error!("cannot start: {e}"))?;
     Ok(step_context(Adapters::from_config(config, &settings), &settings))
 }
 
@@ -168,8 +168,10 @@ pub async fn serve(step: &'static str) -> Result<(), Error> {
         return Err(StartupError::UnknownStep(step.to_owned()).into());
     }
     lambda_runtime::tracing::init_default_subscriber();
+    // Settings first: a misconfigured container fails before any AWS call is attempted.
+    let settings = LambdaSettings::from_env().inspect_err(|e| tracing::error!("cannot start: {e}"))?;
     let config = AwsConfig::load(None).await;
-    let ctx = Arc::new(context_from_env(&config)?);
+    let ctx = Arc::new(step_context(Adapters::from_config(&config, &settings), &settings));
     tracing::info!(step, "oktavault step function ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let ctx = ctx.clone();
