@@ -20,13 +20,48 @@ pub const REGION: &str = "us-east-1";
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 const START_ATTEMPTS: usize = 3;
 
+/// moto's own server (`moto.server.main`) with one change: requests are handled one at a time.
+/// moto checks a conditional write's condition and applies the write in separate steps, so two
+/// concurrent `If-None-Match: *` puts (or DynamoDB conditional puts) can both succeed, which AWS
+/// never allows; the races the tests run would then fail now and then. The Step Functions
+/// interpreter runs executions in background threads, outside any request, so serializing
+/// requests cannot deadlock it.
+const SERIALIZED_MOTO: &str = r#"
+import sys, threading
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+host, port = sys.argv[1], int(sys.argv[2])
+app = DomainDispatcherApplication(create_backend_app)
+app.debug = True
+lock = threading.Lock()
+
+def one_at_a_time(environ, start_response):
+    with lock:
+        return list(app(environ, start_response))
+
+run_simple(host, port, one_at_a_time, threaded=True, request_handler=MotoRequestHandler)
+"#;
+
 /// How to start moto.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MotoOptions {
     /// The port moto believes it serves (`MOTO_PORT`): the Step Functions interpreter invokes
     /// Lambda functions at `http://localhost:$MOTO_PORT/2015-03-31/functions/...`. Point it at a
     /// test-owned proxy that runs the project's handlers; `None` keeps moto's own port.
     pub lambda_invoke_port: Option<u16>,
+    /// Handle one request at a time so conditional writes are atomic as on AWS (see
+    /// [`SERIALIZED_MOTO`]); `false` runs the stock `moto_server`.
+    pub serialize_requests: bool,
+}
+
+impl Default for MotoOptions {
+    fn default() -> Self {
+        Self {
+            lambda_invoke_port: None,
+            serialize_requests: true,
+        }
+    }
 }
 
 /// A running moto server on `127.0.0.1`.
@@ -74,12 +109,24 @@ impl MotoServer {
             .map_err(|e| format!("cannot reuse {}: {e}", log.display()))?;
         let moto_port = options.lambda_invoke_port.unwrap_or(port);
         // `read` returns when our end of the pipe closes, whichever way this process ends.
-        let script = r#""$0" -H 127.0.0.1 -p "$1" & server=$!; read -r _; kill "$server" 2>/dev/null; wait "$server""#;
-        let supervisor = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg(program)
-            .arg(port.to_string())
+        let supervise =
+            |command: &str| format!(r#"{command} & server=$!; read -r _; kill "$server" 2>/dev/null; wait "$server""#);
+        let mut shell = Command::new("sh");
+        shell.arg("-c");
+        if options.serialize_requests {
+            let python = program.with_file_name("python");
+            shell
+                .arg(supervise(r#""$0" -c "$2" 127.0.0.1 "$1""#))
+                .arg(python)
+                .arg(port.to_string())
+                .arg(SERIALIZED_MOTO);
+        } else {
+            shell
+                .arg(supervise(r#""$0" -H 127.0.0.1 -p "$1""#))
+                .arg(program)
+                .arg(port.to_string());
+        }
+        let supervisor = shell
             .env("MOTO_PORT", moto_port.to_string())
             // Nothing in a test may ask the instance metadata service for anything.
             .env("AWS_EC2_METADATA_DISABLED", "true")
@@ -144,7 +191,7 @@ impl MotoServer {
             .await
             .expect("the moto request task ran");
         match answer {
-            Ok((200, _)) => {}
+            Ok((200..=299, _)) => {}
             Ok((status, text)) => panic!("moto POST {path} answered {status}: {text}"),
             Err(e) => panic!("moto POST {path} failed: {e}; its output is in {}", self.log.display()),
         }
@@ -247,9 +294,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn configure_switches_on_the_step_functions_interpreter_under_serialized_requests() {
+        let server = MotoServer::start();
+        server
+            .configure(&serde_json::json!({"stepfunctions": {"execute_state_machine": true}}))
+            .await;
+        let sfn = aws_sdk_sfn::Client::new(&server.sdk_config());
+        let definition =
+            r#"{"StartAt":"Add","States":{"Add":{"Type":"Pass","Result":{"sum":3},"ResultPath":"$.out","End":true}}}"#;
+        let machine = sfn
+            .create_state_machine()
+            .name("pass")
+            .definition(definition)
+            .role_arn("arn:aws:iam::123456789012:role/test")
+            .send()
+            .await
+            .unwrap();
+        let started = sfn
+            .start_execution()
+            .state_machine_arn(machine.state_machine_arn())
+            .name("run-1")
+            .input(r#"{"in":1}"#)
+            .send()
+            .await
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let execution = sfn
+                .describe_execution()
+                .execution_arn(started.execution_arn())
+                .send()
+                .await
+                .unwrap();
+            if execution.status().as_str() == "SUCCEEDED" {
+                let output: serde_json::Value = serde_json::from_str(execution.output().unwrap()).unwrap();
+                assert_eq!(output, serde_json::json!({"in": 1, "out": {"sum": 3}}));
+                break;
+            }
+            assert!(Instant::now() < deadline, "execution still {:?}", execution.status());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    #[tokio::test]
     async fn moto_port_can_name_another_port_for_lambda_invocations() {
         let server = MotoServer::start_with(MotoOptions {
             lambda_invoke_port: Some(1),
+            serialize_requests: false,
         });
         // moto builds its own URLs from MOTO_PORT: the Lambda invoke target of a Task.
         let (status, _) = http(server.port(), "GET", "/moto-api/", "").unwrap();
