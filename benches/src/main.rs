@@ -1,6 +1,7 @@
 //! `oktavault-bench`: backs up simulated orgs with the real `oktavault` binary and prints, per
 //! org size, the Okta calls made against the minimum the data needs, wall time and the backup
-//! process's peak memory. A benchmark, not a test: it asserts nothing and takes minutes.
+//! process's peak memory (its own `VmHWM`, from its report: a fork of this process, which holds
+//! the simulator, would otherwise be counted). A benchmark, not a test: it asserts nothing.
 //!
 //!   cargo build --release -p oktavault-cli -p oktavault-bench
 //!   target/release/oktavault-bench --users 10000,100000
@@ -39,7 +40,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         None => std::env::current_exe()?.with_file_name("oktavault"),
     };
     if !binary.exists() {
-        bail!("{} not found: build it with `cargo build --release -p oktavault-cli`", binary.display());
+        bail!(
+            "{} not found: build it with `cargo build --release -p oktavault-cli`",
+            binary.display()
+        );
     }
     println!(
         "{:>8} {:>6} {:>8} {:>8} {:>7} {:>9} {:>9} {:>6}",
@@ -54,23 +58,33 @@ async fn run(args: Args) -> anyhow::Result<()> {
         for run in ["full", "again"] {
             sim.reset_calls();
             let started = Instant::now();
-            let status = tokio::process::Command::new(&binary)
-                .args(["--store", store.path().to_str().context("store path")?, "--json", "backup", "--org", &sim.url()])
+            let out = tokio::process::Command::new(&binary)
+                .args([
+                    "--store",
+                    store.path().to_str().context("store path")?,
+                    "--json",
+                    "backup",
+                    "--org",
+                    &sim.url(),
+                ])
                 .args(["--token", &sim.api_token(), "--allow-local-org"])
-                .stdout(std::process::Stdio::null())
-                .status()
+                .output()
                 .await?;
             let wall = started.elapsed().as_secs_f64();
-            if !status.success() {
-                bail!("the backup of {users} users failed ({status})");
+            if !out.status.success() {
+                bail!(
+                    "the backup of {users} users failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout)
+                );
             }
-            let calls = sim.calls();
-            let total: u64 = calls.values().sum();
-            let throttled = sim.rate_limited_responses();
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+            let total = sim.calls().total();
+            let throttled = report["rate_limited"].as_u64().unwrap_or(0);
             println!(
                 "{users:>8} {run:>6} {total:>8} {minimum:>8} {:>7.2} {wall:>9.1} {:>9.1} {throttled:>6}",
                 total as f64 / minimum as f64,
-                peak_child_rss_mib()
+                report["peak_memory_mib"].as_f64().unwrap_or(f64::NAN)
             );
         }
         sim.shutdown().await;
@@ -84,26 +98,28 @@ async fn run(args: Args) -> anyhow::Result<()> {
 fn minimum_calls(state: &OrgState) -> u64 {
     let pages = |n: usize, limit: usize| n.div_ceil(limit).max(1) as u64;
     let deprovisioned = state.users.iter().filter(|u| u["status"] == "DEPROVISIONED").count();
-    let limit = |name: &str| oktavault_shared::categories::find(name).expect("catalog row").page_limit as usize;
+    let limit = |name: &str| {
+        oktavault_shared::categories::find(name)
+            .expect("catalog row")
+            .page_limit
+            .map_or(usize::MAX, |l| l as usize)
+    };
     let mut calls = 1 + pages(state.users.len() - deprovisioned, limit("users")) + pages(deprovisioned, limit("users"));
     calls += pages(state.groups.len(), limit("groups")) + pages(state.apps.len(), limit("apps"));
-    calls += state.groups.iter().map(|g| pages(state.group_members.get(g["id"].as_str().unwrap()).map_or(0, Vec::len), limit("group_members"))).sum::<u64>();
+    calls += state
+        .groups
+        .iter()
+        .map(|g| {
+            pages(
+                state.group_members.get(g["id"].as_str().unwrap()).map_or(0, Vec::len),
+                limit("group_members"),
+            )
+        })
+        .sum::<u64>();
     for app in &state.apps {
         let id = app["id"].as_str().unwrap();
         calls += pages(state.app_users.get(id).map_or(0, Vec::len), limit("app_users"));
         calls += pages(state.app_groups.get(id).map_or(0, Vec::len), limit("app_groups"));
     }
     calls
-}
-
-/// Peak resident memory of the largest child process waited for so far.
-fn peak_child_rss_mib() -> f64 {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage only writes into the struct we pass.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
-    if rc != 0 {
-        return f64::NAN;
-    }
-    // SAFETY: getrusage succeeded, so the struct is initialized. ru_maxrss is in KiB on Linux.
-    unsafe { usage.assume_init() }.ru_maxrss as f64 / 1024.0
 }

@@ -60,7 +60,13 @@ pub struct BackupArgs {
     #[arg(long, env = "OKTAVAULT_CLIENT_ID")]
     pub client_id: Option<String>,
     /// Client secret of an API service integration.
-    #[arg(long, env = "OKTAVAULT_CLIENT_SECRET", hide_env_values = true, requires = "client_id", conflicts_with = "private_key")]
+    #[arg(
+        long,
+        env = "OKTAVAULT_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "client_id",
+        conflicts_with = "private_key"
+    )]
     pub client_secret: Option<String>,
     /// PKCS#8 PEM private key of a service app using private_key_jwt.
     #[arg(long, env = "OKTAVAULT_PRIVATE_KEY", requires = "client_id")]
@@ -74,9 +80,16 @@ pub struct BackupArgs {
     /// Only these categories (comma separated; parents they need are added).
     #[arg(long, value_delimiter = ',')]
     pub categories: Option<Vec<String>>,
+    /// List every group's members and every app's assignments again, instead of carrying the
+    /// unchanged ones from the previous snapshot (done automatically every 7th snapshot).
+    #[arg(long)]
+    pub full: bool,
     /// Allow an http://, loopback or private-address org URL (the simulator in tests and demos).
     #[arg(long)]
     pub allow_local_org: bool,
+    /// Allow an org URL outside Okta's domains: the org's own custom domain (https only).
+    #[arg(long)]
+    pub allow_custom_domain: bool,
     /// Share of each Okta rate-limit bucket oktavault may use (0.05 to 1.0).
     #[arg(long, default_value_t = 0.5)]
     pub rate_share: f64,

@@ -25,7 +25,11 @@ impl BackupProgress {
         let by_category: BTreeMap<String, ProgressBar> = categories
             .into_iter()
             .map(|name| {
-                let bar = bars.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(name.clone()));
+                let bar = bars.add(
+                    ProgressBar::new_spinner()
+                        .with_style(style.clone())
+                        .with_prefix(name.clone()),
+                );
                 bar.set_message("waiting");
                 (name, bar)
             })

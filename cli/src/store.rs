@@ -20,13 +20,19 @@ impl Store {
         let blobs = LocalBlobStore::open(dir.join("blobs"))?;
         let keys = LocalKeyProvider::open(dir.join("master.key"))?;
         let catalog = LocalCatalog::open(dir.join("catalog"))?;
-        Ok(Self { catalog: Arc::new(catalog), vault: Vault::new(Arc::new(blobs), Arc::new(keys)) })
+        Ok(Self {
+            catalog: Arc::new(catalog),
+            vault: Vault::new(Arc::new(blobs), Arc::new(keys)),
+        })
     }
 
     /// Opens a store that must already hold data (browsing commands never create one).
     pub fn open_existing(dir: &Path) -> anyhow::Result<Self> {
         if !dir.join("catalog").is_dir() {
-            bail!("no oktavault store at {} (use --store DIR, or run a backup first)", dir.display());
+            bail!(
+                "no oktavault store at {} (use --store DIR, or run a backup first)",
+                dir.display()
+            );
         }
         Self::open(dir)
     }
@@ -42,7 +48,9 @@ impl Store {
             return all.pop().context("the store has no snapshots yet");
         }
         let id = SnapshotId::new(wanted)?;
-        all.into_iter().find(|s| s.snapshot_id == id).with_context(|| format!("no snapshot {wanted} in this store"))
+        all.into_iter()
+            .find(|s| s.snapshot_id == id)
+            .with_context(|| format!("no snapshot {wanted} in this store"))
     }
 
     pub async fn snapshots(&self, org: Option<&OrgId>) -> anyhow::Result<Vec<SnapshotRecord>> {

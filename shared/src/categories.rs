@@ -10,25 +10,55 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Source {
-    /// One or more list queries, each paged by `Link: rel="next"` and concatenated. Several
-    /// passes exist where one query cannot return everything (a plain user list omits
-    /// DEPROVISIONED users, so users are listed twice).
+    /// One or more queries, concatenated. Several passes exist where one query cannot return
+    /// everything (a plain user list omits DEPROVISIONED users; policies are listed per type).
     List { passes: &'static [&'static str] },
-    /// One list per object of `parent` (`{id}` in `path` is the parent's id), paged the same way.
+    /// One query per object of `parent`. In `path`, `{id}` is the parent's id; for a parent
+    /// that is itself listed per parent (id `a/b`), `{0}` and `{1}` are the id's parts.
     PerParent { parent: &'static str, path: &'static str },
 }
 
-/// What is kept of each listed item.
+/// What an endpoint answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    /// A JSON array, paged by `Link: rel="next"` headers.
+    Array,
+    /// One JSON object (settings, a schema): one object per query.
+    Object,
+}
+
+/// What is kept of each listed item, and the id it is kept under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Keep {
-    /// The item as Okta returned it; its id is the item's `id`.
+    /// The item as Okta returned it, under its own id (the row's `id_pointer`).
     Whole,
+    /// A one-of-a-kind object (org settings) kept under a fixed id.
+    Named { id: &'static str },
     /// The item with the parent's id added under `parent_field`; its id is `<parent>/<item id>`.
     WithParent { parent_field: &'static str },
+    /// The one object a parent has (an app's user schema), with the parent's id added under
+    /// `parent_field`; its id is the parent's id.
+    OnePerParent { parent_field: &'static str },
     /// Only the edge `{parent_field: parent id, child_field: item id}`; its id is
     /// `<parent>/<item id>`. For memberships, whose listed item is a whole user kept elsewhere.
-    Edge { parent_field: &'static str, child_field: &'static str },
+    Edge {
+        parent_field: &'static str,
+        child_field: &'static str,
+    },
+}
+
+/// When a per-parent category may carry a parent's children from the previous snapshot instead
+/// of listing them again. Every job of a periodic full refresh lists everything regardless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Incremental {
+    /// Always listed again.
+    Always,
+    /// Listed again only for parents whose `field` changed since the previous snapshot (a
+    /// group's `lastMembershipUpdated` moves on every membership change, and only then).
+    WhenParentFieldMoves { field: &'static str },
 }
 
 /// An id inside an object that points at an object of another category.
@@ -48,11 +78,16 @@ pub struct Category {
     /// The read scope an OAuth service app needs for it.
     pub scope: &'static str,
     pub source: Source,
-    /// The largest page size the endpoint allows (sent as `limit`).
-    pub page_limit: u32,
+    pub response: Response,
+    /// The largest page size the endpoint allows (sent as `limit` on a first page); `None` for
+    /// endpoints without a `limit` parameter, which answer everything at once.
+    pub page_limit: Option<u32>,
     pub keep: Keep,
+    /// JSON pointer to an item's own id (`/id` for most; `/name` for features and the like).
+    pub id_pointer: &'static str,
     /// The field holding the object's Okta modification time, when it has one.
     pub last_updated_field: Option<&'static str>,
+    pub incremental: Incremental,
     pub references: &'static [Reference],
     /// Fields Okta sets itself, removed before a create or replace.
     pub strip_on_restore: &'static [&'static str],
@@ -60,9 +95,33 @@ pub struct Category {
     pub restorable: bool,
 }
 
+impl Category {
+    /// What most rows share; a row names only what differs (`..Category::DEFAULTS`).
+    pub const DEFAULTS: Category = Category {
+        name: "",
+        title: "",
+        scope: "",
+        source: Source::List { passes: &[] },
+        response: Response::Array,
+        page_limit: None,
+        keep: Keep::Whole,
+        id_pointer: "/id",
+        last_updated_field: Some("lastUpdated"),
+        incremental: Incremental::Always,
+        references: &[],
+        strip_on_restore: OKTA_MANAGED,
+        restorable: true,
+    };
+}
+
 const OKTA_MANAGED: &[&str] = &["id", "_links", "_embedded", "created", "lastUpdated", "status"];
 
+const fn to(field: &'static str, category: &'static str) -> Reference {
+    Reference { field, category }
+}
+
 /// Every category, parents before the categories listed per parent.
+#[rustfmt::skip]
 pub const CATEGORIES: &[Category] = &[
     Category {
         name: "users",
@@ -70,72 +129,71 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.users.read",
         // A plain list omits DEPROVISIONED users; a status filter is the documented way to get them.
         source: Source::List { passes: &["/api/v1/users", "/api/v1/users?filter=status%20eq%20%22DEPROVISIONED%22"] },
-        page_limit: 200,
-        keep: Keep::Whole,
-        last_updated_field: Some("lastUpdated"),
-        references: &[],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged", "lastLogin", "passwordChanged", "transitioningToStatus"],
-        restorable: true,
+        page_limit: Some(200),
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged", "lastLogin",
+            "passwordChanged", "transitioningToStatus",
+        ],
+        ..Category::DEFAULTS
     },
     Category {
         name: "groups",
         title: "Groups",
         scope: "okta.groups.read",
         source: Source::List { passes: &["/api/v1/groups"] },
-        page_limit: 10000,
-        keep: Keep::Whole,
-        last_updated_field: Some("lastUpdated"),
-        references: &[],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "lastMembershipUpdated", "objectClass", "type"],
-        restorable: true,
+        page_limit: Some(10000),
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "lastMembershipUpdated", "objectClass", "type",
+        ],
+        ..Category::DEFAULTS
     },
     Category {
         name: "group_members",
         title: "Group memberships",
         scope: "okta.groups.read",
         source: Source::PerParent { parent: "groups", path: "/api/v1/groups/{id}/users" },
-        page_limit: 1000,
+        page_limit: Some(1000),
         keep: Keep::Edge { parent_field: "groupId", child_field: "userId" },
         last_updated_field: None,
-        references: &[Reference { field: "groupId", category: "groups" }, Reference { field: "userId", category: "users" }],
+        incremental: Incremental::WhenParentFieldMoves { field: "lastMembershipUpdated" },
+        references: &[to("groupId", "groups"), to("userId", "users")],
         strip_on_restore: &[],
-        restorable: true,
+        ..Category::DEFAULTS
     },
     Category {
         name: "apps",
         title: "Applications",
         scope: "okta.apps.read",
         source: Source::List { passes: &["/api/v1/apps"] },
-        page_limit: 200,
-        keep: Keep::Whole,
-        last_updated_field: Some("lastUpdated"),
-        references: &[],
-        strip_on_restore: OKTA_MANAGED,
-        restorable: true,
+        page_limit: Some(200),
+        ..Category::DEFAULTS
     },
     Category {
         name: "app_users",
         title: "Application user assignments",
         scope: "okta.apps.read",
         source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/users" },
-        page_limit: 500,
+        page_limit: Some(500),
         keep: Keep::WithParent { parent_field: "appId" },
-        last_updated_field: Some("lastUpdated"),
-        references: &[Reference { field: "appId", category: "apps" }, Reference { field: "id", category: "users" }],
-        strip_on_restore: &["_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync", "passwordChanged"],
-        restorable: true,
+        // An assignment change does not move the app's lastUpdated: listed again every time until
+        // System Log events tell which apps changed.
+        references: &[to("appId", "apps"), to("id", "users")],
+        strip_on_restore: &[
+            "_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync",
+            "passwordChanged",
+        ],
+        ..Category::DEFAULTS
     },
     Category {
         name: "app_groups",
         title: "Application group assignments",
         scope: "okta.apps.read",
         source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/groups" },
-        page_limit: 200,
+        page_limit: Some(200),
         keep: Keep::WithParent { parent_field: "appId" },
-        last_updated_field: Some("lastUpdated"),
-        references: &[Reference { field: "appId", category: "apps" }, Reference { field: "id", category: "groups" }],
+        references: &[to("appId", "apps"), to("id", "groups")],
         strip_on_restore: &["_links", "_embedded", "lastUpdated"],
-        restorable: true,
+        ..Category::DEFAULTS
     },
 ];
 
@@ -164,7 +222,13 @@ impl Category {
 pub fn stages(selected: &[&'static Category]) -> Vec<Vec<&'static str>> {
     let max = selected.iter().map(|c| c.depth()).max().unwrap_or(0);
     (0..=max)
-        .map(|d| selected.iter().filter(|c| c.depth() == d).map(|c| c.name).collect::<Vec<_>>())
+        .map(|d| {
+            selected
+                .iter()
+                .filter(|c| c.depth() == d)
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+        })
         .filter(|s| !s.is_empty())
         .collect()
 }
@@ -178,7 +242,9 @@ pub struct UnknownCategory {
 /// The requested categories (all when `None`) in catalog order, with the parents they need:
 /// memberships cannot be listed without their groups.
 pub fn select(requested: Option<&[String]>) -> Result<Vec<&'static Category>, UnknownCategory> {
-    let Some(requested) = requested else { return Ok(CATEGORIES.iter().collect()) };
+    let Some(requested) = requested else {
+        return Ok(CATEGORIES.iter().collect());
+    };
     let mut wanted = Vec::new();
     for name in requested {
         let mut category = find(name).ok_or_else(|| UnknownCategory { name: name.clone() })?;
@@ -207,7 +273,12 @@ mod tests {
                 assert!(path.contains("{id}"), "{}: per-parent path lacks {{id}}", c.name);
             }
             for r in c.references {
-                assert!(find(r.category).is_some(), "{}: reference to unknown {}", c.name, r.category);
+                assert!(
+                    find(r.category).is_some(),
+                    "{}: reference to unknown {}",
+                    c.name,
+                    r.category
+                );
             }
         }
     }
@@ -218,7 +289,11 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), CATEGORIES.len());
-        assert!(names.iter().all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+        assert!(
+            names
+                .iter()
+                .all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
     }
 
     #[test]
@@ -231,13 +306,20 @@ mod tests {
 
     #[test]
     fn selecting_a_child_category_brings_its_parent() {
-        let names: Vec<_> = select(Some(&["group_members".to_string()])).unwrap().iter().map(|c| c.name).collect();
+        let names: Vec<_> = select(Some(&["group_members".to_string()]))
+            .unwrap()
+            .iter()
+            .map(|c| c.name)
+            .collect();
         assert_eq!(names, vec!["groups", "group_members"]);
     }
 
     #[test]
     fn an_unknown_category_is_refused_with_the_known_ones_listed() {
         let err = select(Some(&["userz".to_string()])).unwrap_err().to_string();
-        assert!(err.contains("unknown category \"userz\"") && err.contains("users"), "{err}");
+        assert!(
+            err.contains("unknown category \"userz\"") && err.contains("users"),
+            "{err}"
+        );
     }
 }

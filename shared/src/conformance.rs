@@ -383,6 +383,7 @@ fn job_record(org: &OrgId, job: &str, created_at: &str) -> JobRecord {
         finished_at: None,
         snapshot_id: None,
         previous_snapshot: None,
+        full_refresh: true,
         wrapped_key: Some("d3JhcHBlZA==".into()),
         categories: vec!["users".into(), "groups".into()],
         counts: BTreeMap::new(),
@@ -409,6 +410,7 @@ fn snapshot_record(org: &OrgId, snapshot: &str, created_at: &str) -> SnapshotRec
         manifest_key: format!("orgs/{org}/snapshots/{snapshot}/manifest"),
         counts: BTreeMap::from([("users".to_string(), 3)]),
         status: JobStatus::Completed,
+        full_refresh: true,
     }
 }
 

@@ -5,7 +5,9 @@ use time::format_description::well_known::Rfc3339;
 
 /// `2026-11-23T11:50:00Z`-style RFC 3339 text, as stored in records.
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).expect("RFC 3339 formats every UTC time")
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .expect("RFC 3339 formats every UTC time")
 }
 
 /// Parses RFC 3339 text (Okta's `lastUpdated` and our own records).

@@ -13,7 +13,10 @@ async fn a_ten_thousand_user_org_is_backed_up_object_for_object() {
     let view = open_store(store.path());
     let contents = view.contents(&snapshot_id(&report)).await;
     let state = sim.snapshot_state();
-    assert!(state.users.iter().any(|u| u["status"] == "DEPROVISIONED"), "the seeded org has deprovisioned users");
+    assert!(
+        state.users.iter().any(|u| u["status"] == "DEPROVISIONED"),
+        "the seeded org has deprovisioned users"
+    );
     assert_eq!(contents["users"].len(), 10_000, "every user, DEPROVISIONED included");
     assert_same_contents(&contents, &expected_contents(&state));
 }
@@ -31,14 +34,24 @@ async fn a_second_backup_of_an_unchanged_org_writes_no_new_object_blobs() {
 
     let second = backup_with_token(store.path(), &sim).await;
     assert_ne!(first["snapshot_id"], second["snapshot_id"]);
-    assert_eq!(view.blob_keys(&segments_prefix).await, segments_after_first, "no new segment was written");
+    assert_eq!(
+        view.blob_keys(&segments_prefix).await,
+        segments_after_first,
+        "no new segment was written"
+    );
     for (category, counts) in second["categories"].as_object().unwrap() {
         assert_eq!(counts["new_objects"], 0, "{category} wrote new objects");
     }
     // Only a new manifest appeared, and both snapshots read back the same objects.
     assert_eq!(view.blob_keys(&format!("orgs/{org}/snapshots/")).await.len(), 2);
-    assert_eq!(view.contents(&snapshot_id(&first)).await, view.contents(&snapshot_id(&second)).await);
-    assert!(view.blob_keys(&format!("orgs/{org}/work/")).await.is_empty(), "work documents are cleaned up");
+    assert_eq!(
+        view.contents(&snapshot_id(&first)).await,
+        view.contents(&snapshot_id(&second)).await
+    );
+    assert!(
+        view.blob_keys(&format!("orgs/{org}/work/")).await.is_empty(),
+        "work documents are cleaned up"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,21 +71,34 @@ async fn a_changed_object_gets_a_new_blob_and_the_rest_is_carried_by_hash() {
     assert_eq!(second["categories"]["groups"]["new_objects"], 0);
     let before = view.contents(&snapshot_id(&first)).await;
     let after = view.contents(&snapshot_id(&second)).await;
-    assert_eq!(after["users"][&changed_id]["profile"]["title"], "Chief Restoration Officer");
-    assert_ne!(before["users"][&changed_id], after["users"][&changed_id], "the older snapshot keeps the old version");
+    assert_eq!(
+        after["users"][&changed_id]["profile"]["title"],
+        "Chief Restoration Officer"
+    );
+    assert_ne!(
+        before["users"][&changed_id], after["users"][&changed_id],
+        "the older snapshot keeps the old version"
+    );
     assert_same_contents(&after, &expected_contents(&sim.snapshot_state()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_okta_outage_of_server_errors_and_dropped_connections_mid_job_loses_nothing() {
     let sim = start_sim(2_000, 3).await;
-    sim.set_faults(Faults { error_5xx_share: 0.15, drop_share: 0.05, ..Faults::default() });
+    sim.set_faults(Faults {
+        error_5xx_share: 0.15,
+        drop_share: 0.05,
+        ..Faults::default()
+    });
     let store = tempfile::tempdir().unwrap();
     let report = backup_with_token(store.path(), &sim).await;
     sim.set_faults(Faults::default());
     assert_eq!(report["status"], "Completed", "{report}");
     let view = open_store(store.path());
-    assert_same_contents(&view.contents(&snapshot_id(&report)).await, &expected_contents(&sim.snapshot_state()));
+    assert_same_contents(
+        &view.contents(&snapshot_id(&report)).await,
+        &expected_contents(&sim.snapshot_state()),
+    );
     assert_eq!(view.job(&report).await.status, JobStatus::Completed);
 }
 
@@ -89,5 +115,23 @@ async fn the_demo_backs_up_the_bundled_simulator_offline() {
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(listed["snapshots"].as_array().unwrap().len(), 1);
     let ls = oktavault(store.path(), &["ls", "latest", "users"]).await;
-    assert!(ls.status.success() && String::from_utf8_lossy(&ls.stdout).contains("300 objects in users"), "{}", text(&ls));
+    assert!(
+        ls.status.success() && String::from_utf8_lossy(&ls.stdout).contains("300 objects in users"),
+        "{}",
+        text(&ls)
+    );
+
+    // `show` resolves a membership's ids to the group's name and the user's login.
+    let members = oktavault(store.path(), &["--json", "ls", "latest", "group_members"]).await;
+    let members: serde_json::Value = serde_json::from_slice(&members.stdout).unwrap();
+    let edge = members["objects"][0]["id"].as_str().unwrap();
+    let shown = oktavault(store.path(), &["--json", "show", "latest", "group_members", edge]).await;
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let (group, user) = edge.split_once('/').unwrap();
+    assert_eq!(shown["references"][0]["id"], group);
+    assert_eq!(shown["references"][1]["id"], user);
+    assert!(
+        shown["references"][1]["name"].as_str().unwrap().contains('@'),
+        "{shown}"
+    );
 }

@@ -25,10 +25,19 @@ async fn a_flipped_byte_in_a_segment_is_refused_naming_the_blob() {
     flip_byte(store.path(), &victim, |len| len - 40);
     let out = oktavault(store.path(), &["verify", "latest"]).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains(&victim), "verify names the tampered blob: {}", text(&out));
+    assert!(
+        text(&out).contains(&victim),
+        "verify names the tampered blob: {}",
+        text(&out)
+    );
 
     let out = oktavault(store.path(), &["--json", "ls", "latest", "users"]).await;
-    assert_eq!(out.status.code(), Some(1), "reading through a tampered segment fails: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "reading through a tampered segment fails: {}",
+        text(&out)
+    );
     assert!(text(&out).contains(&victim), "{}", text(&out));
 }
 
@@ -47,7 +56,11 @@ async fn a_flipped_byte_anywhere_in_the_manifest_is_refused_naming_it() {
         flip_byte(store.path(), &manifest, |_| position);
         let out = oktavault(store.path(), &["verify", "latest"]).await;
         assert_eq!(out.status.code(), Some(1), "byte {position}: {}", text(&out));
-        assert!(text(&out).contains(&manifest), "byte {position}: the manifest is named: {}", text(&out));
+        assert!(
+            text(&out).contains(&manifest),
+            "byte {position}: the manifest is named: {}",
+            text(&out)
+        );
     }
 }
 
@@ -63,5 +76,8 @@ async fn a_deleted_segment_is_reported_missing_by_verify() {
     let out = oktavault(store.path(), &["--json", "verify"]).await;
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&victim) && stdout.to_lowercase().contains("missing"), "{stdout}");
+    assert!(
+        stdout.contains(&victim) && stdout.to_lowercase().contains("missing"),
+        "{stdout}"
+    );
 }

@@ -5,5 +5,6 @@ mod support;
 
 mod auth;
 mod backup;
+mod incremental;
 mod integrity;
 mod resume;

@@ -12,10 +12,21 @@ async fn a_backup_killed_mid_category_resumes_to_the_same_snapshot_contents() {
     let sim = start_sim(3_000, 9).await;
     let store = tempfile::tempdir().unwrap();
     let view = open_store(store.path());
-    let args = ["--json", "backup", "--org", &sim.url(), "--token", &sim.api_token(), "--allow-local-org"];
+    let args = [
+        "--json",
+        "backup",
+        "--org",
+        &sim.url(),
+        "--token",
+        &sim.api_token(),
+        "--allow-local-org",
+    ];
 
     // Slow pages down so the kill lands while users are being paged.
-    sim.set_faults(Faults { latency_ms: 40, ..Faults::default() });
+    sim.set_faults(Faults {
+        latency_ms: 40,
+        ..Faults::default()
+    });
     let mut child = command(store.path()).args(args).spawn().unwrap();
     let killed_at_pages = wait_for_pages(&view, "users", 3).await;
     child.kill().await.unwrap();
@@ -32,7 +43,9 @@ async fn a_backup_killed_mid_category_resumes_to_the_same_snapshot_contents() {
     let uninterrupted_store = tempfile::tempdir().unwrap();
     let uninterrupted = backup_with_token(uninterrupted_store.path(), &sim).await;
     let a = view.contents(&snapshot_id(&resumed)).await;
-    let b = open_store(uninterrupted_store.path()).contents(&snapshot_id(&uninterrupted)).await;
+    let b = open_store(uninterrupted_store.path())
+        .contents(&snapshot_id(&uninterrupted))
+        .await;
     assert_eq!(a, b, "a resumed run holds exactly what an uninterrupted run holds");
     assert_same_contents(&a, &expected_contents(&sim.snapshot_state()));
 }

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
+use okta_sim::{OrgState, SimConfig, SimHandle};
 use oktavault_shared::ids::SnapshotId;
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::ports::{Catalog, JobRecord};
 use oktavault_shared::snapshot::{SnapshotReader, Vault};
-use okta_sim::{OrgState, SimConfig, SimHandle};
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_oktavault");
@@ -29,7 +29,13 @@ pub fn command(store: &Path) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(BIN);
     cmd.arg("--store").arg(store);
     // Credentials come only from the flags each test passes.
-    for var in ["OKTAVAULT_TOKEN", "OKTAVAULT_CLIENT_ID", "OKTAVAULT_CLIENT_SECRET", "OKTAVAULT_PRIVATE_KEY", "OKTAVAULT_ORG"] {
+    for var in [
+        "OKTAVAULT_TOKEN",
+        "OKTAVAULT_CLIENT_ID",
+        "OKTAVAULT_CLIENT_SECRET",
+        "OKTAVAULT_PRIVATE_KEY",
+        "OKTAVAULT_ORG",
+    ] {
         cmd.env_remove(var);
     }
     cmd.kill_on_drop(true);
@@ -37,16 +43,36 @@ pub fn command(store: &Path) -> tokio::process::Command {
 }
 
 pub async fn oktavault(store: &Path, args: &[&str]) -> Output {
-    command(store).args(args).output().await.expect("the oktavault binary runs")
+    command(store)
+        .args(args)
+        .output()
+        .await
+        .expect("the oktavault binary runs")
 }
 
 pub fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Backs the simulator up with its API token and returns the `--json` report.
 pub async fn backup_with_token(store: &Path, sim: &SimHandle) -> Value {
-    let out = oktavault(store, &["--json", "backup", "--org", &sim.url(), "--token", &sim.api_token(), "--allow-local-org"]).await;
+    let out = oktavault(
+        store,
+        &[
+            "--json",
+            "backup",
+            "--org",
+            &sim.url(),
+            "--token",
+            &sim.api_token(),
+            "--allow-local-org",
+        ],
+    )
+    .await;
     assert!(out.status.success(), "backup failed: {}", text(&out));
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("backup printed no JSON ({e}): {}", text(&out)))
 }
@@ -63,13 +89,18 @@ pub struct StoreView {
 pub fn open_store(dir: &Path) -> StoreView {
     let blobs = LocalBlobStore::open(dir.join("blobs")).unwrap();
     let keys = LocalKeyProvider::open(dir.join("master.key")).unwrap();
-    StoreView { catalog: Arc::new(LocalCatalog::open(dir.join("catalog")).unwrap()), vault: Vault::new(Arc::new(blobs), Arc::new(keys)) }
+    StoreView {
+        catalog: Arc::new(LocalCatalog::open(dir.join("catalog")).unwrap()),
+        vault: Vault::new(Arc::new(blobs), Arc::new(keys)),
+    }
 }
 
 impl StoreView {
     pub async fn contents(&self, snapshot: &SnapshotId) -> Contents {
         let org = self.snapshot_org(snapshot).await;
-        let reader = SnapshotReader::open(self.vault.clone(), &org, snapshot).await.expect("the snapshot opens");
+        let reader = SnapshotReader::open(self.vault.clone(), &org, snapshot)
+            .await
+            .expect("the snapshot opens");
         let mut contents = Contents::new();
         for category in reader.manifest().categories.keys() {
             let objects = reader.objects(category).await.expect("objects read back");
@@ -80,7 +111,13 @@ impl StoreView {
 
     pub async fn snapshot_org(&self, snapshot: &SnapshotId) -> oktavault_shared::ids::OrgId {
         for org in self.catalog.list_orgs().await.unwrap() {
-            if self.catalog.get_snapshot(&org.org_id, snapshot).await.unwrap().is_some() {
+            if self
+                .catalog
+                .get_snapshot(&org.org_id, snapshot)
+                .await
+                .unwrap()
+                .is_some()
+            {
                 return org.org_id;
             }
         }
@@ -103,7 +140,10 @@ impl StoreView {
 /// each membership as an edge, every app, and each app assignment with its app id.
 pub fn expected_contents(state: &OrgState) -> Contents {
     let by_id = |items: &[Value]| -> BTreeMap<String, Value> {
-        items.iter().map(|v| (v["id"].as_str().unwrap().to_owned(), v.clone())).collect()
+        items
+            .iter()
+            .map(|v| (v["id"].as_str().unwrap().to_owned(), v.clone()))
+            .collect()
     };
     let mut c = Contents::new();
     c.insert("users".into(), by_id(&state.users));
@@ -112,11 +152,17 @@ pub fn expected_contents(state: &OrgState) -> Contents {
     let mut members = BTreeMap::new();
     for (group, users) in &state.group_members {
         for user in users {
-            members.insert(format!("{group}/{user}"), serde_json::json!({"groupId": group, "userId": user}));
+            members.insert(
+                format!("{group}/{user}"),
+                serde_json::json!({"groupId": group, "userId": user}),
+            );
         }
     }
     c.insert("group_members".into(), members);
-    for (category, field, per_app) in [("app_users", "appId", &state.app_users), ("app_groups", "appId", &state.app_groups)] {
+    for (category, field, per_app) in [
+        ("app_users", "appId", &state.app_users),
+        ("app_groups", "appId", &state.app_groups),
+    ] {
         let mut objects = BTreeMap::new();
         for (app, items) in per_app {
             for item in items {
@@ -132,7 +178,11 @@ pub fn expected_contents(state: &OrgState) -> Contents {
 
 /// Compares category by category and object by object, naming the first difference.
 pub fn assert_same_contents(actual: &Contents, expected: &Contents) {
-    assert_eq!(actual.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "categories differ");
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "categories differ"
+    );
     for (category, want) in expected {
         let got = &actual[category];
         for (id, value) in want {

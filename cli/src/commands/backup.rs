@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use oktavault_shared::categories::CATEGORIES;
 use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
-use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
+use oktavault_shared::okta::{ClientConfig, ClientStats, Credentials, OktaClient, OrgUrl, OrgUrlPolicy, Secret};
 use oktavault_shared::ports::{AuthKind, Catalog, CategoryCounts, JobRecord, JobStatus, OrgRecord};
 use oktavault_shared::timefmt;
-use oktavault_shared::workflow::{StaticConnector, StepContext, embedded};
+use oktavault_shared::workflow::embedded::{self, BackupOptions};
+use oktavault_shared::workflow::{StaticConnector, StepContext};
 use serde::Serialize;
 
 use crate::args::BackupArgs;
@@ -22,7 +23,11 @@ use crate::progress::BackupProgress;
 use crate::store::Store;
 
 pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
-    let url = OrgUrl::parse(&args.org, args.allow_local_org)?;
+    let policy = OrgUrlPolicy {
+        allow_local: args.allow_local_org,
+        allow_custom_domain: args.allow_custom_domain,
+    };
+    let url = OrgUrl::parse_with(&args.org, policy)?;
     if !(0.05..=1.0).contains(&args.rate_share) {
         bail!("--rate-share must be between 0.05 and 1.0 (got {})", args.rate_share);
     }
@@ -32,7 +37,15 @@ pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Re
     let client = OktaClient::new(config)?;
     let store = Store::open(store_dir)?;
     let org = register_org(&store, url.org_id(), url.as_str(), auth, args.client_id.clone()).await?;
-    let job = BackupJob { org, client, categories: args.categories, page_budget: Duration::from_secs(args.page_budget_secs) };
+    let job = BackupJob {
+        org,
+        client,
+        options: BackupOptions {
+            categories: args.categories,
+            full_refresh: args.full,
+        },
+        page_budget: Duration::from_secs(args.page_budget_secs),
+    };
     let report = job.run(&store, out).await?;
     out.emit(&report);
     Ok(report.exit_code())
@@ -43,13 +56,23 @@ fn credentials(args: &BackupArgs) -> anyhow::Result<(Credentials, AuthKind)> {
     match (&args.token, &args.client_id, &args.client_secret, &args.private_key) {
         (Some(token), None, None, None) => Ok((Credentials::ApiToken(Secret::new(token.clone())), AuthKind::ApiToken)),
         (None, Some(id), Some(secret), None) => Ok((
-            Credentials::ClientSecret { client_id: id.clone(), secret: Secret::new(secret.clone()), scopes },
+            Credentials::ClientSecret {
+                client_id: id.clone(),
+                secret: Secret::new(secret.clone()),
+                scopes,
+            },
             AuthKind::ClientSecret,
         )),
         (None, Some(id), None, Some(path)) => {
-            let pem = std::fs::read_to_string(path).with_context(|| format!("cannot read the private key {}", path.display()))?;
+            let pem = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the private key {}", path.display()))?;
             Ok((
-                Credentials::PrivateKey { client_id: id.clone(), key_pem: Secret::new(pem), key_id: args.key_id.clone(), scopes },
+                Credentials::PrivateKey {
+                    client_id: id.clone(),
+                    key_pem: Secret::new(pem),
+                    key_id: args.key_id.clone(),
+                    scopes,
+                },
                 AuthKind::PrivateKeyJwt,
             ))
         }
@@ -83,7 +106,9 @@ pub async fn register_org(
         client_id,
         sealed_credentials: None,
         backup_enabled: true,
-        created_at: existing.as_ref().map_or_else(|| timefmt::rfc3339(timefmt::now()), |o| o.created_at.clone()),
+        created_at: existing
+            .as_ref()
+            .map_or_else(|| timefmt::rfc3339(timefmt::now()), |o| o.created_at.clone()),
         last_snapshot: existing.and_then(|o| o.last_snapshot),
     };
     store.catalog.put_org(&org).await?;
@@ -94,7 +119,7 @@ pub async fn register_org(
 pub struct BackupJob {
     pub org: OrgRecord,
     pub client: OktaClient,
-    pub categories: Option<Vec<String>>,
+    pub options: BackupOptions,
     pub page_budget: Duration,
 }
 
@@ -105,27 +130,40 @@ impl BackupJob {
         let running = catalog.list_jobs(&self.org.org_id, Some(JobStatus::Running)).await?;
         let (job_id, resumed) = match running.into_iter().next() {
             Some(job) => {
-                out.note(format!("Resuming unfinished backup job {} of {}", job.job_id, self.org.org_id));
+                out.note(format!(
+                    "Resuming unfinished backup job {} of {}",
+                    job.job_id, self.org.org_id
+                ));
                 (job.job_id, true)
             }
             None => (JobId::generate(timefmt::now()), false),
         };
         // Checked here too so a typo never creates a job; a resumed job keeps its own selection.
-        let names: Vec<String> = oktavault_shared::categories::select(self.categories.as_deref())?
+        let names: Vec<String> = oktavault_shared::categories::select(self.options.categories.as_deref())?
             .iter()
             .map(|c| c.name.to_owned())
             .collect();
         let connector = StaticConnector::default();
         connector.register(self.org.org_id.clone(), self.client.clone());
         let ctx = Arc::new(
-            StepContext::new(catalog.clone(), store.vault.clone(), Arc::new(connector)).with_page_budget(self.page_budget),
+            StepContext::new(catalog.clone(), store.vault.clone(), Arc::new(connector))
+                .with_page_budget(self.page_budget),
         );
         let bars = BackupProgress::start(catalog.clone(), job_id.clone(), names, !out.is_json());
-        let result = embedded::run_backup(ctx, &self.org.org_id, &job_id, self.categories.clone()).await;
+        let result = embedded::run_backup(ctx, &self.org.org_id, &job_id, self.options.clone()).await;
         bars.finish();
-        let job = catalog.get_job(&job_id).await?.context("the backup job record disappeared")?;
+        let job = catalog
+            .get_job(&job_id)
+            .await?
+            .context("the backup job record disappeared")?;
         let stats = self.client.stats();
-        Ok(BackupReport::new(&job, resumed, result.err().map(|e| e.to_string()), started.elapsed(), stats.calls))
+        Ok(BackupReport::new(
+            &job,
+            resumed,
+            result.err().map(|e| e.to_string()),
+            started.elapsed(),
+            &stats,
+        ))
     }
 }
 
@@ -139,11 +177,21 @@ pub struct BackupReport {
     pub categories: BTreeMap<String, CategoryCounts>,
     pub error: Option<String>,
     pub okta_calls: u64,
+    /// 429 answers seen (each waited out until the bucket reset, then retried).
+    pub rate_limited: u64,
     pub seconds: f64,
+    /// This process's peak resident memory, where the platform tells it (Linux).
+    pub peak_memory_mib: Option<f64>,
 }
 
 impl BackupReport {
-    fn new(job: &JobRecord, resumed: bool, execution_error: Option<String>, elapsed: Duration, calls: u64) -> Self {
+    fn new(
+        job: &JobRecord,
+        resumed: bool,
+        execution_error: Option<String>,
+        elapsed: Duration,
+        stats: &ClientStats,
+    ) -> Self {
         Self {
             org_id: job.org_id.clone(),
             job_id: job.job_id.clone(),
@@ -152,7 +200,9 @@ impl BackupReport {
             resumed,
             categories: job.counts.clone(),
             error: job.error.clone().or(execution_error),
-            okta_calls: calls,
+            okta_calls: stats.calls,
+            rate_limited: stats.rate_limited,
+            peak_memory_mib: peak_memory_mib(),
             seconds: elapsed.as_secs_f64(),
         }
     }
@@ -166,6 +216,14 @@ impl BackupReport {
     }
 }
 
+/// `VmHWM` of this process: the high-water mark of its resident memory since it started.
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 impl fmt::Display for BackupReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Backup of {}: {} (job {})", self.org_id, self.status, self.job_id)?;
@@ -175,12 +233,20 @@ impl fmt::Display for BackupReport {
         if let Some(snapshot) = &self.snapshot_id {
             writeln!(f, "  snapshot: {snapshot}")?;
         }
-        for (name, c) in &self.categories {
+        for (name, c) in super::browse::in_catalog_order(self.categories.iter()) {
             match &c.skipped {
                 Some(reason) => writeln!(f, "  {name:<14} skipped: {reason}")?,
-                None => writeln!(f, "  {name:<14} {:>8} objects {:>8} new {:>4} errors", c.objects, c.new_objects, c.errors)?,
+                None => writeln!(
+                    f,
+                    "  {name:<14} {:>8} objects {:>8} new {:>4} errors",
+                    c.objects, c.new_objects, c.errors
+                )?,
             }
         }
-        writeln!(f, "  {} Okta calls in {:.1} s", self.okta_calls, self.seconds)
+        writeln!(
+            f,
+            "  {} Okta calls ({} rate limited) in {:.1} s",
+            self.okta_calls, self.rate_limited, self.seconds
+        )
     }
 }

@@ -18,7 +18,12 @@ use crate::store::Store;
 pub async fn snapshots(store_dir: &Path, args: SnapshotsArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
     let store = Store::open_existing(store_dir)?;
     let org = args.org.map(OrgId::new).transpose()?;
-    let snapshots = store.snapshots(org.as_ref()).await?.into_iter().map(SnapshotRow::from).collect();
+    let snapshots = store
+        .snapshots(org.as_ref())
+        .await?
+        .into_iter()
+        .map(SnapshotRow::from)
+        .collect();
     out.emit(&SnapshotList { snapshots });
     Ok(std::process::ExitCode::SUCCESS)
 }
@@ -40,7 +45,13 @@ struct SnapshotRow {
 impl From<SnapshotRecord> for SnapshotRow {
     fn from(s: SnapshotRecord) -> Self {
         let objects = s.counts.values().sum();
-        Self { snapshot_id: s.snapshot_id, org_id: s.org_id, created_at: s.created_at, status: s.status, objects }
+        Self {
+            snapshot_id: s.snapshot_id,
+            org_id: s.org_id,
+            created_at: s.created_at,
+            status: s.status,
+            objects,
+        }
     }
 }
 
@@ -49,9 +60,17 @@ impl fmt::Display for SnapshotList {
         if self.snapshots.is_empty() {
             return writeln!(f, "No snapshots yet.");
         }
-        writeln!(f, "{:<26} {:<30} {:<22} {:>9}  status", "snapshot", "org", "created", "objects")?;
+        writeln!(
+            f,
+            "{:<26} {:<30} {:<22} {:>9}  status",
+            "snapshot", "org", "created", "objects"
+        )?;
         for s in &self.snapshots {
-            writeln!(f, "{:<26} {:<30} {:<22} {:>9}  {}", s.snapshot_id, s.org_id, s.created_at, s.objects, s.status)?;
+            writeln!(
+                f,
+                "{:<26} {:<30} {:<22} {:>9}  {}",
+                s.snapshot_id, s.org_id, s.created_at, s.objects, s.status
+            )?;
         }
         Ok(())
     }
@@ -85,10 +104,9 @@ pub struct CategoryRow {
 
 pub async fn category_tree(store: &Store, record: &SnapshotRecord) -> anyhow::Result<CategoryTree> {
     let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
-    let categories = reader
-        .manifest()
-        .categories
-        .iter()
+    let manifest = reader.manifest();
+    let categories = in_catalog_order(manifest.categories.iter())
+        .into_iter()
         .map(|(name, c)| CategoryRow {
             name: name.clone(),
             title: categories::find(name).map_or_else(|| name.clone(), |c| c.title.to_owned()),
@@ -106,7 +124,11 @@ pub async fn category_tree(store: &Store, record: &SnapshotRecord) -> anyhow::Re
 
 impl fmt::Display for CategoryTree {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Snapshot {} of {} ({})", self.snapshot_id, self.org_id, self.created_at)?;
+        writeln!(
+            f,
+            "Snapshot {} of {} ({})",
+            self.snapshot_id, self.org_id, self.created_at
+        )?;
         for c in &self.categories {
             match &c.skipped {
                 Some(reason) => writeln!(f, "  {:<14} {:<32} skipped: {reason}", c.name, c.title)?,
@@ -134,24 +156,54 @@ async fn object_list(store: &Store, record: &SnapshotRecord, category: &str) -> 
     let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
     if !reader.manifest().categories.contains_key(category) {
         let known: Vec<_> = reader.manifest().categories.keys().cloned().collect();
-        bail!("snapshot {} has no category {category:?}; it has {}", record.snapshot_id, known.join(", "));
+        bail!(
+            "snapshot {} has no category {category:?}; it has {}",
+            record.snapshot_id,
+            known.join(", ")
+        );
     }
     let objects = reader
         .objects(category)
         .await?
         .into_iter()
-        .map(|(id, value)| ObjectRow { name: display_name(&value), id })
+        .map(|(id, value)| ObjectRow {
+            name: display_name(&value),
+            id,
+        })
         .collect();
-    Ok(ObjectList { snapshot_id: record.snapshot_id.clone(), category: category.to_owned(), objects })
+    Ok(ObjectList {
+        snapshot_id: record.snapshot_id.clone(),
+        category: category.to_owned(),
+        objects,
+    })
+}
+
+/// Categories as the catalog lists them (parents first), then any the catalog no longer has.
+pub fn in_catalog_order<'a, T>(items: impl Iterator<Item = (&'a String, T)>) -> Vec<(&'a String, T)> {
+    let rank = |name: &str| {
+        categories::CATEGORIES
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut items: Vec<_> = items.collect();
+    items.sort_by_key(|(name, _)| (rank(name), name.to_string()));
+    items
 }
 
 /// The name a person knows an object by: a user's login, a group's or app's name.
 fn display_name(value: &Value) -> String {
-    ["/profile/login", "/profile/name", "/label", "/name", "/credentials/userName"]
-        .iter()
-        .find_map(|pointer| value.pointer(pointer).and_then(Value::as_str))
-        .map(str::to_owned)
-        .unwrap_or_default()
+    [
+        "/profile/login",
+        "/profile/name",
+        "/label",
+        "/name",
+        "/credentials/userName",
+    ]
+    .iter()
+    .find_map(|pointer| value.pointer(pointer).and_then(Value::as_str))
+    .map(str::to_owned)
+    .unwrap_or_default()
 }
 
 impl fmt::Display for ObjectList {
@@ -159,7 +211,13 @@ impl fmt::Display for ObjectList {
         for o in &self.objects {
             writeln!(f, "{:<44} {}", o.id, o.name)?;
         }
-        writeln!(f, "{} objects in {} of snapshot {}", self.objects.len(), self.category, self.snapshot_id)
+        writeln!(
+            f,
+            "{} objects in {} of snapshot {}",
+            self.objects.len(),
+            self.category,
+            self.snapshot_id
+        )
     }
 }
 
@@ -167,11 +225,20 @@ pub async fn show(store_dir: &Path, args: ShowArgs, out: &Output) -> anyhow::Res
     let store = Store::open_existing(store_dir)?;
     let record = store.resolve_snapshot(&args.snapshot).await?;
     let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
-    let object = reader
-        .object(&args.category, &args.id)
-        .await?
-        .with_context(|| format!("no object {} in {} of snapshot {}", args.id, args.category, record.snapshot_id))?;
-    out.emit(&ObjectView { snapshot_id: record.snapshot_id, category: args.category, id: args.id, object });
+    let object = reader.object(&args.category, &args.id).await?.with_context(|| {
+        format!(
+            "no object {} in {} of snapshot {}",
+            args.id, args.category, record.snapshot_id
+        )
+    })?;
+    let references = resolve_references(&reader, &args.category, &object).await?;
+    out.emit(&ObjectView {
+        snapshot_id: record.snapshot_id,
+        category: args.category,
+        id: args.id,
+        object,
+        references,
+    });
     Ok(std::process::ExitCode::SUCCESS)
 }
 
@@ -181,11 +248,56 @@ struct ObjectView {
     category: String,
     id: String,
     object: Value,
+    /// The objects this one points at, by name, as they were in the same snapshot.
+    references: Vec<ResolvedReference>,
+}
+
+#[derive(Serialize)]
+struct ResolvedReference {
+    field: String,
+    category: String,
+    id: String,
+    /// `None` when the snapshot does not hold the object pointed at.
+    name: Option<String>,
+}
+
+/// Looks up every id the catalog says `object` holds in the same snapshot.
+async fn resolve_references(
+    reader: &SnapshotReader,
+    category: &str,
+    object: &Value,
+) -> anyhow::Result<Vec<ResolvedReference>> {
+    let Some(row) = categories::find(category) else {
+        return Ok(Vec::new());
+    };
+    let mut resolved = Vec::new();
+    for reference in row.references {
+        let pointer = format!("/{}", reference.field.replace('.', "/"));
+        let Some(id) = object.pointer(&pointer).and_then(Value::as_str) else {
+            continue;
+        };
+        let target = reader.object(reference.category, id).await?;
+        resolved.push(ResolvedReference {
+            field: reference.field.to_owned(),
+            category: reference.category.to_owned(),
+            id: id.to_owned(),
+            name: target.as_ref().map(display_name),
+        });
+    }
+    Ok(resolved)
 }
 
 impl fmt::Display for ObjectView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{} {} (snapshot {})", self.category, self.id, self.snapshot_id)?;
-        writeln!(f, "{}", serde_json::to_string_pretty(&self.object).map_err(|_| fmt::Error)?)
+        for r in &self.references {
+            let name = r.name.as_deref().unwrap_or("(not in this snapshot)");
+            writeln!(f, "  {} -> {} {} {name}", r.field, r.category, r.id)?;
+        }
+        writeln!(
+            f,
+            "{}",
+            serde_json::to_string_pretty(&self.object).map_err(|_| fmt::Error)?
+        )
     }
 }

@@ -10,6 +10,8 @@ use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secr
 use oktavault_shared::ports::AuthKind;
 use serde::Serialize;
 
+use oktavault_shared::workflow::embedded::BackupOptions;
+
 use super::backup::{BackupJob, BackupReport, register_org};
 use super::browse::{CategoryTree, category_tree};
 use crate::args::DemoArgs;
@@ -21,7 +23,10 @@ use crate::store::Store;
 const DEMO_ORG: &str = "demo-org.oktavault.local";
 
 pub async fn run(store_dir: &Path, args: DemoArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
-    out.note(format!("Starting the Okta simulator with {} users (seed {})...", args.users, args.seed));
+    out.note(format!(
+        "Starting the Okta simulator with {} users (seed {})...",
+        args.users, args.seed
+    ));
     let sim = okta_sim::start(okta_sim::SimConfig::new(args.users, args.seed), 0).await?;
     let url = OrgUrl::parse(&sim.url(), true)?;
     let credentials = Credentials::ClientSecret {
@@ -31,9 +36,21 @@ pub async fn run(store_dir: &Path, args: DemoArgs, out: &Output) -> anyhow::Resu
     };
     let client = OktaClient::new(ClientConfig::new(url.clone(), credentials))?;
     let store = Store::open(store_dir)?;
-    let org = register_org(&store, OrgId::new(DEMO_ORG)?, url.as_str(), AuthKind::ClientSecret, Some(sim.client_id())).await?;
+    let org = register_org(
+        &store,
+        OrgId::new(DEMO_ORG)?,
+        url.as_str(),
+        AuthKind::ClientSecret,
+        Some(sim.client_id()),
+    )
+    .await?;
     out.note(format!("Backing up {} into {}...", url.as_str(), store_dir.display()));
-    let job = BackupJob { org, client, categories: None, page_budget: Duration::from_secs(20) };
+    let job = BackupJob {
+        org,
+        client,
+        options: BackupOptions::default(),
+        page_budget: Duration::from_secs(20),
+    };
     let backup = job.run(&store, out).await?;
     let snapshot = match &backup.snapshot_id {
         Some(id) => Some(category_tree(&store, &store.resolve_snapshot(id.as_str()).await?).await?),
@@ -41,7 +58,11 @@ pub async fn run(store_dir: &Path, args: DemoArgs, out: &Output) -> anyhow::Resu
     };
     sim.shutdown().await;
     let code = backup.exit_code();
-    out.emit(&DemoReport { store: store_dir.display().to_string(), backup, snapshot });
+    out.emit(&DemoReport {
+        store: store_dir.display().to_string(),
+        backup,
+        snapshot,
+    });
     Ok(code)
 }
 

@@ -37,7 +37,14 @@ impl fmt::Display for JobList {
         }
         for j in &self.jobs {
             let snapshot = j.snapshot_id.as_ref().map(|s| s.to_string()).unwrap_or_default();
-            writeln!(f, "{:<34} {:<28} {:<22} {:<22} {snapshot}", j.job_id, j.org_id, j.created_at, j.status.as_str())?;
+            writeln!(
+                f,
+                "{:<34} {:<28} {:<22} {:<22} {snapshot}",
+                j.job_id,
+                j.org_id,
+                j.created_at,
+                j.status.as_str()
+            )?;
         }
         Ok(())
     }
@@ -46,7 +53,11 @@ impl fmt::Display for JobList {
 pub async fn show(store_dir: &Path, args: JobArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
     let store = Store::open_existing(store_dir)?;
     let job_id = JobId::new(args.job_id)?;
-    let job = store.catalog.get_job(&job_id).await?.with_context(|| format!("no job {job_id} in this store"))?;
+    let job = store
+        .catalog
+        .get_job(&job_id)
+        .await?
+        .with_context(|| format!("no job {job_id} in this store"))?;
     let log = store.catalog.read_log(&job_id).await?;
     out.emit(&JobView { job, log });
     Ok(std::process::ExitCode::SUCCESS)
@@ -65,15 +76,23 @@ impl fmt::Display for JobView {
         if let Some(error) = &j.error {
             writeln!(f, "  error: {error}")?;
         }
-        for (name, c) in &j.counts {
-            writeln!(f, "  {name:<14} {:>8} objects {:>8} new {:>4} errors", c.objects, c.new_objects, c.errors)?;
+        for (name, c) in super::browse::in_catalog_order(j.counts.iter()) {
+            writeln!(
+                f,
+                "  {name:<14} {:>8} objects {:>8} new {:>4} errors",
+                c.objects, c.new_objects, c.errors
+            )?;
         }
         if !self.log.is_empty() {
             writeln!(f, "Log:")?;
         }
         for line in &self.log {
             let object = line.object_id.as_deref().unwrap_or("-");
-            writeln!(f, "  {} {:<14} {:<24} {:<8} {}", line.at, line.category, object, line.outcome, line.message)?;
+            writeln!(
+                f,
+                "  {} {:<14} {:<24} {:<8} {}",
+                line.at, line.category, object, line.outcome, line.message
+            )?;
         }
         Ok(())
     }

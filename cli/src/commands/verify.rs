@@ -24,11 +24,19 @@ pub async fn run(store_dir: &Path, args: VerifyArgs, out: &Output) -> anyhow::Re
             // The manifest itself is missing or fails authentication: nothing else can be trusted.
             Err(e) => Outcome::Unreadable(e.to_string()),
         };
-        results.push(SnapshotVerification { snapshot_id: record.snapshot_id, org_id: record.org_id, outcome });
+        results.push(SnapshotVerification {
+            snapshot_id: record.snapshot_id,
+            org_id: record.org_id,
+            outcome,
+        });
     }
     let report = Verification { snapshots: results };
     out.emit(&report);
-    Ok(if report.ok() { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::from(1) })
+    Ok(if report.ok() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(1)
+    })
 }
 
 #[derive(Serialize)]
@@ -53,7 +61,9 @@ enum Outcome {
 
 impl Verification {
     fn ok(&self) -> bool {
-        self.snapshots.iter().all(|s| matches!(&s.outcome, Outcome::Checked(r) if r.problems.is_empty()))
+        self.snapshots
+            .iter()
+            .all(|s| matches!(&s.outcome, Outcome::Checked(r) if r.problems.is_empty()))
     }
 }
 
@@ -64,9 +74,13 @@ impl fmt::Display for Verification {
         }
         for s in &self.snapshots {
             match &s.outcome {
-                Outcome::Checked(report) if report.problems.is_empty() => writeln!(f, "{} ({}): OK, {report}", s.snapshot_id, s.org_id)?,
+                Outcome::Checked(report) if report.problems.is_empty() => {
+                    writeln!(f, "{} ({}): OK, {report}", s.snapshot_id, s.org_id)?
+                }
                 Outcome::Checked(report) => writeln!(f, "{} ({}): FAILED\n{report}", s.snapshot_id, s.org_id)?,
-                Outcome::Unreadable(e) => writeln!(f, "{} ({}): FAILED, manifest unreadable: {e}", s.snapshot_id, s.org_id)?,
+                Outcome::Unreadable(e) => {
+                    writeln!(f, "{} ({}): FAILED, manifest unreadable: {e}", s.snapshot_id, s.org_id)?
+                }
             }
         }
         Ok(())

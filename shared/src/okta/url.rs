@@ -104,7 +104,7 @@ impl fmt::Display for OrgUrlProblem {
             }
             Self::CustomDomain { host } => write!(
                 f,
-                "{host} is not under an Okta domain ({}); a custom domain must be allowed explicitly",
+                "{host} is not under an Okta domain ({}); if it is your org's custom domain, allow it with --allow-custom-domain",
                 OKTA_DOMAINS.join(", ")
             ),
             Self::HostTooLong => f.write_str("the host name is longer than 128 characters"),

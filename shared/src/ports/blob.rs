@@ -6,7 +6,12 @@ pub enum StoreError {
     #[error("blob store: invalid key {key:?}: {reason}")]
     InvalidKey { key: String, reason: String },
     #[error("blob store: {operation} {key:?} failed: {message}")]
-    Io { operation: &'static str, key: String, message: String, retryable: bool },
+    Io {
+        operation: &'static str,
+        key: String,
+        message: String,
+        retryable: bool,
+    },
 }
 
 impl StoreError {
@@ -43,7 +48,12 @@ pub trait BlobStore: Send + Sync + 'static {
 
 /// Checks a blob key against the rules above; adapters call it before touching storage.
 pub fn validate_key(key: &str) -> Result<(), StoreError> {
-    let bad = |reason: &str| Err(StoreError::InvalidKey { key: key.to_string(), reason: reason.to_string() });
+    let bad = |reason: &str| {
+        Err(StoreError::InvalidKey {
+            key: key.to_string(),
+            reason: reason.to_string(),
+        })
+    };
     if key.is_empty() || key.len() > 900 {
         return bad("a key has 1 to 900 characters");
     }
@@ -51,7 +61,10 @@ pub fn validate_key(key: &str) -> Result<(), StoreError> {
         if part.is_empty() || part == "." || part == ".." {
             return bad("empty, '.' and '..' path segments are not allowed");
         }
-        if !part.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        if !part
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
             return bad("only A-Z a-z 0-9 . _ - and / are allowed");
         }
     }

@@ -13,7 +13,11 @@ pub enum CatalogError {
     NotFound { what: String },
     /// A conditional write lost: another execution moved the record first.
     #[error("catalog: {what} is {actual}, expected {expected}; another run changed it first")]
-    Conflict { what: String, expected: String, actual: String },
+    Conflict {
+        what: String,
+        expected: String,
+        actual: String,
+    },
     #[error("catalog: {message}")]
     Backend { message: String, retryable: bool },
 }
@@ -43,7 +47,12 @@ pub trait Catalog: Send + Sync + 'static {
     async fn list_jobs(&self, org_id: &OrgId, status: Option<JobStatus>) -> Result<Vec<JobRecord>, CatalogError>;
 
     /// Saves one category's position in a job (last write wins; one writer per category).
-    async fn save_progress(&self, job_id: &JobId, category: &str, progress: &CategoryProgress) -> Result<(), CatalogError>;
+    async fn save_progress(
+        &self,
+        job_id: &JobId,
+        category: &str,
+        progress: &CategoryProgress,
+    ) -> Result<(), CatalogError>;
     async fn load_progress(&self, job_id: &JobId) -> Result<BTreeMap<String, CategoryProgress>, CatalogError>;
 
     /// Appends log lines under `batch` (e.g. `users/000012`). Writing the same batch again
@@ -53,7 +62,11 @@ pub trait Catalog: Send + Sync + 'static {
     async fn read_log(&self, job_id: &JobId) -> Result<Vec<LogEntry>, CatalogError>;
 
     async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), CatalogError>;
-    async fn get_snapshot(&self, org_id: &OrgId, snapshot_id: &SnapshotId) -> Result<Option<SnapshotRecord>, CatalogError>;
+    async fn get_snapshot(
+        &self,
+        org_id: &OrgId,
+        snapshot_id: &SnapshotId,
+    ) -> Result<Option<SnapshotRecord>, CatalogError>;
     /// An org's snapshots, oldest first.
     async fn list_snapshots(&self, org_id: &OrgId) -> Result<Vec<SnapshotRecord>, CatalogError>;
 }

@@ -18,7 +18,10 @@ pub struct DataKey {
 
 impl std::fmt::Debug for DataKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DataKey").field("plaintext", &"<redacted>").field("wrapped_len", &self.wrapped.len()).finish()
+        f.debug_struct("DataKey")
+            .field("plaintext", &"<redacted>")
+            .field("wrapped_len", &self.wrapped.len())
+            .finish()
     }
 }
 

@@ -93,6 +93,10 @@ pub struct JobRecord {
     pub snapshot_id: Option<SnapshotId>,
     /// The snapshot it deduplicates against (the org's newest complete one when it started).
     pub previous_snapshot: Option<SnapshotId>,
+    /// Lists every parent's children again instead of carrying unchanged ones from the previous
+    /// snapshot: the periodic safety net under incremental backups.
+    #[serde(default)]
+    pub full_refresh: bool,
     /// The snapshot's data key, wrapped by the key provider (base64). Never the plaintext.
     pub wrapped_key: Option<String>,
     /// The categories this job backs up, in catalog order.
@@ -134,4 +138,7 @@ pub struct SnapshotRecord {
     pub counts: BTreeMap<String, u64>,
     /// Final status of the job that wrote it (a snapshot of a job with errors is still usable).
     pub status: JobStatus,
+    /// Whether the job listed everything (see [`JobRecord::full_refresh`]).
+    #[serde(default)]
+    pub full_refresh: bool,
 }

@@ -8,7 +8,7 @@ use super::StepError;
 use crate::ids::{OrgId, SnapshotId};
 use crate::okta::OktaClient;
 use crate::ports::{Catalog, OrgRecord};
-use crate::snapshot::{Location, ObjectHash, SnapshotReader, Vault};
+use crate::snapshot::{Location, Manifest, ObjectHash, Vault};
 
 /// Hands a step an authenticated Okta client for an org. Embedded, the command registers the
 /// client it built from its flags; on AWS, the adapter decrypts the org's stored credentials.
@@ -32,14 +32,26 @@ impl StaticConnector {
 #[async_trait]
 impl OktaConnector for StaticConnector {
     async fn client_for(&self, org: &OrgRecord) -> Result<OktaClient, StepError> {
-        self.clients.lock().expect("connector lock").get(&org.org_id).cloned().ok_or_else(|| {
-            StepError::fatal(format!("no credentials were given for org {}; authorize it first", org.org_id))
-        })
+        self.clients
+            .lock()
+            .expect("connector lock")
+            .get(&org.org_id)
+            .cloned()
+            .ok_or_else(|| {
+                StepError::fatal(format!(
+                    "no credentials were given for org {}; authorize it first",
+                    org.org_id
+                ))
+            })
     }
 }
 
-/// Hash -> location of every object in one snapshot: what a new snapshot carries by reference.
-pub type Locations = Arc<HashMap<ObjectHash, Location>>;
+/// The snapshot a backup builds on: its manifest, and hash -> location of every object in it
+/// (what a new snapshot carries by reference).
+pub struct Previous {
+    pub manifest: Manifest,
+    pub locations: HashMap<ObjectHash, Location>,
+}
 
 /// Everything a step needs. Built once per Lambda container or once per embedded run.
 pub struct StepContext {
@@ -49,12 +61,18 @@ pub struct StepContext {
     /// How long one BackupPage call keeps fetching pages before it returns a cursor (well under
     /// a Lambda's limit; the state machine loops until the category is done).
     pub page_budget: Duration,
-    previous: Mutex<Option<(SnapshotId, Locations)>>,
+    previous: Mutex<Option<(SnapshotId, Arc<Previous>)>>,
 }
 
 impl StepContext {
     pub fn new(catalog: Arc<dyn Catalog>, vault: Vault, okta: Arc<dyn OktaConnector>) -> Self {
-        Self { catalog, vault, okta, page_budget: Duration::from_secs(20), previous: Mutex::new(None) }
+        Self {
+            catalog,
+            vault,
+            okta,
+            page_budget: Duration::from_secs(20),
+            previous: Mutex::new(None),
+        }
     }
 
     pub fn with_page_budget(mut self, budget: Duration) -> Self {
@@ -62,16 +80,19 @@ impl StepContext {
         self
     }
 
-    /// The object locations of `snapshot`, read once and kept for the following pages.
-    pub(crate) async fn previous_locations(&self, org: &OrgId, snapshot: &SnapshotId) -> Result<Locations, StepError> {
-        if let Some((id, locations)) = self.previous.lock().expect("cache lock").as_ref()
+    /// The snapshot `snapshot` as a base, read once and kept for the following pages.
+    pub(crate) async fn previous(&self, org: &OrgId, snapshot: &SnapshotId) -> Result<Arc<Previous>, StepError> {
+        if let Some((id, previous)) = self.previous.lock().expect("cache lock").as_ref()
             && id == snapshot
         {
-            return Ok(locations.clone());
+            return Ok(previous.clone());
         }
-        let reader = SnapshotReader::open(self.vault.clone(), org, snapshot).await?;
-        let locations: Locations = Arc::new(reader.manifest().locations());
-        *self.previous.lock().expect("cache lock") = Some((snapshot.clone(), locations.clone()));
-        Ok(locations)
+        let manifest = self.vault.read_manifest(org, snapshot).await?;
+        let previous = Arc::new(Previous {
+            locations: manifest.locations(),
+            manifest,
+        });
+        *self.previous.lock().expect("cache lock") = Some((snapshot.clone(), previous.clone()));
+        Ok(previous)
     }
 }

@@ -29,13 +29,27 @@ impl Cursor {
             Source::List { passes } => (passes.get(self.position)?.to_string(), None),
             Source::PerParent { path, .. } => {
                 let parent = parents.get(self.position)?;
-                (path.replace("{id}", parent), Some(parent.clone()))
+                (fill_parent(path, parent), Some(parent.clone()))
             }
         };
         Some(match &self.next {
-            Some(next) => NextRequest { url: next.clone(), first_page: false, parent },
-            None => NextRequest { url: start, first_page: true, parent },
+            Some(next) => NextRequest {
+                url: next.clone(),
+                first_page: false,
+                parent,
+            },
+            None => NextRequest {
+                url: start,
+                first_page: true,
+                parent,
+            },
         })
+    }
+
+    /// Moves past `n` parents whose children were carried without a call.
+    pub fn skip_parents(&mut self, n: usize) {
+        self.position += n;
+        self.next = None;
     }
 
     /// Moves past a fetched page: to Okta's `next` link, or to the next pass or parent.
@@ -48,6 +62,16 @@ impl Cursor {
             }
         }
     }
+}
+
+/// Puts a parent's id into a per-parent path: `{id}` is the whole id, `{0}`, `{1}`... its
+/// `/`-separated parts (a parent listed per parent has an id like `<server>/<policy>`).
+fn fill_parent(path: &str, parent: &str) -> String {
+    let mut filled = path.replace("{id}", parent);
+    for (i, part) in parent.split('/').enumerate() {
+        filled = filled.replace(&format!("{{{i}}}"), part);
+    }
+    filled
 }
 
 #[cfg(test)]
@@ -77,11 +101,29 @@ mod tests {
         let members = find("group_members").unwrap();
         let parents = vec!["00g1".to_string(), "00g2".to_string()];
         let mut c = Cursor::default();
-        assert_eq!(c.next_request(members, &parents).unwrap().url, "/api/v1/groups/00g1/users");
+        assert_eq!(
+            c.next_request(members, &parents).unwrap().url,
+            "/api/v1/groups/00g1/users"
+        );
         c.advance(None);
         let r = c.next_request(members, &parents).unwrap();
-        assert_eq!((r.url.as_str(), r.parent.as_deref()), ("/api/v1/groups/00g2/users", Some("00g2")));
+        assert_eq!(
+            (r.url.as_str(), r.parent.as_deref()),
+            ("/api/v1/groups/00g2/users", Some("00g2"))
+        );
         c.advance(None);
         assert_eq!(c.next_request(members, &parents), None);
+    }
+
+    #[test]
+    fn a_nested_parent_fills_each_part_of_its_id() {
+        assert_eq!(
+            fill_parent("/api/v1/authorizationServers/{0}/policies/{1}/rules", "aus1/00p2"),
+            "/api/v1/authorizationServers/aus1/policies/00p2/rules"
+        );
+        assert_eq!(
+            fill_parent("/api/v1/groups/{id}/users", "00g1"),
+            "/api/v1/groups/00g1/users"
+        );
     }
 }

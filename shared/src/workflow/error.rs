@@ -16,11 +16,17 @@ impl StepError {
     pub const FATAL: &'static str = "OktaVault.Fatal";
 
     pub fn fatal(message: impl Into<String>) -> Self {
-        Self { retryable: false, message: message.into() }
+        Self {
+            retryable: false,
+            message: message.into(),
+        }
     }
 
     pub fn retryable(message: impl Into<String>) -> Self {
-        Self { retryable: true, message: message.into() }
+        Self {
+            retryable: true,
+            message: message.into(),
+        }
     }
 
     /// The error name a Retry or Catch keys on.

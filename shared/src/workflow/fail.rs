@@ -32,18 +32,33 @@ pub struct FailJobOutput {
 }
 
 pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobOutput, StepError> {
-    let mut job =
-        ctx.catalog.get_job(&input.job_id).await?.ok_or_else(|| StepError::fatal(format!("job {} not found", input.job_id)))?;
+    let mut job = ctx
+        .catalog
+        .get_job(&input.job_id)
+        .await?
+        .ok_or_else(|| StepError::fatal(format!("job {} not found", input.job_id)))?;
     if job.status.is_finished() {
-        return Ok(FailJobOutput { job_id: job.job_id, status: job.status });
+        return Ok(FailJobOutput {
+            job_id: job.job_id,
+            status: job.status,
+        });
     }
     let now = timefmt::rfc3339(timefmt::now());
     job.status = JobStatus::Failed;
-    job.error = Some(input.error.as_ref().map(readable_cause).unwrap_or_else(|| "the workflow failed".to_owned()));
+    job.error = Some(
+        input
+            .error
+            .as_ref()
+            .map(readable_cause)
+            .unwrap_or_else(|| "the workflow failed".to_owned()),
+    );
     job.updated_at = now.clone();
     job.finished_at = Some(now);
     ctx.catalog.update_job(&job, JobStatus::Running).await?;
-    Ok(FailJobOutput { job_id: job.job_id, status: JobStatus::Failed })
+    Ok(FailJobOutput {
+        job_id: job.job_id,
+        status: JobStatus::Failed,
+    })
 }
 
 /// A Lambda's failure arrives as `{"errorType", "errorMessage"}` JSON in `Cause`; the embedded
@@ -53,7 +68,11 @@ fn readable_cause(caught: &CaughtError) -> String {
         .ok()
         .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| caught.cause.clone());
-    if message.is_empty() { caught.error.clone() } else { message }
+    if message.is_empty() {
+        caught.error.clone()
+    } else {
+        message
+    }
 }
 
 #[cfg(test)]
@@ -62,11 +81,20 @@ mod tests {
 
     #[test]
     fn lambda_causes_are_unwrapped_to_their_message() {
-        let lambda = CaughtError { error: "OktaVault.Fatal".into(), cause: r#"{"errorType":"OktaVault.Fatal","errorMessage":"bad token"}"#.into() };
+        let lambda = CaughtError {
+            error: "OktaVault.Fatal".into(),
+            cause: r#"{"errorType":"OktaVault.Fatal","errorMessage":"bad token"}"#.into(),
+        };
         assert_eq!(readable_cause(&lambda), "bad token");
-        let embedded = CaughtError { error: "OktaVault.Fatal".into(), cause: "bad token".into() };
+        let embedded = CaughtError {
+            error: "OktaVault.Fatal".into(),
+            cause: "bad token".into(),
+        };
         assert_eq!(readable_cause(&embedded), "bad token");
-        let bare = CaughtError { error: "States.Timeout".into(), cause: String::new() };
+        let bare = CaughtError {
+            error: "States.Timeout".into(),
+            cause: String::new(),
+        };
         assert_eq!(readable_cause(&bare), "States.Timeout");
     }
 }

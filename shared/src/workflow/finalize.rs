@@ -50,7 +50,10 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
     for name in &job.categories {
         let state = progress.get(name).cloned().unwrap_or_default();
         if !state.done {
-            return Err(StepError::fatal(format!("job {}: category {name} is not complete; it cannot be finalized", job.job_id)));
+            return Err(StepError::fatal(format!(
+                "job {}: category {name} is not complete; it cannot be finalized",
+                job.job_id
+            )));
         }
         let entries = dedup_by_id(work::read_all(&ctx.vault, &job.org_id, &job.job_id, name).await?);
         let mut counts = state.counts.clone();
@@ -65,7 +68,13 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
                         manifest.segments.push(segment_key);
                         next
                     });
-                    ManifestEntry { id, hash, last_updated, segment, index }
+                    ManifestEntry {
+                        id,
+                        hash,
+                        last_updated,
+                        segment,
+                        index,
+                    }
                 })
                 .collect(),
         };
@@ -74,7 +83,11 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
     }
 
     let manifest_key = ctx.vault.write_manifest(&key, &manifest).await?;
-    let status = if job.counts.values().any(|c| c.errors > 0) { JobStatus::CompletedWithErrors } else { JobStatus::Completed };
+    let status = if job.counts.values().any(|c| c.errors > 0) {
+        JobStatus::CompletedWithErrors
+    } else {
+        JobStatus::Completed
+    };
     ctx.catalog
         .put_snapshot(&SnapshotRecord {
             snapshot_id: key.snapshot_id.clone(),
@@ -84,6 +97,7 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
             manifest_key,
             counts: job.counts.iter().map(|(name, c)| (name.clone(), c.objects)).collect(),
             status,
+            full_refresh: job.full_refresh,
         })
         .await?;
     if let Some(mut org) = ctx.catalog.get_org(&job.org_id).await? {
@@ -92,20 +106,33 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
     }
     finish(ctx, &mut job, status, now).await?;
     work::delete_all(&ctx.vault, &job.org_id, &job.job_id).await?;
-    Ok(FinalizeOutput { job_id: job.job_id, snapshot_id: key.snapshot_id, status })
+    Ok(FinalizeOutput {
+        job_id: job.job_id,
+        snapshot_id: key.snapshot_id,
+        status,
+    })
 }
 
 async fn already_finished(ctx: &StepContext, job_id: &JobId) -> Result<Option<FinalizeOutput>, StepError> {
-    let Some(job) = ctx.catalog.get_job(job_id).await? else { return Ok(None) };
+    let Some(job) = ctx.catalog.get_job(job_id).await? else {
+        return Ok(None);
+    };
     match (job.status, job.snapshot_id) {
-        (JobStatus::Completed | JobStatus::CompletedWithErrors, Some(snapshot_id)) => {
-            Ok(Some(FinalizeOutput { job_id: job.job_id, snapshot_id, status: job.status }))
-        }
+        (JobStatus::Completed | JobStatus::CompletedWithErrors, Some(snapshot_id)) => Ok(Some(FinalizeOutput {
+            job_id: job.job_id,
+            snapshot_id,
+            status: job.status,
+        })),
         _ => Ok(None),
     }
 }
 
-async fn finish(ctx: &StepContext, job: &mut JobRecord, status: JobStatus, now: time::OffsetDateTime) -> Result<(), StepError> {
+async fn finish(
+    ctx: &StepContext,
+    job: &mut JobRecord,
+    status: JobStatus,
+    now: time::OffsetDateTime,
+) -> Result<(), StepError> {
     job.status = status;
     job.updated_at = timefmt::rfc3339(now);
     job.finished_at = Some(timefmt::rfc3339(now));
@@ -136,7 +163,10 @@ mod tests {
     use crate::snapshot::{Location, hash_object};
 
     fn entry(id: &str, content: &str) -> WorkEntry {
-        let at = Location { segment_key: "s".into(), index: 0 };
+        let at = Location {
+            segment_key: "s".into(),
+            index: 0,
+        };
         WorkEntry::new(id.into(), hash_object(content.as_bytes()), None, at)
     }
 

@@ -13,7 +13,11 @@ pub struct Rejected {
 }
 
 /// Converts one page of listed items. `parent` is the parent's id for per-parent categories.
-pub fn keep_items(category: &Category, parent: Option<&str>, items: Vec<Value>) -> (Vec<CanonicalObject>, Vec<Rejected>) {
+pub fn keep_items(
+    category: &Category,
+    parent: Option<&str>,
+    items: Vec<Value>,
+) -> (Vec<CanonicalObject>, Vec<Rejected>) {
     let mut kept = Vec::with_capacity(items.len());
     let mut rejected = Vec::new();
     for item in items {
@@ -27,32 +31,47 @@ pub fn keep_items(category: &Category, parent: Option<&str>, items: Vec<Value>) 
 
 fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<CanonicalObject, Rejected> {
     let Value::Object(mut fields) = item else {
-        return Err(Rejected { object_id: None, message: format!("Okta returned a non-object item in {}", category.name) });
+        return Err(Rejected {
+            object_id: None,
+            message: format!("Okta returned a non-object item in {}", category.name),
+        });
     };
-    let item_id = match fields.get("id") {
-        Some(Value::String(id)) if !id.is_empty() => id.clone(),
-        _ => {
-            return Err(Rejected {
+    let own_id = || -> Result<String, Rejected> {
+        match Value::Object(fields.clone()).pointer(category.id_pointer) {
+            Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
+            _ => Err(Rejected {
                 object_id: None,
-                message: format!("an item in {} has no \"id\"; it was not backed up", category.name),
-            });
+                message: format!(
+                    "an item in {} has no {:?}; it was not backed up",
+                    category.name, category.id_pointer
+                ),
+            }),
         }
     };
-    let needs_parent = |keep: &str| {
+    let parent_id = |kind: &str| -> Result<String, Rejected> {
         parent.map(str::to_owned).ok_or_else(|| Rejected {
-            object_id: Some(item_id.clone()),
-            message: format!("{} keeps {keep} items but no parent id was given", category.name),
+            object_id: None,
+            message: format!("{} keeps {kind} items but no parent id was given", category.name),
         })
     };
     let (id, value) = match category.keep {
-        Keep::Whole => (item_id, Value::Object(fields)),
+        Keep::Whole => (own_id()?, Value::Object(fields)),
+        Keep::Named { id } => (id.to_owned(), Value::Object(fields)),
         Keep::WithParent { parent_field } => {
-            let parent = needs_parent("per-parent")?;
+            let (parent, item_id) = (parent_id("per-parent")?, own_id()?);
             fields.insert(parent_field.to_owned(), Value::String(parent.clone()));
             (format!("{parent}/{item_id}"), Value::Object(fields))
         }
-        Keep::Edge { parent_field, child_field } => {
-            let parent = needs_parent("edge")?;
+        Keep::OnePerParent { parent_field } => {
+            let parent = parent_id("one-per-parent")?;
+            fields.insert(parent_field.to_owned(), Value::String(parent.clone()));
+            (parent, Value::Object(fields))
+        }
+        Keep::Edge {
+            parent_field,
+            child_field,
+        } => {
+            let (parent, item_id) = (parent_id("edge")?, own_id()?);
             let mut edge = Map::new();
             edge.insert(parent_field.to_owned(), Value::String(parent.clone()));
             edge.insert(child_field.to_owned(), Value::String(item_id.clone()));
@@ -76,8 +95,11 @@ mod tests {
 
     #[test]
     fn memberships_keep_only_the_edge_not_the_whole_user() {
-        let (kept, rejected) =
-            keep_items(find("group_members").unwrap(), Some("00g1"), vec![json!({"id": "00u1", "profile": {"login": "a@b"}})]);
+        let (kept, rejected) = keep_items(
+            find("group_members").unwrap(),
+            Some("00g1"),
+            vec![json!({"id": "00u1", "profile": {"login": "a@b"}})],
+        );
         assert!(rejected.is_empty());
         assert_eq!(kept[0].id, "00g1/00u1");
         let value: Value = serde_json::from_slice(&kept[0].bytes).unwrap();
@@ -99,6 +121,37 @@ mod tests {
         let (kept, rejected) = keep_items(find("users").unwrap(), None, vec![json!({"profile": {}}), json!("x")]);
         assert!(kept.is_empty());
         assert_eq!(rejected.len(), 2);
-        assert!(rejected[0].message.contains("no \"id\""));
+        assert!(rejected[0].message.contains("no \"/id\""), "{}", rejected[0].message);
+    }
+
+    #[test]
+    fn named_and_one_per_parent_objects_take_their_fixed_or_parent_id() {
+        let settings = Category {
+            keep: Keep::Named { id: "settings" },
+            ..Category::DEFAULTS
+        };
+        let (kept, _) = keep_items(&settings, None, vec![json!({"companyName": "Acme"})]);
+        assert_eq!(kept[0].id, "settings");
+        let schema = Category {
+            keep: Keep::OnePerParent { parent_field: "appId" },
+            ..Category::DEFAULTS
+        };
+        let (kept, _) = keep_items(
+            &schema,
+            Some("0oa1"),
+            vec![json!({"id": "https://x/meta/schemas/apps/0oa1/default"})],
+        );
+        assert_eq!(kept[0].id, "0oa1");
+    }
+
+    #[test]
+    fn the_id_pointer_can_name_a_nested_field() {
+        let linked = Category {
+            id_pointer: "/primary/name",
+            ..Category::DEFAULTS
+        };
+        let (kept, rejected) = keep_items(&linked, None, vec![json!({"primary": {"name": "manager"}})]);
+        assert!(rejected.is_empty());
+        assert_eq!(kept[0].id, "manager");
     }
 }

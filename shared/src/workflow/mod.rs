@@ -6,6 +6,7 @@
 //! is idempotent (deterministic keys, last-write-wins progress), so a step that crashes and runs
 //! again repeats at most one page and never duplicates or loses an object.
 
+mod carry;
 mod context;
 mod cursor;
 pub mod embedded;
@@ -38,7 +39,10 @@ pub async fn dispatch(ctx: &StepContext, function: &str, payload: Value) -> Resu
         "BackupPage" => encode(backup_page(ctx, decode(function, payload)?).await?),
         "FinalizeBackup" => encode(finalize_backup(ctx, decode(function, payload)?).await?),
         "FailJob" => encode(fail_job(ctx, decode(function, payload)?).await?),
-        other => Err(StepError::fatal(format!("unknown step {other:?}; the steps are {}", STEPS.join(", ")))),
+        other => Err(StepError::fatal(format!(
+            "unknown step {other:?}; the steps are {}",
+            STEPS.join(", ")
+        ))),
     }
 }
 

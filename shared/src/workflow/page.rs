@@ -4,20 +4,22 @@
 //! or a retry) overwrites the same blobs: nothing is duplicated and nothing is lost.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
-use super::context::Locations;
-use super::cursor::Cursor;
+use super::carry::Carry;
+use super::context::Previous;
+use super::cursor::{Cursor, NextRequest};
 use super::items::{Rejected, keep_items};
 use super::work::{self, WorkDoc, WorkEntry};
 use super::{StepContext, StepError};
-use crate::categories::{self, Category};
+use crate::categories::{self, Category, Response};
 use crate::ids::JobId;
-use crate::okta::{OktaClient, OktaError};
+use crate::okta::{OktaClient, OktaError, Page};
 use crate::ports::{CategoryProgress, JobRecord, JobStatus, LogEntry};
 use crate::snapshot::{CanonicalObject, Location, SealingKey, keys};
 use crate::timefmt;
@@ -41,21 +43,35 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
     let job = running_job(ctx, &input.job_id).await?;
     let category = categories::find(&input.category)
         .filter(|c| job.categories.iter().any(|n| n == c.name))
-        .ok_or_else(|| StepError::fatal(format!("job {} does not back up a category {:?}", job.job_id, input.category)))?;
-    let mut progress = ctx.catalog.load_progress(&job.job_id).await?.remove(category.name).unwrap_or_default();
+        .ok_or_else(|| {
+            StepError::fatal(format!(
+                "job {} does not back up a category {:?}",
+                job.job_id, input.category
+            ))
+        })?;
+    let mut progress = ctx
+        .catalog
+        .load_progress(&job.job_id)
+        .await?
+        .remove(category.name)
+        .unwrap_or_default();
     if progress.done {
         return Ok(output(&job, category, &progress));
     }
 
     let run = PageRun::start(ctx, &job, category).await?;
     let mut cursor: Cursor = match &progress.cursor {
-        Some(value) => serde_json::from_value(value.clone())
-            .map_err(|e| StepError::fatal(format!("job {}: the saved position of {} is unreadable: {e}", job.job_id, category.name)))?,
+        Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
+            StepError::fatal(format!(
+                "job {}: the saved position of {} is unreadable: {e}",
+                job.job_id, category.name
+            ))
+        })?,
         None => Cursor::default(),
     };
-    let parents = match category.parent() {
-        Some(parent) => match parent_ids(ctx, &job, category, parent).await? {
-            Some(ids) => ids,
+    let parent_entries = match category.parent() {
+        Some(parent) => match parent_entries(ctx, &job, category, parent).await? {
+            Some(entries) => entries,
             None => {
                 progress.counts.skipped = Some(format!("its parent category {} was skipped", parent.name));
                 progress.done = true;
@@ -66,49 +82,88 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         None => Vec::new(),
     };
 
+    let parents: Vec<String> = parent_entries.iter().map(|e| e.id().to_owned()).collect();
+    let carry = Carry::new(category, &job, run.previous.as_ref());
+
     let started = Instant::now();
     loop {
+        if let Some(carry) = &carry
+            && cursor.next.is_none()
+        {
+            // A run of parents whose children need no call: carried together as one page.
+            let mut carried = Vec::new();
+            let mut skipped_parents = 0;
+            while let Some(parent) = parent_entries.get(cursor.position + skipped_parents)
+                && skipped_parents < CARRY_BATCH
+                && let Some(children) = carry.children(&ctx.vault, &job.org_id, parent).await?
+            {
+                carried.extend(children);
+                skipped_parents += 1;
+            }
+            if skipped_parents > 0 {
+                let (_, total) = run.store_page(progress.pages, Vec::new(), carried).await?;
+                progress.counts.objects += total;
+                cursor.skip_parents(skipped_parents);
+                progress.pages += 1;
+                progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
+                ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+                if started.elapsed() >= ctx.page_budget {
+                    break;
+                }
+                continue;
+            }
+        }
         let Some(request) = cursor.next_request(category, &parents) else {
             progress.done = true;
             progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
             ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
             break;
         };
-        let limit = request.first_page.then_some(category.page_limit);
+        let first_request = progress.pages == 0;
         let mut log = Vec::new();
-        match run.client.get_page(&request.url, limit).await {
+        match fetch(&run.client, category, &request).await {
             Ok(page) => {
                 let (objects, rejected) = keep_items(category, request.parent.as_deref(), page.items);
                 log.extend(rejected.into_iter().map(|r| log_line(category, r, "failed")));
                 progress.counts.errors += log.len() as u64;
-                let (new, total) = run.store_page(progress.pages, objects).await?;
+                let (new, total) = run.store_page(progress.pages, objects, Vec::new()).await?;
                 progress.counts.objects += total;
                 progress.counts.new_objects += new;
                 cursor.advance(page.next);
             }
-            Err(e) if e.is_not_granted() && category.parent().is_none() && progress.pages == 0 && cursor.position == 0 => {
+            Err(e) if e.status() == Some(404) && request.parent.is_some() => {
+                // The parent was deleted between its listing and this one: nothing left to back up.
+                log.push(log_line(
+                    category,
+                    Rejected {
+                        object_id: request.parent.clone(),
+                        message: format!("skipped: the parent no longer exists ({e})"),
+                    },
+                    "skipped",
+                ));
+                run.store_page(progress.pages, Vec::new(), Vec::new()).await?;
+                cursor.advance(None);
+            }
+            Err(e) if e.is_not_granted() && first_request => {
                 // The org's plan or the app's scopes do not cover this category: record why, move on.
                 progress.counts.skipped = Some(skip_reason(category, &e));
                 progress.done = true;
                 ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
                 break;
             }
-            Err(e) if e.status() == Some(404) && request.parent.is_some() => {
-                // The parent was deleted between its listing and this one: nothing left to back up.
-                log.push(log_line(
-                    category,
-                    Rejected { object_id: request.parent.clone(), message: format!("skipped: the parent no longer exists ({e})") },
-                    "skipped",
-                ));
-                run.store_page(progress.pages, Vec::new()).await?;
-                cursor.advance(None);
-            }
             Err(e) if e.is_retryable() => return Err(e.into()),
             Err(e) => {
                 // A page Okta refuses for good: log it against the category, keep the rest of the job.
                 progress.counts.errors += 1;
-                log.push(log_line(category, Rejected { object_id: request.parent.clone(), message: e.to_string() }, "failed"));
-                run.store_page(progress.pages, Vec::new()).await?;
+                log.push(log_line(
+                    category,
+                    Rejected {
+                        object_id: request.parent.clone(),
+                        message: e.to_string(),
+                    },
+                    "failed",
+                ));
+                run.store_page(progress.pages, Vec::new(), Vec::new()).await?;
                 cursor.advance(None);
             }
         }
@@ -126,6 +181,21 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
     Ok(output(&job, category, &progress))
 }
 
+/// One request: a page of an array (with `limit` on a first page), or one object.
+async fn fetch(client: &OktaClient, category: &Category, request: &NextRequest) -> Result<Page, OktaError> {
+    match category.response {
+        Response::Array => {
+            client
+                .get_page(&request.url, category.page_limit.filter(|_| request.first_page))
+                .await
+        }
+        Response::Object => Ok(Page {
+            items: vec![client.get_json(&request.url).await?],
+            next: None,
+        }),
+    }
+}
+
 fn output(job: &JobRecord, category: &Category, progress: &CategoryProgress) -> BackupPageOutput {
     BackupPageOutput {
         job_id: job.job_id.clone(),
@@ -137,7 +207,11 @@ fn output(job: &JobRecord, category: &Category, progress: &CategoryProgress) -> 
 }
 
 pub(crate) async fn running_job(ctx: &StepContext, job_id: &JobId) -> Result<JobRecord, StepError> {
-    let job = ctx.catalog.get_job(job_id).await?.ok_or_else(|| StepError::fatal(format!("job {job_id} not found")))?;
+    let job = ctx
+        .catalog
+        .get_job(job_id)
+        .await?
+        .ok_or_else(|| StepError::fatal(format!("job {job_id} not found")))?;
     if job.status != JobStatus::Running {
         return Err(StepError::fatal(format!("job {job_id} is {}, not running", job.status)));
     }
@@ -151,12 +225,29 @@ pub(crate) async fn sealing_key(ctx: &StepContext, job: &JobRecord) -> Result<Se
     let wrapped = BASE64
         .decode(wrapped)
         .map_err(|e| StepError::fatal(format!("job {}: its wrapped data key is not base64: {e}", job.job_id)))?;
-    Ok(ctx.vault.sealing_key_from_wrapped(&job.org_id, snapshot, &wrapped).await?)
+    Ok(ctx
+        .vault
+        .sealing_key_from_wrapped(&job.org_id, snapshot, &wrapped)
+        .await?)
 }
 
-/// The parent category's object ids as this job recorded them, or `None` if it was skipped.
-async fn parent_ids(ctx: &StepContext, job: &JobRecord, category: &Category, parent: &Category) -> Result<Option<Vec<String>>, StepError> {
-    let progress = ctx.catalog.load_progress(&job.job_id).await?.remove(parent.name).unwrap_or_default();
+/// Parents whose children are carried from the previous snapshot in one page, at most.
+const CARRY_BATCH: usize = 1000;
+
+/// The parent category's objects as this job recorded them (one per id), or `None` if it was
+/// skipped.
+async fn parent_entries(
+    ctx: &StepContext,
+    job: &JobRecord,
+    category: &Category,
+    parent: &Category,
+) -> Result<Option<Vec<WorkEntry>>, StepError> {
+    let progress = ctx
+        .catalog
+        .load_progress(&job.job_id)
+        .await?
+        .remove(parent.name)
+        .unwrap_or_default();
     if !progress.done {
         return Err(StepError::fatal(format!(
             "{} cannot start before {} is complete (job {})",
@@ -168,7 +259,9 @@ async fn parent_ids(ctx: &StepContext, job: &JobRecord, category: &Category, par
     }
     let entries = work::read_all(&ctx.vault, &job.org_id, &job.job_id, parent.name).await?;
     let mut seen = HashSet::new();
-    Ok(Some(entries.into_iter().map(|e| e.0).filter(|id| seen.insert(id.clone())).collect()))
+    Ok(Some(
+        entries.into_iter().filter(|e| seen.insert(e.id().to_owned())).collect(),
+    ))
 }
 
 fn skip_reason(category: &Category, e: &OktaError) -> String {
@@ -192,7 +285,7 @@ struct PageRun<'a> {
     category: &'a Category,
     client: OktaClient,
     key: SealingKey,
-    previous: Option<Locations>,
+    previous: Option<Arc<Previous>>,
 }
 
 impl<'a> PageRun<'a> {
@@ -205,26 +298,55 @@ impl<'a> PageRun<'a> {
         let client = ctx.okta.client_for(&org).await?;
         let key = sealing_key(ctx, job).await?;
         let previous = match &job.previous_snapshot {
-            Some(snapshot) => Some(ctx.previous_locations(&job.org_id, snapshot).await?),
+            Some(snapshot) => Some(ctx.previous(&job.org_id, snapshot).await?),
             None => None,
         };
-        Ok(Self { ctx, job, category, client, key, previous })
+        Ok(Self {
+            ctx,
+            job,
+            category,
+            client,
+            key,
+            previous,
+        })
     }
 
     /// Writes page `seq`: its new objects into one segment, and every object's location into a
     /// work document. Objects the previous snapshot already holds are carried by hash.
     /// Returns (new objects, all objects).
-    async fn store_page(&self, seq: u64, objects: Vec<CanonicalObject>) -> Result<(u64, u64), StepError> {
-        let seq = u32::try_from(seq)
-            .map_err(|_| StepError::fatal(format!("{} has more pages than a snapshot can hold", self.category.name)))?;
+    async fn store_page(
+        &self,
+        seq: u64,
+        objects: Vec<CanonicalObject>,
+        carried: Vec<WorkEntry>,
+    ) -> Result<(u64, u64), StepError> {
+        let seq = u32::try_from(seq).map_err(|_| {
+            StepError::fatal(format!(
+                "{} has more pages than a snapshot can hold",
+                self.category.name
+            ))
+        })?;
         let segment_key = keys::segment(&self.job.org_id, &self.key.snapshot_id, self.category.name, seq);
         let mut fresh: Vec<CanonicalObject> = Vec::new();
-        let mut entries = Vec::with_capacity(objects.len());
+        let mut entries = carried;
+        entries.reserve(objects.len());
         for object in objects {
-            let carried = self.previous.as_ref().and_then(|p| p.get(&object.hash)).cloned();
+            let carried = self
+                .previous
+                .as_ref()
+                .and_then(|p| p.locations.get(&object.hash))
+                .cloned();
             let is_new = carried.is_none();
-            let at = carried.unwrap_or_else(|| Location { segment_key: segment_key.clone(), index: fresh.len() as u32 });
-            entries.push(WorkEntry::new(object.id.clone(), object.hash, object.last_updated.clone(), at));
+            let at = carried.unwrap_or_else(|| Location {
+                segment_key: segment_key.clone(),
+                index: fresh.len() as u32,
+            });
+            entries.push(WorkEntry::new(
+                object.id.clone(),
+                object.hash,
+                object.last_updated.clone(),
+                at,
+            ));
             if is_new {
                 fresh.push(object);
             }
@@ -233,7 +355,15 @@ impl<'a> PageRun<'a> {
             self.ctx.vault.write_segment(&self.key, &segment_key, &fresh).await?;
         }
         let total = entries.len() as u64;
-        work::write(&self.ctx.vault, &self.key, &self.job.job_id, self.category.name, seq, &WorkDoc { entries }).await?;
+        work::write(
+            &self.ctx.vault,
+            &self.key,
+            &self.job.job_id,
+            self.category.name,
+            seq,
+            &WorkDoc { entries },
+        )
+        .await?;
         Ok((fresh.len() as u64, total))
     }
 }

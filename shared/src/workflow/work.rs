@@ -26,9 +26,24 @@ pub struct WorkDoc {
     pub entries: Vec<WorkEntry>,
 }
 
-pub async fn write(vault: &Vault, key: &SealingKey, job: &JobId, category: &str, seq: u32, doc: &WorkDoc) -> Result<(), StepError> {
-    let bytes = serde_json::to_vec(doc).map_err(|e| StepError::fatal(format!("could not encode a work document: {e}")))?;
-    vault.put_sealed(key, &keys::work(&key.org_id, job, category, seq), BlobKind::Work, &bytes).await?;
+pub async fn write(
+    vault: &Vault,
+    key: &SealingKey,
+    job: &JobId,
+    category: &str,
+    seq: u32,
+    doc: &WorkDoc,
+) -> Result<(), StepError> {
+    let bytes =
+        serde_json::to_vec(doc).map_err(|e| StepError::fatal(format!("could not encode a work document: {e}")))?;
+    vault
+        .put_sealed(
+            key,
+            &keys::work(&key.org_id, job, category, seq),
+            BlobKind::Work,
+            &bytes,
+        )
+        .await?;
     Ok(())
 }
 

@@ -72,8 +72,17 @@ fn profile_starts_with(record: &Record, prefix: &str) -> bool {
     })
 }
 
-/// A user by id, or by login (`GET /api/v1/users/{idOrLogin}`).
+/// A user by id, or by login (`GET /api/v1/users/{idOrLogin}`). `me` is the caller: the
+/// simulator's API token belongs to its first ACTIVE user, standing in for the admin who made it.
 fn find_user(org: &Org, id_or_login: &str) -> Result<Value, ApiError> {
+    if id_or_login == "me" {
+        return org
+            .users
+            .iter()
+            .find(|r| &*r.status == "ACTIVE")
+            .map(Record::value)
+            .ok_or_else(|| ApiError::NotFound("me (User)".to_owned()));
+    }
     if let Some(record) = org.users.get(id_or_login) {
         return Ok(record.value());
     }

@@ -1,0 +1,152 @@
+//! Incremental listing of per-parent categories: a parent whose change marker did not move
+//! since the previous snapshot keeps the children that snapshot recorded for it, with no call to
+//! Okta (a group whose `lastMembershipUpdated` is unchanged has the same members).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::StepError;
+use super::context::Previous;
+use super::work::WorkEntry;
+use crate::categories::{Category, Incremental, Keep};
+use crate::ids::OrgId;
+use crate::ports::JobRecord;
+use crate::snapshot::{Location, ManifestEntry, Segment, Vault};
+
+pub struct Carry {
+    field: &'static str,
+    previous: Arc<Previous>,
+    previous_parents: HashMap<String, ManifestEntry>,
+    previous_children: HashMap<String, Vec<ManifestEntry>>,
+    /// The last segment read to compare a parent's marker; parents of one page share one.
+    segment: Mutex<Option<Arc<Segment>>>,
+}
+
+impl Carry {
+    /// How `category` may be carried in `job`, or `None` when everything must be listed: not an
+    /// incremental category, a full refresh, no previous snapshot, or one that lacks the
+    /// category or its parent.
+    pub fn new(category: &Category, job: &JobRecord, previous: Option<&Arc<Previous>>) -> Option<Self> {
+        let Incremental::WhenParentFieldMoves { field } = category.incremental else {
+            return None;
+        };
+        let (parent, previous) = (category.parent()?, previous?);
+        if job.full_refresh {
+            return None;
+        }
+        let manifest = &previous.manifest;
+        let parents = manifest.categories.get(parent.name).filter(|c| c.skipped.is_none())?;
+        let children = manifest.categories.get(category.name).filter(|c| c.skipped.is_none())?;
+        let previous_parents = parents.entries.iter().map(|e| (e.id.clone(), e.clone())).collect();
+        let mut previous_children: HashMap<String, Vec<ManifestEntry>> = HashMap::new();
+        for entry in &children.entries {
+            previous_children
+                .entry(parent_of(category, &entry.id).to_owned())
+                .or_default()
+                .push(entry.clone());
+        }
+        Some(Self {
+            field,
+            previous: previous.clone(),
+            previous_parents,
+            previous_children,
+            segment: Mutex::new(None),
+        })
+    }
+
+    /// The children to carry for `parent` (as this job recorded it), or `None` when they must be
+    /// listed again because the parent is new or its marker moved.
+    pub async fn children(
+        &self,
+        vault: &Vault,
+        org: &OrgId,
+        parent: &WorkEntry,
+    ) -> Result<Option<Vec<WorkEntry>>, StepError> {
+        let Some(before) = self.previous_parents.get(parent.id()) else {
+            return Ok(None);
+        };
+        if before.hash != parent.1 {
+            let was = self
+                .marker(vault, org, &self.previous.manifest.location(before))
+                .await?;
+            let now = self
+                .marker(
+                    vault,
+                    org,
+                    &Location {
+                        segment_key: parent.3.clone(),
+                        index: parent.4,
+                    },
+                )
+                .await?;
+            if was.is_none() || was != now {
+                return Ok(None);
+            }
+        }
+        let children = self
+            .previous_children
+            .get(parent.id())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        Ok(Some(
+            children
+                .iter()
+                .map(|e| {
+                    WorkEntry::new(
+                        e.id.clone(),
+                        e.hash,
+                        e.last_updated.clone(),
+                        self.previous.manifest.location(e),
+                    )
+                })
+                .collect(),
+        ))
+    }
+
+    /// The parent's change marker, read from the object stored at `at`.
+    async fn marker(&self, vault: &Vault, org: &OrgId, at: &Location) -> Result<Option<Value>, StepError> {
+        let cached = self
+            .segment
+            .lock()
+            .expect("segment cache")
+            .clone()
+            .filter(|s| s.blob_key() == at.segment_key);
+        let segment = match cached {
+            Some(segment) => segment,
+            None => {
+                let segment = Arc::new(vault.read_segment(org, &at.segment_key).await?);
+                *self.segment.lock().expect("segment cache") = Some(segment.clone());
+                segment
+            }
+        };
+        Ok(segment.value(at.index)?.get(self.field).cloned())
+    }
+}
+
+/// The parent id inside a child's id: the child's id is `<parent>/<own id>`, or the parent's id
+/// itself for one-per-parent objects.
+fn parent_of<'a>(category: &Category, child_id: &'a str) -> &'a str {
+    match category.keep {
+        Keep::OnePerParent { .. } => child_id,
+        _ => child_id.rsplit_once('/').map_or(child_id, |(parent, _)| parent),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::categories::find;
+
+    #[test]
+    fn a_child_id_names_its_parent() {
+        assert_eq!(parent_of(find("group_members").unwrap(), "00g1/00u2"), "00g1");
+        assert_eq!(parent_of(find("group_members").unwrap(), "aus1/00p2/0pr3"), "aus1/00p2");
+        let schema = Category {
+            keep: Keep::OnePerParent { parent_field: "appId" },
+            ..Category::DEFAULTS
+        };
+        assert_eq!(parent_of(&schema, "0oa1"), "0oa1");
+    }
+}
