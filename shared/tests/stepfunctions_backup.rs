@@ -40,7 +40,7 @@ use oktavault_shared::ports::{AuthKind, BlobStore, Catalog, JobStatus, OrgRecord
 use oktavault_shared::snapshot::{SnapshotReader, Vault, keys};
 use oktavault_shared::testkit::moto::{MotoOptions, MotoServer};
 use oktavault_shared::timefmt;
-use oktavault_shared::workflow::embedded::{BACKUP_DEFINITION, run_backup};
+use oktavault_shared::workflow::embedded::{BACKUP_DEFINITION, BackupOptions, run_backup};
 use oktavault_shared::workflow::{STEPS, StaticConnector, StepContext, StepError, dispatch};
 use serde_json::{Value, json};
 
@@ -61,7 +61,12 @@ async fn a_backup_through_step_functions_matches_the_org_and_the_embedded_backup
     let (org_id, job_id) = aws.authorize_and_start(&sim).await;
     let history = aws.wait_for_success(&job_id).await;
 
-    let job = aws.catalog().get_job(&job_id).await.unwrap().expect("the job is recorded");
+    let job = aws
+        .catalog()
+        .get_job(&job_id)
+        .await
+        .unwrap()
+        .expect("the job is recorded");
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     let snapshot = job.snapshot_id.clone().expect("a completed job names its snapshot");
     let contents = read_contents(aws.vault(), &org_id, &snapshot).await;
@@ -75,13 +80,22 @@ async fn a_backup_through_step_functions_matches_the_org_and_the_embedded_backup
         let users = pages.iter().filter(|i| i.payload["category"] == "users").count();
         (pages.len(), users)
     };
-    assert!(user_page_calls >= 2, "users ({USERS}, 200 a page) took one BackupPage call per page");
+    assert!(
+        user_page_calls >= 2,
+        "users ({USERS}, 200 a page) took one BackupPage call per page"
+    );
     assert!(page_calls > 6, "expected a BackupPage call per page, saw {page_calls}");
-    assert!(succeeded_tasks(&history) >= page_calls, "every invocation is a Task in the execution history");
+    assert!(
+        succeeded_tasks(&history) >= page_calls,
+        "every invocation is a Task in the execution history"
+    );
 
     let embedded = embedded_backup(&sim).await;
     assert_same_contents(&contents, &embedded);
-    assert_eq!(contents, embedded, "the AWS and embedded snapshots hold the same objects");
+    assert_eq!(
+        contents, embedded,
+        "the AWS and embedded snapshots hold the same objects"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -105,22 +119,39 @@ async fn a_page_that_fails_after_writing_its_segment_is_retried_with_nothing_los
     aws.start_execution(&org_id, &job_id).await;
     let history = aws.wait_for_success(&job_id).await;
 
-    assert_eq!(failing.failures.load(Ordering::SeqCst), 1, "the failure was injected exactly once");
+    assert_eq!(
+        failing.failures.load(Ordering::SeqCst),
+        1,
+        "the failure was injected exactly once"
+    );
     assert_eq!(
         *failing.segment_was_written.lock().unwrap(),
         Some(true),
         "the page had written its segment when its work document failed"
     );
-    let retried: Vec<&HistoryEvent> = history.iter().filter(|e| failed_with(e, StepError::RETRYABLE)).collect();
+    let retried: Vec<&HistoryEvent> = history
+        .iter()
+        .filter(|e| failed_with(e, StepError::RETRYABLE))
+        .collect();
     assert_eq!(retried.len(), 1, "one Task failed as OktaVault.Retryable: {history:#?}");
-    let failed_answers = aws.proxy.invocations.lock().unwrap().iter().filter(|i| i.error.is_some()).count();
+    let failed_answers = aws
+        .proxy
+        .invocations
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|i| i.error.is_some())
+        .count();
     assert_eq!(failed_answers, 1);
 
     let job = aws.catalog().get_job(&job_id).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     let contents = read_contents(aws.vault(), &org_id, job.snapshot_id.as_ref().unwrap()).await;
     assert_same_contents(&contents, &expected_contents(&sim.snapshot_state()));
-    assert_eq!(job.counts["users"].objects, USERS as u64, "users counted once each: {job:?}");
+    assert_eq!(
+        job.counts["users"].objects, USERS as u64,
+        "users counted once each: {job:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,7 +174,10 @@ impl AwsBackup {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
         let proxy_port = listener.local_addr().unwrap().port();
         let moto = tokio::task::spawn_blocking(move || {
-            MotoServer::start_with(MotoOptions { lambda_invoke_port: Some(proxy_port), ..MotoOptions::default() })
+            MotoServer::start_with(MotoOptions {
+                lambda_invoke_port: Some(proxy_port),
+                ..MotoOptions::default()
+            })
         })
         .await
         .unwrap();
@@ -159,8 +193,16 @@ impl AwsBackup {
             page_budget: Duration::ZERO,
             allow_local_orgs: true,
         };
-        s3_client(&sdk).create_bucket().bucket(&settings.bucket).send().await.unwrap();
-        TableSpec::new(&settings.table).create_table(&aws_sdk_dynamodb::Client::new(&sdk)).await.unwrap();
+        s3_client(&sdk)
+            .create_bucket()
+            .bucket(&settings.bucket)
+            .send()
+            .await
+            .unwrap();
+        TableSpec::new(&settings.table)
+            .create_table(&aws_sdk_dynamodb::Client::new(&sdk))
+            .await
+            .unwrap();
 
         // The context a Lambda container builds, with the test's blob store wrapper if any.
         let mut adapters = Adapters::from_config(&sdk, &settings);
@@ -174,7 +216,10 @@ impl AwsBackup {
             let arn = create_function(&moto, step, &role_arn).await;
             definition = definition.replace(&format!("${{{step}FunctionArn}}"), &arn);
         }
-        assert!(!definition.contains("${"), "every placeholder is replaced: {definition}");
+        assert!(
+            !definition.contains("${"),
+            "every placeholder is replaced: {definition}"
+        );
         let sfn = aws_sdk_sfn::Client::new(&sdk);
         let machine = sfn
             .create_state_machine()
@@ -217,9 +262,14 @@ impl AwsBackup {
             last_snapshot: None,
         };
         let token = Credentials::ApiToken(Secret::new(sim.api_token()));
-        let stored = store_org_credentials(self.adapters.catalog.as_ref(), self.adapters.keys.as_ref(), record, &token)
-            .await
-            .expect("the org is authorized");
+        let stored = store_org_credentials(
+            self.adapters.catalog.as_ref(),
+            self.adapters.keys.as_ref(),
+            record,
+            &token,
+        )
+        .await
+        .expect("the org is authorized");
         assert!(!stored.sealed_credentials.as_deref().unwrap().contains(&sim.api_token()));
         (org_id, stored)
     }
@@ -246,14 +296,20 @@ impl AwsBackup {
     /// Polls until the execution ends; panics with its cause, the failed events and the proxy's
     /// log unless it succeeded. Returns the execution's history.
     async fn wait_for_success(&self, job_id: &JobId) -> Vec<HistoryEvent> {
-        let arn = format!("{}:{job_id}", self.state_machine_arn.replace(":stateMachine:", ":execution:"));
+        let arn = format!(
+            "{}:{job_id}",
+            self.state_machine_arn.replace(":stateMachine:", ":execution:")
+        );
         let deadline = Instant::now() + EXECUTION_TIMEOUT;
         let execution = loop {
             let execution = self.sfn.describe_execution().execution_arn(&arn).send().await.unwrap();
             if execution.status() != &ExecutionStatus::Running {
                 break execution;
             }
-            assert!(Instant::now() < deadline, "execution {arn} still running after {EXECUTION_TIMEOUT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "execution {arn} still running after {EXECUTION_TIMEOUT:?}"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         let history = self.history(&arn).await;
@@ -296,7 +352,10 @@ impl AwsBackup {
 fn failed_with(event: &HistoryEvent, error: &str) -> bool {
     let task = event.task_failed_event_details().and_then(|d| d.error());
     let lambda = event.lambda_function_failed_event_details().and_then(|d| d.error());
-    [task, lambda].into_iter().flatten().any(|e| error.is_empty() || e == error)
+    [task, lambda]
+        .into_iter()
+        .flatten()
+        .any(|e| error.is_empty() || e == error)
 }
 
 fn succeeded_tasks(history: &[HistoryEvent]) -> usize {
@@ -308,7 +367,12 @@ fn succeeded_tasks(history: &[HistoryEvent]) -> usize {
 
 async fn create_key(sdk: &SdkConfig) -> String {
     let kms = aws_sdk_kms::Client::new(sdk);
-    let key = kms.create_key().description("oktavault envelope key (test)").send().await.unwrap();
+    let key = kms
+        .create_key()
+        .description("oktavault envelope key (test)")
+        .send()
+        .await
+        .unwrap();
     key.key_metadata().unwrap().key_id().to_owned()
 }
 
@@ -339,7 +403,9 @@ async fn create_role(moto: &MotoServer) -> String {
     let status = answer.status();
     let xml = answer.text().await.unwrap();
     assert!(status.is_success(), "IAM CreateRole answered {status}: {xml}");
-    between(&xml, "<Arn>", "</Arn>").unwrap_or_else(|| panic!("no role ARN in {xml}")).to_owned()
+    between(&xml, "<Arn>", "</Arn>")
+        .unwrap_or_else(|| panic!("no role ARN in {xml}"))
+        .to_owned()
 }
 
 /// A function per step so the state machine's ARNs resolve; its code is never run (the proxy
@@ -363,7 +429,10 @@ async fn create_function(moto: &MotoServer, step: &str, role_arn: &str) -> Strin
         .unwrap();
     let status = answer.status();
     let body: Value = answer.json().await.unwrap();
-    assert!(status.is_success(), "Lambda CreateFunction {step} answered {status}: {body}");
+    assert!(
+        status.is_success(),
+        "Lambda CreateFunction {step} answered {status}: {body}"
+    );
     body["FunctionArn"].as_str().unwrap().to_owned()
 }
 
@@ -391,7 +460,12 @@ struct Proxy {
 
 impl Proxy {
     fn serve(listener: tokio::net::TcpListener, ctx: Arc<StepContext>, moto: String) -> Arc<Self> {
-        let proxy = Arc::new(Proxy { ctx, moto, http: reqwest::Client::new(), invocations: Mutex::new(Vec::new()) });
+        let proxy = Arc::new(Proxy {
+            ctx,
+            moto,
+            http: reqwest::Client::new(),
+            invocations: Mutex::new(Vec::new()),
+        });
         let app = axum::Router::new().fallback(route).with_state(proxy.clone());
         let addr: SocketAddr = listener.local_addr().unwrap();
         assert!(addr.ip().is_loopback());
@@ -405,22 +479,37 @@ impl Proxy {
         let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let result = dispatch(&self.ctx, &step, payload.clone()).await;
         let error = result.as_ref().err().map(|e| format!("{}: {}", e.name(), e.message));
-        self.invocations.lock().unwrap().push(Invocation { step: step.clone(), payload, error });
+        self.invocations.lock().unwrap().push(Invocation {
+            step: step.clone(),
+            payload,
+            error,
+        });
         match result {
             Ok(output) => (StatusCode::OK, axum::Json(output)).into_response(),
             Err(e) => {
-                let mut response =
-                    (StatusCode::OK, axum::Json(json!({"errorType": e.name(), "errorMessage": e.message}))).into_response();
-                response.headers_mut().insert("X-Amz-Function-Error", HeaderValue::from_static("Unhandled"));
+                let mut response = (
+                    StatusCode::OK,
+                    axum::Json(json!({"errorType": e.name(), "errorMessage": e.message})),
+                )
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert("X-Amz-Function-Error", HeaderValue::from_static("Unhandled"));
                 response
             }
         }
     }
 
     async fn forward(&self, method: Method, path_and_query: &str, headers: HeaderMap, body: Bytes) -> Response {
-        let mut request = self.http.request(method, format!("{}{path_and_query}", self.moto)).body(body);
+        let mut request = self
+            .http
+            .request(method, format!("{}{path_and_query}", self.moto))
+            .body(body);
         for (name, value) in &headers {
-            if !matches!(name.as_str(), "host" | "content-length" | "connection" | "transfer-encoding") {
+            if !matches!(
+                name.as_str(),
+                "host" | "content-length" | "connection" | "transfer-encoding"
+            ) {
                 request = request.header(name, value);
             }
         }
@@ -434,7 +523,9 @@ impl Proxy {
                 response = response.header(name, value);
             }
         }
-        response.body(Body::from(answer.bytes().await.unwrap_or_default())).unwrap()
+        response
+            .body(Body::from(answer.bytes().await.unwrap_or_default()))
+            .unwrap()
     }
 }
 
@@ -581,11 +672,17 @@ async fn embedded_backup(sim: &SimHandle) -> Contents {
         .await
         .unwrap();
     let connector = StaticConnector::default();
-    let client = OktaClient::new(ClientConfig::new(url, Credentials::ApiToken(Secret::new(sim.api_token())))).unwrap();
+    let client = OktaClient::new(ClientConfig::new(
+        url,
+        Credentials::ApiToken(Secret::new(sim.api_token())),
+    ))
+    .unwrap();
     connector.register(org_id.clone(), client);
     let ctx = Arc::new(StepContext::new(catalog.clone(), vault.clone(), Arc::new(connector)));
     let job_id = JobId::generate(timefmt::now());
-    run_backup(ctx, &org_id, &job_id, None).await.expect("the embedded backup succeeds");
+    run_backup(ctx, &org_id, &job_id, BackupOptions::default())
+        .await
+        .expect("the embedded backup succeeds");
     let job = catalog.get_job(&job_id).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     read_contents(vault, &org_id, job.snapshot_id.as_ref().unwrap()).await
@@ -593,7 +690,9 @@ async fn embedded_backup(sim: &SimHandle) -> Contents {
 
 /// A snapshot's objects through the library's reader; an object id that appears twice fails.
 async fn read_contents(vault: Vault, org: &OrgId, snapshot: &SnapshotId) -> Contents {
-    let reader = SnapshotReader::open(vault, org, snapshot).await.expect("the snapshot opens");
+    let reader = SnapshotReader::open(vault, org, snapshot)
+        .await
+        .expect("the snapshot opens");
     let mut contents = Contents::new();
     for category in reader.manifest().categories.keys() {
         let objects = reader.objects(category).await.expect("objects read back");
@@ -610,7 +709,10 @@ async fn read_contents(vault: Vault, org: &OrgId, snapshot: &SnapshotId) -> Cont
 /// each membership as an edge, every app, and each app assignment with its app id.
 fn expected_contents(state: &OrgState) -> Contents {
     let by_id = |items: &[Value]| -> BTreeMap<String, Value> {
-        items.iter().map(|v| (v["id"].as_str().unwrap().to_owned(), v.clone())).collect()
+        items
+            .iter()
+            .map(|v| (v["id"].as_str().unwrap().to_owned(), v.clone()))
+            .collect()
     };
     let mut c = Contents::new();
     c.insert("users".into(), by_id(&state.users));
@@ -639,7 +741,11 @@ fn expected_contents(state: &OrgState) -> Contents {
 
 /// Compares category by category and object by object, naming the first difference.
 fn assert_same_contents(actual: &Contents, expected: &Contents) {
-    assert_eq!(actual.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "categories differ");
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "categories differ"
+    );
     for (category, want) in expected {
         let got = &actual[category];
         for (id, value) in want {
@@ -658,6 +764,12 @@ fn assert_same_contents(actual: &Contents, expected: &Contents) {
 #[test]
 fn invoked_function_names_are_read_from_names_and_encoded_arns() {
     assert_eq!(function_name("PlanBackup"), "PlanBackup");
-    assert_eq!(function_name("arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3ABackupPage"), "BackupPage");
-    assert_eq!(function_name("arn:aws:lambda:us-east-1:123456789012:function:FailJob:$LATEST"), "FailJob");
+    assert_eq!(
+        function_name("arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3ABackupPage"),
+        "BackupPage"
+    );
+    assert_eq!(
+        function_name("arn:aws:lambda:us-east-1:123456789012:function:FailJob:$LATEST"),
+        "FailJob"
+    );
 }
