@@ -16,7 +16,10 @@ pub mod asl;
 pub mod aws;
 pub mod categories;
 pub mod conformance;
+pub mod credentials;
 pub mod ids;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod local;
 pub mod okta;
 pub mod ports;

@@ -1,0 +1,251 @@
+//! The Lambda host of the backup steps (feature `lambda`): each function in `functions/` is
+//! `serve("<Step>")`. Clients and the [`StepContext`] are built once per container from its
+//! environment; every invocation runs [`workflow::dispatch`](crate::workflow::dispatch) on the
+//! event, and a [`StepError`] becomes an error whose type is `OktaVault.Retryable` or
+//! `OktaVault.Fatal`, the names the state machine's Retry and Catch key on.
+//!
+//! Environment: `OKTAVAULT_BUCKET`, `OKTAVAULT_TABLE`, `OKTAVAULT_KMS_KEY_ID`, optional
+//! `OKTAVAULT_PAGE_BUDGET_SECS` (default 60) and `OKTAVAULT_ALLOW_LOCAL_ORGS` (tests only).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::Value;
+
+use crate::aws::{AwsConfig, DynamoCatalog, KmsKeyProvider, S3BlobStore, s3_client};
+use crate::credentials::StoredCredentialsConnector;
+use crate::ports::{BlobStore, Catalog, KeyProvider};
+use crate::snapshot::Vault;
+use crate::workflow::{STEPS, StepContext, StepError, dispatch};
+
+pub use lambda_runtime::Error;
+
+pub const ENV_BUCKET: &str = "OKTAVAULT_BUCKET";
+pub const ENV_TABLE: &str = "OKTAVAULT_TABLE";
+pub const ENV_KMS_KEY_ID: &str = "OKTAVAULT_KMS_KEY_ID";
+pub const ENV_PAGE_BUDGET_SECS: &str = "OKTAVAULT_PAGE_BUDGET_SECS";
+pub const ENV_ALLOW_LOCAL_ORGS: &str = "OKTAVAULT_ALLOW_LOCAL_ORGS";
+/// Well under the functions' 300 s timeout: a page in flight when the budget ends still finishes.
+pub const DEFAULT_PAGE_BUDGET: Duration = Duration::from_secs(60);
+
+/// Why a function container could not start. Each names the variable and what it must hold.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("environment variable {name} is not set: it must name the {what} (the deployment template sets it)")]
+    Missing { name: &'static str, what: &'static str },
+    #[error("environment variable {name} is {value:?}: {expected}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error("this function serves the step {0:?}, which is not a backup step; the steps are {steps}", steps = STEPS.join(", "))]
+    UnknownStep(String),
+}
+
+/// What a function container reads from its environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LambdaSettings {
+    pub bucket: String,
+    pub table: String,
+    pub kms_key_id: String,
+    pub page_budget: Duration,
+    /// Accept loopback/private org URLs (the simulator). Never set in a deployment.
+    pub allow_local_orgs: bool,
+}
+
+impl LambdaSettings {
+    pub fn from_env() -> Result<Self, StartupError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The settings from `lookup` (an environment); empty values count as missing.
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, StartupError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let required = |name: &'static str, what: &'static str| get(name).ok_or(StartupError::Missing { name, what });
+        let page_budget = match get(ENV_PAGE_BUDGET_SECS) {
+            None => DEFAULT_PAGE_BUDGET,
+            Some(v) => match v.parse::<u64>() {
+                Ok(secs @ 1..=840) => Duration::from_secs(secs),
+                _ => {
+                    return Err(StartupError::Invalid {
+                        name: ENV_PAGE_BUDGET_SECS,
+                        value: v,
+                        expected: "a whole number of seconds from 1 to 840, below the function's timeout",
+                    });
+                }
+            },
+        };
+        let allow_local_orgs = match get(ENV_ALLOW_LOCAL_ORGS).as_deref() {
+            None | Some("0" | "false") => false,
+            Some("1" | "true") => true,
+            Some(other) => {
+                return Err(StartupError::Invalid {
+                    name: ENV_ALLOW_LOCAL_ORGS,
+                    value: other.to_owned(),
+                    expected: "true or false (true only in tests against a simulated org)",
+                });
+            }
+        };
+        Ok(Self {
+            bucket: required(ENV_BUCKET, "S3 bucket that holds the snapshots")?,
+            table: required(ENV_TABLE, "DynamoDB catalog table")?,
+            kms_key_id: required(ENV_KMS_KEY_ID, "KMS key (id, ARN or alias) that wraps the data keys")?,
+            page_budget,
+            allow_local_orgs,
+        })
+    }
+}
+
+/// The three ports on AWS, as a [`StepContext`] uses them. Public fields so a test can wrap one
+/// (e.g. a blob store that fails once) and still build the context the way a Lambda does.
+#[derive(Clone)]
+pub struct Adapters {
+    pub blobs: Arc<dyn BlobStore>,
+    pub keys: Arc<dyn KeyProvider>,
+    pub catalog: Arc<dyn Catalog>,
+}
+
+impl Adapters {
+    /// S3 (SSE-KMS under the same key as a second layer), KMS and DynamoDB clients from `config`.
+    pub fn from_config(config: &SdkConfig, settings: &LambdaSettings) -> Self {
+        let kms = aws_sdk_kms::Client::new(config);
+        let dynamodb = aws_sdk_dynamodb::Client::new(config);
+        Self {
+            blobs: Arc::new(S3BlobStore::new(
+                s3_client(config),
+                settings.bucket.clone(),
+                Some(settings.kms_key_id.clone()),
+                None,
+            )),
+            keys: Arc::new(KmsKeyProvider::new(kms, settings.kms_key_id.clone())),
+            catalog: Arc::new(DynamoCatalog::new(dynamodb, settings.table.clone())),
+        }
+    }
+}
+
+/// The context every step of a Lambda container shares: the adapters, and Okta clients opened
+/// from the orgs' stored credentials.
+pub fn step_context(adapters: Adapters, settings: &LambdaSettings) -> StepContext {
+    let connector = StoredCredentialsConnector::new(adapters.keys.clone(), settings.allow_local_orgs);
+    StepContext::new(
+        adapters.catalog,
+        Vault::new(adapters.blobs, adapters.keys),
+        Arc::new(connector),
+    )
+    .with_page_budget(settings.page_budget)
+}
+
+/// [`step_context`] from the container's environment and `config` (what [`serve`] runs with).
+pub fn context_from_env(config: &SdkConfig) -> Result<StepContext, StartupError> {
+    let settings = LambdaSettings::from_env().inspect_err(|e| tracing::error!("cannot start: {e}"))?;
+    Ok(step_context(Adapters::from_config(config, &settings), &settings))
+}
+
+/// A step's failure as Lambda reports it: the type is the name Retry/Catch match.
+pub fn diagnostic(error: &StepError) -> Diagnostic {
+    Diagnostic {
+        error_type: error.name().to_owned(),
+        error_message: error.message.clone(),
+    }
+}
+
+/// One invocation: the step on the event's payload.
+pub async fn handle(ctx: &StepContext, step: &str, payload: Value) -> Result<Value, Diagnostic> {
+    dispatch(ctx, step, payload).await.map_err(|e| {
+        tracing::warn!(step, error_type = e.name(), error = %e.message, "step failed");
+        diagnostic(&e)
+    })
+}
+
+/// Runs the Lambda runtime loop for `step` ("PlanBackup", "BackupPage", "FinalizeBackup" or
+/// "FailJob"). Sets up tracing to stdout (`AWS_LAMBDA_LOG_FORMAT=JSON` for JSON lines, level
+/// from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`). Returns only when the container cannot start.
+pub async fn serve(step: &'static str) -> Result<(), Error> {
+    if !STEPS.contains(&step) {
+        return Err(StartupError::UnknownStep(step.to_owned()).into());
+    }
+    lambda_runtime::tracing::init_default_subscriber();
+    // Settings first: a misconfigured container fails before any AWS call is attempted.
+    let settings = LambdaSettings::from_env().inspect_err(|e| tracing::error!("cannot start: {e}"))?;
+    let config = AwsConfig::load(None).await;
+    let ctx = Arc::new(step_context(Adapters::from_config(&config, &settings), &settings));
+    tracing::info!(step, "oktavault step function ready");
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let ctx = ctx.clone();
+        async move { handle(&ctx, step, event.payload).await }
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        (ENV_BUCKET, "backups"),
+        (ENV_TABLE, "catalog"),
+        (ENV_KMS_KEY_ID, "alias/oktavault"),
+    ];
+
+    #[test]
+    fn settings_come_from_the_environment_with_defaults() {
+        let settings = LambdaSettings::from_vars(vars(&BASE)).unwrap();
+        assert_eq!(settings.bucket, "backups");
+        assert_eq!(settings.table, "catalog");
+        assert_eq!(settings.kms_key_id, "alias/oktavault");
+        assert_eq!(settings.page_budget, DEFAULT_PAGE_BUDGET);
+        assert!(!settings.allow_local_orgs);
+
+        let mut more = BASE.to_vec();
+        more.extend([(ENV_PAGE_BUDGET_SECS, "20"), (ENV_ALLOW_LOCAL_ORGS, "true")]);
+        let settings = LambdaSettings::from_vars(vars(&more)).unwrap();
+        assert_eq!(settings.page_budget, Duration::from_secs(20));
+        assert!(settings.allow_local_orgs);
+    }
+
+    #[test]
+    fn a_missing_or_bad_variable_is_named_at_startup() {
+        let err = LambdaSettings::from_vars(vars(&BASE[..2])).unwrap_err();
+        assert!(err.to_string().contains(ENV_KMS_KEY_ID), "{err}");
+        let err = LambdaSettings::from_vars(vars(&[(ENV_BUCKET, " "), BASE[1], BASE[2]])).unwrap_err();
+        assert!(err.to_string().contains(ENV_BUCKET), "{err}");
+
+        for (name, value) in [
+            (ENV_PAGE_BUDGET_SECS, "soon"),
+            (ENV_PAGE_BUDGET_SECS, "0"),
+            (ENV_ALLOW_LOCAL_ORGS, "yes"),
+        ] {
+            let mut bad = BASE.to_vec();
+            bad.push((name, value));
+            let err = LambdaSettings::from_vars(vars(&bad)).unwrap_err();
+            assert!(
+                err.to_string().contains(name) && err.to_string().contains(value),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn step_errors_become_the_names_retry_and_catch_match() {
+        let d = diagnostic(&StepError::retryable("Okta answered 503 for /api/v1/users"));
+        assert_eq!(d.error_type, "OktaVault.Retryable");
+        assert_eq!(d.error_message, "Okta answered 503 for /api/v1/users");
+        assert_eq!(diagnostic(&StepError::fatal("no")).error_type, "OktaVault.Fatal");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_step_is_refused_before_anything_is_built() {
+        let err = serve("Backup").await.unwrap_err();
+        assert!(err.to_string().contains("PlanBackup"), "{err}");
+    }
+}

@@ -1,0 +1,775 @@
+//! The backup as AWS runs it, reproduced on this machine: moto's Step Functions interpreter runs
+//! `statemachines/backup.asl.json`, and every Task's Lambda invocation lands in the project's own
+//! step code, storing into moto S3/KMS/DynamoDB through the AWS adapters.
+//!
+//! How (see ../shared/TESTING.md, "the proxy approach"): the test binds a loopback proxy port P
+//! and starts moto (on its own port M) with `MOTO_PORT=P`, so moto's interpreter sends
+//! `POST /2015-03-31/functions/<fn>/invocations` to the proxy. The proxy runs
+//! `workflow::dispatch` with the StepContext a Lambda container builds (`lambda::step_context`,
+//! endpoint pointed at moto) and answers as Lambda does (a failure is a 200 with
+//! `X-Amz-Function-Error: Unhandled` and `{errorType, errorMessage}`); it forwards anything else
+//! to moto. The expected contents are this file's own copy of `tests/e2e/support.rs`
+//! `expected_contents` (written from the simulator's state, independently of the backup code).
+//!
+//! Needs `scripts/ensure-moto`. Run:
+//! `cargo test -p oktavault-shared --features lambda,testkit --test stepfunctions_backup`
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use okta_sim::{OrgState, SimConfig, SimHandle};
+use oktavault_shared::aws::{TableSpec, s3_client};
+use oktavault_shared::credentials::store_org_credentials;
+use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
+use oktavault_shared::lambda::{Adapters, LambdaSettings, step_context};
+use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
+use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
+use oktavault_shared::ports::{AuthKind, BlobStore, Catalog, JobStatus, OrgRecord, StoreError};
+use oktavault_shared::snapshot::{SnapshotReader, Vault, keys};
+use oktavault_shared::testkit::moto::{MotoOptions, MotoServer};
+use oktavault_shared::timefmt;
+use oktavault_shared::workflow::embedded::{BACKUP_DEFINITION, BackupOptions, run_backup};
+use oktavault_shared::workflow::{STEPS, StaticConnector, StepContext, StepError, dispatch};
+use serde_json::{Value, json};
+
+/// Objects by category, then by id.
+type Contents = BTreeMap<String, BTreeMap<String, Value>>;
+
+/// More users than one page of `users` holds (200), so that category takes several pages.
+const USERS: usize = 250;
+const EXECUTION_TIMEOUT: Duration = Duration::from_secs(240);
+
+// ---------------------------------------------------------------------------------------------
+// The tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_through_step_functions_matches_the_org_and_the_embedded_backup() {
+    let sim = start_sim(11).await;
+    let aws = AwsBackup::start(|blobs| blobs).await;
+    let (org_id, job_id) = aws.authorize_and_start(&sim).await;
+    let history = aws.wait_for_success(&job_id).await;
+
+    let job = aws
+        .catalog()
+        .get_job(&job_id)
+        .await
+        .unwrap()
+        .expect("the job is recorded");
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    let snapshot = job.snapshot_id.clone().expect("a completed job names its snapshot");
+    let contents = read_contents(aws.vault(), &org_id, &snapshot).await;
+    assert_same_contents(&contents, &expected_contents(&sim.snapshot_state()));
+
+    // BackupPage looped: page budget zero means one page per invocation.
+    assert_eq!(job.counts["users"].objects, USERS as u64, "{job:?}");
+    let (page_calls, user_page_calls) = {
+        let invocations = aws.proxy.invocations.lock().unwrap();
+        let pages: Vec<&Invocation> = invocations.iter().filter(|i| i.step == "BackupPage").collect();
+        let users = pages.iter().filter(|i| i.payload["category"] == "users").count();
+        (pages.len(), users)
+    };
+    assert!(
+        user_page_calls >= 2,
+        "users ({USERS}, 200 a page) took one BackupPage call per page"
+    );
+    assert!(page_calls > 6, "expected a BackupPage call per page, saw {page_calls}");
+    assert!(
+        succeeded_tasks(&history) >= page_calls,
+        "every invocation is a Task in the execution history"
+    );
+
+    let embedded = embedded_backup(&sim).await;
+    assert_same_contents(&contents, &embedded);
+    assert_eq!(
+        contents, embedded,
+        "the AWS and embedded snapshots hold the same objects"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_that_fails_after_writing_its_segment_is_retried_with_nothing_lost_or_duplicated() {
+    let sim = start_sim(12).await;
+    let org_id = org_id(&sim);
+    let job_id = JobId::generate(timefmt::now());
+    // The second page of users (mid-category): its segment is written, then its work document fails.
+    let target = keys::work(&org_id, &job_id, "users", 1);
+    let injected: Arc<Mutex<Option<Arc<FailOnce>>>> = Arc::default();
+    let slot = injected.clone();
+    let aws = AwsBackup::start(move |blobs| {
+        let failing = Arc::new(FailOnce::new(blobs, target, org_id.clone()));
+        *slot.lock().unwrap() = Some(failing.clone());
+        failing as Arc<dyn BlobStore>
+    })
+    .await;
+    let failing = injected.lock().unwrap().clone().unwrap();
+
+    let (org_id, _) = aws.authorize(&sim).await;
+    aws.start_execution(&org_id, &job_id).await;
+    let history = aws.wait_for_success(&job_id).await;
+
+    assert_eq!(
+        failing.failures.load(Ordering::SeqCst),
+        1,
+        "the failure was injected exactly once"
+    );
+    assert_eq!(
+        *failing.segment_was_written.lock().unwrap(),
+        Some(true),
+        "the page had written its segment when its work document failed"
+    );
+    let retried: Vec<&HistoryEvent> = history
+        .iter()
+        .filter(|e| failed_with(e, StepError::RETRYABLE))
+        .collect();
+    assert_eq!(retried.len(), 1, "one Task failed as OktaVault.Retryable: {history:#?}");
+    let failed_answers = aws
+        .proxy
+        .invocations
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|i| i.error.is_some())
+        .count();
+    assert_eq!(failed_answers, 1);
+
+    let job = aws.catalog().get_job(&job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    let contents = read_contents(aws.vault(), &org_id, job.snapshot_id.as_ref().unwrap()).await;
+    assert_same_contents(&contents, &expected_contents(&sim.snapshot_state()));
+    assert_eq!(
+        job.counts["users"].objects, USERS as u64,
+        "users counted once each: {job:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The AWS side: moto, the proxy, the resources, the state machine
+
+struct AwsBackup {
+    /// Stops moto when the test ends.
+    _moto: MotoServer,
+    ctx: Arc<StepContext>,
+    proxy: Arc<Proxy>,
+    sfn: aws_sdk_sfn::Client,
+    state_machine_arn: String,
+    adapters: Adapters,
+}
+
+impl AwsBackup {
+    /// moto behind the proxy, the bucket, key and table, the functions and the state machine.
+    /// `wrap_blobs` may replace the S3 blob store the steps use (to inject a failure).
+    async fn start(wrap_blobs: impl FnOnce(Arc<dyn BlobStore>) -> Arc<dyn BlobStore>) -> Self {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
+        let proxy_port = listener.local_addr().unwrap().port();
+        let moto = tokio::task::spawn_blocking(move || {
+            MotoServer::start_with(MotoOptions {
+                lambda_invoke_port: Some(proxy_port),
+                ..MotoOptions::default()
+            })
+        })
+        .await
+        .unwrap();
+        // Before any state machine exists: machines created earlier keep the canned behaviour.
+        moto.configure(&json!({"stepfunctions": {"execute_state_machine": true}, "lambda": {"use_docker": false}}))
+            .await;
+        let sdk = moto.sdk_config();
+
+        let settings = LambdaSettings {
+            bucket: "oktavault-snapshots".into(),
+            table: "oktavault-catalog".into(),
+            kms_key_id: create_key(&sdk).await,
+            page_budget: Duration::ZERO,
+            allow_local_orgs: true,
+        };
+        s3_client(&sdk)
+            .create_bucket()
+            .bucket(&settings.bucket)
+            .send()
+            .await
+            .unwrap();
+        TableSpec::new(&settings.table)
+            .create_table(&aws_sdk_dynamodb::Client::new(&sdk))
+            .await
+            .unwrap();
+
+        // The context a Lambda container builds, with the test's blob store wrapper if any.
+        let mut adapters = Adapters::from_config(&sdk, &settings);
+        adapters.blobs = wrap_blobs(adapters.blobs);
+        let ctx = Arc::new(step_context(adapters.clone(), &settings));
+        let proxy = Proxy::serve(listener, ctx.clone(), moto.endpoint());
+
+        let role_arn = create_role(&moto).await;
+        let mut definition = BACKUP_DEFINITION.to_owned();
+        for step in STEPS {
+            let arn = create_function(&moto, step, &role_arn).await;
+            definition = definition.replace(&format!("${{{step}FunctionArn}}"), &arn);
+        }
+        assert!(
+            !definition.contains("${"),
+            "every placeholder is replaced: {definition}"
+        );
+        let sfn = aws_sdk_sfn::Client::new(&sdk);
+        let machine = sfn
+            .create_state_machine()
+            .name("oktavault-backup")
+            .definition(definition)
+            .role_arn(&role_arn)
+            .send()
+            .await
+            .unwrap();
+        Self {
+            state_machine_arn: machine.state_machine_arn().to_owned(),
+            _moto: moto,
+            ctx,
+            proxy,
+            sfn,
+            adapters,
+        }
+    }
+
+    fn catalog(&self) -> &Arc<dyn Catalog> {
+        &self.ctx.catalog
+    }
+
+    fn vault(&self) -> Vault {
+        self.ctx.vault.clone()
+    }
+
+    /// Registers the simulated org with its API token sealed on its record (what authorizing an
+    /// org for scheduled backups does), through the real KMS key provider.
+    async fn authorize(&self, sim: &SimHandle) -> (OrgId, OrgRecord) {
+        let org_id = org_id(sim);
+        let record = OrgRecord {
+            org_id: org_id.clone(),
+            url: sim.url(),
+            auth: AuthKind::ApiToken,
+            client_id: None,
+            sealed_credentials: None,
+            backup_enabled: true,
+            created_at: timefmt::rfc3339(timefmt::now()),
+            last_snapshot: None,
+        };
+        let token = Credentials::ApiToken(Secret::new(sim.api_token()));
+        let stored = store_org_credentials(
+            self.adapters.catalog.as_ref(),
+            self.adapters.keys.as_ref(),
+            record,
+            &token,
+        )
+        .await
+        .expect("the org is authorized");
+        assert!(!stored.sealed_credentials.as_deref().unwrap().contains(&sim.api_token()));
+        (org_id, stored)
+    }
+
+    async fn authorize_and_start(&self, sim: &SimHandle) -> (OrgId, JobId) {
+        let (org_id, _) = self.authorize(sim).await;
+        let job_id = JobId::generate(timefmt::now());
+        self.start_execution(&org_id, &job_id).await;
+        (org_id, job_id)
+    }
+
+    /// What the scheduler or the API does: an execution named after the job.
+    async fn start_execution(&self, org_id: &OrgId, job_id: &JobId) {
+        self.sfn
+            .start_execution()
+            .state_machine_arn(&self.state_machine_arn)
+            .name(job_id.as_str())
+            .input(json!({"org_id": org_id, "job_id": job_id}).to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Polls until the execution ends; panics with its cause, the failed events and the proxy's
+    /// log unless it succeeded. Returns the execution's history.
+    async fn wait_for_success(&self, job_id: &JobId) -> Vec<HistoryEvent> {
+        let arn = format!(
+            "{}:{job_id}",
+            self.state_machine_arn.replace(":stateMachine:", ":execution:")
+        );
+        let deadline = Instant::now() + EXECUTION_TIMEOUT;
+        let execution = loop {
+            let execution = self.sfn.describe_execution().execution_arn(&arn).send().await.unwrap();
+            if execution.status() != &ExecutionStatus::Running {
+                break execution;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "execution {arn} still running after {EXECUTION_TIMEOUT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let history = self.history(&arn).await;
+        if execution.status() != &ExecutionStatus::Succeeded {
+            let failures: Vec<&HistoryEvent> = history.iter().filter(|e| failed_with(e, "")).collect();
+            panic!(
+                "execution {arn} ended {:?}: {:?} {:?}\nfailed events: {failures:#?}\nproxy answers: {:#?}",
+                execution.status(),
+                execution.error(),
+                execution.cause(),
+                self.proxy.invocations.lock().unwrap()
+            );
+        }
+        history
+    }
+
+    async fn history(&self, execution_arn: &str) -> Vec<HistoryEvent> {
+        let mut events = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .sfn
+                .get_execution_history()
+                .execution_arn(execution_arn)
+                .max_results(1000)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+            events.extend(page.events().iter().cloned());
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return events;
+            }
+        }
+    }
+}
+
+/// A Task that failed with `error` ("" matches any error).
+fn failed_with(event: &HistoryEvent, error: &str) -> bool {
+    let task = event.task_failed_event_details().and_then(|d| d.error());
+    let lambda = event.lambda_function_failed_event_details().and_then(|d| d.error());
+    [task, lambda]
+        .into_iter()
+        .flatten()
+        .any(|e| error.is_empty() || e == error)
+}
+
+fn succeeded_tasks(history: &[HistoryEvent]) -> usize {
+    history
+        .iter()
+        .filter(|e| e.task_succeeded_event_details().is_some() || e.lambda_function_succeeded_event_details().is_some())
+        .count()
+}
+
+async fn create_key(sdk: &SdkConfig) -> String {
+    let kms = aws_sdk_kms::Client::new(sdk);
+    let key = kms
+        .create_key()
+        .description("oktavault envelope key (test)")
+        .send()
+        .await
+        .unwrap();
+    key.key_metadata().unwrap().key_id().to_owned()
+}
+
+/// moto routes a request by the service named in its (unchecked) signature.
+fn signed_as(service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+    )
+}
+
+/// The role the functions and the state machine name (moto checks that it exists).
+async fn create_role(moto: &MotoServer) -> String {
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}]});
+    let form = [
+        ("Action", "CreateRole"),
+        ("Version", "2010-05-08"),
+        ("RoleName", "oktavault-test"),
+        ("AssumeRolePolicyDocument", &trust.to_string()),
+    ];
+    let answer = reqwest::Client::new()
+        .post(format!("{}/", moto.endpoint()))
+        .header("Authorization", signed_as("iam"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    let xml = answer.text().await.unwrap();
+    assert!(status.is_success(), "IAM CreateRole answered {status}: {xml}");
+    between(&xml, "<Arn>", "</Arn>")
+        .unwrap_or_else(|| panic!("no role ARN in {xml}"))
+        .to_owned()
+}
+
+/// A function per step so the state machine's ARNs resolve; its code is never run (the proxy
+/// answers its invocations), so an empty zip will do.
+async fn create_function(moto: &MotoServer, step: &str, role_arn: &str) -> String {
+    let empty_zip = [b"PK\x05\x06".as_slice(), &[0u8; 18]].concat();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/2015-03-31/functions", moto.endpoint()))
+        .header("Authorization", signed_as("lambda"))
+        .json(&json!({
+            "FunctionName": step,
+            "Runtime": "provided.al2023",
+            "Architectures": ["arm64"],
+            "Handler": "bootstrap",
+            "Role": role_arn,
+            "Code": {"ZipFile": BASE64.encode(empty_zip)},
+            "Timeout": 300,
+        }))
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    let body: Value = answer.json().await.unwrap();
+    assert!(
+        status.is_success(),
+        "Lambda CreateFunction {step} answered {status}: {body}"
+    );
+    body["FunctionArn"].as_str().unwrap().to_owned()
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    Some(&text[from..from + text[from..].find(end)?])
+}
+
+// ---------------------------------------------------------------------------------------------
+// The proxy: Lambda's Invoke API in front of the step code; everything else goes to moto
+
+#[derive(Debug)]
+struct Invocation {
+    step: String,
+    payload: Value,
+    error: Option<String>,
+}
+
+struct Proxy {
+    ctx: Arc<StepContext>,
+    moto: String,
+    http: reqwest::Client,
+    invocations: Mutex<Vec<Invocation>>,
+}
+
+impl Proxy {
+    fn serve(listener: tokio::net::TcpListener, ctx: Arc<StepContext>, moto: String) -> Arc<Self> {
+        let proxy = Arc::new(Proxy {
+            ctx,
+            moto,
+            http: reqwest::Client::new(),
+            invocations: Mutex::new(Vec::new()),
+        });
+        let app = axum::Router::new().fallback(route).with_state(proxy.clone());
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        assert!(addr.ip().is_loopback());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        proxy
+    }
+
+    /// Runs the step the function stands for, answering as Lambda's Invoke API does.
+    async fn invoke(&self, function: &str, body: Bytes) -> Response {
+        let step = function_name(function);
+        let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let result = dispatch(&self.ctx, &step, payload.clone()).await;
+        let error = result.as_ref().err().map(|e| format!("{}: {}", e.name(), e.message));
+        self.invocations.lock().unwrap().push(Invocation {
+            step: step.clone(),
+            payload,
+            error,
+        });
+        match result {
+            Ok(output) => (StatusCode::OK, axum::Json(output)).into_response(),
+            Err(e) => {
+                let mut response = (
+                    StatusCode::OK,
+                    axum::Json(json!({"errorType": e.name(), "errorMessage": e.message})),
+                )
+                    .into_response();
+                response
+                    .headers_mut()
+                    .insert("X-Amz-Function-Error", HeaderValue::from_static("Unhandled"));
+                response
+            }
+        }
+    }
+
+    async fn forward(&self, method: Method, path_and_query: &str, headers: HeaderMap, body: Bytes) -> Response {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path_and_query}", self.moto))
+            .body(body);
+        for (name, value) in &headers {
+            if !matches!(
+                name.as_str(),
+                "host" | "content-length" | "connection" | "transfer-encoding"
+            ) {
+                request = request.header(name, value);
+            }
+        }
+        let answer = match request.send().await {
+            Ok(answer) => answer,
+            Err(e) => return (StatusCode::BAD_GATEWAY, format!("proxy: moto did not answer: {e}")).into_response(),
+        };
+        let mut response = Response::builder().status(answer.status().as_u16());
+        for (name, value) in answer.headers() {
+            if !matches!(name.as_str(), "content-length" | "connection" | "transfer-encoding") {
+                response = response.header(name, value);
+            }
+        }
+        response
+            .body(Body::from(answer.bytes().await.unwrap_or_default()))
+            .unwrap()
+    }
+}
+
+async fn route(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let path = parts.uri.path();
+    let invoked = path
+        .strip_prefix("/2015-03-31/functions/")
+        .and_then(|rest| rest.trim_end_matches('/').strip_suffix("/invocations"));
+    match invoked {
+        Some(function) if parts.method == Method::POST => proxy.invoke(function, body).await,
+        _ => {
+            let path_and_query = parts.uri.path_and_query().map_or(path, |pq| pq.as_str()).to_owned();
+            proxy.forward(parts.method, &path_and_query, parts.headers, body).await
+        }
+    }
+}
+
+/// `PlanBackup`, or the function's ARN (percent-encoded in the path, maybe with a qualifier).
+fn function_name(in_path: &str) -> String {
+    let decoded = percent_decode(in_path);
+    match decoded.split_once(":function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest).to_owned(),
+        None => decoded,
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// A blob store that fails one work document once, after its page's segment was written
+
+struct FailOnce {
+    inner: Arc<dyn BlobStore>,
+    target: String,
+    org_id: OrgId,
+    failures: AtomicUsize,
+    armed: AtomicBool,
+    /// Whether the page's segment existed when its work document failed.
+    segment_was_written: Mutex<Option<bool>>,
+}
+
+impl FailOnce {
+    fn new(inner: Arc<dyn BlobStore>, target: String, org_id: OrgId) -> Self {
+        Self {
+            inner,
+            target,
+            org_id,
+            failures: AtomicUsize::new(0),
+            armed: AtomicBool::new(true),
+            segment_was_written: Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait]
+impl BlobStore for FailOnce {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+        if key == self.target && self.armed.swap(false, Ordering::SeqCst) {
+            let page = &self.target[self.target.rfind("/users/").unwrap()..];
+            let segments = self.inner.list(&format!("orgs/{}/segments/", self.org_id)).await?;
+            *self.segment_was_written.lock().unwrap() = Some(segments.iter().any(|k| k.ends_with(page)));
+            self.failures.fetch_add(1, Ordering::SeqCst);
+            return Err(StoreError::Io {
+                operation: "put",
+                key: key.to_owned(),
+                message: "injected: the connection dropped".into(),
+                retryable: true,
+            });
+        }
+        self.inner.put(key, bytes).await
+    }
+    async fn put_if_absent(&self, key: &str, bytes: Vec<u8>) -> Result<bool, StoreError> {
+        self.inner.put_if_absent(key, bytes).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        self.inner.exists(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.list(prefix).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulator, the embedded backup, and what a snapshot must hold
+
+async fn start_sim(seed: u64) -> SimHandle {
+    let mut config = SimConfig::new(USERS, seed);
+    // Real Okta limits, scaled up: this test is about contents, not about waiting for windows.
+    config.rate.scale = 20.0;
+    okta_sim::start(config, 0).await.expect("the simulator starts")
+}
+
+fn org_id(sim: &SimHandle) -> OrgId {
+    OrgUrl::parse(&sim.url(), true).unwrap().org_id()
+}
+
+/// The same org backed up by the embedded host (local adapters in a temporary directory).
+async fn embedded_backup(sim: &SimHandle) -> Contents {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog: Arc<dyn Catalog> = Arc::new(LocalCatalog::open(dir.path().join("catalog")).unwrap());
+    let vault = Vault::new(
+        Arc::new(LocalBlobStore::open(dir.path().join("blobs")).unwrap()),
+        Arc::new(LocalKeyProvider::open(dir.path().join("master.key")).unwrap()),
+    );
+    let url = OrgUrl::parse(&sim.url(), true).unwrap();
+    let org_id = url.org_id();
+    catalog
+        .put_org(&OrgRecord {
+            org_id: org_id.clone(),
+            url: sim.url(),
+            auth: AuthKind::ApiToken,
+            client_id: None,
+            sealed_credentials: None,
+            backup_enabled: true,
+            created_at: timefmt::rfc3339(timefmt::now()),
+            last_snapshot: None,
+        })
+        .await
+        .unwrap();
+    let connector = StaticConnector::default();
+    let client = OktaClient::new(ClientConfig::new(
+        url,
+        Credentials::ApiToken(Secret::new(sim.api_token())),
+    ))
+    .unwrap();
+    connector.register(org_id.clone(), client);
+    let ctx = Arc::new(StepContext::new(catalog.clone(), vault.clone(), Arc::new(connector)));
+    let job_id = JobId::generate(timefmt::now());
+    run_backup(ctx, &org_id, &job_id, BackupOptions::default())
+        .await
+        .expect("the embedded backup succeeds");
+    let job = catalog.get_job(&job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    read_contents(vault, &org_id, job.snapshot_id.as_ref().unwrap()).await
+}
+
+/// A snapshot's objects through the library's reader; an object id that appears twice fails.
+async fn read_contents(vault: Vault, org: &OrgId, snapshot: &SnapshotId) -> Contents {
+    let reader = SnapshotReader::open(vault, org, snapshot)
+        .await
+        .expect("the snapshot opens");
+    let mut contents = Contents::new();
+    for category in reader.manifest().categories.keys() {
+        let objects = reader.objects(category).await.expect("objects read back");
+        let count = objects.len();
+        let by_id: BTreeMap<String, Value> = objects.into_iter().collect();
+        assert_eq!(by_id.len(), count, "{category}: an object is in the snapshot twice");
+        contents.insert(category.clone(), by_id);
+    }
+    contents
+}
+
+/// What a snapshot of the simulated org must hold, written out from the simulator's own state
+/// (a copy of `tests/e2e/support.rs`): every user including DEPROVISIONED ones, every group,
+/// each membership as an edge, every app, and each app assignment with its app id.
+fn expected_contents(state: &OrgState) -> Contents {
+    let by_id = |items: &[Value]| -> BTreeMap<String, Value> {
+        items
+            .iter()
+            .map(|v| (v["id"].as_str().unwrap().to_owned(), v.clone()))
+            .collect()
+    };
+    let mut c = Contents::new();
+    c.insert("users".into(), by_id(&state.users));
+    c.insert("groups".into(), by_id(&state.groups));
+    c.insert("apps".into(), by_id(&state.apps));
+    let mut members = BTreeMap::new();
+    for (group, users) in &state.group_members {
+        for user in users {
+            members.insert(format!("{group}/{user}"), json!({"groupId": group, "userId": user}));
+        }
+    }
+    c.insert("group_members".into(), members);
+    for (category, per_app) in [("app_users", &state.app_users), ("app_groups", &state.app_groups)] {
+        let mut objects = BTreeMap::new();
+        for (app, items) in per_app {
+            for item in items {
+                let mut item = item.clone();
+                item["appId"] = Value::String(app.clone());
+                objects.insert(format!("{app}/{}", item["id"].as_str().unwrap()), item);
+            }
+        }
+        c.insert(category.into(), objects);
+    }
+    c
+}
+
+/// Compares category by category and object by object, naming the first difference.
+fn assert_same_contents(actual: &Contents, expected: &Contents) {
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "categories differ"
+    );
+    for (category, want) in expected {
+        let got = &actual[category];
+        for (id, value) in want {
+            match got.get(id) {
+                None => panic!("{category}/{id} is missing from the snapshot"),
+                Some(v) if v != value => panic!("{category}/{id} differs:\n snapshot {v}\n expected {value}"),
+                Some(_) => {}
+            }
+        }
+        if let Some(extra) = got.keys().find(|id| !want.contains_key(*id)) {
+            panic!("{category}/{extra} is in the snapshot but not in the org");
+        }
+    }
+}
+
+#[test]
+fn invoked_function_names_are_read_from_names_and_encoded_arns() {
+    assert_eq!(function_name("PlanBackup"), "PlanBackup");
+    assert_eq!(
+        function_name("arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3ABackupPage"),
+        "BackupPage"
+    );
+    assert_eq!(
+        function_name("arn:aws:lambda:us-east-1:123456789012:function:FailJob:$LATEST"),
+        "FailJob"
+    );
+}
