@@ -31,6 +31,7 @@ mod net;
 mod paging;
 mod prng;
 mod ratelimit;
+mod resources;
 mod seed;
 mod server;
 mod shapes;
@@ -38,5 +39,6 @@ mod store;
 
 pub use calls::CallCounts;
 pub use config::{DEFAULT_SCOPES, Faults, RateConfig, SimConfig};
-pub use server::{SimHandle, start};
+pub use resources::everything_at;
+pub use server::{RouteSample, SimHandle, start};
 pub use store::OrgState;
