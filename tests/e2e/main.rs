@@ -5,5 +5,6 @@ mod support;
 
 mod auth;
 mod backup;
+mod categories;
 mod integrity;
 mod resume;
