@@ -64,7 +64,9 @@ pub enum Incremental {
 /// An id inside an object that points at an object of another category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Reference {
-    /// A dotted path into the stored object (`type.id`, `groupId`).
+    /// A dotted path into the stored object (`type.id`, `groupId`). A step through an array applies to
+    /// each element (`conditions.app.include.id`: the `id` of every `include` entry), and the value
+    /// found may be one id or an array of ids.
     pub field: &'static str,
     pub category: &'static str,
 }
@@ -195,6 +197,151 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &["_links", "_embedded", "lastUpdated"],
         ..Category::DEFAULTS
     },
+    // Directory configuration.
+    Category {
+        name: "user_types",
+        title: "User types",
+        scope: "okta.userTypes.read",
+        source: Source::List { passes: &["/api/v1/meta/types/user"] },
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "createdBy", "lastUpdatedBy", "default"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Only the default user type's schema: a custom type's schema is read by a schema id taken from
+        // the type's `_links.schema` (`osc…`), which a per-parent path filled with the type id cannot name.
+        name: "user_schemas",
+        title: "User schema (default user type)",
+        scope: "okta.schemas.read",
+        source: Source::List { passes: &["/api/v1/meta/schemas/user/default"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "default" },
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "group_schema",
+        title: "Group schema",
+        scope: "okta.schemas.read",
+        source: Source::List { passes: &["/api/v1/meta/schemas/group/default"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "default" },
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "app_user_schemas",
+        title: "Application user schemas",
+        scope: "okta.schemas.read",
+        source: Source::PerParent { parent: "apps", path: "/api/v1/meta/schemas/apps/{id}/default" },
+        response: Response::Object,
+        keep: Keep::OnePerParent { parent_field: "appId" },
+        references: &[to("appId", "apps")],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Restored INACTIVE, then activated. Group ids also hide inside `conditions.expression.value`
+        // (Okta EL such as `isMemberOfAnyGroup("00g…")`), which a restore must rewrite too.
+        name: "group_rules",
+        title: "Group rules",
+        scope: "okta.groups.read",
+        source: Source::List { passes: &["/api/v1/groups/rules"] },
+        page_limit: Some(200),
+        references: &[
+            to("actions.assignUserToGroups.groupIds", "groups"),
+            to("conditions.people.users.exclude", "users"),
+            to("conditions.people.groups.exclude", "groups"),
+        ],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // `id` is a user or a group, as `type` says.
+        name: "group_owners",
+        title: "Group owners",
+        scope: "okta.groups.read",
+        source: Source::PerParent { parent: "groups", path: "/api/v1/groups/{id}/owners" },
+        page_limit: Some(1000),
+        keep: Keep::WithParent { parent_field: "groupId" },
+        references: &[to("groupId", "groups")],
+        strip_on_restore: &["lastUpdated", "resolved", "originId", "originType", "displayName"],
+        ..Category::DEFAULTS
+    },
+    // Security configuration: restored zones and authenticators first, then policies, then rules.
+    Category {
+        name: "network_zones",
+        title: "Network zones",
+        scope: "okta.networkZones.read",
+        source: Source::List { passes: &["/api/v1/zones"] },
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Matched by `key` on restore (okta_email, okta_verify...); provider secrets are never readable.
+        name: "authenticators",
+        title: "Authenticators",
+        scope: "okta.authenticators.read",
+        source: Source::List { passes: &["/api/v1/authenticators"] },
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "authenticator_methods",
+        title: "Authenticator methods",
+        scope: "okta.authenticators.read",
+        source: Source::PerParent { parent: "authenticators", path: "/api/v1/authenticators/{id}/methods" },
+        keep: Keep::WithParent { parent_field: "authenticatorId" },
+        id_pointer: "/type",
+        last_updated_field: None,
+        references: &[to("authenticatorId", "authenticators")],
+        strip_on_restore: &["_links", "status"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // `type` is required: one pass per policy type an org can hold (entity risk and post-auth
+        // session included; the spec lists both).
+        name: "policies",
+        title: "Policies",
+        scope: "okta.policies.read",
+        source: Source::List { passes: &[
+            "/api/v1/policies?type=OKTA_SIGN_ON",
+            "/api/v1/policies?type=PASSWORD",
+            "/api/v1/policies?type=MFA_ENROLL",
+            "/api/v1/policies?type=ACCESS_POLICY",
+            "/api/v1/policies?type=IDP_DISCOVERY",
+            "/api/v1/policies?type=PROFILE_ENROLLMENT",
+            "/api/v1/policies?type=ENTITY_RISK",
+            "/api/v1/policies?type=POST_AUTH_SESSION",
+        ] },
+        references: &[
+            to("conditions.people.groups.include", "groups"),
+            to("conditions.people.groups.exclude", "groups"),
+        ],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // `priority` is kept: rule order is policy behaviour. Default rules (`system`) are updated in place.
+        name: "policy_rules",
+        title: "Policy rules",
+        scope: "okta.policies.read",
+        source: Source::PerParent { parent: "policies", path: "/api/v1/policies/{id}/rules" },
+        keep: Keep::WithParent { parent_field: "policyId" },
+        references: &[
+            to("policyId", "policies"),
+            to("conditions.people.users.include", "users"),
+            to("conditions.people.users.exclude", "users"),
+            to("conditions.people.groups.include", "groups"),
+            to("conditions.people.groups.exclude", "groups"),
+            to("conditions.network.include", "network_zones"),
+            to("conditions.network.exclude", "network_zones"),
+            to("conditions.userType.include", "user_types"),
+            to("conditions.userType.exclude", "user_types"),
+            to("conditions.app.include.id", "apps"),
+            to("actions.appSignOn.verificationMethod.constraints.possession.authenticationMethods.id", "authenticators"),
+            to("actions.profileEnrollment.targetGroupIds", "groups"),
+        ],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        ..Category::DEFAULTS
+    },
 ];
 
 /// The row named `name`.
@@ -300,8 +447,33 @@ mod tests {
     fn stages_put_children_after_parents() {
         let all: Vec<_> = CATEGORIES.iter().collect();
         let st = stages(&all);
-        assert_eq!(st[0], vec!["users", "groups", "apps"]);
-        assert_eq!(st[1], vec!["group_members", "app_users", "app_groups"]);
+        assert_eq!(
+            st[0],
+            vec![
+                "users",
+                "groups",
+                "apps",
+                "user_types",
+                "user_schemas",
+                "group_schema",
+                "group_rules",
+                "network_zones",
+                "authenticators",
+                "policies"
+            ]
+        );
+        assert_eq!(
+            st[1],
+            vec![
+                "group_members",
+                "app_users",
+                "app_groups",
+                "app_user_schemas",
+                "group_owners",
+                "authenticator_methods",
+                "policy_rules"
+            ]
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod support;
 
 mod auth;
 mod backup;
+mod categories;
 mod incremental;
 mod integrity;
 mod resume;

@@ -7,6 +7,7 @@ use std::process::Output;
 use std::sync::Arc;
 
 use okta_sim::{OrgState, SimConfig, SimHandle};
+use oktavault_shared::categories::{CATEGORIES, Category, Keep, Source};
 use oktavault_shared::ids::SnapshotId;
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::ports::{Catalog, JobRecord};
@@ -150,7 +151,8 @@ impl StoreView {
 
 /// What a snapshot of the simulated org must hold, written out from the simulator's own state
 /// (independently of the backup code): every user including DEPROVISIONED ones, every group,
-/// each membership as an edge, every app, and each app assignment with its app id.
+/// each membership as an edge, every app, each app assignment with its app id, and every object of
+/// every other catalog category, kept as its row says.
 pub fn expected_contents(state: &OrgState) -> Contents {
     let by_id = |items: &[Value]| -> BTreeMap<String, Value> {
         items
@@ -186,7 +188,83 @@ pub fn expected_contents(state: &OrgState) -> Contents {
         }
         c.insert(category.into(), objects);
     }
+    // Every other category: what the simulator answers at the row's URLs (all pages), kept as the
+    // row's Keep says. Parents come first in the catalog, so their ids are already here.
+    let written_out: Vec<String> = c.keys().cloned().collect();
+    for category in CATEGORIES
+        .iter()
+        .filter(|cat| !written_out.iter().any(|n| n == cat.name))
+    {
+        let requests: Vec<(String, Option<String>)> = match category.source {
+            Source::List { passes } => passes.iter().map(|p| (p.to_string(), None)).collect(),
+            Source::PerParent { parent, path } => c[parent]
+                .keys()
+                .map(|id| (fill_parent(path, id), Some(id.clone())))
+                .collect(),
+        };
+        let mut objects = BTreeMap::new();
+        for (url, parent) in requests {
+            let items = okta_sim::everything_at(&state.resources, &url)
+                .unwrap_or_else(|| panic!("the simulator serves nothing at {url} ({})", category.name));
+            for item in items {
+                let (id, value) = keep(category, parent.as_deref(), item);
+                objects.insert(id, value);
+            }
+        }
+        c.insert(category.name.into(), objects);
+    }
     c
+}
+
+/// `{id}` is the parent id; `{0}`, `{1}`... its `/`-separated parts.
+fn fill_parent(path: &str, parent: &str) -> String {
+    let mut filled = path.replace("{id}", parent);
+    for (i, part) in parent.split('/').enumerate() {
+        filled = filled.replace(&format!("{{{i}}}"), part);
+    }
+    filled
+}
+
+/// The id and stored value of one listed item, per the catalog's Keep (written here, not taken
+/// from the backup code, so the two can disagree and a test can notice).
+fn keep(category: &Category, parent: Option<&str>, item: Value) -> (String, Value) {
+    let own_id = |item: &Value| -> String {
+        item.pointer(category.id_pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("{}: an item has no {}: {item}", category.name, category.id_pointer))
+            .to_owned()
+    };
+    let parent = || {
+        parent
+            .unwrap_or_else(|| panic!("{} is kept per parent", category.name))
+            .to_owned()
+    };
+    match category.keep {
+        Keep::Whole => (own_id(&item), item),
+        Keep::Named { id } => (id.to_owned(), item),
+        Keep::WithParent { parent_field } => {
+            let (p, id) = (parent(), own_id(&item));
+            let mut item = item;
+            item[parent_field] = Value::String(p.clone());
+            (format!("{p}/{id}"), item)
+        }
+        Keep::OnePerParent { parent_field } => {
+            let p = parent();
+            let mut item = item;
+            item[parent_field] = Value::String(p.clone());
+            (p, item)
+        }
+        Keep::Edge {
+            parent_field,
+            child_field,
+        } => {
+            let (p, id) = (parent(), own_id(&item));
+            (
+                format!("{p}/{id}"),
+                serde_json::json!({ parent_field: p, child_field: id }),
+            )
+        }
+    }
 }
 
 /// Compares category by category and object by object, naming the first difference.

@@ -253,6 +253,14 @@ impl Auth {
 
 /// The scope a call needs: `okta.<resource>.read` for GET, `okta.<resource>.manage` otherwise.
 pub fn required_scope(method: &str, template: &str) -> Option<(String, String)> {
+    if let Some(resource) = crate::resources::by_template(template) {
+        let manage = resource.scope.replace(".read", ".manage");
+        return Some(if method == "GET" {
+            (resource.scope.to_string(), manage)
+        } else {
+            (manage.clone(), manage)
+        });
+    }
     let resource = ["users", "groups", "apps", "logs"].into_iter().find(|r| {
         let prefix = format!("/api/v1/{r}");
         template == prefix || template.starts_with(&format!("{prefix}/"))

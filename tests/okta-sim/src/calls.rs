@@ -35,6 +35,10 @@ const NOT_IDS: &[&str] = &["rules", "me"];
 /// The endpoint template of a request path: ids become `{id}` (the first) or `{userId}`, `{groupId}`,
 /// `{appId}` (later ones), matching the route templates the simulator serves.
 pub fn endpoint_template(path: &str) -> String {
+    // Generic resources name their routes as the spec does.
+    if let Some((_, template)) = crate::resources::template_of(path) {
+        return template.to_string();
+    }
     let mut out = String::with_capacity(path.len());
     let mut previous = "";
     let mut placeholders = 0;
@@ -81,5 +85,13 @@ mod tests {
         );
         assert_eq!(endpoint_template("/api/v1/groups/rules"), "/api/v1/groups/rules");
         assert_eq!(endpoint_template("/oauth2/v1/token"), "/oauth2/v1/token");
+        assert_eq!(
+            endpoint_template("/api/v1/policies/00p1/rules"),
+            "/api/v1/policies/{policyId}/rules"
+        );
+        assert_eq!(
+            endpoint_template("/api/v1/groups/00g1/owners"),
+            "/api/v1/groups/{groupId}/owners"
+        );
     }
 }

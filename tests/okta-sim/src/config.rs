@@ -19,7 +19,7 @@ pub struct SimConfig {
 
 impl SimConfig {
     /// An org of `users` users with Okta-like defaults: Enterprise rate limits over 60 s windows,
-    /// no faults, one-hour tokens and read+manage scopes for users, groups and apps.
+    /// no faults, one-hour tokens and read+manage scopes for every category the simulator serves.
     pub fn new(users: usize, seed: u64) -> Self {
         SimConfig {
             users,
@@ -41,6 +41,16 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "okta.apps.read",
     "okta.apps.manage",
     "okta.logs.read",
+    "okta.userTypes.read",
+    "okta.userTypes.manage",
+    "okta.schemas.read",
+    "okta.schemas.manage",
+    "okta.policies.read",
+    "okta.policies.manage",
+    "okta.networkZones.read",
+    "okta.networkZones.manage",
+    "okta.authenticators.read",
+    "okta.authenticators.manage",
 ];
 
 /// Rate-limit buckets as in Okta's Enterprise column (see `okta/README.md`), scaled.

@@ -1,7 +1,9 @@
 //! okta-sim: a simulator of Okta's management API for oktavault's tests, demo and benchmarks.
 //!
-//! A real HTTP server on 127.0.0.1 that answers users, groups, apps and their assignments in the
-//! shapes of Okta's management spec, pages with opaque `after` cursors and `Link` headers, enforces
+//! A real HTTP server on 127.0.0.1 that answers users, groups, apps and their assignments, and the
+//! org's configuration resources (user types, schemas, group rules and owners, network zones,
+//! authenticators, policies and rules: a declarative table in `resources/`), in the shapes of Okta's
+//! management spec (checked by the `contract` test), pages with opaque `after` cursors and `Link` headers, enforces
 //! Okta-like rate limits with their headers, authenticates with an SSWS token or OAuth client
 //! credentials (client secret or private_key_jwt) with scopes, and injects faults on demand.
 //!
@@ -31,6 +33,7 @@ mod net;
 mod paging;
 mod prng;
 mod ratelimit;
+mod resources;
 mod seed;
 mod server;
 mod shapes;
@@ -38,5 +41,6 @@ mod store;
 
 pub use calls::CallCounts;
 pub use config::{DEFAULT_SCOPES, Faults, RateConfig, SimConfig};
-pub use server::{SimHandle, start};
+pub use resources::everything_at;
+pub use server::{RouteSample, SimHandle, start};
 pub use store::OrgState;

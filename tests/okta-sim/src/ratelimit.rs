@@ -17,6 +17,9 @@ pub struct Bucket {
 
 /// The bucket of a call, from its method and endpoint template (exact match, then longest prefix).
 pub fn bucket_for(method: &str, template: &str) -> Bucket {
+    if let Some(resource) = crate::resources::by_template(template) {
+        return resource.bucket;
+    }
     let b = |name, base_limit| Bucket { name, base_limit };
     match template {
         "/api/v1/apps/{id}" => b("/api/v1/apps/{id}", 600),
@@ -32,6 +35,17 @@ pub fn bucket_for(method: &str, template: &str) -> Bucket {
         _ => b("/api/v1", 600),
     }
 }
+
+/// The bucket of every `/api/v1` endpoint without a bucket of its own.
+pub const OTHER_API: Bucket = Bucket {
+    name: "/api/v1",
+    base_limit: 600,
+};
+/// `/api/v1/groups/{id}` and the calls under it (owners, rules...): the nearest configured bucket.
+pub const GROUP_ITEM: Bucket = Bucket {
+    name: "/api/v1/groups/{id}",
+    base_limit: 600,
+};
 
 /// What the rate-limit headers say for one call, and whether it may proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

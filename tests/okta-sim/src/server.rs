@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -27,6 +27,7 @@ use crate::jwt::ServiceKey;
 use crate::net::{ConnTap, SimListener};
 use crate::paging::Cursors;
 use crate::ratelimit::{RateLimiter, Verdict, bucket_for};
+use crate::resources;
 use crate::seed::{self, ServiceApp};
 use crate::store::{Org, OrgState};
 
@@ -156,46 +157,156 @@ fn service_key(seed: u64) -> std::io::Result<Arc<ServiceKey>> {
     Ok(key)
 }
 
+/// A concrete GET call of one route, for tests that call every route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSample {
+    /// The route as the spec writes it (`/api/v1/policies/{policyId}/rules`).
+    pub template: String,
+    /// The path (and query) to call.
+    pub path: String,
+    /// Whether the route pages (`limit`, `after`, `Link: rel="next"`).
+    pub paged: bool,
+}
+
+/// A hand-written GET route: its axum path, the spec's template, and a concrete path to call it with
+/// in a seeded org (for the contract test, which calls every GET route the simulator serves).
+pub struct LegacyGet {
+    pub axum_path: &'static str,
+    pub template: &'static str,
+    pub handler: fn() -> MethodRouter<Arc<Shared>>,
+    pub paged: bool,
+    pub sample: fn(&Org) -> Option<String>,
+}
+
+fn first_id(c: &crate::store::Collection) -> Option<String> {
+    c.iter().next().map(|r| r.id.to_string())
+}
+
+fn first_row(rows: &BTreeMap<String, crate::store::Collection>) -> Option<(String, String)> {
+    rows.iter()
+        .find_map(|(parent, c)| first_id(c).map(|id| (parent.clone(), id)))
+}
+
+/// Every hand-written GET route. The router registers their GET handlers from this table, so a GET
+/// route cannot exist without being listed (and contract-tested).
+pub const LEGACY_GETS: &[LegacyGet] = &[
+    LegacyGet {
+        axum_path: "/api/v1/users",
+        template: "/api/v1/users",
+        handler: || get(users::list),
+        paged: true,
+        sample: |_| Some("/api/v1/users".into()),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/users/{id}",
+        template: "/api/v1/users/{id}",
+        handler: || get(users::get_one),
+        paged: false,
+        sample: |org| first_id(&org.users).map(|id| format!("/api/v1/users/{id}")),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/users/{id}/groups",
+        template: "/api/v1/users/{id}/groups",
+        handler: || get(users::groups_of),
+        paged: false,
+        sample: |org| first_id(&org.users).map(|id| format!("/api/v1/users/{id}/groups")),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/groups",
+        template: "/api/v1/groups",
+        handler: || get(groups::list),
+        paged: true,
+        sample: |_| Some("/api/v1/groups".into()),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/groups/{id}",
+        template: "/api/v1/groups/{groupId}",
+        handler: || get(groups::get_one),
+        paged: false,
+        sample: |org| first_id(&org.groups).map(|id| format!("/api/v1/groups/{id}")),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/groups/{id}/users",
+        template: "/api/v1/groups/{groupId}/users",
+        handler: || get(groups::members),
+        paged: true,
+        sample: |org| {
+            let (group, _) = org.group_members.iter().max_by_key(|(_, m)| m.len())?;
+            Some(format!("/api/v1/groups/{group}/users"))
+        },
+    },
+    LegacyGet {
+        axum_path: "/api/v1/apps",
+        template: "/api/v1/apps",
+        handler: || get(apps::list),
+        paged: true,
+        sample: |_| Some("/api/v1/apps".into()),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/apps/{id}",
+        template: "/api/v1/apps/{appId}",
+        handler: || get(apps::get_one),
+        paged: false,
+        sample: |org| first_id(&org.apps).map(|id| format!("/api/v1/apps/{id}")),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/apps/{id}/users",
+        template: "/api/v1/apps/{appId}/users",
+        handler: || get(apps::users),
+        paged: true,
+        sample: |org| first_row(&org.app_users).map(|(app, _)| format!("/api/v1/apps/{app}/users")),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/apps/{id}/users/{userId}",
+        template: "/api/v1/apps/{appId}/users/{userId}",
+        handler: || get(apps::get_user),
+        paged: false,
+        sample: |org| first_row(&org.app_users).map(|(app, user)| format!("/api/v1/apps/{app}/users/{user}")),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/apps/{id}/groups",
+        template: "/api/v1/apps/{appId}/groups",
+        handler: || get(apps::groups),
+        paged: true,
+        sample: |org| first_row(&org.app_groups).map(|(app, _)| format!("/api/v1/apps/{app}/groups")),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/apps/{id}/groups/{groupId}",
+        template: "/api/v1/apps/{appId}/groups/{groupId}",
+        handler: || get(apps::get_group),
+        paged: false,
+        sample: |org| first_row(&org.app_groups).map(|(app, group)| format!("/api/v1/apps/{app}/groups/{group}")),
+    },
+];
+
 fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/api/v1/users", get(users::list).post(users::create))
+    let mut router = Router::new();
+    for route in LEGACY_GETS {
+        router = router.route(route.axum_path, (route.handler)());
+    }
+    let router = router
+        .route("/api/v1/users", post(users::create))
         .route(
             "/api/v1/users/{id}",
-            get(users::get_one)
-                .post(users::partial_update)
-                .put(users::replace)
-                .delete(users::delete),
+            post(users::partial_update).put(users::replace).delete(users::delete),
         )
         .route("/api/v1/users/{id}/lifecycle/{op}", post(users::lifecycle))
-        .route("/api/v1/users/{id}/groups", get(users::groups_of))
-        .route("/api/v1/groups", get(groups::list).post(groups::create))
-        .route(
-            "/api/v1/groups/{id}",
-            get(groups::get_one).put(groups::replace).delete(groups::delete),
-        )
-        .route("/api/v1/groups/{id}/users", get(groups::members))
+        .route("/api/v1/groups", post(groups::create))
+        .route("/api/v1/groups/{id}", put(groups::replace).delete(groups::delete))
         .route(
             "/api/v1/groups/{id}/users/{userId}",
             put(groups::add_member).delete(groups::remove_member),
         )
-        .route("/api/v1/apps", get(apps::list).post(apps::create))
-        .route(
-            "/api/v1/apps/{id}",
-            get(apps::get_one).put(apps::replace).delete(apps::delete),
-        )
+        .route("/api/v1/apps", post(apps::create))
+        .route("/api/v1/apps/{id}", put(apps::replace).delete(apps::delete))
         .route("/api/v1/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
-        .route("/api/v1/apps/{id}/users", get(apps::users).post(apps::assign_user))
-        .route(
-            "/api/v1/apps/{id}/users/{userId}",
-            get(apps::get_user).delete(apps::unassign_user),
-        )
-        .route("/api/v1/apps/{id}/groups", get(apps::groups))
+        .route("/api/v1/apps/{id}/users", post(apps::assign_user))
+        .route("/api/v1/apps/{id}/users/{userId}", delete(apps::unassign_user))
         .route(
             "/api/v1/apps/{id}/groups/{groupId}",
-            get(apps::get_group)
-                .put(apps::assign_group)
-                .delete(apps::unassign_group),
-        )
+            put(apps::assign_group).delete(apps::unassign_group),
+        );
+    resources::routes(router)
         .route("/oauth2/v1/token", post(token::issue))
         .route("/__sim/calls", get(admin::calls))
         .route("/__sim/calls/reset", post(admin::reset_calls))
@@ -334,6 +445,24 @@ impl SimHandle {
         let result = f(&mut state);
         *org = Org::from_state(&state);
         result
+    }
+
+    /// One concrete call for every GET route the simulator serves (hand-written and generic), with data
+    /// behind it: for a paged list, the parent with the most objects, so a second page exists.
+    pub fn get_route_samples(&self) -> Vec<RouteSample> {
+        let org = self.shared.read_org();
+        let mut samples: Vec<RouteSample> = LEGACY_GETS
+            .iter()
+            .filter_map(|r| {
+                Some(RouteSample {
+                    template: r.template.to_string(),
+                    path: (r.sample)(&org)?,
+                    paged: r.paged,
+                })
+            })
+            .collect();
+        samples.extend(resources::samples(&org.resources));
+        samples
     }
 
     /// A fresh timestamp from the simulator's clock, later than any it gave before.

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::resources::{self, ResourceStore};
+
 /// The full data of the simulated org, in Okta's JSON shapes. Every list is sorted by `id`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrgState {
@@ -19,6 +21,10 @@ pub struct OrgState {
     pub app_users: BTreeMap<String, Vec<Value>>,
     /// App id -> ApplicationGroupAssignment objects (`id` is the group id).
     pub app_groups: BTreeMap<String, Vec<Value>>,
+    /// Generic resources (see `resources`): resource name -> parent id (`""` at top level) -> objects
+    /// in key order. The resource name is the oktavault category name.
+    #[serde(default)]
+    pub resources: BTreeMap<String, BTreeMap<String, Vec<Value>>>,
 }
 
 /// One stored object: its JSON text and the fields lists filter and page on.
@@ -141,6 +147,7 @@ pub struct Org {
     pub app_groups: BTreeMap<String, Collection>,
     /// Lower-cased `profile.login` -> user id; Okta logins are unique case-insensitively.
     pub logins: HashMap<String, String>,
+    pub resources: ResourceStore,
 }
 
 impl Org {
@@ -161,6 +168,7 @@ impl Org {
                 .map(|(k, v)| (k.clone(), Collection::from_values(v)))
                 .collect(),
             logins: HashMap::new(),
+            resources: resources::store_from_values(&state.resources),
         };
         for members in org.group_members.values_mut() {
             members.sort();
@@ -178,6 +186,7 @@ impl Org {
             apps: self.apps.values(),
             app_users: self.app_users.iter().map(|(k, v)| (k.clone(), v.values())).collect(),
             app_groups: self.app_groups.iter().map(|(k, v)| (k.clone(), v.values())).collect(),
+            resources: resources::store_to_values(&self.resources),
         }
     }
 
