@@ -29,7 +29,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use okta_sim::{OrgState, SimConfig, SimHandle};
+use okta_sim::{SimConfig, SimHandle};
 use oktavault_shared::aws::{TableSpec, s3_client};
 use oktavault_shared::credentials::store_org_credentials;
 use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
@@ -38,14 +38,12 @@ use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
 use oktavault_shared::ports::{AuthKind, BlobStore, Catalog, JobStatus, OrgRecord, StoreError};
 use oktavault_shared::snapshot::{SnapshotReader, Vault, keys};
+use oktavault_shared::testkit::expected::{Contents, assert_same_contents, expected_contents};
 use oktavault_shared::testkit::moto::{MotoOptions, MotoServer};
 use oktavault_shared::timefmt;
 use oktavault_shared::workflow::embedded::{BACKUP_DEFINITION, BackupOptions, run_backup};
 use oktavault_shared::workflow::{STEPS, StaticConnector, StepContext, StepError, dispatch};
 use serde_json::{Value, json};
-
-/// Objects by category, then by id.
-type Contents = BTreeMap<String, BTreeMap<String, Value>>;
 
 /// More users than one page of `users` holds (200), so that category takes several pages.
 const USERS: usize = 250;
@@ -702,63 +700,6 @@ async fn read_contents(vault: Vault, org: &OrgId, snapshot: &SnapshotId) -> Cont
         contents.insert(category.clone(), by_id);
     }
     contents
-}
-
-/// What a snapshot of the simulated org must hold, written out from the simulator's own state
-/// (a copy of `tests/e2e/support.rs`): every user including DEPROVISIONED ones, every group,
-/// each membership as an edge, every app, and each app assignment with its app id.
-fn expected_contents(state: &OrgState) -> Contents {
-    let by_id = |items: &[Value]| -> BTreeMap<String, Value> {
-        items
-            .iter()
-            .map(|v| (v["id"].as_str().unwrap().to_owned(), v.clone()))
-            .collect()
-    };
-    let mut c = Contents::new();
-    c.insert("users".into(), by_id(&state.users));
-    c.insert("groups".into(), by_id(&state.groups));
-    c.insert("apps".into(), by_id(&state.apps));
-    let mut members = BTreeMap::new();
-    for (group, users) in &state.group_members {
-        for user in users {
-            members.insert(format!("{group}/{user}"), json!({"groupId": group, "userId": user}));
-        }
-    }
-    c.insert("group_members".into(), members);
-    for (category, per_app) in [("app_users", &state.app_users), ("app_groups", &state.app_groups)] {
-        let mut objects = BTreeMap::new();
-        for (app, items) in per_app {
-            for item in items {
-                let mut item = item.clone();
-                item["appId"] = Value::String(app.clone());
-                objects.insert(format!("{app}/{}", item["id"].as_str().unwrap()), item);
-            }
-        }
-        c.insert(category.into(), objects);
-    }
-    c
-}
-
-/// Compares category by category and object by object, naming the first difference.
-fn assert_same_contents(actual: &Contents, expected: &Contents) {
-    assert_eq!(
-        actual.keys().collect::<Vec<_>>(),
-        expected.keys().collect::<Vec<_>>(),
-        "categories differ"
-    );
-    for (category, want) in expected {
-        let got = &actual[category];
-        for (id, value) in want {
-            match got.get(id) {
-                None => panic!("{category}/{id} is missing from the snapshot"),
-                Some(v) if v != value => panic!("{category}/{id} differs:\n snapshot {v}\n expected {value}"),
-                Some(_) => {}
-            }
-        }
-        if let Some(extra) = got.keys().find(|id| !want.contains_key(*id)) {
-            panic!("{category}/{extra} is in the snapshot but not in the org");
-        }
-    }
 }
 
 #[test]

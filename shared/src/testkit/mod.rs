@@ -1,3 +1,4 @@
 //! Test helpers.
+pub mod expected;
 #[cfg(feature = "aws")]
 pub mod moto;
