@@ -10,6 +10,7 @@
 mod multipart;
 
 use async_trait::async_trait;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::primitives::ByteStream;
@@ -112,23 +113,40 @@ impl S3BlobStore {
         if mode == WriteMode::IfAbsent {
             request = request.if_none_match("*");
         }
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(err) => {
-                let failure = Failure::from_sdk(&err);
-                if mode == WriteMode::IfAbsent && lost_conditional_write(&failure) {
-                    Ok(false)
-                } else {
-                    Err(self.io_error("put", key, failure))
-                }
-            }
-        }
+        self.write_outcome(mode, "put", key, request.send().await)
     }
 }
 
 /// S3 answers a conditional write whose object exists with 412 PreconditionFailed, and one
 /// that raced another conditional write of the same key with 409 ConditionalRequestConflict:
 /// either way another writer owns the key, so this write did not happen.
+impl S3BlobStore {
+    /// What a write's answer means: written (`true`), lost an `If-None-Match` race (`false`),
+    /// or an error naming the operation and the key.
+    pub(crate) fn write_outcome<T, E>(
+        &self,
+        mode: WriteMode,
+        operation: &'static str,
+        key: &str,
+        answer: Result<T, SdkError<E>>,
+    ) -> Result<bool, StoreError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match answer {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                let failure = Failure::from_sdk(&err);
+                if mode == WriteMode::IfAbsent && lost_conditional_write(&failure) {
+                    Ok(false)
+                } else {
+                    Err(self.io_error(operation, key, failure))
+                }
+            }
+        }
+    }
+}
+
 pub(crate) fn lost_conditional_write(failure: &Failure) -> bool {
     failure.status == Some(412)
         || failure.has_code("PreconditionFailed")

@@ -6,7 +6,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
 use futures::{StreamExt, TryStreamExt};
 
-use super::{S3BlobStore, WriteMode, lost_conditional_write};
+use super::{S3BlobStore, WriteMode};
 use crate::aws::errors::Failure;
 use crate::ports::{BlobStore, StoreError};
 
@@ -113,17 +113,7 @@ async fn upload_parts_and_complete(
     if mode == WriteMode::IfAbsent {
         complete = complete.if_none_match("*");
     }
-    match complete.send().await {
-        Ok(_) => Ok(true),
-        Err(err) => {
-            let failure = Failure::from_sdk(&err);
-            if mode == WriteMode::IfAbsent && lost_conditional_write(&failure) {
-                Ok(false)
-            } else {
-                Err(store.io_error("put (complete multipart upload)", key, failure))
-            }
-        }
-    }
+    store.write_outcome(mode, "put (complete multipart upload)", key, complete.send().await)
 }
 
 async fn upload_part(
