@@ -38,6 +38,7 @@ mod seed;
 mod server;
 mod shapes;
 mod store;
+mod syslog;
 
 pub use calls::CallCounts;
 pub use config::{DEFAULT_SCOPES, Faults, RateConfig, SimConfig};
