@@ -1,8 +1,10 @@
 //! Incremental listing of per-parent categories: a parent whose change marker did not move
 //! since the previous snapshot keeps the children that snapshot recorded for it, with no call to
-//! Okta (a group whose `lastMembershipUpdated` is unchanged has the same members).
+//! Okta (a group whose `lastMembershipUpdated` is unchanged has the same members). An app's
+//! assignments change without moving its `lastUpdated`, so for them the System Log names the apps
+//! whose assignments changed since the previous snapshot, and those are listed again too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -17,6 +19,11 @@ use crate::snapshot::{Location, ManifestEntry, Segment, Vault};
 
 pub struct Carry {
     field: &'static str,
+    /// The System Log events that also mark a parent as changed (empty when the marker suffices).
+    events: &'static [&'static str],
+    /// Parents those events targeted since the previous snapshot; every parent counts as changed
+    /// until [`Carry::set_logged`] says which (never carry blindly).
+    logged: Option<HashSet<String>>,
     previous: Arc<Previous>,
     previous_parents: HashMap<String, ManifestEntry>,
     previous_children: HashMap<String, Vec<ManifestEntry>>,
@@ -29,8 +36,10 @@ impl Carry {
     /// incremental category, a full refresh, no previous snapshot, or one that lacks the
     /// category or its parent.
     pub fn new(category: &Category, job: &JobRecord, previous: Option<&Arc<Previous>>) -> Option<Self> {
-        let Incremental::WhenParentFieldMoves { field } = category.incremental else {
-            return None;
+        let (field, events) = match category.incremental {
+            Incremental::Always => return None,
+            Incremental::WhenParentFieldMoves { field } => (field, &[][..]),
+            Incremental::WhenParentChangesOrLogged { field, events } => (field, events),
         };
         let (parent, previous) = (category.parent()?, previous?);
         if job.full_refresh {
@@ -49,6 +58,8 @@ impl Carry {
         }
         Some(Self {
             field,
+            events,
+            logged: events.is_empty().then(HashSet::new),
             previous: previous.clone(),
             previous_parents,
             previous_children,
@@ -56,14 +67,29 @@ impl Carry {
         })
     }
 
+    /// The System Log event types whose targets must be known before anything is carried (see
+    /// [`Carry::set_logged`]); empty when the parent's marker is enough.
+    pub fn events(&self) -> &'static [&'static str] {
+        self.events
+    }
+
+    /// Records the parents that System Log events targeted since the previous snapshot.
+    pub fn set_logged(&mut self, parents: HashSet<String>) {
+        self.logged = Some(parents);
+    }
+
     /// The children to carry for `parent` (as this job recorded it), or `None` when they must be
-    /// listed again because the parent is new or its marker moved.
+    /// listed again because the parent is new, its marker moved, or the log names it (or the log
+    /// was not read).
     pub async fn children(
         &self,
         vault: &Vault,
         org: &OrgId,
         parent: &WorkEntry,
     ) -> Result<Option<Vec<WorkEntry>>, StepError> {
+        if !self.logged.as_ref().is_some_and(|logged| !logged.contains(parent.id())) {
+            return Ok(None);
+        }
         let Some(before) = self.previous_parents.get(parent.id()) else {
             return Ok(None);
         };
