@@ -25,7 +25,12 @@ pub struct NextRequest {
 impl Cursor {
     /// What to fetch next, or `None` when the category is complete. `log_query` is the one query
     /// of a [`Source::Log`] category (its path with the job's time window).
-    pub fn next_request(&self, category: &Category, parents: &[String], log_query: Option<&str>) -> Option<NextRequest> {
+    pub fn next_request(
+        &self,
+        category: &Category,
+        parents: &[String],
+        log_query: Option<&str>,
+    ) -> Option<NextRequest> {
         let (start, parent) = match category.source {
             Source::List { passes } => (passes.get(self.position)?.to_string(), None),
             Source::Log { .. } => {
@@ -127,7 +132,10 @@ mod tests {
         let first = c.next_request(log, &[], Some("/api/v1/logs?since=a")).unwrap();
         assert_eq!((first.url.as_str(), first.first_page), ("/api/v1/logs?since=a", true));
         c.advance(Some("http://x/api/v1/logs?after=1".into()));
-        assert_eq!(c.next_request(log, &[], Some("/api/v1/logs?since=a")).unwrap().url, "http://x/api/v1/logs?after=1");
+        assert_eq!(
+            c.next_request(log, &[], Some("/api/v1/logs?since=a")).unwrap().url,
+            "http://x/api/v1/logs?after=1"
+        );
         c.advance(None);
         assert_eq!(c.next_request(log, &[], Some("/api/v1/logs?since=a")), None);
     }
