@@ -370,7 +370,7 @@ pub const CATEGORIES: &[Category] = &[
     Category {
         // Download-only history: each snapshot keeps the events of its own log window (see Source::Log).
         name: "system_log",
-        title: "System Log events",
+        title: "System Log events (since the previous snapshot)",
         scope: "okta.logs.read",
         source: Source::Log { path: "/api/v1/logs" },
         page_limit: Some(1000),

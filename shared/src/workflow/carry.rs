@@ -87,7 +87,8 @@ impl Carry {
         org: &OrgId,
         parent: &WorkEntry,
     ) -> Result<Option<Vec<WorkEntry>>, StepError> {
-        if !self.logged.as_ref().is_some_and(|logged| !logged.contains(parent.id())) {
+        // Listed again when the log names the parent, or was not read (never carry blindly).
+        if self.logged.as_ref().is_none_or(|logged| logged.contains(parent.id())) {
             return Ok(None);
         }
         let Some(before) = self.previous_parents.get(parent.id()) else {

@@ -16,6 +16,12 @@ use crate::timefmt;
 
 pub const FIRST_LOOKBACK_DAYS: i64 = 7;
 
+/// How much earlier than the previous snapshot's start the log is read to decide what to carry:
+/// Okta may make an event readable a little after its `published` time, and an assignment change
+/// whose event arrived late must still be seen by the next job. Reading further back only lists a
+/// few more parents again.
+pub const LATE_EVENT_MARGIN_MINUTES: i64 = 10;
+
 /// Okta's largest System Log page.
 const LOG_PAGE: u32 = 1000;
 
@@ -40,6 +46,15 @@ impl LogWindow {
             since: okta_time(since),
             until: okta_time(until),
         })
+    }
+
+    /// The same window starting `minutes` earlier.
+    pub fn reaching_back(&self, minutes: i64) -> LogWindow {
+        let since = timefmt::parse_rfc3339(&self.since).expect("a window's bounds are written by `between`");
+        LogWindow {
+            since: okta_time(since - Duration::minutes(minutes)),
+            until: self.until.clone(),
+        }
     }
 
     /// A bounded, oldest-first query of `path` for this window, limited to `event_types` if any
@@ -149,6 +164,7 @@ mod tests {
         assert!(second.contains("2026-11-23T10:00:00.123Z"));
         assert!(!second.contains("not a time"));
         assert_eq!(LogWindow::between(None, "yesterday"), None);
+        assert_eq!(second.reaching_back(10).since, "2026-11-23T09:50:00.123Z");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::carry::Carry;
 use super::context::Previous;
 use super::cursor::{Cursor, NextRequest};
 use super::items::{Rejected, keep_items};
-use super::log_window::{LogWindow, logged_targets, previous_start};
+use super::log_window::{LATE_EVENT_MARGIN_MINUTES, LogWindow, logged_targets, previous_start};
 use super::work::{self, WorkDoc, WorkEntry};
 use super::{StepContext, StepError};
 use crate::categories::{self, Category, Response, Source};
@@ -359,7 +359,7 @@ impl<'a> PageRun<'a> {
         let Some(since) = previous_start(self.ctx, self.job).await? else {
             return Ok(None);
         };
-        let window = self.window(Some(&since))?;
+        let window = self.window(Some(&since))?.reaching_back(LATE_EVENT_MARGIN_MINUTES);
         match logged_targets(&self.client, &window, events, "AppInstance").await {
             Ok(parents) => Ok(Some(parents)),
             Err(e) if e.is_retryable() => Err(e.into()),

@@ -36,6 +36,7 @@ const LOG_FILTER: Rules = Rules::Filter(&[
 ]);
 
 const DAY_MS: i64 = 86_400_000;
+const HOUR_MS: i64 = 3_600_000;
 const PAGE_DEFAULT: usize = 100;
 const PAGE_MAX: usize = 1000;
 
@@ -193,14 +194,18 @@ pub fn emit(org: &mut Org, clock: &SimClock, event_type: &str, targets: Vec<Valu
     org.logs.push(&value);
 }
 
+/// An event before it gets its time: (event type, actor, targets).
+type Draft = (&'static str, Value, Vec<Value>);
+
 /// A plausible recent history for a seeded org: sign-ins, user creations and profile updates, group
-/// membership adds and app assignment adds, spread over the 6 days before the start of `now_ms`'s
-/// (UTC) day: all in the past, all within the 7 days a first backup reads back, and the same for
-/// every simulator of one seed started on the same day.
+/// membership adds and app assignment adds, spread over the 6 days before the last hour of the day
+/// before `now_ms`'s (UTC) day: all in the past (also for a backup that reads a little further back
+/// than its previous one), all within the 7 days a first backup reads back, and the same for every
+/// simulator of one seed started on the same day.
 pub fn seed_history(org: &Org, seed: u64, now_ms: i64) -> SystemLog {
     let day_start = now_ms - now_ms.rem_euclid(DAY_MS);
     let mut rng = SplitMix64::derive(seed, "system-log");
-    let mut drafts: Vec<(&'static str, Value, Vec<Value>)> = Vec::new();
+    let mut drafts: Vec<Draft> = Vec::new();
     let users: Vec<Value> = org.users.iter().take(800).map(Record::value).collect();
     for user in &users {
         let t = user_target(user);
@@ -251,10 +256,10 @@ pub fn seed_history(org: &Org, seed: u64, now_ms: i64) -> SystemLog {
             }
         }
     }
-    let span = (6 * DAY_MS - 120_000) as u64;
-    let mut timed: Vec<(i64, (&'static str, Value, Vec<Value>))> = drafts
+    let span = (6 * DAY_MS - 2 * HOUR_MS) as u64;
+    let mut timed: Vec<(i64, Draft)> = drafts
         .into_iter()
-        .map(|d| (day_start - 60_000 - rng.below(span) as i64, d))
+        .map(|d| (day_start - HOUR_MS - rng.below(span) as i64, d))
         .collect();
     timed.sort_by_key(|(at, _)| *at);
     let mut log = SystemLog::default();
