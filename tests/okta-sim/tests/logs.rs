@@ -226,3 +226,16 @@ async fn api_mutations_emit_the_events_okta_would_with_their_targets() {
             .all(|e| e["published"].as_str().unwrap() >= since.as_str())
     );
 }
+
+#[tokio::test]
+async fn the_log_has_its_own_rate_limit_bucket() {
+    let sim = sim(50, 35).await;
+    let response = get(&sim, "/api/v1/logs?limit=1").await;
+    assert_eq!(response.status(), 200);
+    let header = |r: &reqwest::Response, name: &str| -> u64 { r.headers()[name].to_str().unwrap().parse().unwrap() };
+    // Okta's Enterprise limit for /api/v1/logs is 50 a minute, counted apart from other endpoints.
+    assert_eq!(header(&response, "x-rate-limit-limit"), 50);
+    assert_eq!(header(&response, "x-rate-limit-remaining"), 49);
+    let users = get(&sim, "/api/v1/users?limit=1").await;
+    assert_ne!(header(&users, "x-rate-limit-limit"), 50);
+}
