@@ -16,6 +16,10 @@ pub enum Source {
     /// One query per object of `parent`. In `path`, `{id}` is the parent's id; for a parent
     /// that is itself listed per parent (id `a/b`), `{0}` and `{1}` are the id's parts.
     PerParent { parent: &'static str, path: &'static str },
+    /// An append-only log read by time: one query for the events published inside the job's log
+    /// window (from the previous snapshot's job start, or 7 days back, to this job's start), oldest
+    /// first. A snapshot holds only the events of its own window, so each event is kept once.
+    Log { path: &'static str },
 }
 
 /// What an endpoint answers with.
@@ -59,6 +63,13 @@ pub enum Incremental {
     /// Listed again only for parents whose `field` changed since the previous snapshot (a
     /// group's `lastMembershipUpdated` moves on every membership change, and only then).
     WhenParentFieldMoves { field: &'static str },
+    /// Listed again for parents whose `field` changed, and for parents that a System Log event of
+    /// one of `events` targets (as `AppInstance`) since the previous snapshot: an app's assignments
+    /// change without moving its `lastUpdated`. When the log cannot be read, every parent is listed.
+    WhenParentChangesOrLogged {
+        field: &'static str,
+        events: &'static [&'static str],
+    },
 }
 
 /// An id inside an object that points at an object of another category.
@@ -117,6 +128,19 @@ impl Category {
 }
 
 const OKTA_MANAGED: &[&str] = &["id", "_links", "_embedded", "created", "lastUpdated", "status"];
+
+/// The System Log events that change an app's user assignments (Okta's event types catalog).
+const APP_USER_EVENTS: &[&str] = &[
+    "application.user_membership.add",
+    "application.user_membership.remove",
+    "application.user_membership.change_profile",
+];
+/// The System Log events that change an app's group assignments.
+const APP_GROUP_EVENTS: &[&str] = &[
+    "group.application_assignment.add",
+    "group.application_assignment.remove",
+    "group.application_assignment.update",
+];
 
 const fn to(field: &'static str, category: &'static str) -> Reference {
     Reference { field, category }
@@ -177,8 +201,8 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/users" },
         page_limit: Some(500),
         keep: Keep::WithParent { parent_field: "appId" },
-        // An assignment change does not move the app's lastUpdated: listed again every time until
-        // System Log events tell which apps changed.
+        // An assignment change does not move the app's lastUpdated: System Log events tell which apps changed.
+        incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: APP_USER_EVENTS },
         references: &[to("appId", "apps"), to("id", "users")],
         strip_on_restore: &[
             "_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync",
@@ -193,6 +217,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/groups" },
         page_limit: Some(200),
         keep: Keep::WithParent { parent_field: "appId" },
+        incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: APP_GROUP_EVENTS },
         references: &[to("appId", "apps"), to("id", "groups")],
         strip_on_restore: &["_links", "_embedded", "lastUpdated"],
         ..Category::DEFAULTS
@@ -342,6 +367,19 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
         ..Category::DEFAULTS
     },
+    Category {
+        // Download-only history: each snapshot keeps the events of its own log window (see Source::Log).
+        name: "system_log",
+        title: "System Log events (since the previous snapshot)",
+        scope: "okta.logs.read",
+        source: Source::Log { path: "/api/v1/logs" },
+        page_limit: Some(1000),
+        id_pointer: "/uuid",
+        last_updated_field: Some("published"),
+        strip_on_restore: &[],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
 ];
 
 /// The row named `name`.
@@ -354,7 +392,7 @@ impl Category {
     pub fn parent(&self) -> Option<&'static Category> {
         match self.source {
             Source::PerParent { parent, .. } => find(parent),
-            Source::List { .. } => None,
+            Source::List { .. } | Source::Log { .. } => None,
         }
     }
 
@@ -459,7 +497,8 @@ mod tests {
                 "group_rules",
                 "network_zones",
                 "authenticators",
-                "policies"
+                "policies",
+                "system_log"
             ]
         );
         assert_eq!(

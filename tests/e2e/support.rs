@@ -14,7 +14,10 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_oktavault");
 
-pub use oktavault_shared::testkit::expected::{Contents, assert_same_contents, expected_contents};
+pub use oktavault_shared::testkit::expected::{
+    Contents, assert_same_contents, expected_contents, expected_contents_in,
+};
+use oktavault_shared::workflow::log_window::LogWindow;
 
 pub async fn start_sim(users: usize, seed: u64) -> SimHandle {
     let mut config = SimConfig::new(users, seed);
@@ -138,6 +141,30 @@ impl StoreView {
     pub async fn job(&self, report: &Value) -> JobRecord {
         let id = oktavault_shared::ids::JobId::new(report["job_id"].as_str().unwrap()).unwrap();
         self.catalog.get_job(&id).await.unwrap().expect("the job is recorded")
+    }
+
+    /// The System Log window the job of `report` covered: from its previous snapshot's job start (or
+    /// 7 days back) to its own start.
+    pub async fn log_window(&self, report: &Value) -> LogWindow {
+        let job = self.job(report).await;
+        let previous = match &job.previous_snapshot {
+            Some(id) => Some(
+                self.catalog
+                    .get_snapshot(&job.org_id, id)
+                    .await
+                    .unwrap()
+                    .expect("the previous snapshot is recorded")
+                    .created_at,
+            ),
+            None => None,
+        };
+        LogWindow::between(previous.as_deref(), &job.created_at).expect("job times are RFC 3339")
+    }
+
+    /// What the snapshot of `report` must hold: the simulator's data now, and the System Log events
+    /// of the job's window.
+    pub async fn expected(&self, report: &Value, sim: &SimHandle) -> Contents {
+        expected_contents_in(&sim.snapshot_state(), &self.log_window(report).await)
     }
 
     /// Every blob key under `prefix` in the store.

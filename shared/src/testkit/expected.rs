@@ -8,6 +8,7 @@ use okta_sim::OrgState;
 use serde_json::Value;
 
 use crate::categories::{CATEGORIES, Category, Keep, Source};
+use crate::workflow::log_window::LogWindow;
 
 /// Objects by category, then by id.
 pub type Contents = BTreeMap<String, BTreeMap<String, Value>>;
@@ -15,8 +16,19 @@ pub type Contents = BTreeMap<String, BTreeMap<String, Value>>;
 /// What a snapshot of the simulated org must hold, written out from the simulator's own state
 /// (independently of the backup code): every user including DEPROVISIONED ones, every group,
 /// each membership as an edge, every app, each app assignment with its app id, and every object of
-/// every other catalog category, kept as its row says.
+/// every other catalog category, kept as its row says. The System Log category holds every event
+/// the simulator has: right for a first snapshot taken with no change after it; a later snapshot
+/// holds only its own window's events ([`expected_contents_in`]).
 pub fn expected_contents(state: &OrgState) -> Contents {
+    expected(state, None)
+}
+
+/// What a snapshot covering the System Log `window` must hold (see [`expected_contents`]).
+pub fn expected_contents_in(state: &OrgState, window: &LogWindow) -> Contents {
+    expected(state, Some(window))
+}
+
+fn expected(state: &OrgState, window: Option<&LogWindow>) -> Contents {
     let by_id = |items: &[Value]| -> BTreeMap<String, Value> {
         items
             .iter()
@@ -58,12 +70,22 @@ pub fn expected_contents(state: &OrgState) -> Contents {
         .iter()
         .filter(|cat| !written_out.iter().any(|n| n == cat.name))
     {
+        if let Source::Log { .. } = category.source {
+            let events = state.logs.iter().filter(|e| {
+                let published = e["published"].as_str().unwrap_or_default();
+                window.is_none_or(|w| w.contains(published))
+            });
+            let objects = events.map(|e| keep(category, None, e.clone())).collect();
+            c.insert(category.name.into(), objects);
+            continue;
+        }
         let requests: Vec<(String, Option<String>)> = match category.source {
             Source::List { passes } => passes.iter().map(|p| (p.to_string(), None)).collect(),
             Source::PerParent { parent, path } => c[parent]
                 .keys()
                 .map(|id| (fill_parent(path, id), Some(id.clone())))
                 .collect(),
+            Source::Log { .. } => unreachable!("log categories are written out above"),
         };
         let mut objects = BTreeMap::new();
         for (url, parent) in requests {

@@ -1,8 +1,10 @@
 //! Incremental listing of per-parent categories: a parent whose change marker did not move
 //! since the previous snapshot keeps the children that snapshot recorded for it, with no call to
-//! Okta (a group whose `lastMembershipUpdated` is unchanged has the same members).
+//! Okta (a group whose `lastMembershipUpdated` is unchanged has the same members). An app's
+//! assignments change without moving its `lastUpdated`, so for them the System Log names the apps
+//! whose assignments changed since the previous snapshot, and those are listed again too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -17,6 +19,11 @@ use crate::snapshot::{Location, ManifestEntry, Segment, Vault};
 
 pub struct Carry {
     field: &'static str,
+    /// The System Log events that also mark a parent as changed (empty when the marker suffices).
+    events: &'static [&'static str],
+    /// Parents those events targeted since the previous snapshot; every parent counts as changed
+    /// until [`Carry::set_logged`] says which (never carry blindly).
+    logged: Option<HashSet<String>>,
     previous: Arc<Previous>,
     previous_parents: HashMap<String, ManifestEntry>,
     previous_children: HashMap<String, Vec<ManifestEntry>>,
@@ -29,8 +36,10 @@ impl Carry {
     /// incremental category, a full refresh, no previous snapshot, or one that lacks the
     /// category or its parent.
     pub fn new(category: &Category, job: &JobRecord, previous: Option<&Arc<Previous>>) -> Option<Self> {
-        let Incremental::WhenParentFieldMoves { field } = category.incremental else {
-            return None;
+        let (field, events) = match category.incremental {
+            Incremental::Always => return None,
+            Incremental::WhenParentFieldMoves { field } => (field, &[][..]),
+            Incremental::WhenParentChangesOrLogged { field, events } => (field, events),
         };
         let (parent, previous) = (category.parent()?, previous?);
         if job.full_refresh {
@@ -49,6 +58,8 @@ impl Carry {
         }
         Some(Self {
             field,
+            events,
+            logged: events.is_empty().then(HashSet::new),
             previous: previous.clone(),
             previous_parents,
             previous_children,
@@ -56,14 +67,30 @@ impl Carry {
         })
     }
 
+    /// The System Log event types whose targets must be known before anything is carried (see
+    /// [`Carry::set_logged`]); empty when the parent's marker is enough.
+    pub fn events(&self) -> &'static [&'static str] {
+        self.events
+    }
+
+    /// Records the parents that System Log events targeted since the previous snapshot.
+    pub fn set_logged(&mut self, parents: HashSet<String>) {
+        self.logged = Some(parents);
+    }
+
     /// The children to carry for `parent` (as this job recorded it), or `None` when they must be
-    /// listed again because the parent is new or its marker moved.
+    /// listed again because the parent is new, its marker moved, or the log names it (or the log
+    /// was not read).
     pub async fn children(
         &self,
         vault: &Vault,
         org: &OrgId,
         parent: &WorkEntry,
     ) -> Result<Option<Vec<WorkEntry>>, StepError> {
+        // Listed again when the log names the parent, or was not read (never carry blindly).
+        if self.logged.as_ref().is_none_or(|logged| logged.contains(parent.id())) {
+            return Ok(None);
+        }
         let Some(before) = self.previous_parents.get(parent.id()) else {
             return Ok(None);
         };
@@ -136,8 +163,155 @@ fn parent_of<'a>(category: &Category, child_id: &'a str) -> &'a str {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::categories::find;
+    use crate::ids::{JobId, SnapshotId};
+    use crate::local::{LocalBlobStore, LocalKeyProvider};
+    use crate::ports::{JobKind, JobStatus};
+    use crate::snapshot::{CategoryManifest, Manifest, ObjectHash};
+
+    const SEGMENT: &str = "orgs/acme/segments/s1/apps/00000000";
+
+    fn entry(id: &str, hash: u8) -> ManifestEntry {
+        ManifestEntry {
+            id: id.into(),
+            hash: ObjectHash([hash; 32]),
+            last_updated: None,
+            segment: 0,
+            index: 0,
+        }
+    }
+
+    /// A previous snapshot with apps 0oaA and 0oaB, each with one user and one group assigned.
+    fn previous() -> Arc<Previous> {
+        let category = |entries: Vec<ManifestEntry>| CategoryManifest { skipped: None, entries };
+        let manifest = Manifest {
+            format_version: 1,
+            org_id: OrgId::new("acme").unwrap(),
+            snapshot_id: SnapshotId::new("s1").unwrap(),
+            job_id: JobId::new("j1").unwrap(),
+            created_at: "2026-11-23T10:00:00Z".into(),
+            previous: None,
+            segments: vec![SEGMENT.into()],
+            categories: BTreeMap::from([
+                ("apps".into(), category(vec![entry("0oaA", 1), entry("0oaB", 2)])),
+                (
+                    "app_users".into(),
+                    category(vec![entry("0oaA/00u1", 3), entry("0oaB/00u2", 4)]),
+                ),
+                (
+                    "app_groups".into(),
+                    category(vec![entry("0oaA/00g1", 5), entry("0oaB/00g2", 6)]),
+                ),
+            ]),
+        };
+        Arc::new(Previous {
+            locations: manifest.locations(),
+            manifest,
+        })
+    }
+
+    fn job(full_refresh: bool) -> JobRecord {
+        JobRecord {
+            job_id: JobId::new("j2").unwrap(),
+            org_id: OrgId::new("acme").unwrap(),
+            kind: JobKind::Backup,
+            status: JobStatus::Running,
+            created_at: "2026-11-23T11:00:00Z".into(),
+            updated_at: "2026-11-23T11:00:00Z".into(),
+            finished_at: None,
+            snapshot_id: Some(SnapshotId::new("s2").unwrap()),
+            previous_snapshot: Some(SnapshotId::new("s1").unwrap()),
+            full_refresh,
+            wrapped_key: None,
+            categories: vec![],
+            counts: BTreeMap::new(),
+            error: None,
+        }
+    }
+
+    /// The app as this job listed it: unchanged (same hash as before) unless `hash` differs.
+    fn app(id: &str, hash: u8) -> WorkEntry {
+        WorkEntry::new(
+            id.into(),
+            ObjectHash([hash; 32]),
+            None,
+            Location {
+                segment_key: SEGMENT.into(),
+                index: 0,
+            },
+        )
+    }
+
+    fn vault(dir: &std::path::Path) -> Vault {
+        Vault::new(
+            Arc::new(LocalBlobStore::open(dir.join("blobs")).unwrap()),
+            Arc::new(LocalKeyProvider::open(dir.join("master.key")).unwrap()),
+        )
+    }
+
+    fn ids(children: Option<Vec<WorkEntry>>) -> Option<Vec<String>> {
+        children.map(|c| c.into_iter().map(|e| e.0).collect())
+    }
+
+    #[tokio::test]
+    async fn an_unchanged_app_that_the_log_names_is_listed_again_and_the_others_are_carried() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, org) = (vault(dir.path()), OrgId::new("acme").unwrap());
+        let mut carry = Carry::new(find("app_users").unwrap(), &job(false), Some(&previous())).unwrap();
+        assert_eq!(
+            carry.events(),
+            &[
+                "application.user_membership.add",
+                "application.user_membership.remove",
+                "application.user_membership.change_profile"
+            ]
+        );
+        // Until the log was read, nothing is carried.
+        assert!(carry.children(&vault, &org, &app("0oaA", 1)).await.unwrap().is_none());
+        assert!(carry.children(&vault, &org, &app("0oaB", 2)).await.unwrap().is_none());
+        carry.set_logged(HashSet::from(["0oaA".to_string()]));
+        assert_eq!(ids(carry.children(&vault, &org, &app("0oaA", 1)).await.unwrap()), None);
+        assert_eq!(
+            ids(carry.children(&vault, &org, &app("0oaB", 2)).await.unwrap()),
+            Some(vec!["0oaB/00u2".to_string()])
+        );
+        // A new app has nothing to carry.
+        assert!(carry.children(&vault, &org, &app("0oaC", 9)).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn group_assignments_are_carried_when_the_log_names_no_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, org) = (vault(dir.path()), OrgId::new("acme").unwrap());
+        let mut carry = Carry::new(find("app_groups").unwrap(), &job(false), Some(&previous())).unwrap();
+        assert!(carry.events().contains(&"group.application_assignment.add"));
+        carry.set_logged(HashSet::new());
+        assert_eq!(
+            ids(carry.children(&vault, &org, &app("0oaA", 1)).await.unwrap()),
+            Some(vec!["0oaA/00g1".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_full_refresh_or_a_first_snapshot_carries_nothing_and_memberships_need_no_log() {
+        assert!(Carry::new(find("app_users").unwrap(), &job(true), Some(&previous())).is_none());
+        assert!(Carry::new(find("app_users").unwrap(), &job(false), None).is_none());
+        assert!(Carry::new(find("apps").unwrap(), &job(false), Some(&previous())).is_none());
+        let mut previous = previous();
+        let p = Arc::get_mut(&mut previous).unwrap();
+        p.manifest
+            .categories
+            .insert("groups".into(), CategoryManifest::default());
+        p.manifest
+            .categories
+            .insert("group_members".into(), CategoryManifest::default());
+        let members = Carry::new(find("group_members").unwrap(), &job(false), Some(&previous)).unwrap();
+        assert!(members.events().is_empty(), "a group's marker is enough");
+        assert!(members.logged.is_some());
+    }
 
     #[test]
     fn a_child_id_names_its_parent() {

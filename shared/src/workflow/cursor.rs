@@ -23,10 +23,20 @@ pub struct NextRequest {
 }
 
 impl Cursor {
-    /// What to fetch next, or `None` when the category is complete.
-    pub fn next_request(&self, category: &Category, parents: &[String]) -> Option<NextRequest> {
+    /// What to fetch next, or `None` when the category is complete. `log_query` is the one query
+    /// of a [`Source::Log`] category (its path with the job's time window).
+    pub fn next_request(
+        &self,
+        category: &Category,
+        parents: &[String],
+        log_query: Option<&str>,
+    ) -> Option<NextRequest> {
         let (start, parent) = match category.source {
             Source::List { passes } => (passes.get(self.position)?.to_string(), None),
+            Source::Log { .. } => {
+                debug_assert!(log_query.is_some(), "{} needs its log query", category.name);
+                (log_query.filter(|_| self.position == 0)?.to_string(), None)
+            }
             Source::PerParent { path, .. } => {
                 let parent = parents.get(self.position)?;
                 (fill_parent(path, parent), Some(parent.clone()))
@@ -83,17 +93,17 @@ mod tests {
     fn user_list_walks_both_passes_then_ends() {
         let users = find("users").unwrap();
         let mut c = Cursor::default();
-        let first = c.next_request(users, &[]).unwrap();
+        let first = c.next_request(users, &[], None).unwrap();
         assert_eq!(first.url, "/api/v1/users");
         assert!(first.first_page);
         c.advance(Some("http://x/api/v1/users?after=abc".into()));
-        let second = c.next_request(users, &[]).unwrap();
+        let second = c.next_request(users, &[], None).unwrap();
         assert_eq!(second.url, "http://x/api/v1/users?after=abc");
         assert!(!second.first_page);
         c.advance(None);
-        assert!(c.next_request(users, &[]).unwrap().url.contains("DEPROVISIONED"));
+        assert!(c.next_request(users, &[], None).unwrap().url.contains("DEPROVISIONED"));
         c.advance(None);
-        assert_eq!(c.next_request(users, &[]), None);
+        assert_eq!(c.next_request(users, &[], None), None);
     }
 
     #[test]
@@ -102,17 +112,32 @@ mod tests {
         let parents = vec!["00g1".to_string(), "00g2".to_string()];
         let mut c = Cursor::default();
         assert_eq!(
-            c.next_request(members, &parents).unwrap().url,
+            c.next_request(members, &parents, None).unwrap().url,
             "/api/v1/groups/00g1/users"
         );
         c.advance(None);
-        let r = c.next_request(members, &parents).unwrap();
+        let r = c.next_request(members, &parents, None).unwrap();
         assert_eq!(
             (r.url.as_str(), r.parent.as_deref()),
             ("/api/v1/groups/00g2/users", Some("00g2"))
         );
         c.advance(None);
-        assert_eq!(c.next_request(members, &parents), None);
+        assert_eq!(c.next_request(members, &parents, None), None);
+    }
+
+    #[test]
+    fn a_log_category_makes_its_one_query_then_ends() {
+        let log = find("system_log").unwrap();
+        let mut c = Cursor::default();
+        let first = c.next_request(log, &[], Some("/api/v1/logs?since=a")).unwrap();
+        assert_eq!((first.url.as_str(), first.first_page), ("/api/v1/logs?since=a", true));
+        c.advance(Some("http://x/api/v1/logs?after=1".into()));
+        assert_eq!(
+            c.next_request(log, &[], Some("/api/v1/logs?since=a")).unwrap().url,
+            "http://x/api/v1/logs?after=1"
+        );
+        c.advance(None);
+        assert_eq!(c.next_request(log, &[], Some("/api/v1/logs?since=a")), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod error;
 mod fail;
 mod finalize;
 mod items;
+pub mod log_window;
 mod page;
 mod plan;
 mod work;

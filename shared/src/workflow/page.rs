@@ -15,9 +15,10 @@ use super::carry::Carry;
 use super::context::Previous;
 use super::cursor::{Cursor, NextRequest};
 use super::items::{Rejected, keep_items};
+use super::log_window::{LATE_EVENT_MARGIN_MINUTES, LogWindow, logged_targets, previous_start};
 use super::work::{self, WorkDoc, WorkEntry};
 use super::{StepContext, StepError};
-use crate::categories::{self, Category, Response};
+use crate::categories::{self, Category, Response, Source};
 use crate::ids::JobId;
 use crate::okta::{OktaClient, OktaError, Page};
 use crate::ports::{CategoryProgress, JobRecord, JobStatus, LogEntry};
@@ -83,7 +84,20 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
     };
 
     let parents: Vec<String> = parent_entries.iter().map(|e| e.id().to_owned()).collect();
-    let carry = Carry::new(category, &job, run.previous.as_ref());
+    let carry = match Carry::new(category, &job, run.previous.as_ref()) {
+        Some(mut carry) if !carry.events().is_empty() => match run.logged_parents(carry.events()).await? {
+            Some(parents) => {
+                carry.set_logged(parents);
+                Some(carry)
+            }
+            None => None,
+        },
+        other => other,
+    };
+    let log_query = match category.source {
+        Source::Log { path } => Some(run.log_window().await?.query(path, &[])),
+        _ => None,
+    };
 
     let started = Instant::now();
     loop {
@@ -113,7 +127,7 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                 continue;
             }
         }
-        let Some(request) = cursor.next_request(category, &parents) else {
+        let Some(request) = cursor.next_request(category, &parents, log_query.as_deref()) else {
             progress.done = true;
             progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
             ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
@@ -123,13 +137,15 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         let mut log = Vec::new();
         match fetch(&run.client, category, &request).await {
             Ok(page) => {
+                // An empty page ends the list even if Okta links on (a log query can always do so).
+                let next = page.next.filter(|_| !page.items.is_empty());
                 let (objects, rejected) = keep_items(category, request.parent.as_deref(), page.items);
                 log.extend(rejected.into_iter().map(|r| log_line(category, r, "failed")));
                 progress.counts.errors += log.len() as u64;
                 let (new, total) = run.store_page(progress.pages, objects, Vec::new()).await?;
                 progress.counts.objects += total;
                 progress.counts.new_objects += new;
-                cursor.advance(page.next);
+                cursor.advance(next);
             }
             Err(e) if e.status() == Some(404) && request.parent.is_some() => {
                 // The parent was deleted between its listing and this one: nothing left to back up.
@@ -309,6 +325,61 @@ impl<'a> PageRun<'a> {
             key,
             previous,
         })
+    }
+
+    /// The System Log window this job's `system_log` category covers: from the previous snapshot's
+    /// job start if that snapshot kept the log, else from [`super::log_window::FIRST_LOOKBACK_DAYS`] back.
+    async fn log_window(&self) -> Result<LogWindow, StepError> {
+        let previous_kept_log = self.previous.as_ref().is_some_and(|p| {
+            p.manifest
+                .categories
+                .get(self.category.name)
+                .is_some_and(|c| c.skipped.is_none())
+        });
+        let since = match previous_kept_log {
+            true => previous_start(self.ctx, self.job).await?,
+            false => None,
+        };
+        self.window(since.as_deref())
+    }
+
+    fn window(&self, previous_start: Option<&str>) -> Result<LogWindow, StepError> {
+        LogWindow::between(previous_start, &self.job.created_at).ok_or_else(|| {
+            StepError::fatal(format!(
+                "job {}: its start time {:?} (or its previous snapshot's) is not an RFC 3339 time",
+                self.job.job_id, self.job.created_at
+            ))
+        })
+    }
+
+    /// The apps that System Log events of `events` targeted since the previous snapshot's job
+    /// started, or `None` when the log cannot be read (not granted, not on the plan): then every
+    /// app's children are listed, and the job log says why.
+    async fn logged_parents(&self, events: &[&str]) -> Result<Option<HashSet<String>>, StepError> {
+        let Some(since) = previous_start(self.ctx, self.job).await? else {
+            return Ok(None);
+        };
+        let window = self.window(Some(&since))?.reaching_back(LATE_EVENT_MARGIN_MINUTES);
+        match logged_targets(&self.client, &window, events, "AppInstance").await {
+            Ok(parents) => Ok(Some(parents)),
+            Err(e) if e.is_retryable() => Err(e.into()),
+            Err(e) => {
+                let line = LogEntry {
+                    at: timefmt::rfc3339(timefmt::now()),
+                    category: self.category.name.to_owned(),
+                    object_id: None,
+                    outcome: "listed_all".to_owned(),
+                    message: format!(
+                        "listing every parent's {} again: the System Log, which tells which changed, could not be \
+                         read ({e})",
+                        self.category.name
+                    ),
+                };
+                let batch = format!("{}/log-fallback", self.category.name);
+                self.ctx.catalog.append_log(&self.job.job_id, &batch, &[line]).await?;
+                Ok(None)
+            }
+        }
     }
 
     /// Writes page `seq`: its new objects into one segment, and every object's location into a

@@ -2,7 +2,8 @@
 //!
 //! A real HTTP server on 127.0.0.1 that answers users, groups, apps and their assignments, and the
 //! org's configuration resources (user types, schemas, group rules and owners, network zones,
-//! authenticators, policies and rules: a declarative table in `resources/`), in the shapes of Okta's
+//! authenticators, policies and rules: a declarative table in `resources/`) and the System Log (a seeded
+//! history plus the events every API mutation emits, `syslog.rs`), in the shapes of Okta's
 //! management spec (checked by the `contract` test), pages with opaque `after` cursors and `Link` headers, enforces
 //! Okta-like rate limits with their headers, authenticates with an SSWS token or OAuth client
 //! credentials (client secret or private_key_jwt) with scopes, and injects faults on demand.
@@ -38,6 +39,7 @@ mod seed;
 mod server;
 mod shapes;
 mod store;
+mod syslog;
 
 pub use calls::CallCounts;
 pub use config::{DEFAULT_SCOPES, Faults, RateConfig, SimConfig};

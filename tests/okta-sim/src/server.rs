@@ -30,6 +30,7 @@ use crate::ratelimit::{RateLimiter, Verdict, bucket_for};
 use crate::resources;
 use crate::seed::{self, ServiceApp};
 use crate::store::{Org, OrgState};
+use crate::syslog;
 
 /// Everything the handlers share.
 #[derive(Debug)]
@@ -105,6 +106,8 @@ pub async fn start(config: SimConfig, port: u16) -> std::io::Result<SimHandle> {
     })
     .await
     .map_err(std::io::Error::other)?;
+    let mut seeded = seeded;
+    seeded.org.logs = syslog::seed_history(&seeded.org, config.seed, crate::clock::wall_clock_ms());
 
     let creds = Credentials {
         api_token,
@@ -276,6 +279,13 @@ pub const LEGACY_GETS: &[LegacyGet] = &[
         handler: || get(apps::get_group),
         paged: false,
         sample: |org| first_row(&org.app_groups).map(|(app, group)| format!("/api/v1/apps/{app}/groups/{group}")),
+    },
+    LegacyGet {
+        axum_path: "/api/v1/logs",
+        template: "/api/v1/logs",
+        handler: || get(syslog::list),
+        paged: true,
+        sample: |_| Some("/api/v1/logs".into()),
     },
 ];
 

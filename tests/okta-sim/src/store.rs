@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::resources::{self, ResourceStore};
+use crate::syslog::SystemLog;
 
 /// The full data of the simulated org, in Okta's JSON shapes. Every list is sorted by `id`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -25,6 +26,9 @@ pub struct OrgState {
     /// in key order. The resource name is the oktavault category name.
     #[serde(default)]
     pub resources: BTreeMap<String, BTreeMap<String, Vec<Value>>>,
+    /// System Log events (LogEvent objects), oldest first.
+    #[serde(default)]
+    pub logs: Vec<Value>,
 }
 
 /// One stored object: its JSON text and the fields lists filter and page on.
@@ -148,6 +152,7 @@ pub struct Org {
     /// Lower-cased `profile.login` -> user id; Okta logins are unique case-insensitively.
     pub logins: HashMap<String, String>,
     pub resources: ResourceStore,
+    pub logs: SystemLog,
 }
 
 impl Org {
@@ -169,6 +174,7 @@ impl Org {
                 .collect(),
             logins: HashMap::new(),
             resources: resources::store_from_values(&state.resources),
+            logs: SystemLog::from_values(&state.logs),
         };
         for members in org.group_members.values_mut() {
             members.sort();
@@ -187,6 +193,7 @@ impl Org {
             app_users: self.app_users.iter().map(|(k, v)| (k.clone(), v.values())).collect(),
             app_groups: self.app_groups.iter().map(|(k, v)| (k.clone(), v.values())).collect(),
             resources: resources::store_to_values(&self.resources),
+            logs: self.logs.values(),
         }
     }
 

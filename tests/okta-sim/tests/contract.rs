@@ -196,12 +196,13 @@ async fn every_generic_resource_and_hand_written_list_is_among_the_sampled_route
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn error_answers_match_the_spec_error_schemas() {
     let mut config = SimConfig::new(150, 6);
-    config.granted_scopes = vec!["okta.logs.read".into()];
+    // A real scope the simulator serves nothing under (the System Log is served now).
+    config.granted_scopes = vec!["okta.reports.read".into()];
     let sim = sim_with(config).await;
     let token: Value = client()
         .post(sim.token_url())
         .basic_auth(sim.client_id(), Some(sim.client_secret()))
-        .form(&[("grant_type", "client_credentials"), ("scope", "okta.logs.read")])
+        .form(&[("grant_type", "client_credentials"), ("scope", "okta.reports.read")])
         .send()
         .await
         .unwrap()

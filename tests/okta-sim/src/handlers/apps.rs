@@ -15,6 +15,7 @@ use crate::ids::APP_PREFIX;
 use crate::server::Shared;
 use crate::shapes::{self, SIGN_ON_MODES};
 use crate::store::{Collection, Org, Record};
+use crate::syslog::{self, app_target, group_target, user_target};
 
 /// The spec's default of -1 means "no limit"; pages are capped at the spec's maximum of 200.
 const APP_PAGES: PageSizes = PageSizes {
@@ -152,7 +153,14 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
         }
     }
     drop(ids);
-    sim.write_org().apps.put_value(&app);
+    let mut org = sim.write_org();
+    org.apps.put_value(&app);
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "application.lifecycle.create",
+        vec![app_target(&app)],
+    );
     Ok(json_value(&app))
 }
 
@@ -171,6 +179,12 @@ pub async fn replace(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Re
     }
     app["lastUpdated"] = json!(sim.clock.now());
     org.apps.put_value(&app);
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "application.lifecycle.update",
+        vec![app_target(&app)],
+    );
     Ok(json_value(&app))
 }
 
@@ -183,6 +197,12 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
     org.apps.remove(&id);
     org.app_users.remove(&id);
     org.app_groups.remove(&id);
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "application.lifecycle.delete",
+        vec![app_target(&app)],
+    );
     Ok(no_content())
 }
 
@@ -199,6 +219,12 @@ pub async fn lifecycle(sim: Sim, Path((id, op)): Path<(String, String)>) -> Resu
         app["lastUpdated"] = json!(sim.clock.now());
         app["_links"] = shapes::app_links(&sim.base, &id, app["name"].as_str().unwrap_or_default(), status);
         org.apps.put_value(&app);
+        syslog::emit(
+            &mut org,
+            &sim.clock,
+            &format!("application.lifecycle.{op}"),
+            vec![app_target(&app)],
+        );
     }
     Ok(json_value(&json!({})))
 }
@@ -271,7 +297,7 @@ pub async fn assign_user(sim: Sim, Path(id): Path<String>, body: Bytes) -> Resul
         .as_str()
         .ok_or_else(|| ApiError::validation("id", "id: The field cannot be left blank"))?;
     let mut org = sim.write_org();
-    find_app(&org, &id)?;
+    let app = find_app(&org, &id)?;
     let user = org
         .users
         .get(user_id)
@@ -303,16 +329,38 @@ pub async fn assign_user(sim: Sim, Path(id): Path<String>, body: Bytes) -> Resul
         },
     );
     org.app_users.entry(id).or_default().put_value(&row);
+    // Okta emits `.add` for a new assignment and `.change_profile` when an existing one is updated.
+    let event_type = if created.is_some() {
+        "application.user_membership.change_profile"
+    } else {
+        "application.user_membership.add"
+    };
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        event_type,
+        vec![user_target(&user), app_target(&app)],
+    );
     Ok(json_value(&row))
 }
 
 pub async fn unassign_user(sim: Sim, Path((id, user_id)): Path<(String, String)>) -> Result<Response, ApiError> {
     let mut org = sim.write_org();
-    find_app(&org, &id)?;
+    let app = find_app(&org, &id)?;
     org.app_users
         .get_mut(&id)
         .and_then(|rows| rows.remove(&user_id))
         .ok_or_else(|| ApiError::NotFound(format!("{user_id} (AppUser)")))?;
+    let user = org
+        .users
+        .get(&user_id)
+        .map_or_else(|| json!({"id": user_id}), Record::value);
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "application.user_membership.remove",
+        vec![user_target(&user), app_target(&app)],
+    );
     Ok(no_content())
 }
 
@@ -324,10 +372,12 @@ pub async fn assign_group(
 ) -> Result<Response, ApiError> {
     let body = parse_body(&body)?;
     let mut org = sim.write_org();
-    find_app(&org, &id)?;
-    if org.groups.get(&group_id).is_none() {
-        return Err(ApiError::NotFound(format!("{group_id} (UserGroup)")));
-    }
+    let app = find_app(&org, &id)?;
+    let group = org
+        .groups
+        .get(&group_id)
+        .map(Record::value)
+        .ok_or_else(|| ApiError::NotFound(format!("{group_id} (UserGroup)")))?;
     let rows = org.app_groups.entry(id.clone()).or_default();
     // Without a priority the group goes after the ones already assigned.
     let next_priority = rows
@@ -337,17 +387,39 @@ pub async fn assign_group(
         .map_or(0, |p| p + 1);
     let priority = body["priority"].as_u64().unwrap_or(next_priority);
     let profile = body.get("profile").cloned().unwrap_or_else(|| json!({}));
+    let existed = rows.get(&group_id).is_some();
     let row = shapes::app_group(&sim.base, &id, &group_id, priority, &sim.clock.now(), profile);
     rows.put_value(&row);
+    let event_type = if existed {
+        "group.application_assignment.update"
+    } else {
+        "group.application_assignment.add"
+    };
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        event_type,
+        vec![group_target(&group), app_target(&app)],
+    );
     Ok(json_value(&row))
 }
 
 pub async fn unassign_group(sim: Sim, Path((id, group_id)): Path<(String, String)>) -> Result<Response, ApiError> {
     let mut org = sim.write_org();
-    find_app(&org, &id)?;
+    let app = find_app(&org, &id)?;
     org.app_groups
         .get_mut(&id)
         .and_then(|rows| rows.remove(&group_id))
         .ok_or_else(|| ApiError::NotFound(format!("{group_id} (ApplicationGroupAssignment)")))?;
+    let group = org
+        .groups
+        .get(&group_id)
+        .map_or_else(|| json!({"id": group_id}), Record::value);
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "group.application_assignment.remove",
+        vec![group_target(&group), app_target(&app)],
+    );
     Ok(no_content())
 }

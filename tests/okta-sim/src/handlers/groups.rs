@@ -14,6 +14,7 @@ use crate::filter::GROUP_FILTER;
 use crate::ids::GROUP_PREFIX;
 use crate::shapes::{self, GroupKind, GroupTimes};
 use crate::store::{Org, Record};
+use crate::syslog::{self, app_target, group_target, user_target};
 
 /// The spec gives no default for groups and a maximum of 10000; Okta answers 10000 by default.
 const GROUP_PAGES: PageSizes = PageSizes {
@@ -136,6 +137,12 @@ pub async fn create(sim: Sim, body: Bytes) -> Result<Response, ApiError> {
     };
     let group = shapes::group(&sim.base, &id, GroupKind::Okta, &times, profile, None);
     org.groups.put_value(&group);
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "group.lifecycle.create",
+        vec![group_target(&group)],
+    );
     Ok(json_value(&group))
 }
 
@@ -148,6 +155,7 @@ pub async fn replace(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Re
     group["profile"] = profile;
     group["lastUpdated"] = json!(sim.clock.now());
     org.groups.put_value(&group);
+    syslog::emit(&mut org, &sim.clock, "group.profile.update", vec![group_target(&group)]);
     Ok(json_value(&group))
 }
 
@@ -159,9 +167,31 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
     }
     org.groups.remove(&id);
     org.group_members.remove(&id);
-    for rows in org.app_groups.values_mut() {
-        rows.remove(&id);
+    // Okta removes the group's app assignments with it, and logs each removal.
+    let mut unassigned = Vec::new();
+    for (app, rows) in org.app_groups.iter_mut() {
+        if rows.remove(&id).is_some() {
+            unassigned.push(app.clone());
+        }
     }
+    let apps: Vec<Value> = unassigned
+        .iter()
+        .filter_map(|a| org.apps.get(a).map(Record::value))
+        .collect();
+    for app in apps {
+        syslog::emit(
+            &mut org,
+            &sim.clock,
+            "group.application_assignment.remove",
+            vec![group_target(&group), app_target(&app)],
+        );
+    }
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "group.lifecycle.delete",
+        vec![group_target(&group)],
+    );
     Ok(no_content())
 }
 
@@ -190,9 +220,11 @@ fn change_membership(sim: &Sim, group_id: &str, user_id: &str, add: bool) -> Res
     let mut org = sim.write_org();
     let group = find_group(&org, group_id)?;
     require_okta_group(&group, if add { "add members to" } else { "remove members from" })?;
-    if org.users.get(user_id).is_none() {
-        return Err(ApiError::NotFound(format!("{user_id} (User)")));
-    }
+    let user = org
+        .users
+        .get(user_id)
+        .map(Record::value)
+        .ok_or_else(|| ApiError::NotFound(format!("{user_id} (User)")))?;
     let changed = if add {
         org.add_member(group_id, user_id)
     } else {
@@ -201,6 +233,17 @@ fn change_membership(sim: &Sim, group_id: &str, user_id: &str, add: bool) -> Res
     if changed {
         let now = sim.clock.now();
         touch_membership(&mut org, group_id, &now);
+        let event_type = if add {
+            "group.user_membership.add"
+        } else {
+            "group.user_membership.remove"
+        };
+        syslog::emit(
+            &mut org,
+            &sim.clock,
+            event_type,
+            vec![user_target(&user), group_target(&group)],
+        );
     }
     Ok(no_content())
 }

@@ -15,6 +15,7 @@ use crate::ids::USER_PREFIX;
 use crate::server::Shared;
 use crate::shapes::{self, UserTimes};
 use crate::store::{Org, Record};
+use crate::syslog::{self, app_target, group_target, user_target};
 
 /// Okta documents no maximum for users; the simulator caps pages at 200, Okta's default and the
 /// largest size Okta's own docs recommend.
@@ -239,9 +240,17 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
     let user = shapes::user(init);
     store_user(&mut org, &user);
     set_everyone_membership(&mut org, &id, true, &now);
+    syslog::emit(&mut org, &sim.clock, "user.lifecycle.create", vec![user_target(&user)]);
     for group in &group_ids {
         if org.add_member(group, &id) {
             touch_membership(&mut org, group, &now);
+            let group = org.groups.get(group).map(Record::value).unwrap_or_default();
+            syslog::emit(
+                &mut org,
+                &sim.clock,
+                "group.user_membership.add",
+                vec![user_target(&user), group_target(&group)],
+            );
         }
     }
     Ok(single(&sim, user))
@@ -251,6 +260,7 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
 fn update_user(
     sim: &Shared,
     id: &str,
+    event_type: &str,
     change: impl FnOnce(&Org, &mut Value, &str) -> Result<(), ApiError>,
 ) -> Result<Value, ApiError> {
     let mut org = sim.write_org();
@@ -264,6 +274,7 @@ fn update_user(
         Some("DEPROVISIONED") => set_everyone_membership(&mut org, &user_id, false, &now),
         _ => set_everyone_membership(&mut org, &user_id, true, &now),
     }
+    syslog::emit(&mut org, &sim.clock, event_type, vec![user_target(&user)]);
     Ok(user)
 }
 
@@ -282,7 +293,7 @@ fn apply_password(user: &mut Value, body: &Value, now: &str) {
 /// `POST /api/v1/users/{id}`: only the profile attributes given change.
 pub async fn partial_update(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body = parse_body(&body)?;
-    let user = update_user(&sim, &id, |org, user, now| {
+    let user = update_user(&sim, &id, "user.account.update_profile", |org, user, now| {
         if let Some(changes) = body.get("profile").and_then(Value::as_object) {
             if let Some(login) = changes.get("login").and_then(Value::as_str) {
                 check_login_free(org, login, user["id"].as_str())?;
@@ -301,7 +312,7 @@ pub async fn partial_update(sim: Sim, Path(id): Path<String>, body: Bytes) -> Re
 /// `PUT /api/v1/users/{id}`: the profile is replaced as a whole; the only way to change `type`.
 pub async fn replace(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body = parse_body(&body)?;
-    let user = update_user(&sim, &id, |org, user, now| {
+    let user = update_user(&sim, &id, "user.account.update_profile", |org, user, now| {
         let profile = body.get("profile").cloned().unwrap_or(Value::Null);
         validate_profile(&profile)?;
         check_login_free(org, profile["login"].as_str().unwrap_or_default(), user["id"].as_str())?;
@@ -322,7 +333,7 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
         .unwrap_or_default()
         .to_string();
     if status != "DEPROVISIONED" {
-        update_user(&sim, &id, |_, user, now| {
+        update_user(&sim, &id, "user.lifecycle.deactivate", |_, user, now| {
             set_status(user, "DEPROVISIONED", now);
             Ok(())
         })?;
@@ -337,10 +348,39 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
     for group in org.groups_of(&user_id) {
         org.remove_member(&group, &user_id);
         touch_membership(&mut org, &group, &now);
+        let group = org.groups.get(&group).map(Record::value).unwrap_or_default();
+        syslog::emit(
+            &mut org,
+            &sim.clock,
+            "group.user_membership.remove",
+            vec![user_target(&user), group_target(&group)],
+        );
     }
-    for rows in org.app_users.values_mut() {
-        rows.remove(&user_id);
+    // Okta removes the user's app assignments with the user, and logs each removal.
+    let mut unassigned = Vec::new();
+    for (app, rows) in org.app_users.iter_mut() {
+        if rows.remove(&user_id).is_some() {
+            unassigned.push(app.clone());
+        }
     }
+    let apps: Vec<Value> = unassigned
+        .iter()
+        .filter_map(|a| org.apps.get(a).map(Record::value))
+        .collect();
+    for app in apps {
+        syslog::emit(
+            &mut org,
+            &sim.clock,
+            "application.user_membership.remove",
+            vec![user_target(&user), app_target(&app)],
+        );
+    }
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "user.lifecycle.delete.initiated",
+        vec![user_target(&user)],
+    );
     Ok(no_content())
 }
 
@@ -383,7 +423,11 @@ pub async fn lifecycle(
         ),
         _ => return Err(ApiError::NotFound(format!("lifecycle operation {op}"))),
     };
-    let user = update_user(&sim, &id, |_, user, now| {
+    let event_type = match op.as_str() {
+        "unlock" | "expire_password" | "reset_password" => format!("user.account.{op}"),
+        _ => format!("user.lifecycle.{op}"),
+    };
+    let user = update_user(&sim, &id, &event_type, |_, user, now| {
         let current = user["status"].as_str().unwrap_or_default();
         if !from.contains(&current) {
             return Err(ApiError::WrongUserStatus);
