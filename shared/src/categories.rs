@@ -342,6 +342,146 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
         ..Category::DEFAULTS
     },
+    // Organization settings: restored first (CATALOG.md "Restore order"), before anything that points at them.
+    Category {
+        name: "org_settings",
+        title: "Organization settings",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "org" },
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "subdomain", "expiresAt"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_contact_types",
+        title: "Organization contact types",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org/contacts"] },
+        id_pointer: "/contactType",
+        last_updated_field: None,
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Restored with `PUT /api/v1/org/contacts/{contactType}` `{userId}`.
+        name: "org_contacts",
+        title: "Organization contacts",
+        scope: "okta.orgs.read",
+        source: Source::PerParent { parent: "org_contact_types", path: "/api/v1/org/contacts/{id}" },
+        response: Response::Object,
+        keep: Keep::OnePerParent { parent_field: "contactType" },
+        last_updated_field: None,
+        references: &[to("contactType", "org_contact_types"), to("userId", "users")],
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // `scopes[].allowedOktaApps` names app types, not app ids.
+        name: "trusted_origins",
+        title: "Trusted origins",
+        scope: "okta.trustedOrigins.read",
+        source: Source::List { passes: &["/api/v1/trustedOrigins"] },
+        page_limit: Some(200),
+        strip_on_restore: &[
+            "id", "_links", "created", "createdBy", "lastUpdated", "lastUpdatedBy", "status",
+        ],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // A restored domain must be verified again in DNS before brands can send from it.
+        name: "email_domains",
+        title: "Email domains",
+        scope: "okta.emailDomains.read",
+        source: Source::List { passes: &["/api/v1/email-domains"] },
+        last_updated_field: None,
+        strip_on_restore: &["id", "_links", "_embedded", "validationStatus", "dnsValidationRecords"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // No create API: restore sets each feature's status (`POST /api/v1/features/{id}/{lifecycle}`).
+        name: "features",
+        title: "Feature flags",
+        scope: "okta.features.read",
+        source: Source::List { passes: &["/api/v1/features"] },
+        last_updated_field: None,
+        strip_on_restore: &["_links", "stage", "type", "description", "name"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "threat_insight",
+        title: "ThreatInsight configuration",
+        scope: "okta.threatInsights.read",
+        source: Source::List { passes: &["/api/v1/threats/configuration"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "configuration" },
+        references: &[to("excludeZones", "network_zones")],
+        strip_on_restore: &["_links", "created", "lastUpdated"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: `secretKey` is write-only, and an instance cannot be created without it.
+        name: "captchas",
+        title: "CAPTCHA instances",
+        scope: "okta.captchas.read",
+        source: Source::List { passes: &["/api/v1/captchas"] },
+        last_updated_field: None,
+        strip_on_restore: &["id", "_links"],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_captcha",
+        title: "Org-wide CAPTCHA settings",
+        scope: "okta.captchas.read",
+        source: Source::List { passes: &["/api/v1/org/captcha"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "org" },
+        last_updated_field: None,
+        references: &[to("captchaId", "captchas")],
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "brands",
+        title: "Brands",
+        scope: "okta.brands.read",
+        source: Source::List { passes: &["/api/v1/brands"] },
+        page_limit: Some(200),
+        last_updated_field: None,
+        references: &[to("emailDomainId", "email_domains"), to("defaultApp.appInstanceId", "apps")],
+        strip_on_restore: &["id", "_links", "_embedded", "isDefault"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // One theme per brand, updated in place; logo/favicon/background are URLs to assets.
+        name: "brand_themes",
+        title: "Brand themes",
+        scope: "okta.brands.read",
+        source: Source::PerParent { parent: "brands", path: "/api/v1/brands/{id}/themes" },
+        keep: Keep::WithParent { parent_field: "brandId" },
+        last_updated_field: None,
+        references: &[to("brandId", "brands")],
+        strip_on_restore: &["id", "_links", "logo", "favicon", "backgroundImage"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Template names are fixed; restore writes their settings and customizations.
+        name: "email_templates",
+        title: "Email templates",
+        scope: "okta.templates.read",
+        source: Source::PerParent {
+            parent: "brands",
+            path: "/api/v1/brands/{id}/templates/email?expand=settings,customizationCount",
+        },
+        page_limit: Some(200),
+        keep: Keep::WithParent { parent_field: "brandId" },
+        id_pointer: "/name",
+        last_updated_field: None,
+        references: &[to("brandId", "brands")],
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
 ];
 
 /// The row named `name`.
@@ -459,7 +599,16 @@ mod tests {
                 "group_rules",
                 "network_zones",
                 "authenticators",
-                "policies"
+                "policies",
+                "org_settings",
+                "org_contact_types",
+                "trusted_origins",
+                "email_domains",
+                "features",
+                "threat_insight",
+                "captchas",
+                "org_captcha",
+                "brands"
             ]
         );
         assert_eq!(
@@ -471,7 +620,10 @@ mod tests {
                 "app_user_schemas",
                 "group_owners",
                 "authenticator_methods",
-                "policy_rules"
+                "policy_rules",
+                "org_contacts",
+                "brand_themes",
+                "email_templates"
             ]
         );
     }

@@ -10,6 +10,7 @@
 //! [`Collection`]s ordered by each object's key (its `id`, or `type` for authenticator methods).
 
 mod directory;
+mod org;
 mod security;
 
 use std::collections::BTreeMap;
@@ -32,7 +33,10 @@ use crate::store::{Collection, Org, Record};
 
 /// Every generic resource, parents before their children (seeding runs in this order).
 pub fn all() -> impl Iterator<Item = &'static Resource> {
-    directory::RESOURCES.iter().chain(security::RESOURCES.iter())
+    directory::RESOURCES
+        .iter()
+        .chain(security::RESOURCES.iter())
+        .chain(org::RESOURCES.iter())
 }
 
 pub fn find(name: &str) -> Option<&'static Resource> {
