@@ -482,6 +482,50 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &["_links"],
         ..Category::DEFAULTS
     },
+    // Workflows.
+    Category {
+        // Restorable: the header `value`s (the receiver's credentials) are never answered, so a restored hook
+        // is created without them and must be given them again and re-verified.
+        name: "event_hooks",
+        title: "Event hooks",
+        scope: "okta.eventHooks.read",
+        source: Source::List { passes: &["/api/v1/eventHooks"] },
+        strip_on_restore: &["id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: the channel's auth header value or OAuth client secret/private key cannot be read
+        // back, and a hook without them cannot call its service.
+        name: "inline_hooks",
+        title: "Inline hooks",
+        scope: "okta.inlineHooks.read",
+        source: Source::List { passes: &["/api/v1/inlineHooks"] },
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    // Devices: download-only, Okta has no create API (devices register themselves through Okta Verify).
+    Category {
+        name: "devices",
+        title: "Devices",
+        scope: "okta.devices.read",
+        source: Source::List { passes: &["/api/v1/devices"] },
+        page_limit: Some(200),
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Each item embeds the whole user; `user.id` is the link.
+        name: "device_users",
+        title: "Device users",
+        scope: "okta.devices.read",
+        source: Source::PerParent { parent: "devices", path: "/api/v1/devices/{id}/users" },
+        keep: Keep::WithParent { parent_field: "deviceId" },
+        id_pointer: "/user/id",
+        last_updated_field: None,
+        references: &[to("deviceId", "devices"), to("user.id", "users")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
 ];
 
 /// The row named `name`.
@@ -608,7 +652,10 @@ mod tests {
                 "threat_insight",
                 "captchas",
                 "org_captcha",
-                "brands"
+                "brands",
+                "event_hooks",
+                "inline_hooks",
+                "devices"
             ]
         );
         assert_eq!(
@@ -623,7 +670,8 @@ mod tests {
                 "policy_rules",
                 "org_contacts",
                 "brand_themes",
-                "email_templates"
+                "email_templates",
+                "device_users"
             ]
         );
     }

@@ -59,6 +59,9 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "okta.captchas.read",
     "okta.brands.read",
     "okta.templates.read",
+    "okta.eventHooks.read",
+    "okta.inlineHooks.read",
+    "okta.devices.read",
 ];
 
 /// Rate-limit buckets as in Okta's Enterprise column (see `okta/README.md`), scaled.

@@ -12,6 +12,7 @@
 mod directory;
 mod org;
 mod security;
+mod workflows;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub fn all() -> impl Iterator<Item = &'static Resource> {
         .iter()
         .chain(security::RESOURCES.iter())
         .chain(org::RESOURCES.iter())
+        .chain(workflows::RESOURCES.iter())
 }
 
 pub fn find(name: &str) -> Option<&'static Resource> {
@@ -320,8 +322,10 @@ fn select(store: &ResourceStore, resource: &Resource, params: &[String]) -> Resu
         let (parent, key) = resolve(store, wanted).ok_or_else(|| not_found(resource, wanted))?;
         return Ok(Selection { parent, key: Some(key) });
     }
+    // Every parameter of a list route names the parent: a parent that is itself per parent
+    // (an auth server's policy) has the id `server/policy`.
     let parent = match resource.parent {
-        Some(_) => params.first().cloned().unwrap_or_default(),
+        Some(_) => params.join("/"),
         None => String::new(),
     };
     Ok(Selection { parent, key: None })
@@ -371,10 +375,10 @@ fn parent_exists(org: &Org, parent_resource: &str, id: &str) -> bool {
         "users" => org.users.get(id).is_some(),
         "groups" => org.groups.get(id).is_some(),
         "apps" => org.apps.get(id).is_some(),
-        other => org
-            .resources
-            .get(other)
-            .is_some_and(|by_parent| by_parent.values().any(|c| c.get(id).is_some())),
+        other => org.resources.get(other).is_some_and(|by_parent| match id.rsplit_once('/') {
+            Some((grandparent, key)) => by_parent.get(grandparent).is_some_and(|c| c.get(key).is_some()),
+            None => by_parent.values().any(|c| c.get(id).is_some()),
+        }),
     }
 }
 
@@ -449,13 +453,19 @@ fn serve(
     }
 }
 
+/// An item route's (parent id, key): the last parameter is the key, the ones before it the parent.
+fn item_params(resource: &Resource, params: &[String]) -> Option<(String, String)> {
+    match (resource.parent, params) {
+        (Some(_), [parents @ .., key]) if !parents.is_empty() => Some((parents.join("/"), key.clone())),
+        (None, [key]) => Some((String::new(), key.clone())),
+        _ => None,
+    }
+}
+
 fn serve_item(sim: &Shared, resource: &'static Resource, params: &[String]) -> Result<Response, ApiError> {
     let org = sim.read_org();
-    let (parent, key) = match (resource.parent, params) {
-        (Some(_), [parent, key]) => (parent.clone(), key.clone()),
-        (None, [key]) => (String::new(), key.clone()),
-        _ => return Err(ApiError::NotFound(format!("{} (route)", resource.name))),
-    };
+    let (parent, key) =
+        item_params(resource, params).ok_or_else(|| ApiError::NotFound(format!("{} (route)", resource.name)))?;
     org.resources
         .get(resource.name)
         .and_then(|by_parent| by_parent.get(&parent))
@@ -482,7 +492,10 @@ pub fn samples(store: &ResourceStore) -> Vec<crate::RouteSample> {
                 paged: paged && template == resource.route,
             })
         };
-        let parent_params: Vec<String> = resource.parent.map(|_| parent.clone()).into_iter().collect();
+        let parent_params: Vec<String> = match resource.parent {
+            Some(_) => parent.split('/').map(String::from).collect(),
+            None => Vec::new(),
+        };
         if resource.resolve.is_some() {
             push(resource.route, &["default".to_string()], String::new());
             for record in items.iter() {
@@ -538,11 +551,7 @@ pub fn everything_at(
     let params = match_route(template, path)?;
     let store = store_from_values(resources);
     if template != resource.route {
-        let (parent, key) = match (resource.parent, params.as_slice()) {
-            (Some(_), [parent, key]) => (parent.clone(), key.clone()),
-            (None, [key]) => (String::new(), key.clone()),
-            _ => return None,
-        };
+        let (parent, key) = item_params(resource, &params)?;
         return Some(vec![store.get(resource.name)?.get(&parent)?.get(&key)?.value()]);
     }
     let selection = select(&store, resource, &params).ok()?;
@@ -580,6 +589,10 @@ mod tests {
             "/api/v1/policies/00p1/rules"
         );
         assert!(match_route("/api/v1/policies/{policyId}/rules", "/api/v1/policies/00p1").is_none());
+        let nested = "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}";
+        let params = match_route(nested, "/api/v1/authorizationServers/aus1/policies/00p2/rules/0pr3").unwrap();
+        let rules = find("authserver_policy_rules").unwrap();
+        assert_eq!(item_params(rules, &params), Some(("aus1/00p2".to_string(), "0pr3".to_string())));
         assert_eq!(
             axum_route("/api/v1/groups/{groupId}/owners"),
             "/api/v1/groups/{id}/owners"
