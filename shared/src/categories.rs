@@ -526,6 +526,89 @@ pub const CATEGORIES: &[Category] = &[
         restorable: false,
         ..Category::DEFAULTS
     },
+    // Authorization servers: servers, then scopes and claims, then policies, then their rules.
+    Category {
+        // The `default` server exists in every org and is updated in place. The issuer URL changes in a new org.
+        name: "authorization_servers",
+        title: "Authorization servers",
+        scope: "okta.authorizationServers.read",
+        source: Source::List { passes: &["/api/v1/authorizationServers"] },
+        page_limit: Some(200),
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "issuer", "credentials"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // System scopes (openid, profile...) exist already and are skipped on restore.
+        name: "authserver_scopes",
+        title: "Authorization server scopes",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent { parent: "authorization_servers", path: "/api/v1/authorizationServers/{id}/scopes" },
+        page_limit: Some(200),
+        keep: Keep::WithParent { parent_field: "authServerId" },
+        last_updated_field: None,
+        references: &[to("authServerId", "authorization_servers")],
+        strip_on_restore: &["id", "_links", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "authserver_claims",
+        title: "Authorization server claims",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent { parent: "authorization_servers", path: "/api/v1/authorizationServers/{id}/claims" },
+        keep: Keep::WithParent { parent_field: "authServerId" },
+        last_updated_field: None,
+        references: &[to("authServerId", "authorization_servers")],
+        strip_on_restore: &["id", "_links", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // `conditions.clients.include` holds OAuth client ids (an OIDC app's id) or `ALL_CLIENTS`.
+        name: "authserver_policies",
+        title: "Authorization server policies",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent { parent: "authorization_servers", path: "/api/v1/authorizationServers/{id}/policies" },
+        keep: Keep::WithParent { parent_field: "authServerId" },
+        references: &[to("authServerId", "authorization_servers"), to("conditions.clients.include", "apps")],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Listed per server and policy: the parent id is `server/policy`.
+        name: "authserver_policy_rules",
+        title: "Authorization server policy rules",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent {
+            parent: "authserver_policies",
+            path: "/api/v1/authorizationServers/{0}/policies/{1}/rules",
+        },
+        keep: Keep::WithParent { parent_field: "policyId" },
+        references: &[
+            to("policyId", "authserver_policies"),
+            to("conditions.people.users.include", "users"),
+            to("conditions.people.users.exclude", "users"),
+            to("conditions.people.groups.include", "groups"),
+            to("conditions.people.groups.exclude", "groups"),
+        ],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: public halves of Okta-generated signing keys; a new org generates its own. The rotation
+        // mode is restored with the server (`credentials.signing.rotationMode`).
+        name: "authserver_keys",
+        title: "Authorization server signing keys",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent {
+            parent: "authorization_servers",
+            path: "/api/v1/authorizationServers/{id}/credentials/keys",
+        },
+        keep: Keep::WithParent { parent_field: "authServerId" },
+        id_pointer: "/kid",
+        last_updated_field: None,
+        references: &[to("authServerId", "authorization_servers")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
 ];
 
 /// The row named `name`.
@@ -601,7 +684,11 @@ mod tests {
             }
             if let Source::PerParent { parent, path } = c.source {
                 assert!(find(parent).is_some(), "{}: unknown parent {parent}", c.name);
-                assert!(path.contains("{id}"), "{}: per-parent path lacks {{id}}", c.name);
+                assert!(
+                    path.contains("{id}") || path.contains("{0}"),
+                    "{}: per-parent path lacks {{id}} (or {{0}}, {{1}}... for a nested parent)",
+                    c.name
+                );
             }
             for r in c.references {
                 assert!(
@@ -655,7 +742,8 @@ mod tests {
                 "brands",
                 "event_hooks",
                 "inline_hooks",
-                "devices"
+                "devices",
+                "authorization_servers"
             ]
         );
         assert_eq!(
@@ -671,9 +759,14 @@ mod tests {
                 "org_contacts",
                 "brand_themes",
                 "email_templates",
-                "device_users"
+                "device_users",
+                "authserver_scopes",
+                "authserver_claims",
+                "authserver_policies",
+                "authserver_keys"
             ]
         );
+        assert_eq!(st[2], vec!["authserver_policy_rules"]);
     }
 
     #[test]

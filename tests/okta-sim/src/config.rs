@@ -62,6 +62,7 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "okta.eventHooks.read",
     "okta.inlineHooks.read",
     "okta.devices.read",
+    "okta.authorizationServers.read",
 ];
 
 /// Rate-limit buckets as in Okta's Enterprise column (see `okta/README.md`), scaled.

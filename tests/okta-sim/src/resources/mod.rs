@@ -9,6 +9,7 @@
 //! Storage is generic: resource name -> parent id (`""` at top level) -> objects, kept in
 //! [`Collection`]s ordered by each object's key (its `id`, or `type` for authenticator methods).
 
+mod authservers;
 mod directory;
 mod org;
 mod security;
@@ -39,6 +40,7 @@ pub fn all() -> impl Iterator<Item = &'static Resource> {
         .chain(security::RESOURCES.iter())
         .chain(org::RESOURCES.iter())
         .chain(workflows::RESOURCES.iter())
+        .chain(authservers::RESOURCES.iter())
 }
 
 pub fn find(name: &str) -> Option<&'static Resource> {
@@ -375,10 +377,13 @@ fn parent_exists(org: &Org, parent_resource: &str, id: &str) -> bool {
         "users" => org.users.get(id).is_some(),
         "groups" => org.groups.get(id).is_some(),
         "apps" => org.apps.get(id).is_some(),
-        other => org.resources.get(other).is_some_and(|by_parent| match id.rsplit_once('/') {
-            Some((grandparent, key)) => by_parent.get(grandparent).is_some_and(|c| c.get(key).is_some()),
-            None => by_parent.values().any(|c| c.get(id).is_some()),
-        }),
+        other => org
+            .resources
+            .get(other)
+            .is_some_and(|by_parent| match id.rsplit_once('/') {
+                Some((grandparent, key)) => by_parent.get(grandparent).is_some_and(|c| c.get(key).is_some()),
+                None => by_parent.values().any(|c| c.get(id).is_some()),
+            }),
     }
 }
 
@@ -592,7 +597,10 @@ mod tests {
         let nested = "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}";
         let params = match_route(nested, "/api/v1/authorizationServers/aus1/policies/00p2/rules/0pr3").unwrap();
         let rules = find("authserver_policy_rules").unwrap();
-        assert_eq!(item_params(rules, &params), Some(("aus1/00p2".to_string(), "0pr3".to_string())));
+        assert_eq!(
+            item_params(rules, &params),
+            Some(("aus1/00p2".to_string(), "0pr3".to_string()))
+        );
         assert_eq!(
             axum_route("/api/v1/groups/{groupId}/owners"),
             "/api/v1/groups/{id}/owners"

@@ -294,11 +294,41 @@ fn seed_email_domains(ctx: &mut SeedCtx) -> Seeded {
 fn seed_features(ctx: &mut SeedCtx) -> Seeded {
     let mut out = Vec::new();
     for (name, description, state, stage, status) in [
-        ("Okta Identity Engine password policies", "Per-app password rules", "OPEN", "EA", "ENABLED"),
-        ("Dynamic network zones", "Zones by location, ASN and proxy", "OPEN", "EA", "ENABLED"),
-        ("Granular admin roles", "Custom admin roles and resource sets", "CLOSED", "BETA", "DISABLED"),
-        ("Authenticator enrollment policies", "Per-group authenticator enrollment", "OPEN", "EA", "DISABLED"),
-        ("Event hook filtering", "Filter event hooks with Okta EL", "CLOSED", "BETA", "ENABLED"),
+        (
+            "Okta Identity Engine password policies",
+            "Per-app password rules",
+            "OPEN",
+            "EA",
+            "ENABLED",
+        ),
+        (
+            "Dynamic network zones",
+            "Zones by location, ASN and proxy",
+            "OPEN",
+            "EA",
+            "ENABLED",
+        ),
+        (
+            "Granular admin roles",
+            "Custom admin roles and resource sets",
+            "CLOSED",
+            "BETA",
+            "DISABLED",
+        ),
+        (
+            "Authenticator enrollment policies",
+            "Per-group authenticator enrollment",
+            "OPEN",
+            "EA",
+            "DISABLED",
+        ),
+        (
+            "Event hook filtering",
+            "Filter event hooks with Okta EL",
+            "CLOSED",
+            "BETA",
+            "ENABLED",
+        ),
     ] {
         let id = ctx.ids.next("ftr");
         let path = format!("/api/v1/features/{id}");
@@ -335,7 +365,10 @@ fn seed_threat_insight(ctx: &mut SeedCtx) -> Seeded {
 /// `secretKey` is write-only: Okta never returns it.
 fn seed_captchas(ctx: &mut SeedCtx) -> Seeded {
     let mut out = Vec::new();
-    for (name, kind) in [("Sign-in hCaptcha", "HCAPTCHA"), ("Registration reCAPTCHA", "RECAPTCHA_V2")] {
+    for (name, kind) in [
+        ("Sign-in hCaptcha", "HCAPTCHA"),
+        ("Registration reCAPTCHA", "RECAPTCHA_V2"),
+    ] {
         let id = ctx.ids.next("ccp");
         let site_key = format!("{:016x}{:016x}", ctx.rng.below(u64::MAX), ctx.rng.below(u64::MAX));
         out.push(json!({
@@ -348,7 +381,10 @@ fn seed_captchas(ctx: &mut SeedCtx) -> Seeded {
 
 /// The org uses the first seeded CAPTCHA instance on sign-in and self-service registration.
 fn seed_org_captcha(ctx: &mut SeedCtx) -> Seeded {
-    let captcha = ctx.objects("captchas").first().and_then(|c| c["id"].as_str().map(String::from));
+    let captcha = ctx
+        .objects("captchas")
+        .first()
+        .and_then(|c| c["id"].as_str().map(String::from));
     let captcha = captcha.unwrap_or_default();
     let settings = json!({
         "captchaId": captcha, "enabledPages": ["SSR", "SIGN_IN"],
@@ -365,9 +401,13 @@ fn seed_brands(ctx: &mut SeedCtx) -> Seeded {
         .collect();
     let apps: Vec<String> = ctx.org.apps.iter().map(|a| a.id.to_string()).collect();
     let mut out = Vec::new();
-    for (i, (name, locale)) in [("Okta Default", "en"), ("Partner Portal", "en"), ("Example Europe", "de")]
-        .into_iter()
-        .enumerate()
+    for (i, (name, locale)) in [
+        ("Okta Default", "en"),
+        ("Partner Portal", "en"),
+        ("Example Europe", "de"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let id = ctx.ids.next("bnd");
         let path = format!("/api/v1/brands/{id}");
@@ -398,8 +438,20 @@ fn seed_brands(ctx: &mut SeedCtx) -> Seeded {
 /// One theme per brand, as Okta has.
 fn seed_brand_themes(ctx: &mut SeedCtx) -> Seeded {
     let variants = [
-        ("OKTA_DEFAULT", "OKTA_DEFAULT", "OKTA_DEFAULT", "OKTA_DEFAULT", "OKTA_DEFAULT"),
-        ("BACKGROUND_IMAGE", "FULL_THEME", "BACKGROUND_SECONDARY_COLOR", "FULL_THEME", "NONE"),
+        (
+            "OKTA_DEFAULT",
+            "OKTA_DEFAULT",
+            "OKTA_DEFAULT",
+            "OKTA_DEFAULT",
+            "OKTA_DEFAULT",
+        ),
+        (
+            "BACKGROUND_IMAGE",
+            "FULL_THEME",
+            "BACKGROUND_SECONDARY_COLOR",
+            "FULL_THEME",
+            "NONE",
+        ),
     ];
     let mut out = Seeded::new();
     for (i, brand) in ctx.objects("brands").iter().enumerate() {

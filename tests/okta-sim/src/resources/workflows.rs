@@ -88,7 +88,10 @@ pub const RESOURCES: &[Resource] = &[
 
 fn lifecycle_link(ctx: &SeedCtx, path: &str, status: &str) -> (&'static str, Value) {
     match status {
-        "ACTIVE" => ("deactivate", ctx.link(&format!("{path}/lifecycle/deactivate"), &["POST"])),
+        "ACTIVE" => (
+            "deactivate",
+            ctx.link(&format!("{path}/lifecycle/deactivate"), &["POST"]),
+        ),
         _ => ("activate", ctx.link(&format!("{path}/lifecycle/activate"), &["POST"])),
     }
 }
@@ -97,14 +100,24 @@ fn seed_event_hooks(ctx: &mut SeedCtx) -> Seeded {
     let creator = ctx.user_ids("ACTIVE").first().cloned().unwrap_or_default();
     let mut out = Vec::new();
     let hooks = [
-        ("SIEM forwarder", vec!["user.lifecycle.create", "user.lifecycle.deactivate"], None, "ACTIVE"),
+        (
+            "SIEM forwarder",
+            vec!["user.lifecycle.create", "user.lifecycle.deactivate"],
+            None,
+            "ACTIVE",
+        ),
         (
             "Sales membership sync",
             vec!["group.user_membership.add", "group.user_membership.remove"],
             Some("event.target.?[type eq 'UserGroup'].size()>0"),
             "ACTIVE",
         ),
-        ("Legacy provisioning", vec!["application.user_membership.add"], None, "INACTIVE"),
+        (
+            "Legacy provisioning",
+            vec!["application.user_membership.add"],
+            None,
+            "INACTIVE",
+        ),
     ];
     for (name, events, filter, status) in hooks {
         let id = ctx.ids.next("who");
@@ -235,7 +248,11 @@ fn seed_device_users(ctx: &mut SeedCtx) -> Seeded {
         let first = ctx.rng.below(users.len() as u64) as usize;
         let linked = (0..count)
             .map(|k| {
-                let managed = if ctx.rng.below(3) == 0 { "NOT_MANAGED" } else { "MANAGED" };
+                let managed = if ctx.rng.below(3) == 0 {
+                    "NOT_MANAGED"
+                } else {
+                    "MANAGED"
+                };
                 let lock = ["BIOMETRIC", "PASSCODE", "NONE"][ctx.rng.below(3) as usize];
                 json!({
                     "created": device["created"].clone(), "managementStatus": managed, "screenLockType": lock,
