@@ -609,6 +609,80 @@ pub const CATEGORIES: &[Category] = &[
         restorable: false,
         ..Category::DEFAULTS
     },
+    // Identity providers: keys before the IdPs that trust them. Routing rules live in IDP_DISCOVERY policies.
+    Category {
+        // Download-only: Okta keeps only the public certificate; a restore uploads the same certificate again
+        // from `x5c` (`POST /api/v1/idps/credentials/keys`), which gets a new `kid`.
+        name: "idp_keys",
+        title: "Identity provider signing keys",
+        scope: "okta.idps.read",
+        source: Source::List { passes: &["/api/v1/idps/credentials/keys"] },
+        page_limit: Some(200),
+        id_pointer: "/kid",
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // A social/OIDC IdP's client secret is not answered: a restored IdP needs it entered again.
+        name: "identity_providers",
+        title: "Identity providers",
+        scope: "okta.idps.read",
+        source: Source::List { passes: &["/api/v1/idps"] },
+        page_limit: Some(200),
+        references: &[
+            to("protocol.credentials.trust.kid", "idp_keys"),
+            to("protocol.credentials.trust.additionalKids", "idp_keys"),
+            to("policy.provisioning.groups.assignments", "groups"),
+        ],
+        ..Category::DEFAULTS
+    },
+    // Application extras.
+    Category {
+        // Management-API scopes granted to an OAuth app (`clientId` is the app's id).
+        name: "app_grants",
+        title: "Application scope grants",
+        scope: "okta.appGrants.read",
+        source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/grants" },
+        keep: Keep::WithParent { parent_field: "appId" },
+        references: &[to("appId", "apps"), to("clientId", "apps")],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: public certificates only; a key's private half never leaves Okta.
+        name: "app_keys",
+        title: "Application signing keys",
+        scope: "okta.apps.read",
+        source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/credentials/keys" },
+        keep: Keep::WithParent { parent_field: "appId" },
+        id_pointer: "/kid",
+        references: &[to("appId", "apps")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: a pending CSR's private key stays in Okta; a new org generates its own.
+        name: "app_csrs",
+        title: "Application certificate signing requests",
+        scope: "okta.apps.read",
+        source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/credentials/csrs" },
+        keep: Keep::WithParent { parent_field: "appId" },
+        last_updated_field: None,
+        references: &[to("appId", "apps")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Restored before any linked object value (the manager of a user) can be.
+        name: "linked_object_definitions",
+        title: "Linked object definitions",
+        scope: "okta.linkedObjects.read",
+        source: Source::List { passes: &["/api/v1/meta/schemas/user/linkedObjects"] },
+        id_pointer: "/primary/name",
+        last_updated_field: None,
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
 ];
 
 /// The row named `name`.
@@ -743,7 +817,10 @@ mod tests {
                 "event_hooks",
                 "inline_hooks",
                 "devices",
-                "authorization_servers"
+                "authorization_servers",
+                "idp_keys",
+                "identity_providers",
+                "linked_object_definitions"
             ]
         );
         assert_eq!(
@@ -763,7 +840,10 @@ mod tests {
                 "authserver_scopes",
                 "authserver_claims",
                 "authserver_policies",
-                "authserver_keys"
+                "authserver_keys",
+                "app_grants",
+                "app_keys",
+                "app_csrs"
             ]
         );
         assert_eq!(st[2], vec!["authserver_policy_rules"]);

@@ -63,6 +63,9 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "okta.inlineHooks.read",
     "okta.devices.read",
     "okta.authorizationServers.read",
+    "okta.idps.read",
+    "okta.appGrants.read",
+    "okta.linkedObjects.read",
 ];
 
 /// Rate-limit buckets as in Okta's Enterprise column (see `okta/README.md`), scaled.

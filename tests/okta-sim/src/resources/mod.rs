@@ -11,6 +11,7 @@
 
 mod authservers;
 mod directory;
+mod identity;
 mod org;
 mod security;
 mod workflows;
@@ -41,6 +42,7 @@ pub fn all() -> impl Iterator<Item = &'static Resource> {
         .chain(org::RESOURCES.iter())
         .chain(workflows::RESOURCES.iter())
         .chain(authservers::RESOURCES.iter())
+        .chain(identity::RESOURCES.iter())
 }
 
 pub fn find(name: &str) -> Option<&'static Resource> {
@@ -255,14 +257,14 @@ fn match_route(template: &str, path: &str) -> Option<Vec<String>> {
     Some(params)
 }
 
-/// The resource route (list or item) a path belongs to, as the spec writes it.
+/// The resource route (list or item) a path belongs to, as the spec writes it. Where several match,
+/// the one with the fewest parameters wins, as in the router: `/meta/schemas/user/linkedObjects` is
+/// not the user schema `linkedObjects`.
 pub fn template_of(path: &str) -> Option<(&'static Resource, &'static str)> {
-    all().find_map(|r| {
-        std::iter::once(r.route)
-            .chain(r.item_route)
-            .find(|t| match_route(t, path).is_some())
-            .map(|t| (r, t))
-    })
+    all()
+        .flat_map(|r| std::iter::once(r.route).chain(r.item_route).map(move |t| (r, t)))
+        .filter(|(_, t)| match_route(t, path).is_some())
+        .min_by_key(|(_, t)| t.matches('{').count())
 }
 
 /// The resource serving an endpoint template (from [`template_of`]).
@@ -594,6 +596,10 @@ mod tests {
             "/api/v1/policies/00p1/rules"
         );
         assert!(match_route("/api/v1/policies/{policyId}/rules", "/api/v1/policies/00p1").is_none());
+        assert_eq!(
+            template_of("/api/v1/meta/schemas/user/linkedObjects").map(|(r, _)| r.name),
+            Some("linked_object_definitions")
+        );
         let nested = "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}";
         let params = match_route(nested, "/api/v1/authorizationServers/aus1/policies/00p2/rules/0pr3").unwrap();
         let rules = find("authserver_policy_rules").unwrap();
