@@ -367,6 +367,347 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
         ..Category::DEFAULTS
     },
+    // Organization settings: restored first (CATALOG.md "Restore order"), before anything that points at them.
+    Category {
+        name: "org_settings",
+        title: "Organization settings",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "org" },
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "subdomain", "expiresAt"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_contact_types",
+        title: "Organization contact types",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org/contacts"] },
+        id_pointer: "/contactType",
+        last_updated_field: None,
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Restored with `PUT /api/v1/org/contacts/{contactType}` `{userId}`.
+        name: "org_contacts",
+        title: "Organization contacts",
+        scope: "okta.orgs.read",
+        source: Source::PerParent { parent: "org_contact_types", path: "/api/v1/org/contacts/{id}" },
+        response: Response::Object,
+        keep: Keep::OnePerParent { parent_field: "contactType" },
+        last_updated_field: None,
+        references: &[to("contactType", "org_contact_types"), to("userId", "users")],
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // `scopes[].allowedOktaApps` names app types, not app ids.
+        name: "trusted_origins",
+        title: "Trusted origins",
+        scope: "okta.trustedOrigins.read",
+        source: Source::List { passes: &["/api/v1/trustedOrigins"] },
+        page_limit: Some(200),
+        strip_on_restore: &[
+            "id", "_links", "created", "createdBy", "lastUpdated", "lastUpdatedBy", "status",
+        ],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // A restored domain must be verified again in DNS before brands can send from it.
+        name: "email_domains",
+        title: "Email domains",
+        scope: "okta.emailDomains.read",
+        source: Source::List { passes: &["/api/v1/email-domains"] },
+        last_updated_field: None,
+        strip_on_restore: &["id", "_links", "_embedded", "validationStatus", "dnsValidationRecords"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // No create API: restore sets each feature's status (`POST /api/v1/features/{id}/{lifecycle}`).
+        name: "features",
+        title: "Feature flags",
+        scope: "okta.features.read",
+        source: Source::List { passes: &["/api/v1/features"] },
+        last_updated_field: None,
+        strip_on_restore: &["_links", "stage", "type", "description", "name"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "threat_insight",
+        title: "ThreatInsight configuration",
+        scope: "okta.threatInsights.read",
+        source: Source::List { passes: &["/api/v1/threats/configuration"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "configuration" },
+        references: &[to("excludeZones", "network_zones")],
+        strip_on_restore: &["_links", "created", "lastUpdated"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: `secretKey` is write-only, and an instance cannot be created without it.
+        name: "captchas",
+        title: "CAPTCHA instances",
+        scope: "okta.captchas.read",
+        source: Source::List { passes: &["/api/v1/captchas"] },
+        last_updated_field: None,
+        strip_on_restore: &["id", "_links"],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_captcha",
+        title: "Org-wide CAPTCHA settings",
+        scope: "okta.captchas.read",
+        source: Source::List { passes: &["/api/v1/org/captcha"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "org" },
+        last_updated_field: None,
+        references: &[to("captchaId", "captchas")],
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "brands",
+        title: "Brands",
+        scope: "okta.brands.read",
+        source: Source::List { passes: &["/api/v1/brands"] },
+        page_limit: Some(200),
+        last_updated_field: None,
+        references: &[to("emailDomainId", "email_domains"), to("defaultApp.appInstanceId", "apps")],
+        strip_on_restore: &["id", "_links", "_embedded", "isDefault"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // One theme per brand, updated in place; logo/favicon/background are URLs to assets.
+        name: "brand_themes",
+        title: "Brand themes",
+        scope: "okta.brands.read",
+        source: Source::PerParent { parent: "brands", path: "/api/v1/brands/{id}/themes" },
+        keep: Keep::WithParent { parent_field: "brandId" },
+        last_updated_field: None,
+        references: &[to("brandId", "brands")],
+        strip_on_restore: &["id", "_links", "logo", "favicon", "backgroundImage"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Template names are fixed; restore writes their settings and customizations.
+        name: "email_templates",
+        title: "Email templates",
+        scope: "okta.templates.read",
+        source: Source::PerParent {
+            parent: "brands",
+            path: "/api/v1/brands/{id}/templates/email?expand=settings,customizationCount",
+        },
+        page_limit: Some(200),
+        keep: Keep::WithParent { parent_field: "brandId" },
+        id_pointer: "/name",
+        last_updated_field: None,
+        references: &[to("brandId", "brands")],
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    // Workflows.
+    Category {
+        // Restorable: the header `value`s (the receiver's credentials) are never answered, so a restored hook
+        // is created without them and must be given them again and re-verified.
+        name: "event_hooks",
+        title: "Event hooks",
+        scope: "okta.eventHooks.read",
+        source: Source::List { passes: &["/api/v1/eventHooks"] },
+        strip_on_restore: &["id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: the channel's auth header value or OAuth client secret/private key cannot be read
+        // back, and a hook without them cannot call its service.
+        name: "inline_hooks",
+        title: "Inline hooks",
+        scope: "okta.inlineHooks.read",
+        source: Source::List { passes: &["/api/v1/inlineHooks"] },
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    // Devices: download-only, Okta has no create API (devices register themselves through Okta Verify).
+    Category {
+        name: "devices",
+        title: "Devices",
+        scope: "okta.devices.read",
+        source: Source::List { passes: &["/api/v1/devices"] },
+        page_limit: Some(200),
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Each item embeds the whole user; `user.id` is the link.
+        name: "device_users",
+        title: "Device users",
+        scope: "okta.devices.read",
+        source: Source::PerParent { parent: "devices", path: "/api/v1/devices/{id}/users" },
+        keep: Keep::WithParent { parent_field: "deviceId" },
+        id_pointer: "/user/id",
+        last_updated_field: None,
+        references: &[to("deviceId", "devices"), to("user.id", "users")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    // Authorization servers: servers, then scopes and claims, then policies, then their rules.
+    Category {
+        // The `default` server exists in every org and is updated in place. The issuer URL changes in a new org.
+        name: "authorization_servers",
+        title: "Authorization servers",
+        scope: "okta.authorizationServers.read",
+        source: Source::List { passes: &["/api/v1/authorizationServers"] },
+        page_limit: Some(200),
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "issuer", "credentials"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // System scopes (openid, profile...) exist already and are skipped on restore.
+        name: "authserver_scopes",
+        title: "Authorization server scopes",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent { parent: "authorization_servers", path: "/api/v1/authorizationServers/{id}/scopes" },
+        page_limit: Some(200),
+        keep: Keep::WithParent { parent_field: "authServerId" },
+        last_updated_field: None,
+        references: &[to("authServerId", "authorization_servers")],
+        strip_on_restore: &["id", "_links", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "authserver_claims",
+        title: "Authorization server claims",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent { parent: "authorization_servers", path: "/api/v1/authorizationServers/{id}/claims" },
+        keep: Keep::WithParent { parent_field: "authServerId" },
+        last_updated_field: None,
+        references: &[to("authServerId", "authorization_servers")],
+        strip_on_restore: &["id", "_links", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // `conditions.clients.include` holds OAuth client ids (an OIDC app's id) or `ALL_CLIENTS`.
+        name: "authserver_policies",
+        title: "Authorization server policies",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent { parent: "authorization_servers", path: "/api/v1/authorizationServers/{id}/policies" },
+        keep: Keep::WithParent { parent_field: "authServerId" },
+        references: &[to("authServerId", "authorization_servers"), to("conditions.clients.include", "apps")],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Listed per server and policy: the parent id is `server/policy`.
+        name: "authserver_policy_rules",
+        title: "Authorization server policy rules",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent {
+            parent: "authserver_policies",
+            path: "/api/v1/authorizationServers/{0}/policies/{1}/rules",
+        },
+        keep: Keep::WithParent { parent_field: "policyId" },
+        references: &[
+            to("policyId", "authserver_policies"),
+            to("conditions.people.users.include", "users"),
+            to("conditions.people.users.exclude", "users"),
+            to("conditions.people.groups.include", "groups"),
+            to("conditions.people.groups.exclude", "groups"),
+        ],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: public halves of Okta-generated signing keys; a new org generates its own. The rotation
+        // mode is restored with the server (`credentials.signing.rotationMode`).
+        name: "authserver_keys",
+        title: "Authorization server signing keys",
+        scope: "okta.authorizationServers.read",
+        source: Source::PerParent {
+            parent: "authorization_servers",
+            path: "/api/v1/authorizationServers/{id}/credentials/keys",
+        },
+        keep: Keep::WithParent { parent_field: "authServerId" },
+        id_pointer: "/kid",
+        last_updated_field: None,
+        references: &[to("authServerId", "authorization_servers")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    // Identity providers: keys before the IdPs that trust them. Routing rules live in IDP_DISCOVERY policies.
+    Category {
+        // Download-only: Okta keeps only the public certificate; a restore uploads the same certificate again
+        // from `x5c` (`POST /api/v1/idps/credentials/keys`), which gets a new `kid`.
+        name: "idp_keys",
+        title: "Identity provider signing keys",
+        scope: "okta.idps.read",
+        source: Source::List { passes: &["/api/v1/idps/credentials/keys"] },
+        page_limit: Some(200),
+        id_pointer: "/kid",
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // A social/OIDC IdP's client secret is not answered: a restored IdP needs it entered again.
+        name: "identity_providers",
+        title: "Identity providers",
+        scope: "okta.idps.read",
+        source: Source::List { passes: &["/api/v1/idps"] },
+        page_limit: Some(200),
+        references: &[
+            to("protocol.credentials.trust.kid", "idp_keys"),
+            to("protocol.credentials.trust.additionalKids", "idp_keys"),
+            to("policy.provisioning.groups.assignments", "groups"),
+        ],
+        ..Category::DEFAULTS
+    },
+    // Application extras.
+    Category {
+        // Management-API scopes granted to an OAuth app (`clientId` is the app's id).
+        name: "app_grants",
+        title: "Application scope grants",
+        scope: "okta.appGrants.read",
+        source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/grants" },
+        keep: Keep::WithParent { parent_field: "appId" },
+        references: &[to("appId", "apps"), to("clientId", "apps")],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: public certificates only; a key's private half never leaves Okta.
+        name: "app_keys",
+        title: "Application signing keys",
+        scope: "okta.apps.read",
+        source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/credentials/keys" },
+        keep: Keep::WithParent { parent_field: "appId" },
+        id_pointer: "/kid",
+        references: &[to("appId", "apps")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Download-only: a pending CSR's private key stays in Okta; a new org generates its own.
+        name: "app_csrs",
+        title: "Application certificate signing requests",
+        scope: "okta.apps.read",
+        source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/credentials/csrs" },
+        keep: Keep::WithParent { parent_field: "appId" },
+        last_updated_field: None,
+        references: &[to("appId", "apps")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Restored before any linked object value (the manager of a user) can be.
+        name: "linked_object_definitions",
+        title: "Linked object definitions",
+        scope: "okta.linkedObjects.read",
+        source: Source::List { passes: &["/api/v1/meta/schemas/user/linkedObjects"] },
+        id_pointer: "/primary/name",
+        last_updated_field: None,
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
     Category {
         // Download-only history: each snapshot keeps the events of its own log window (see Source::Log).
         name: "system_log",
@@ -455,7 +796,11 @@ mod tests {
             }
             if let Source::PerParent { parent, path } = c.source {
                 assert!(find(parent).is_some(), "{}: unknown parent {parent}", c.name);
-                assert!(path.contains("{id}"), "{}: per-parent path lacks {{id}}", c.name);
+                assert!(
+                    path.contains("{id}") || path.contains("{0}"),
+                    "{}: per-parent path lacks {{id}} (or {{0}}, {{1}}... for a nested parent)",
+                    c.name
+                );
             }
             for r in c.references {
                 assert!(
@@ -498,6 +843,22 @@ mod tests {
                 "network_zones",
                 "authenticators",
                 "policies",
+                "org_settings",
+                "org_contact_types",
+                "trusted_origins",
+                "email_domains",
+                "features",
+                "threat_insight",
+                "captchas",
+                "org_captcha",
+                "brands",
+                "event_hooks",
+                "inline_hooks",
+                "devices",
+                "authorization_servers",
+                "idp_keys",
+                "identity_providers",
+                "linked_object_definitions",
                 "system_log"
             ]
         );
@@ -510,9 +871,21 @@ mod tests {
                 "app_user_schemas",
                 "group_owners",
                 "authenticator_methods",
-                "policy_rules"
+                "policy_rules",
+                "org_contacts",
+                "brand_themes",
+                "email_templates",
+                "device_users",
+                "authserver_scopes",
+                "authserver_claims",
+                "authserver_policies",
+                "authserver_keys",
+                "app_grants",
+                "app_keys",
+                "app_csrs"
             ]
         );
+        assert_eq!(st[2], vec!["authserver_policy_rules"]);
     }
 
     #[test]

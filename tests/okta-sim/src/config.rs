@@ -51,6 +51,21 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "okta.networkZones.manage",
     "okta.authenticators.read",
     "okta.authenticators.manage",
+    "okta.orgs.read",
+    "okta.trustedOrigins.read",
+    "okta.emailDomains.read",
+    "okta.features.read",
+    "okta.threatInsights.read",
+    "okta.captchas.read",
+    "okta.brands.read",
+    "okta.templates.read",
+    "okta.eventHooks.read",
+    "okta.inlineHooks.read",
+    "okta.devices.read",
+    "okta.authorizationServers.read",
+    "okta.idps.read",
+    "okta.appGrants.read",
+    "okta.linkedObjects.read",
 ];
 
 /// Rate-limit buckets as in Okta's Enterprise column (see `okta/README.md`), scaled.

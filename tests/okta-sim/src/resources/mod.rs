@@ -9,8 +9,12 @@
 //! Storage is generic: resource name -> parent id (`""` at top level) -> objects, kept in
 //! [`Collection`]s ordered by each object's key (its `id`, or `type` for authenticator methods).
 
+mod authservers;
 mod directory;
+mod identity;
+mod org;
 mod security;
+mod workflows;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,7 +36,13 @@ use crate::store::{Collection, Org, Record};
 
 /// Every generic resource, parents before their children (seeding runs in this order).
 pub fn all() -> impl Iterator<Item = &'static Resource> {
-    directory::RESOURCES.iter().chain(security::RESOURCES.iter())
+    directory::RESOURCES
+        .iter()
+        .chain(security::RESOURCES.iter())
+        .chain(org::RESOURCES.iter())
+        .chain(workflows::RESOURCES.iter())
+        .chain(authservers::RESOURCES.iter())
+        .chain(identity::RESOURCES.iter())
 }
 
 pub fn find(name: &str) -> Option<&'static Resource> {
@@ -247,14 +257,14 @@ fn match_route(template: &str, path: &str) -> Option<Vec<String>> {
     Some(params)
 }
 
-/// The resource route (list or item) a path belongs to, as the spec writes it.
+/// The resource route (list or item) a path belongs to, as the spec writes it. Where several match,
+/// the one with the fewest parameters wins, as in the router: `/meta/schemas/user/linkedObjects` is
+/// not the user schema `linkedObjects`.
 pub fn template_of(path: &str) -> Option<(&'static Resource, &'static str)> {
-    all().find_map(|r| {
-        std::iter::once(r.route)
-            .chain(r.item_route)
-            .find(|t| match_route(t, path).is_some())
-            .map(|t| (r, t))
-    })
+    all()
+        .flat_map(|r| std::iter::once(r.route).chain(r.item_route).map(move |t| (r, t)))
+        .filter(|(_, t)| match_route(t, path).is_some())
+        .min_by_key(|(_, t)| t.matches('{').count())
 }
 
 /// The resource serving an endpoint template (from [`template_of`]).
@@ -316,8 +326,10 @@ fn select(store: &ResourceStore, resource: &Resource, params: &[String]) -> Resu
         let (parent, key) = resolve(store, wanted).ok_or_else(|| not_found(resource, wanted))?;
         return Ok(Selection { parent, key: Some(key) });
     }
+    // Every parameter of a list route names the parent: a parent that is itself per parent
+    // (an auth server's policy) has the id `server/policy`.
     let parent = match resource.parent {
-        Some(_) => params.first().cloned().unwrap_or_default(),
+        Some(_) => params.join("/"),
         None => String::new(),
     };
     Ok(Selection { parent, key: None })
@@ -370,7 +382,10 @@ fn parent_exists(org: &Org, parent_resource: &str, id: &str) -> bool {
         other => org
             .resources
             .get(other)
-            .is_some_and(|by_parent| by_parent.values().any(|c| c.get(id).is_some())),
+            .is_some_and(|by_parent| match id.rsplit_once('/') {
+                Some((grandparent, key)) => by_parent.get(grandparent).is_some_and(|c| c.get(key).is_some()),
+                None => by_parent.values().any(|c| c.get(id).is_some()),
+            }),
     }
 }
 
@@ -445,13 +460,19 @@ fn serve(
     }
 }
 
+/// An item route's (parent id, key): the last parameter is the key, the ones before it the parent.
+fn item_params(resource: &Resource, params: &[String]) -> Option<(String, String)> {
+    match (resource.parent, params) {
+        (Some(_), [parents @ .., key]) if !parents.is_empty() => Some((parents.join("/"), key.clone())),
+        (None, [key]) => Some((String::new(), key.clone())),
+        _ => None,
+    }
+}
+
 fn serve_item(sim: &Shared, resource: &'static Resource, params: &[String]) -> Result<Response, ApiError> {
     let org = sim.read_org();
-    let (parent, key) = match (resource.parent, params) {
-        (Some(_), [parent, key]) => (parent.clone(), key.clone()),
-        (None, [key]) => (String::new(), key.clone()),
-        _ => return Err(ApiError::NotFound(format!("{} (route)", resource.name))),
-    };
+    let (parent, key) =
+        item_params(resource, params).ok_or_else(|| ApiError::NotFound(format!("{} (route)", resource.name)))?;
     org.resources
         .get(resource.name)
         .and_then(|by_parent| by_parent.get(&parent))
@@ -478,7 +499,10 @@ pub fn samples(store: &ResourceStore) -> Vec<crate::RouteSample> {
                 paged: paged && template == resource.route,
             })
         };
-        let parent_params: Vec<String> = resource.parent.map(|_| parent.clone()).into_iter().collect();
+        let parent_params: Vec<String> = match resource.parent {
+            Some(_) => parent.split('/').map(String::from).collect(),
+            None => Vec::new(),
+        };
         if resource.resolve.is_some() {
             push(resource.route, &["default".to_string()], String::new());
             for record in items.iter() {
@@ -534,11 +558,7 @@ pub fn everything_at(
     let params = match_route(template, path)?;
     let store = store_from_values(resources);
     if template != resource.route {
-        let (parent, key) = match (resource.parent, params.as_slice()) {
-            (Some(_), [parent, key]) => (parent.clone(), key.clone()),
-            (None, [key]) => (String::new(), key.clone()),
-            _ => return None,
-        };
+        let (parent, key) = item_params(resource, &params)?;
         return Some(vec![store.get(resource.name)?.get(&parent)?.get(&key)?.value()]);
     }
     let selection = select(&store, resource, &params).ok()?;
@@ -576,6 +596,17 @@ mod tests {
             "/api/v1/policies/00p1/rules"
         );
         assert!(match_route("/api/v1/policies/{policyId}/rules", "/api/v1/policies/00p1").is_none());
+        assert_eq!(
+            template_of("/api/v1/meta/schemas/user/linkedObjects").map(|(r, _)| r.name),
+            Some("linked_object_definitions")
+        );
+        let nested = "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}";
+        let params = match_route(nested, "/api/v1/authorizationServers/aus1/policies/00p2/rules/0pr3").unwrap();
+        let rules = find("authserver_policy_rules").unwrap();
+        assert_eq!(
+            item_params(rules, &params),
+            Some(("aus1/00p2".to_string(), "0pr3".to_string()))
+        );
         assert_eq!(
             axum_route("/api/v1/groups/{groupId}/owners"),
             "/api/v1/groups/{id}/owners"

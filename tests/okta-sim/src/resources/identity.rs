@@ -1,0 +1,324 @@
+//! Identity providers and their signing keys, and application extras: OAuth scope grants, app
+//! signing keys and CSRs, and the linked object definitions of the user schema. A SAML IdP trusts a
+//! real seeded IdP key by `kid`; grants name real OIDC apps. Shapes follow the spec's
+//! `IdentityProvider`, `IdPKeyCredential`, `OAuth2ScopeConsentGrant`, `JsonWebKey`, `Csr` and
+//! `LinkedObject` schemas and examples.
+
+use serde_json::{Value, json};
+
+use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
+use crate::handlers::PageSizes;
+use crate::ratelimit::OTHER_API;
+
+const NO_FILTERS: &[QueryFilter] = &[];
+
+/// Spec `queryLimit`: default 20, maximum 200.
+const PAGES_OF_20_UP_TO_200: Shape = Shape::Array(Some(PageSizes {
+    default: 20,
+    min: 1,
+    max: 200,
+}));
+
+pub const RESOURCES: &[Resource] = &[
+    Resource {
+        name: "idp_keys",
+        route: "/api/v1/idps/credentials/keys",
+        item_route: Some("/api/v1/idps/credentials/keys/{kid}"),
+        parent: None,
+        shape: PAGES_OF_20_UP_TO_200,
+        key: "/kid",
+        scope: "okta.idps.read",
+        bucket: OTHER_API,
+        filters: NO_FILTERS,
+        resolve: None,
+        seed: seed_idp_keys,
+    },
+    Resource {
+        name: "identity_providers",
+        route: "/api/v1/idps",
+        item_route: Some("/api/v1/idps/{idpId}"),
+        parent: None,
+        shape: PAGES_OF_20_UP_TO_200,
+        key: "/id",
+        scope: "okta.idps.read",
+        bucket: OTHER_API,
+        filters: NO_FILTERS,
+        resolve: None,
+        seed: seed_idps,
+    },
+    Resource {
+        name: "app_grants",
+        route: "/api/v1/apps/{appId}/grants",
+        item_route: Some("/api/v1/apps/{appId}/grants/{grantId}"),
+        parent: Some("apps"),
+        shape: Shape::Array(None),
+        key: "/id",
+        scope: "okta.appGrants.read",
+        bucket: OTHER_API,
+        filters: NO_FILTERS,
+        resolve: None,
+        seed: seed_app_grants,
+    },
+    Resource {
+        name: "app_keys",
+        route: "/api/v1/apps/{appId}/credentials/keys",
+        item_route: Some("/api/v1/apps/{appId}/credentials/keys/{keyId}"),
+        parent: Some("apps"),
+        shape: Shape::Array(None),
+        key: "/kid",
+        scope: "okta.apps.read",
+        bucket: OTHER_API,
+        filters: NO_FILTERS,
+        resolve: None,
+        seed: seed_app_keys,
+    },
+    Resource {
+        name: "app_csrs",
+        route: "/api/v1/apps/{appId}/credentials/csrs",
+        item_route: Some("/api/v1/apps/{appId}/credentials/csrs/{csrId}"),
+        parent: Some("apps"),
+        shape: Shape::Array(None),
+        key: "/id",
+        scope: "okta.apps.read",
+        bucket: OTHER_API,
+        filters: NO_FILTERS,
+        resolve: None,
+        seed: seed_app_csrs,
+    },
+    Resource {
+        name: "linked_object_definitions",
+        route: "/api/v1/meta/schemas/user/linkedObjects",
+        item_route: Some("/api/v1/meta/schemas/user/linkedObjects/{linkedObjectName}"),
+        parent: None,
+        shape: Shape::Array(None),
+        key: "/primary/name",
+        scope: "okta.linkedObjects.read",
+        bucket: OTHER_API,
+        filters: NO_FILTERS,
+        resolve: None,
+        seed: seed_linked_objects,
+    },
+];
+
+/// Base64 text of `len` characters, standing in for DER certificates and key moduli.
+fn base64ish(ctx: &mut SeedCtx, len: usize) -> String {
+    ctx.ids.random_text(len)
+}
+
+/// A signing key with its certificate chain, as Okta lists IdP and app keys.
+fn jwk(ctx: &mut SeedCtx, kid: &str) -> Value {
+    let (created, updated) = ctx.times();
+    json!({
+        "kid": kid, "created": created, "lastUpdated": updated, "expiresAt": "2030-01-01T00:00:00.000Z",
+        "e": "AQAB", "n": base64ish(ctx, 342), "kty": "RSA", "use": "sig",
+        "x5c": [base64ish(ctx, 1200)], "x5t#S256": base64ish(ctx, 43),
+    })
+}
+
+fn seed_idp_keys(ctx: &mut SeedCtx) -> Seeded {
+    let keys = (0..3)
+        .map(|_| {
+            let kid = format!(
+                "{}-{}-{}",
+                ctx.ids.random_text(8),
+                ctx.ids.random_text(4),
+                ctx.ids.random_text(12)
+            );
+            jwk(ctx, &kid)
+        })
+        .collect();
+    Seeded::from([(String::new(), keys)])
+}
+
+fn provisioning_policy(template: &str, profile_master: bool, groups: Value) -> Value {
+    json!({
+        "provisioning": {
+            "action": "AUTO", "profileMaster": profile_master, "groups": groups,
+            "conditions": { "deprovisioned": { "action": "NONE" }, "suspended": { "action": "NONE" } },
+        },
+        "accountLink": { "action": "AUTO" },
+        "subject": { "userNameTemplate": { "template": template }, "matchType": "USERNAME" },
+        "mapAMRClaims": false, "trustClaims": false, "maxClockSkew": 120000,
+    })
+}
+
+/// A SAML IdP trusting two seeded keys and assigning real groups, an OIDC IdP, and a Google one.
+fn seed_idps(ctx: &mut SeedCtx) -> Seeded {
+    let kids: Vec<String> = ctx
+        .objects("idp_keys")
+        .iter()
+        .filter_map(|k| k["kid"].as_str().map(String::from))
+        .collect();
+    let groups: Vec<String> = ctx.group_ids("OKTA_GROUP").into_iter().take(2).collect();
+    let mut out = Vec::new();
+
+    let id = ctx.ids.next("0oa");
+    let (created, updated) = ctx.times();
+    out.push(json!({
+        "id": id, "type": "SAML2", "name": "Partner SAML IdP", "status": "ACTIVE",
+        "created": created, "lastUpdated": updated,
+        "protocol": {
+            "type": "SAML2",
+            "endpoints": {
+                "sso": { "url": "https://idp.partner.example/sso", "binding": "HTTP-POST",
+                         "destination": "https://idp.partner.example/sso" },
+                "acs": { "binding": "HTTP-POST", "type": "INSTANCE" },
+            },
+            "algorithms": {
+                "request": { "signature": { "algorithm": "SHA-256", "scope": "REQUEST" } },
+                "response": { "signature": { "algorithm": "SHA-256", "scope": "ANY" } },
+            },
+            "settings": { "nameFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" },
+            "credentials": { "trust": {
+                "issuer": "https://idp.partner.example", "audience": ctx.url(&format!("/saml2/{id}")),
+                "kid": kids.first(), "additionalKids": kids.get(1..2).unwrap_or_default(),
+            } },
+        },
+        "policy": provisioning_policy("saml.subjectNameId", true,
+                                      json!({ "action": "ASSIGN", "assignments": groups })),
+        "_links": {
+            "metadata": { "href": ctx.url(&format!("/api/v1/idps/{id}/metadata.xml")), "type": "application/xml",
+                          "hints": { "allow": ["GET"] } },
+            "users": ctx.link(&format!("/api/v1/idps/{id}/users"), &["GET"]),
+            "deactivate": ctx.link(&format!("/api/v1/idps/{id}/lifecycle/deactivate"), &["POST"]),
+        },
+    }));
+
+    for (kind, name, issuer, scopes) in [
+        (
+            "OIDC",
+            "Contractor OIDC IdP",
+            "https://login.contractor.example",
+            json!(["openid", "email", "profile"]),
+        ),
+        (
+            "GOOGLE",
+            "Google",
+            "https://accounts.google.com",
+            json!(["openid", "email", "profile"]),
+        ),
+    ] {
+        let id = ctx.ids.next("0oa");
+        let (created, updated) = ctx.times();
+        let client_id = ctx.ids.random_text(20);
+        let mut protocol = json!({
+            "type": "OIDC",
+            "endpoints": {
+                "authorization": { "url": format!("{issuer}/authorize"), "binding": "HTTP-REDIRECT" },
+                "token": { "url": format!("{issuer}/token"), "binding": "HTTP-POST" },
+            },
+            "scopes": scopes,
+            // Okta answers the client id; the secret is kept out of the simulator's answers.
+            "credentials": { "client": { "client_id": client_id } },
+        });
+        if kind == "OIDC" {
+            protocol["issuer"] = json!({ "url": issuer });
+            protocol["endpoints"]["jwks"] = json!({ "url": format!("{issuer}/keys"), "binding": "HTTP-REDIRECT" });
+        }
+        out.push(json!({
+            "id": id, "type": kind, "name": name, "status": "ACTIVE", "created": created, "lastUpdated": updated,
+            "protocol": protocol,
+            "policy": provisioning_policy("idpuser.email", false, json!({ "action": "NONE" })),
+            "_links": {
+                "clientRedirectUri": ctx.link("/oauth2/v1/authorize/callback", &["POST"]),
+                "deactivate": ctx.link(&format!("/api/v1/idps/{id}/lifecycle/deactivate"), &["POST"]),
+            },
+        }));
+    }
+    Seeded::from([(String::new(), out)])
+}
+
+fn apps_with_mode(ctx: &SeedCtx, mode: &str) -> Vec<String> {
+    ctx.org
+        .apps
+        .iter()
+        .filter(|a| a.value()["signOnMode"] == mode)
+        .map(|a| a.id.to_string())
+        .collect()
+}
+
+/// Okta management scopes granted to OIDC apps (the first few hold some each).
+fn seed_app_grants(ctx: &mut SeedCtx) -> Seeded {
+    let admin = ctx.user_ids("ACTIVE").first().cloned().unwrap_or_default();
+    let scopes = [
+        "okta.users.read",
+        "okta.groups.read",
+        "okta.apps.read",
+        "okta.logs.read",
+    ];
+    let issuer = ctx.url("");
+    let mut out = Seeded::new();
+    for (n, app) in apps_with_mode(ctx, "OPENID_CONNECT").into_iter().take(4).enumerate() {
+        let mut grants = Vec::new();
+        for scope in scopes.iter().take(n + 1) {
+            let id = ctx.ids.next("oag");
+            let (created, updated) = ctx.times();
+            grants.push(json!({
+                "id": id, "status": "ACTIVE", "created": created, "lastUpdated": updated,
+                "createdBy": { "id": admin, "type": "User" }, "issuer": issuer, "clientId": app,
+                "scopeId": scope, "source": "ADMIN",
+                "_links": {
+                    "app": { "href": ctx.url(&format!("/api/v1/apps/{app}")) },
+                    "self": ctx.link(&format!("/api/v1/apps/{app}/grants/{id}"), &["GET", "DELETE"]),
+                    "client": { "href": ctx.url(&format!("/oauth2/v1/clients/{app}")) },
+                },
+            }));
+        }
+        out.insert(app, grants);
+    }
+    out
+}
+
+/// A signing key per SAML app (two for the first, mid-rotation).
+fn seed_app_keys(ctx: &mut SeedCtx) -> Seeded {
+    let mut out = Seeded::new();
+    for (n, app) in apps_with_mode(ctx, "SAML_2_0").into_iter().enumerate() {
+        let count = if n == 0 { 2 } else { 1 };
+        let keys = (0..count)
+            .map(|_| {
+                let kid = ctx.ids.random_text(43);
+                jwk(ctx, &kid)
+            })
+            .collect();
+        out.insert(app, keys);
+    }
+    out
+}
+
+/// A pending certificate signing request on the first two SAML apps.
+fn seed_app_csrs(ctx: &mut SeedCtx) -> Seeded {
+    let mut out = Seeded::new();
+    for app in apps_with_mode(ctx, "SAML_2_0").into_iter().take(2) {
+        let id = ctx.ids.random_text(43);
+        let (created, _) = ctx.times();
+        let path = format!("/api/v1/apps/{app}/credentials/csrs/{id}");
+        let csr = json!({
+            "id": id, "created": created, "kty": "RSA", "csr": base64ish(ctx, 1000),
+            "_links": {
+                "self": ctx.link(&path, &["GET", "DELETE"]),
+                "publish": ctx.link(&format!("{path}/lifecycle/publish"), &["POST"]),
+            },
+        });
+        out.insert(app, vec![csr]);
+    }
+    out
+}
+
+fn seed_linked_objects(ctx: &mut SeedCtx) -> Seeded {
+    let definitions = [
+        ("manager", "Manager", "subordinate", "Subordinate"),
+        ("sponsor", "Sponsor", "sponsored", "Sponsored user"),
+    ]
+    .iter()
+    .map(|(primary, primary_title, associated, associated_title)| {
+        json!({
+            "primary": { "name": primary, "title": primary_title, "description": format!("{primary_title} link"),
+                         "type": "USER" },
+            "associated": { "name": associated, "title": associated_title,
+                            "description": format!("{associated_title} link"), "type": "USER" },
+            "_links": { "self": { "href": ctx.url(&format!("/api/v1/meta/schemas/user/linkedObjects/{primary}")) } },
+        })
+    })
+    .collect();
+    Seeded::from([(String::new(), definitions)])
+}
