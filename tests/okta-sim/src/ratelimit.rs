@@ -23,7 +23,7 @@ pub fn bucket_for(method: &str, template: &str) -> Bucket {
     let b = |name, base_limit| Bucket { name, base_limit };
     match template {
         "/api/v1/apps/{id}" => b("/api/v1/apps/{id}", 600),
-        t if t == "/api/v1/apps" || t.starts_with("/api/v1/apps/") => b("/api/v1/apps", 100),
+        t if t == "/api/v1/apps" || t.starts_with("/api/v1/apps/") => APPS,
         "/api/v1/groups" => b("/api/v1/groups", 600),
         t if t.starts_with("/api/v1/groups/") => b("/api/v1/groups/{id}", 600),
         "/api/v1/users" => b("/api/v1/users", 600),
@@ -42,6 +42,12 @@ pub const OTHER_API: Bucket = Bucket {
     base_limit: 600,
 };
 /// `/api/v1/groups/{id}` and the calls under it (owners, rules...): the nearest configured bucket.
+/// `/api/v1/apps` and every app sub-resource (users, groups, grants, keys...) share one bucket.
+pub const APPS: Bucket = Bucket {
+    name: "/api/v1/apps",
+    base_limit: 100,
+};
+
 pub const GROUP_ITEM: Bucket = Bucket {
     name: "/api/v1/groups/{id}",
     base_limit: 600,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
-use crate::ratelimit::OTHER_API;
+use crate::ratelimit::{APPS, OTHER_API};
 
 const NO_FILTERS: &[QueryFilter] = &[];
 
@@ -54,7 +54,7 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         key: "/id",
         scope: "okta.appGrants.read",
-        bucket: OTHER_API,
+        bucket: APPS,
         filters: NO_FILTERS,
         resolve: None,
         seed: seed_app_grants,
@@ -67,7 +67,7 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         key: "/kid",
         scope: "okta.apps.read",
-        bucket: OTHER_API,
+        bucket: APPS,
         filters: NO_FILTERS,
         resolve: None,
         seed: seed_app_keys,
@@ -80,7 +80,7 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         key: "/id",
         scope: "okta.apps.read",
-        bucket: OTHER_API,
+        bucket: APPS,
         filters: NO_FILTERS,
         resolve: None,
         seed: seed_app_csrs,
