@@ -274,3 +274,16 @@ mod tests {
         assert_eq!(org.to_state(), state);
     }
 }
+
+/// Removes `id`'s assignment row from every app in `per_app` (app users or app groups) and
+/// returns those apps, as Okta does when the user or group itself is deleted.
+pub fn unassign_from_every_app(per_app: &mut BTreeMap<String, Collection>, apps: &Collection, id: &str) -> Vec<Value> {
+    let unassigned: Vec<String> = per_app
+        .iter_mut()
+        .filter_map(|(app, rows)| rows.remove(id).map(|_| app.clone()))
+        .collect();
+    unassigned
+        .iter()
+        .filter_map(|a| apps.get(a).map(Record::value))
+        .collect()
+}

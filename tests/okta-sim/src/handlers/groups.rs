@@ -168,16 +168,8 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
     org.groups.remove(&id);
     org.group_members.remove(&id);
     // Okta removes the group's app assignments with it, and logs each removal.
-    let mut unassigned = Vec::new();
-    for (app, rows) in org.app_groups.iter_mut() {
-        if rows.remove(&id).is_some() {
-            unassigned.push(app.clone());
-        }
-    }
-    let apps: Vec<Value> = unassigned
-        .iter()
-        .filter_map(|a| org.apps.get(a).map(Record::value))
-        .collect();
+    let org_ref = &mut *org;
+    let apps = crate::store::unassign_from_every_app(&mut org_ref.app_groups, &org_ref.apps, &id);
     for app in apps {
         syslog::emit(
             &mut org,

@@ -357,16 +357,8 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
         );
     }
     // Okta removes the user's app assignments with the user, and logs each removal.
-    let mut unassigned = Vec::new();
-    for (app, rows) in org.app_users.iter_mut() {
-        if rows.remove(&user_id).is_some() {
-            unassigned.push(app.clone());
-        }
-    }
-    let apps: Vec<Value> = unassigned
-        .iter()
-        .filter_map(|a| org.apps.get(a).map(Record::value))
-        .collect();
+    let org_ref = &mut *org;
+    let apps = crate::store::unassign_from_every_app(&mut org_ref.app_users, &org_ref.apps, &user_id);
     for app in apps {
         syslog::emit(
             &mut org,
