@@ -47,21 +47,17 @@ pub fn work_prefix(org: &OrgId, job: &JobId) -> String {
     format!("orgs/{org}/work/{job}/")
 }
 
+/// One segment of a blob key: the port's key rule, without `/`.
 fn is_key_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s != "."
-        && s != ".."
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    !s.contains('/') && crate::ports::validate_key(s).is_ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    // The BlobStore port's rule: `/`-separated segments of [A-Za-z0-9._-], none empty, `.` or `..`.
     fn valid(key: &str) -> bool {
-        key.split('/').all(is_key_segment)
+        crate::ports::validate_key(key).is_ok()
     }
 
     #[test]

@@ -32,22 +32,7 @@ impl MemoryStore {
     }
 
     fn check(key: &str) -> Result<(), StoreError> {
-        let ok = key.split('/').all(|part| {
-            !part.is_empty()
-                && part != "."
-                && part != ".."
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        });
-        if ok {
-            Ok(())
-        } else {
-            Err(StoreError::InvalidKey {
-                key: key.into(),
-                reason: "bad characters".into(),
-            })
-        }
+        crate::ports::validate_key(key)
     }
 }
 
