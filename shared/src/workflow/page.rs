@@ -119,8 +119,7 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                 progress.counts.objects += total;
                 cursor.skip_parents(skipped_parents);
                 progress.pages += 1;
-                progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
-                ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+                save_position(ctx, &job, category, &mut progress, &cursor).await?;
                 if started.elapsed() >= ctx.page_budget {
                     break;
                 }
@@ -129,8 +128,7 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         }
         let Some(request) = cursor.next_request(category, &parents, log_query.as_deref()) else {
             progress.done = true;
-            progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
-            ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+            save_position(ctx, &job, category, &mut progress, &cursor).await?;
             break;
         };
         let first_request = progress.pages == 0;
@@ -188,8 +186,7 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
             ctx.catalog.append_log(&job.job_id, &batch, &log).await?;
         }
         progress.pages += 1;
-        progress.cursor = Some(serde_json::to_value(&cursor).expect("a cursor serializes"));
-        ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+        save_position(ctx, &job, category, &mut progress, &cursor).await?;
         if started.elapsed() >= ctx.page_budget {
             break;
         }
@@ -210,6 +207,19 @@ async fn fetch(client: &OktaClient, category: &Category, request: &NextRequest) 
             next: None,
         }),
     }
+}
+
+/// Saves the category's counts and position after a page: where a retried or resumed step starts.
+async fn save_position(
+    ctx: &StepContext,
+    job: &JobRecord,
+    category: &Category,
+    progress: &mut CategoryProgress,
+    cursor: &Cursor,
+) -> Result<(), StepError> {
+    progress.cursor = Some(serde_json::to_value(cursor).expect("a cursor serializes"));
+    ctx.catalog.save_progress(&job.job_id, category.name, progress).await?;
+    Ok(())
 }
 
 fn output(job: &JobRecord, category: &Category, progress: &CategoryProgress) -> BackupPageOutput {
