@@ -90,6 +90,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let min = minimum.get(category.name).copied().unwrap_or(0);
             println!("{:>26} {:>8} {:>8} {:>8}", category.name, at(0), at(1), min);
         }
+        let other = per_category.get(OTHER).cloned().unwrap_or_default();
+        let at = |i: usize| other.get(i).copied().unwrap_or(0);
+        println!("{:>26} {:>8} {:>8} {:>8}", OTHER, at(0), at(1), "");
         sim.shutdown().await;
     }
     println!(
@@ -135,8 +138,13 @@ fn category_paths(category: &Category) -> Vec<String> {
         Source::List { passes } => passes.iter().map(|p| shape(p)).collect(),
         Source::PerParent { path, .. } => vec![shape(path)],
         Source::Log { path } => vec![shape(path)],
+        // The path comes from each parent object (a user type's schema link): counted under "other".
+        Source::PerParentLink { .. } => Vec::new(),
     }
 }
+
+/// Calls no row's path names: user schemas (read at links inside user types) and the credential check.
+const OTHER: &str = "other";
 
 /// The simulator's call counts (`GET /api/v1/users` -> n) attributed to the catalog's categories.
 fn calls_per_category(by_endpoint: &BTreeMap<String, u64>) -> Vec<(&'static str, u64)> {
@@ -146,9 +154,8 @@ fn calls_per_category(by_endpoint: &BTreeMap<String, u64>) -> Vec<(&'static str,
             continue;
         };
         let path = shape(path);
-        if let Some(category) = CATEGORIES.iter().find(|c| category_paths(c).contains(&path)) {
-            *out.entry(category.name).or_default() += n;
-        }
+        let category = CATEGORIES.iter().find(|c| category_paths(c).contains(&path));
+        *out.entry(category.map_or(OTHER, |c| c.name)).or_default() += n;
     }
     out.into_iter().collect()
 }
@@ -158,8 +165,9 @@ fn calls_per_category(by_endpoint: &BTreeMap<String, u64>) -> Vec<(&'static str,
 fn minimum_calls(state: &OrgState) -> BTreeMap<&'static str, u64> {
     let contents = expected_contents(state);
     let pages = |n: usize, category: &Category| match (category.response, category.page_limit) {
-        (Response::Object, _) | (Response::Array, None) => 1,
-        (Response::Array, Some(limit)) => n.div_ceil(limit as usize).max(1) as u64,
+        // Without a `limit` parameter the server picks the page size: at least one call.
+        (Response::Object, _) | (Response::Array | Response::Wrapped { .. }, None) => 1,
+        (Response::Array | Response::Wrapped { .. }, Some(limit)) => n.div_ceil(limit as usize).max(1) as u64,
     };
     let mut minimum = BTreeMap::new();
     for category in CATEGORIES {
@@ -168,10 +176,12 @@ fn minimum_calls(state: &OrgState) -> BTreeMap<&'static str, u64> {
                 .iter()
                 .map(|pass| pages(pass_size(state, &contents, category, pass), category))
                 .sum(),
-            Source::PerParent { parent, .. } => children_per_parent(&contents, category.name, parent)
-                .into_iter()
-                .map(|n| pages(n, category))
-                .sum(),
+            Source::PerParent { parent, .. } | Source::PerParentLink { parent, .. } => {
+                children_per_parent(&contents, category.name, parent)
+                    .into_iter()
+                    .map(|n| pages(n, category))
+                    .sum()
+            }
             Source::Log { .. } => pages(contents.get(category.name).map_or(0, |c| c.len()), category),
         };
         minimum.insert(category.name, calls);

@@ -16,6 +16,9 @@ pub enum Source {
     /// One query per object of `parent`. In `path`, `{id}` is the parent's id; for a parent
     /// that is itself listed per parent (id `a/b`), `{0}` and `{1}` are the id's parts.
     PerParent { parent: &'static str, path: &'static str },
+    /// One query per object of `parent`, at the URL that object holds at the JSON pointer `link` (a
+    /// user type names its schema only by `_links.schema.href`). A parent without it is logged.
+    PerParentLink { parent: &'static str, link: &'static str },
     /// An append-only log read by time: one query for the events published inside the job's log
     /// window (from the previous snapshot's job start, or 7 days back, to this job's start), oldest
     /// first. A snapshot holds only the events of its own window, so each event is kept once.
@@ -30,6 +33,9 @@ pub enum Response {
     Array,
     /// One JSON object (settings, a schema): one object per query.
     Object,
+    /// A JSON object holding the list under `field`, paged by `_links.next.href` in the body (the IAM
+    /// endpoints: `{"roles": [...], "_links": {"next": {"href": "..."}}}`).
+    Wrapped { field: &'static str },
 }
 
 /// What is kept of each listed item, and the id it is kept under.
@@ -64,11 +70,13 @@ pub enum Incremental {
     /// group's `lastMembershipUpdated` moves on every membership change, and only then).
     WhenParentFieldMoves { field: &'static str },
     /// Listed again for parents whose `field` changed, and for parents that a System Log event of
-    /// one of `events` targets (as `AppInstance`) since the previous snapshot: an app's assignments
-    /// change without moving its `lastUpdated`. When the log cannot be read, every parent is listed.
+    /// one of `events` targets (as a target of type `target`: `AppInstance`, `User`, `UserGroup`) since
+    /// the previous snapshot: an app's assignments change without moving its `lastUpdated`. When the
+    /// log cannot be read, every parent is listed.
     WhenParentChangesOrLogged {
         field: &'static str,
         events: &'static [&'static str],
+        target: &'static str,
     },
 }
 
@@ -142,6 +150,18 @@ const APP_GROUP_EVENTS: &[&str] = &[
     "group.application_assignment.update",
 ];
 
+/// The System Log events of a user's factor enrolments (a factor change does not move the user's `lastUpdated`).
+const FACTOR_EVENTS: &[&str] = &[
+    "user.mfa.factor.activate",
+    "user.mfa.factor.deactivate",
+    "user.mfa.factor.reset_all",
+    "user.mfa.factor.suspend",
+    "user.mfa.factor.unsuspend",
+    "user.mfa.factor.update",
+];
+/// The System Log events of admin roles granted to or revoked from a group.
+const GROUP_ROLE_EVENTS: &[&str] = &["group.privilege.grant", "group.privilege.revoke"];
+
 const fn to(field: &'static str, category: &'static str) -> Reference {
     Reference { field, category }
 }
@@ -202,7 +222,7 @@ pub const CATEGORIES: &[Category] = &[
         page_limit: Some(500),
         keep: Keep::WithParent { parent_field: "appId" },
         // An assignment change does not move the app's lastUpdated: System Log events tell which apps changed.
-        incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: APP_USER_EVENTS },
+        incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: APP_USER_EVENTS, target: "AppInstance" },
         references: &[to("appId", "apps"), to("id", "users")],
         strip_on_restore: &[
             "_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync",
@@ -217,7 +237,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/groups" },
         page_limit: Some(200),
         keep: Keep::WithParent { parent_field: "appId" },
-        incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: APP_GROUP_EVENTS },
+        incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: APP_GROUP_EVENTS, target: "AppInstance" },
         references: &[to("appId", "apps"), to("id", "groups")],
         strip_on_restore: &["_links", "_embedded", "lastUpdated"],
         ..Category::DEFAULTS
@@ -232,15 +252,15 @@ pub const CATEGORIES: &[Category] = &[
         ..Category::DEFAULTS
     },
     Category {
-        // Only the default user type's schema: a custom type's schema is read by a schema id taken from
-        // the type's `_links.schema` (`osc…`), which a per-parent path filled with the type id cannot name.
+        // One schema per user type, default included: a type names its schema only by `_links.schema.href`.
         name: "user_schemas",
-        title: "User schema (default user type)",
+        title: "User schemas (one per user type)",
         scope: "okta.schemas.read",
-        source: Source::List { passes: &["/api/v1/meta/schemas/user/default"] },
+        source: Source::PerParentLink { parent: "user_types", link: "/_links/schema/href" },
         response: Response::Object,
-        keep: Keep::Named { id: "default" },
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        keep: Keep::OnePerParent { parent_field: "userTypeId" },
+        references: &[to("userTypeId", "user_types")],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "userTypeId"],
         ..Category::DEFAULTS
     },
     Category {
@@ -708,6 +728,235 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &["_links"],
         ..Category::DEFAULTS
     },
+    // Users' security: enrolled factors. One call per user, so only users that a factor event names are listed
+    // again between full refreshes.
+    Category {
+        // Only phone and email factors can be recreated without the person; the rest need re-enrolment.
+        name: "user_factors",
+        title: "Enrolled factors",
+        scope: "okta.users.read",
+        source: Source::PerParent { parent: "users", path: "/api/v1/users/{id}/factors" },
+        keep: Keep::WithParent { parent_field: "userId" },
+        incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: FACTOR_EVENTS, target: "User" },
+        references: &[to("userId", "users")],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "userId"],
+        ..Category::DEFAULTS
+    },
+    // Profile mappings: the list omits `properties`, so each mapping is read again whole.
+    Category {
+        // The index the whole mappings are read from; restore uses `profile_mapping_properties`.
+        name: "profile_mappings",
+        title: "Profile mappings (list)",
+        scope: "okta.profileMappings.read",
+        source: Source::List { passes: &["/api/v1/mappings"] },
+        page_limit: Some(200),
+        last_updated_field: None,
+        references: &[to("source.id", "apps"), to("target.id", "apps"), to("source.id", "user_types"), to("target.id", "user_types")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // No create: a restore finds the target org's mapping by source and target and updates its properties.
+        name: "profile_mapping_properties",
+        title: "Profile mappings with their property expressions",
+        scope: "okta.profileMappings.read",
+        source: Source::PerParent { parent: "profile_mappings", path: "/api/v1/mappings/{id}" },
+        response: Response::Object,
+        last_updated_field: None,
+        references: &[to("source.id", "apps"), to("target.id", "apps"), to("source.id", "user_types"), to("target.id", "user_types")],
+        strip_on_restore: &["id", "_links", "source", "target"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "sms_templates",
+        title: "SMS templates",
+        scope: "okta.templates.read",
+        source: Source::List { passes: &["/api/v1/templates/sms"] },
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_preferences",
+        title: "Org preferences",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org/preferences"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "preferences" },
+        last_updated_field: None,
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_okta_communication",
+        title: "Okta communication opt-in",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org/privacy/oktaCommunication"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "oktaCommunication" },
+        last_updated_field: None,
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_okta_support",
+        title: "Okta support access",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org/privacy/oktaSupport"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "oktaSupport" },
+        last_updated_field: None,
+        // Support access is granted for a limited time: never restored blindly.
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_third_party_admin",
+        title: "Third-party admin setting",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org/orgSettings/thirdPartyAdminSetting"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "thirdPartyAdminSetting" },
+        last_updated_field: None,
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_auto_assign_admin_app",
+        title: "Auto-assign Admin Console app setting",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org/settings/autoAssignAdminAppSetting"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "autoAssignAdminAppSetting" },
+        last_updated_field: None,
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "org_client_privileges",
+        title: "Public client app admin privileges setting",
+        scope: "okta.orgs.read",
+        source: Source::List { passes: &["/api/v1/org/settings/clientPrivilegesSetting"] },
+        response: Response::Object,
+        keep: Keep::Named { id: "clientPrivilegesSetting" },
+        last_updated_field: None,
+        strip_on_restore: &["_links"],
+        ..Category::DEFAULTS
+    },
+    // Admin roles: custom roles and resource sets first, then who holds which role. The IAM endpoints wrap their
+    // lists in an object and page by a link in the body.
+    Category {
+        // Matched by `label` on restore.
+        name: "custom_roles",
+        title: "Custom admin roles",
+        scope: "okta.roles.read",
+        source: Source::List { passes: &["/api/v1/iam/roles"] },
+        response: Response::Wrapped { field: "roles" },
+        strip_on_restore: &["id", "_links", "created", "lastUpdated"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "role_permissions",
+        title: "Custom role permissions",
+        scope: "okta.roles.read",
+        source: Source::PerParent { parent: "custom_roles", path: "/api/v1/iam/roles/{id}/permissions" },
+        response: Response::Wrapped { field: "permissions" },
+        keep: Keep::WithParent { parent_field: "roleId" },
+        id_pointer: "/label",
+        references: &[to("roleId", "custom_roles")],
+        strip_on_restore: &["_links", "created", "lastUpdated", "roleId"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Matched by `label` on restore.
+        name: "resource_sets",
+        title: "Resource sets",
+        scope: "okta.roles.read",
+        source: Source::List { passes: &["/api/v1/iam/resource-sets"] },
+        response: Response::Wrapped { field: "resource-sets" },
+        strip_on_restore: &["id", "_links", "created", "lastUpdated"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // An ORN (`orn:okta:directory:<org id>:groups:<id>`) or a REST URL names the resource: both embed the source
+        // org, so a restore into another org rewrites them.
+        name: "resource_set_resources",
+        title: "Resource set resources",
+        scope: "okta.roles.read",
+        source: Source::PerParent { parent: "resource_sets", path: "/api/v1/iam/resource-sets/{id}/resources" },
+        response: Response::Wrapped { field: "resources" },
+        page_limit: Some(100),
+        keep: Keep::WithParent { parent_field: "resourceSetId" },
+        references: &[to("resourceSetId", "resource_sets")],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "resourceSetId"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // `id` is the custom role bound to the resource set.
+        name: "resource_set_bindings",
+        title: "Resource set bindings",
+        scope: "okta.roles.read",
+        source: Source::PerParent { parent: "resource_sets", path: "/api/v1/iam/resource-sets/{id}/bindings" },
+        response: Response::Wrapped { field: "roles" },
+        keep: Keep::WithParent { parent_field: "resourceSetId" },
+        last_updated_field: None,
+        references: &[to("resourceSetId", "resource_sets"), to("id", "custom_roles")],
+        strip_on_restore: &["_links", "resourceSetId"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // Listed per binding: the parent id is `resource set/role`. Members are hrefs to users and groups.
+        name: "resource_set_binding_members",
+        title: "Resource set binding members",
+        scope: "okta.roles.read",
+        source: Source::PerParent {
+            parent: "resource_set_bindings",
+            path: "/api/v1/iam/resource-sets/{0}/bindings/{1}/members",
+        },
+        response: Response::Wrapped { field: "members" },
+        keep: Keep::WithParent { parent_field: "bindingId" },
+        references: &[to("bindingId", "resource_set_bindings")],
+        strip_on_restore: &["id", "created", "lastUpdated", "bindingId"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // The users holding any admin role: role assignments are read for them only, not for every user.
+        name: "role_assignees",
+        title: "Users with admin roles",
+        scope: "okta.roles.read",
+        source: Source::List { passes: &["/api/v1/iam/assignees/users"] },
+        response: Response::Wrapped { field: "value" },
+        page_limit: Some(100),
+        last_updated_field: None,
+        references: &[to("id", "users")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
+        // A custom role assignment names its role and resource set.
+        name: "user_roles",
+        title: "Admin role assignments to users",
+        scope: "okta.roles.read",
+        source: Source::PerParent { parent: "role_assignees", path: "/api/v1/users/{id}/roles" },
+        keep: Keep::WithParent { parent_field: "userId" },
+        references: &[to("userId", "users"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "userId"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // One call per group; between full refreshes only groups that a privilege event names.
+        name: "group_roles",
+        title: "Admin role assignments to groups",
+        scope: "okta.roles.read",
+        source: Source::PerParent { parent: "groups", path: "/api/v1/groups/{id}/roles" },
+        keep: Keep::WithParent { parent_field: "groupId" },
+        incremental: Incremental::WhenParentChangesOrLogged {
+            field: "lastUpdated",
+            events: GROUP_ROLE_EVENTS,
+            target: "UserGroup",
+        },
+        references: &[to("groupId", "groups"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "groupId"],
+        ..Category::DEFAULTS
+    },
     Category {
         // Download-only history: each snapshot keeps the events of its own log window (see Source::Log).
         name: "system_log",
@@ -732,7 +981,7 @@ impl Category {
     /// The category this one is listed under, if it is listed per parent.
     pub fn parent(&self) -> Option<&'static Category> {
         match self.source {
-            Source::PerParent { parent, .. } => find(parent),
+            Source::PerParent { parent, .. } | Source::PerParentLink { parent, .. } => find(parent),
             Source::List { .. } | Source::Log { .. } => None,
         }
     }
@@ -830,44 +1079,19 @@ mod tests {
     fn stages_put_children_after_parents() {
         let all: Vec<_> = CATEGORIES.iter().collect();
         let st = stages(&all);
-        assert_eq!(
-            st[0],
-            vec![
-                "users",
-                "groups",
-                "apps",
-                "user_types",
-                "user_schemas",
-                "group_schema",
-                "group_rules",
-                "network_zones",
-                "authenticators",
-                "policies",
-                "org_settings",
-                "org_contact_types",
-                "trusted_origins",
-                "email_domains",
-                "features",
-                "threat_insight",
-                "captchas",
-                "org_captcha",
-                "brands",
-                "event_hooks",
-                "inline_hooks",
-                "devices",
-                "authorization_servers",
-                "idp_keys",
-                "identity_providers",
-                "linked_object_definitions",
-                "system_log"
-            ]
-        );
+        let top: Vec<&str> = CATEGORIES
+            .iter()
+            .filter(|c| c.parent().is_none())
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(st[0], top);
         assert_eq!(
             st[1],
             vec![
                 "group_members",
                 "app_users",
                 "app_groups",
+                "user_schemas",
                 "app_user_schemas",
                 "group_owners",
                 "authenticator_methods",
@@ -882,10 +1106,18 @@ mod tests {
                 "authserver_keys",
                 "app_grants",
                 "app_keys",
-                "app_csrs"
+                "app_csrs",
+                "user_factors",
+                "profile_mapping_properties",
+                "role_permissions",
+                "resource_set_resources",
+                "resource_set_bindings",
+                "user_roles",
+                "group_roles"
             ]
         );
-        assert_eq!(st[2], vec!["authserver_policy_rules"]);
+        assert_eq!(st[2], vec!["authserver_policy_rules", "resource_set_binding_members"]);
+        assert_eq!(st.len(), 3);
     }
 
     #[test]

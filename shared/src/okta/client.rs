@@ -158,18 +158,67 @@ impl OktaClient {
         };
         let next = match next_link(exchange.headers.get_all(LINK).iter().filter_map(|v| v.to_str().ok())) {
             None => None,
-            Some(link) => {
-                // Relative links are resolved against this page; any link must stay on the org.
-                let next = url.join(&link).map_err(|_| OktaError::InvalidResponse {
-                    method: Method::GET,
-                    url: url.to_string(),
-                    reason: format!("the next link {link:?} is not a URL"),
-                })?;
-                self.inner.org.ensure_same_origin(&next)?;
-                Some(next.to_string())
-            }
+            Some(link) => Some(self.next_url(&url, &link)?),
         };
         Ok(Page { items, next })
+    }
+
+    /// A page of a list Okta wraps in an object (`{"roles": [...], "_links": {"next": {"href": ...}}}`, as the
+    /// IAM endpoints answer): the items under `field`, and the next page's link from the body, not a header.
+    pub async fn get_wrapped_page(
+        &self,
+        path_or_next: &str,
+        limit: Option<u32>,
+        field: &str,
+    ) -> Result<Page, OktaError> {
+        let url = self.resolve(path_or_next, limit)?;
+        let exchange = self.call(Method::GET, &url).await?;
+        let invalid = |reason: String| OktaError::InvalidResponse {
+            method: Method::GET,
+            url: url.to_string(),
+            reason,
+        };
+        let mut body = match parse_json(&url, &exchange.body)? {
+            Value::Object(body) => body,
+            other => {
+                return Err(invalid(format!(
+                    "expected a JSON object holding the list under {field:?}, got {}",
+                    json_kind(&other)
+                )));
+            }
+        };
+        let items = match body.remove(field) {
+            Some(Value::Array(items)) => items,
+            // Okta leaves the field out of an empty list.
+            None | Some(Value::Null) => Vec::new(),
+            Some(other) => {
+                return Err(invalid(format!(
+                    "expected {field:?} to be a JSON array, got {}",
+                    json_kind(&other)
+                )));
+            }
+        };
+        let next = match body
+            .get("_links")
+            .and_then(|links| links.get("next"))
+            .and_then(|n| n.get("href"))
+        {
+            None | Some(Value::Null) => None,
+            Some(Value::String(link)) => Some(self.next_url(&url, link)?),
+            Some(other) => return Err(invalid(format!("_links.next.href is {}, not a URL", json_kind(other)))),
+        };
+        Ok(Page { items, next })
+    }
+
+    /// A next-page link resolved against the page it came from; it must stay on the org.
+    fn next_url(&self, page: &Url, link: &str) -> Result<String, OktaError> {
+        let next = page.join(link).map_err(|_| OktaError::InvalidResponse {
+            method: Method::GET,
+            url: page.to_string(),
+            reason: format!("the next link {link:?} is not a URL"),
+        })?;
+        self.inner.org.ensure_same_origin(&next)?;
+        Ok(next.to_string())
     }
 
     /// The JSON answer to `GET path` (an object, usually); `null` for an empty body.

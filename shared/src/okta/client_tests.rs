@@ -486,3 +486,81 @@ async fn a_local_org_named_localhost_is_reached_through_the_guarded_resolver() {
     let by_name = super::OrgUrl::parse(&url.as_str().replace("127.0.0.1", "localhost"), true).unwrap();
     client(by_name).check_credentials().await.unwrap();
 }
+
+/// Three roles served two at a time in Okta's IAM shape: the list under `roles`, the next link in the body.
+fn wrapped_roles() -> Router {
+    Router::new().route(
+        "/api/v1/iam/roles",
+        get(|headers: HeaderMap, Query(query): Params| async move {
+            let base = format!("{}/api/v1/iam/roles", origin(&headers));
+            let body = match query.get("after").map(String::as_str) {
+                None => json!({ "roles": [{ "id": "cr0" }, { "id": "cr1" }], "_links": { "next": { "href": format!("{base}?after=cr1") } } }),
+                Some("cr1") => json!({ "roles": [{ "id": "cr2" }], "_links": {} }),
+                Some(other) => panic!("unexpected cursor {other}"),
+            };
+            answer(200, &[], body.to_string())
+        }),
+    )
+}
+
+#[tokio::test]
+async fn wrapped_lists_page_by_the_link_in_their_body() {
+    let client = client(serve(wrapped_roles()).await);
+    let first = client
+        .get_wrapped_page("/api/v1/iam/roles", None, "roles")
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 2);
+    let next = first.next.expect("a next link");
+    let last = client.get_wrapped_page(&next, None, "roles").await.unwrap();
+    assert_eq!(last.items, vec![json!({ "id": "cr2" })]);
+    assert_eq!(last.next, None);
+}
+
+#[tokio::test]
+async fn wrapped_lists_refuse_foreign_links_and_wrong_shapes() {
+    let router = Router::new()
+        .route(
+            "/api/v1/iam/roles",
+            get(|| async {
+                answer(
+                    200,
+                    &[],
+                    r#"{"roles":[],"_links":{"next":{"href":"https://evil.example/x"}}}"#,
+                )
+            }),
+        )
+        .route(
+            "/api/v1/iam/resource-sets",
+            get(|| async { answer(200, &[], r#"{"resource-sets":{}}"#) }),
+        )
+        .route("/api/v1/iam/assignees/users", get(|| async { answer(200, &[], "[]") }))
+        .route("/api/v1/iam/empty", get(|| async { answer(200, &[], "{}") }));
+    let client = client(serve(router).await);
+    let foreign = client
+        .get_wrapped_page("/api/v1/iam/roles", None, "roles")
+        .await
+        .unwrap_err();
+    assert!(matches!(foreign, OktaError::ForeignUrl { .. }), "{foreign}");
+    let not_array = client
+        .get_wrapped_page("/api/v1/iam/resource-sets", None, "resource-sets")
+        .await
+        .unwrap_err();
+    assert!(
+        not_array.to_string().contains("\"resource-sets\" to be a JSON array"),
+        "{not_array}"
+    );
+    let not_object = client
+        .get_wrapped_page("/api/v1/iam/assignees/users", None, "value")
+        .await
+        .unwrap_err();
+    assert!(
+        not_object.to_string().contains("expected a JSON object"),
+        "{not_object}"
+    );
+    let empty = client
+        .get_wrapped_page("/api/v1/iam/empty", None, "roles")
+        .await
+        .unwrap();
+    assert!(empty.items.is_empty() && empty.next.is_none());
+}

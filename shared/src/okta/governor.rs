@@ -224,9 +224,14 @@ impl Governor {
         }
         let reset_at = Instant::now() + rate.until_reset;
         let remaining = match state.window {
-            // Same window: answers may arrive out of order, and our own reservations are not yet in
-            // Okta's count, so keep the lower figure.
-            Some(window) if window.reset_epoch == rate.reset_epoch => window.remaining.min(rate.remaining),
+            // Same window of the same bucket: answers may arrive out of order, and our own reservations are
+            // not yet in Okta's count, so keep the lower figure. A different limit means Okta counted this
+            // call in another bucket than the last one under this key (its table is finer than ours): its
+            // numbers replace the others' rather than mix with them, or a nearly empty small bucket's
+            // `remaining` read against a large one's limit would hold every call for a whole window.
+            Some(window) if window.reset_epoch == rate.reset_epoch && window.limit == rate.limit => {
+                window.remaining.min(rate.remaining)
+            }
             _ => rate.remaining,
         };
         state.window = Some(Window {
@@ -360,5 +365,27 @@ mod tests {
         let first = governor.admit(&apps, &counters).await;
         let _ = governor.admit(&apps, &counters).await;
         first.settle(None);
+    }
+
+    #[tokio::test]
+    async fn answers_from_a_finer_bucket_under_one_key_do_not_mix_their_numbers() {
+        let governor = Governor::new(0.5, 4);
+        let counters = Counters::default();
+        let key = bucket_for(&Method::GET, "/api/v1/policies");
+        // A small bucket's answer, then one counted in a large bucket of the same window.
+        governor
+            .admit(&key, &counters)
+            .await
+            .settle(Some(&headers(100, 60, 30)));
+        governor
+            .admit(&key, &counters)
+            .await
+            .settle(Some(&headers(1000, 990, 30)));
+        // 10 of 1000 used: the next call goes at once (read as 60 left of 1000 it would wait 30 s).
+        let started = Instant::now();
+        let _ = governor.admit(&key, &counters).await;
+        assert!(started.elapsed() < Duration::from_millis(100));
+        let usage = governor.usage();
+        assert_eq!((usage[0].limit, usage[0].remaining), (Some(1000), Some(989)));
     }
 }

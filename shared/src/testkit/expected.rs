@@ -85,6 +85,16 @@ fn expected(state: &OrgState, window: Option<&LogWindow>) -> Contents {
                 .keys()
                 .map(|id| (fill_parent(path, id), Some(id.clone())))
                 .collect(),
+            Source::PerParentLink { parent, link } => c[parent]
+                .iter()
+                .map(|(id, object)| {
+                    let url = object
+                        .pointer(link)
+                        .and_then(Value::as_str)
+                        .unwrap_or_else(|| panic!("{}: parent {id} has no {link}", category.name));
+                    (path_of(url), Some(id.clone()))
+                })
+                .collect(),
             Source::Log { .. } => unreachable!("log categories are written out above"),
         };
         let mut objects = BTreeMap::new();
@@ -99,6 +109,14 @@ fn expected(state: &OrgState, window: Option<&LogWindow>) -> Contents {
         c.insert(category.name.into(), objects);
     }
     c
+}
+
+/// The path and query of an absolute URL the simulator wrote into an object.
+fn path_of(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or_else(|| "/".to_owned(), |i| after_scheme[i..].to_owned())
 }
 
 /// `{id}` is the parent id; `{0}`, `{1}`... its `/`-separated parts.

@@ -21,6 +21,8 @@ pub struct Carry {
     field: &'static str,
     /// The System Log events that also mark a parent as changed (empty when the marker suffices).
     events: &'static [&'static str],
+    /// The type of the events' target that names the parent (`AppInstance`, `User`, `UserGroup`).
+    target: &'static str,
     /// Parents those events targeted since the previous snapshot; every parent counts as changed
     /// until [`Carry::set_logged`] says which (never carry blindly).
     logged: Option<HashSet<String>>,
@@ -36,10 +38,10 @@ impl Carry {
     /// incremental category, a full refresh, no previous snapshot, or one that lacks the
     /// category or its parent.
     pub fn new(category: &Category, job: &JobRecord, previous: Option<&Arc<Previous>>) -> Option<Self> {
-        let (field, events) = match category.incremental {
+        let (field, events, target) = match category.incremental {
             Incremental::Always => return None,
-            Incremental::WhenParentFieldMoves { field } => (field, &[][..]),
-            Incremental::WhenParentChangesOrLogged { field, events } => (field, events),
+            Incremental::WhenParentFieldMoves { field } => (field, &[][..], ""),
+            Incremental::WhenParentChangesOrLogged { field, events, target } => (field, events, target),
         };
         let (parent, previous) = (category.parent()?, previous?);
         if job.full_refresh {
@@ -59,6 +61,7 @@ impl Carry {
         Some(Self {
             field,
             events,
+            target,
             logged: events.is_empty().then(HashSet::new),
             previous: previous.clone(),
             previous_parents,
@@ -71,6 +74,11 @@ impl Carry {
     /// [`Carry::set_logged`]); empty when the parent's marker is enough.
     pub fn events(&self) -> &'static [&'static str] {
         self.events
+    }
+
+    /// The target type that names a parent in those events.
+    pub fn target(&self) -> &'static str {
+        self.target
     }
 
     /// Records the parents that System Log events targeted since the previous snapshot.

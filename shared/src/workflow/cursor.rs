@@ -13,6 +13,23 @@ pub struct Cursor {
     pub next: Option<String>,
 }
 
+/// A parent of a per-parent category, and the path its children are listed at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentQuery {
+    pub id: String,
+    pub path: String,
+}
+
+impl ParentQuery {
+    /// The query of a [`Source::PerParent`] row: the row's path with the parent's id put in.
+    pub fn filled(path: &str, id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            path: fill_parent(path, id),
+        }
+    }
+}
+
 /// The request for the next page: a path (first page, `limit` to add) or an opaque `next` link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NextRequest {
@@ -28,7 +45,7 @@ impl Cursor {
     pub fn next_request(
         &self,
         category: &Category,
-        parents: &[String],
+        parents: &[ParentQuery],
         log_query: Option<&str>,
     ) -> Option<NextRequest> {
         let (start, parent) = match category.source {
@@ -37,9 +54,9 @@ impl Cursor {
                 debug_assert!(log_query.is_some(), "{} needs its log query", category.name);
                 (log_query.filter(|_| self.position == 0)?.to_string(), None)
             }
-            Source::PerParent { path, .. } => {
+            Source::PerParent { .. } | Source::PerParentLink { .. } => {
                 let parent = parents.get(self.position)?;
-                (fill_parent(path, parent), Some(parent.clone()))
+                (parent.path.clone(), Some(parent.id.clone()))
             }
         };
         Some(match &self.next {
@@ -109,7 +126,10 @@ mod tests {
     #[test]
     fn per_parent_lists_each_parent_in_turn() {
         let members = find("group_members").unwrap();
-        let parents = vec!["00g1".to_string(), "00g2".to_string()];
+        let parents = vec![
+            ParentQuery::filled("/api/v1/groups/{id}/users", "00g1"),
+            ParentQuery::filled("/api/v1/groups/{id}/users", "00g2"),
+        ];
         let mut c = Cursor::default();
         assert_eq!(
             c.next_request(members, &parents, None).unwrap().url,

@@ -29,6 +29,23 @@ pub fn keep_items(
     (kept, rejected)
 }
 
+/// A JSON pointer into an object's fields, without wrapping them in a `Value` (which would copy them).
+fn pointer_in<'a>(fields: &'a Map<String, Value>, pointer: &str) -> Option<&'a Value> {
+    let mut tokens = pointer
+        .strip_prefix('/')?
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"));
+    let mut current = fields.get(&tokens.next()?)?;
+    for token in tokens {
+        current = match current {
+            Value::Object(map) => map.get(&token)?,
+            Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(current)
+}
+
 fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<CanonicalObject, Rejected> {
     let Value::Object(mut fields) = item else {
         return Err(Rejected {
@@ -36,8 +53,8 @@ fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<C
             message: format!("Okta returned a non-object item in {}", category.name),
         });
     };
-    let own_id = || -> Result<String, Rejected> {
-        match Value::Object(fields.clone()).pointer(category.id_pointer) {
+    let own_id = |fields: &Map<String, Value>| -> Result<String, Rejected> {
+        match pointer_in(fields, category.id_pointer) {
             Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
             _ => Err(Rejected {
                 object_id: None,
@@ -55,10 +72,10 @@ fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<C
         })
     };
     let (id, value) = match category.keep {
-        Keep::Whole => (own_id()?, Value::Object(fields)),
+        Keep::Whole => (own_id(&fields)?, Value::Object(fields)),
         Keep::Named { id } => (id.to_owned(), Value::Object(fields)),
         Keep::WithParent { parent_field } => {
-            let (parent, item_id) = (parent_id("per-parent")?, own_id()?);
+            let (parent, item_id) = (parent_id("per-parent")?, own_id(&fields)?);
             fields.insert(parent_field.to_owned(), Value::String(parent.clone()));
             (format!("{parent}/{item_id}"), Value::Object(fields))
         }
@@ -71,7 +88,7 @@ fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<C
             parent_field,
             child_field,
         } => {
-            let (parent, item_id) = (parent_id("edge")?, own_id()?);
+            let (parent, item_id) = (parent_id("edge")?, own_id(&fields)?);
             let mut edge = Map::new();
             edge.insert(parent_field.to_owned(), Value::String(parent.clone()));
             edge.insert(child_field.to_owned(), Value::String(item_id.clone()));

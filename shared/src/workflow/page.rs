@@ -10,10 +10,11 @@ use std::time::Instant;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::carry::Carry;
 use super::context::Previous;
-use super::cursor::{Cursor, NextRequest};
+use super::cursor::{Cursor, NextRequest, ParentQuery};
 use super::items::{Rejected, keep_items};
 use super::log_window::{LATE_EVENT_MARGIN_MINUTES, LogWindow, logged_targets, previous_start};
 use super::work::{self, WorkDoc, WorkEntry};
@@ -22,7 +23,7 @@ use crate::categories::{self, Category, Response, Source};
 use crate::ids::JobId;
 use crate::okta::{OktaClient, OktaError, Page};
 use crate::ports::{CategoryProgress, JobRecord, JobStatus, LogEntry};
-use crate::snapshot::{CanonicalObject, Location, SealingKey, keys};
+use crate::snapshot::{CanonicalObject, Location, SealingKey, Segment, keys};
 use crate::timefmt;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,15 +84,17 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         None => Vec::new(),
     };
 
-    let parents: Vec<String> = parent_entries.iter().map(|e| e.id().to_owned()).collect();
+    let parents = parent_queries(ctx, &job, category, &parent_entries).await?;
     let carry = match Carry::new(category, &job, run.previous.as_ref()) {
-        Some(mut carry) if !carry.events().is_empty() => match run.logged_parents(carry.events()).await? {
-            Some(parents) => {
-                carry.set_logged(parents);
-                Some(carry)
+        Some(mut carry) if !carry.events().is_empty() => {
+            match run.logged_parents(carry.events(), carry.target()).await? {
+                Some(parents) => {
+                    carry.set_logged(parents);
+                    Some(carry)
+                }
+                None => None,
             }
-            None => None,
-        },
+        }
         other => other,
     };
     let log_query = match category.source {
@@ -206,7 +209,61 @@ async fn fetch(client: &OktaClient, category: &Category, request: &NextRequest) 
             items: vec![client.get_json(&request.url).await?],
             next: None,
         }),
+        Response::Wrapped { field } => {
+            client
+                .get_wrapped_page(&request.url, category.page_limit.filter(|_| request.first_page), field)
+                .await
+        }
     }
+}
+
+/// Where each parent's children are listed. For a [`Source::PerParentLink`] row that is a link inside the
+/// parent object, read back from this job's segments; a parent without one is logged and left out.
+async fn parent_queries(
+    ctx: &StepContext,
+    job: &JobRecord,
+    category: &Category,
+    parents: &[WorkEntry],
+) -> Result<Vec<ParentQuery>, StepError> {
+    let link = match category.source {
+        Source::PerParent { path, .. } => {
+            return Ok(parents.iter().map(|p| ParentQuery::filled(path, p.id())).collect());
+        }
+        Source::PerParentLink { link, .. } => link,
+        Source::List { .. } | Source::Log { .. } => return Ok(Vec::new()),
+    };
+    let mut queries = Vec::with_capacity(parents.len());
+    let mut missing = Vec::new();
+    let mut segment: Option<Segment> = None;
+    for parent in parents {
+        if segment.as_ref().is_none_or(|s| s.blob_key() != parent.3) {
+            segment = Some(ctx.vault.read_segment(&job.org_id, &parent.3).await?);
+        }
+        let object = segment.as_ref().expect("read above").value(parent.4)?;
+        match object.pointer(link).and_then(Value::as_str) {
+            Some(url) => queries.push(ParentQuery {
+                id: parent.id().to_owned(),
+                path: url.to_owned(),
+            }),
+            None => missing.push(log_line(
+                category,
+                Rejected {
+                    object_id: Some(parent.id().to_owned()),
+                    message: format!(
+                        "skipped: the object has no link at {link} to read its {} from",
+                        category.name
+                    ),
+                },
+                "skipped",
+            )),
+        }
+    }
+    if !missing.is_empty() {
+        // A fixed batch name: logged once however often the step runs.
+        let batch = format!("{}/parents-without-link", category.name);
+        ctx.catalog.append_log(&job.job_id, &batch, &missing).await?;
+    }
+    Ok(queries)
 }
 
 /// Saves the category's counts and position after a page: where a retried or resumed step starts.
@@ -362,15 +419,15 @@ impl<'a> PageRun<'a> {
         })
     }
 
-    /// The apps that System Log events of `events` targeted since the previous snapshot's job
+    /// The parents (targets of type `target`) that System Log events of `events` targeted since the previous snapshot's job
     /// started, or `None` when the log cannot be read (not granted, not on the plan): then every
     /// app's children are listed, and the job log says why.
-    async fn logged_parents(&self, events: &[&str]) -> Result<Option<HashSet<String>>, StepError> {
+    async fn logged_parents(&self, events: &[&str], target: &str) -> Result<Option<HashSet<String>>, StepError> {
         let Some(since) = previous_start(self.ctx, self.job).await? else {
             return Ok(None);
         };
         let window = self.window(Some(&since))?.reaching_back(LATE_EVENT_MARGIN_MINUTES);
-        match logged_targets(&self.client, &window, events, "AppInstance").await {
+        match logged_targets(&self.client, &window, events, target).await {
             Ok(parents) => Ok(Some(parents)),
             Err(e) if e.is_retryable() => Err(e.into()),
             Err(e) => {
