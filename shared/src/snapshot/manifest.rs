@@ -59,6 +59,13 @@ pub struct Location {
     pub index: u32,
 }
 
+/// Where an object's bytes are, as a number into the manifest's segment list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompactLocation {
+    pub segment: u32,
+    pub index: u32,
+}
+
 impl Manifest {
     pub fn new(
         org_id: OrgId,
@@ -81,11 +88,31 @@ impl Manifest {
 
     /// Every object hash in the snapshot and one place its bytes can be read from.
     pub fn locations(&self) -> HashMap<ObjectHash, Location> {
+        self.compact_locations()
+            .into_iter()
+            .map(|(hash, at)| (hash, self.location_at(at)))
+            .collect()
+    }
+
+    /// [`Manifest::locations`] as (segment number, index) pairs: a few bytes an object instead of a copy
+    /// of its segment key, for a backup that keeps a large previous snapshot's map in memory.
+    pub fn compact_locations(&self) -> HashMap<ObjectHash, CompactLocation> {
         let mut out = HashMap::with_capacity(self.object_count());
         for entry in self.categories.values().flat_map(|c| &c.entries) {
-            out.entry(entry.hash).or_insert_with(|| self.location(entry));
+            out.entry(entry.hash).or_insert(CompactLocation {
+                segment: entry.segment,
+                index: entry.index,
+            });
         }
         out
+    }
+
+    /// The full location of a compact one taken from this manifest.
+    pub fn location_at(&self, at: CompactLocation) -> Location {
+        Location {
+            segment_key: self.segments[at.segment as usize].clone(),
+            index: at.index,
+        }
     }
 
     /// Where `entry`'s bytes are. Panics if the entry points past the segment list, which

@@ -215,10 +215,7 @@ mod tests {
                 ),
             ]),
         };
-        Arc::new(Previous {
-            locations: manifest.locations(),
-            manifest,
-        })
+        Arc::new(Previous::new(manifest))
     }
 
     fn job(full_refresh: bool) -> JobRecord {

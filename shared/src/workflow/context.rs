@@ -8,7 +8,7 @@ use super::StepError;
 use crate::ids::{OrgId, SnapshotId};
 use crate::okta::OktaClient;
 use crate::ports::{Catalog, OrgRecord};
-use crate::snapshot::{Location, Manifest, ObjectHash, Vault};
+use crate::snapshot::{CompactLocation, Location, Manifest, ObjectHash, Vault};
 
 /// Hands a step an authenticated Okta client for an org. Embedded, the command registers the
 /// client it built from its flags; on AWS, the adapter decrypts the org's stored credentials.
@@ -50,7 +50,21 @@ impl OktaConnector for StaticConnector {
 /// (what a new snapshot carries by reference).
 pub struct Previous {
     pub manifest: Manifest,
-    pub locations: HashMap<ObjectHash, Location>,
+    locations: HashMap<ObjectHash, CompactLocation>,
+}
+
+impl Previous {
+    pub fn new(manifest: Manifest) -> Self {
+        Self {
+            locations: manifest.compact_locations(),
+            manifest,
+        }
+    }
+
+    /// Where the previous snapshot holds an object with this hash, if it does.
+    pub fn location_of(&self, hash: &ObjectHash) -> Option<Location> {
+        self.locations.get(hash).map(|at| self.manifest.location_at(*at))
+    }
 }
 
 /// Everything a step needs. Built once per Lambda container or once per embedded run.
@@ -88,10 +102,7 @@ impl StepContext {
             return Ok(previous.clone());
         }
         let manifest = self.vault.read_manifest(org, snapshot).await?;
-        let previous = Arc::new(Previous {
-            locations: manifest.locations(),
-            manifest,
-        });
+        let previous = Arc::new(Previous::new(manifest));
         *self.previous.lock().expect("cache lock") = Some((snapshot.clone(), previous.clone()));
         Ok(previous)
     }

@@ -469,11 +469,7 @@ impl<'a> PageRun<'a> {
         let mut entries = carried;
         entries.reserve(objects.len());
         for object in objects {
-            let carried = self
-                .previous
-                .as_ref()
-                .and_then(|p| p.locations.get(&object.hash))
-                .cloned();
+            let carried = self.previous.as_ref().and_then(|p| p.location_of(&object.hash));
             let is_new = carried.is_none();
             let at = carried.unwrap_or_else(|| Location {
                 segment_key: segment_key.clone(),
