@@ -1063,6 +1063,26 @@ mod tests {
     }
 
     #[test]
+    fn every_row_names_the_scope_its_endpoints_need() {
+        for c in CATEGORIES {
+            let paths: Vec<&str> = match c.source {
+                Source::List { passes } => passes.to_vec(),
+                Source::PerParent { path, .. } | Source::Log { path } => vec![path],
+                // The path is read from the parent; its scope is checked with the parent's row and by the e2e tests.
+                Source::PerParentLink { .. } => Vec::new(),
+            };
+            for path in paths {
+                assert_eq!(
+                    crate::okta::read_scope_for(path),
+                    Some(c.scope),
+                    "{}: {path} needs another scope than the row says",
+                    c.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn names_are_unique_and_key_safe() {
         let mut names: Vec<_> = CATEGORIES.iter().map(|c| c.name).collect();
         names.sort();

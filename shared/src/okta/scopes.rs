@@ -24,6 +24,9 @@ pub fn read_scope_for(path: &str) -> Option<&'static str> {
     if *first == "apps" && tail.contains(&"grants") {
         return Some("okta.appGrants.read");
     }
+    if *first == "org" && tail.first() == Some(&"captcha") {
+        return Some("okta.captchas.read");
+    }
     if *first == "brands" && tail.contains(&"templates") {
         return Some("okta.templates.read");
     }
