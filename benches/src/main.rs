@@ -136,7 +136,7 @@ fn shape(template: &str) -> String {
 fn category_paths(category: &Category) -> Vec<String> {
     match category.source {
         Source::List { passes } => passes.iter().map(|p| shape(p)).collect(),
-        Source::PerParent { path, .. } => vec![shape(path)],
+        Source::PerParent { path, .. } | Source::PerParentAndName { path, .. } => vec![shape(path)],
         Source::Log { path } => vec![shape(path)],
         // The path comes from each parent object (a user type's schema link): counted under "other".
         Source::PerParentLink { .. } => Vec::new(),
@@ -177,10 +177,14 @@ fn minimum_calls(state: &OrgState) -> BTreeMap<&'static str, u64> {
                 .map(|pass| pages(pass_size(state, &contents, category, pass), category))
                 .sum(),
             Source::PerParent { parent, .. } | Source::PerParentLink { parent, .. } => {
-                children_per_parent(&contents, category.name, parent)
+                children_per_parent(&contents, category, parent)
                     .into_iter()
                     .map(|n| pages(n, category))
                     .sum()
+            }
+            // One unpaged call per (parent, name) pair.
+            Source::PerParentAndName { parent, names, .. } => {
+                (contents[parent].len() * contents.get(names).map_or(0, |n| n.len())) as u64
             }
             Source::Log { .. } => pages(contents.get(category.name).map_or(0, |c| c.len()), category),
         };
@@ -204,16 +208,25 @@ fn pass_size(state: &OrgState, contents: &Contents, category: &Category, pass: &
 
 /// For each parent object, how many children of `category` it has (a child's id is
 /// `<parent>/<own id>`, or the parent's id for one-per-parent objects).
-fn children_per_parent(contents: &Contents, category: &str, parent: &str) -> Vec<usize> {
+/// Children per listed parent (the parents the row's filter selects).
+fn children_per_parent(contents: &Contents, category: &Category, parent: &str) -> Vec<usize> {
     let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-    for id in contents.get(category).into_iter().flat_map(|c| c.keys()) {
+    for id in contents.get(category.name).into_iter().flat_map(|c| c.keys()) {
         *counts.entry(id.as_str()).or_default() += 1;
         if let Some((p, _)) = id.rsplit_once('/') {
             *counts.entry(p).or_default() += 1;
         }
     }
     contents[parent]
-        .keys()
-        .map(|p| counts.get(p.as_str()).copied().unwrap_or(0))
+        .iter()
+        .filter(|(_, object)| {
+            category.parent_filter.is_none_or(|f| {
+                object
+                    .pointer(f.pointer)
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|v| f.any_of.contains(&v))
+            })
+        })
+        .map(|(p, _)| counts.get(p.as_str()).copied().unwrap_or(0))
         .collect()
 }

@@ -19,6 +19,13 @@ pub enum Source {
     /// One query per object of `parent`, at the URL that object holds at the JSON pointer `link` (a
     /// user type names its schema only by `_links.schema.href`). A parent without it is logged.
     PerParentLink { parent: &'static str, link: &'static str },
+    /// One query per pair of an object of `parent` and an object of `names`: in `path`, `{id}` is the
+    /// parent's id and `{name}` the other object's id (a user's value of each linked-object relationship).
+    PerParentAndName {
+        parent: &'static str,
+        names: &'static str,
+        path: &'static str,
+    },
     /// An append-only log read by time: one query for the events published inside the job's log
     /// window (from the previous snapshot's job start, or 7 days back, to this job's start), oldest
     /// first. A snapshot holds only the events of its own window, so each event is kept once.
@@ -57,6 +64,22 @@ pub enum Keep {
         parent_field: &'static str,
         child_field: &'static str,
     },
+    /// A linked-object value listed per (user, relationship) pair: the item is only a link to the other
+    /// user, kept as `{parent_field: user, name_field: relationship, child_field: linked user's id}` (the id
+    /// is the last segment of the link) under the id `<user>/<relationship>/<linked user>`.
+    LinkedUser {
+        parent_field: &'static str,
+        name_field: &'static str,
+        child_field: &'static str,
+    },
+}
+
+/// Which parents a per-parent category is listed for: those whose value at `pointer` is one of `any_of`
+/// (group targets exist only for the role types that take them; Okta refuses the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ParentFilter {
+    pub pointer: &'static str,
+    pub any_of: &'static [&'static str],
 }
 
 /// When a per-parent category may carry a parent's children from the previous snapshot instead
@@ -104,7 +127,10 @@ pub struct Category {
     /// endpoints without a `limit` parameter, which answer everything at once.
     pub page_limit: Option<u32>,
     pub keep: Keep,
-    /// JSON pointer to an item's own id (`/id` for most; `/name` for features and the like).
+    /// For per-parent categories: only the parents this selects are listed (all when `None`).
+    pub parent_filter: Option<ParentFilter>,
+    /// JSON pointer to an item's own id (`/id` for most; `/name` for features and the like). Several
+    /// pointers separated by `|` are tried in turn (an app target has an `id` only when it is an instance).
     pub id_pointer: &'static str,
     /// The field holding the object's Okta modification time, when it has one.
     pub last_updated_field: Option<&'static str>,
@@ -126,6 +152,7 @@ impl Category {
         response: Response::Array,
         page_limit: None,
         keep: Keep::Whole,
+        parent_filter: None,
         id_pointer: "/id",
         last_updated_field: Some("lastUpdated"),
         incremental: Incremental::Always,
@@ -161,6 +188,16 @@ const FACTOR_EVENTS: &[&str] = &[
 ];
 /// The System Log events of admin roles granted to or revoked from a group.
 const GROUP_ROLE_EVENTS: &[&str] = &["group.privilege.grant", "group.privilege.revoke"];
+
+/// The standard roles Okta lets an admin limit to groups, and to apps (the spec's targets endpoints).
+const GROUP_TARGETED_ROLES: ParentFilter = ParentFilter {
+    pointer: "/type",
+    any_of: &["USER_ADMIN", "HELP_DESK_ADMIN", "GROUP_MEMBERSHIP_ADMIN"],
+};
+const APP_TARGETED_ROLES: ParentFilter = ParentFilter {
+    pointer: "/type",
+    any_of: &["APP_ADMIN"],
+};
 
 const fn to(field: &'static str, category: &'static str) -> Reference {
     Reference { field, category }
@@ -728,6 +765,29 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &["_links"],
         ..Category::DEFAULTS
     },
+    Category {
+        // Each user's primary in each relationship (their manager): querying the primary name for every user
+        // finds every link, since an associated user has at most one primary per relationship. Okta logs no
+        // event for a link change, so every pair is listed on every backup.
+        name: "linked_object_values",
+        title: "Linked object values",
+        scope: "okta.users.read",
+        source: Source::PerParentAndName {
+            parent: "users",
+            names: "linked_object_definitions",
+            path: "/api/v1/users/{id}/linkedObjects/{name}",
+        },
+        keep: Keep::LinkedUser { parent_field: "userId", name_field: "relationship", child_field: "primaryUserId" },
+        id_pointer: "/_links/self/href",
+        last_updated_field: None,
+        references: &[
+            to("userId", "users"),
+            to("primaryUserId", "users"),
+            to("relationship", "linked_object_definitions"),
+        ],
+        strip_on_restore: &[],
+        ..Category::DEFAULTS
+    },
     // Users' security: enrolled factors. One call per user, so only users that a factor event names are listed
     // again between full refreshes.
     Category {
@@ -957,6 +1017,63 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "groupId"],
         ..Category::DEFAULTS
     },
+    // Role targets: which groups or apps a standard role assignment is limited to. Restoring an assignment
+    // without them would widen it to every group or app.
+    Category {
+        name: "user_role_group_targets",
+        title: "Group targets of users' admin roles",
+        scope: "okta.roles.read",
+        source: Source::PerParent { parent: "user_roles", path: "/api/v1/users/{0}/roles/{1}/targets/groups" },
+        page_limit: Some(200),
+        keep: Keep::Edge { parent_field: "roleAssignmentId", child_field: "groupId" },
+        parent_filter: Some(GROUP_TARGETED_ROLES),
+        last_updated_field: None,
+        references: &[to("roleAssignmentId", "user_roles"), to("groupId", "groups")],
+        strip_on_restore: &[],
+        ..Category::DEFAULTS
+    },
+    Category {
+        // An OIN app (by `name`) or one instance of it (with `id`).
+        name: "user_role_app_targets",
+        title: "App targets of users' admin roles",
+        scope: "okta.roles.read",
+        source: Source::PerParent { parent: "user_roles", path: "/api/v1/users/{0}/roles/{1}/targets/catalog/apps" },
+        page_limit: Some(200),
+        keep: Keep::WithParent { parent_field: "roleAssignmentId" },
+        parent_filter: Some(APP_TARGETED_ROLES),
+        id_pointer: "/id|/name",
+        last_updated_field: None,
+        references: &[to("roleAssignmentId", "user_roles"), to("id", "apps")],
+        strip_on_restore: &["_links", "roleAssignmentId"],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "group_role_group_targets",
+        title: "Group targets of groups' admin roles",
+        scope: "okta.roles.read",
+        source: Source::PerParent { parent: "group_roles", path: "/api/v1/groups/{0}/roles/{1}/targets/groups" },
+        page_limit: Some(200),
+        keep: Keep::Edge { parent_field: "roleAssignmentId", child_field: "groupId" },
+        parent_filter: Some(GROUP_TARGETED_ROLES),
+        last_updated_field: None,
+        references: &[to("roleAssignmentId", "group_roles"), to("groupId", "groups")],
+        strip_on_restore: &[],
+        ..Category::DEFAULTS
+    },
+    Category {
+        name: "group_role_app_targets",
+        title: "App targets of groups' admin roles",
+        scope: "okta.roles.read",
+        source: Source::PerParent { parent: "group_roles", path: "/api/v1/groups/{0}/roles/{1}/targets/catalog/apps" },
+        page_limit: Some(200),
+        keep: Keep::WithParent { parent_field: "roleAssignmentId" },
+        parent_filter: Some(APP_TARGETED_ROLES),
+        id_pointer: "/id|/name",
+        last_updated_field: None,
+        references: &[to("roleAssignmentId", "group_roles"), to("id", "apps")],
+        strip_on_restore: &["_links", "roleAssignmentId"],
+        ..Category::DEFAULTS
+    },
     Category {
         // Download-only history: each snapshot keeps the events of its own log window (see Source::Log).
         name: "system_log",
@@ -981,15 +1098,27 @@ impl Category {
     /// The category this one is listed under, if it is listed per parent.
     pub fn parent(&self) -> Option<&'static Category> {
         match self.source {
-            Source::PerParent { parent, .. } | Source::PerParentLink { parent, .. } => find(parent),
+            Source::PerParent { parent, .. }
+            | Source::PerParentLink { parent, .. }
+            | Source::PerParentAndName { parent, .. } => find(parent),
             Source::List { .. } | Source::Log { .. } => None,
         }
     }
 
-    /// How many parent levels sit above this category (0 for top-level lists). Categories of
-    /// one depth can be backed up in parallel; a deeper one waits for its parents.
+    /// Every category that must be complete before this one starts: its parent, and for a
+    /// [`Source::PerParentAndName`] row the category its names come from.
+    pub fn requires(&self) -> Vec<&'static Category> {
+        let names = match self.source {
+            Source::PerParentAndName { names, .. } => find(names),
+            _ => None,
+        };
+        self.parent().into_iter().chain(names).collect()
+    }
+
+    /// How many levels of required categories sit above this one (0 for top-level lists). Categories
+    /// of one depth can be backed up in parallel; a deeper one waits for those it requires.
     pub fn depth(&self) -> usize {
-        self.parent().map_or(0, |p| p.depth() + 1)
+        self.requires().iter().map(|r| r.depth() + 1).max().unwrap_or(0)
     }
 }
 
@@ -1014,7 +1143,7 @@ pub struct UnknownCategory {
     pub name: String,
 }
 
-/// The requested categories (all when `None`) in catalog order, with the parents they need:
+/// The requested categories (all when `None`) in catalog order, with the categories they require:
 /// memberships cannot be listed without their groups.
 pub fn select(requested: Option<&[String]>) -> Result<Vec<&'static Category>, UnknownCategory> {
     let Some(requested) = requested else {
@@ -1022,11 +1151,10 @@ pub fn select(requested: Option<&[String]>) -> Result<Vec<&'static Category>, Un
     };
     let mut wanted = Vec::new();
     for name in requested {
-        let mut category = find(name).ok_or_else(|| UnknownCategory { name: name.clone() })?;
-        wanted.push(category.name);
-        while let Some(parent) = category.parent() {
-            wanted.push(parent.name);
-            category = parent;
+        let mut pending = vec![find(name).ok_or_else(|| UnknownCategory { name: name.clone() })?];
+        while let Some(category) = pending.pop() {
+            wanted.push(category.name);
+            pending.extend(category.requires());
         }
     }
     Ok(CATEGORIES.iter().filter(|c| wanted.contains(&c.name)).collect())
@@ -1039,9 +1167,9 @@ mod tests {
     #[test]
     fn every_parent_and_reference_names_a_known_category_listed_before_it() {
         for (i, c) in CATEGORIES.iter().enumerate() {
-            if let Some(p) = c.parent() {
+            for p in c.requires() {
                 let pos = CATEGORIES.iter().position(|x| x.name == p.name).unwrap();
-                assert!(pos < i, "{} is listed before its parent {}", c.name, p.name);
+                assert!(pos < i, "{} is listed before {}, which it requires", c.name, p.name);
             }
             if let Source::PerParent { parent, path } = c.source {
                 assert!(find(parent).is_some(), "{}: unknown parent {parent}", c.name);
@@ -1067,7 +1195,9 @@ mod tests {
         for c in CATEGORIES {
             let paths: Vec<&str> = match c.source {
                 Source::List { passes } => passes.to_vec(),
-                Source::PerParent { path, .. } | Source::Log { path } => vec![path],
+                Source::PerParent { path, .. } | Source::PerParentAndName { path, .. } | Source::Log { path } => {
+                    vec![path]
+                }
                 // The path is read from the parent; its scope is checked with the parent's row and by the e2e tests.
                 Source::PerParentLink { .. } => Vec::new(),
             };
@@ -1127,6 +1257,7 @@ mod tests {
                 "app_grants",
                 "app_keys",
                 "app_csrs",
+                "linked_object_values",
                 "user_factors",
                 "profile_mapping_properties",
                 "role_permissions",
@@ -1136,8 +1267,31 @@ mod tests {
                 "group_roles"
             ]
         );
-        assert_eq!(st[2], vec!["authserver_policy_rules", "resource_set_binding_members"]);
+        assert_eq!(
+            st[2],
+            vec![
+                "authserver_policy_rules",
+                "resource_set_binding_members",
+                "user_role_group_targets",
+                "user_role_app_targets",
+                "group_role_group_targets",
+                "group_role_app_targets"
+            ]
+        );
         assert_eq!(st.len(), 3);
+    }
+
+    #[test]
+    fn selecting_linked_object_values_brings_users_and_the_relationship_definitions() {
+        let names: Vec<_> = select(Some(&["linked_object_values".to_string()]))
+            .unwrap()
+            .iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(
+            names,
+            vec!["users", "linked_object_definitions", "linked_object_values"]
+        );
     }
 
     #[test]

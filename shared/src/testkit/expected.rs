@@ -79,20 +79,44 @@ fn expected(state: &OrgState, window: Option<&LogWindow>) -> Contents {
             c.insert(category.name.into(), objects);
             continue;
         }
+        // The parents a row's filter selects (all when it has none).
+        let parents: Vec<(&String, &Value)> = match category.parent() {
+            Some(parent) => c[parent.name]
+                .iter()
+                .filter(|(_, object)| {
+                    category.parent_filter.is_none_or(|f| {
+                        object
+                            .pointer(f.pointer)
+                            .and_then(Value::as_str)
+                            .is_some_and(|v| f.any_of.contains(&v))
+                    })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let requests: Vec<(String, Option<String>)> = match category.source {
             Source::List { passes } => passes.iter().map(|p| (p.to_string(), None)).collect(),
-            Source::PerParent { parent, path } => c[parent]
-                .keys()
-                .map(|id| (fill_parent(path, id), Some(id.clone())))
+            Source::PerParent { path, .. } => parents
+                .iter()
+                .map(|(id, _)| (fill_parent(path, id), Some(id.to_string())))
                 .collect(),
-            Source::PerParentLink { parent, link } => c[parent]
+            Source::PerParentLink { link, .. } => parents
                 .iter()
                 .map(|(id, object)| {
                     let url = object
                         .pointer(link)
                         .and_then(Value::as_str)
                         .unwrap_or_else(|| panic!("{}: parent {id} has no {link}", category.name));
-                    (path_of(url), Some(id.clone()))
+                    (path_of(url), Some(id.to_string()))
+                })
+                .collect(),
+            Source::PerParentAndName { names, path, .. } => parents
+                .iter()
+                .flat_map(|(id, _)| {
+                    c[names].keys().map(move |name| {
+                        let url = path.replace("{id}", id).replace("{name}", name);
+                        (url, Some(format!("{id}/{name}")))
+                    })
                 })
                 .collect(),
             Source::Log { .. } => unreachable!("log categories are written out above"),
@@ -132,8 +156,10 @@ fn fill_parent(path: &str, parent: &str) -> String {
 /// from the backup code, so the two can disagree and a test can notice).
 fn keep(category: &Category, parent: Option<&str>, item: Value) -> (String, Value) {
     let own_id = |item: &Value| -> String {
-        item.pointer(category.id_pointer)
-            .and_then(Value::as_str)
+        category
+            .id_pointer
+            .split('|')
+            .find_map(|pointer| item.pointer(pointer).and_then(Value::as_str))
             .unwrap_or_else(|| panic!("{}: an item has no {}: {item}", category.name, category.id_pointer))
             .to_owned()
     };
@@ -165,6 +191,19 @@ fn keep(category: &Category, parent: Option<&str>, item: Value) -> (String, Valu
             (
                 format!("{p}/{id}"),
                 serde_json::json!({ parent_field: p, child_field: id }),
+            )
+        }
+        Keep::LinkedUser {
+            parent_field,
+            name_field,
+            child_field,
+        } => {
+            let (pair, link) = (parent(), own_id(&item));
+            let (user, relationship) = pair.split_once('/').expect("a (user, relationship) pair");
+            let linked = link.rsplit('/').next().expect("a link to a user");
+            (
+                format!("{pair}/{linked}"),
+                serde_json::json!({ parent_field: user, name_field: relationship, child_field: linked }),
             )
         }
     }

@@ -54,7 +54,7 @@ impl Cursor {
                 debug_assert!(log_query.is_some(), "{} needs its log query", category.name);
                 (log_query.filter(|_| self.position == 0)?.to_string(), None)
             }
-            Source::PerParent { .. } | Source::PerParentLink { .. } => {
+            Source::PerParent { .. } | Source::PerParentLink { .. } | Source::PerParentAndName { .. } => {
                 let parent = parents.get(self.position)?;
                 (parent.path.clone(), Some(parent.id.clone()))
             }

@@ -46,6 +46,12 @@ fn pointer_in<'a>(fields: &'a Map<String, Value>, pointer: &str) -> Option<&'a V
     Some(current)
 }
 
+/// The last path segment of a link (`https://org/api/v1/users/00u1` -> `00u1`), if it has one.
+fn last_segment(link: &str) -> Option<&str> {
+    let path = link.split(['?', '#']).next()?;
+    path.rsplit('/').next().filter(|s| !s.is_empty())
+}
+
 fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<CanonicalObject, Rejected> {
     let Value::Object(mut fields) = item else {
         return Err(Rejected {
@@ -54,8 +60,15 @@ fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<C
         });
     };
     let own_id = |fields: &Map<String, Value>| -> Result<String, Rejected> {
-        match pointer_in(fields, category.id_pointer) {
-            Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
+        let found = category
+            .id_pointer
+            .split('|')
+            .find_map(|pointer| match pointer_in(fields, pointer) {
+                Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+                _ => None,
+            });
+        match found {
+            Some(id) => Ok(id),
             _ => Err(Rejected {
                 object_id: None,
                 message: format!(
@@ -93,6 +106,27 @@ fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<C
             edge.insert(parent_field.to_owned(), Value::String(parent.clone()));
             edge.insert(child_field.to_owned(), Value::String(item_id.clone()));
             (format!("{parent}/{item_id}"), Value::Object(edge))
+        }
+        Keep::LinkedUser {
+            parent_field,
+            name_field,
+            child_field,
+        } => {
+            let (pair, link) = (parent_id("linked-user")?, own_id(&fields)?);
+            let (Some((user, relationship)), Some(linked)) = (pair.rsplit_once('/'), last_segment(&link)) else {
+                return Err(Rejected {
+                    object_id: Some(pair.clone()),
+                    message: format!(
+                        "{}: the link {link:?} does not name a user; it was not backed up",
+                        category.name
+                    ),
+                });
+            };
+            let mut value = Map::new();
+            value.insert(parent_field.to_owned(), Value::String(user.to_owned()));
+            value.insert(name_field.to_owned(), Value::String(relationship.to_owned()));
+            value.insert(child_field.to_owned(), Value::String(linked.to_owned()));
+            (format!("{pair}/{linked}"), Value::Object(value))
         }
     };
     let last_updated = category
@@ -170,5 +204,38 @@ mod tests {
         let (kept, rejected) = keep_items(&linked, None, vec![json!({"primary": {"name": "manager"}})]);
         assert!(rejected.is_empty());
         assert_eq!(kept[0].id, "manager");
+    }
+
+    #[test]
+    fn a_linked_object_value_keeps_both_users_and_the_relationship() {
+        let (kept, rejected) = keep_items(
+            find("linked_object_values").unwrap(),
+            Some("00u1/manager"),
+            vec![json!({"_links": {"self": {"href": "https://acme.okta.com/api/v1/users/00u9"}}})],
+        );
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(kept[0].id, "00u1/manager/00u9");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&kept[0].bytes).unwrap(),
+            json!({"userId": "00u1", "relationship": "manager", "primaryUserId": "00u9"})
+        );
+        let (_, rejected) = keep_items(
+            find("linked_object_values").unwrap(),
+            Some("00u1/manager"),
+            vec![json!({"_links": {"self": {"href": "https://acme.okta.com/"}}})],
+        );
+        assert_eq!(rejected.len(), 1);
+    }
+
+    #[test]
+    fn an_app_target_is_kept_by_instance_id_or_else_by_catalog_name() {
+        let (kept, rejected) = keep_items(
+            find("user_role_app_targets").unwrap(),
+            Some("00u1/ra1"),
+            vec![json!({"name": "salesforce", "id": "0oa1"}), json!({"name": "workday"})],
+        );
+        assert!(rejected.is_empty(), "{rejected:?}");
+        let ids: Vec<&str> = kept.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["00u1/ra1/0oa1", "00u1/ra1/workday"]);
     }
 }

@@ -3,7 +3,7 @@
 //! cursor. A page is identified by its sequence number, so running a page again (after a crash
 //! or a retry) overwrites the same blobs: nothing is duplicated and nothing is lost.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -84,7 +84,13 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         None => Vec::new(),
     };
 
-    let parents = parent_queries(ctx, &job, category, &parent_entries).await?;
+    let Some(parents) = parent_queries(ctx, &job, category, &parent_entries).await? else {
+        let names = category.requires().last().map_or("", |c| c.name);
+        progress.counts.skipped = Some(format!("the category its names come from, {names}, was skipped"));
+        progress.done = true;
+        ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+        return Ok(output(&job, category, &progress));
+    };
     let carry = match Carry::new(category, &job, run.previous.as_ref()) {
         Some(mut carry) if !carry.events().is_empty() => {
             match run.logged_parents(carry.events(), carry.target()).await? {
@@ -96,6 +102,11 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
             }
         }
         other => other,
+    };
+    // The cursor counts queries, which a parent filter or a name per parent set apart from the entries.
+    let entries_by_id: HashMap<&str, &WorkEntry> = match carry {
+        Some(_) => parent_entries.iter().map(|e| (e.id(), e)).collect(),
+        None => HashMap::new(),
     };
     let log_query = match category.source {
         Source::Log { path } => Some(run.log_window().await?.query(path, &[])),
@@ -110,8 +121,9 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
             // A run of parents whose children need no call: carried together as one page.
             let mut carried = Vec::new();
             let mut skipped_parents = 0;
-            while let Some(parent) = parent_entries.get(cursor.position + skipped_parents)
+            while let Some(query) = parents.get(cursor.position + skipped_parents)
                 && skipped_parents < CARRY_BATCH
+                && let Some(parent) = entries_by_id.get(query.id.as_str())
                 && let Some(children) = carry.children(&ctx.vault, &job.org_id, parent).await?
             {
                 carried.extend(children);
@@ -217,45 +229,77 @@ async fn fetch(client: &OktaClient, category: &Category, request: &NextRequest) 
     }
 }
 
-/// Where each parent's children are listed. For a [`Source::PerParentLink`] row that is a link inside the
-/// parent object, read back from this job's segments; a parent without one is logged and left out.
+/// Where each parent's children are listed: the row's path filled in, the link a parent object holds
+/// ([`Source::PerParentLink`]), or one path per parent and name ([`Source::PerParentAndName`]). Parents a
+/// [`Category::parent_filter`] leaves out get no query; a parent without its link is logged and left out.
+/// `None` when the category the names come from was skipped.
 async fn parent_queries(
     ctx: &StepContext,
     job: &JobRecord,
     category: &Category,
     parents: &[WorkEntry],
-) -> Result<Vec<ParentQuery>, StepError> {
-    let link = match category.source {
-        Source::PerParent { path, .. } => {
-            return Ok(parents.iter().map(|p| ParentQuery::filled(path, p.id())).collect());
+) -> Result<Option<Vec<ParentQuery>>, StepError> {
+    let needs_objects = category.parent_filter.is_some() || matches!(category.source, Source::PerParentLink { .. });
+    let names = match category.source {
+        Source::PerParentAndName { names, .. } => {
+            let names = categories::find(names).expect("the catalog test checks every row's names category");
+            match parent_entries(ctx, job, category, names).await? {
+                Some(entries) => entries.iter().map(|e| e.id().to_owned()).collect(),
+                None => return Ok(None),
+            }
         }
-        Source::PerParentLink { link, .. } => link,
-        Source::List { .. } | Source::Log { .. } => return Ok(Vec::new()),
+        _ => Vec::new(),
     };
     let mut queries = Vec::with_capacity(parents.len());
     let mut missing = Vec::new();
     let mut segment: Option<Segment> = None;
     for parent in parents {
-        if segment.as_ref().is_none_or(|s| s.blob_key() != parent.3) {
-            segment = Some(ctx.vault.read_segment(&job.org_id, &parent.3).await?);
+        let object = match needs_objects {
+            true => {
+                if segment.as_ref().is_none_or(|s| s.blob_key() != parent.3) {
+                    segment = Some(ctx.vault.read_segment(&job.org_id, &parent.3).await?);
+                }
+                Some(segment.as_ref().expect("read above").value(parent.4)?)
+            }
+            false => None,
+        };
+        if let (Some(filter), Some(object)) = (category.parent_filter, &object) {
+            let value = object.pointer(filter.pointer).and_then(Value::as_str);
+            if !value.is_some_and(|v| filter.any_of.contains(&v)) {
+                continue;
+            }
         }
-        let object = segment.as_ref().expect("read above").value(parent.4)?;
-        match object.pointer(link).and_then(Value::as_str) {
-            Some(url) => queries.push(ParentQuery {
-                id: parent.id().to_owned(),
-                path: url.to_owned(),
-            }),
-            None => missing.push(log_line(
-                category,
-                Rejected {
-                    object_id: Some(parent.id().to_owned()),
-                    message: format!(
-                        "skipped: the object has no link at {link} to read its {} from",
-                        category.name
-                    ),
-                },
-                "skipped",
-            )),
+        let id = parent.id();
+        match category.source {
+            Source::PerParent { path, .. } => queries.push(ParentQuery::filled(path, id)),
+            Source::PerParentAndName { path, .. } => {
+                for name in &names {
+                    queries.push(ParentQuery {
+                        id: format!("{id}/{name}"),
+                        path: path.replace("{id}", id).replace("{name}", name),
+                    });
+                }
+            }
+            Source::PerParentLink { link, .. } => {
+                match object.as_ref().and_then(|o| o.pointer(link)).and_then(Value::as_str) {
+                    Some(url) => queries.push(ParentQuery {
+                        id: id.to_owned(),
+                        path: url.to_owned(),
+                    }),
+                    None => missing.push(log_line(
+                        category,
+                        Rejected {
+                            object_id: Some(id.to_owned()),
+                            message: format!(
+                                "skipped: the object has no link at {link} to read its {} from",
+                                category.name
+                            ),
+                        },
+                        "skipped",
+                    )),
+                }
+            }
+            Source::List { .. } | Source::Log { .. } => {}
         }
     }
     if !missing.is_empty() {
@@ -263,7 +307,7 @@ async fn parent_queries(
         let batch = format!("{}/parents-without-link", category.name);
         ctx.catalog.append_log(&job.job_id, &batch, &missing).await?;
     }
-    Ok(queries)
+    Ok(Some(queries))
 }
 
 /// Saves the category's counts and position after a page: where a retried or resumed step starts.
