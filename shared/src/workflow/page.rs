@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -104,9 +105,12 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         other => other,
     };
     // The cursor counts queries, which a parent filter or a name per parent set apart from the entries.
-    let entries_by_id: HashMap<&str, &WorkEntry> = match carry {
-        Some(_) => parent_entries.iter().map(|e| (e.id(), e)).collect(),
-        None => HashMap::new(),
+    let carried_parents = CarriedParents {
+        carry: carry.as_ref(),
+        entries_by_id: match carry {
+            Some(_) => parent_entries.iter().map(|e| (e.id(), e)).collect(),
+            None => HashMap::new(),
+        },
     };
     let log_query = match category.source {
         Source::Log { path } => Some(run.log_window().await?.query(path, &[])),
@@ -123,7 +127,7 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
             let mut skipped_parents = 0;
             while let Some(query) = parents.get(cursor.position + skipped_parents)
                 && skipped_parents < CARRY_BATCH
-                && let Some(parent) = entries_by_id.get(query.id.as_str())
+                && let Some(parent) = carried_parents.entries_by_id.get(query.id.as_str())
                 && let Some(children) = carry.children(&ctx.vault, &job.org_id, parent).await?
             {
                 carried.extend(children);
@@ -141,61 +145,84 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
                 continue;
             }
         }
-        let Some(request) = cursor.next_request(category, &parents, log_query.as_deref()) else {
+        let requests = next_requests(
+            ctx,
+            &job,
+            category,
+            &cursor,
+            &parents,
+            log_query.as_deref(),
+            &carried_parents,
+        )
+        .await?;
+        if requests.is_empty() {
             progress.done = true;
             save_position(ctx, &job, category, &mut progress, &cursor).await?;
             break;
-        };
+        }
         let first_request = progress.pages == 0;
         let mut log = Vec::new();
-        match fetch(&run.client, category, &request).await {
-            Ok(page) => {
-                // An empty page ends the list even if Okta links on (a log query can always do so).
-                let next = page.next.filter(|_| !page.items.is_empty());
-                let (objects, rejected) = keep_items(category, request.parent.as_deref(), page.items);
-                log.extend(rejected.into_iter().map(|r| log_line(category, r, "failed")));
-                progress.counts.errors += log.len() as u64;
-                let (new, total) = run.store_page(progress.pages, objects, Vec::new()).await?;
-                progress.counts.objects += total;
-                progress.counts.new_objects += new;
-                cursor.advance(next);
-            }
-            Err(e) if e.status() == Some(404) && request.parent.is_some() => {
-                // The parent was deleted between its listing and this one: nothing left to back up.
-                log.push(log_line(
-                    category,
-                    Rejected {
-                        object_id: request.parent.clone(),
-                        message: format!("skipped: the parent no longer exists ({e})"),
-                    },
-                    "skipped",
-                ));
-                run.store_page(progress.pages, Vec::new(), Vec::new()).await?;
-                cursor.advance(None);
-            }
-            Err(e) if e.is_not_granted() && first_request => {
-                // The org's plan or the app's scopes do not cover this category: record why, move on.
-                progress.counts.skipped = Some(skip_reason(category, &e));
-                progress.done = true;
-                ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
-                break;
-            }
-            Err(e) if e.is_retryable() => return Err(e.into()),
-            Err(e) => {
-                // A page Okta refuses for good: log it against the category, keep the rest of the job.
-                progress.counts.errors += 1;
-                log.push(log_line(
-                    category,
-                    Rejected {
-                        object_id: request.parent.clone(),
-                        message: e.to_string(),
-                    },
-                    "failed",
-                ));
-                run.store_page(progress.pages, Vec::new(), Vec::new()).await?;
-                cursor.advance(None);
+        let mut objects = Vec::new();
+        // Fetched together, taken in order: the cursor moves past each parent whose list is complete.
+        let fetches = requests.iter().cloned().map(|request| {
+            let client = run.client.clone();
+            async move { fetch(&client, category, &request).await }
+        });
+        let results: Vec<Result<Page, OktaError>> = stream::iter(fetches).buffered(FETCH_CONCURRENCY).collect().await;
+        for (i, (request, result)) in requests.iter().zip(results).enumerate() {
+            match result {
+                Ok(page) => {
+                    // An empty page ends the list even if Okta links on (a log query can always do so).
+                    let next = page.next.filter(|_| !page.items.is_empty());
+                    let (kept, rejected) = keep_items(category, request.parent.as_deref(), page.items);
+                    progress.counts.errors += rejected.len() as u64;
+                    log.extend(rejected.into_iter().map(|r| log_line(category, r, "failed")));
+                    objects.extend(kept);
+                    let more = next.is_some();
+                    cursor.advance(next);
+                    if more {
+                        // This parent's list goes on: the rest of the batch is fetched again after it.
+                        break;
+                    }
+                }
+                Err(e) if e.status() == Some(404) && request.parent.is_some() => {
+                    // The parent was deleted between its listing and this one: nothing left to back up.
+                    log.push(log_line(
+                        category,
+                        Rejected {
+                            object_id: request.parent.clone(),
+                            message: format!("skipped: the parent no longer exists ({e})"),
+                        },
+                        "skipped",
+                    ));
+                    cursor.advance(None);
+                }
+                Err(e) if e.is_not_granted() && first_request && i == 0 => {
+                    // The org's plan or the app's scopes do not cover this category: record why, move on.
+                    progress.counts.skipped = Some(skip_reason(category, &e));
+                    progress.done = true;
+                    ctx.catalog.save_progress(&job.job_id, category.name, &progress).await?;
+                    return Ok(output(&job, category, &progress));
+                }
+                Err(e) if e.is_retryable() => return Err(e.into()),
+                Err(e) => {
+                    // A page Okta refuses for good: log it against the category, keep the rest of the job.
+                    progress.counts.errors += 1;
+                    log.push(log_line(
+                        category,
+                        Rejected {
+                            object_id: request.parent.clone(),
+                            message: e.to_string(),
+                        },
+                        "failed",
+                    ));
+                    cursor.advance(None);
+                }
             }
         }
+        let (new, total) = run.store_page(progress.pages, objects, Vec::new()).await?;
+        progress.counts.objects += total;
+        progress.counts.new_objects += new;
         let batch = format!("{}/{:08}", category.name, progress.pages);
         if !log.is_empty() {
             ctx.catalog.append_log(&job.job_id, &batch, &log).await?;
@@ -207,6 +234,73 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
         }
     }
     Ok(output(&job, category, &progress))
+}
+
+/// Parents fetched together into one page, at most, for a category whose per-parent lists are not paged
+/// (a user's factors): one page, one segment and one saved position per batch rather than per parent.
+const PARENT_BATCH: usize = 100;
+/// Requests of one batch in flight at once (the governor still keeps every bucket under its share).
+const FETCH_CONCURRENCY: usize = 8;
+
+/// Whether a category's per-parent lists come in one answer each, so parents can be fetched in batches.
+fn batches_parents(category: &Category) -> bool {
+    category.parent().is_some()
+        && match category.response {
+            Response::Object => true,
+            Response::Array => category.page_limit.is_none(),
+            // A wrapped list may page by a body link even without a `limit` parameter.
+            Response::Wrapped { .. } => false,
+        }
+}
+
+/// The requests of the next page: the cursor's one request, or for a batching category the first pages of
+/// up to [`PARENT_BATCH`] parents from the cursor on, ending before a parent whose children can be carried.
+/// Empty when the category is complete.
+async fn next_requests(
+    ctx: &StepContext,
+    job: &JobRecord,
+    category: &Category,
+    cursor: &Cursor,
+    parents: &[ParentQuery],
+    log_query: Option<&str>,
+    carried: &CarriedParents<'_>,
+) -> Result<Vec<NextRequest>, StepError> {
+    let Some(first) = cursor.next_request(category, parents, log_query) else {
+        return Ok(Vec::new());
+    };
+    let mut requests = vec![first];
+    if cursor.next.is_some() || !batches_parents(category) {
+        return Ok(requests);
+    }
+    while requests.len() < PARENT_BATCH {
+        let ahead = Cursor {
+            position: cursor.position + requests.len(),
+            next: None,
+        };
+        let Some(request) = ahead.next_request(category, parents, log_query) else {
+            break;
+        };
+        if carried.can_carry(ctx, job, &parents[ahead.position]).await? {
+            break;
+        }
+        requests.push(request);
+    }
+    Ok(requests)
+}
+
+/// What tells whether a parent's children can be carried from the previous snapshot (see [`Carry`]).
+struct CarriedParents<'a> {
+    carry: Option<&'a Carry>,
+    entries_by_id: HashMap<&'a str, &'a WorkEntry>,
+}
+
+impl CarriedParents<'_> {
+    async fn can_carry(&self, ctx: &StepContext, job: &JobRecord, query: &ParentQuery) -> Result<bool, StepError> {
+        let (Some(carry), Some(entry)) = (self.carry, self.entries_by_id.get(query.id.as_str())) else {
+            return Ok(false);
+        };
+        Ok(carry.children(&ctx.vault, &job.org_id, entry).await?.is_some())
+    }
 }
 
 /// One request: a page of an array (with `limit` on a first page), or one object.
