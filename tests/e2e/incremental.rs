@@ -260,3 +260,77 @@ async fn without_the_system_log_every_apps_assignments_are_listed_again() {
         "the job log says why everything was listed: {lines:?}"
     );
 }
+
+const FACTOR_LISTS: &str = "GET /api/v1/users/{id}/factors";
+const GROUP_ROLE_LISTS: &str = "GET /api/v1/groups/{id}/roles";
+
+/// POSTs `body` to the simulator's admin API as an admin would, and returns the answer.
+async fn admin_post(sim: &okta_sim::SimHandle, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", sim.url()))
+        .header("Authorization", format!("SSWS {}", sim.api_token()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let answer = response.text().await.unwrap();
+    assert!(status.is_success(), "POST {path} failed: {status} {answer}");
+    serde_json::from_str(&answer).unwrap()
+}
+
+/// Factors are listed one user at a time and group roles one group at a time. Neither change moves the user's
+/// or the group's `lastUpdated`, but Okta logs both: the next backup lists the factors of exactly the user
+/// who enrolled one, and the roles of exactly the group that was granted one, and carries every other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_factor_enrolment_and_a_group_role_grant_only_that_user_and_group_are_listed_again() {
+    let sim = start_sim(1_500, 29).await;
+    let store = tempfile::tempdir().unwrap();
+    let first = backup_with_token(store.path(), &sim).await;
+    let users = first["categories"]["users"]["objects"].as_u64().unwrap();
+    let groups = first["categories"]["groups"]["objects"].as_u64().unwrap();
+    assert!(sim.calls().get(FACTOR_LISTS) >= users, "a first backup lists every user's factors");
+
+    let state = sim.snapshot_state();
+    let user = state.users.iter().find(|u| u["status"] == "ACTIVE").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let group = state.groups.iter().find(|g| g["type"] == "OKTA_GROUP").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let factor = admin_post(
+        &sim,
+        &format!("/api/v1/users/{user}/factors?activate=true"),
+        serde_json::json!({ "factorType": "sms", "provider": "OKTA", "profile": { "phoneNumber": "+1-555-415-1337" } }),
+    )
+    .await;
+    let role = admin_post(
+        &sim,
+        &format!("/api/v1/groups/{group}/roles"),
+        serde_json::json!({ "type": "REPORT_ADMIN" }),
+    )
+    .await;
+
+    sim.reset_calls();
+    let second = backup_with_token(store.path(), &sim).await;
+    let calls = sim.calls();
+    assert_eq!(calls.get(FACTOR_LISTS), 1, "only that user's factors were listed: {calls:?}");
+    assert_eq!(calls.get(GROUP_ROLE_LISTS), 1, "only that group's roles were listed: {calls:?}");
+
+    let view = open_store(store.path());
+    let contents = view.contents(&snapshot_id(&second)).await;
+    let factor_id = factor["id"].as_str().unwrap();
+    assert!(contents["user_factors"].contains_key(&format!("{user}/{factor_id}")));
+    let role_id = role["id"].as_str().unwrap();
+    assert!(contents["group_roles"].contains_key(&format!("{group}/{role_id}")));
+    assert_same_contents(&contents, &view.expected(&second, &sim).await);
+
+    // --full lists every user's factors and every group's roles again.
+    sim.reset_calls();
+    let full = backup(store.path(), &sim, &["--token", &sim.api_token(), "--full"]).await;
+    assert_eq!(full.code, Some(0), "{}", full.output);
+    assert!(sim.calls().get(FACTOR_LISTS) >= users);
+    assert!(sim.calls().get(GROUP_ROLE_LISTS) >= groups);
+}
