@@ -167,8 +167,12 @@ pub struct RouteSample {
     pub template: String,
     /// The path (and query) to call.
     pub path: String,
-    /// Whether the route pages (`limit`, `after`, `Link: rel="next"`).
+    /// Whether the route pages (`after`, and a `next` link in a `Link` header or, for a wrapped list,
+    /// in the body's `_links`).
     pub paged: bool,
+    /// For a wrapped list (`{"roles": [...], "_links": {...}}`), the body field holding the items;
+    /// `None` when the body is the array itself or an object.
+    pub items_in: Option<String>,
 }
 
 /// A hand-written GET route: its axum path, the spec's template, and a concrete path to call it with
@@ -468,6 +472,7 @@ impl SimHandle {
                     template: r.template.to_string(),
                     path: (r.sample)(&org)?,
                     paged: r.paged,
+                    items_in: None,
                 })
             })
             .collect();
