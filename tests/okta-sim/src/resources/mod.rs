@@ -244,6 +244,43 @@ pub fn collection(resource: &str, values: &[Value]) -> Collection {
     Collection::from_sorted(records)
 }
 
+/// Adds (or replaces, by key) one object of `resource` under `parent`: what an API mutation does.
+pub fn put_object(store: &mut ResourceStore, resource: &str, parent: &str, value: &Value) {
+    let text = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let record = Record::from_parts(
+        &key_of(resource, value),
+        &text("status"),
+        &text("lastUpdated"),
+        value.to_string(),
+    );
+    store
+        .entry(resource.to_string())
+        .or_default()
+        .entry(parent.to_string())
+        .or_default()
+        .put(record);
+}
+
+/// Removes one object of `resource` under `parent`, and the parent's entry once it holds nothing.
+pub fn remove_object(store: &mut ResourceStore, resource: &str, parent: &str, key: &str) -> Option<Value> {
+    let by_parent = store.get_mut(resource)?;
+    let items = by_parent.get_mut(parent)?;
+    let removed = items.remove(key)?.value();
+    if items.iter().next().is_none() {
+        by_parent.remove(parent);
+    }
+    Some(removed)
+}
+
+/// The objects of `resource` under `parent`, in key order.
+pub fn objects_of(store: &ResourceStore, resource: &str, parent: &str) -> Vec<Value> {
+    store
+        .get(resource)
+        .and_then(|by_parent| by_parent.get(parent))
+        .map(Collection::values)
+        .unwrap_or_default()
+}
+
 pub fn store_from_values(values: &BTreeMap<String, BTreeMap<String, Vec<Value>>>) -> ResourceStore {
     values
         .iter()
