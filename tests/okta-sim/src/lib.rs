@@ -2,9 +2,11 @@
 //!
 //! A real HTTP server on 127.0.0.1 that answers users, groups, apps and their assignments, and the
 //! org's configuration resources (user types, schemas, group rules and owners, network zones,
-//! authenticators, policies and rules: a declarative table in `resources/`) and the System Log (a seeded
+//! authenticators, policies and rules, admin roles and IAM resource sets, MFA factors, profile mappings:
+//! a declarative table in `resources/`) and the System Log (a seeded
 //! history plus the events every API mutation emits, `syslog.rs`), in the shapes of Okta's
-//! management spec (checked by the `contract` test), pages with opaque `after` cursors and `Link` headers, enforces
+//! management spec (checked by the `contract` test), pages with opaque `after` cursors and `Link` headers
+//! (or, for the IAM lists, a `next` link in the body), enforces
 //! Okta-like rate limits with their headers, authenticates with an SSWS token or OAuth client
 //! credentials (client secret or private_key_jwt) with scopes, and injects faults on demand.
 //!

@@ -118,30 +118,33 @@ pub fn json_array<'a>(items: impl Iterator<Item = &'a str>) -> String {
     body
 }
 
+/// The absolute URL of a page: the request's query with `after` replaced by `next_after` (`None`:
+/// the request itself, its own `after` kept).
+pub fn page_url(base: &str, path: &str, query: &[(String, String)], next_after: Option<&str>) -> String {
+    let mut url = url::Url::parse(&format!("{base}{path}")).expect("the simulator's base URL is valid");
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in query {
+            if next_after.is_none() || k != "after" {
+                pairs.append_pair(k, v);
+            }
+        }
+        if let Some(a) = next_after {
+            pairs.append_pair("after", a);
+        }
+    }
+    let mut text = url.to_string();
+    if text.ends_with('?') {
+        text.pop();
+    }
+    text
+}
+
 /// The `Link` headers of a page: `self` is the request itself; `next` repeats its query with a new `after`.
 pub fn link_headers(base: &str, path: &str, query: &[(String, String)], next_after: Option<&str>) -> Vec<HeaderValue> {
-    let url_with = |after: Option<&str>, keep_after: bool| {
-        let mut url = url::Url::parse(&format!("{base}{path}")).expect("the simulator's base URL is valid");
-        {
-            let mut pairs = url.query_pairs_mut();
-            for (k, v) in query {
-                if keep_after || k != "after" {
-                    pairs.append_pair(k, v);
-                }
-            }
-            if let Some(a) = after {
-                pairs.append_pair("after", a);
-            }
-        }
-        let mut text = url.to_string();
-        if text.ends_with('?') {
-            text.pop();
-        }
-        text
-    };
-    let mut links = vec![format!("<{}>; rel=\"self\"", url_with(None, true))];
+    let mut links = vec![format!("<{}>; rel=\"self\"", page_url(base, path, query, None))];
     if let Some(after) = next_after {
-        links.push(format!("<{}>; rel=\"next\"", url_with(Some(after), false)));
+        links.push(format!("<{}>; rel=\"next\"", page_url(base, path, query, Some(after))));
     }
     links
         .into_iter()

@@ -18,6 +18,11 @@ pub struct Bucket {
 /// The bucket of a call, from its method and endpoint template (exact match, then longest prefix).
 pub fn bucket_for(method: &str, template: &str) -> Bucket {
     if let Some(resource) = crate::resources::by_template(template) {
+        // A user's sub-resources (roles, factors) are read in the user GET bucket, changed in the
+        // user write bucket.
+        if resource.bucket == USER_GET && method != "GET" {
+            return USER_WRITE;
+        }
         return resource.bucket;
     }
     let b = |name, base_limit| Bucket { name, base_limit };
@@ -27,8 +32,8 @@ pub fn bucket_for(method: &str, template: &str) -> Bucket {
         "/api/v1/groups" => b("/api/v1/groups", 600),
         t if t.starts_with("/api/v1/groups/") => b("/api/v1/groups/{id}", 600),
         "/api/v1/users" => b("/api/v1/users", 600),
-        t if t.starts_with("/api/v1/users/") && method == "GET" => b("GET /api/v1/users/{idOrLogin}", 1000),
-        t if t.starts_with("/api/v1/users/") => b("/api/v1/users/{id}", 600),
+        t if t.starts_with("/api/v1/users/") && method == "GET" => USER_GET,
+        t if t.starts_with("/api/v1/users/") => USER_WRITE,
         t if t.starts_with("/api/v1/logs") => b("/api/v1/logs", 50),
         // Not in the management table; the simulator gives the token endpoint its own bucket.
         "/oauth2/v1/token" => b("/oauth2/v1/token", 600),
@@ -46,6 +51,18 @@ pub const OTHER_API: Bucket = Bucket {
 pub const APPS: Bucket = Bucket {
     name: "/api/v1/apps",
     base_limit: 100,
+};
+
+/// `GET /api/v1/users/{idOrLogin}` and, by longest prefix, the GETs under it (roles, factors).
+pub const USER_GET: Bucket = Bucket {
+    name: "GET /api/v1/users/{idOrLogin}",
+    base_limit: 1000,
+};
+
+/// `POST`/`PUT`/`DELETE /api/v1/users/{id}` and the changes under it.
+pub const USER_WRITE: Bucket = Bucket {
+    name: "/api/v1/users/{id}",
+    base_limit: 600,
 };
 
 pub const GROUP_ITEM: Bucket = Bucket {

@@ -21,13 +21,14 @@ use crate::clock::SimClock;
 use crate::config::{Faults, SimConfig};
 use crate::errors::ApiError;
 use crate::faults::FaultState;
-use crate::handlers::{admin, apps, groups, token, users};
+use crate::handlers::{admin, apps, groups, privileges, token, users};
 use crate::ids::{APP_PREFIX, IdGen};
 use crate::jwt::ServiceKey;
 use crate::net::{ConnTap, SimListener};
 use crate::paging::Cursors;
 use crate::ratelimit::{RateLimiter, Verdict, bucket_for};
 use crate::resources;
+use crate::resources::roles::Assignee;
 use crate::seed::{self, ServiceApp};
 use crate::store::{Org, OrgState};
 use crate::syslog;
@@ -167,8 +168,12 @@ pub struct RouteSample {
     pub template: String,
     /// The path (and query) to call.
     pub path: String,
-    /// Whether the route pages (`limit`, `after`, `Link: rel="next"`).
+    /// Whether the route pages (`after`, and a `next` link in a `Link` header or, for a wrapped list,
+    /// in the body's `_links`).
     pub paged: bool,
+    /// For a wrapped list (`{"roles": [...], "_links": {...}}`), the body field holding the items;
+    /// `None` when the body is the array itself or an object.
+    pub items_in: Option<String>,
 }
 
 /// A hand-written GET route: its axum path, the spec's template, and a concrete path to call it with
@@ -315,6 +320,19 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/api/v1/apps/{id}/groups/{groupId}",
             put(apps::assign_group).delete(apps::unassign_group),
+        )
+        // Parameter names as the generic resources' GET routes of the same paths name them.
+        .route("/api/v1/users/{id}/factors", post(privileges::enroll))
+        .route("/api/v1/users/{id}/factors/{factorId}", delete(privileges::unenroll))
+        .route("/api/v1/users/{id}/roles", post(privileges::assign_user_role))
+        .route(
+            "/api/v1/users/{id}/roles/{roleAssignmentId}",
+            delete(privileges::unassign_user_role),
+        )
+        .route("/api/v1/groups/{id}/roles", post(privileges::assign_group_role))
+        .route(
+            "/api/v1/groups/{id}/roles/{roleAssignmentId}",
+            delete(privileges::unassign_group_role),
         );
     resources::routes(router)
         .route("/oauth2/v1/token", post(token::issue))
@@ -468,11 +486,50 @@ impl SimHandle {
                     template: r.template.to_string(),
                     path: (r.sample)(&org)?,
                     paged: r.paged,
+                    items_in: None,
                 })
             })
             .collect();
         samples.extend(resources::samples(&org.resources));
         samples
+    }
+
+    /// Enrolls (and activates) for `user_id` the first factor type it lacks, as
+    /// `POST /api/v1/users/{userId}/factors` would, logging `user.mfa.factor.activate`. Returns the
+    /// factor id.
+    ///
+    /// # Panics
+    /// When the user does not exist or already has every factor type: a mistake in the calling test.
+    pub fn enroll_factor(&self, user_id: &str) -> String {
+        let factor = privileges::enroll_factor(&self.shared, user_id, None)
+            .unwrap_or_else(|e| panic!("cannot enroll a factor for user {user_id}: {e}"));
+        factor["id"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// Assigns the standard admin role `role_type` (`USER_ADMIN`, `HELP_DESK_ADMIN`...) to a group, as
+    /// `POST /api/v1/groups/{groupId}/roles` would, logging `group.privilege.grant`. Returns the
+    /// assignment id.
+    ///
+    /// # Panics
+    /// When the group does not exist, `role_type` is not a standard role or the group already holds
+    /// it: a mistake in the calling test.
+    pub fn assign_group_role(&self, group_id: &str, role_type: &str) -> String {
+        let body = serde_json::json!({ "type": role_type });
+        let assignment = privileges::assign_role(&self.shared, Assignee::Group(group_id), &body)
+            .unwrap_or_else(|e| panic!("cannot assign {role_type} to group {group_id}: {e}"));
+        assignment["id"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// Assigns a role to a user from a role assignment body (`{"type": "ORG_ADMIN"}`, or
+    /// `{"type": "CUSTOM", "role": ..., "resource-set": ...}`), as `POST /api/v1/users/{userId}/roles`
+    /// would, logging `user.account.privilege.grant`. Returns the assignment id.
+    ///
+    /// # Panics
+    /// When the user, role or resource set does not exist or the user already holds the role.
+    pub fn assign_user_role(&self, user_id: &str, body: &serde_json::Value) -> String {
+        let assignment = privileges::assign_role(&self.shared, Assignee::User(user_id), body)
+            .unwrap_or_else(|e| panic!("cannot assign {body} to user {user_id}: {e}"));
+        assignment["id"].as_str().unwrap_or_default().to_string()
     }
 
     /// A fresh timestamp from the simulator's clock, later than any it gave before.

@@ -61,6 +61,17 @@ const SPEC_EXCEPTIONS: &[(&[&str], &str, &str)] = &[
         "`IdpPolicyRuleActionProvider.type` lists only external IdP types, but IdP discovery rules route to Okta \
          itself with `type: OKTA`, as the spec's own IDP_DISCOVERY rule examples show",
     ),
+    (
+        &["/api/v1/iam/roles/{roleIdOrLabel}/permissions"],
+        "permissions/*/conditions/include/okta:ResourceAttribute~1User~1Profile",
+        "`PermissionConditions.include` maps each attribute group to an object, but the spec's own \
+         PermissionsResponse example (and Okta) list the profile attributes as an array of names",
+    ),
+    (
+        &["/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}"],
+        "conditions/include/okta:ResourceAttribute~1User~1Profile",
+        "as for the permissions list: the spec's examples give the attributes as an array of names",
+    ),
 ];
 
 const APP_ROUTES: &[&str] = &["/api/v1/apps", "/api/v1/apps/{appId}"];
@@ -106,6 +117,7 @@ fn with_query(path: &str, extra: &str) -> String {
     format!("{path}{joiner}{extra}")
 }
 
+/// Status, `next` page (from the `Link` header, or from the body's `_links` for a wrapped list), body.
 async fn call(sim: &SimHandle, url: &str, authorization: Option<&str>) -> (u16, Option<String>, Value) {
     let mut request = client().get(url);
     if let Some(a) = authorization {
@@ -118,7 +130,11 @@ async fn call(sim: &SimHandle, url: &str, authorization: Option<&str>) -> (u16, 
         .json()
         .await
         .unwrap_or_else(|e| panic!("{url} did not answer JSON: {e} ({})", sim.url()));
-    (status, next, body)
+    let body_next = body
+        .pointer("/_links/next/href")
+        .and_then(Value::as_str)
+        .map(String::from);
+    (status, next.or(body_next), body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,7 +144,10 @@ async fn every_get_route_answers_in_the_shapes_of_the_spec() {
     let auth = ssws(&sim);
     let mut problems = Vec::new();
     let mut second_pages = 0;
-    for RouteSample { template, path, paged } in &samples {
+    for RouteSample {
+        template, path, paged, ..
+    } in &samples
+    {
         let first = if *paged {
             with_query(path, "limit=1")
         } else {
@@ -160,6 +179,100 @@ async fn every_get_route_answers_in_the_shapes_of_the_spec() {
     );
 }
 
+/// What every generic route answers, all pages followed, is what `everything_at` (the source of the
+/// expected-contents builder) says it holds, each item once. Okta's IAM lists answer
+/// `{"<field>": [...], "_links": {"next": ...}}` and page by that body link, never a `Link` header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_generic_route_answers_what_everything_at_says_and_wrapped_lists_page_by_the_body() {
+    let sim = sim(300, 8).await;
+    let state = sim.snapshot_state();
+    let auth = ssws(&sim);
+    let mut problems = Vec::new();
+    let (mut generic, mut wrapped, mut paged_wrapped) = (0, 0, 0);
+    for RouteSample {
+        template,
+        path,
+        items_in,
+        paged,
+    } in sim.get_route_samples()
+    {
+        // Hand-written routes (users, groups, apps...) are not the generic engine's.
+        let Some(expected) = okta_sim::everything_at(&state.resources, &path) else {
+            continue;
+        };
+        generic += 1;
+        // `limit=1` where the route takes it; wrapped lists without `limit` have small fixed pages.
+        let mut url = format!(
+            "{}{}",
+            sim.url(),
+            if paged {
+                with_query(&path, "limit=1")
+            } else {
+                path.clone()
+            }
+        );
+        let (mut seen, mut pages) = (Vec::new(), 0);
+        loop {
+            let response = client().get(&url).header("Authorization", &auth).send().await.unwrap();
+            assert_eq!(response.status(), 200, "GET {url}");
+            let header_next = link(&response, "next");
+            let body: Value = response.json().await.unwrap();
+            let next = match &items_in {
+                Some(field) => {
+                    assert!(
+                        header_next.is_none(),
+                        "{template} pages by its body, not by a Link header"
+                    );
+                    problems.extend(check(&template, 200, &format!("GET {url}"), &body));
+                    let items = body[field]
+                        .as_array()
+                        .unwrap_or_else(|| panic!("GET {url}: no `{field}` list: {body}"));
+                    seen.extend(items.iter().cloned());
+                    body.pointer("/_links/next/href")
+                        .and_then(Value::as_str)
+                        .map(String::from)
+                }
+                None => {
+                    match body {
+                        Value::Array(items) => seen.extend(items),
+                        object => seen.push(object),
+                    }
+                    header_next
+                }
+            };
+            pages += 1;
+            assert!(pages <= expected.len() + 1, "{template}: the next links never end");
+            match next {
+                Some(next) => url = next,
+                None => break,
+            }
+        }
+        assert_eq!(
+            seen, expected,
+            "GET {path}: following the next links did not visit every item once"
+        );
+        if items_in.is_some() {
+            wrapped += 1;
+            assert!(!expected.is_empty(), "{path}: the sampled wrapped list is empty");
+            if pages > 1 {
+                paged_wrapped += 1;
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(generic >= 60, "only {generic} generic routes were sampled");
+    assert!(wrapped >= 7, "only {wrapped} wrapped lists were sampled");
+    assert!(
+        paged_wrapped >= 5,
+        "only {paged_wrapped} wrapped lists had a second page"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_generic_resource_and_hand_written_list_is_among_the_sampled_routes() {
     let sim = sim(200, 5).await;
@@ -179,6 +292,25 @@ async fn every_generic_resource_and_hand_written_list_is_among_the_sampled_route
         "/api/v1/policies/{policyId}/rules",
         "/api/v1/authenticators",
         "/api/v1/authenticators/{authenticatorId}/methods",
+        "/api/v1/iam/roles",
+        "/api/v1/iam/roles/{roleIdOrLabel}/permissions",
+        "/api/v1/iam/resource-sets",
+        "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources",
+        "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings",
+        "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings/{roleIdOrLabel}/members",
+        "/api/v1/iam/assignees/users",
+        "/api/v1/users/{userId}/roles",
+        "/api/v1/groups/{groupId}/roles",
+        "/api/v1/users/{userId}/factors",
+        "/api/v1/mappings",
+        "/api/v1/mappings/{mappingId}",
+        "/api/v1/templates/sms",
+        "/api/v1/org/preferences",
+        "/api/v1/org/privacy/oktaCommunication",
+        "/api/v1/org/privacy/oktaSupport",
+        "/api/v1/org/orgSettings/thirdPartyAdminSetting",
+        "/api/v1/org/settings/autoAssignAdminAppSetting",
+        "/api/v1/org/settings/clientPrivilegesSetting",
     ] {
         assert!(
             templates.iter().any(|t| t == expected),

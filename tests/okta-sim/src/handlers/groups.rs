@@ -178,6 +178,8 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
             vec![group_target(&group), app_target(&app)],
         );
     }
+    // Its admin roles (and custom-role binding memberships) go with it.
+    crate::handlers::privileges::forget(&mut org, &sim.base, crate::resources::roles::Assignee::Group(&id));
     syslog::emit(
         &mut org,
         &sim.clock,

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod apps;
 pub mod groups;
+pub mod privileges;
 pub mod token;
 pub mod users;
 
@@ -17,7 +18,7 @@ use serde_json::Value;
 
 use crate::errors::ApiError;
 use crate::filter::{Expr, Rules};
-use crate::paging::{json_array, link_headers, page_size, take_page};
+use crate::paging::{json_array, link_headers, page_size, page_url, take_page};
 use crate::server::Shared;
 use crate::store::Record;
 
@@ -141,6 +142,37 @@ impl ListCall<'_> {
             response.headers_mut().append(header::LINK, link);
         }
         Ok(response)
+    }
+}
+
+impl ListCall<'_> {
+    /// Answers an IAM-style page: `{"<field>": [...], "_links": {...}}` with `links` and, while more
+    /// remain, `next` (the request's query with a new `after`). No `Link` header: Okta's IAM lists
+    /// page by the body.
+    pub fn respond_wrapped<'r>(
+        &self,
+        field: &str,
+        records: impl Iterator<Item = &'r Record>,
+        keep: impl Fn(&Record) -> bool,
+        links: Vec<(String, String)>,
+    ) -> Result<Response, ApiError> {
+        let (page, more) = take_page(records, self.limit()?, keep);
+        let mut body_links = serde_json::Map::new();
+        for (rel, href) in links {
+            body_links.insert(rel, serde_json::json!({ "href": href }));
+        }
+        if let (true, Some(last)) = (more, page.last()) {
+            let after = self.sim.cursors.encode(&self.list, &last.id);
+            let href = page_url(&self.sim.base, self.path, self.pairs, Some(&after));
+            body_links.insert("next".into(), serde_json::json!({ "href": href }));
+        }
+        let items = json_array(page.iter().map(|r| &*r.json));
+        let body = format!(
+            "{{{}:{items},\"_links\":{}}}",
+            Value::from(field),
+            Value::Object(body_links)
+        );
+        Ok(json_text(StatusCode::OK, body))
     }
 }
 

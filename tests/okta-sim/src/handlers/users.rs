@@ -367,6 +367,8 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
             vec![user_target(&user), app_target(&app)],
         );
     }
+    // Its factors and admin roles go with it.
+    crate::handlers::privileges::forget(&mut org, &sim.base, crate::resources::roles::Assignee::User(&user_id));
     syslog::emit(
         &mut org,
         &sim.clock,

@@ -11,8 +11,12 @@
 
 mod authservers;
 mod directory;
+pub mod factors;
+pub mod iam;
 mod identity;
 mod org;
+mod profiles;
+pub mod roles;
 mod security;
 mod workflows;
 
@@ -43,6 +47,10 @@ pub fn all() -> impl Iterator<Item = &'static Resource> {
         .chain(workflows::RESOURCES.iter())
         .chain(authservers::RESOURCES.iter())
         .chain(identity::RESOURCES.iter())
+        .chain(iam::RESOURCES.iter())
+        .chain(roles::RESOURCES.iter())
+        .chain(factors::RESOURCES.iter())
+        .chain(profiles::RESOURCES.iter())
 }
 
 pub fn find(name: &str) -> Option<&'static Resource> {
@@ -86,8 +94,49 @@ pub enum Shape {
     /// A JSON array. `Some` pages it with `limit`/`after` and `Link` headers; `None` means the
     /// endpoint has no paging parameters and answers everything at once.
     Array(Option<PageSizes>),
+    /// An array whose list route shows each object without some top-level fields, as profile mappings
+    /// are listed without their `properties`; the item route serves the whole object.
+    Summaries {
+        pages: Option<PageSizes>,
+        omit: &'static [&'static str],
+    },
+    /// Okta's IAM lists: `{"<field>": [...], "_links": {...}}`, paged by a `next` link in the body
+    /// (no `Link` header); the last page has no `_links.next`.
+    Wrapped(Wrapped),
     /// One JSON object per route (per parent, or the one of the org).
     Object,
+}
+
+/// How a wrapped list is written and paged.
+#[derive(Debug, Clone, Copy)]
+pub struct Wrapped {
+    /// The body field holding the items (`roles`, `resource-sets`, `value`...).
+    pub field: &'static str,
+    /// `None`: the endpoint answers everything at once.
+    pub pages: Option<PageSizes>,
+    /// Whether the endpoint takes `limit`; without it every page has `pages.default` items.
+    pub limit: bool,
+    /// Further `_links` of the body besides `next`: (rel, path) where `{path}` is the request's path
+    /// and `{0}`, `{1}`... its path parameters.
+    pub links: &'static [(&'static str, &'static str)],
+}
+
+impl Shape {
+    /// Where the items of a list answer are: `None` for a bare array, the field of a wrapped body.
+    pub fn items_field(&self) -> Option<&'static str> {
+        match self {
+            Shape::Wrapped(w) => Some(w.field),
+            _ => None,
+        }
+    }
+
+    fn pages(&self) -> Option<PageSizes> {
+        match self {
+            Shape::Array(pages) | Shape::Summaries { pages, .. } => *pages,
+            Shape::Wrapped(w) => w.pages,
+            Shape::Object => None,
+        }
+    }
 }
 
 /// A query parameter compared with a top-level field of each object.
@@ -193,6 +242,43 @@ pub fn collection(resource: &str, values: &[Value]) -> Collection {
     records.sort_by(|a, b| a.id.cmp(&b.id));
     records.dedup_by(|a, b| a.id == b.id);
     Collection::from_sorted(records)
+}
+
+/// Adds (or replaces, by key) one object of `resource` under `parent`: what an API mutation does.
+pub fn put_object(store: &mut ResourceStore, resource: &str, parent: &str, value: &Value) {
+    let text = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let record = Record::from_parts(
+        &key_of(resource, value),
+        &text("status"),
+        &text("lastUpdated"),
+        value.to_string(),
+    );
+    store
+        .entry(resource.to_string())
+        .or_default()
+        .entry(parent.to_string())
+        .or_default()
+        .put(record);
+}
+
+/// Removes one object of `resource` under `parent`, and the parent's entry once it holds nothing.
+pub fn remove_object(store: &mut ResourceStore, resource: &str, parent: &str, key: &str) -> Option<Value> {
+    let by_parent = store.get_mut(resource)?;
+    let items = by_parent.get_mut(parent)?;
+    let removed = items.remove(key)?.value();
+    if items.iter().next().is_none() {
+        by_parent.remove(parent);
+    }
+    Some(removed)
+}
+
+/// The objects of `resource` under `parent`, in key order.
+pub fn objects_of(store: &ResourceStore, resource: &str, parent: &str) -> Vec<Value> {
+    store
+        .get(resource)
+        .and_then(|by_parent| by_parent.get(parent))
+        .map(Collection::values)
+        .unwrap_or_default()
 }
 
 pub fn store_from_values(values: &BTreeMap<String, BTreeMap<String, Vec<Value>>>) -> ResourceStore {
@@ -418,7 +504,7 @@ fn serve(
             let record = record.ok_or_else(|| not_found(resource, params.first().map_or("default", |p| p.as_str())))?;
             Ok(json_value(&record.value()))
         }
-        Shape::Array(pages) => {
+        list_shape => {
             let keep = filter_predicate(resource, pairs)?;
             let path = fill(resource.route, params);
             let filters: Vec<String> = resource
@@ -426,10 +512,21 @@ fn serve(
                 .iter()
                 .filter_map(|f| param(pairs, f.param).map(|v| format!("{}={v}", f.param)))
                 .collect();
+            let pages = list_shape.pages();
+            // Paging parameters the endpoint does not take are not looked at.
+            let takes_limit = match list_shape {
+                Shape::Wrapped(w) => w.limit && pages.is_some(),
+                _ => pages.is_some(),
+            };
+            let used: Vec<(String, String)> = pairs
+                .iter()
+                .filter(|(k, _)| (k != "limit" || takes_limit) && (k != "after" || pages.is_some()))
+                .cloned()
+                .collect();
             let call = ListCall {
                 sim,
                 path: &path,
-                pairs,
+                pairs: &used,
                 list: format!("{}:{}:{}", resource.name, selection.parent, filters.join("&")),
                 sizes: pages.unwrap_or(PageSizes {
                     default: usize::MAX,
@@ -437,27 +534,44 @@ fn serve(
                     max: usize::MAX,
                 }),
             };
-            match pages {
-                Some(_) => {
-                    let after = call.after()?;
-                    call.respond(items.after(after.as_deref()).iter(), keep, as_stored)
+            let after = call.after()?;
+            let records = items.after(after.as_deref()).iter();
+            match list_shape {
+                Shape::Wrapped(w) => {
+                    let links = wrapped_links(&sim.base, &w, &path, params);
+                    call.respond_wrapped(w.field, records, keep, links)
                 }
-                // No paging parameters: everything at once, and `limit`/`after` are not looked at.
-                None => {
-                    let unpaged: Vec<(String, String)> = pairs
-                        .iter()
-                        .filter(|(k, _)| k != "limit" && k != "after")
-                        .cloned()
-                        .collect();
-                    let call = ListCall {
-                        pairs: &unpaged,
-                        ..call
-                    };
-                    call.respond(items.iter(), keep, as_stored)
-                }
+                Shape::Summaries { omit, .. } => call.respond(records, keep, |r| summary(&r.value(), omit).to_string()),
+                _ => call.respond(records, keep, as_stored),
             }
         }
     }
+}
+
+/// A listed object without the fields its list route leaves out.
+fn summary(value: &Value, omit: &[&str]) -> Value {
+    let mut value = value.clone();
+    if let Some(fields) = value.as_object_mut() {
+        for field in omit {
+            fields.remove(*field);
+        }
+    }
+    value
+}
+
+/// The `_links` of a wrapped list body other than `next`, with absolute URLs.
+fn wrapped_links(base: &str, wrapped: &Wrapped, path: &str, params: &[String]) -> Vec<(String, String)> {
+    wrapped
+        .links
+        .iter()
+        .map(|(rel, template)| {
+            let mut href = template.replace("{path}", path);
+            for (i, p) in params.iter().enumerate() {
+                href = href.replace(&format!("{{{i}}}"), p);
+            }
+            (rel.to_string(), format!("{base}{href}"))
+        })
+        .collect()
 }
 
 /// An item route's (parent id, key): the last parameter is the key, the ones before it the parent.
@@ -486,7 +600,7 @@ pub fn samples(store: &ResourceStore) -> Vec<crate::RouteSample> {
     let mut out = Vec::new();
     for resource in all() {
         let by_parent = store.get(resource.name);
-        let paged = matches!(resource.shape, Shape::Array(Some(_)));
+        let paged = resource.shape.pages().is_some();
         // The parent with the most objects, so a paged list has a second page.
         let (parent, items) = by_parent
             .and_then(|p| p.iter().max_by_key(|(_, c)| c.iter().count()))
@@ -497,6 +611,11 @@ pub fn samples(store: &ResourceStore) -> Vec<crate::RouteSample> {
                 template: template.to_string(),
                 path: format!("{}{query}", fill(template, params)),
                 paged: paged && template == resource.route,
+                items_in: resource
+                    .shape
+                    .items_field()
+                    .filter(|_| template == resource.route)
+                    .map(String::from),
             })
         };
         let parent_params: Vec<String> = match resource.parent {
@@ -546,8 +665,12 @@ fn fill(template: &str, params: &[String]) -> String {
         .join("/")
 }
 
-/// Everything a GET of `path_and_query` answers (all pages), read from a state copy: what a complete
-/// backup of that URL must hold. `None` when no resource serves the path or the call would fail.
+/// Everything a GET of `path_and_query` answers (all pages; the items of a wrapped list), read from a
+/// state copy: what a complete backup of that URL must hold. `None` when no resource serves the path
+/// or the call would fail.
+///
+/// Called once per parent by the expected-contents builder (10,000 users: 10,000 calls), so it builds
+/// only the one collection it reads, not the whole store.
 pub fn everything_at(
     resources: &BTreeMap<String, BTreeMap<String, Vec<Value>>>,
     path_and_query: &str,
@@ -556,29 +679,39 @@ pub fn everything_at(
     let pairs = query_pairs(Some(query.to_string()));
     let (resource, template) = template_of(path)?;
     let params = match_route(template, path)?;
-    let store = store_from_values(resources);
+    let no_items = Vec::new();
+    let stored = |parent: &str| {
+        let values = resources
+            .get(resource.name)
+            .and_then(|by_parent| by_parent.get(parent))
+            .unwrap_or(&no_items);
+        collection(resource.name, values)
+    };
     if template != resource.route {
         let (parent, key) = item_params(resource, &params)?;
-        return Some(vec![store.get(resource.name)?.get(&parent)?.get(&key)?.value()]);
+        return Some(vec![stored(&parent).get(&key)?.value()]);
     }
-    let selection = select(&store, resource, &params).ok()?;
-    let items = store.get(resource.name).and_then(|p| p.get(&selection.parent));
+    let selection = match resource.resolve {
+        // Resolving reads other resources (a user schema through the user types): the whole store.
+        Some(_) => select(&store_from_values(resources), resource, &params).ok()?,
+        None => select(&ResourceStore::new(), resource, &params).ok()?,
+    };
+    let items = stored(&selection.parent);
     match resource.shape {
         Shape::Object => {
-            let items = items?;
             let record = match &selection.key {
                 Some(key) => items.get(key),
                 None => items.iter().next(),
             }?;
             Some(vec![record.value()])
         }
-        Shape::Array(_) => {
+        list_shape => {
             let keep = filter_predicate(resource, &pairs).ok()?;
-            Some(
-                items
-                    .map(|c| c.iter().filter(|r| keep(r)).map(Record::value).collect())
-                    .unwrap_or_default(),
-            )
+            let listed = items.iter().filter(|r| keep(r)).map(Record::value);
+            Some(match list_shape {
+                Shape::Summaries { omit, .. } => listed.map(|v| summary(&v, omit)).collect(),
+                _ => listed.collect(),
+            })
         }
     }
 }

@@ -1,0 +1,232 @@
+//! Profile mappings between real user types and apps (`/api/v1/mappings`, listed without their
+//! `properties`; `/api/v1/mappings/{id}` serves the whole mapping), SMS templates, and the org's
+//! preference and privacy settings. Shapes follow the spec's `ListProfileMappings`, `ProfileMapping`,
+//! `SmsTemplate`, `OrgPreferences`, `OrgOktaCommunicationSetting`, `OrgOktaSupportSettingsObj`,
+//! `ThirdPartyAdminSetting`, `AutoAssignAdminAppSetting` and `ClientPrivilegesSetting` schemas and
+//! examples.
+
+use serde_json::{Value, json};
+
+use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
+use crate::handlers::PageSizes;
+use crate::ratelimit::OTHER_API;
+
+const NO_FILTERS: &[QueryFilter] = &[];
+
+/// One settings object of the org, read with `okta.orgs.read`.
+const fn org_object(name: &'static str, route: &'static str, seed: fn(&mut SeedCtx) -> Seeded) -> Resource {
+    Resource {
+        name,
+        route,
+        item_route: None,
+        parent: None,
+        shape: Shape::Object,
+        key: "/id",
+        scope: "okta.orgs.read",
+        bucket: OTHER_API,
+        filters: NO_FILTERS,
+        resolve: None,
+        seed,
+    }
+}
+
+pub const RESOURCES: &[Resource] = &[
+    Resource {
+        name: "profile_mappings",
+        route: "/api/v1/mappings",
+        item_route: Some("/api/v1/mappings/{mappingId}"),
+        parent: None,
+        // Spec: `limit` defaults to 20, at most 200.
+        shape: Shape::Summaries {
+            pages: Some(PageSizes {
+                default: 20,
+                min: 1,
+                max: 200,
+            }),
+            omit: &["properties"],
+        },
+        key: "/id",
+        scope: "okta.profileMappings.read",
+        bucket: OTHER_API,
+        filters: NO_FILTERS,
+        resolve: None,
+        seed: seed_mappings,
+    },
+    Resource {
+        name: "sms_templates",
+        route: "/api/v1/templates/sms",
+        item_route: Some("/api/v1/templates/sms/{templateId}"),
+        parent: None,
+        shape: Shape::Array(None),
+        key: "/id",
+        scope: "okta.templates.read",
+        bucket: OTHER_API,
+        filters: &[QueryFilter {
+            param: "templateType",
+            field: "type",
+            required: false,
+            allowed: &["SMS_VERIFY_CODE"],
+        }],
+        resolve: None,
+        seed: seed_sms_templates,
+    },
+    org_object("org_preferences", "/api/v1/org/preferences", seed_preferences),
+    org_object(
+        "org_okta_communication",
+        "/api/v1/org/privacy/oktaCommunication",
+        seed_okta_communication,
+    ),
+    org_object("org_okta_support", "/api/v1/org/privacy/oktaSupport", seed_okta_support),
+    org_object(
+        "org_third_party_admin",
+        "/api/v1/org/orgSettings/thirdPartyAdminSetting",
+        |_| one(json!({ "thirdPartyAdmin": false })),
+    ),
+    org_object(
+        "org_auto_assign_admin_app",
+        "/api/v1/org/settings/autoAssignAdminAppSetting",
+        |_| one(json!({ "autoAssignAdminAppSetting": true })),
+    ),
+    org_object(
+        "org_client_privileges",
+        "/api/v1/org/settings/clientPrivilegesSetting",
+        |_| one(json!({ "clientPrivilegesSetting": false })),
+    ),
+];
+
+fn one(object: Value) -> Seeded {
+    Seeded::from([(String::new(), vec![object])])
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_default().to_string()
+}
+
+/// A mapping's source or target: a user type or an app (its app user profile).
+fn end(ctx: &SeedCtx, object: &Value, is_app: bool) -> Value {
+    let id = id_of(object);
+    let (kind, self_path, schema_path) = if is_app {
+        (
+            "appuser",
+            format!("/api/v1/apps/{id}"),
+            format!("/api/v1/meta/schemas/apps/{id}/default"),
+        )
+    } else {
+        // Okta gives a user type's schema the same suffix (`oty…` / `osc…`).
+        let schema = format!("osc{}", id.get(3..).unwrap_or_default());
+        (
+            "user",
+            format!("/api/v1/meta/types/user/{id}"),
+            format!("/api/v1/meta/schemas/user/{schema}"),
+        )
+    };
+    json!({
+        "id": id, "name": object["name"], "type": kind,
+        "_links": { "self": { "href": ctx.url(&self_path) }, "schema": { "href": ctx.url(&schema_path) } },
+    })
+}
+
+/// Outbound (user type -> app) mappings for a few apps, one inbound (app -> default user type), and one
+/// from the custom user type.
+fn seed_mappings(ctx: &mut SeedCtx) -> Seeded {
+    let types = ctx.objects("user_types");
+    let default_type = types.iter().find(|t| t["default"] == true).cloned();
+    let other_type = types.iter().find(|t| t["default"] != true).cloned();
+    let apps: Vec<Value> = ctx
+        .org
+        .apps
+        .values()
+        .into_iter()
+        .filter(|a| a["signOnMode"] != "BOOKMARK")
+        .take(4)
+        .collect();
+    let outbound = json!({
+        "userName": { "expression": "user.login", "pushStatus": "PUSH" },
+        "email": { "expression": "user.email", "pushStatus": "PUSH" },
+        "firstName": { "expression": "user.firstName", "pushStatus": "PUSH" },
+        "lastName": { "expression": "user.lastName", "pushStatus": "DONT_PUSH" },
+    });
+    let inbound = json!({
+        "firstName": { "expression": "appuser.firstName", "pushStatus": "DONT_PUSH" },
+        "lastName": { "expression": "appuser.lastName", "pushStatus": "DONT_PUSH" },
+        "email": { "expression": "appuser.email", "pushStatus": "DONT_PUSH" },
+    });
+    let mut pairs: Vec<(Value, Value, &Value)> = Vec::new();
+    if let Some(user_type) = &default_type {
+        for app in &apps {
+            pairs.push((end(ctx, user_type, false), end(ctx, app, true), &outbound));
+        }
+        if let Some(app) = apps.first() {
+            pairs.push((end(ctx, app, true), end(ctx, user_type, false), &inbound));
+        }
+    }
+    if let (Some(user_type), Some(app)) = (&other_type, apps.get(1)) {
+        pairs.push((end(ctx, user_type, false), end(ctx, app, true), &outbound));
+    }
+    let mut out = Vec::new();
+    for (source, target, properties) in pairs {
+        let id = ctx.ids.next("prm");
+        out.push(json!({
+            "id": id, "source": source, "target": target, "properties": properties,
+            "_links": { "self": { "href": ctx.url(&format!("/api/v1/mappings/{id}")) } },
+        }));
+    }
+    one_list(out)
+}
+
+fn one_list(items: Vec<Value>) -> Seeded {
+    Seeded::from([(String::new(), items)])
+}
+
+fn seed_sms_templates(ctx: &mut SeedCtx) -> Seeded {
+    let mut out = Vec::new();
+    for (name, template, translations) in [
+        (
+            "Custom",
+            "${org.name}: your verification code is ${code}",
+            json!({
+                "es": "${org.name}: el código de verificación es ${code}",
+                "fr": "${org.name}: votre code de vérification est ${code}",
+            }),
+        ),
+        (
+            "Short code",
+            "Your ${org.name} code: ${code}",
+            json!({ "de": "Ihr ${org.name}-Code: ${code}" }),
+        ),
+    ] {
+        let id = ctx.ids.next("cst");
+        let (created, updated) = ctx.times();
+        out.push(json!({
+            "id": id, "name": name, "type": "SMS_VERIFY_CODE", "template": template,
+            "translations": translations, "created": created, "lastUpdated": updated,
+        }));
+    }
+    one_list(out)
+}
+
+fn seed_preferences(ctx: &mut SeedCtx) -> Seeded {
+    one(json!({
+        "showEndUserFooter": true,
+        "_links": {
+            "hideEndUserFooter": ctx.link("/api/v1/org/preferences/hideEndUserFooter", &["POST"]),
+        },
+    }))
+}
+
+fn seed_okta_communication(ctx: &mut SeedCtx) -> Seeded {
+    one(json!({
+        "optOutEmailUsers": false,
+        "_links": { "optOut": ctx.link("/api/v1/org/privacy/oktaCommunication/optOut", &["POST"]) },
+    }))
+}
+
+fn seed_okta_support(ctx: &mut SeedCtx) -> Seeded {
+    one(json!({
+        "support": "DISABLED", "caseNumber": null, "expiration": null,
+        "_links": {
+            "grant": ctx.link("/api/v1/org/privacy/oktaSupport/grant", &["POST"]),
+            "cases": ctx.link("/api/v1/org/privacy/oktaSupport/cases", &["GET"]),
+        },
+    }))
+}
