@@ -261,8 +261,8 @@ async fn without_the_system_log_every_apps_assignments_are_listed_again() {
     );
 }
 
-const FACTOR_LISTS: &str = "GET /api/v1/users/{id}/factors";
-const GROUP_ROLE_LISTS: &str = "GET /api/v1/groups/{id}/roles";
+const FACTOR_LISTS: &str = "GET /api/v1/users/{userId}/factors";
+const GROUP_ROLE_LISTS: &str = "GET /api/v1/groups/{groupId}/roles";
 
 /// POSTs `body` to the simulator's admin API as an admin would, and returns the answer.
 async fn admin_post(sim: &okta_sim::SimHandle, path: &str, body: serde_json::Value) -> serde_json::Value {
