@@ -29,6 +29,17 @@ impl CallCounts {
 
 /// Path segments after which the next segment is an object id.
 const COLLECTIONS: &[(&str, &str)] = &[("users", "{userId}"), ("groups", "{groupId}"), ("apps", "{appId}")];
+/// Hand-written routes with parameters the rules below would not see, as the spec writes them.
+const SPEC_TEMPLATES: &[&str] =
+    &["/api/v1/users/{userIdOrLogin}/linkedObjects/{primaryRelationshipName}/{primaryUserId}"];
+
+/// Whether `path` is `template` with its `{parameters}` filled in.
+fn fills(template: &str, path: &str) -> bool {
+    let want: Vec<&str> = template.split('/').collect();
+    let got: Vec<&str> = path.split('/').collect();
+    want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| w.starts_with('{') || w == g)
+}
+
 /// Words that follow a collection name but are not ids.
 const NOT_IDS: &[&str] = &["rules", "me"];
 
@@ -37,6 +48,9 @@ const NOT_IDS: &[&str] = &["rules", "me"];
 pub fn endpoint_template(path: &str) -> String {
     // Generic resources name their routes as the spec does.
     if let Some((_, template)) = crate::resources::template_of(path) {
+        return template.to_string();
+    }
+    if let Some(template) = SPEC_TEMPLATES.iter().find(|t| fills(t, path)) {
         return template.to_string();
     }
     let mut out = String::with_capacity(path.len());
@@ -84,6 +98,10 @@ mod tests {
             "/api/v1/apps/{id}/groups/{groupId}"
         );
         assert_eq!(endpoint_template("/api/v1/groups/rules"), "/api/v1/groups/rules");
+        assert_eq!(
+            endpoint_template("/api/v1/users/00u1/linkedObjects/manager/00u2"),
+            "/api/v1/users/{userIdOrLogin}/linkedObjects/{primaryRelationshipName}/{primaryUserId}"
+        );
         assert_eq!(endpoint_template("/oauth2/v1/token"), "/oauth2/v1/token");
         assert_eq!(
             endpoint_template("/api/v1/policies/00p1/rules"),

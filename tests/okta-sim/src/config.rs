@@ -66,6 +66,9 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "okta.idps.read",
     "okta.appGrants.read",
     "okta.linkedObjects.read",
+    "okta.roles.read",
+    "okta.roles.manage",
+    "okta.profileMappings.read",
 ];
 
 /// Rate-limit buckets as in Okta's Enterprise column (see `okta/README.md`), scaled.

@@ -32,6 +32,10 @@ pub enum ApiError {
     WrongUserStatus,
     #[error("Delete application forbidden.")]
     AppMustBeInactive,
+    /// A call about role targets for a role assignment whose type takes no such targets (group targets
+    /// of an APP_ADMIN assignment, any target of ORG_ADMIN or a custom role). The text is Okta's.
+    #[error("The provided role type was not the same as required role type.")]
+    WrongRoleType,
     /// An injected server fault (500, 502 or 503).
     #[error("{}", server_error_summary(*.0))]
     Server(u16),
@@ -59,9 +63,10 @@ impl ApiError {
             ApiError::AccessDenied | ApiError::WrongUserStatus | ApiError::AppMustBeInactive => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Validation { .. } | ApiError::InvalidSearch { .. } | ApiError::MalformedBody { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::Validation { .. }
+            | ApiError::InvalidSearch { .. }
+            | ApiError::MalformedBody { .. }
+            | ApiError::WrongRoleType => StatusCode::BAD_REQUEST,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Server(code) => StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         }
@@ -79,6 +84,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "E0000022",
             ApiError::WrongUserStatus => "E0000038",
             ApiError::AppMustBeInactive => "E0000056",
+            ApiError::WrongRoleType => "E0000091",
             ApiError::Server(_) => "E0000009",
         }
     }

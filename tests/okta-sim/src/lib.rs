@@ -2,7 +2,8 @@
 //!
 //! A real HTTP server on 127.0.0.1 that answers users, groups, apps and their assignments, and the
 //! org's configuration resources (user types, schemas, group rules and owners, network zones,
-//! authenticators, policies and rules, admin roles and IAM resource sets, MFA factors, profile mappings:
+//! authenticators, policies and rules, admin roles with their group and app targets and IAM resource sets,
+//! MFA factors, profile mappings, linked-object values:
 //! a declarative table in `resources/`) and the System Log (a seeded
 //! history plus the events every API mutation emits, `syslog.rs`), in the shapes of Okta's
 //! management spec (checked by the `contract` test), pages with opaque `after` cursors and `Link` headers

@@ -21,7 +21,7 @@ use crate::clock::SimClock;
 use crate::config::{Faults, SimConfig};
 use crate::errors::ApiError;
 use crate::faults::FaultState;
-use crate::handlers::{admin, apps, groups, privileges, token, users};
+use crate::handlers::{admin, apps, groups, links, privileges, token, users};
 use crate::ids::{APP_PREFIX, IdGen};
 use crate::jwt::ServiceKey;
 use crate::net::{ConnTap, SimListener};
@@ -329,6 +329,14 @@ fn router(shared: Arc<Shared>) -> Router {
             "/api/v1/users/{id}/roles/{roleAssignmentId}",
             delete(privileges::unassign_user_role),
         )
+        .route(
+            "/api/v1/users/{id}/linkedObjects/{relationshipName}",
+            delete(links::remove),
+        )
+        .route(
+            "/api/v1/users/{id}/linkedObjects/{relationshipName}/{primaryUserId}",
+            put(links::assign),
+        )
         .route("/api/v1/groups/{id}/roles", post(privileges::assign_group_role))
         .route(
             "/api/v1/groups/{id}/roles/{roleAssignmentId}",
@@ -530,6 +538,19 @@ impl SimHandle {
         let assignment = privileges::assign_role(&self.shared, Assignee::User(user_id), body)
             .unwrap_or_else(|e| panic!("cannot assign {body} to user {user_id}: {e}"));
         assignment["id"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// Makes `primary` the primary of `associated` for the linked-object relationship whose primary
+    /// name is `relationship` (`manager`), replacing a previous primary, as
+    /// `PUT /api/v1/users/{associated}/linkedObjects/{relationship}/{primary}` would.
+    ///
+    /// # Panics
+    /// When a user does not exist, `relationship` is not a primary name, or the two users are one: a
+    /// mistake in the calling test.
+    pub fn link_users(&self, associated: &str, relationship: &str, primary: &str) {
+        let mut org = self.shared.write_org();
+        crate::resources::links::link(&mut org, &self.shared.base, associated, relationship, primary)
+            .unwrap_or_else(|e| panic!("cannot make {primary} the {relationship} of {associated}: {e}"));
     }
 
     /// A fresh timestamp from the simulator's clock, later than any it gave before.

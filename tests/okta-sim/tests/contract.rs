@@ -311,6 +311,11 @@ async fn every_generic_resource_and_hand_written_list_is_among_the_sampled_route
         "/api/v1/org/orgSettings/thirdPartyAdminSetting",
         "/api/v1/org/settings/autoAssignAdminAppSetting",
         "/api/v1/org/settings/clientPrivilegesSetting",
+        "/api/v1/users/{userIdOrLogin}/linkedObjects/{relationshipName}",
+        "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/groups",
+        "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps",
+        "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/groups",
+        "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/catalog/apps",
     ] {
         assert!(
             templates.iter().any(|t| t == expected),

@@ -155,6 +155,7 @@ pub async fn replace(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Re
     group["profile"] = profile;
     group["lastUpdated"] = json!(sim.clock.now());
     org.groups.put_value(&group);
+    crate::resources::targets::group_changed(&mut org, &group);
     syslog::emit(&mut org, &sim.clock, "group.profile.update", vec![group_target(&group)]);
     Ok(json_value(&group))
 }

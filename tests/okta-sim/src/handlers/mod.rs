@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod apps;
 pub mod groups;
+pub mod links;
 pub mod privileges;
 pub mod token;
 pub mod users;

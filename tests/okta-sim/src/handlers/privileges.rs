@@ -17,7 +17,7 @@ use crate::handlers::{Sim, json_text, json_value, no_content, parse_body};
 use crate::prng::SplitMix64;
 use crate::resources::factors::{self, FACTOR_TYPES};
 use crate::resources::roles::{self, Assignee};
-use crate::resources::{iam, objects_of, put_object, remove_object};
+use crate::resources::{iam, links, objects_of, put_object, remove_object, targets};
 use crate::server::Shared;
 use crate::store::{Org, Record};
 use crate::syslog::{self, group_target, user_target};
@@ -208,6 +208,7 @@ pub fn unassign_role(sim: &Shared, to: Assignee, assignment_id: &str) -> Result<
     let (resource, target, _, revoke) = holder(&org, to)?;
     let removed = remove_object(&mut org.resources, resource, &holder_id(to), assignment_id)
         .ok_or_else(|| ApiError::NotFound(format!("{assignment_id} (RoleAssignment)")))?;
+    targets::forget_assignment(&mut org, resource, &holder_id(to), assignment_id);
     if let (Some(role), Some(set)) = (removed["role"].as_str(), removed["resource-set"].as_str()) {
         remove_object(&mut org.resources, MEMBERS, &format!("{set}/{role}"), assignment_id);
     }
@@ -231,17 +232,25 @@ fn sync_assignee(org: &mut Org, base: &str, to: Assignee) {
     }
 }
 
-/// Drops what a deleted user or group held: factors, role assignments, binding memberships.
+/// Drops what a deleted user or group held: factors, linked objects, role assignments and their
+/// targets, binding memberships; and a deleted group as a role target.
 pub fn forget(org: &mut Org, base: &str, to: Assignee) {
     let id = holder_id(to);
     let resource = match to {
         Assignee::User(_) => {
             remove_parent(org, USER_FACTORS, &id);
+            links::forget_user(org, &id);
             USER_ROLES
         }
-        Assignee::Group(_) => GROUP_ROLES,
+        Assignee::Group(_) => {
+            targets::group_gone(org, &id);
+            GROUP_ROLES
+        }
     };
     for assignment in objects_of(&org.resources, resource, &id) {
+        if let Some(assignment_id) = assignment["id"].as_str() {
+            targets::forget_assignment(org, resource, &id, assignment_id);
+        }
         if let (Some(role), Some(set), Some(member)) = (
             assignment["role"].as_str(),
             assignment["resource-set"].as_str(),

@@ -157,6 +157,7 @@ pub fn touch_membership(org: &mut Org, group_id: &str, now: &str) {
         let mut group = record.value();
         group["lastMembershipUpdated"] = json!(now);
         org.groups.put_value(&group);
+        crate::resources::targets::group_changed(org, &group);
     }
 }
 

@@ -14,10 +14,12 @@ mod directory;
 pub mod factors;
 pub mod iam;
 mod identity;
+pub mod links;
 mod org;
 mod profiles;
 pub mod roles;
 mod security;
+pub mod targets;
 mod workflows;
 
 use std::collections::BTreeMap;
@@ -51,6 +53,23 @@ pub fn all() -> impl Iterator<Item = &'static Resource> {
         .chain(roles::RESOURCES.iter())
         .chain(factors::RESOURCES.iter())
         .chain(profiles::RESOURCES.iter())
+        .chain(links::RESOURCES.iter())
+        .chain(targets::RESOURCES.iter())
+}
+
+/// Checks the path parameters of a per-parent list call against the org and names the parent its
+/// objects are stored under; `Err` is the answer to the call. For routes where "the parent exists" is
+/// not enough: a user named by login and a relationship name (linked objects), a role assignment of a
+/// type that takes the targets asked for.
+pub type CheckParent = fn(&Org, &[String]) -> Result<String, ApiError>;
+
+/// The resources whose list calls are checked by a [`CheckParent`] instead of a parent lookup.
+fn check_parent(resource: &Resource) -> Option<CheckParent> {
+    links::CHECKED
+        .iter()
+        .chain(targets::CHECKED)
+        .find(|(name, _)| *name == resource.name)
+        .map(|(_, check)| *check)
 }
 
 pub fn find(name: &str) -> Option<&'static Resource> {
@@ -72,7 +91,7 @@ pub struct Resource {
     pub parent: Option<&'static str>,
     pub shape: Shape,
     /// JSON pointer to what identifies an object within its parent (`/id`; `/type` for authenticator
-    /// methods). Item routes look objects up by it.
+    /// methods). Item routes look objects up by it. `/id|/name`: the first of these the object has.
     pub key: &'static str,
     /// The read scope (`okta.policies.read`); its `.manage` sibling grants it too.
     pub scope: &'static str,
@@ -218,10 +237,10 @@ impl SeedCtx<'_> {
 
 /// The key a resource's object is stored under.
 pub fn key_of(resource: &str, value: &Value) -> String {
-    let pointer = find(resource).map_or("/id", |r| r.key);
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
+    let pointers = find(resource).map_or("/id", |r| r.key);
+    pointers
+        .split('|')
+        .find_map(|pointer| value.pointer(pointer).and_then(Value::as_str))
         .unwrap_or_default()
         .to_string()
 }
@@ -482,9 +501,16 @@ fn serve(
     pairs: &[(String, String)],
 ) -> Result<Response, ApiError> {
     let org = sim.read_org();
-    let selection = select(&org.resources, resource, params)?;
+    let selection = match check_parent(resource) {
+        Some(check) => Selection {
+            parent: check(&org, params)?,
+            key: None,
+        },
+        None => select(&org.resources, resource, params)?,
+    };
     if let Some(parent) = resource.parent
         && resource.resolve.is_none()
+        && check_parent(resource).is_none()
         && !parent_exists(&org, parent, &selection.parent)
     {
         return Err(ApiError::NotFound(format!("{} ({parent})", selection.parent)));

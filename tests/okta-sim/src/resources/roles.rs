@@ -191,10 +191,18 @@ const USER_STANDARD_ROLES: &[&[&str]] = &[
     &["APP_ADMIN", "HELP_DESK_ADMIN"],
     &["READ_ONLY_ADMIN"],
     &["USER_ADMIN", "REPORT_ADMIN"],
+    // Role types that take targets (`targets.rs` limits all but the first of each kind).
+    &["GROUP_MEMBERSHIP_ADMIN", "APP_ADMIN"],
+    &["USER_ADMIN", "APP_ADMIN"],
 ];
 
 /// Standard roles of the first OKTA groups, by position.
-const GROUP_STANDARD_ROLES: &[&[&str]] = &[&["USER_ADMIN", "GROUP_MEMBERSHIP_ADMIN"], &["HELP_DESK_ADMIN"]];
+const GROUP_STANDARD_ROLES: &[&[&str]] = &[
+    &["USER_ADMIN", "GROUP_MEMBERSHIP_ADMIN"],
+    &["HELP_DESK_ADMIN"],
+    &["APP_ADMIN"],
+    &["APP_ADMIN", "USER_ADMIN"],
+];
 
 fn seed_assignments(ctx: &mut SeedCtx, group: bool) -> Seeded {
     let (holders, standard) = if group {
