@@ -289,7 +289,10 @@ async fn after_a_factor_enrolment_and_a_group_role_grant_only_that_user_and_grou
     let first = backup_with_token(store.path(), &sim).await;
     let users = first["categories"]["users"]["objects"].as_u64().unwrap();
     let groups = first["categories"]["groups"]["objects"].as_u64().unwrap();
-    assert!(sim.calls().get(FACTOR_LISTS) >= users, "a first backup lists every user's factors");
+    assert!(
+        sim.calls().get(FACTOR_LISTS) >= users,
+        "a first backup lists every user's factors"
+    );
 
     let state = sim.snapshot_state();
     let user = state.users.iter().find(|u| u["status"] == "ACTIVE").unwrap()["id"]
@@ -316,8 +319,16 @@ async fn after_a_factor_enrolment_and_a_group_role_grant_only_that_user_and_grou
     sim.reset_calls();
     let second = backup_with_token(store.path(), &sim).await;
     let calls = sim.calls();
-    assert_eq!(calls.get(FACTOR_LISTS), 1, "only that user's factors were listed: {calls:?}");
-    assert_eq!(calls.get(GROUP_ROLE_LISTS), 1, "only that group's roles were listed: {calls:?}");
+    assert_eq!(
+        calls.get(FACTOR_LISTS),
+        1,
+        "only that user's factors were listed: {calls:?}"
+    );
+    assert_eq!(
+        calls.get(GROUP_ROLE_LISTS),
+        1,
+        "only that group's roles were listed: {calls:?}"
+    );
 
     let view = open_store(store.path());
     let contents = view.contents(&snapshot_id(&second)).await;

@@ -18,7 +18,7 @@ use oktavault_shared::workflow::{StaticConnector, StepContext};
 use serde::Serialize;
 
 use crate::args::BackupArgs;
-use crate::output::Output;
+use crate::output::{Output, category_width};
 use crate::progress::BackupProgress;
 use crate::store::Store;
 
@@ -233,12 +233,13 @@ impl fmt::Display for BackupReport {
         if let Some(snapshot) = &self.snapshot_id {
             writeln!(f, "  snapshot: {snapshot}")?;
         }
+        let w = category_width();
         for (name, c) in super::browse::in_catalog_order(self.categories.iter()) {
             match &c.skipped {
-                Some(reason) => writeln!(f, "  {name:<14} skipped: {reason}")?,
+                Some(reason) => writeln!(f, "  {name:<w$} skipped: {reason}")?,
                 None => writeln!(
                     f,
-                    "  {name:<14} {:>8} objects {:>8} new {:>4} errors",
+                    "  {name:<w$} {:>8} objects {:>8} new {:>4} errors",
                     c.objects, c.new_objects, c.errors
                 )?,
             }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::args::{LsArgs, ShowArgs, SnapshotsArgs};
-use crate::output::Output;
+use crate::output::{Output, category_width, title_width};
 use crate::store::Store;
 
 pub async fn snapshots(store_dir: &Path, args: SnapshotsArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
@@ -129,10 +129,26 @@ impl fmt::Display for CategoryTree {
             "Snapshot {} of {} ({})",
             self.snapshot_id, self.org_id, self.created_at
         )?;
+        let (width, title) = (category_width(), title_width());
         for c in &self.categories {
             match &c.skipped {
-                Some(reason) => writeln!(f, "  {:<14} {:<32} skipped: {reason}", c.name, c.title)?,
-                None => writeln!(f, "  {:<14} {:<32} {:>8}", c.name, c.title, c.objects)?,
+                Some(reason) => writeln!(
+                    f,
+                    "  {:<w$} {:<t$} skipped: {reason}",
+                    c.name,
+                    c.title,
+                    w = width,
+                    t = title
+                )?,
+                None => writeln!(
+                    f,
+                    "  {:<w$} {:<t$} {:>8}",
+                    c.name,
+                    c.title,
+                    c.objects,
+                    w = width,
+                    t = title
+                )?,
             }
         }
         Ok(())

@@ -16,6 +16,9 @@ use super::backup::{BackupJob, BackupReport, register_org};
 use super::browse::{CategoryTree, category_tree};
 use crate::args::DemoArgs;
 use crate::output::Output;
+
+/// How many times Okta's rate limits the demo's simulator allows.
+const DEMO_RATE_SCALE: f64 = 20.0;
 use crate::store::Store;
 
 /// The demo org keeps one id across runs (the simulator's port changes), so a second demo run
@@ -27,7 +30,11 @@ pub async fn run(store_dir: &Path, args: DemoArgs, out: &Output) -> anyhow::Resu
         "Starting the Okta simulator with {} users (seed {})...",
         args.users, args.seed
     ));
-    let sim = okta_sim::start(okta_sim::SimConfig::new(args.users, args.seed), 0).await?;
+    let mut config = okta_sim::SimConfig::new(args.users, args.seed);
+    // Okta's limits, 20 times over: the demo shows what is backed up in seconds rather than the minutes a real
+    // org's per-user calls (factors, linked objects) take at 50% of its buckets.
+    config.rate.scale = DEMO_RATE_SCALE;
+    let sim = okta_sim::start(config, 0).await?;
     let url = OrgUrl::parse(&sim.url(), true)?;
     let credentials = Credentials::ClientSecret {
         client_id: sim.client_id(),

@@ -9,7 +9,7 @@ use oktavault_shared::ports::{Catalog, JobRecord, LogEntry};
 use serde::Serialize;
 
 use crate::args::{JobArgs, JobsArgs};
-use crate::output::Output;
+use crate::output::{Output, category_width};
 use crate::store::Store;
 
 pub async fn list(store_dir: &Path, args: JobsArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
@@ -76,10 +76,11 @@ impl fmt::Display for JobView {
         if let Some(error) = &j.error {
             writeln!(f, "  error: {error}")?;
         }
+        let w = category_width();
         for (name, c) in super::browse::in_catalog_order(j.counts.iter()) {
             writeln!(
                 f,
-                "  {name:<14} {:>8} objects {:>8} new {:>4} errors",
+                "  {name:<w$} {:>8} objects {:>8} new {:>4} errors",
                 c.objects, c.new_objects, c.errors
             )?;
         }
@@ -90,8 +91,13 @@ impl fmt::Display for JobView {
             let object = line.object_id.as_deref().unwrap_or("-");
             writeln!(
                 f,
-                "  {} {:<14} {:<24} {:<8} {}",
-                line.at, line.category, object, line.outcome, line.message
+                "  {} {:<w$} {:<24} {:<8} {}",
+                line.at,
+                line.category,
+                object,
+                line.outcome,
+                line.message,
+                w = category_width()
             )?;
         }
         Ok(())
