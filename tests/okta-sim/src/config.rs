@@ -69,6 +69,7 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "okta.roles.read",
     "okta.roles.manage",
     "okta.profileMappings.read",
+    "okta.clients.read",
 ];
 
 /// Rate-limit buckets as in Okta's Enterprise column (see `okta/README.md`), scaled.

@@ -507,6 +507,18 @@ fn seed_apps(
         apps.push(app);
         seed_app_assignments(org, base, &id, mode, &assignable, okta_groups, &mut rng);
     }
+    for kind in CLIENT_APPS {
+        let id = ids.next(APP_PREFIX);
+        let (created, updated) = seed_time(&mut rng);
+        let secret = kind
+            .auth_method
+            .starts_with("client_secret")
+            .then(|| ids.random_text(64));
+        apps.push(client_app_json(base, &id, kind, secret, &created, &updated));
+        if kind.application_type != "service" {
+            seed_app_assignments(org, base, &id, "OPENID_CONNECT", &assignable, okta_groups, &mut rng);
+        }
+    }
     apps.push(service_app_json(base, &service_app));
     let mut records: Vec<Record> = apps.iter().map(Record::from_value).collect();
     records.sort_by(|a, b| a.id.cmp(&b.id));
@@ -599,6 +611,94 @@ fn seed_app_assignments(
 }
 
 /// The custom OAuth service app that authenticates with private_key_jwt (its public key in `jwks`).
+/// An OIDC app of one OAuth client type (beyond the web apps of the sign-on-mode rotation), so the
+/// org's OAuth clients (`/oauth2/v1/clients`) span every `application_type`.
+struct ClientApp {
+    label: &'static str,
+    application_type: &'static str,
+    auth_method: &'static str,
+    grant_types: &'static [&'static str],
+    response_types: &'static [&'static str],
+    /// Where the client is redirected after sign-in (and sign-out); service clients have none.
+    redirect_base: Option<&'static str>,
+}
+
+const CLIENT_APPS: &[ClientApp] = &[
+    ClientApp {
+        label: "Expense Tracker SPA",
+        application_type: "browser",
+        auth_method: "none",
+        grant_types: &["authorization_code", "refresh_token"],
+        response_types: &["code"],
+        redirect_base: Some("https://expenses.example.com"),
+    },
+    ClientApp {
+        label: "Field Service Mobile",
+        application_type: "native",
+        auth_method: "none",
+        grant_types: &["authorization_code", "refresh_token"],
+        response_types: &["code"],
+        redirect_base: Some("com.example.fieldservice:"),
+    },
+    ClientApp {
+        label: "Nightly Reports Job",
+        application_type: "service",
+        auth_method: "client_secret_basic",
+        grant_types: &["client_credentials"],
+        response_types: &["token"],
+        redirect_base: None,
+    },
+];
+
+fn client_app_json(
+    base: &str,
+    id: &str,
+    kind: &ClientApp,
+    secret: Option<String>,
+    created: &str,
+    updated: &str,
+) -> Value {
+    let (name, mut credentials, mut settings) =
+        shapes::app_mode_defaults("OPENID_CONNECT", kind.label, &slug(kind.label));
+    let oauth = &mut credentials["oauthClient"];
+    oauth["client_id"] = json!(id);
+    oauth["token_endpoint_auth_method"] = json!(kind.auth_method);
+    // Public clients (no secret) must prove possession with PKCE.
+    oauth["pkce_required"] = json!(secret.is_none());
+    if let Some(secret) = secret {
+        oauth["client_secret"] = json!(secret);
+    }
+    let client = &mut settings["oauthClient"];
+    client["application_type"] = json!(kind.application_type);
+    client["grant_types"] = json!(kind.grant_types);
+    client["response_types"] = json!(kind.response_types);
+    match kind.redirect_base {
+        Some(redirect) => {
+            client["client_uri"] = json!(redirect.starts_with("https:").then_some(redirect));
+            client["redirect_uris"] = json!([format!("{redirect}/callback")]);
+            client["post_logout_redirect_uris"] = json!([format!("{redirect}/signed-out")]);
+        }
+        None => {
+            client["client_uri"] = Value::Null;
+            client["redirect_uris"] = json!([]);
+        }
+    }
+    shapes::app(
+        base,
+        shapes::AppInit {
+            id,
+            name: &name,
+            label: kind.label,
+            mode: "OPENID_CONNECT",
+            status: "ACTIVE",
+            created,
+            last_updated: updated,
+            credentials,
+            settings_extra: settings,
+        },
+    )
+}
+
 fn service_app_json(base: &str, service: &ServiceApp) -> Value {
     let created = format_ms(SEED_END_MS - 10 * DAY_MS);
     let mut app = shapes::app(

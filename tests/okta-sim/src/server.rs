@@ -480,6 +480,8 @@ impl SimHandle {
         let mut state = org.to_state();
         let result = f(&mut state);
         *org = Org::from_state(&state);
+        // OAuth clients are the OIDC apps seen as clients: an edited app is an edited client.
+        resources::clients::sync(&mut org, &self.shared.base);
         result
     }
 

@@ -1,5 +1,7 @@
 //! The contract test: every GET route the simulator serves answers in the shapes of Okta's official
-//! management spec (`../shared/okta/management-openapi.yaml`), success and error bodies alike.
+//! specs, success and error bodies alike: the management spec (`../shared/okta/management-openapi.yaml`)
+//! for `/api/v1/...`, the OAuth spec beside it (`oauth-openapi.yaml`) for `/oauth2/...` (the OAuth
+//! clients of Dynamic Client Registration).
 //!
 //! Routes come from the simulator's own tables (`SimHandle::get_route_samples`), not from a list
 //! here, so a route added to the simulator is checked without touching this file.
@@ -72,9 +74,16 @@ const SPEC_EXCEPTIONS: &[(&[&str], &str, &str)] = &[
         "conditions/include/okta:ResourceAttribute~1User~1Profile",
         "as for the permissions list: the spec's examples give the attributes as an array of names",
     ),
+    (
+        CLIENT_ROUTES,
+        "post_logout_redirect_uris",
+        "`Client.post_logout_redirect_uris` is typed `string` (with `items`), but it is described as an \
+         \"Array of redirection URI strings\" and the spec's own ClientResponseWeb example answers an array",
+    ),
 ];
 
 const APP_ROUTES: &[&str] = &["/api/v1/apps", "/api/v1/apps/{appId}"];
+const CLIENT_ROUTES: &[&str] = &["/oauth2/v1/clients", "/oauth2/v1/clients/{clientId}"];
 
 /// `/0/settings/notes/admin` -> `settings/notes/admin` when the body is a list; indexes inside become `*`.
 fn place(at: &str, body_is_list: bool) -> String {
@@ -180,8 +189,9 @@ async fn every_get_route_answers_in_the_shapes_of_the_spec() {
 }
 
 /// What every generic route answers, all pages followed, is what `everything_at` (the source of the
-/// expected-contents builder) says it holds, each item once. Okta's IAM lists answer
-/// `{"<field>": [...], "_links": {"next": ...}}` and page by that body link, never a `Link` header.
+/// expected-contents builder) says it holds, each item once, and every page is in the spec's shapes.
+/// Okta's IAM lists answer `{"<field>": [...], "_links": {"next": ...}}` and page by that body link,
+/// never a `Link` header.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_generic_route_answers_what_everything_at_says_and_wrapped_lists_page_by_the_body() {
     let sim = sim(300, 8).await;
@@ -233,6 +243,8 @@ async fn every_generic_route_answers_what_everything_at_says_and_wrapped_lists_p
                         .map(String::from)
                 }
                 None => {
+                    // Every page is held to the spec, not only the first two the shape test reads.
+                    problems.extend(check(&template, 200, &format!("GET {url}"), &body));
                     match body {
                         Value::Array(items) => seen.extend(items),
                         object => seen.push(object),
@@ -316,6 +328,8 @@ async fn every_generic_resource_and_hand_written_list_is_among_the_sampled_route
         "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps",
         "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/groups",
         "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/catalog/apps",
+        "/oauth2/v1/clients",
+        "/oauth2/v1/clients/{clientId}",
     ] {
         assert!(
             templates.iter().any(|t| t == expected),
@@ -427,4 +441,56 @@ fn a_body_of_the_wrong_shape_is_caught() {
             .unwrap()
             .is_empty()
     );
+}
+
+/// Both specs are whole: every `$ref` in them points somewhere, and the OAuth spec's client routes
+/// (list, item, and their error answers) convert into JSON Schemas that compile.
+#[test]
+fn both_specs_resolve_and_the_oauth_client_schemas_convert() {
+    assert_eq!(spec::dangling_refs(&spec::SPEC), Vec::<String>::new());
+    assert_eq!(spec::dangling_refs(&spec::OAUTH_SPEC), Vec::<String>::new());
+    for (template, status) in [
+        ("/oauth2/v1/clients", 200),
+        ("/oauth2/v1/clients", 401),
+        ("/oauth2/v1/clients", 403),
+        ("/oauth2/v1/clients", 429),
+        ("/oauth2/v1/clients/{clientId}", 200),
+        ("/oauth2/v1/clients/{clientId}", 404),
+    ] {
+        let schema = spec::response_schema(template, status).unwrap_or_else(|e| panic!("{template} {status}: {e}"));
+        spec::problems(&schema, &json!(null)).unwrap_or_else(|e| panic!("{template} {status}: {e}"));
+    }
+    // The management spec has no client routes and the OAuth spec no management ones: each route is
+    // looked up in its own spec.
+    assert!(spec::get_operation("/oauth2/v1/clients").is_some());
+    assert!(spec::get_operation("/api/v1/zones").is_some());
+    assert!(spec::SPEC.pointer("/paths/~1oauth2~1v1~1clients").is_none());
+}
+
+/// A client of the wrong shape is caught by the OAuth spec's `Client` schema; the spec's own list
+/// example passes.
+#[test]
+fn a_client_of_the_wrong_shape_is_caught() {
+    let schema = spec::response_schema("/oauth2/v1/clients", 200).unwrap();
+    let example = spec::OAUTH_SPEC
+        .pointer("/components/examples/ListClientsResponse/value")
+        .expect("the OAuth spec has the ListClientsResponse example")
+        .clone();
+    assert_eq!(spec::problems(&schema, &example).unwrap(), vec![]);
+    let mut unknown_type = example.clone();
+    unknown_type[0]["application_type"] = json!("desktop");
+    let mut unknown_grant = example.clone();
+    unknown_grant[1]["grant_types"] = json!(["client_credentials", "magic"]);
+    let mut no_name = example.clone();
+    no_name[2].as_object_mut().unwrap().remove("client_name");
+    for (what, body) in [
+        ("an unknown application_type", unknown_type),
+        ("an unknown grant type", unknown_grant),
+        ("a client without its required client_name", no_name),
+    ] {
+        assert!(
+            !spec::problems(&schema, &body).unwrap().is_empty(),
+            "{what} was not caught"
+        );
+    }
 }

@@ -155,6 +155,7 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
     drop(ids);
     let mut org = sim.write_org();
     org.apps.put_value(&app);
+    crate::resources::clients::sync(&mut org, &sim.base);
     syslog::emit(
         &mut org,
         &sim.clock,
@@ -179,6 +180,7 @@ pub async fn replace(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Re
     }
     app["lastUpdated"] = json!(sim.clock.now());
     org.apps.put_value(&app);
+    crate::resources::clients::sync(&mut org, &sim.base);
     syslog::emit(
         &mut org,
         &sim.clock,
@@ -197,6 +199,7 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
     org.apps.remove(&id);
     org.app_users.remove(&id);
     org.app_groups.remove(&id);
+    crate::resources::clients::sync(&mut org, &sim.base);
     syslog::emit(
         &mut org,
         &sim.clock,
@@ -219,6 +222,7 @@ pub async fn lifecycle(sim: Sim, Path((id, op)): Path<(String, String)>) -> Resu
         app["lastUpdated"] = json!(sim.clock.now());
         app["_links"] = shapes::app_links(&sim.base, &id, app["name"].as_str().unwrap_or_default(), status);
         org.apps.put_value(&app);
+        crate::resources::clients::sync(&mut org, &sim.base);
         syslog::emit(
             &mut org,
             &sim.clock,

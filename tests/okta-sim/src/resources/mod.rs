@@ -10,6 +10,7 @@
 //! [`Collection`]s ordered by each object's key (its `id`, or `type` for authenticator methods).
 
 mod authservers;
+pub mod clients;
 mod directory;
 pub mod factors;
 pub mod iam;
@@ -55,6 +56,7 @@ pub fn all() -> impl Iterator<Item = &'static Resource> {
         .chain(profiles::RESOURCES.iter())
         .chain(links::RESOURCES.iter())
         .chain(targets::RESOURCES.iter())
+        .chain(clients::RESOURCES.iter())
 }
 
 /// Checks the path parameters of a per-parent list call against the org and names the parent its

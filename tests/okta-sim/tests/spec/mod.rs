@@ -1,6 +1,8 @@
-//! Okta's management spec as JSON Schemas: finds an operation's response schema by path template and
-//! status, and turns its OpenAPI 3.0 schema (with `$ref`s into `components/schemas`) into one JSON
-//! Schema (draft 2020-12) that the `jsonschema` crate validates with.
+//! Okta's official specs as JSON Schemas: the management spec (`management-openapi.yaml`, `/api/v1/...`)
+//! and, for the `/oauth2/...` routes, the OAuth spec beside it (`oauth-openapi.yaml`). Finds an
+//! operation's response schema by path template and status, and turns its OpenAPI 3.0 schema (with
+//! `$ref`s into that spec's `components/schemas`) into one JSON Schema (draft 2020-12) that the
+//! `jsonschema` crate validates with.
 //!
 //! OpenAPI 3.0 differences handled: `nullable` adds `null`; a `discriminator` dispatches on its
 //! property to the mapped schema (`if`/`then`), and a mapped schema's `allOf` reference back to its
@@ -16,28 +18,42 @@ use std::sync::LazyLock;
 
 use serde_json::{Map, Value, json};
 
-/// The parsed spec, once per test binary (3.4 MB of YAML).
-pub static SPEC: LazyLock<Value> = LazyLock::new(|| {
-    let path = spec_path();
+/// The parsed management spec, once per test binary (3.4 MB of YAML).
+pub static SPEC: LazyLock<Value> = LazyLock::new(|| load("management-openapi.yaml"));
+
+/// The parsed OAuth spec: `/oauth2/v1/clients` and the other `/oauth2/...` routes.
+pub static OAUTH_SPEC: LazyLock<Value> = LazyLock::new(|| load("oauth-openapi.yaml"));
+
+fn load(file: &str) -> Value {
+    let path = spec_path(file);
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read the spec {}: {e}", path.display()));
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("the spec {} is not valid YAML: {e}", path.display()))
-});
+}
 
-/// `<repo>/tests/okta-sim` -> `<repo>/../shared/okta/management-openapi.yaml`; a worktree nested one
-/// level deeper (`<root>/wt/<name>`) finds it further up, so the nearest ancestor that has it wins.
-pub fn spec_path() -> PathBuf {
+/// The spec that describes a route: the OAuth spec for `/oauth2/...`, the management spec otherwise.
+pub fn spec_for(template: &str) -> &'static Value {
+    if template.starts_with("/oauth2/") {
+        &OAUTH_SPEC
+    } else {
+        &SPEC
+    }
+}
+
+/// `<repo>/tests/okta-sim` -> `<repo>/../shared/okta/<file>`; a worktree nested one level deeper
+/// (`<root>/wt/<name>`) finds it further up, so the nearest ancestor that has it wins.
+pub fn spec_path(file: &str) -> PathBuf {
     let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let repo = crate_dir
         .parent()
         .and_then(|p| p.parent())
         .expect("the crate sits at <repo>/tests/okta-sim");
-    let relative = "shared/okta/management-openapi.yaml";
+    let relative = format!("shared/okta/{file}");
     repo.ancestors()
         .skip(1)
-        .map(|dir| dir.join(relative))
+        .map(|dir| dir.join(&relative))
         .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| repo.join("..").join(relative))
+        .unwrap_or_else(|| repo.join("..").join(&relative))
 }
 
 fn normalize(template: &str) -> String {
@@ -59,36 +75,64 @@ fn deref<'a>(spec: &'a Value, node: &'a Value) -> &'a Value {
     node
 }
 
-/// The GET operation of a path template, matched regardless of parameter names.
+/// The GET operation of a path template in its spec, matched regardless of parameter names.
 pub fn get_operation(template: &str) -> Option<&'static Value> {
     let wanted = normalize(template);
-    let paths = SPEC.get("paths")?.as_object()?;
+    let paths = spec_for(template).get("paths")?.as_object()?;
     paths
         .iter()
         .find(|(p, _)| normalize(p) == wanted)
         .and_then(|(_, item)| item.get("get"))
 }
 
-/// The response schema an operation declares for `status`; for an error status it does not declare,
-/// the spec's generic `Error` schema.
+/// The JSON Schema of the response an operation declares for `status` (for an error status it does
+/// not declare, its spec's generic `Error` schema), converted with the components of that spec.
 pub fn response_schema(template: &str, status: u16) -> Result<Value, String> {
+    let spec = spec_for(template);
     let op = get_operation(template).ok_or_else(|| format!("the spec has no GET {template}"))?;
     let declared = op.get("responses").and_then(|r| r.get(status.to_string()));
-    let response = match declared {
-        Some(r) => deref(&SPEC, r),
-        None if status >= 400 => return Ok(json!({ "$ref": "#/components/schemas/Error" })),
+    let schema = match declared {
+        Some(r) => deref(spec, r)
+            .pointer("/content/application~1json/schema")
+            .cloned()
+            .ok_or_else(|| format!("GET {template} {status} has no application/json schema"))?,
+        None if status >= 400 => json!({ "$ref": "#/components/schemas/Error" }),
         None => return Err(format!("GET {template} declares no {status} response")),
     };
-    response
-        .pointer("/content/application~1json/schema")
-        .cloned()
-        .ok_or_else(|| format!("GET {template} {status} has no application/json schema"))
+    Ok(to_json_schema(spec, &schema))
 }
 
-/// One JSON Schema document for `schema` (an OpenAPI schema from the spec), with every component
-/// it reaches under `$defs`.
-pub fn to_json_schema(schema: &Value) -> Value {
-    let components = SPEC
+/// Every `$ref` in `spec` that points nowhere in it. Example bodies (`example`, an example's `value`)
+/// are data, not spec: a schema document shown as an example may hold `$ref`s of its own.
+pub fn dangling_refs(spec: &Value) -> Vec<String> {
+    fn walk(spec: &Value, node: &Value, out: &mut Vec<String>) {
+        match node {
+            Value::Object(fields) => {
+                if let Some(reference) = fields.get("$ref").and_then(Value::as_str)
+                    && (!reference.starts_with('#') || spec.pointer(&reference[1..]).is_none())
+                {
+                    out.push(reference.to_string());
+                }
+                fields
+                    .iter()
+                    .filter(|(k, _)| !matches!(k.as_str(), "example" | "value"))
+                    .for_each(|(_, v)| walk(spec, v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(spec, v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(spec, spec, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// One JSON Schema document for `schema` (an OpenAPI schema from `spec`), with every component
+/// of `spec` it reaches under `$defs`.
+pub fn to_json_schema(spec: &Value, schema: &Value) -> Value {
+    let components = spec
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .expect("the spec has components");
@@ -346,11 +390,10 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Validates `body` against the JSON Schema made from `schema`, each problem once.
-pub fn problems(schema: &Value, body: &Value) -> Result<Vec<Problem>, String> {
-    let document = to_json_schema(schema);
+/// Validates `body` against a JSON Schema from [`response_schema`], each problem once.
+pub fn problems(document: &Value, body: &Value) -> Result<Vec<Problem>, String> {
     let validator =
-        jsonschema::draft202012::new(&document).map_err(|e| format!("the converted schema does not compile: {e}"))?;
+        jsonschema::draft202012::new(document).map_err(|e| format!("the converted schema does not compile: {e}"))?;
     let mut found: Vec<Problem> = validator
         .iter_errors(body)
         .map(|e| Problem {
