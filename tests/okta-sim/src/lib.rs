@@ -6,8 +6,9 @@
 //! MFA factors, profile mappings, linked-object values, and the OAuth clients of `/oauth2/v1/clients`
 //! derived from the OIDC apps: a declarative table in `resources/`) and the System Log (a seeded
 //! history plus the events every API mutation emits, `syslog.rs`), in the shapes of Okta's
-//! management spec (the OAuth spec for `/oauth2/v1/clients`; both checked by the `contract` test), pages with opaque `after` cursors and `Link` headers
-//! (or, for the IAM lists, a `next` link in the body), enforces
+//! management spec (the OAuth spec for `/oauth2/v1/clients`; both checked by the `contract` test),
+//! pages with opaque `after` cursors and `Link` headers (or, for the IAM lists, a `next` link in the
+//! body), enforces
 //! Okta-like rate limits with their headers, authenticates with an SSWS token or OAuth client
 //! credentials (client secret or private_key_jwt) with scopes, and injects faults on demand.
 //!
