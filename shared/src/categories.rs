@@ -720,6 +720,20 @@ pub const CATEGORIES: &[Category] = &[
     },
     // Application extras.
     Category {
+        // The OIDC apps seen through Dynamic Client Registration (client metadata: redirect URIs, grant types...).
+        // Restored through `apps`, which hold the same clients; secrets are never answered on a read.
+        name: "oauth_clients",
+        title: "OAuth clients",
+        scope: "okta.clients.read",
+        source: Source::List { passes: &["/oauth2/v1/clients"] },
+        page_limit: Some(200),
+        id_pointer: "/client_id",
+        last_updated_field: None,
+        references: &[to("client_id", "apps")],
+        restorable: false,
+        ..Category::DEFAULTS
+    },
+    Category {
         // Management-API scopes granted to an OAuth app (`clientId` is the app's id).
         name: "app_grants",
         title: "Application scope grants",
