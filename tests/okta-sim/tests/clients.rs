@@ -11,14 +11,9 @@ use okta_sim::{SimHandle, everything_at};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn send(sim: &SimHandle, method: Method, path: &str, body: Option<Value>) -> u16 {
-    let mut request = client()
-        .request(method, format!("{}{path}", sim.url()))
-        .header("Authorization", ssws(sim));
-    if let Some(b) = body {
-        request = request.json(&b);
-    }
-    request.send().await.unwrap().status().as_u16()
+/// The status of an admin call.
+async fn status_of(sim: &SimHandle, method: Method, path: &str, body: Option<Value>) -> u16 {
+    send(sim, method, path, body).await.status().as_u16()
 }
 
 fn oidc_apps(sim: &SimHandle) -> Vec<Value> {
@@ -127,7 +122,7 @@ async fn a_changed_app_changes_its_client_and_a_deleted_app_takes_it_away() {
     app["settings"]["oauthClient"]["redirect_uris"] =
         json!(["https://portal.example.com/cb", "https://portal.example.com/cb2"]);
     assert_eq!(
-        send(&sim, Method::PUT, &format!("/api/v1/apps/{id}"), Some(app)).await,
+        status_of(&sim, Method::PUT, &format!("/api/v1/apps/{id}"), Some(app)).await,
         200
     );
     let renamed: Value = get(&sim, &format!("/oauth2/v1/clients/{id}"))
@@ -168,9 +163,9 @@ async fn a_changed_app_changes_its_client_and_a_deleted_app_takes_it_away() {
     assert_eq!(new_client["application_type"], "native");
 
     let lifecycle = format!("/api/v1/apps/{id}/lifecycle/deactivate");
-    assert_eq!(send(&sim, Method::POST, &lifecycle, None).await, 200);
+    assert_eq!(status_of(&sim, Method::POST, &lifecycle, None).await, 200);
     assert_eq!(
-        send(&sim, Method::DELETE, &format!("/api/v1/apps/{id}"), None).await,
+        status_of(&sim, Method::DELETE, &format!("/api/v1/apps/{id}"), None).await,
         204
     );
     assert_eq!(get(&sim, &format!("/oauth2/v1/clients/{id}")).await.status(), 404);

@@ -2,20 +2,10 @@
 
 mod common;
 
-use common::{client, get, sim, ssws};
+use common::{client, get, send, sim, ssws};
 use okta_sim::SimHandle;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
-
-async fn send(sim: &SimHandle, method: Method, path: &str, body: Option<Value>) -> Response {
-    let mut request = client()
-        .request(method, format!("{}{path}", sim.url()))
-        .header("Authorization", ssws(sim));
-    if let Some(b) = body {
-        request = request.json(&b);
-    }
-    request.send().await.unwrap()
-}
 
 async fn body(response: Response) -> Value {
     response.json().await.unwrap()

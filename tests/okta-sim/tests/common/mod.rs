@@ -32,6 +32,17 @@ pub async fn get(sim: &SimHandle, path_and_query: &str) -> Response {
         .expect("call completes")
 }
 
+/// An admin call with an optional JSON body, as the SSWS token.
+pub async fn send(sim: &SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
+    let mut request = client()
+        .request(method, format!("{}{path}", sim.url()))
+        .header("Authorization", ssws(sim));
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    request.send().await.expect("call completes")
+}
+
 /// The URL of the `Link` header with `rel`, if any.
 pub fn link(response: &Response, rel: &str) -> Option<String> {
     response
