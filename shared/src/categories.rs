@@ -113,6 +113,71 @@ pub struct Reference {
     pub category: &'static str,
 }
 
+/// How a restore writes an object back (Okta's calls, as the spec names their paths). A restorable row has
+/// at least one; a download-only row has none. Activation and other lifecycle calls are not listed here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Restore {
+    /// Makes a new object (or a new edge: a membership, a role target) in the target org.
+    pub create: Option<Endpoint>,
+    /// Replaces or updates an existing object in place: the only call for one-of-a-kind objects (org
+    /// settings, schemas) and for objects Okta creates itself (default policies, system scopes).
+    pub update: Option<Endpoint>,
+}
+
+/// One call: `method` and the spec's path template (`/api/v1/groups/{groupId}/users/{userId}`), with the
+/// spec's parameter names so it can be looked up in the spec as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+impl Restore {
+    /// Download-only: nothing is written back.
+    pub const NONE: Restore = Restore {
+        create: None,
+        update: None,
+    };
+
+    pub const fn create_only(create: Endpoint) -> Restore {
+        Restore {
+            create: Some(create),
+            update: None,
+        }
+    }
+
+    pub const fn update_only(update: Endpoint) -> Restore {
+        Restore {
+            create: None,
+            update: Some(update),
+        }
+    }
+
+    pub const fn create_and_update(create: Endpoint, update: Endpoint) -> Restore {
+        Restore {
+            create: Some(create),
+            update: Some(update),
+        }
+    }
+
+    /// The calls this row may make, create first.
+    pub fn endpoints(&self) -> impl Iterator<Item = Endpoint> {
+        self.create.into_iter().chain(self.update)
+    }
+}
+
+const fn post(path: &'static str) -> Endpoint {
+    Endpoint { method: "POST", path }
+}
+
+const fn put(path: &'static str) -> Endpoint {
+    Endpoint { method: "PUT", path }
+}
+
+const fn patch(path: &'static str) -> Endpoint {
+    Endpoint { method: "PATCH", path }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Category {
     /// Stable name, used in manifests, blob keys and the command line.
@@ -140,6 +205,8 @@ pub struct Category {
     pub strip_on_restore: &'static [&'static str],
     /// Download-only categories (secrets unreadable, or no create API) are never restored.
     pub restorable: bool,
+    /// The calls that write an object back (none for download-only rows). Paths are the spec's templates.
+    pub restore: Restore,
 }
 
 impl Category {
@@ -159,6 +226,7 @@ impl Category {
         references: &[],
         strip_on_restore: OKTA_MANAGED,
         restorable: true,
+        restore: Restore::NONE,
     };
 }
 
@@ -217,6 +285,7 @@ pub const CATEGORIES: &[Category] = &[
             "id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged", "lastLogin",
             "passwordChanged", "transitioningToStatus",
         ],
+        restore: Restore::create_and_update(post("/api/v1/users"), put("/api/v1/users/{id}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -228,6 +297,7 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &[
             "id", "_links", "_embedded", "created", "lastUpdated", "lastMembershipUpdated", "objectClass", "type",
         ],
+        restore: Restore::create_and_update(post("/api/v1/groups"), put("/api/v1/groups/{groupId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -241,6 +311,7 @@ pub const CATEGORIES: &[Category] = &[
         incremental: Incremental::WhenParentFieldMoves { field: "lastMembershipUpdated" },
         references: &[to("groupId", "groups"), to("userId", "users")],
         strip_on_restore: &[],
+        restore: Restore::create_only(put("/api/v1/groups/{groupId}/users/{userId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -249,6 +320,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.apps.read",
         source: Source::List { passes: &["/api/v1/apps"] },
         page_limit: Some(200),
+        restore: Restore::create_and_update(post("/api/v1/apps"), put("/api/v1/apps/{appId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -265,9 +337,11 @@ pub const CATEGORIES: &[Category] = &[
             "_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync",
             "passwordChanged",
         ],
+        restore: Restore::create_and_update(post("/api/v1/apps/{appId}/users"), post("/api/v1/apps/{appId}/users/{userId}")),
         ..Category::DEFAULTS
     },
     Category {
+        // The one PUT assigns the group or replaces an assignment's priority and profile.
         name: "app_groups",
         title: "Application group assignments",
         scope: "okta.apps.read",
@@ -277,6 +351,7 @@ pub const CATEGORIES: &[Category] = &[
         incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: APP_GROUP_EVENTS, target: "AppInstance" },
         references: &[to("appId", "apps"), to("id", "groups")],
         strip_on_restore: &["_links", "_embedded", "lastUpdated"],
+        restore: Restore::create_and_update(put("/api/v1/apps/{appId}/groups/{groupId}"), put("/api/v1/apps/{appId}/groups/{groupId}")),
         ..Category::DEFAULTS
     },
     // Directory configuration.
@@ -286,6 +361,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.userTypes.read",
         source: Source::List { passes: &["/api/v1/meta/types/user"] },
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "createdBy", "lastUpdatedBy", "default"],
+        restore: Restore::create_and_update(post("/api/v1/meta/types/user"), put("/api/v1/meta/types/user/{typeId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -298,6 +374,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::OnePerParent { parent_field: "userTypeId" },
         references: &[to("userTypeId", "user_types")],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "userTypeId"],
+        restore: Restore::update_only(post("/api/v1/meta/schemas/user/{schemaId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -308,6 +385,7 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Object,
         keep: Keep::Named { id: "default" },
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        restore: Restore::update_only(post("/api/v1/meta/schemas/group/default")),
         ..Category::DEFAULTS
     },
     Category {
@@ -319,6 +397,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::OnePerParent { parent_field: "appId" },
         references: &[to("appId", "apps")],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        restore: Restore::update_only(post("/api/v1/meta/schemas/apps/{appId}/default")),
         ..Category::DEFAULTS
     },
     Category {
@@ -334,6 +413,7 @@ pub const CATEGORIES: &[Category] = &[
             to("conditions.people.users.exclude", "users"),
             to("conditions.people.groups.exclude", "groups"),
         ],
+        restore: Restore::create_and_update(post("/api/v1/groups/rules"), put("/api/v1/groups/rules/{groupRuleId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -346,6 +426,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "groupId" },
         references: &[to("groupId", "groups")],
         strip_on_restore: &["lastUpdated", "resolved", "originId", "originType", "displayName"],
+        restore: Restore::create_only(post("/api/v1/groups/{groupId}/owners")),
         ..Category::DEFAULTS
     },
     // Security configuration: restored zones and authenticators first, then policies, then rules.
@@ -355,6 +436,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.networkZones.read",
         source: Source::List { passes: &["/api/v1/zones"] },
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        restore: Restore::create_and_update(post("/api/v1/zones"), put("/api/v1/zones/{zoneId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -363,6 +445,7 @@ pub const CATEGORIES: &[Category] = &[
         title: "Authenticators",
         scope: "okta.authenticators.read",
         source: Source::List { passes: &["/api/v1/authenticators"] },
+        restore: Restore::create_and_update(post("/api/v1/authenticators"), put("/api/v1/authenticators/{authenticatorId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -375,6 +458,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("authenticatorId", "authenticators")],
         strip_on_restore: &["_links", "status"],
+        restore: Restore::update_only(put("/api/v1/authenticators/{authenticatorId}/methods/{methodType}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -398,6 +482,7 @@ pub const CATEGORIES: &[Category] = &[
             to("conditions.people.groups.exclude", "groups"),
         ],
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "system"],
+        restore: Restore::create_and_update(post("/api/v1/policies"), put("/api/v1/policies/{policyId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -422,6 +507,7 @@ pub const CATEGORIES: &[Category] = &[
             to("actions.profileEnrollment.targetGroupIds", "groups"),
         ],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        restore: Restore::create_and_update(post("/api/v1/policies/{policyId}/rules"), put("/api/v1/policies/{policyId}/rules/{ruleId}")),
         ..Category::DEFAULTS
     },
     // Organization settings: restored first (CATALOG.md "Restore order"), before anything that points at them.
@@ -433,6 +519,7 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Object,
         keep: Keep::Named { id: "org" },
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "subdomain", "expiresAt"],
+        restore: Restore::update_only(put("/api/v1/org")),
         ..Category::DEFAULTS
     },
     Category {
@@ -443,6 +530,9 @@ pub const CATEGORIES: &[Category] = &[
         id_pointer: "/contactType",
         last_updated_field: None,
         strip_on_restore: &["_links"],
+        // Only the index `org_contacts` is listed from: the types are fixed (BILLING, TECHNICAL) and have no write
+        // API; the contact user is restored with `org_contacts`.
+        restorable: false,
         ..Category::DEFAULTS
     },
     Category {
@@ -456,6 +546,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("contactType", "org_contact_types"), to("userId", "users")],
         strip_on_restore: &["_links"],
+        restore: Restore::update_only(put("/api/v1/org/contacts/{contactType}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -468,6 +559,7 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &[
             "id", "_links", "created", "createdBy", "lastUpdated", "lastUpdatedBy", "status",
         ],
+        restore: Restore::create_and_update(post("/api/v1/trustedOrigins"), put("/api/v1/trustedOrigins/{trustedOriginId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -478,6 +570,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/email-domains"] },
         last_updated_field: None,
         strip_on_restore: &["id", "_links", "_embedded", "validationStatus", "dnsValidationRecords"],
+        restore: Restore::create_and_update(post("/api/v1/email-domains"), put("/api/v1/email-domains/{emailDomainId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -488,6 +581,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/features"] },
         last_updated_field: None,
         strip_on_restore: &["_links", "stage", "type", "description", "name"],
+        restore: Restore::update_only(post("/api/v1/features/{featureId}/{lifecycle}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -499,6 +593,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::Named { id: "configuration" },
         references: &[to("excludeZones", "network_zones")],
         strip_on_restore: &["_links", "created", "lastUpdated"],
+        restore: Restore::update_only(post("/api/v1/threats/configuration")),
         ..Category::DEFAULTS
     },
     Category {
@@ -522,6 +617,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("captchaId", "captchas")],
         strip_on_restore: &["_links"],
+        restore: Restore::update_only(put("/api/v1/org/captcha")),
         ..Category::DEFAULTS
     },
     Category {
@@ -533,6 +629,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("emailDomainId", "email_domains"), to("defaultApp.appInstanceId", "apps")],
         strip_on_restore: &["id", "_links", "_embedded", "isDefault"],
+        restore: Restore::create_and_update(post("/api/v1/brands"), put("/api/v1/brands/{brandId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -545,6 +642,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("brandId", "brands")],
         strip_on_restore: &["id", "_links", "logo", "favicon", "backgroundImage"],
+        restore: Restore::update_only(put("/api/v1/brands/{brandId}/themes/{themeId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -562,6 +660,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("brandId", "brands")],
         strip_on_restore: &["_links"],
+        restore: Restore::update_only(put("/api/v1/brands/{brandId}/templates/email/{templateName}/settings")),
         ..Category::DEFAULTS
     },
     // Workflows.
@@ -573,6 +672,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.eventHooks.read",
         source: Source::List { passes: &["/api/v1/eventHooks"] },
         strip_on_restore: &["id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus"],
+        restore: Restore::create_and_update(post("/api/v1/eventHooks"), put("/api/v1/eventHooks/{eventHookId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -617,6 +717,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/authorizationServers"] },
         page_limit: Some(200),
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "issuer", "credentials"],
+        restore: Restore::create_and_update(post("/api/v1/authorizationServers"), put("/api/v1/authorizationServers/{authServerId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -630,6 +731,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("authServerId", "authorization_servers")],
         strip_on_restore: &["id", "_links", "system"],
+        restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/scopes"), put("/api/v1/authorizationServers/{authServerId}/scopes/{scopeId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -641,6 +743,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("authServerId", "authorization_servers")],
         strip_on_restore: &["id", "_links", "system"],
+        restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/claims"), put("/api/v1/authorizationServers/{authServerId}/claims/{claimId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -652,6 +755,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "authServerId" },
         references: &[to("authServerId", "authorization_servers"), to("conditions.clients.include", "apps")],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -672,6 +776,7 @@ pub const CATEGORIES: &[Category] = &[
             to("conditions.people.groups.exclude", "groups"),
         ],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -716,6 +821,7 @@ pub const CATEGORIES: &[Category] = &[
             to("protocol.credentials.trust.additionalKids", "idp_keys"),
             to("policy.provisioning.groups.assignments", "groups"),
         ],
+        restore: Restore::create_and_update(post("/api/v1/idps"), put("/api/v1/idps/{idpId}")),
         ..Category::DEFAULTS
     },
     // Application extras.
@@ -742,6 +848,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "appId" },
         references: &[to("appId", "apps"), to("clientId", "apps")],
         strip_on_restore: &["id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source"],
+        restore: Restore::create_only(post("/api/v1/apps/{appId}/grants")),
         ..Category::DEFAULTS
     },
     Category {
@@ -777,6 +884,7 @@ pub const CATEGORIES: &[Category] = &[
         id_pointer: "/primary/name",
         last_updated_field: None,
         strip_on_restore: &["_links"],
+        restore: Restore::create_only(post("/api/v1/meta/schemas/user/linkedObjects")),
         ..Category::DEFAULTS
     },
     Category {
@@ -800,6 +908,7 @@ pub const CATEGORIES: &[Category] = &[
             to("relationship", "linked_object_definitions"),
         ],
         strip_on_restore: &[],
+        restore: Restore::create_only(put("/api/v1/users/{userIdOrLogin}/linkedObjects/{primaryRelationshipName}/{primaryUserId}")),
         ..Category::DEFAULTS
     },
     // Users' security: enrolled factors. One call per user, so only users that a factor event names are listed
@@ -814,6 +923,7 @@ pub const CATEGORIES: &[Category] = &[
         incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: FACTOR_EVENTS, target: "User" },
         references: &[to("userId", "users")],
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "userId"],
+        restore: Restore::create_only(post("/api/v1/users/{userId}/factors")),
         ..Category::DEFAULTS
     },
     // Profile mappings: the list omits `properties`, so each mapping is read again whole.
@@ -839,6 +949,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("source.id", "apps"), to("target.id", "apps"), to("source.id", "user_types"), to("target.id", "user_types")],
         strip_on_restore: &["id", "_links", "source", "target"],
+        restore: Restore::update_only(post("/api/v1/mappings/{mappingId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -846,9 +957,12 @@ pub const CATEGORIES: &[Category] = &[
         title: "SMS templates",
         scope: "okta.templates.read",
         source: Source::List { passes: &["/api/v1/templates/sms"] },
+        restore: Restore::create_and_update(post("/api/v1/templates/sms"), put("/api/v1/templates/sms/{templateId}")),
         ..Category::DEFAULTS
     },
     Category {
+        // A switch with one call per state: `update` is the call for `showEndUserFooter: true`; its
+        // sibling `/api/v1/org/preferences/hideEndUserFooter` is the call for `false`.
         name: "org_preferences",
         title: "Org preferences",
         scope: "okta.orgs.read",
@@ -857,9 +971,12 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::Named { id: "preferences" },
         last_updated_field: None,
         strip_on_restore: &["_links"],
+        restore: Restore::update_only(post("/api/v1/org/preferences/showEndUserFooter")),
         ..Category::DEFAULTS
     },
     Category {
+        // A switch with one call per state: `update` is the call for `optOutEmailUsers: false`; its sibling
+        // `/api/v1/org/privacy/oktaCommunication/optOut` is the call for `true`.
         name: "org_okta_communication",
         title: "Okta communication opt-in",
         scope: "okta.orgs.read",
@@ -868,6 +985,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::Named { id: "oktaCommunication" },
         last_updated_field: None,
         strip_on_restore: &["_links"],
+        restore: Restore::update_only(post("/api/v1/org/privacy/oktaCommunication/optIn")),
         ..Category::DEFAULTS
     },
     Category {
@@ -891,6 +1009,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::Named { id: "thirdPartyAdminSetting" },
         last_updated_field: None,
         strip_on_restore: &["_links"],
+        restore: Restore::update_only(post("/api/v1/org/orgSettings/thirdPartyAdminSetting")),
         ..Category::DEFAULTS
     },
     Category {
@@ -902,6 +1021,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::Named { id: "autoAssignAdminAppSetting" },
         last_updated_field: None,
         strip_on_restore: &["_links"],
+        restore: Restore::update_only(post("/api/v1/org/settings/autoAssignAdminAppSetting")),
         ..Category::DEFAULTS
     },
     Category {
@@ -913,6 +1033,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::Named { id: "clientPrivilegesSetting" },
         last_updated_field: None,
         strip_on_restore: &["_links"],
+        restore: Restore::update_only(put("/api/v1/org/settings/clientPrivilegesSetting")),
         ..Category::DEFAULTS
     },
     // Admin roles: custom roles and resource sets first, then who holds which role. The IAM endpoints wrap their
@@ -925,6 +1046,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/iam/roles"] },
         response: Response::Wrapped { field: "roles" },
         strip_on_restore: &["id", "_links", "created", "lastUpdated"],
+        restore: Restore::create_and_update(post("/api/v1/iam/roles"), put("/api/v1/iam/roles/{roleIdOrLabel}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -937,6 +1059,7 @@ pub const CATEGORIES: &[Category] = &[
         id_pointer: "/label",
         references: &[to("roleId", "custom_roles")],
         strip_on_restore: &["_links", "created", "lastUpdated", "roleId"],
+        restore: Restore::create_and_update(post("/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}"), put("/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -947,6 +1070,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/iam/resource-sets"] },
         response: Response::Wrapped { field: "resource-sets" },
         strip_on_restore: &["id", "_links", "created", "lastUpdated"],
+        restore: Restore::create_and_update(post("/api/v1/iam/resource-sets"), put("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -961,6 +1085,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "resourceSetId" },
         references: &[to("resourceSetId", "resource_sets")],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "resourceSetId"],
+        restore: Restore::create_and_update(post("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources"), put("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources/{resourceId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -974,6 +1099,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("resourceSetId", "resource_sets"), to("id", "custom_roles")],
         strip_on_restore: &["_links", "resourceSetId"],
+        restore: Restore::create_only(post("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings")),
         ..Category::DEFAULTS
     },
     Category {
@@ -989,6 +1115,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "bindingId" },
         references: &[to("bindingId", "resource_set_bindings")],
         strip_on_restore: &["id", "created", "lastUpdated", "bindingId"],
+        restore: Restore::create_only(patch("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings/{roleIdOrLabel}/members")),
         ..Category::DEFAULTS
     },
     Category {
@@ -1013,6 +1140,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "userId" },
         references: &[to("userId", "users"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "userId"],
+        restore: Restore::create_only(post("/api/v1/users/{userId}/roles")),
         ..Category::DEFAULTS
     },
     Category {
@@ -1029,6 +1157,7 @@ pub const CATEGORIES: &[Category] = &[
         },
         references: &[to("groupId", "groups"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "groupId"],
+        restore: Restore::create_only(post("/api/v1/groups/{groupId}/roles")),
         ..Category::DEFAULTS
     },
     // Role targets: which groups or apps a standard role assignment is limited to. Restoring an assignment
@@ -1044,10 +1173,12 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("roleAssignmentId", "user_roles"), to("groupId", "groups")],
         strip_on_restore: &[],
+        restore: Restore::create_only(put("/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/groups/{groupId}")),
         ..Category::DEFAULTS
     },
     Category {
-        // An OIN app (by `name`) or one instance of it (with `id`).
+        // An OIN app (by `name`) or one instance of it (with `id`). `create` is the instance form; a target without
+        // `id` (every instance of the app) is the same path without `/{appId}`.
         name: "user_role_app_targets",
         title: "App targets of users' admin roles",
         scope: "okta.roles.read",
@@ -1059,6 +1190,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("roleAssignmentId", "user_roles"), to("id", "apps")],
         strip_on_restore: &["_links", "roleAssignmentId"],
+        restore: Restore::create_only(put("/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -1072,9 +1204,11 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("roleAssignmentId", "group_roles"), to("groupId", "groups")],
         strip_on_restore: &[],
+        restore: Restore::create_only(put("/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/groups/{targetGroupId}")),
         ..Category::DEFAULTS
     },
     Category {
+        // As `user_role_app_targets`: a target without `id` drops `/{appId}` from the path.
         name: "group_role_app_targets",
         title: "App targets of groups' admin roles",
         scope: "okta.roles.read",
@@ -1086,6 +1220,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("roleAssignmentId", "group_roles"), to("id", "apps")],
         strip_on_restore: &["_links", "roleAssignmentId"],
+        restore: Restore::create_only(put("/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -1221,6 +1356,85 @@ mod tests {
                     Some(c.scope),
                     "{}: {path} needs another scope than the row says",
                     c.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn restorable_rows_and_only_they_have_restore_endpoints() {
+        for c in CATEGORIES {
+            let count = c.restore.endpoints().count();
+            if c.restorable {
+                assert!(count > 0, "{}: restorable, but no call writes it back", c.name);
+            } else {
+                assert_eq!(count, 0, "{}: download-only, but has restore endpoints", c.name);
+            }
+        }
+    }
+
+    /// A path template with every parameter written `{}`, without its query: `/api/v1/groups/{}/users`.
+    fn shape(path: &str) -> Vec<&str> {
+        let path = path.split('?').next().unwrap_or(path);
+        path.split('/')
+            .map(|s| if s.starts_with('{') { "{}" } else { s })
+            .collect()
+    }
+
+    #[test]
+    fn every_write_path_of_a_per_parent_row_names_its_parent() {
+        for c in CATEGORIES {
+            let listing = match c.source {
+                Source::PerParent { path, .. } | Source::PerParentAndName { path, .. } => Some(path),
+                // The parent's URL comes from the parent itself: the path must at least take a parameter.
+                Source::PerParentLink { .. } => None,
+                Source::List { .. } | Source::Log { .. } => continue,
+            };
+            for endpoint in c.restore.endpoints() {
+                let Some(listing) = listing else {
+                    assert!(
+                        endpoint.path.contains('{'),
+                        "{}: {} names no parent",
+                        c.name,
+                        endpoint.path
+                    );
+                    continue;
+                };
+                // The listing path up to the parent's id (`{id}`, or `{0}/.../{1}` for a nested parent): a write
+                // must address the same parent the same way.
+                let segments: Vec<&str> = listing.split('?').next().unwrap_or(listing).split('/').collect();
+                let last_parent = segments
+                    .iter()
+                    .rposition(|s| ["{id}", "{0}", "{1}"].contains(s))
+                    .expect("a per-parent path has the parent's id");
+                let parent_prefix = shape(listing)[..=last_parent].to_vec();
+                let written = shape(endpoint.path);
+                assert!(
+                    written.starts_with(&parent_prefix),
+                    "{}: {} {} does not name the parent the way {listing} does",
+                    c.name,
+                    endpoint.method,
+                    endpoint.path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn restore_paths_are_templates_of_known_methods() {
+        for c in CATEGORIES {
+            for endpoint in c.restore.endpoints() {
+                assert!(
+                    ["POST", "PUT", "PATCH"].contains(&endpoint.method),
+                    "{}: {:?}",
+                    c.name,
+                    endpoint
+                );
+                assert!(
+                    endpoint.path.starts_with("/api/v1/") && !endpoint.path.contains('?'),
+                    "{}: {} is not a bare management API path template",
+                    c.name,
+                    endpoint.path
                 );
             }
         }
