@@ -114,7 +114,7 @@ pub struct Reference {
 }
 
 /// How a restore writes an object back (Okta's calls, as the spec names their paths). A restorable row has
-/// at least one; a download-only row has none. Activation and other lifecycle calls are not listed here.
+/// at least one; a download-only row has none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Restore {
     /// Makes a new object (or a new edge: a membership, a role target) in the target org.
@@ -122,7 +122,55 @@ pub struct Restore {
     /// Replaces or updates an existing object in place: the only call for one-of-a-kind objects (org
     /// settings, schemas) and for objects Okta creates itself (default policies, system scopes).
     pub update: Option<Endpoint>,
+    /// Turns the object on: the lifecycle call that makes it ACTIVE after a create or update (Okta creates
+    /// group rules INACTIVE and users STAGED; neither a create nor a replace sets `status`), or the "on" call
+    /// of a setting that is a switch with one call per state. Which one a stored object needs is `on_when`.
+    pub activate: Option<Endpoint>,
+    /// Turns the object off (INACTIVE; a user DEPROVISIONED), or the switch's "off" call.
+    pub deactivate: Option<Endpoint>,
+    /// What in a stored object says whether it was on: set exactly when `activate` and `deactivate` are.
+    pub on_when: Option<OnWhen>,
 }
+
+/// The stored field that tells a restore which lifecycle call an object needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum OnWhen {
+    /// `status` is one of `on` (call `activate`) or of `off` (call `deactivate`). Any other status is left as
+    /// the create made it (a STAGED user stays STAGED).
+    Status {
+        on: &'static [&'static str],
+        off: &'static [&'static str],
+    },
+    /// The boolean `field` equals `on` (call `activate`) or not (call `deactivate`).
+    Flag { field: &'static str, on: bool },
+}
+
+impl OnWhen {
+    /// The stored field this reads.
+    pub fn field(&self) -> &'static str {
+        match self {
+            OnWhen::Status { .. } => "status",
+            OnWhen::Flag { field, .. } => field,
+        }
+    }
+}
+
+/// Most objects with a lifecycle: ACTIVE or INACTIVE (apps may also be DELETED, group rules INVALID: neither is
+/// restored as such).
+const ACTIVE_OR_INACTIVE: OnWhen = OnWhen::Status {
+    on: &["ACTIVE"],
+    off: &["INACTIVE"],
+};
+
+/// A user's statuses. Activation makes a user without a password PROVISIONED and emails them, which is how every
+/// restored user who could sign in comes back (no password is ever readable). DEPROVISIONED is the deactivated
+/// state. STAGED stays as created; so does SUSPENDED, which would need an activate and then a suspend: left
+/// STAGED, the user cannot sign in either way.
+const USER_STATUS: OnWhen = OnWhen::Status {
+    on: &["ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT"],
+    off: &["DEPROVISIONED"],
+};
 
 /// One call: `method` and the spec's path template (`/api/v1/groups/{groupId}/users/{userId}`), with the
 /// spec's parameter names so it can be looked up in the spec as written.
@@ -137,19 +185,22 @@ impl Restore {
     pub const NONE: Restore = Restore {
         create: None,
         update: None,
+        activate: None,
+        deactivate: None,
+        on_when: None,
     };
 
     pub const fn create_only(create: Endpoint) -> Restore {
         Restore {
             create: Some(create),
-            update: None,
+            ..Restore::NONE
         }
     }
 
     pub const fn update_only(update: Endpoint) -> Restore {
         Restore {
-            create: None,
             update: Some(update),
+            ..Restore::NONE
         }
     }
 
@@ -157,13 +208,39 @@ impl Restore {
         Restore {
             create: Some(create),
             update: Some(update),
+            ..Restore::NONE
         }
     }
 
-    /// The calls this row may make, create first.
-    pub fn endpoints(&self) -> impl Iterator<Item = Endpoint> {
-        self.create.into_iter().chain(self.update)
+    /// These calls, and then the `(activate, deactivate)` pair that `on_when` chooses between.
+    pub const fn switched(self, on_when: OnWhen, (activate, deactivate): (Endpoint, Endpoint)) -> Restore {
+        Restore {
+            activate: Some(activate),
+            deactivate: Some(deactivate),
+            on_when: Some(on_when),
+            ..self
+        }
     }
+
+    /// The calls this row may make: create, update, activate, deactivate, in that order.
+    pub fn endpoints(&self) -> impl Iterator<Item = Endpoint> {
+        self.create
+            .into_iter()
+            .chain(self.update)
+            .chain(self.activate)
+            .chain(self.deactivate)
+    }
+}
+
+/// `POST <object>/lifecycle/activate` and `POST <object>/lifecycle/deactivate`: Okta's pair for every object with
+/// a lifecycle. `<object>` is the row's update path, the one object the calls address.
+macro_rules! lifecycle {
+    ($object:literal) => {
+        (
+            post(concat!($object, "/lifecycle/activate")),
+            post(concat!($object, "/lifecycle/deactivate")),
+        )
+    };
 }
 
 const fn post(path: &'static str) -> Endpoint {
@@ -285,7 +362,7 @@ pub const CATEGORIES: &[Category] = &[
             "id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged", "lastLogin",
             "passwordChanged", "transitioningToStatus",
         ],
-        restore: Restore::create_and_update(post("/api/v1/users"), put("/api/v1/users/{id}")),
+        restore: Restore::create_and_update(post("/api/v1/users"), put("/api/v1/users/{id}")).switched(USER_STATUS, lifecycle!("/api/v1/users/{id}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -320,7 +397,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.apps.read",
         source: Source::List { passes: &["/api/v1/apps"] },
         page_limit: Some(200),
-        restore: Restore::create_and_update(post("/api/v1/apps"), put("/api/v1/apps/{appId}")),
+        restore: Restore::create_and_update(post("/api/v1/apps"), put("/api/v1/apps/{appId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/apps/{appId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -401,7 +478,8 @@ pub const CATEGORIES: &[Category] = &[
         ..Category::DEFAULTS
     },
     Category {
-        // Restored INACTIVE, then activated. Group ids also hide inside `conditions.expression.value`
+        // Created INACTIVE, then activated; only an INACTIVE rule can be updated (deactivate, update,
+        // activate). Group ids also hide inside `conditions.expression.value`
         // (Okta EL such as `isMemberOfAnyGroup("00g…")`), which a restore must rewrite too.
         name: "group_rules",
         title: "Group rules",
@@ -413,7 +491,7 @@ pub const CATEGORIES: &[Category] = &[
             to("conditions.people.users.exclude", "users"),
             to("conditions.people.groups.exclude", "groups"),
         ],
-        restore: Restore::create_and_update(post("/api/v1/groups/rules"), put("/api/v1/groups/rules/{groupRuleId}")),
+        restore: Restore::create_and_update(post("/api/v1/groups/rules"), put("/api/v1/groups/rules/{groupRuleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/groups/rules/{groupRuleId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -436,7 +514,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.networkZones.read",
         source: Source::List { passes: &["/api/v1/zones"] },
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
-        restore: Restore::create_and_update(post("/api/v1/zones"), put("/api/v1/zones/{zoneId}")),
+        restore: Restore::create_and_update(post("/api/v1/zones"), put("/api/v1/zones/{zoneId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/zones/{zoneId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -445,7 +523,7 @@ pub const CATEGORIES: &[Category] = &[
         title: "Authenticators",
         scope: "okta.authenticators.read",
         source: Source::List { passes: &["/api/v1/authenticators"] },
-        restore: Restore::create_and_update(post("/api/v1/authenticators"), put("/api/v1/authenticators/{authenticatorId}")),
+        restore: Restore::create_and_update(post("/api/v1/authenticators"), put("/api/v1/authenticators/{authenticatorId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authenticators/{authenticatorId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -458,7 +536,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("authenticatorId", "authenticators")],
         strip_on_restore: &["_links", "status"],
-        restore: Restore::update_only(put("/api/v1/authenticators/{authenticatorId}/methods/{methodType}")),
+        restore: Restore::update_only(put("/api/v1/authenticators/{authenticatorId}/methods/{methodType}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authenticators/{authenticatorId}/methods/{methodType}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -482,7 +560,7 @@ pub const CATEGORIES: &[Category] = &[
             to("conditions.people.groups.exclude", "groups"),
         ],
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "system"],
-        restore: Restore::create_and_update(post("/api/v1/policies"), put("/api/v1/policies/{policyId}")),
+        restore: Restore::create_and_update(post("/api/v1/policies"), put("/api/v1/policies/{policyId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/policies/{policyId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -507,7 +585,7 @@ pub const CATEGORIES: &[Category] = &[
             to("actions.profileEnrollment.targetGroupIds", "groups"),
         ],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
-        restore: Restore::create_and_update(post("/api/v1/policies/{policyId}/rules"), put("/api/v1/policies/{policyId}/rules/{ruleId}")),
+        restore: Restore::create_and_update(post("/api/v1/policies/{policyId}/rules"), put("/api/v1/policies/{policyId}/rules/{ruleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/policies/{policyId}/rules/{ruleId}")),
         ..Category::DEFAULTS
     },
     // Organization settings: restored first (CATALOG.md "Restore order"), before anything that points at them.
@@ -559,7 +637,7 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &[
             "id", "_links", "created", "createdBy", "lastUpdated", "lastUpdatedBy", "status",
         ],
-        restore: Restore::create_and_update(post("/api/v1/trustedOrigins"), put("/api/v1/trustedOrigins/{trustedOriginId}")),
+        restore: Restore::create_and_update(post("/api/v1/trustedOrigins"), put("/api/v1/trustedOrigins/{trustedOriginId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/trustedOrigins/{trustedOriginId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -574,7 +652,8 @@ pub const CATEGORIES: &[Category] = &[
         ..Category::DEFAULTS
     },
     Category {
-        // No create API: restore sets each feature's status (`POST /api/v1/features/{id}/{lifecycle}`).
+        // No create API: restore sets each feature's status (`POST /api/v1/features/{id}/{lifecycle}`, ENABLE
+        // or DISABLE). One path for both states, so it is the `update`, not an activate/deactivate pair.
         name: "features",
         title: "Feature flags",
         scope: "okta.features.read",
@@ -672,7 +751,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.eventHooks.read",
         source: Source::List { passes: &["/api/v1/eventHooks"] },
         strip_on_restore: &["id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus"],
-        restore: Restore::create_and_update(post("/api/v1/eventHooks"), put("/api/v1/eventHooks/{eventHookId}")),
+        restore: Restore::create_and_update(post("/api/v1/eventHooks"), put("/api/v1/eventHooks/{eventHookId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/eventHooks/{eventHookId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -717,7 +796,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/authorizationServers"] },
         page_limit: Some(200),
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "issuer", "credentials"],
-        restore: Restore::create_and_update(post("/api/v1/authorizationServers"), put("/api/v1/authorizationServers/{authServerId}")),
+        restore: Restore::create_and_update(post("/api/v1/authorizationServers"), put("/api/v1/authorizationServers/{authServerId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -755,7 +834,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "authServerId" },
         references: &[to("authServerId", "authorization_servers"), to("conditions.clients.include", "apps")],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
-        restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")),
+        restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -776,7 +855,7 @@ pub const CATEGORIES: &[Category] = &[
             to("conditions.people.groups.exclude", "groups"),
         ],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
-        restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")),
+        restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")),
         ..Category::DEFAULTS
     },
     Category {
@@ -821,7 +900,7 @@ pub const CATEGORIES: &[Category] = &[
             to("protocol.credentials.trust.additionalKids", "idp_keys"),
             to("policy.provisioning.groups.assignments", "groups"),
         ],
-        restore: Restore::create_and_update(post("/api/v1/idps"), put("/api/v1/idps/{idpId}")),
+        restore: Restore::create_and_update(post("/api/v1/idps"), put("/api/v1/idps/{idpId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/idps/{idpId}")),
         ..Category::DEFAULTS
     },
     // Application extras.
@@ -914,7 +993,9 @@ pub const CATEGORIES: &[Category] = &[
     // Users' security: enrolled factors. One call per user, so only users that a factor event names are listed
     // again between full refreshes.
     Category {
-        // Only phone and email factors can be recreated without the person; the rest need re-enrolment.
+        // Only phone and email factors can be recreated without the person; the rest need re-enrolment. No
+        // `activate`: the lifecycle call needs the passcode the person receives; a create with `?activate=true`
+        // is the only unattended activation (sms, call, email, token:hotp). Okta has no factor deactivate.
         name: "user_factors",
         title: "Enrolled factors",
         scope: "okta.users.read",
@@ -961,8 +1042,8 @@ pub const CATEGORIES: &[Category] = &[
         ..Category::DEFAULTS
     },
     Category {
-        // A switch with one call per state: `update` is the call for `showEndUserFooter: true`; its
-        // sibling `/api/v1/org/preferences/hideEndUserFooter` is the call for `false`.
+        // A switch with one bodiless call per state and no update: `activate` shows the footer
+        // (`showEndUserFooter: true`), `deactivate` hides it.
         name: "org_preferences",
         title: "Org preferences",
         scope: "okta.orgs.read",
@@ -971,12 +1052,12 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::Named { id: "preferences" },
         last_updated_field: None,
         strip_on_restore: &["_links"],
-        restore: Restore::update_only(post("/api/v1/org/preferences/showEndUserFooter")),
+        restore: Restore::NONE.switched(OnWhen::Flag { field: "showEndUserFooter", on: true }, (post("/api/v1/org/preferences/showEndUserFooter"), post("/api/v1/org/preferences/hideEndUserFooter"))),
         ..Category::DEFAULTS
     },
     Category {
-        // A switch with one call per state: `update` is the call for `optOutEmailUsers: false`; its sibling
-        // `/api/v1/org/privacy/oktaCommunication/optOut` is the call for `true`.
+        // A switch with one bodiless call per state and no update. "On" is users getting Okta's emails:
+        // `activate` opts in (`optOutEmailUsers: false`), `deactivate` opts out (`true`).
         name: "org_okta_communication",
         title: "Okta communication opt-in",
         scope: "okta.orgs.read",
@@ -985,7 +1066,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::Named { id: "oktaCommunication" },
         last_updated_field: None,
         strip_on_restore: &["_links"],
-        restore: Restore::update_only(post("/api/v1/org/privacy/oktaCommunication/optIn")),
+        restore: Restore::NONE.switched(OnWhen::Flag { field: "optOutEmailUsers", on: false }, (post("/api/v1/org/privacy/oktaCommunication/optIn"), post("/api/v1/org/privacy/oktaCommunication/optOut"))),
         ..Category::DEFAULTS
     },
     Category {
@@ -1371,6 +1452,126 @@ mod tests {
                 assert_eq!(count, 0, "{}: download-only, but has restore endpoints", c.name);
             }
         }
+    }
+
+    #[test]
+    fn lifecycle_calls_come_in_pairs_with_the_field_that_chooses_between_them() {
+        for c in CATEGORIES {
+            let r = c.restore;
+            assert!(
+                r.activate.is_some() == r.deactivate.is_some() && r.activate.is_some() == r.on_when.is_some(),
+                "{}: activate {:?}, deactivate {:?} and on_when {:?} go together",
+                c.name,
+                r.activate,
+                r.deactivate,
+                r.on_when
+            );
+            for call in r.activate.iter().chain(&r.deactivate) {
+                assert_eq!(call.method, "POST", "{}: lifecycle calls are POSTs: {call:?}", c.name);
+            }
+        }
+    }
+
+    #[test]
+    fn lifecycle_calls_address_the_object_that_update_does() {
+        for c in CATEGORIES {
+            let (Some(activate), Some(deactivate)) = (c.restore.activate, c.restore.deactivate) else {
+                continue;
+            };
+            match (c.restore.update, c.source) {
+                // An object with a lifecycle: `<its update path>/lifecycle/(de)activate`, same parameters.
+                (Some(update), _) => {
+                    assert_eq!(
+                        activate.path,
+                        format!("{}/lifecycle/activate", update.path),
+                        "{}",
+                        c.name
+                    );
+                    assert_eq!(
+                        deactivate.path,
+                        format!("{}/lifecycle/deactivate", update.path),
+                        "{}",
+                        c.name
+                    );
+                }
+                // A one-of-a-kind switch: two sibling calls under the URL the setting is read from.
+                (None, Source::List { passes: [listing] }) => {
+                    for call in [activate, deactivate] {
+                        let rest = call.path.strip_prefix(&format!("{listing}/"));
+                        assert!(
+                            rest.is_some_and(|r| !r.is_empty() && !r.contains(['/', '{'])),
+                            "{}: {} is not a call of {listing}",
+                            c.name,
+                            call.path
+                        );
+                    }
+                    assert!(
+                        matches!(c.restore.on_when, Some(OnWhen::Flag { .. })),
+                        "{}: a switch without an update is chosen by a flag",
+                        c.name
+                    );
+                    assert_eq!(c.response, Response::Object, "{}: a switch is one object", c.name);
+                }
+                _ => panic!(
+                    "{}: has a lifecycle but neither an update path nor one listing URL",
+                    c.name
+                ),
+            }
+            assert_ne!(activate, deactivate, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn rows_chosen_by_status_never_write_status_and_name_disjoint_states() {
+        for c in CATEGORIES {
+            let Some(OnWhen::Status { on, off }) = c.restore.on_when else {
+                continue;
+            };
+            // A create or replace does not set `status` (Okta ignores or refuses it): the lifecycle call does.
+            assert!(
+                c.strip_on_restore.contains(&"status"),
+                "{}: `status` is sent on create",
+                c.name
+            );
+            assert!(!on.is_empty() && !off.is_empty(), "{}: {on:?} / {off:?}", c.name);
+            assert!(
+                on.iter().all(|s| !off.contains(s)),
+                "{}: {on:?} overlaps {off:?}",
+                c.name
+            );
+        }
+    }
+
+    #[test]
+    fn the_rows_with_a_lifecycle() {
+        let names: Vec<&str> = CATEGORIES
+            .iter()
+            .filter(|c| c.restore.activate.is_some())
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "users",
+                "apps",
+                "group_rules",
+                "network_zones",
+                "authenticators",
+                "authenticator_methods",
+                "policies",
+                "policy_rules",
+                "trusted_origins",
+                "event_hooks",
+                "authorization_servers",
+                "authserver_policies",
+                "authserver_policy_rules",
+                "identity_providers",
+                "org_preferences",
+                "org_okta_communication"
+            ]
+        );
+        // Created INACTIVE by Okta (CATALOG.md): without `activate` a restored rule would never run.
+        assert!(find("group_rules").unwrap().restore.activate.is_some());
     }
 
     /// A path template with every parameter written `{}`, without its query: `/api/v1/groups/{}/users`.

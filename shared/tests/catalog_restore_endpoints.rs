@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
-use oktavault_shared::categories::{CATEGORIES, Category, Endpoint};
+use oktavault_shared::categories::{CATEGORIES, Category, Endpoint, OnWhen, Source};
 use serde_json::Value;
 
 static MANAGEMENT: LazyLock<Value> = LazyLock::new(|| load("management-openapi.yaml"));
@@ -194,4 +194,248 @@ fn app_targets_have_the_whole_app_form_too() {
         "the user and group app-target rows write `.../catalog/apps/{{appName}}/{{appId}}`"
     );
     fail_on(problems);
+}
+
+/// The rows whose objects have a lifecycle call in the spec that the row deliberately leaves out, and why.
+const LIFECYCLE_LEFT_OUT: &[(&str, &str)] = &[(
+    "user_factors",
+    "a factor's activation needs the passcode the person receives; a create with ?activate=true is the unattended way",
+)];
+
+/// `true` when the spec has `POST <path>`.
+fn has_post(path: &str) -> bool {
+    spec_for(path)
+        .get("paths")
+        .and_then(|paths| paths.get(path))
+        .and_then(|ops| ops.get("post"))
+        .is_some()
+}
+
+/// The spec's paths one parameter below `collection` (`<collection>/{x}`): the objects a create-only row makes.
+fn objects_under(collection: &str) -> Vec<&'static str> {
+    let Some(paths) = spec_for(collection).get("paths").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    paths
+        .keys()
+        .filter(|p| {
+            p.strip_prefix(collection)
+                .and_then(|rest| rest.strip_prefix("/{"))
+                .is_some_and(|rest| rest.ends_with('}') && !rest.contains('/'))
+        })
+        .map(String::as_str)
+        .collect()
+}
+
+/// Every restorable row whose object has `POST <object>/lifecycle/activate|deactivate` in the spec says so: a
+/// restore that cannot activate leaves group rules, policies and users off.
+#[test]
+fn every_lifecycle_call_the_spec_has_for_a_restored_object_is_in_its_row() {
+    let mut problems = Vec::new();
+    let mut left_out_seen = Vec::new();
+    for c in CATEGORIES.iter().filter(|c| c.restorable) {
+        let objects: Vec<&str> = match (c.restore.update, c.restore.create) {
+            (Some(update), _) => vec![update.path],
+            (None, Some(create)) => objects_under(create.path),
+            (None, None) => Vec::new(),
+        };
+        for object in objects {
+            for (call, row_has) in [("activate", c.restore.activate), ("deactivate", c.restore.deactivate)] {
+                let path = format!("{object}/lifecycle/{call}");
+                if !has_post(&path) || row_has.is_some_and(|e| e.path == path) {
+                    continue;
+                }
+                if LIFECYCLE_LEFT_OUT.iter().any(|(name, _)| *name == c.name) {
+                    left_out_seen.push(c.name);
+                    continue;
+                }
+                problems.push(format!("{}: the spec has POST {path}, the row has {row_has:?}", c.name));
+            }
+        }
+    }
+    for (name, why) in LIFECYCLE_LEFT_OUT {
+        assert!(
+            left_out_seen.contains(name),
+            "{name} is listed as leaving out a lifecycle call ({why}), but the spec has none for it: drop it"
+        );
+    }
+    fail_on(problems);
+}
+
+/// The spec's path template for a listing path: same segments, any parameter names (`/api/v1/apps/{id}/users`
+/// -> `/api/v1/apps/{appId}/users`).
+fn spec_listing_path(listing: &str) -> Option<&'static str> {
+    let listing = listing.split('?').next().unwrap_or(listing);
+    let shape = |p: &str| -> Vec<String> {
+        p.split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    "{}".to_owned()
+                } else {
+                    s.to_owned()
+                }
+            })
+            .collect()
+    };
+    let wanted = shape(listing);
+    spec_for(listing)
+        .get("paths")?
+        .as_object()?
+        .keys()
+        .find(|p| shape(p) == wanted)
+        .map(String::as_str)
+}
+
+/// Follows a `$ref` (`#/components/schemas/User`) within `spec`.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let pointer = reference.trim_start_matches('#');
+            resolve(spec, spec.pointer(pointer).unwrap_or(&Value::Null))
+        }
+        None => schema,
+    }
+}
+
+/// Every schema the property `name` may have in an object of `schema`: through array items, `allOf`/`oneOf`/
+/// `anyOf` and discriminator mappings (an app's `signOnMode`, a zone's `type`). `seen` stops reference loops.
+fn property_schemas<'a>(
+    spec: &'a Value,
+    schema: &'a Value,
+    name: &str,
+    seen: &mut Vec<&'a str>,
+    out: &mut Vec<&'a Value>,
+) {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        if seen.contains(&reference) {
+            return;
+        }
+        seen.push(reference);
+    }
+    let schema = resolve(spec, schema);
+    if let Some(property) = schema.get("properties").and_then(|p| p.get(name)) {
+        out.push(property);
+    }
+    let nested = ["allOf", "oneOf", "anyOf"]
+        .iter()
+        .filter_map(|k| schema.get(k)?.as_array())
+        .flatten()
+        .chain(schema.get("items"));
+    for inner in nested {
+        property_schemas(spec, inner, name, seen, out);
+    }
+    let mapped = schema
+        .pointer("/discriminator/mapping")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.values())
+        .filter_map(Value::as_str);
+    for reference in mapped {
+        if seen.contains(&reference) {
+            continue;
+        }
+        seen.push(reference);
+        let pointer = reference.trim_start_matches('#');
+        if let Some(target) = spec.pointer(pointer) {
+            property_schemas(spec, target, name, seen, out);
+        }
+    }
+}
+
+/// The `enum` values and `type`s a property schema allows, through `$ref`s and `allOf`/`oneOf`/`anyOf`.
+fn allowed(spec: &Value, schema: &Value, values: &mut Vec<String>, types: &mut Vec<String>) {
+    let schema = resolve(spec, schema);
+    values.extend(
+        schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned)),
+    );
+    types.extend(schema.get("type").and_then(Value::as_str).map(str::to_owned));
+    for inner in ["allOf", "oneOf", "anyOf"]
+        .iter()
+        .filter_map(|k| schema.get(k)?.as_array())
+        .flatten()
+    {
+        allowed(spec, inner, values, types);
+    }
+}
+
+/// A row with `activate` stores objects that say whether they were on: the spec's answer to the row's listing
+/// GET has the field `on_when` reads, a `status` whose enum holds every state the row names, or a boolean flag.
+#[test]
+fn rows_with_a_lifecycle_store_the_field_that_chooses_the_call() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for c in CATEGORIES {
+        let Some(on_when) = c.restore.on_when else {
+            continue;
+        };
+        let listing = match c.source {
+            Source::List { passes } => passes[0],
+            Source::PerParent { path, .. } => path,
+            other => {
+                problems.push(format!(
+                    "{}: a lifecycle on a row listed as {other:?} is not checked here",
+                    c.name
+                ));
+                continue;
+            }
+        };
+        let Some(spec_path) = spec_listing_path(listing) else {
+            problems.push(format!("{}: no spec path for the listing {listing}", c.name));
+            continue;
+        };
+        let spec = spec_for(spec_path);
+        let pointer = format!(
+            "/paths/{}/get/responses/200/content/application~1json/schema",
+            spec_path.replace('~', "~0").replace('/', "~1")
+        );
+        let Some(answer) = spec.pointer(&pointer) else {
+            problems.push(format!("{}: GET {spec_path} declares no JSON answer", c.name));
+            continue;
+        };
+        let field = on_when.field();
+        let mut schemas = Vec::new();
+        property_schemas(spec, answer, field, &mut Vec::new(), &mut schemas);
+        if schemas.is_empty() {
+            problems.push(format!("{}: GET {spec_path} answers objects without `{field}`", c.name));
+            continue;
+        }
+        let (mut values, mut types) = (Vec::new(), Vec::new());
+        for schema in schemas {
+            allowed(spec, schema, &mut values, &mut types);
+        }
+        values.sort();
+        values.dedup();
+        match on_when {
+            OnWhen::Status { on, off } => {
+                let unknown: Vec<_> = on
+                    .iter()
+                    .chain(off)
+                    .filter(|s| !values.iter().any(|v| v == *s))
+                    .collect();
+                if !unknown.is_empty() {
+                    problems.push(format!(
+                        "{}: `status` of GET {spec_path} allows {values:?}, not {unknown:?}",
+                        c.name
+                    ));
+                }
+            }
+            OnWhen::Flag { .. } => {
+                if !types.iter().all(|t| t == "boolean") || types.is_empty() {
+                    problems.push(format!(
+                        "{}: `{field}` of GET {spec_path} is {types:?}, not a boolean",
+                        c.name
+                    ));
+                }
+            }
+        }
+        checked += 1;
+    }
+    fail_on(problems);
+    // The catalog's 14 status rows and 2 switches: guards against a check that passes by finding nothing.
+    assert!(checked >= 16, "only {checked} rows with a lifecycle were checked");
 }
