@@ -6,6 +6,7 @@
 //! is idempotent (deterministic keys, last-write-wins progress), so a step that crashes and runs
 //! again repeats at most one page and never duplicates or loses an object.
 
+mod batch;
 mod carry;
 mod context;
 mod cursor;
@@ -16,6 +17,7 @@ mod finalize;
 mod items;
 pub mod log_window;
 mod page;
+mod parents;
 mod plan;
 mod work;
 

@@ -11,20 +11,21 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use super::batch::{CarriedParents, FETCH_CONCURRENCY, next_requests};
 use super::carry::Carry;
 use super::context::Previous;
-use super::cursor::{Cursor, NextRequest, ParentQuery};
+use super::cursor::{Cursor, NextRequest};
 use super::items::{Rejected, keep_items};
 use super::log_window::{LATE_EVENT_MARGIN_MINUTES, LogWindow, logged_targets, previous_start};
+use super::parents::{parent_entries, parent_queries};
 use super::work::{self, WorkDoc, WorkEntry};
 use super::{StepContext, StepError};
 use crate::categories::{self, Category, Response, Source};
 use crate::ids::JobId;
 use crate::okta::{OktaClient, OktaError, Page};
 use crate::ports::{CategoryProgress, JobRecord, JobStatus, LogEntry};
-use crate::snapshot::{CanonicalObject, Location, SealingKey, Segment, keys};
+use crate::snapshot::{CanonicalObject, Location, SealingKey, keys};
 use crate::timefmt;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -236,73 +237,6 @@ pub async fn backup_page(ctx: &StepContext, input: BackupPageInput) -> Result<Ba
     Ok(output(&job, category, &progress))
 }
 
-/// Parents fetched together into one page, at most, for a category whose per-parent lists are not paged
-/// (a user's factors): one page, one segment and one saved position per batch rather than per parent.
-const PARENT_BATCH: usize = 100;
-/// Requests of one batch in flight at once (the governor still keeps every bucket under its share).
-const FETCH_CONCURRENCY: usize = 8;
-
-/// Whether a category's per-parent lists come in one answer each, so parents can be fetched in batches.
-fn batches_parents(category: &Category) -> bool {
-    category.parent().is_some()
-        && match category.response {
-            Response::Object => true,
-            Response::Array => category.page_limit.is_none(),
-            // A wrapped list may page by a body link even without a `limit` parameter.
-            Response::Wrapped { .. } => false,
-        }
-}
-
-/// The requests of the next page: the cursor's one request, or for a batching category the first pages of
-/// up to [`PARENT_BATCH`] parents from the cursor on, ending before a parent whose children can be carried.
-/// Empty when the category is complete.
-async fn next_requests(
-    ctx: &StepContext,
-    job: &JobRecord,
-    category: &Category,
-    cursor: &Cursor,
-    parents: &[ParentQuery],
-    log_query: Option<&str>,
-    carried: &CarriedParents<'_>,
-) -> Result<Vec<NextRequest>, StepError> {
-    let Some(first) = cursor.next_request(category, parents, log_query) else {
-        return Ok(Vec::new());
-    };
-    let mut requests = vec![first];
-    if cursor.next.is_some() || !batches_parents(category) {
-        return Ok(requests);
-    }
-    while requests.len() < PARENT_BATCH {
-        let ahead = Cursor {
-            position: cursor.position + requests.len(),
-            next: None,
-        };
-        let Some(request) = ahead.next_request(category, parents, log_query) else {
-            break;
-        };
-        if carried.can_carry(ctx, job, &parents[ahead.position]).await? {
-            break;
-        }
-        requests.push(request);
-    }
-    Ok(requests)
-}
-
-/// What tells whether a parent's children can be carried from the previous snapshot (see [`Carry`]).
-struct CarriedParents<'a> {
-    carry: Option<&'a Carry>,
-    entries_by_id: HashMap<&'a str, &'a WorkEntry>,
-}
-
-impl CarriedParents<'_> {
-    async fn can_carry(&self, ctx: &StepContext, job: &JobRecord, query: &ParentQuery) -> Result<bool, StepError> {
-        let (Some(carry), Some(entry)) = (self.carry, self.entries_by_id.get(query.id.as_str())) else {
-            return Ok(false);
-        };
-        Ok(carry.children(&ctx.vault, &job.org_id, entry).await?.is_some())
-    }
-}
-
 /// One request: a page of an array (with `limit` on a first page), or one object.
 async fn fetch(client: &OktaClient, category: &Category, request: &NextRequest) -> Result<Page, OktaError> {
     match category.response {
@@ -321,87 +255,6 @@ async fn fetch(client: &OktaClient, category: &Category, request: &NextRequest) 
                 .await
         }
     }
-}
-
-/// Where each parent's children are listed: the row's path filled in, the link a parent object holds
-/// ([`Source::PerParentLink`]), or one path per parent and name ([`Source::PerParentAndName`]). Parents a
-/// [`Category::parent_filter`] leaves out get no query; a parent without its link is logged and left out.
-/// `None` when the category the names come from was skipped.
-async fn parent_queries(
-    ctx: &StepContext,
-    job: &JobRecord,
-    category: &Category,
-    parents: &[WorkEntry],
-) -> Result<Option<Vec<ParentQuery>>, StepError> {
-    let needs_objects = category.parent_filter.is_some() || matches!(category.source, Source::PerParentLink { .. });
-    let names = match category.source {
-        Source::PerParentAndName { names, .. } => {
-            let names = categories::find(names).expect("the catalog test checks every row's names category");
-            match parent_entries(ctx, job, category, names).await? {
-                Some(entries) => entries.iter().map(|e| e.id().to_owned()).collect(),
-                None => return Ok(None),
-            }
-        }
-        _ => Vec::new(),
-    };
-    let mut queries = Vec::with_capacity(parents.len());
-    let mut missing = Vec::new();
-    let mut segment: Option<Segment> = None;
-    for parent in parents {
-        let object = match needs_objects {
-            true => {
-                if segment.as_ref().is_none_or(|s| s.blob_key() != parent.3) {
-                    segment = Some(ctx.vault.read_segment(&job.org_id, &parent.3).await?);
-                }
-                Some(segment.as_ref().expect("read above").value(parent.4)?)
-            }
-            false => None,
-        };
-        if let (Some(filter), Some(object)) = (category.parent_filter, &object) {
-            let value = object.pointer(filter.pointer).and_then(Value::as_str);
-            if !value.is_some_and(|v| filter.any_of.contains(&v)) {
-                continue;
-            }
-        }
-        let id = parent.id();
-        match category.source {
-            Source::PerParent { path, .. } => queries.push(ParentQuery::filled(path, id)),
-            Source::PerParentAndName { path, .. } => {
-                for name in &names {
-                    queries.push(ParentQuery {
-                        id: format!("{id}/{name}"),
-                        path: path.replace("{id}", id).replace("{name}", name),
-                    });
-                }
-            }
-            Source::PerParentLink { link, .. } => {
-                match object.as_ref().and_then(|o| o.pointer(link)).and_then(Value::as_str) {
-                    Some(url) => queries.push(ParentQuery {
-                        id: id.to_owned(),
-                        path: url.to_owned(),
-                    }),
-                    None => missing.push(log_line(
-                        category,
-                        Rejected {
-                            object_id: Some(id.to_owned()),
-                            message: format!(
-                                "skipped: the object has no link at {link} to read its {} from",
-                                category.name
-                            ),
-                        },
-                        "skipped",
-                    )),
-                }
-            }
-            Source::List { .. } | Source::Log { .. } => {}
-        }
-    }
-    if !missing.is_empty() {
-        // A fixed batch name: logged once however often the step runs.
-        let batch = format!("{}/parents-without-link", category.name);
-        ctx.catalog.append_log(&job.job_id, &batch, &missing).await?;
-    }
-    Ok(Some(queries))
 }
 
 /// Saves the category's counts and position after a page: where a retried or resumed step starts.
@@ -455,41 +308,11 @@ pub(crate) async fn sealing_key(ctx: &StepContext, job: &JobRecord) -> Result<Se
 /// Parents whose children are carried from the previous snapshot in one page, at most.
 const CARRY_BATCH: usize = 1000;
 
-/// The parent category's objects as this job recorded them (one per id), or `None` if it was
-/// skipped.
-async fn parent_entries(
-    ctx: &StepContext,
-    job: &JobRecord,
-    category: &Category,
-    parent: &Category,
-) -> Result<Option<Vec<WorkEntry>>, StepError> {
-    let progress = ctx
-        .catalog
-        .load_progress(&job.job_id)
-        .await?
-        .remove(parent.name)
-        .unwrap_or_default();
-    if !progress.done {
-        return Err(StepError::fatal(format!(
-            "{} cannot start before {} is complete (job {})",
-            category.name, parent.name, job.job_id
-        )));
-    }
-    if progress.counts.skipped.is_some() {
-        return Ok(None);
-    }
-    let entries = work::read_all(&ctx.vault, &job.org_id, &job.job_id, parent.name).await?;
-    let mut seen = HashSet::new();
-    Ok(Some(
-        entries.into_iter().filter(|e| seen.insert(e.id().to_owned())).collect(),
-    ))
-}
-
 fn skip_reason(category: &Category, e: &OktaError) -> String {
     format!("not available to this org or app (needs scope {}): {e}", category.scope)
 }
 
-fn log_line(category: &Category, r: Rejected, outcome: &str) -> LogEntry {
+pub(super) fn log_line(category: &Category, r: Rejected, outcome: &str) -> LogEntry {
     LogEntry {
         at: timefmt::rfc3339(timefmt::now()),
         category: category.name.to_owned(),

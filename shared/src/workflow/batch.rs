@@ -1,0 +1,78 @@
+//! Batches of parents: a per-parent category whose lists come in one answer each (a user's factors) fetches
+//! many parents into one page, so a page, a segment and a saved position stand for a batch, not one parent.
+
+use std::collections::HashMap;
+
+use super::carry::Carry;
+use super::cursor::{Cursor, NextRequest, ParentQuery};
+use super::work::WorkEntry;
+use super::{StepContext, StepError};
+use crate::categories::{Category, Response};
+use crate::ports::JobRecord;
+
+/// Parents fetched together into one page, at most, for a category whose per-parent lists are not paged
+/// (a user's factors): one page, one segment and one saved position per batch rather than per parent.
+const PARENT_BATCH: usize = 100;
+/// Requests of one batch in flight at once (the governor still keeps every bucket under its share).
+pub(super) const FETCH_CONCURRENCY: usize = 8;
+
+/// Whether a category's per-parent lists come in one answer each, so parents can be fetched in batches.
+fn batches_parents(category: &Category) -> bool {
+    category.parent().is_some()
+        && match category.response {
+            Response::Object => true,
+            Response::Array => category.page_limit.is_none(),
+            // A wrapped list may page by a body link even without a `limit` parameter.
+            Response::Wrapped { .. } => false,
+        }
+}
+
+/// The requests of the next page: the cursor's one request, or for a batching category the first pages of
+/// up to [`PARENT_BATCH`] parents from the cursor on, ending before a parent whose children can be carried.
+/// Empty when the category is complete.
+pub(super) async fn next_requests(
+    ctx: &StepContext,
+    job: &JobRecord,
+    category: &Category,
+    cursor: &Cursor,
+    parents: &[ParentQuery],
+    log_query: Option<&str>,
+    carried: &CarriedParents<'_>,
+) -> Result<Vec<NextRequest>, StepError> {
+    let Some(first) = cursor.next_request(category, parents, log_query) else {
+        return Ok(Vec::new());
+    };
+    let mut requests = vec![first];
+    if cursor.next.is_some() || !batches_parents(category) {
+        return Ok(requests);
+    }
+    while requests.len() < PARENT_BATCH {
+        let ahead = Cursor {
+            position: cursor.position + requests.len(),
+            next: None,
+        };
+        let Some(request) = ahead.next_request(category, parents, log_query) else {
+            break;
+        };
+        if carried.can_carry(ctx, job, &parents[ahead.position]).await? {
+            break;
+        }
+        requests.push(request);
+    }
+    Ok(requests)
+}
+
+/// What tells whether a parent's children can be carried from the previous snapshot (see [`Carry`]).
+pub(super) struct CarriedParents<'a> {
+    pub carry: Option<&'a Carry>,
+    pub entries_by_id: HashMap<&'a str, &'a WorkEntry>,
+}
+
+impl CarriedParents<'_> {
+    async fn can_carry(&self, ctx: &StepContext, job: &JobRecord, query: &ParentQuery) -> Result<bool, StepError> {
+        let (Some(carry), Some(entry)) = (self.carry, self.entries_by_id.get(query.id.as_str())) else {
+            return Ok(false);
+        };
+        Ok(carry.children(&ctx.vault, &job.org_id, entry).await?.is_some())
+    }
+}
