@@ -6,30 +6,23 @@
 
 use serde_json::{Value, json};
 
-use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
+use super::{Resource, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
-use crate::ratelimit::OTHER_API;
-
-const NO_FILTERS: &[QueryFilter] = &[];
 
 pub const RESOURCES: &[Resource] = &[
     Resource {
         name: "authorization_servers",
         route: "/api/v1/authorizationServers",
         item_route: Some("/api/v1/authorizationServers/{authServerId}"),
-        parent: None,
         // Spec: default 200, maximum 200.
         shape: Shape::Array(Some(PageSizes {
             default: 200,
             min: 1,
             max: 200,
         })),
-        key: "/id",
         scope: "okta.authorizationServers.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_servers,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "authserver_scopes",
@@ -42,12 +35,9 @@ pub const RESOURCES: &[Resource] = &[
             min: 1,
             max: 200,
         })),
-        key: "/id",
         scope: "okta.authorizationServers.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_scopes,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "authserver_claims",
@@ -55,12 +45,9 @@ pub const RESOURCES: &[Resource] = &[
         item_route: Some("/api/v1/authorizationServers/{authServerId}/claims/{claimId}"),
         parent: Some("authorization_servers"),
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.authorizationServers.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_claims,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "authserver_policies",
@@ -68,12 +55,9 @@ pub const RESOURCES: &[Resource] = &[
         item_route: Some("/api/v1/authorizationServers/{authServerId}/policies/{policyId}"),
         parent: Some("authorization_servers"),
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.authorizationServers.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_policies,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "authserver_policy_rules",
@@ -81,12 +65,9 @@ pub const RESOURCES: &[Resource] = &[
         item_route: Some("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}"),
         parent: Some("authserver_policies"),
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.authorizationServers.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_policy_rules,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "authserver_keys",
@@ -96,10 +77,8 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         key: "/kid",
         scope: "okta.authorizationServers.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_keys,
+        ..Resource::DEFAULTS
     },
 ];
 

@@ -4,87 +4,64 @@
 
 use serde_json::{Value, json};
 
-use super::{QueryFilter, Resource, ResourceStore, SeedCtx, Seeded, Shape};
+use super::{Resource, ResourceStore, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
-use crate::ratelimit::{GROUP_ITEM, OTHER_API};
-
-const NO_FILTERS: &[QueryFilter] = &[];
+use crate::ratelimit::GROUP_ITEM;
 
 pub const RESOURCES: &[Resource] = &[
     Resource {
         name: "user_types",
         route: "/api/v1/meta/types/user",
         item_route: Some("/api/v1/meta/types/user/{typeId}"),
-        parent: None,
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.userTypes.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_user_types,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "user_schemas",
         route: "/api/v1/meta/schemas/user/{schemaId}",
-        item_route: None,
-        parent: None,
         shape: Shape::Object,
-        key: "/id",
         scope: "okta.schemas.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
         resolve: Some(resolve_user_schema),
         seed: seed_user_schemas,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "group_schema",
         route: "/api/v1/meta/schemas/group/default",
-        item_route: None,
-        parent: None,
         shape: Shape::Object,
-        key: "/id",
         scope: "okta.schemas.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_group_schema,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "app_user_schemas",
         route: "/api/v1/meta/schemas/apps/{appId}/default",
-        item_route: None,
         parent: Some("apps"),
         shape: Shape::Object,
-        key: "/id",
         scope: "okta.schemas.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_app_user_schemas,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "group_rules",
         route: "/api/v1/groups/rules",
         item_route: Some("/api/v1/groups/rules/{groupRuleId}"),
-        parent: None,
         // Spec: default 50, maximum 200.
         shape: Shape::Array(Some(PageSizes {
             default: 50,
             min: 1,
             max: 200,
         })),
-        key: "/id",
         scope: "okta.groups.read",
         bucket: GROUP_ITEM,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_group_rules,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "group_owners",
         route: "/api/v1/groups/{groupId}/owners",
-        item_route: None,
         parent: Some("groups"),
         // Spec: default 1000, no maximum stated; the simulator caps at 1000.
         shape: Shape::Array(Some(PageSizes {
@@ -92,12 +69,10 @@ pub const RESOURCES: &[Resource] = &[
             min: 1,
             max: 1000,
         })),
-        key: "/id",
         scope: "okta.groups.read",
         bucket: GROUP_ITEM,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_group_owners,
+        ..Resource::DEFAULTS
     },
 ];
 

@@ -9,11 +9,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
+use super::{Resource, SeedCtx, Seeded, Shape};
 use crate::prng::SplitMix64;
 use crate::ratelimit::USER_GET;
-
-const NO_FILTERS: &[QueryFilter] = &[];
 
 pub const RESOURCES: &[Resource] = &[Resource {
     name: "user_factors",
@@ -21,12 +19,10 @@ pub const RESOURCES: &[Resource] = &[Resource {
     item_route: Some("/api/v1/users/{userId}/factors/{factorId}"),
     parent: Some("users"),
     shape: Shape::Array(None),
-    key: "/id",
     scope: "okta.users.read",
     bucket: USER_GET,
-    filters: NO_FILTERS,
-    resolve: None,
     seed: seed_factors,
+    ..Resource::DEFAULTS
 }];
 
 /// The factor types the simulator enrolls, in the order `enroll_factor` tries them.

@@ -7,11 +7,8 @@
 
 use serde_json::{Value, json};
 
-use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape, Wrapped};
+use super::{Resource, SeedCtx, Seeded, Shape, Wrapped};
 use crate::handlers::PageSizes;
-use crate::ratelimit::OTHER_API;
-
-const NO_FILTERS: &[QueryFilter] = &[];
 
 /// Lists that take only `after`: Okta picks the page size. The simulator's is small so that a seeded
 /// org has several pages to follow.
@@ -36,19 +33,15 @@ pub const RESOURCES: &[Resource] = &[
         name: "custom_roles",
         route: ROLES,
         item_route: Some("/api/v1/iam/roles/{roleIdOrLabel}"),
-        parent: None,
         shape: Shape::Wrapped(Wrapped {
             field: "roles",
             pages: SMALL_PAGES,
             limit: false,
             links: &[],
         }),
-        key: "/id",
         scope: "okta.roles.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_custom_roles,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "role_permissions",
@@ -63,33 +56,26 @@ pub const RESOURCES: &[Resource] = &[
         }),
         key: "/label",
         scope: "okta.roles.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_permissions,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "resource_sets",
         route: RESOURCE_SETS,
         item_route: Some("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}"),
-        parent: None,
         shape: Shape::Wrapped(Wrapped {
             field: "resource-sets",
             pages: SMALL_PAGES,
             limit: false,
             links: &[],
         }),
-        key: "/id",
         scope: "okta.roles.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_resource_sets,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "resource_set_resources",
         route: "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources",
-        item_route: None,
         parent: Some("resource_sets"),
         shape: Shape::Wrapped(Wrapped {
             field: "resources",
@@ -97,17 +83,13 @@ pub const RESOURCES: &[Resource] = &[
             limit: true,
             links: &[("resource-set", "/api/v1/iam/resource-sets/{0}")],
         }),
-        key: "/id",
         scope: "okta.roles.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_resource_set_resources,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "resource_set_bindings",
         route: "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings",
-        item_route: None,
         parent: Some("resource_sets"),
         shape: Shape::Wrapped(Wrapped {
             field: "roles",
@@ -115,12 +97,9 @@ pub const RESOURCES: &[Resource] = &[
             limit: false,
             links: &[("self", "{path}"), ("resource-set", "/api/v1/iam/resource-sets/{0}")],
         }),
-        key: "/id",
         scope: "okta.roles.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_bindings,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "resource_set_binding_members",
@@ -138,12 +117,9 @@ pub const RESOURCES: &[Resource] = &[
                 ("binding", "/api/v1/iam/resource-sets/{0}/bindings/{1}"),
             ],
         }),
-        key: "/id",
         scope: "okta.roles.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_binding_members,
+        ..Resource::DEFAULTS
     },
 ];
 

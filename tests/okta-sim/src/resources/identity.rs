@@ -6,11 +6,9 @@
 
 use serde_json::{Value, json};
 
-use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
+use super::{Resource, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
-use crate::ratelimit::{APPS, OTHER_API};
-
-const NO_FILTERS: &[QueryFilter] = &[];
+use crate::ratelimit::APPS;
 
 /// Spec `queryLimit`: default 20, maximum 200.
 const PAGES_OF_20_UP_TO_200: Shape = Shape::Array(Some(PageSizes {
@@ -24,27 +22,20 @@ pub const RESOURCES: &[Resource] = &[
         name: "idp_keys",
         route: "/api/v1/idps/credentials/keys",
         item_route: Some("/api/v1/idps/credentials/keys/{kid}"),
-        parent: None,
         shape: PAGES_OF_20_UP_TO_200,
         key: "/kid",
         scope: "okta.idps.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_idp_keys,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "identity_providers",
         route: "/api/v1/idps",
         item_route: Some("/api/v1/idps/{idpId}"),
-        parent: None,
         shape: PAGES_OF_20_UP_TO_200,
-        key: "/id",
         scope: "okta.idps.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_idps,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "app_grants",
@@ -52,12 +43,10 @@ pub const RESOURCES: &[Resource] = &[
         item_route: Some("/api/v1/apps/{appId}/grants/{grantId}"),
         parent: Some("apps"),
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.appGrants.read",
         bucket: APPS,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_app_grants,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "app_keys",
@@ -68,9 +57,8 @@ pub const RESOURCES: &[Resource] = &[
         key: "/kid",
         scope: "okta.apps.read",
         bucket: APPS,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_app_keys,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "app_csrs",
@@ -78,25 +66,20 @@ pub const RESOURCES: &[Resource] = &[
         item_route: Some("/api/v1/apps/{appId}/credentials/csrs/{csrId}"),
         parent: Some("apps"),
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.apps.read",
         bucket: APPS,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_app_csrs,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "linked_object_definitions",
         route: "/api/v1/meta/schemas/user/linkedObjects",
         item_route: Some("/api/v1/meta/schemas/user/linkedObjects/{linkedObjectName}"),
-        parent: None,
         shape: Shape::Array(None),
         key: "/primary/name",
         scope: "okta.linkedObjects.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_linked_objects,
+        ..Resource::DEFAULTS
     },
 ];
 

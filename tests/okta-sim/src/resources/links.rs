@@ -10,28 +10,24 @@
 
 use serde_json::{Value, json};
 
-use super::{CheckParent, QueryFilter, Resource, SeedCtx, Seeded, Shape, objects_of, put_object, remove_object};
+use super::{CheckParent, Resource, SeedCtx, Seeded, Shape, objects_of, put_object, remove_object};
 use crate::errors::ApiError;
 use crate::ratelimit::USER_GET;
 use crate::store::{Org, Record};
 
 pub const VALUES: &str = "linked_object_values";
 const DEFINITIONS: &str = "linked_object_definitions";
-const NO_FILTERS: &[QueryFilter] = &[];
-
 pub const RESOURCES: &[Resource] = &[Resource {
     name: VALUES,
     route: "/api/v1/users/{userIdOrLogin}/linkedObjects/{relationshipName}",
-    item_route: None,
     parent: Some("users"),
     // The spec gives this list no paging parameters.
     shape: Shape::Array(None),
     key: "/_links/self/href",
     scope: "okta.users.read",
     bucket: USER_GET,
-    filters: NO_FILTERS,
-    resolve: None,
     seed: seed_values,
+    ..Resource::DEFAULTS
 }];
 
 pub const CHECKED: &[(&str, CheckParent)] = &[(VALUES, user_and_relationship)];

@@ -37,7 +37,7 @@ use crate::errors::ApiError;
 use crate::handlers::{ListCall, PageSizes, as_stored, json_value, param, query_pairs};
 use crate::ids::IdGen;
 use crate::prng::SplitMix64;
-use crate::ratelimit::Bucket;
+use crate::ratelimit::{Bucket, OTHER_API};
 use crate::server::Shared;
 use crate::store::{Collection, Org, Record};
 
@@ -105,6 +105,28 @@ pub struct Resource {
     pub resolve: Option<Resolve>,
     /// Produces the seeded objects, grouped by parent id.
     pub seed: fn(&mut SeedCtx) -> Seeded,
+}
+
+impl Resource {
+    /// What most rows share; a row names only what differs (`..Resource::DEFAULTS`): an object with an `id`,
+    /// at top level, in Okta's catch-all `/api/v1` bucket, without filters.
+    pub const DEFAULTS: Resource = Resource {
+        name: "",
+        route: "",
+        item_route: None,
+        parent: None,
+        shape: Shape::Object,
+        key: "/id",
+        scope: "",
+        bucket: OTHER_API,
+        filters: &[],
+        resolve: None,
+        seed: seed_nothing,
+    };
+}
+
+fn seed_nothing(_: &mut SeedCtx) -> Seeded {
+    Seeded::new()
 }
 
 /// Maps an object route's path parameter to the (parent id, key) of the stored object.

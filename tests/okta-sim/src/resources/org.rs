@@ -8,11 +8,8 @@
 
 use serde_json::{Value, json};
 
-use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
+use super::{Resource, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
-use crate::ratelimit::OTHER_API;
-
-const NO_FILTERS: &[QueryFilter] = &[];
 
 /// Spec: `limit` defaults to 20, at most 200 (trusted origins, brands, email templates).
 const PAGES_OF_20_UP_TO_200: Shape = Shape::Array(Some(PageSizes {
@@ -25,133 +22,93 @@ pub const RESOURCES: &[Resource] = &[
     Resource {
         name: "org_settings",
         route: "/api/v1/org",
-        item_route: None,
-        parent: None,
         shape: Shape::Object,
-        key: "/id",
         scope: "okta.orgs.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_org_settings,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "org_contact_types",
         route: "/api/v1/org/contacts",
-        item_route: None,
-        parent: None,
         shape: Shape::Array(None),
         key: "/contactType",
         scope: "okta.orgs.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_org_contact_types,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "org_contacts",
         route: "/api/v1/org/contacts/{contactType}",
-        item_route: None,
         parent: Some("org_contact_types"),
         shape: Shape::Object,
         key: "/userId",
         scope: "okta.orgs.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_org_contacts,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "trusted_origins",
         route: "/api/v1/trustedOrigins",
         item_route: Some("/api/v1/trustedOrigins/{trustedOriginId}"),
-        parent: None,
         shape: PAGES_OF_20_UP_TO_200,
-        key: "/id",
         scope: "okta.trustedOrigins.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_trusted_origins,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "email_domains",
         route: "/api/v1/email-domains",
         item_route: Some("/api/v1/email-domains/{emailDomainId}"),
-        parent: None,
         // Spec: no paging parameters.
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.emailDomains.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_email_domains,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "features",
         route: "/api/v1/features",
         item_route: Some("/api/v1/features/{featureId}"),
-        parent: None,
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.features.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_features,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "threat_insight",
         route: "/api/v1/threats/configuration",
-        item_route: None,
-        parent: None,
         shape: Shape::Object,
         key: "/action",
         scope: "okta.threatInsights.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_threat_insight,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "captchas",
         route: "/api/v1/captchas",
         item_route: Some("/api/v1/captchas/{captchaId}"),
-        parent: None,
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.captchas.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_captchas,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "org_captcha",
         route: "/api/v1/org/captcha",
-        item_route: None,
-        parent: None,
         shape: Shape::Object,
         key: "/captchaId",
         scope: "okta.captchas.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_org_captcha,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "brands",
         route: "/api/v1/brands",
         item_route: Some("/api/v1/brands/{brandId}"),
-        parent: None,
         shape: PAGES_OF_20_UP_TO_200,
-        key: "/id",
         scope: "okta.brands.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_brands,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "brand_themes",
@@ -159,12 +116,9 @@ pub const RESOURCES: &[Resource] = &[
         item_route: Some("/api/v1/brands/{brandId}/themes/{themeId}"),
         parent: Some("brands"),
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.brands.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_brand_themes,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "email_templates",
@@ -174,10 +128,8 @@ pub const RESOURCES: &[Resource] = &[
         shape: PAGES_OF_20_UP_TO_200,
         key: "/name",
         scope: "okta.templates.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_email_templates,
+        ..Resource::DEFAULTS
     },
 ];
 

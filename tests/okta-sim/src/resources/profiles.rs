@@ -9,24 +9,16 @@ use serde_json::{Value, json};
 
 use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
-use crate::ratelimit::OTHER_API;
-
-const NO_FILTERS: &[QueryFilter] = &[];
 
 /// One settings object of the org, read with `okta.orgs.read`.
 const fn org_object(name: &'static str, route: &'static str, seed: fn(&mut SeedCtx) -> Seeded) -> Resource {
     Resource {
         name,
         route,
-        item_route: None,
-        parent: None,
         shape: Shape::Object,
-        key: "/id",
         scope: "okta.orgs.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed,
+        ..Resource::DEFAULTS
     }
 }
 
@@ -35,7 +27,6 @@ pub const RESOURCES: &[Resource] = &[
         name: "profile_mappings",
         route: "/api/v1/mappings",
         item_route: Some("/api/v1/mappings/{mappingId}"),
-        parent: None,
         // Spec: `limit` defaults to 20, at most 200.
         shape: Shape::Summaries {
             pages: Some(PageSizes {
@@ -45,30 +36,24 @@ pub const RESOURCES: &[Resource] = &[
             }),
             omit: &["properties"],
         },
-        key: "/id",
         scope: "okta.profileMappings.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_mappings,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "sms_templates",
         route: "/api/v1/templates/sms",
         item_route: Some("/api/v1/templates/sms/{templateId}"),
-        parent: None,
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.templates.read",
-        bucket: OTHER_API,
         filters: &[QueryFilter {
             param: "templateType",
             field: "type",
             required: false,
             allowed: &["SMS_VERIFY_CODE"],
         }],
-        resolve: None,
         seed: seed_sms_templates,
+        ..Resource::DEFAULTS
     },
     org_object("org_preferences", "/api/v1/org/preferences", seed_preferences),
     org_object(

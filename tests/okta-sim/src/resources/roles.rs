@@ -8,11 +8,9 @@
 use serde_json::{Value, json};
 
 use super::iam::{RESOURCE_SETS, ROLES, org_id};
-use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape, Wrapped};
+use super::{Resource, SeedCtx, Seeded, Shape, Wrapped};
 use crate::handlers::PageSizes;
-use crate::ratelimit::{GROUP_ITEM, OTHER_API, USER_GET};
-
-const NO_FILTERS: &[QueryFilter] = &[];
+use crate::ratelimit::{GROUP_ITEM, USER_GET};
 
 pub const RESOURCES: &[Resource] = &[
     Resource {
@@ -22,18 +20,14 @@ pub const RESOURCES: &[Resource] = &[
         // Every user answers (an empty list without roles); the backup lists those of `role_assignees`.
         parent: Some("users"),
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.roles.read",
         bucket: USER_GET,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_user_roles,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "role_assignees",
         route: "/api/v1/iam/assignees/users",
-        item_route: None,
-        parent: None,
         // Spec: `limit` defaults to 100; the simulator caps it at 100.
         shape: Shape::Wrapped(Wrapped {
             field: "value",
@@ -45,12 +39,9 @@ pub const RESOURCES: &[Resource] = &[
             limit: true,
             links: &[],
         }),
-        key: "/id",
         scope: "okta.roles.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_role_assignees,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "group_roles",
@@ -58,12 +49,10 @@ pub const RESOURCES: &[Resource] = &[
         item_route: Some("/api/v1/groups/{groupId}/roles/{roleAssignmentId}"),
         parent: Some("groups"),
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.roles.read",
         bucket: GROUP_ITEM,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_group_roles,
+        ..Resource::DEFAULTS
     },
 ];
 

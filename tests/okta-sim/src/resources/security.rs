@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
-use crate::ratelimit::OTHER_API;
 
 /// The policy types the simulator's org has (every `PolicyType` an oktavault backup lists).
 pub const POLICY_TYPES: &[&str] = &[
@@ -37,40 +36,30 @@ const SPEC_POLICY_TYPES: &[&str] = &[
     "IDENTITY_CLAIM_SOURCING",
 ];
 
-const NO_FILTERS: &[QueryFilter] = &[];
-
 pub const RESOURCES: &[Resource] = &[
     Resource {
         name: "network_zones",
         route: "/api/v1/zones",
         item_route: Some("/api/v1/zones/{zoneId}"),
-        parent: None,
         // Spec: `limit` defaults to -1 (everything); the simulator caps a page at 200.
         shape: Shape::Array(Some(PageSizes {
             default: 200,
             min: 1,
             max: 200,
         })),
-        key: "/id",
         scope: "okta.networkZones.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_zones,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "authenticators",
         route: "/api/v1/authenticators",
         item_route: Some("/api/v1/authenticators/{authenticatorId}"),
-        parent: None,
         // Spec: no paging parameters.
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.authenticators.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_authenticators,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "authenticator_methods",
@@ -80,33 +69,28 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         key: "/type",
         scope: "okta.authenticators.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_authenticator_methods,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "policies",
         route: "/api/v1/policies",
         item_route: Some("/api/v1/policies/{policyId}"),
-        parent: None,
         // The spec states no page sizes; the simulator pages by 20, up to 200.
         shape: Shape::Array(Some(PageSizes {
             default: 20,
             min: 1,
             max: 200,
         })),
-        key: "/id",
         scope: "okta.policies.read",
-        bucket: OTHER_API,
         filters: &[QueryFilter {
             param: "type",
             field: "type",
             required: true,
             allowed: SPEC_POLICY_TYPES,
         }],
-        resolve: None,
         seed: seed_policies,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "policy_rules",
@@ -115,12 +99,9 @@ pub const RESOURCES: &[Resource] = &[
         parent: Some("policies"),
         // The spec has `limit` but no cursor: the rules of a policy come in one answer.
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.policies.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_policy_rules,
+        ..Resource::DEFAULTS
     },
 ];
 

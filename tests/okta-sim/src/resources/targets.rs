@@ -14,7 +14,7 @@
 
 use serde_json::{Value, json};
 
-use super::{CheckParent, QueryFilter, Resource, SeedCtx, Seeded, Shape, put_object, remove_object};
+use super::{CheckParent, Resource, SeedCtx, Seeded, Shape, put_object, remove_object};
 use crate::errors::ApiError;
 use crate::handlers::PageSizes;
 use crate::ratelimit::{GROUP_ITEM, USER_GET};
@@ -35,8 +35,6 @@ const TARGET_PAGES: PageSizes = PageSizes {
     min: 1,
     max: 200,
 };
-const NO_FILTERS: &[QueryFilter] = &[];
-
 const fn targets(
     name: &'static str,
     route: &'static str,
@@ -48,15 +46,13 @@ const fn targets(
     Resource {
         name,
         route,
-        item_route: None,
         parent: Some(parent),
         shape: Shape::Array(Some(TARGET_PAGES)),
         key,
         scope: "okta.roles.read",
         bucket,
-        filters: NO_FILTERS,
-        resolve: None,
         seed,
+        ..Resource::DEFAULTS
     }
 }
 

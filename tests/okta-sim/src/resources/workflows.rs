@@ -6,9 +6,6 @@ use serde_json::{Value, json};
 
 use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
-use crate::ratelimit::OTHER_API;
-
-const NO_FILTERS: &[QueryFilter] = &[];
 
 /// The spec's `inlineHookType` query parameter values.
 const INLINE_HOOK_TYPES: &[&str] = &[
@@ -25,64 +22,50 @@ pub const RESOURCES: &[Resource] = &[
         name: "event_hooks",
         route: "/api/v1/eventHooks",
         item_route: Some("/api/v1/eventHooks/{eventHookId}"),
-        parent: None,
         // Spec: no paging parameters.
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.eventHooks.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_event_hooks,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "inline_hooks",
         route: "/api/v1/inlineHooks",
         item_route: Some("/api/v1/inlineHooks/{inlineHookId}"),
-        parent: None,
         shape: Shape::Array(None),
-        key: "/id",
         scope: "okta.inlineHooks.read",
-        bucket: OTHER_API,
         filters: &[QueryFilter {
             param: "type",
             field: "type",
             required: false,
             allowed: INLINE_HOOK_TYPES,
         }],
-        resolve: None,
         seed: seed_inline_hooks,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "devices",
         route: "/api/v1/devices",
         item_route: Some("/api/v1/devices/{deviceId}"),
-        parent: None,
         // Spec: default 200, maximum 200.
         shape: Shape::Array(Some(PageSizes {
             default: 200,
             min: 1,
             max: 200,
         })),
-        key: "/id",
         scope: "okta.devices.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_devices,
+        ..Resource::DEFAULTS
     },
     Resource {
         name: "device_users",
         route: "/api/v1/devices/{deviceId}/users",
-        item_route: None,
         parent: Some("devices"),
         shape: Shape::Array(None),
         key: "/user/id",
         scope: "okta.devices.read",
-        bucket: OTHER_API,
-        filters: NO_FILTERS,
-        resolve: None,
         seed: seed_device_users,
+        ..Resource::DEFAULTS
     },
 ];
 
