@@ -138,21 +138,21 @@ async fn a_changed_app_changes_its_client_and_a_deleted_app_takes_it_away() {
     assert!(clients_now(&sim).contains(&renamed));
 
     // A new OIDC app is a new client, with the app id as its client id.
-    let created: Value = client()
-        .post(format!("{}/api/v1/apps", sim.url()))
-        .header("Authorization", ssws(&sim))
-        .json(&json!({
+    let created: Value = send(
+        &sim,
+        Method::POST,
+        "/api/v1/apps",
+        Some(json!({
             "name": "oidc_client", "label": "New Native", "signOnMode": "OPENID_CONNECT",
             "credentials": { "oauthClient": { "token_endpoint_auth_method": "none" } },
             "settings": { "oauthClient": { "application_type": "native", "grant_types": ["authorization_code"],
                                             "response_types": ["code"], "redirect_uris": ["com.example.new:/cb"] } },
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        })),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let new_id = created["id"].as_str().expect("the app is created").to_string();
     let new_client: Value = get(&sim, &format!("/oauth2/v1/clients/{new_id}"))
         .await
