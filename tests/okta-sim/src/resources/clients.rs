@@ -8,9 +8,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Resource, SeedCtx, Seeded, Shape};
+use super::{QUERY_LIMIT, Resource, SeedCtx, Seeded, Shape};
 use crate::clock::parse_ms;
-use crate::handlers::PageSizes;
 use crate::ratelimit::Bucket;
 use crate::store::{Collection, Org};
 
@@ -29,11 +28,7 @@ pub const RESOURCES: &[Resource] = &[Resource {
     item_route: Some("/oauth2/v1/clients/{clientId}"),
     parent: None,
     // Spec: `queryLimit` defaults to 20, at most 200; `after` is the cursor of the `Link` header.
-    shape: Shape::Array(Some(PageSizes {
-        default: 20,
-        min: 1,
-        max: 200,
-    })),
+    shape: Shape::Array(Some(QUERY_LIMIT)),
     key: "/client_id",
     scope: "okta.clients.read",
     bucket: CLIENTS,

@@ -6,23 +6,15 @@
 
 use serde_json::{Value, json};
 
-use super::{Resource, SeedCtx, Seeded, Shape};
-use crate::handlers::PageSizes;
+use super::{QUERY_LIMIT, Resource, SeedCtx, Seeded, Shape};
 use crate::ratelimit::APPS;
-
-/// Spec `queryLimit`: default 20, maximum 200.
-const PAGES_OF_20_UP_TO_200: Shape = Shape::Array(Some(PageSizes {
-    default: 20,
-    min: 1,
-    max: 200,
-}));
 
 pub const RESOURCES: &[Resource] = &[
     Resource {
         name: "idp_keys",
         route: "/api/v1/idps/credentials/keys",
         item_route: Some("/api/v1/idps/credentials/keys/{kid}"),
-        shape: PAGES_OF_20_UP_TO_200,
+        shape: Shape::Array(Some(QUERY_LIMIT)),
         key: "/kid",
         scope: "okta.idps.read",
         seed: seed_idp_keys,
@@ -32,7 +24,7 @@ pub const RESOURCES: &[Resource] = &[
         name: "identity_providers",
         route: "/api/v1/idps",
         item_route: Some("/api/v1/idps/{idpId}"),
-        shape: PAGES_OF_20_UP_TO_200,
+        shape: Shape::Array(Some(QUERY_LIMIT)),
         scope: "okta.idps.read",
         seed: seed_idps,
         ..Resource::DEFAULTS

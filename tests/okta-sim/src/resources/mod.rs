@@ -107,6 +107,13 @@ pub struct Resource {
     pub seed: fn(&mut SeedCtx) -> Seeded,
 }
 
+/// The spec's `queryLimit` parameter, shared by many lists: `limit` defaults to 20, at most 200.
+pub const QUERY_LIMIT: PageSizes = PageSizes {
+    default: 20,
+    min: 1,
+    max: 200,
+};
+
 impl Resource {
     /// What most rows share; a row names only what differs (`..Resource::DEFAULTS`): an object with an `id`,
     /// at top level, in Okta's catch-all `/api/v1` bucket, without filters.

@@ -8,15 +8,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Resource, SeedCtx, Seeded, Shape};
-use crate::handlers::PageSizes;
-
-/// Spec: `limit` defaults to 20, at most 200 (trusted origins, brands, email templates).
-const PAGES_OF_20_UP_TO_200: Shape = Shape::Array(Some(PageSizes {
-    default: 20,
-    min: 1,
-    max: 200,
-}));
+use super::{QUERY_LIMIT, Resource, SeedCtx, Seeded, Shape};
 
 pub const RESOURCES: &[Resource] = &[
     Resource {
@@ -50,7 +42,7 @@ pub const RESOURCES: &[Resource] = &[
         name: "trusted_origins",
         route: "/api/v1/trustedOrigins",
         item_route: Some("/api/v1/trustedOrigins/{trustedOriginId}"),
-        shape: PAGES_OF_20_UP_TO_200,
+        shape: Shape::Array(Some(QUERY_LIMIT)),
         scope: "okta.trustedOrigins.read",
         seed: seed_trusted_origins,
         ..Resource::DEFAULTS
@@ -105,7 +97,7 @@ pub const RESOURCES: &[Resource] = &[
         name: "brands",
         route: "/api/v1/brands",
         item_route: Some("/api/v1/brands/{brandId}"),
-        shape: PAGES_OF_20_UP_TO_200,
+        shape: Shape::Array(Some(QUERY_LIMIT)),
         scope: "okta.brands.read",
         seed: seed_brands,
         ..Resource::DEFAULTS
@@ -125,7 +117,7 @@ pub const RESOURCES: &[Resource] = &[
         route: "/api/v1/brands/{brandId}/templates/email",
         item_route: Some("/api/v1/brands/{brandId}/templates/email/{templateName}"),
         parent: Some("brands"),
-        shape: PAGES_OF_20_UP_TO_200,
+        shape: Shape::Array(Some(QUERY_LIMIT)),
         key: "/name",
         scope: "okta.templates.read",
         seed: seed_email_templates,

@@ -7,8 +7,7 @@
 
 use serde_json::{Value, json};
 
-use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
-use crate::handlers::PageSizes;
+use super::{QUERY_LIMIT, QueryFilter, Resource, SeedCtx, Seeded, Shape};
 
 /// One settings object of the org, read with `okta.orgs.read`.
 const fn org_object(name: &'static str, route: &'static str, seed: fn(&mut SeedCtx) -> Seeded) -> Resource {
@@ -29,11 +28,7 @@ pub const RESOURCES: &[Resource] = &[
         item_route: Some("/api/v1/mappings/{mappingId}"),
         // Spec: `limit` defaults to 20, at most 200.
         shape: Shape::Summaries {
-            pages: Some(PageSizes {
-                default: 20,
-                min: 1,
-                max: 200,
-            }),
+            pages: Some(QUERY_LIMIT),
             omit: &["properties"],
         },
         scope: "okta.profileMappings.read",

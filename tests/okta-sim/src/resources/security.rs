@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
+use super::{QUERY_LIMIT, QueryFilter, Resource, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
 
 /// The policy types the simulator's org has (every `PolicyType` an oktavault backup lists).
@@ -77,11 +77,7 @@ pub const RESOURCES: &[Resource] = &[
         route: "/api/v1/policies",
         item_route: Some("/api/v1/policies/{policyId}"),
         // The spec states no page sizes; the simulator pages by 20, up to 200.
-        shape: Shape::Array(Some(PageSizes {
-            default: 20,
-            min: 1,
-            max: 200,
-        })),
+        shape: Shape::Array(Some(QUERY_LIMIT)),
         scope: "okta.policies.read",
         filters: &[QueryFilter {
             param: "type",

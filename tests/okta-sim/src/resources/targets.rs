@@ -14,9 +14,8 @@
 
 use serde_json::{Value, json};
 
-use super::{CheckParent, Resource, SeedCtx, Seeded, Shape, put_object, remove_object};
+use super::{CheckParent, QUERY_LIMIT, Resource, SeedCtx, Seeded, Shape, put_object, remove_object};
 use crate::errors::ApiError;
-use crate::handlers::PageSizes;
 use crate::ratelimit::{GROUP_ITEM, USER_GET};
 use crate::store::{Collection, Org};
 
@@ -30,11 +29,6 @@ pub const GROUP_TARGETED: &[&str] = &["USER_ADMIN", "HELP_DESK_ADMIN", "GROUP_ME
 pub const APP_TARGETED: &[&str] = &["APP_ADMIN"];
 
 /// Spec `queryLimit`: 20 by default, at most 200.
-const TARGET_PAGES: PageSizes = PageSizes {
-    default: 20,
-    min: 1,
-    max: 200,
-};
 const fn targets(
     name: &'static str,
     route: &'static str,
@@ -47,7 +41,7 @@ const fn targets(
         name,
         route,
         parent: Some(parent),
-        shape: Shape::Array(Some(TARGET_PAGES)),
+        shape: Shape::Array(Some(QUERY_LIMIT)),
         key,
         scope: "okta.roles.read",
         bucket,
