@@ -25,50 +25,38 @@ pub fn bucket_for(method: &str, template: &str) -> Bucket {
         }
         return resource.bucket;
     }
-    let b = |name, base_limit| Bucket { name, base_limit };
+    let b = Bucket::new;
     match template {
         "/api/v1/apps/{id}" => b("/api/v1/apps/{id}", 600),
         t if t == "/api/v1/apps" || t.starts_with("/api/v1/apps/") => APPS,
         "/api/v1/groups" => b("/api/v1/groups", 600),
-        t if t.starts_with("/api/v1/groups/") => b("/api/v1/groups/{id}", 600),
+        t if t.starts_with("/api/v1/groups/") => GROUP_ITEM,
         "/api/v1/users" => b("/api/v1/users", 600),
         t if t.starts_with("/api/v1/users/") && method == "GET" => USER_GET,
         t if t.starts_with("/api/v1/users/") => USER_WRITE,
         t if t.starts_with("/api/v1/logs") => b("/api/v1/logs", 50),
         // Not in the management table; the simulator gives the token endpoint its own bucket.
         "/oauth2/v1/token" => b("/oauth2/v1/token", 600),
-        _ => b("/api/v1", 600),
+        _ => OTHER_API,
+    }
+}
+
+impl Bucket {
+    pub const fn new(name: &'static str, base_limit: u64) -> Self {
+        Self { name, base_limit }
     }
 }
 
 /// The bucket of every `/api/v1` endpoint without a bucket of its own.
-pub const OTHER_API: Bucket = Bucket {
-    name: "/api/v1",
-    base_limit: 600,
-};
-/// `/api/v1/groups/{id}` and the calls under it (owners, rules...): the nearest configured bucket.
+pub const OTHER_API: Bucket = Bucket::new("/api/v1", 600);
 /// `/api/v1/apps` and every app sub-resource (users, groups, grants, keys...) share one bucket.
-pub const APPS: Bucket = Bucket {
-    name: "/api/v1/apps",
-    base_limit: 100,
-};
-
+pub const APPS: Bucket = Bucket::new("/api/v1/apps", 100);
 /// `GET /api/v1/users/{idOrLogin}` and, by longest prefix, the GETs under it (roles, factors).
-pub const USER_GET: Bucket = Bucket {
-    name: "GET /api/v1/users/{idOrLogin}",
-    base_limit: 1000,
-};
-
+pub const USER_GET: Bucket = Bucket::new("GET /api/v1/users/{idOrLogin}", 1000);
 /// `POST`/`PUT`/`DELETE /api/v1/users/{id}` and the changes under it.
-pub const USER_WRITE: Bucket = Bucket {
-    name: "/api/v1/users/{id}",
-    base_limit: 600,
-};
-
-pub const GROUP_ITEM: Bucket = Bucket {
-    name: "/api/v1/groups/{id}",
-    base_limit: 600,
-};
+pub const USER_WRITE: Bucket = Bucket::new("/api/v1/users/{id}", 600);
+/// `/api/v1/groups/{id}` and the calls under it (owners, roles...): the nearest configured bucket.
+pub const GROUP_ITEM: Bucket = Bucket::new("/api/v1/groups/{id}", 600);
 
 /// What the rate-limit headers say for one call, and whether it may proceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,10 +17,7 @@ use crate::store::{Collection, Org};
 pub const NAME: &str = "oauth_clients";
 
 /// Okta's own bucket for `/oauth2/v1/clients` (Enterprise column of `okta/README.md`).
-pub const CLIENTS: Bucket = Bucket {
-    name: "/oauth2/v1/clients",
-    base_limit: 100,
-};
+pub const CLIENTS: Bucket = Bucket::new("/oauth2/v1/clients", 100);
 
 pub const RESOURCES: &[Resource] = &[Resource {
     name: NAME,
