@@ -192,22 +192,6 @@ async fn a_changed_app_changes_its_client_and_a_deleted_app_takes_it_away() {
 #[tokio::test]
 async fn service_apps_read_clients_with_the_default_okta_clients_read_grant() {
     let sim = sim(50, 7).await;
-    let token = |scope: &'static str| {
-        let sim = &sim;
-        async move {
-            let answer: Value = client()
-                .post(sim.token_url())
-                .basic_auth(sim.client_id(), Some(sim.client_secret()))
-                .form(&[("grant_type", "client_credentials"), ("scope", scope)])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            format!("Bearer {}", answer["access_token"].as_str().expect("a token is issued"))
-        }
-    };
     let status = |bearer: String| {
         let sim = &sim;
         async move {
@@ -221,6 +205,6 @@ async fn service_apps_read_clients_with_the_default_okta_clients_read_grant() {
                 .as_u16()
         }
     };
-    assert_eq!(status(token("okta.clients.read").await).await, 200);
-    assert_eq!(status(token("okta.apps.read").await).await, 403);
+    assert_eq!(status(bearer(&sim, "okta.clients.read").await).await, 200);
+    assert_eq!(status(bearer(&sim, "okta.apps.read").await).await, 403);
 }

@@ -350,17 +350,7 @@ async fn error_answers_match_the_spec_error_schemas() {
     // A real scope the simulator serves nothing under (the System Log is served now).
     config.granted_scopes = vec!["okta.reports.read".into()];
     let sim = sim_with(config).await;
-    let token: Value = client()
-        .post(sim.token_url())
-        .basic_auth(sim.client_id(), Some(sim.client_secret()))
-        .form(&[("grant_type", "client_credentials"), ("scope", "okta.reports.read")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bearer = format!("Bearer {}", token["access_token"].as_str().expect("a token is issued"));
+    let bearer = bearer(&sim, "okta.reports.read").await;
     let mut problems = Vec::new();
     let samples = sim.get_route_samples();
     for RouteSample { template, path, .. } in &samples {

@@ -87,17 +87,7 @@ async fn a_token_without_the_resources_scope_is_refused_and_calls_are_counted_pe
     let mut config = SimConfig::new(100, 11);
     config.granted_scopes = vec!["okta.policies.read".into(), "okta.networkZones.read".into()];
     let sim = sim_with(config).await;
-    let token: Value = client()
-        .post(sim.token_url())
-        .basic_auth(sim.client_id(), Some(sim.client_secret()))
-        .form(&[("grant_type", "client_credentials"), ("scope", "okta.policies.read")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+    let bearer = bearer(&sim, "okta.policies.read").await;
     let call = |path: &'static str| {
         let (url, bearer) = (format!("{}{path}", sim.url()), bearer.clone());
         async move {

@@ -32,6 +32,21 @@ pub async fn get(sim: &SimHandle, path_and_query: &str) -> Response {
         .expect("call completes")
 }
 
+/// `Bearer <token>` for the simulator's client-secret service app, granted `scope`.
+pub async fn bearer(sim: &SimHandle, scope: &str) -> String {
+    let answer: Value = client()
+        .post(sim.token_url())
+        .basic_auth(sim.client_id(), Some(sim.client_secret()))
+        .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+        .send()
+        .await
+        .expect("call completes")
+        .json()
+        .await
+        .expect("a JSON answer");
+    format!("Bearer {}", answer["access_token"].as_str().expect("a token is issued"))
+}
+
 /// An admin call with an optional JSON body, as the SSWS token.
 pub async fn send(sim: &SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> Response {
     let mut request = client()
