@@ -51,6 +51,22 @@ struct S3Fixture {
 }
 
 impl S3Fixture {
+    /// A multipart upload that completed or aborted leaves nothing behind in the bucket.
+    async fn assert_no_leftover_uploads(&self) {
+        let uploads = self
+            .s3
+            .list_multipart_uploads()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            uploads.uploads().is_empty(),
+            "left-over uploads: {:?}",
+            uploads.uploads()
+        );
+    }
+
     async fn new() -> Self {
         let moto = MotoServer::shared();
         let s3 = s3_client(&moto.sdk_config());
@@ -295,18 +311,7 @@ async fn s3_uploads_a_big_blob_in_parts_with_sse_kms() {
     assert_eq!(head.server_side_encryption(), Some(&ServerSideEncryption::AwsKms));
     assert!(head.ssekms_key_id().unwrap_or_default().contains(&fixture.key_id));
 
-    let uploads = fixture
-        .s3
-        .list_multipart_uploads()
-        .bucket(&fixture.bucket)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        uploads.uploads().is_empty(),
-        "left-over uploads: {:?}",
-        uploads.uploads()
-    );
+    fixture.assert_no_leftover_uploads().await;
 }
 
 #[tokio::test]
@@ -322,18 +327,7 @@ async fn s3_multipart_put_if_absent_keeps_the_first_blob() {
             .unwrap()
     );
     assert_eq!(store.get("segments/once").await.unwrap(), Some(first));
-    let uploads = fixture
-        .s3
-        .list_multipart_uploads()
-        .bucket(&fixture.bucket)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        uploads.uploads().is_empty(),
-        "left-over uploads: {:?}",
-        uploads.uploads()
-    );
+    fixture.assert_no_leftover_uploads().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -249,16 +249,7 @@ impl AwsBackup {
     /// org for scheduled backups does), through the real KMS key provider.
     async fn authorize(&self, sim: &SimHandle) -> (OrgId, OrgRecord) {
         let org_id = org_id(sim);
-        let record = OrgRecord {
-            org_id: org_id.clone(),
-            url: sim.url(),
-            auth: AuthKind::ApiToken,
-            client_id: None,
-            sealed_credentials: None,
-            backup_enabled: true,
-            created_at: timefmt::rfc3339(timefmt::now()),
-            last_snapshot: None,
-        };
+        let record = api_token_org(&org_id, sim);
         let token = Credentials::ApiToken(Secret::new(sim.api_token()));
         let stored = store_org_credentials(
             self.adapters.catalog.as_ref(),
@@ -656,19 +647,7 @@ async fn embedded_backup(sim: &SimHandle) -> Contents {
     );
     let url = OrgUrl::parse(&sim.url(), true).unwrap();
     let org_id = url.org_id();
-    catalog
-        .put_org(&OrgRecord {
-            org_id: org_id.clone(),
-            url: sim.url(),
-            auth: AuthKind::ApiToken,
-            client_id: None,
-            sealed_credentials: None,
-            backup_enabled: true,
-            created_at: timefmt::rfc3339(timefmt::now()),
-            last_snapshot: None,
-        })
-        .await
-        .unwrap();
+    catalog.put_org(&api_token_org(&org_id, sim)).await.unwrap();
     let connector = StaticConnector::default();
     let client = OktaClient::new(ClientConfig::new(
         url,
@@ -713,4 +692,18 @@ fn invoked_function_names_are_read_from_names_and_encoded_arns() {
         function_name("arn:aws:lambda:us-east-1:123456789012:function:FailJob:$LATEST"),
         "FailJob"
     );
+}
+
+/// The record of the simulated org, authorized with its API token (credentials not yet sealed on it).
+fn api_token_org(org_id: &OrgId, sim: &SimHandle) -> OrgRecord {
+    OrgRecord {
+        org_id: org_id.clone(),
+        url: sim.url(),
+        auth: AuthKind::ApiToken,
+        client_id: None,
+        sealed_credentials: None,
+        backup_enabled: true,
+        created_at: timefmt::rfc3339(timefmt::now()),
+        last_snapshot: None,
+    }
 }
