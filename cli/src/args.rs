@@ -96,6 +96,10 @@ pub struct BackupArgs {
     /// Seconds one backup step keeps fetching before it saves its position.
     #[arg(long, default_value_t = 20, hide = true)]
     pub page_budget_secs: u64,
+    /// At most this many steps per category in one run of the workflow before it continues in a new one
+    /// (the history limit sets the default; smaller values exercise continuations).
+    #[arg(long, hide = true)]
+    pub max_page_calls: Option<u32>,
 }
 
 #[derive(Args)]

@@ -1,13 +1,15 @@
 //! Progress bars for a running backup, fed by polling the job's saved per-category progress
-//! (the same records a resumed run starts from). Hidden when stderr is not a terminal.
+//! (the same records a resumed run starts from). The job is the one this process holds the org's
+//! backup lease for. Hidden when stderr is not a terminal.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use oktavault_shared::ids::JobId;
-use oktavault_shared::ports::Catalog;
+use oktavault_shared::ids::OrgId;
+use oktavault_shared::ports::{Catalog, JobKind};
+use oktavault_shared::workflow::runner::local_runner;
 use tokio::task::JoinHandle;
 
 pub struct BackupProgress {
@@ -16,7 +18,7 @@ pub struct BackupProgress {
 }
 
 impl BackupProgress {
-    pub fn start(catalog: Arc<dyn Catalog>, job_id: JobId, categories: Vec<String>, enabled: bool) -> Self {
+    pub fn start(catalog: Arc<dyn Catalog>, org_id: OrgId, categories: Vec<String>, enabled: bool) -> Self {
         let bars = MultiProgress::new();
         if !enabled {
             bars.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -35,8 +37,17 @@ impl BackupProgress {
             })
             .collect();
         let task = tokio::spawn(async move {
+            let mut job_id = None;
             loop {
-                if let Ok(progress) = catalog.load_progress(&job_id).await {
+                if job_id.is_none()
+                    && let Ok(Some(lease)) = catalog.get_lease(&org_id, JobKind::Backup).await
+                    && lease.owner == local_runner()
+                {
+                    job_id = Some(lease.job_id);
+                }
+                if let Some(job_id) = &job_id
+                    && let Ok(progress) = catalog.load_progress(job_id).await
+                {
                     for (name, bar) in &by_category {
                         if let Some(p) = progress.get(name) {
                             let state = match (&p.counts.skipped, p.done) {

@@ -13,7 +13,7 @@ use futures::future::join_all;
 use crate::ids::{JobId, OrgId, SnapshotId, random_suffix};
 use crate::ports::{
     AuthKind, BlobStore, Catalog, CatalogError, CategoryCounts, CategoryProgress, JobKind, JobRecord, JobStatus,
-    KeyContext, KeyError, KeyProvider, LogEntry, OrgRecord, SnapshotRecord, StoreError,
+    KeyContext, KeyError, KeyProvider, Lease, LogEntry, OrgRecord, SnapshotRecord, StoreError,
 };
 
 /// Writers racing in the concurrency checks.
@@ -341,6 +341,9 @@ pub async fn catalog(catalog: &dyn Catalog) {
     catalog_progress(catalog, &run).await;
     catalog_logs(catalog, &run).await;
     catalog_snapshots(catalog, &run).await;
+    catalog_last_snapshot(catalog, &run).await;
+    catalog_leases(catalog, &run).await;
+    catalog_concurrent_leases(catalog, &run).await;
 }
 
 fn cat_ok<T>(step: &str, result: Result<T, CatalogError>) -> T {
@@ -388,6 +391,8 @@ fn job_record(org: &OrgId, job: &str, created_at: &str) -> JobRecord {
         categories: vec!["users".into(), "groups".into()],
         counts: BTreeMap::new(),
         error: None,
+        resumable: false,
+        reopened: 0,
     }
 }
 
@@ -443,7 +448,6 @@ async fn catalog_orgs(catalog: &dyn Catalog, run: &str) {
     );
 
     org.backup_enabled = false;
-    org.last_snapshot = Some(snapshot_id("20260101T000000Z-0001"));
     cat_ok("put_org replacing an org", catalog.put_org(&org).await);
     assert_eq!(
         cat_ok("get_org", catalog.get_org(&first).await).as_ref(),
@@ -785,5 +789,196 @@ async fn catalog_snapshots(catalog: &dyn Catalog, run: &str) {
             catalog.get_snapshot(&org, &missing).await
         ),
         None
+    );
+}
+
+async fn catalog_last_snapshot(catalog: &dyn Catalog, run: &str) {
+    let org = org_id(&format!("conformance-{run}-last.example.com"));
+    let missing = org_id(&format!("conformance-{run}-last-missing.example.com"));
+    let (older, newer) = (
+        snapshot_id("20260101T000000Z-0001"),
+        snapshot_id("20260102T000000Z-0002"),
+    );
+    match catalog.advance_last_snapshot(&missing, &older).await {
+        Err(CatalogError::NotFound { .. }) => {}
+        other => panic!("Catalog conformance: advance_last_snapshot of a missing org must be NotFound, got {other:?}"),
+    }
+    let mut record = org_record(&org);
+    record.last_snapshot = Some(newer.clone());
+    cat_ok("put_org", catalog.put_org(&record).await);
+    assert_eq!(
+        cat_ok("get_org", catalog.get_org(&org).await).and_then(|o| o.last_snapshot),
+        None,
+        "Catalog: put_org must not set the last snapshot; only advance_last_snapshot moves it"
+    );
+    assert!(
+        cat_ok(
+            "advance_last_snapshot",
+            catalog.advance_last_snapshot(&org, &older).await
+        ),
+        "Catalog: advance_last_snapshot of an org without one must move it"
+    );
+    assert!(
+        cat_ok(
+            "advance_last_snapshot",
+            catalog.advance_last_snapshot(&org, &newer).await
+        ),
+        "Catalog: advance_last_snapshot to a later snapshot must move it"
+    );
+    for (case, snapshot) in [("the same snapshot", &newer), ("an older snapshot", &older)] {
+        assert!(
+            !cat_ok(
+                "advance_last_snapshot",
+                catalog.advance_last_snapshot(&org, snapshot).await
+            ),
+            "Catalog: advance_last_snapshot to {case} must not move it"
+        );
+    }
+    // Rewriting the org (new credentials, say) with a stale last snapshot never moves it back.
+    record.last_snapshot = Some(older.clone());
+    record.sealed_credentials = Some("cm90YXRlZA==".into());
+    cat_ok("put_org", catalog.put_org(&record).await);
+    let stored = cat_ok("get_org", catalog.get_org(&org).await).expect("the org is stored");
+    assert_eq!(
+        stored.last_snapshot,
+        Some(newer.clone()),
+        "Catalog: put_org must keep the last snapshot"
+    );
+    assert_eq!(
+        stored.sealed_credentials, record.sealed_credentials,
+        "Catalog: put_org must replace the rest"
+    );
+    let listed = cat_ok("list_orgs", catalog.list_orgs().await);
+    let listed = listed.iter().find(|o| o.org_id == org).expect("the org is listed");
+    assert_eq!(
+        listed.last_snapshot,
+        Some(newer),
+        "Catalog: list_orgs must show the last snapshot"
+    );
+}
+
+fn lease(org: &OrgId, job: &str, owner: &str, expires_at_ms: i64) -> Lease {
+    Lease {
+        org_id: org.clone(),
+        kind: JobKind::Backup,
+        job_id: job_id(job),
+        owner: owner.into(),
+        expires_at_ms,
+    }
+}
+
+async fn catalog_leases(catalog: &dyn Catalog, run: &str) {
+    let org = org_id(&format!("conformance-{run}-lease.example.com"));
+    let job = format!("job-{run}-lease");
+    let now = 1_000_000;
+    assert_eq!(
+        cat_ok("get_lease", catalog.get_lease(&org, JobKind::Backup).await),
+        None,
+        "Catalog: no lease before one is taken"
+    );
+    let first = lease(&org, &job, "runner-a", now + 60_000);
+    cat_ok(
+        "acquire_lease of a free lease",
+        catalog.acquire_lease(&first, now).await,
+    );
+    assert_eq!(
+        cat_ok("get_lease", catalog.get_lease(&org, JobKind::Backup).await).as_ref(),
+        Some(&first),
+        "Catalog: get_lease after acquire_lease"
+    );
+
+    let rival = lease(&org, &job, "runner-b", now + 120_000);
+    match catalog.acquire_lease(&rival, now + 1_000).await {
+        Err(CatalogError::LeaseHeld { lease }) => assert_eq!(
+            *lease, first,
+            "Catalog: LeaseHeld must carry the stored lease (its owner, job and expiry)"
+        ),
+        other => panic!("Catalog conformance: a live lease held by another owner must be LeaseHeld, got {other:?}"),
+    }
+    let other_job = lease(&org, &format!("job-{run}-other"), "runner-a", now + 120_000);
+    assert!(
+        matches!(
+            catalog.acquire_lease(&other_job, now + 1_000).await,
+            Err(CatalogError::LeaseHeld { .. })
+        ),
+        "Catalog: the same owner must not take the lease for another job while it is live"
+    );
+
+    let renewed = lease(&org, &job, "runner-a", now + 90_000);
+    cat_ok(
+        "acquire_lease renewing one's own lease",
+        catalog.acquire_lease(&renewed, now + 30_000).await,
+    );
+    assert_eq!(
+        cat_ok("get_lease", catalog.get_lease(&org, JobKind::Backup).await).as_ref(),
+        Some(&renewed),
+        "Catalog: a renewal must move the expiry"
+    );
+
+    cat_ok(
+        "release_lease by another owner",
+        catalog.release_lease(&org, JobKind::Backup, "runner-b").await,
+    );
+    assert_eq!(
+        cat_ok("get_lease", catalog.get_lease(&org, JobKind::Backup).await).as_ref(),
+        Some(&renewed),
+        "Catalog: release_lease by someone else must change nothing"
+    );
+
+    // Once expired, anyone may take it over.
+    let taken_over = lease(&org, &job, "runner-b", now + 200_000);
+    cat_ok(
+        "acquire_lease of an expired lease",
+        catalog.acquire_lease(&taken_over, now + 90_000).await,
+    );
+    assert_eq!(
+        cat_ok("get_lease", catalog.get_lease(&org, JobKind::Backup).await).as_ref(),
+        Some(&taken_over),
+        "Catalog: an expired lease must be taken over"
+    );
+    cat_ok(
+        "release_lease by its owner",
+        catalog.release_lease(&org, JobKind::Backup, "runner-b").await,
+    );
+    assert_eq!(
+        cat_ok("get_lease", catalog.get_lease(&org, JobKind::Backup).await),
+        None,
+        "Catalog: release_lease by its owner must remove it"
+    );
+}
+
+async fn catalog_concurrent_leases(catalog: &dyn Catalog, run: &str) {
+    let org = org_id(&format!("conformance-{run}-lease-race.example.com"));
+    let now = 1_000_000;
+    let racers: Vec<Lease> = (0..RACERS)
+        .map(|i| {
+            lease(
+                &org,
+                &format!("job-{run}-race-{i}"),
+                &format!("runner-{i}"),
+                now + 60_000,
+            )
+        })
+        .collect();
+    let results = join_all(racers.iter().map(|l| catalog.acquire_lease(l, now))).await;
+    let mut winners = Vec::new();
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(()) => winners.push(i),
+            Err(CatalogError::LeaseHeld { .. }) => {}
+            Err(other) => {
+                panic!("Catalog conformance: a losing concurrent acquire_lease must be LeaseHeld, got: {other}")
+            }
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "Catalog: of {RACERS} runners taking one free lease at once exactly one must win: {winners:?}"
+    );
+    assert_eq!(
+        cat_ok("get_lease", catalog.get_lease(&org, JobKind::Backup).await).as_ref(),
+        Some(&racers[winners[0]]),
+        "Catalog: the stored lease must be the winner's"
     );
 }

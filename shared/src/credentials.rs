@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{OrgId, SnapshotId};
 use crate::okta::{ClientConfig, Credentials, OktaClient, OktaError, OrgUrl, Secret};
 use crate::ports::{Catalog, CatalogError, KeyContext, KeyError, KeyProvider, OrgRecord};
-use crate::workflow::{OktaConnector, StepError};
+use crate::workflow::{OktaConnector, StepError, StepErrorKind};
 
 const FORMAT_VERSION: u8 = 1;
 const AAD_DOMAIN: &[u8] = b"oktavault/credentials/v1\0";
@@ -65,10 +65,12 @@ impl CredentialsError {
 
 impl From<CredentialsError> for StepError {
     fn from(e: CredentialsError) -> Self {
-        StepError {
-            retryable: e.is_retryable(),
-            message: e.to_string(),
-        }
+        let kind = if e.is_retryable() {
+            StepErrorKind::Retryable
+        } else {
+            StepErrorKind::Fatal
+        };
+        StepError::of_kind(kind, e.to_string())
     }
 }
 

@@ -258,7 +258,7 @@ async fn the_connector_reads_the_org_through_a_client_built_once_per_sealed_cred
         .unwrap();
     keys.down.store(true, Ordering::SeqCst);
     let err = connector.client_for(&other).await.unwrap_err();
-    assert!(err.retryable, "a key provider outage is worth a retry: {err:?}");
+    assert!(err.is_retryable(), "a key provider outage is worth a retry: {err:?}");
     assert_eq!(err.name(), StepError::RETRYABLE);
 }
 

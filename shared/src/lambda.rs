@@ -14,11 +14,11 @@ use aws_config::SdkConfig;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 
-use crate::aws::{AwsConfig, DynamoCatalog, KmsKeyProvider, S3BlobStore, s3_client};
+use crate::aws::{AwsConfig, DynamoCatalog, KmsKeyProvider, S3BlobStore, SfnExecutions, s3_client};
 use crate::credentials::StoredCredentialsConnector;
 use crate::ports::{BlobStore, Catalog, KeyProvider};
 use crate::snapshot::Vault;
-use crate::workflow::{STEPS, StepContext, StepError, dispatch};
+use crate::workflow::{ExecutionStarter, STEPS, StepContext, StepError, dispatch};
 
 pub use lambda_runtime::Error;
 
@@ -106,6 +106,8 @@ pub struct Adapters {
     pub blobs: Arc<dyn BlobStore>,
     pub keys: Arc<dyn KeyProvider>,
     pub catalog: Arc<dyn Catalog>,
+    /// Starts a job's continuation execution (Step Functions' StartExecution).
+    pub executions: Arc<dyn ExecutionStarter>,
 }
 
 impl Adapters {
@@ -122,6 +124,7 @@ impl Adapters {
             )),
             keys: Arc::new(KmsKeyProvider::new(kms, settings.kms_key_id.clone())),
             catalog: Arc::new(DynamoCatalog::new(dynamodb, settings.table.clone())),
+            executions: Arc::new(SfnExecutions::new(aws_sdk_sfn::Client::new(config))),
         }
     }
 }
@@ -135,6 +138,7 @@ pub fn step_context(adapters: Adapters, settings: &LambdaSettings) -> StepContex
         Vault::new(adapters.blobs, adapters.keys),
         Arc::new(connector),
     )
+    .with_executions(adapters.executions)
     .with_page_budget(settings.page_budget)
 }
 
@@ -152,9 +156,14 @@ pub fn diagnostic(error: &StepError) -> Diagnostic {
     }
 }
 
-/// One invocation: the step on the event's payload.
-pub async fn handle(ctx: &StepContext, step: &str, payload: Value) -> Result<Value, Diagnostic> {
-    dispatch(ctx, step, payload).await.map_err(|e| {
+/// One invocation: the step on the event's payload, answering before `deadline` (the invocation's, when known).
+pub async fn handle(
+    ctx: &StepContext,
+    step: &str,
+    payload: Value,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Value, Diagnostic> {
+    dispatch(ctx, step, payload, deadline).await.map_err(|e| {
         tracing::warn!(step, error_type = e.name(), error = %e.message, "step failed");
         diagnostic(&e)
     })
@@ -175,9 +184,19 @@ pub async fn serve(step: &'static str) -> Result<(), Error> {
     tracing::info!(step, "oktavault step function ready");
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let ctx = ctx.clone();
-        async move { handle(&ctx, step, event.payload).await }
+        async move {
+            let deadline = invocation_deadline(event.context.deadline);
+            handle(&ctx, step, event.payload, deadline).await
+        }
     }))
     .await
+}
+
+/// The invocation's deadline (Lambda's milliseconds since the epoch) as an instant of this process's clock.
+fn invocation_deadline(deadline_ms: u64) -> Option<tokio::time::Instant> {
+    let now_ms = u64::try_from(crate::timefmt::now_millis()).ok()?;
+    (deadline_ms > 0)
+        .then(|| tokio::time::Instant::now() + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
 }
 
 #[cfg(test)]

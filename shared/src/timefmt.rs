@@ -32,3 +32,18 @@ pub fn compact(t: OffsetDateTime) -> String {
 pub fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
+
+/// Milliseconds since the Unix epoch: how leases keep time, comparable by DynamoDB conditions.
+pub fn millis(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn now_millis() -> i64 {
+    millis(now())
+}
+
+/// RFC 3339 text of a millisecond timestamp (the epoch itself for one out of range).
+pub fn rfc3339_from_millis(ms: i64) -> String {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    rfc3339(t)
+}

@@ -32,12 +32,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use okta_sim::{SimConfig, SimHandle};
 use oktavault_shared::aws::{TableSpec, s3_client};
 use oktavault_shared::credentials::store_org_credentials;
-use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
+use oktavault_shared::ids::{OrgId, SnapshotId};
 use oktavault_shared::lambda::{Adapters, LambdaSettings, step_context};
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
-use oktavault_shared::ports::{AuthKind, BlobStore, Catalog, JobStatus, OrgRecord, StoreError};
-use oktavault_shared::snapshot::{SnapshotReader, Vault, keys};
+use oktavault_shared::ports::{AuthKind, BlobStore, Catalog, JobRecord, JobStatus, OrgRecord, StoreError};
+use oktavault_shared::snapshot::{SnapshotReader, Vault};
 use oktavault_shared::testkit::expected::{Contents, assert_same_contents, expected_contents};
 use oktavault_shared::testkit::moto::{MotoOptions, MotoServer};
 use oktavault_shared::timefmt;
@@ -56,15 +56,11 @@ const EXECUTION_TIMEOUT: Duration = Duration::from_secs(240);
 async fn a_backup_through_step_functions_matches_the_org_and_the_embedded_backup() {
     let sim = start_sim(11).await;
     let aws = AwsBackup::start(|blobs| blobs).await;
-    let (org_id, job_id) = aws.authorize_and_start(&sim).await;
-    let history = aws.wait_for_success(&job_id).await;
+    let (org_id, _) = aws.authorize(&sim).await;
+    let execution = aws.start_execution(&org_id, json!({"org_id": org_id})).await;
+    let history = aws.wait_for_success(&execution).await;
 
-    let job = aws
-        .catalog()
-        .get_job(&job_id)
-        .await
-        .unwrap()
-        .expect("the job is recorded");
+    let job = aws.only_job(&org_id).await;
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     let snapshot = job.snapshot_id.clone().expect("a completed job names its snapshot");
     let contents = read_contents(aws.vault(), &org_id, &snapshot).await;
@@ -100,9 +96,8 @@ async fn a_backup_through_step_functions_matches_the_org_and_the_embedded_backup
 async fn a_page_that_fails_after_writing_its_segment_is_retried_with_nothing_lost_or_duplicated() {
     let sim = start_sim(12).await;
     let org_id = org_id(&sim);
-    let job_id = JobId::generate(timefmt::now());
     // The second page of users (mid-category): its segment is written, then its work document fails.
-    let target = keys::work(&org_id, &job_id, "users", 1);
+    let target = "/users/00000001".to_owned();
     let injected: Arc<Mutex<Option<Arc<FailOnce>>>> = Arc::default();
     let slot = injected.clone();
     let aws = AwsBackup::start(move |blobs| {
@@ -114,8 +109,8 @@ async fn a_page_that_fails_after_writing_its_segment_is_retried_with_nothing_los
     let failing = injected.lock().unwrap().clone().unwrap();
 
     let (org_id, _) = aws.authorize(&sim).await;
-    aws.start_execution(&org_id, &job_id).await;
-    let history = aws.wait_for_success(&job_id).await;
+    let execution = aws.start_execution(&org_id, json!({"org_id": org_id})).await;
+    let history = aws.wait_for_success(&execution).await;
 
     assert_eq!(
         failing.failures.load(Ordering::SeqCst),
@@ -142,7 +137,7 @@ async fn a_page_that_fails_after_writing_its_segment_is_retried_with_nothing_los
         .count();
     assert_eq!(failed_answers, 1);
 
-    let job = aws.catalog().get_job(&job_id).await.unwrap().unwrap();
+    let job = aws.only_job(&org_id).await;
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     let contents = read_contents(aws.vault(), &org_id, job.snapshot_id.as_ref().unwrap()).await;
     assert_same_contents(&contents, &expected_contents(&sim.snapshot_state()));
@@ -150,6 +145,31 @@ async fn a_page_that_fails_after_writing_its_segment_is_retried_with_nothing_los
         job.counts["users"].objects, USERS as u64,
         "users counted once each: {job:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_that_outgrows_one_execution_continues_in_new_executions_to_the_same_snapshot() {
+    let sim = start_sim(13).await;
+    let aws = AwsBackup::start(|blobs| blobs).await;
+    let (org_id, _) = aws.authorize(&sim).await;
+    // One BackupPage call per category per execution (page budget zero: one page per call).
+    let first = aws
+        .start_execution(&org_id, json!({"org_id": org_id, "max_iterations": 1}))
+        .await;
+    aws.wait_for_success(&first).await;
+    let job = aws.wait_for_job_end(&org_id).await;
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    let executions = aws.executions().await;
+    assert!(
+        executions.len() >= 3,
+        "users take two pages and group members wait for groups: several executions, saw {executions:?}"
+    );
+    for execution in &executions {
+        aws.wait_for_success(execution).await;
+    }
+    let contents = read_contents(aws.vault(), &org_id, job.snapshot_id.as_ref().unwrap()).await;
+    assert_same_contents(&contents, &expected_contents(&sim.snapshot_state()));
+    assert_eq!(job.counts["users"].objects, USERS as u64, "{job:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,30 +283,60 @@ impl AwsBackup {
         (org_id, stored)
     }
 
-    async fn authorize_and_start(&self, sim: &SimHandle) -> (OrgId, JobId) {
-        let (org_id, _) = self.authorize(sim).await;
-        let job_id = JobId::generate(timefmt::now());
-        self.start_execution(&org_id, &job_id).await;
-        (org_id, job_id)
-    }
-
-    /// What the scheduler or the API does: an execution named after the job.
-    async fn start_execution(&self, org_id: &OrgId, job_id: &JobId) {
+    /// What the scheduler or the API does: an execution asking for a backup of the org. Returns its name.
+    async fn start_execution(&self, org_id: &OrgId, input: Value) -> String {
+        let name = format!("backup-{org_id}-{}", oktavault_shared::ids::random_suffix()).replace('.', "-");
         self.sfn
             .start_execution()
             .state_machine_arn(&self.state_machine_arn)
-            .name(job_id.as_str())
-            .input(json!({"org_id": org_id, "job_id": job_id}).to_string())
+            .name(&name)
+            .input(input.to_string())
             .send()
             .await
             .unwrap();
+        name
+    }
+
+    /// The org's one job.
+    async fn only_job(&self, org_id: &OrgId) -> JobRecord {
+        let jobs = self.catalog().list_jobs(org_id, None).await.unwrap();
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        jobs.into_iter().next().unwrap()
+    }
+
+    /// Polls until the org's one job has finished (across continuation executions).
+    async fn wait_for_job_end(&self, org_id: &OrgId) -> JobRecord {
+        let deadline = Instant::now() + EXECUTION_TIMEOUT;
+        loop {
+            let job = self.only_job(org_id).await;
+            if job.status.is_finished() {
+                return job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "job still running after {EXECUTION_TIMEOUT:?}: {job:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The names of every execution of the state machine.
+    async fn executions(&self) -> Vec<String> {
+        let listed = self
+            .sfn
+            .list_executions()
+            .state_machine_arn(&self.state_machine_arn)
+            .send()
+            .await
+            .unwrap();
+        listed.executions().iter().map(|e| e.name().to_owned()).collect()
     }
 
     /// Polls until the execution ends; panics with its cause, the failed events and the proxy's
     /// log unless it succeeded. Returns the execution's history.
-    async fn wait_for_success(&self, job_id: &JobId) -> Vec<HistoryEvent> {
+    async fn wait_for_success(&self, execution: &str) -> Vec<HistoryEvent> {
         let arn = format!(
-            "{}:{job_id}",
+            "{}:{execution}",
             self.state_machine_arn.replace(":stateMachine:", ":execution:")
         );
         let deadline = Instant::now() + EXECUTION_TIMEOUT;
@@ -466,7 +516,7 @@ impl Proxy {
     async fn invoke(&self, function: &str, body: Bytes) -> Response {
         let step = function_name(function);
         let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let result = dispatch(&self.ctx, &step, payload.clone()).await;
+        let result = dispatch(&self.ctx, &step, payload.clone(), None).await;
         let error = result.as_ref().err().map(|e| format!("{}: {}", e.name(), e.message));
         self.invocations.lock().unwrap().push(Invocation {
             step: step.clone(),
@@ -592,21 +642,22 @@ impl FailOnce {
 #[async_trait]
 impl BlobStore for FailOnce {
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
-        if key == self.target && self.armed.swap(false, Ordering::SeqCst) {
-            let page = &self.target[self.target.rfind("/users/").unwrap()..];
+        self.inner.put(key, bytes).await
+    }
+    /// Work documents are committed with a conditional put: the first commit of the target page fails.
+    async fn put_if_absent(&self, key: &str, bytes: Vec<u8>) -> Result<bool, StoreError> {
+        if key.contains("/work/") && key.ends_with(&self.target) && self.armed.swap(false, Ordering::SeqCst) {
             let segments = self.inner.list(&format!("orgs/{}/segments/", self.org_id)).await?;
-            *self.segment_was_written.lock().unwrap() = Some(segments.iter().any(|k| k.ends_with(page)));
+            let segment = format!("{}-", self.target);
+            *self.segment_was_written.lock().unwrap() = Some(segments.iter().any(|k| k.contains(&segment)));
             self.failures.fetch_add(1, Ordering::SeqCst);
             return Err(StoreError::Io {
-                operation: "put",
+                operation: "put_if_absent",
                 key: key.to_owned(),
                 message: "injected: the connection dropped".into(),
                 retryable: true,
             });
         }
-        self.inner.put(key, bytes).await
-    }
-    async fn put_if_absent(&self, key: &str, bytes: Vec<u8>) -> Result<bool, StoreError> {
         self.inner.put_if_absent(key, bytes).await
     }
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -656,11 +707,9 @@ async fn embedded_backup(sim: &SimHandle) -> Contents {
     .unwrap();
     connector.register(org_id.clone(), client);
     let ctx = Arc::new(StepContext::new(catalog.clone(), vault.clone(), Arc::new(connector)));
-    let job_id = JobId::generate(timefmt::now());
-    run_backup(ctx, &org_id, &job_id, BackupOptions::default())
-        .await
-        .expect("the embedded backup succeeds");
-    let job = catalog.get_job(&job_id).await.unwrap().unwrap();
+    let run = run_backup(ctx, &org_id, BackupOptions::default()).await;
+    run.outcome.expect("the embedded backup succeeds");
+    let job = catalog.get_job(&run.job_id.unwrap()).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Completed, "{job:?}");
     read_contents(vault, &org_id, job.snapshot_id.as_ref().unwrap()).await
 }

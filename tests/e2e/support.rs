@@ -17,7 +17,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_oktavault");
 pub use oktavault_shared::testkit::expected::{
     Contents, assert_same_contents, expected_contents, expected_contents_in,
 };
-use oktavault_shared::workflow::log_window::LogWindow;
+use oktavault_shared::workflow::backup::log_window::LogWindow;
 
 pub async fn start_sim(users: usize, seed: u64) -> SimHandle {
     let mut config = SimConfig::new(users, seed);

@@ -43,6 +43,7 @@ pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Re
         options: BackupOptions {
             categories: args.categories,
             full_refresh: args.full,
+            max_iterations: args.max_page_calls,
         },
         page_budget: Duration::from_secs(args.page_budget_secs),
     };
@@ -127,18 +128,7 @@ impl BackupJob {
     pub async fn run(self, store: &Store, out: &Output) -> anyhow::Result<BackupReport> {
         let started = Instant::now();
         let catalog: Arc<dyn Catalog> = store.catalog.clone();
-        let running = catalog.list_jobs(&self.org.org_id, Some(JobStatus::Running)).await?;
-        let (job_id, resumed) = match running.into_iter().next() {
-            Some(job) => {
-                out.note(format!(
-                    "Resuming unfinished backup job {} of {}",
-                    job.job_id, self.org.org_id
-                ));
-                (job.job_id, true)
-            }
-            None => (JobId::generate(timefmt::now()), false),
-        };
-        // Checked here too so a typo never creates a job; a resumed job keeps its own selection.
+        // Checked here too so a typo never starts a job; a continued job keeps its own selection.
         let names: Vec<String> = oktavault_shared::categories::select(self.options.categories.as_deref())?
             .iter()
             .map(|c| c.name.to_owned())
@@ -149,18 +139,40 @@ impl BackupJob {
             StepContext::new(catalog.clone(), store.vault.clone(), Arc::new(connector))
                 .with_page_budget(self.page_budget),
         );
-        let bars = BackupProgress::start(catalog.clone(), job_id.clone(), names, !out.is_json());
-        let result = embedded::run_backup(ctx, &self.org.org_id, &job_id, self.options.clone()).await;
+        let bars = BackupProgress::start(catalog.clone(), self.org.org_id.clone(), names, !out.is_json());
+        let run = embedded::run_backup(ctx, &self.org.org_id, self.options.clone()).await;
         bars.finish();
-        let job = catalog
-            .get_job(&job_id)
-            .await?
-            .context("the backup job record disappeared")?;
+        let execution_error = run.outcome.as_ref().err().map(|e| e.cause.clone());
+        let resumed = run
+            .outcome
+            .as_ref()
+            .ok()
+            .and_then(|output| output.get("resumed"))
+            .and_then(|r| r.as_bool())
+            .unwrap_or(false);
         let stats = self.client.stats();
+        let job = match &run.job_id {
+            Some(job_id) => Some(
+                catalog
+                    .get_job(job_id)
+                    .await?
+                    .context("the backup job record disappeared")?,
+            ),
+            None => None,
+        };
+        if let Some(job) = &job
+            && resumed
+        {
+            out.note(format!(
+                "Continued unfinished backup job {} of {}",
+                job.job_id, job.org_id
+            ));
+        }
         Ok(BackupReport::new(
-            &job,
+            &self.org.org_id,
+            job.as_ref(),
             resumed,
-            result.err().map(|e| e.to_string()),
+            execution_error,
             started.elapsed(),
             &stats,
         ))
@@ -170,7 +182,8 @@ impl BackupJob {
 #[derive(Debug, Serialize)]
 pub struct BackupReport {
     pub org_id: OrgId,
-    pub job_id: JobId,
+    /// None when no job ran: the org's backup is running elsewhere (the error says which job).
+    pub job_id: Option<JobId>,
     pub status: JobStatus,
     pub snapshot_id: Option<SnapshotId>,
     pub resumed: bool,
@@ -186,20 +199,24 @@ pub struct BackupReport {
 
 impl BackupReport {
     fn new(
-        job: &JobRecord,
+        org_id: &OrgId,
+        job: Option<&JobRecord>,
         resumed: bool,
         execution_error: Option<String>,
         elapsed: Duration,
         stats: &ClientStats,
     ) -> Self {
+        let status = job.map_or(JobStatus::Failed, |j| j.status);
         Self {
-            org_id: job.org_id.clone(),
-            job_id: job.job_id.clone(),
-            status: job.status,
-            snapshot_id: job.snapshot_id.clone().filter(|_| job.status != JobStatus::Failed),
+            org_id: org_id.clone(),
+            job_id: job.map(|j| j.job_id.clone()),
+            status,
+            snapshot_id: job
+                .and_then(|j| j.snapshot_id.clone())
+                .filter(|_| matches!(status, JobStatus::Completed | JobStatus::CompletedWithErrors)),
             resumed,
-            categories: job.counts.clone(),
-            error: job.error.clone().or(execution_error),
+            categories: job.map(|j| j.counts.clone()).unwrap_or_default(),
+            error: job.and_then(|j| j.error.clone()).or(execution_error),
             okta_calls: stats.calls,
             rate_limited: stats.rate_limited,
             peak_memory_mib: peak_memory_mib(),
@@ -226,7 +243,10 @@ fn peak_memory_mib() -> Option<f64> {
 
 impl fmt::Display for BackupReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Backup of {}: {} (job {})", self.org_id, self.status, self.job_id)?;
+        match &self.job_id {
+            Some(job) => writeln!(f, "Backup of {}: {} (job {job})", self.org_id, self.status)?,
+            None => writeln!(f, "Backup of {}: not started", self.org_id)?,
+        }
         if let Some(error) = &self.error {
             writeln!(f, "  error: {error}")?;
         }

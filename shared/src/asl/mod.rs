@@ -43,6 +43,9 @@ pub trait TaskInvoker: Send + Sync + 'static {
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, TaskFailure>;
 }
 
+/// `$$.StateMachine.Id` and `.Name` of an execution of the embedded runner (on AWS, the state machine's ARN).
+pub const EMBEDDED_STATE_MACHINE: &str = "embedded";
+
 /// How one execution runs.
 #[derive(Debug, Clone)]
 pub struct ExecutionOptions {
@@ -104,6 +107,7 @@ impl StateMachine {
         let runner = Arc::new(Runner {
             invoker,
             execution: json!({"Name": options.execution_name, "Input": input.clone(), "StartTime": start_time}),
+            state_machine: json!({"Id": EMBEDDED_STATE_MACHINE, "Name": EMBEDDED_STATE_MACHINE}),
             retry_interval_scale: options.retry_interval_scale,
             max_transitions: options.max_transitions,
             transitions: AtomicU64::new(0),

@@ -22,6 +22,8 @@ pub struct Runner {
     pub invoker: Arc<dyn TaskInvoker>,
     /// `$$.Execution`: Name, Input, StartTime.
     pub execution: Value,
+    /// `$$.StateMachine`: Id, Name.
+    pub state_machine: Value,
     pub retry_interval_scale: f64,
     pub max_transitions: u64,
     pub transitions: AtomicU64,
@@ -338,6 +340,7 @@ impl Runner {
     fn context(&self, state: &State, retry_count: u32, map_item: Option<(usize, &Value)>) -> Value {
         let mut context = json!({
             "Execution": self.execution,
+            "StateMachine": self.state_machine,
             "State": {"Name": state.name, "RetryCount": retry_count},
         });
         if let Some((index, value)) = map_item {

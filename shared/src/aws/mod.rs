@@ -4,6 +4,7 @@
 //! - [`KmsKeyProvider`]: [`crate::ports::KeyProvider`] on KMS (`GenerateDataKey`/`Decrypt` with an
 //!   org + snapshot encryption context).
 //! - [`DynamoCatalog`]: [`crate::ports::Catalog`] on one DynamoDB table ([`TableSpec`]).
+//! - [`SfnExecutions`]: starts a job's continuation execution on Step Functions.
 //! - [`AwsConfig`] / [`AwsClients`]: SDK configuration and clients, built once per process.
 
 mod config;
@@ -11,8 +12,10 @@ mod dynamo;
 mod errors;
 mod kms;
 mod s3;
+mod sfn;
 
 pub use config::{AwsClients, AwsConfig, s3_client};
 pub use dynamo::{DynamoCatalog, TableSpec};
 pub use kms::{KmsKeyProvider, encryption_context};
 pub use s3::{MultipartPolicy, S3BlobStore};
+pub use sfn::SfnExecutions;

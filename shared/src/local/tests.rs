@@ -57,6 +57,8 @@ async fn two_catalogs_on_one_directory_race_update_job_and_one_wins() {
         categories: vec![],
         counts: Default::default(),
         error: None,
+        resumable: false,
+        reopened: 0,
     };
     first.create_job(&job).await.unwrap();
     for round in 0..10 {
@@ -181,6 +183,8 @@ fn race_job() -> crate::ports::JobRecord {
         categories: vec![],
         counts: Default::default(),
         error: None,
+        resumable: false,
+        reopened: 0,
     }
 }
 

@@ -18,6 +18,13 @@ pub enum CatalogError {
         expected: String,
         actual: String,
     },
+    /// Another runner holds the lease of the org's job of that kind.
+    #[error(
+        "org {}'s {} job {} is running (its lease is held by {} until {}); wait for it to finish, or for the \
+         lease to expire if that runner stopped",
+        lease.org_id, lease.kind, lease.job_id, lease.owner, lease.expires_at()
+    )]
+    LeaseHeld { lease: Box<Lease> },
     #[error("catalog: {message}")]
     Backend { message: String, retryable: bool },
 }
@@ -32,8 +39,13 @@ impl CatalogError {
 /// store embedded, one DynamoDB table in production.
 #[async_trait]
 pub trait Catalog: Send + Sync + 'static {
-    /// Creates or replaces an org.
+    /// Creates or replaces an org. Its `last_snapshot` is never changed by this call (a new org starts
+    /// without one): only [`Catalog::advance_last_snapshot`] moves it, so rewriting an org (its credentials,
+    /// its settings) can never move it backwards.
     async fn put_org(&self, org: &OrgRecord) -> Result<(), CatalogError>;
+    /// Moves the org's last snapshot to `snapshot` unless it already names `snapshot` or a later one
+    /// (snapshot ids sort by time). Returns whether it moved; `NotFound` for an unknown org.
+    async fn advance_last_snapshot(&self, org_id: &OrgId, snapshot: &SnapshotId) -> Result<bool, CatalogError>;
     async fn get_org(&self, org_id: &OrgId) -> Result<Option<OrgRecord>, CatalogError>;
     async fn list_orgs(&self) -> Result<Vec<OrgRecord>, CatalogError>;
 
@@ -60,6 +72,15 @@ pub trait Catalog: Send + Sync + 'static {
     async fn append_log(&self, job_id: &JobId, batch: &str, entries: &[LogEntry]) -> Result<(), CatalogError>;
     /// All log lines of a job, in batch order.
     async fn read_log(&self, job_id: &JobId) -> Result<Vec<LogEntry>, CatalogError>;
+
+    /// The lease of the org's job of `kind`, live or expired, if one was taken and not released.
+    async fn get_lease(&self, org_id: &OrgId, kind: JobKind) -> Result<Option<Lease>, CatalogError>;
+    /// Takes or renews `lease`: written only when the stored lease of its org and kind is absent, expired
+    /// at `now_ms`, or held by the same owner for the same job. Otherwise `LeaseHeld` with the stored lease,
+    /// and nothing changes.
+    async fn acquire_lease(&self, lease: &Lease, now_ms: i64) -> Result<(), CatalogError>;
+    /// Gives up the lease of the org's job of `kind` when `owner` holds it; does nothing otherwise.
+    async fn release_lease(&self, org_id: &OrgId, kind: JobKind, owner: &str) -> Result<(), CatalogError>;
 
     async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), CatalogError>;
     async fn get_snapshot(

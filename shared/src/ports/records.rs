@@ -32,10 +32,49 @@ pub struct OrgRecord {
     pub last_snapshot: Option<SnapshotId>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Backup,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Backup => "backup",
+        }
+    }
+}
+
+impl fmt::Display for JobKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The right to write an org's job of one kind: one runner (a process embedded, an execution on AWS)
+/// at a time. Taken and renewed by conditional writes ([`super::Catalog::acquire_lease`]); a runner
+/// that stops renewing loses it when it expires, and another may take the job over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub org_id: OrgId,
+    pub kind: JobKind,
+    pub job_id: JobId,
+    /// The runner holding it: an execution id on AWS, `cli:<host>:<pid>:<random>` embedded.
+    pub owner: String,
+    /// Milliseconds since the Unix epoch; from then on the lease is free to take over.
+    pub expires_at_ms: i64,
+}
+
+impl Lease {
+    pub fn is_live(&self, now_ms: i64) -> bool {
+        self.expires_at_ms > now_ms
+    }
+
+    /// The expiry as RFC 3339, for a person.
+    pub fn expires_at(&self) -> String {
+        crate::timefmt::rfc3339_from_millis(self.expires_at_ms)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -104,6 +143,13 @@ pub struct JobRecord {
     pub counts: BTreeMap<String, CategoryCounts>,
     /// Why the job failed, for a person (set with status Failed).
     pub error: Option<String>,
+    /// Set with status Failed: whether the failure was transient (an outage, a timeout, credentials revoked
+    /// mid-job), so the next backup of the org reopens this job and continues from its saved positions.
+    #[serde(default)]
+    pub resumable: bool,
+    /// How many times this job was reopened after a transient failure.
+    #[serde(default)]
+    pub reopened: u32,
 }
 
 /// A category's resumable position inside a running backup job. The cursor is opaque to

@@ -2,14 +2,18 @@
 //!
 //! ```text
 //! orgs/<org>/snapshots/<snapshot>/manifest                 the sealed manifest of a snapshot
-//! orgs/<org>/segments/<snapshot>/<category>/<seq:08>       a page of objects, written by that snapshot
+//! orgs/<org>/segments/<snapshot>/<category>/<seq:08>-<tag> a page of objects, written by that snapshot
 //! orgs/<org>/work/<job>/<category>/<seq:08>                a job's scratch document
 //! ```
 //!
-//! `seq` is the page's sequence number, so a page that is written again (a retried step) replaces
-//! its earlier copy instead of adding a second one. Ids are already restricted to key-safe
+//! `seq` is the page's sequence number. A segment's `tag` is the start of the SHA-256 of its plaintext, so a
+//! segment key always names the same bytes: a page written again with the same objects (a retried step)
+//! lands on the same key, and two writers of one page with different objects (an overlapping retry that
+//! read Okta a moment later) can never overwrite each other's segment. A work document's key is its page's
+//! alone; it is written once (see `workflow::backup::work`). Ids are already restricted to key-safe
 //! characters; category names must be too (the catalog's are lowercase words and `_`).
 
+use super::hash::ObjectHash;
 use crate::ids::{JobId, OrgId, SnapshotId};
 
 pub fn manifest(org: &OrgId, snapshot: &SnapshotId) -> String {
@@ -21,12 +25,13 @@ pub fn snapshot_prefix(org: &OrgId, snapshot: &SnapshotId) -> String {
     format!("orgs/{org}/snapshots/{snapshot}/")
 }
 
-pub fn segment(org: &OrgId, snapshot: &SnapshotId, category: &str, seq: u32) -> String {
+pub fn segment(org: &OrgId, snapshot: &SnapshotId, category: &str, seq: u32, content: &ObjectHash) -> String {
     debug_assert!(
         is_key_segment(category),
         "category {category:?} is not a valid blob key segment"
     );
-    format!("orgs/{org}/segments/{snapshot}/{category}/{seq:08}")
+    let tag: String = content.as_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("orgs/{org}/segments/{snapshot}/{category}/{seq:08}-{tag}")
 }
 
 /// Every segment written by one snapshot (`orgs/<org>/segments/<snapshot>/`).
@@ -71,8 +76,8 @@ mod tests {
                 "orgs/acme.okta.com/snapshots/20261123T115000Z-3f9a/manifest",
             ),
             (
-                segment(&org, &snap, "users", 7),
-                "orgs/acme.okta.com/segments/20261123T115000Z-3f9a/users/00000007",
+                segment(&org, &snap, "users", 7, &ObjectHash([0xab; 32])),
+                "orgs/acme.okta.com/segments/20261123T115000Z-3f9a/users/00000007-abababababababab",
             ),
             (
                 work(&org, &job, "group_members", 12),
@@ -84,7 +89,7 @@ mod tests {
             assert!(valid(&got), "{got}");
         }
         assert!(work(&org, &job, "users", 0).starts_with(&work_prefix(&org, &job)));
-        assert!(segment(&org, &snap, "users", 0).starts_with(&segments_prefix(&org, &snap)));
+        assert!(segment(&org, &snap, "users", 0, &ObjectHash([0; 32])).starts_with(&segments_prefix(&org, &snap)));
         assert!(manifest(&org, &snap).starts_with(&snapshot_prefix(&org, &snap)));
     }
 }

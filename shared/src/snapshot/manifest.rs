@@ -36,7 +36,18 @@ pub struct Manifest {
 pub struct CategoryManifest {
     /// `Some(reason)` when the category was not backed up (e.g. the org lacks the feature).
     pub skipped: Option<String>,
+    /// The parts Okta did not list completely (a parent whose children are missing, a list pass): the snapshot
+    /// lacks them, and the next backup lists them again instead of carrying them.
+    pub incomplete: Vec<Incomplete>,
     pub entries: Vec<ManifestEntry>,
+}
+
+/// A part of a category that a backup could not list completely, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incomplete {
+    /// The parent's id, or the list pass's path.
+    pub part: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,6 +243,8 @@ pub(super) fn decode(blob_key: &str, bytes: &[u8]) -> Result<Manifest, SnapshotE
 #[derive(Serialize)]
 struct ColumnsRef<'a> {
     skipped: &'a Option<String>,
+    #[serde(skip_serializing_if = "<[Incomplete]>::is_empty")]
+    incomplete: &'a [Incomplete],
     ids: Vec<&'a str>,
     hashes: Vec<&'a ObjectHash>,
     last_updated: Vec<Option<&'a str>>,
@@ -242,6 +255,8 @@ struct ColumnsRef<'a> {
 #[derive(Deserialize)]
 struct Columns {
     skipped: Option<String>,
+    #[serde(default)]
+    incomplete: Vec<Incomplete>,
     ids: Vec<String>,
     hashes: Vec<ObjectHash>,
     last_updated: Vec<Option<String>>,
@@ -254,6 +269,7 @@ impl Serialize for CategoryManifest {
         let e = &self.entries;
         ColumnsRef {
             skipped: &self.skipped,
+            incomplete: &self.incomplete,
             ids: e.iter().map(|e| e.id.as_str()).collect(),
             hashes: e.iter().map(|e| &e.hash).collect(),
             last_updated: e.iter().map(|e| e.last_updated.as_deref()).collect(),
@@ -292,6 +308,7 @@ impl<'de> Deserialize<'de> for CategoryManifest {
             .collect();
         Ok(CategoryManifest {
             skipped: c.skipped,
+            incomplete: c.incomplete,
             entries,
         })
     }

@@ -26,7 +26,9 @@ mod tests;
 pub use envelope::BlobKind;
 pub use error::SnapshotError;
 pub use hash::{CanonicalObject, InvalidHash, ObjectHash, canonical_json, hash_object};
-pub use manifest::{CategoryManifest, CompactLocation, Location, MANIFEST_FORMAT_VERSION, Manifest, ManifestEntry};
+pub use manifest::{
+    CategoryManifest, CompactLocation, Incomplete, Location, MANIFEST_FORMAT_VERSION, Manifest, ManifestEntry,
+};
 pub use reader::SnapshotReader;
 pub use sealing_key::SealingKey;
 pub use segment::Segment;

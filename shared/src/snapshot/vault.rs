@@ -82,11 +82,35 @@ impl Vault {
         kind: BlobKind,
         plaintext: &[u8],
     ) -> Result<(), SnapshotError> {
+        let sealed = self.seal(key, blob_key, kind, plaintext)?;
+        self.blobs.put(blob_key, sealed).await?;
+        Ok(())
+    }
+
+    /// Like [`Vault::put_sealed`], but only when no blob is at `blob_key`; returns whether it wrote.
+    pub async fn put_sealed_if_absent(
+        &self,
+        key: &SealingKey,
+        blob_key: &str,
+        kind: BlobKind,
+        plaintext: &[u8],
+    ) -> Result<bool, SnapshotError> {
+        let sealed = self.seal(key, blob_key, kind, plaintext)?;
+        Ok(self.blobs.put_if_absent(blob_key, sealed).await?)
+    }
+
+    fn seal(
+        &self,
+        key: &SealingKey,
+        blob_key: &str,
+        kind: BlobKind,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, SnapshotError> {
         let compressed = zstd::bulk::compress(plaintext, ZSTD_LEVEL).map_err(|e| SnapshotError::Seal {
             key: blob_key.to_string(),
             reason: format!("zstd: {e}"),
         })?;
-        let sealed = envelope::seal(
+        envelope::seal(
             &key.aead,
             key.wrapped(),
             &key.org_id,
@@ -94,9 +118,7 @@ impl Vault {
             blob_key,
             kind,
             &compressed,
-        )?;
-        self.blobs.put(blob_key, sealed).await?;
-        Ok(())
+        )
     }
 
     /// Fetches, authenticates, decrypts and decompresses the blob at `blob_key`, which must be of
@@ -142,6 +164,23 @@ impl Vault {
     ) -> Result<(), SnapshotError> {
         let plaintext = segment::encode(blob_key, objects)?;
         self.put_sealed(key, blob_key, BlobKind::Segment, &plaintext).await
+    }
+
+    /// Writes page `seq` of `category` as a segment whose key names its content (see [`keys::segment`]), and
+    /// returns the key. Writing the same objects again finds the segment there and writes nothing.
+    pub async fn write_page_segment(
+        &self,
+        key: &SealingKey,
+        category: &str,
+        seq: u32,
+        objects: &[CanonicalObject],
+    ) -> Result<String, SnapshotError> {
+        let plaintext = segment::encode(&format!("{category} page {seq}"), objects)?;
+        let content = super::hash::hash_object(&plaintext);
+        let blob_key = keys::segment(&key.org_id, &key.snapshot_id, category, seq, &content);
+        self.put_sealed_if_absent(key, &blob_key, BlobKind::Segment, &plaintext)
+            .await?;
+        Ok(blob_key)
     }
 
     /// Reads a segment and checks every object's bytes against its stored hash.

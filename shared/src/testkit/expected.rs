@@ -8,7 +8,7 @@ use okta_sim::OrgState;
 use serde_json::Value;
 
 use crate::categories::{CATEGORIES, Category, Keep, Source};
-use crate::workflow::log_window::LogWindow;
+use crate::workflow::backup::log_window::LogWindow;
 
 /// Objects by category, then by id.
 pub type Contents = BTreeMap<String, BTreeMap<String, Value>>;

@@ -5,10 +5,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::StepError;
+use super::backup::previous::Previous;
 use crate::ids::{OrgId, SnapshotId};
 use crate::okta::OktaClient;
 use crate::ports::{Catalog, OrgRecord};
-use crate::snapshot::{CompactLocation, Location, Manifest, ObjectHash, Vault};
+use crate::snapshot::Vault;
 
 /// Hands a step an authenticated Okta client for an org. Embedded, the command registers the
 /// client it built from its flags; on AWS, the adapter decrypts the org's stored credentials.
@@ -46,25 +47,11 @@ impl OktaConnector for StaticConnector {
     }
 }
 
-/// The snapshot a backup builds on: its manifest, and hash -> location of every object in it
-/// (what a new snapshot carries by reference).
-pub struct Previous {
-    pub manifest: Manifest,
-    locations: HashMap<ObjectHash, CompactLocation>,
-}
-
-impl Previous {
-    pub fn new(manifest: Manifest) -> Self {
-        Self {
-            locations: manifest.compact_locations(),
-            manifest,
-        }
-    }
-
-    /// Where the previous snapshot holds an object with this hash, if it does.
-    pub fn location_of(&self, hash: &ObjectHash) -> Option<Location> {
-        self.locations.get(hash).map(|at| self.manifest.location_at(*at))
-    }
+/// Starts a new execution of a state machine: how a job continues in a fresh execution on AWS (Step Functions'
+/// StartExecution). The embedded host has none: it runs the next execution itself.
+#[async_trait]
+pub trait ExecutionStarter: Send + Sync + 'static {
+    async fn start(&self, state_machine: &str, name: &str, input: serde_json::Value) -> Result<(), StepError>;
 }
 
 /// Everything a step needs. Built once per Lambda container or once per embedded run.
@@ -72,6 +59,7 @@ pub struct StepContext {
     pub catalog: Arc<dyn Catalog>,
     pub vault: Vault,
     pub okta: Arc<dyn OktaConnector>,
+    pub executions: Option<Arc<dyn ExecutionStarter>>,
     /// How long one BackupPage call keeps fetching pages before it returns a cursor (well under
     /// a Lambda's limit; the state machine loops until the category is done).
     pub page_budget: Duration,
@@ -84,9 +72,15 @@ impl StepContext {
             catalog,
             vault,
             okta,
+            executions: None,
             page_budget: Duration::from_secs(20),
             previous: Mutex::new(None),
         }
+    }
+
+    pub fn with_executions(mut self, executions: Arc<dyn ExecutionStarter>) -> Self {
+        self.executions = Some(executions);
+        self
     }
 
     pub fn with_page_budget(mut self, budget: Duration) -> Self {

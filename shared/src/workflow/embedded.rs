@@ -1,11 +1,13 @@
 //! The embedded host: runs `statemachines/backup.asl.json` in-process with the ASL runner, each
-//! Task calling the same step a Lambda would.
+//! Task calling the same step a Lambda would. When a job needs more than one execution (see
+//! `ContinueBackup`), the host starts the next one itself, as Step Functions would on AWS.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
+use super::runner::local_runner;
 use super::{STEPS, StepContext, dispatch};
 use crate::asl::{
     ExecutionFailed, ExecutionOptions, StateMachine, TaskFailure, TaskInvoker, embedded_function_substitutions,
@@ -17,52 +19,101 @@ pub const BACKUP_DEFINITION: &str = include_str!("../../../statemachines/backup.
 
 struct StepInvoker {
     ctx: Arc<StepContext>,
+    /// The job PlanBackup chose, once a step names it (PlanBackup's answer, or FailJob's when PlanBackup failed
+    /// after choosing it).
+    job: Mutex<Option<JobId>>,
 }
 
 #[async_trait]
 impl TaskInvoker for StepInvoker {
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, TaskFailure> {
-        dispatch(&self.ctx, function, payload).await.map_err(|e| TaskFailure {
-            error: e.name().to_owned(),
-            cause: e.message,
-        })
+        let result = dispatch(&self.ctx, function, payload, None)
+            .await
+            .map_err(|e| TaskFailure {
+                error: e.name().to_owned(),
+                cause: e.message,
+            })?;
+        if matches!(function, "PlanBackup" | "FailJob")
+            && let Some(job) = result
+                .get("job_id")
+                .and_then(|j| serde_json::from_value(j.clone()).ok())
+        {
+            *self.job.lock().expect("job lock") = Some(job);
+        }
+        Ok(result)
     }
 }
 
-/// Runs one backup job to its end (or until the process is killed: the job then stays Running
-/// and the next run with the same job id resumes it).
-/// What a caller may ask of a new backup job; a resumed job keeps what it was started with.
+/// What a caller may ask of a new backup job; a continued job keeps what it was started with.
 #[derive(Debug, Clone, Default)]
 pub struct BackupOptions {
     /// Only these categories (and the parents they need); all when `None`.
     pub categories: Option<Vec<String>>,
     /// List every parent's children again even if a periodic full refresh is not due.
     pub full_refresh: bool,
+    /// At most this many BackupPage calls per category in one execution (see `BackupRequest`).
+    pub max_iterations: Option<u32>,
 }
 
-pub async fn run_backup(
-    ctx: Arc<StepContext>,
-    org_id: &OrgId,
-    job_id: &JobId,
-    options: BackupOptions,
-) -> Result<Value, ExecutionFailed> {
-    let machine = StateMachine::parse(BACKUP_DEFINITION, &embedded_function_substitutions(STEPS)).map_err(|e| {
-        ExecutionFailed {
-            error: "States.Runtime".into(),
-            cause: format!("backup.asl.json: {e}"),
+/// How an embedded backup ended.
+#[derive(Debug)]
+pub struct BackupRun {
+    /// The job PlanBackup chose (none when it failed before choosing one: the org's job is running elsewhere).
+    pub job_id: Option<JobId>,
+    /// The last execution's output, or why it failed.
+    pub outcome: Result<Value, ExecutionFailed>,
+    /// Executions the job took (more than one when it was continued).
+    pub executions: u32,
+}
+
+/// Runs a backup of `org_id` to its end (or until the process is killed: the job then stays Running and the
+/// next backup of the org continues it), in as many executions as it takes.
+pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOptions) -> BackupRun {
+    let machine = match StateMachine::parse(BACKUP_DEFINITION, &embedded_function_substitutions(STEPS)) {
+        Ok(machine) => machine,
+        Err(e) => {
+            return BackupRun {
+                job_id: None,
+                outcome: Err(ExecutionFailed {
+                    error: "States.Runtime".into(),
+                    cause: format!("backup.asl.json: {e}"),
+                }),
+                executions: 0,
+            };
         }
-    })?;
-    let input = json!({
+    };
+    let invoker = Arc::new(StepInvoker {
+        ctx,
+        job: Mutex::new(None),
+    });
+    let mut input = json!({
         "org_id": org_id,
-        "job_id": job_id,
         "categories": options.categories,
         "full_refresh": options.full_refresh,
+        "max_iterations": options.max_iterations,
     });
-    machine
-        .execute(
-            input,
-            Arc::new(StepInvoker { ctx }),
-            &ExecutionOptions::new(job_id.to_string()),
-        )
-        .await
+    let mut executions = 0;
+    loop {
+        executions += 1;
+        let outcome = machine
+            .execute(
+                input,
+                invoker.clone(),
+                &ExecutionOptions::new(local_runner().to_owned()),
+            )
+            .await;
+        let job_id = invoker.job.lock().expect("job lock").clone();
+        match (&outcome, &job_id) {
+            (Ok(output), Some(_)) if output.get("continued") == Some(&Value::Bool(true)) => {
+                input = output["next_input"].clone();
+            }
+            _ => {
+                return BackupRun {
+                    job_id,
+                    outcome,
+                    executions,
+                };
+            }
+        }
+    }
 }

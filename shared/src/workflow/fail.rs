@@ -1,17 +1,29 @@
-//! FailJob: where every Catch of the state machine lands. Marks a running job Failed with a
-//! message a person can act on; a job that already finished is left as it is.
+//! FailJob: where every Catch of the state machine lands. Marks the runner's job Failed with a message a person
+//! can act on, and whether the next backup of the org may continue it (any cause but our own fatal errors). A job
+//! that already finished, or that another runner has taken over, is left as it is.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{StepContext, StepError};
-use crate::ids::JobId;
-use crate::ports::JobStatus;
+use super::backup::work;
+use super::{StepContext, StepError, lease};
+use crate::ids::{JobId, OrgId};
+use crate::ports::{JobKind, JobStatus};
 use crate::timefmt;
 
+/// The state the Catch caught (wherever in the workflow), and the runner.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FailJobInput {
-    pub job_id: JobId,
+    pub state: CaughtState,
+    pub owner: String,
+}
+
+/// What FailJob reads of the caught state: the org always, the job once PlanBackup chose it, and the error.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaughtState {
+    pub org_id: OrgId,
+    #[serde(default)]
+    pub job_id: Option<JobId>,
     #[serde(default)]
     pub error: Option<CaughtError>,
 }
@@ -27,26 +39,45 @@ pub struct CaughtError {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FailJobOutput {
-    pub job_id: JobId,
-    pub status: JobStatus,
+    pub job_id: Option<JobId>,
+    /// The job's status afterwards (absent when no job was chosen yet).
+    pub status: Option<JobStatus>,
 }
 
 pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobOutput, StepError> {
-    let mut job = ctx
-        .catalog
-        .get_job(&input.job_id)
-        .await?
-        .ok_or_else(|| StepError::fatal(format!("job {} not found", input.job_id)))?;
+    let org = &input.state.org_id;
+    let nothing = |job_id: Option<JobId>, status| Ok(FailJobOutput { job_id, status });
+    // PlanBackup may fail after choosing a job (its credentials check): the runner's lease names it.
+    let job_id = match &input.state.job_id {
+        Some(job_id) => Some(job_id.clone()),
+        None => ctx
+            .catalog
+            .get_lease(org, JobKind::Backup)
+            .await?
+            .filter(|l| l.owner == input.owner)
+            .map(|l| l.job_id),
+    };
+    let Some(job_id) = job_id else {
+        return nothing(None, None);
+    };
+    let error_name = input.state.error.as_ref().map_or("", |e| e.error.as_str());
+    if error_name == StepError::SUPERSEDED || !lease::may_write(ctx, org, JobKind::Backup, &input.owner).await? {
+        // Another runner has the job now: it is theirs to finish.
+        let status = ctx.catalog.get_job(&job_id).await?.map(|j| j.status);
+        return nothing(Some(job_id), status);
+    }
+    let Some(mut job) = ctx.catalog.get_job(&job_id).await? else {
+        return nothing(Some(job_id), None);
+    };
     if job.status.is_finished() {
-        return Ok(FailJobOutput {
-            job_id: job.job_id,
-            status: job.status,
-        });
+        return nothing(Some(job_id), Some(job.status));
     }
     let now = timefmt::rfc3339(timefmt::now());
     job.status = JobStatus::Failed;
+    job.resumable = StepError::leaves_job_resumable(error_name);
     job.error = Some(
         input
+            .state
             .error
             .as_ref()
             .map(readable_cause)
@@ -55,10 +86,11 @@ pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobO
     job.updated_at = now.clone();
     job.finished_at = Some(now);
     ctx.catalog.update_job(&job, JobStatus::Running).await?;
-    Ok(FailJobOutput {
-        job_id: job.job_id,
-        status: JobStatus::Failed,
-    })
+    if !job.resumable {
+        work::delete_all(&ctx.vault, org, &job.job_id).await?;
+    }
+    lease::release(ctx, org, JobKind::Backup, &input.owner).await?;
+    nothing(Some(job.job_id), Some(JobStatus::Failed))
 }
 
 /// A Lambda's failure arrives as `{"errorType", "errorMessage"}` JSON in `Cause`; the embedded
@@ -96,5 +128,19 @@ mod tests {
             cause: String::new(),
         };
         assert_eq!(readable_cause(&bare), "States.Timeout");
+    }
+
+    #[test]
+    fn only_our_own_fatal_errors_end_a_job_for_good() {
+        for name in [
+            "Sandbox.Timedout",
+            "Lambda.Unknown",
+            "States.Timeout",
+            "OktaVault.Retryable",
+            "OktaVault.Unauthorized",
+        ] {
+            assert!(StepError::leaves_job_resumable(name), "{name}");
+        }
+        assert!(!StepError::leaves_job_resumable("OktaVault.Fatal"));
     }
 }

@@ -1,46 +1,55 @@
 //! The backup workflow's steps, as library functions with small JSON inputs and outputs.
 //!
 //! `statemachines/backup.asl.json` wires them: PlanBackup -> (per stage, per category: BackupPage
-//! until done) -> FinalizeBackup, with a Catch on every path into FailJob. On AWS each step is a
+//! until done) -> FinalizeBackup (-> ContinueBackup when the job needs another execution), with a Catch on
+//! every path into FailJob. Every step holds the job's lease ([`lease`]): one writer per job. On AWS each step is a
 //! thin Lambda; embedded, [`embedded`] runs the same definition in-process. Every write a step makes
 //! is idempotent (deterministic keys, last-write-wins progress), so a step that crashes and runs
 //! again repeats at most one page and never duplicates or loses an object.
 
-mod batch;
-mod carry;
+pub mod backup;
 mod context;
-mod cursor;
 pub mod embedded;
 mod error;
 mod fail;
-mod finalize;
-mod items;
-pub mod log_window;
-mod page;
-mod parents;
-mod plan;
-mod work;
+pub mod job;
+pub mod lease;
+pub mod runner;
 
-pub use context::{OktaConnector, StaticConnector, StepContext};
-pub use error::StepError;
+pub use backup::{
+    BackupPageInput, BackupPageOutput, BackupRequest, ContinueInput, ContinueOutput, FinalizeInput, FinalizeOutput,
+    PlanInput, PlanOutput, backup_page, continue_backup, finalize_backup, plan_backup,
+};
+pub use context::{ExecutionStarter, OktaConnector, StaticConnector, StepContext};
+pub use error::{StepError, StepErrorKind};
 pub use fail::{FailJobInput, FailJobOutput, fail_job};
-pub use finalize::{FinalizeInput, FinalizeOutput, finalize_backup};
-pub use page::{BackupPageInput, BackupPageOutput, backup_page};
-pub use plan::{PlanInput, PlanOutput, plan_backup};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// The step names, as the state machine's substitutions and the Lambdas know them.
-pub const STEPS: &[&str] = &["PlanBackup", "BackupPage", "FinalizeBackup", "FailJob"];
+pub const STEPS: &[&str] = &[
+    "PlanBackup",
+    "BackupPage",
+    "FinalizeBackup",
+    "ContinueBackup",
+    "FailJob",
+];
 
-/// Runs the step `function` on a JSON payload: what a Lambda handler and the embedded runner call.
-pub async fn dispatch(ctx: &StepContext, function: &str, payload: Value) -> Result<Value, StepError> {
+/// Runs the step `function` on a JSON payload: what a Lambda handler and the embedded runner call. `deadline`
+/// is when the invocation must have answered (a Lambda's), if it has one: a step stops its work in time.
+pub async fn dispatch(
+    ctx: &StepContext,
+    function: &str,
+    payload: Value,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Value, StepError> {
     match function {
         "PlanBackup" => encode(plan_backup(ctx, decode(function, payload)?).await?),
-        "BackupPage" => encode(backup_page(ctx, decode(function, payload)?).await?),
+        "BackupPage" => encode(backup_page(ctx, decode(function, payload)?, deadline).await?),
         "FinalizeBackup" => encode(finalize_backup(ctx, decode(function, payload)?).await?),
+        "ContinueBackup" => encode(continue_backup(ctx, decode(function, payload)?).await?),
         "FailJob" => encode(fail_job(ctx, decode(function, payload)?).await?),
         other => Err(StepError::fatal(format!(
             "unknown step {other:?}; the steps are {}",

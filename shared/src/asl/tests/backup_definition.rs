@@ -1,6 +1,7 @@
 //! Executes the real `statemachines/backup.asl.json` against a fake set of backup steps that behaves like
-//! the real ones: per-category page cursors, a plan with two stages, a finalize that refuses an unfinished
-//! snapshot, and a FailJob that records what it was told.
+//! the real ones: per-category page cursors, a plan with two stages, pages that wait while the stage before
+//! is unfinished, a finalize that reports an unfinished job (which the execution hands to a new one), and a
+//! FailJob that records what it was told.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -15,7 +16,13 @@ use super::test_options;
 use crate::asl::{StateMachine, TaskFailure, TaskInvoker, embedded_function_substitutions};
 
 const BACKUP_DEFINITION: &str = include_str!("../../../../statemachines/backup.asl.json");
-const STEPS: [&str; 4] = ["PlanBackup", "BackupPage", "FinalizeBackup", "FailJob"];
+const STEPS: [&str; 5] = [
+    "PlanBackup",
+    "BackupPage",
+    "FinalizeBackup",
+    "ContinueBackup",
+    "FailJob",
+];
 const STAGE_ONE: [&str; 3] = ["users", "groups", "apps"];
 const STAGE_TWO: [&str; 3] = ["group_members", "app_users", "app_groups"];
 
@@ -54,6 +61,8 @@ struct FakeBackupSteps {
     ledger: Mutex<Ledger>,
     injected: Option<InjectedFailure>,
     plan_failure: Option<&'static str>,
+    /// The plan's cap on BackupPage calls per category and execution.
+    max_iterations: u32,
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
 }
@@ -64,6 +73,7 @@ impl FakeBackupSteps {
             ledger: Mutex::new(Ledger::default()),
             injected: None,
             plan_failure: None,
+            max_iterations: 100,
             in_flight: AtomicUsize::new(0),
             most_in_flight: AtomicUsize::new(0),
         }
@@ -91,15 +101,17 @@ impl FakeBackupSteps {
         if let Some(error) = self.plan_failure {
             return Err(TaskFailure::new(error, "could not reach the catalog"));
         }
-        let (Some(org_id), Some(job_id)) = (payload["org_id"].as_str(), payload["job_id"].as_str()) else {
+        let (Some(org_id), Some(owner)) = (payload["request"]["org_id"].as_str(), payload["owner"].as_str()) else {
             return Err(TaskFailure::new(
                 "OktaVault.InvalidInput",
-                format!("PlanBackup needs org_id and job_id, got {payload}"),
+                format!("PlanBackup needs request.org_id and owner, got {payload}"),
             ));
         };
+        let job_id = payload["request"]["job_id"].as_str().unwrap_or("job-7");
         Ok(json!({
-            "job_id": job_id, "org_id": org_id, "snapshot_id": format!("snap-{job_id}"),
-            "stages": [STAGE_ONE, STAGE_TWO]
+            "job_id": job_id, "org_id": org_id, "snapshot_id": format!("snap-{job_id}"), "owner": owner,
+            "stages": [STAGE_ONE, STAGE_TWO], "max_iterations": self.max_iterations,
+            "resumed": payload["request"]["job_id"].is_string()
         }))
     }
 
@@ -135,28 +147,41 @@ impl FakeBackupSteps {
                 ));
             }
         }
+        let iteration = payload["iteration"].as_u64().unwrap_or(0) + 1;
+        let answer = |done: bool, blocked: bool, pages: u32| {
+            json!({
+                "job_id": job_id, "category": category, "owner": payload["owner"], "done": done, "blocked": blocked,
+                "pages": pages, "objects": pages * 100, "iteration": iteration,
+                "max_iterations": payload["max_iterations"]
+            })
+        };
+        let stage_one_done = STAGE_ONE
+            .iter()
+            .all(|c| ledger.pages_done.get(*c).copied().unwrap_or(0) == pages_of(c));
+        if STAGE_TWO.contains(&category) && !stage_one_done {
+            return Ok(answer(false, true, 0));
+        }
         let total = pages_of(category);
         let done = ledger.pages_done.entry(category.to_string()).or_default();
         if *done >= total {
-            return Err(TaskFailure::new(
-                "OktaVault.Fatal",
-                format!("{category} was already complete"),
-            ));
+            // A category an earlier execution completed answers done at once, as the real step does.
+            return Ok(answer(true, false, total));
         }
         *done += 1;
-        Ok(
-            json!({"job_id": job_id, "category": category, "done": *done == total, "pages": *done, "objects": *done * 100}),
-        )
+        Ok(answer(*done == total, false, *done))
     }
 
     fn finalize(&self, payload: &Value) -> Result<Value, TaskFailure> {
         let ledger = self.ledger.lock().unwrap();
-        for category in STAGE_ONE.iter().chain(&STAGE_TWO) {
-            if ledger.pages_done.get(*category).copied().unwrap_or(0) != pages_of(category) {
-                return Err(TaskFailure::new("OktaVault.Fatal", format!("{category} is incomplete")));
-            }
-        }
-        Ok(json!({"job_id": payload["job_id"], "snapshot_id": payload["snapshot_id"], "status": "Succeeded"}))
+        let finished = STAGE_ONE
+            .iter()
+            .chain(&STAGE_TWO)
+            .all(|c| ledger.pages_done.get(*c).copied().unwrap_or(0) == pages_of(c));
+        Ok(json!({
+            "job_id": payload["job_id"], "org_id": "org-1", "owner": payload["owner"], "finished": finished,
+            "snapshot_id": "snap-job-7", "status": if finished { "Completed" } else { "Running" },
+            "resumed": payload["resumed"], "max_iterations": payload["max_iterations"]
+        }))
     }
 }
 
@@ -172,7 +197,11 @@ impl TaskInvoker for FakeBackupSteps {
             "PlanBackup" => self.plan(&payload),
             "BackupPage" => self.backup_page(&payload).await,
             "FinalizeBackup" => self.finalize(&payload),
-            "FailJob" => Ok(json!({"job_id": payload["job_id"], "status": "Failed"})),
+            "ContinueBackup" => Ok(json!({
+                "job_id": payload["job_id"], "org_id": payload["org_id"], "continued": true,
+                "next_input": {"org_id": payload["org_id"], "job_id": payload["job_id"]}, "execution": null
+            })),
+            "FailJob" => Ok(json!({"job_id": payload["state"]["job_id"], "status": "Failed"})),
             other => Err(TaskFailure::new(
                 "OktaVault.UnknownFunction",
                 format!("no step named {other}"),
@@ -186,7 +215,7 @@ fn backup_machine() -> StateMachine {
 }
 
 async fn run_backup(fake: &Arc<FakeBackupSteps>) -> Result<Value, crate::asl::ExecutionFailed> {
-    let input = json!({"org_id": "org-1", "job_id": "job-7"});
+    let input = json!({"org_id": "org-1"});
     backup_machine().execute(input, fake.clone(), &test_options()).await
 }
 
@@ -206,25 +235,35 @@ fn page_calls_for(calls: &[(String, Value)], categories: &[&str]) -> Vec<usize> 
 }
 
 #[test]
-fn the_backup_definition_invokes_exactly_the_four_steps() {
+fn the_backup_definition_invokes_exactly_the_five_steps() {
     let machine = backup_machine();
     let functions: Vec<&String> = machine.task_functions().iter().collect();
-    assert_eq!(functions, vec!["BackupPage", "FailJob", "FinalizeBackup", "PlanBackup"]);
+    assert_eq!(
+        functions,
+        vec![
+            "BackupPage",
+            "ContinueBackup",
+            "FailJob",
+            "FinalizeBackup",
+            "PlanBackup"
+        ]
+    );
 }
 
 #[tokio::test]
 async fn backup_plans_then_runs_stages_in_order_with_categories_in_parallel_then_finalizes() {
     let fake = Arc::new(FakeBackupSteps::new());
     let output = run_backup(&fake).await.unwrap();
-    assert_eq!(
-        output,
-        json!({"job_id": "job-7", "snapshot_id": "snap-job-7", "status": "Succeeded"})
-    );
+    assert_eq!(output["status"], "Completed");
+    assert_eq!(output["finished"], true);
 
     let calls = fake.calls();
     assert_eq!(
         calls[0],
-        ("PlanBackup".to_string(), json!({"org_id": "org-1", "job_id": "job-7"}))
+        (
+            "PlanBackup".to_string(),
+            json!({"request": {"org_id": "org-1"}, "owner": "test-execution"})
+        )
     );
     let stage_one = page_calls_for(&calls, &STAGE_ONE);
     let stage_two = page_calls_for(&calls, &STAGE_TWO);
@@ -234,10 +273,10 @@ async fn backup_plans_then_runs_stages_in_order_with_categories_in_parallel_then
     );
     let (last_function, last_payload) = calls.last().unwrap();
     assert_eq!(last_function, "FinalizeBackup");
-    // The Maps discard their results, so Finalize sees the plan's output unchanged.
+    // The Maps discard their results, so Finalize reads the plan's output.
     assert_eq!(
         last_payload,
-        &json!({"job_id": "job-7", "org_id": "org-1", "snapshot_id": "snap-job-7", "stages": [STAGE_ONE, STAGE_TWO]})
+        &json!({"job_id": "job-7", "owner": "test-execution", "resumed": false, "max_iterations": 100})
     );
 
     // Each category was paged exactly as many times as it has pages: first with the item the Map built,
@@ -245,7 +284,10 @@ async fn backup_plans_then_runs_stages_in_order_with_categories_in_parallel_then
     for category in STAGE_ONE.iter().chain(&STAGE_TWO) {
         let pages = page_calls_for(&calls, &[category]);
         assert_eq!(pages.len() as u32, pages_of(category), "{category}");
-        assert_eq!(calls[pages[0]].1, json!({"job_id": "job-7", "category": category}));
+        assert_eq!(
+            calls[pages[0]].1,
+            json!({"job_id": "job-7", "owner": "test-execution", "max_iterations": 100, "category": category, "iteration": 0})
+        );
         for (page, index) in pages.iter().enumerate().skip(1) {
             assert_eq!(calls[*index].1["job_id"], "job-7");
             assert_eq!(calls[*index].1["pages"], json!(page), "{category}");
@@ -270,7 +312,7 @@ async fn a_retryable_page_failure_is_retried_and_the_backup_completes() {
             error,
         }));
         let output = run_backup(&fake).await.unwrap();
-        assert_eq!(output["status"], "Succeeded", "{error}");
+        assert_eq!(output["status"], "Completed", "{error}");
         let calls = fake.calls();
         assert_eq!(
             page_calls_for(&calls, &["users"]).len() as u32,
@@ -304,7 +346,7 @@ async fn a_retryable_failure_that_outlasts_six_retries_fails_the_job() {
         .iter()
         .find(|(function, _)| function == "FailJob")
         .expect("FailJob ran");
-    assert_eq!(fail_job.1["error"]["Error"], "OktaVault.Retryable");
+    assert_eq!(fail_job.1["state"]["error"]["Error"], "OktaVault.Retryable");
 }
 
 #[tokio::test]
@@ -326,16 +368,19 @@ async fn a_fatal_page_failure_runs_fail_job_with_the_job_id_and_error_and_the_ex
     );
     let fail_jobs: Vec<&(String, Value)> = calls.iter().filter(|(function, _)| function == "FailJob").collect();
     assert_eq!(fail_jobs.len(), 1);
+    let state = &fail_jobs[0].1["state"];
+    assert_eq!(fail_jobs[0].1["owner"], "test-execution");
+    assert_eq!((&state["job_id"], &state["org_id"]), (&json!("job-7"), &json!("org-1")));
     assert_eq!(
-        fail_jobs[0].1,
-        json!({"job_id": "job-7", "error": {"Error": "OktaVault.Fatal", "Cause": "page 2 of group_members failed"}})
+        state["error"],
+        json!({"Error": "OktaVault.Fatal", "Cause": "page 2 of group_members failed"})
     );
     assert!(position_of_calls(&calls, |function, _| function == "FinalizeBackup").is_empty());
     assert_eq!(calls.last().unwrap().0, "FailJob");
 }
 
 #[tokio::test]
-async fn a_failed_plan_also_runs_fail_job_with_the_job_id() {
+async fn a_failed_plan_also_runs_fail_job_with_the_org_and_the_runner() {
     let fake = Arc::new(FakeBackupSteps {
         plan_failure: Some("OktaVault.Fatal"),
         ..FakeBackupSteps::new()
@@ -345,35 +390,85 @@ async fn a_failed_plan_also_runs_fail_job_with_the_job_id() {
     let calls = fake.calls();
     let functions: Vec<&str> = calls.iter().map(|(function, _)| function.as_str()).collect();
     assert_eq!(functions, vec!["PlanBackup", "FailJob"]);
-    assert_eq!(calls[1].1["job_id"], "job-7");
-    assert_eq!(calls[1].1["error"]["Error"], "OktaVault.Fatal");
+    // No job id yet: FailJob finds the job, if PlanBackup chose one, by the runner's lease.
+    assert_eq!(calls[1].1["state"]["org_id"], "org-1");
+    assert_eq!(calls[1].1["owner"], "test-execution");
+    assert_eq!(calls[1].1["state"]["error"]["Error"], "OktaVault.Fatal");
+}
+
+#[tokio::test]
+async fn a_job_that_spends_its_share_of_history_continues_in_a_new_execution() {
+    let fake = Arc::new(FakeBackupSteps {
+        max_iterations: 2,
+        ..FakeBackupSteps::new()
+    });
+    let first = run_backup(&fake).await.unwrap();
+    assert_eq!(first["continued"], true, "{first}");
+    let calls = fake.calls();
+    assert_eq!(
+        page_calls_for(&calls, &["users"]).len(),
+        2,
+        "users paused after its 2 calls"
+    );
+    let stage_two = page_calls_for(&calls, &STAGE_TWO);
+    assert_eq!(
+        stage_two.len(),
+        3,
+        "each stage-2 category found stage 1 unfinished once and waited"
+    );
+    let continued = calls
+        .iter()
+        .find(|(f, _)| f == "ContinueBackup")
+        .expect("ContinueBackup ran");
+    assert_eq!(
+        continued.1,
+        json!({"job_id": "job-7", "org_id": "org-1", "owner": "test-execution", "max_iterations": 2, "state_machine": "embedded"})
+    );
+
+    // The next executions pick the job up where it stopped, until it finishes.
+    let mut executions = 1;
+    let mut output = first;
+    while output["continued"] == true {
+        output = backup_machine()
+            .execute(output["next_input"].clone(), fake.clone(), &test_options())
+            .await
+            .unwrap();
+        executions += 1;
+    }
+    assert_eq!(output["status"], "Completed");
+    assert_eq!(
+        executions, 3,
+        "users 3 pages and group_members 4 at 2 calls per execution"
+    );
+    let calls = fake.calls();
+    for category in STAGE_ONE.iter().chain(&STAGE_TWO) {
+        let pages_done = fake.ledger.lock().unwrap().pages_done[*category];
+        assert_eq!(pages_done, pages_of(category), "{category}");
+    }
+    assert!(position_of_calls(&calls, |function, _| function == "FailJob").is_empty());
 }
 
 #[tokio::test]
 async fn a_failed_finalize_runs_fail_job() {
-    // An invoker that loses one category's pages (as if a step forgot its cursor) makes Finalize refuse.
+    // An invoker whose Finalize fails for good (its snapshot key cannot be opened, say).
     struct ForgetfulSteps(FakeBackupSteps);
     #[async_trait]
     impl TaskInvoker for ForgetfulSteps {
         async fn invoke(&self, function: &str, payload: Value) -> Result<Value, TaskFailure> {
             if function == "FinalizeBackup" {
-                self.0.ledger.lock().unwrap().pages_done.remove("apps");
+                return Err(TaskFailure::new("OktaVault.Fatal", "the snapshot key is gone"));
             }
             self.0.invoke(function, payload).await
         }
     }
     let steps = Arc::new(ForgetfulSteps(FakeBackupSteps::new()));
     let failed = backup_machine()
-        .execute(
-            json!({"org_id": "org-1", "job_id": "job-7"}),
-            steps.clone(),
-            &test_options(),
-        )
+        .execute(json!({"org_id": "org-1"}), steps.clone(), &test_options())
         .await
         .unwrap_err();
     assert_eq!(failed.error, "BackupFailed");
     let calls = steps.0.calls();
     let fail_job = &calls.last().unwrap();
     assert_eq!(fail_job.0, "FailJob");
-    assert_eq!(fail_job.1["error"]["Cause"], "apps is incomplete");
+    assert_eq!(fail_job.1["state"]["error"]["Cause"], "the snapshot key is gone");
 }

@@ -19,8 +19,10 @@ mod table;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 
@@ -29,7 +31,7 @@ pub use table::TableSpec;
 use crate::aws::errors::Failure;
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{
-    Catalog, CatalogError, CategoryProgress, JobRecord, JobStatus, LogEntry, OrgRecord, SnapshotRecord,
+    Catalog, CatalogError, CategoryProgress, JobKind, JobRecord, JobStatus, Lease, LogEntry, OrgRecord, SnapshotRecord,
 };
 use schema::*;
 
@@ -118,6 +120,18 @@ impl DynamoCatalog {
                 .expression_attribute_values(":prefix", s(sk_prefix))
         })
         .await
+    }
+
+    /// An org read back: its record, with the last snapshot from its own attribute when it has one.
+    fn org_from(item: &Item, what: &str) -> Result<OrgRecord, CatalogError> {
+        let mut org: OrgRecord = parse_record(item, what)?;
+        if let Some(last) = get_s(item, LAST_SNAPSHOT) {
+            org.last_snapshot = Some(SnapshotId::new(last).map_err(|e| CatalogError::Backend {
+                message: format!("{what} has an invalid {LAST_SNAPSHOT:?} attribute: {e}"),
+                retryable: false,
+            })?);
+        }
+        Ok(org)
     }
 
     fn job_item(job: &JobRecord) -> Result<Item, CatalogError> {
@@ -216,18 +230,70 @@ impl DynamoCatalog {
 #[async_trait]
 impl Catalog for DynamoCatalog {
     async fn put_org(&self, org: &OrgRecord) -> Result<(), CatalogError> {
-        let mut item = Self::key(org_pk(&org.org_id), ORG_SK);
-        item.insert(GSI1PK.into(), s(ORGS_INDEX_PK));
-        item.insert(GSI1SK.into(), s(org.org_id.as_str()));
-        item.insert(RECORD.into(), record_attribute(org, &format!("org {}", org.org_id))?);
-        self.put(item, &format!("saving org {}", org.org_id)).await
+        // An update, not a put: a put would drop the `last_snapshot` attribute that only
+        // `advance_last_snapshot` writes. The record's own `last_snapshot` is never read for an org that has
+        // the attribute.
+        let record = OrgRecord {
+            last_snapshot: None,
+            ..org.clone()
+        };
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(org_pk(&org.org_id), ORG_SK)))
+            .update_expression("SET #record = :record, #gpk = :gpk, #gsk = :gsk")
+            .expression_attribute_names("#record", RECORD)
+            .expression_attribute_names("#gpk", GSI1PK)
+            .expression_attribute_names("#gsk", GSI1SK)
+            .expression_attribute_values(":record", record_attribute(&record, &format!("org {}", org.org_id))?)
+            .expression_attribute_values(":gpk", s(ORGS_INDEX_PK))
+            .expression_attribute_values(":gsk", s(org.org_id.as_str()))
+            .send()
+            .await
+            .map_err(|err| self.backend(&format!("saving org {}", org.org_id), Failure::from_sdk(&err)))?;
+        Ok(())
+    }
+
+    async fn advance_last_snapshot(&self, org_id: &OrgId, snapshot: &SnapshotId) -> Result<bool, CatalogError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(org_pk(org_id), ORG_SK)))
+            .update_expression("SET #last = :snapshot")
+            .condition_expression("attribute_exists(#pk) AND (attribute_not_exists(#last) OR #last < :snapshot)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#last", LAST_SNAPSHOT)
+            .expression_attribute_values(":snapshot", s(snapshot.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(refused)) => match refused.item() {
+                    // The org is there and already names this snapshot or a later one.
+                    Some(item) if !item.is_empty() => Ok(false),
+                    _ => match self.get_org(org_id).await? {
+                        Some(_) => Ok(false),
+                        None => Err(CatalogError::NotFound {
+                            what: format!("org {org_id}"),
+                        }),
+                    },
+                },
+                _ => Err(self.backend(
+                    &format!("moving the last snapshot of org {org_id}"),
+                    Failure::from_sdk(&err),
+                )),
+            },
+        }
     }
 
     async fn get_org(&self, org_id: &OrgId) -> Result<Option<OrgRecord>, CatalogError> {
         let what = format!("org {org_id}");
         self.get(Self::key(org_pk(org_id), ORG_SK), &format!("reading {what}"))
             .await?
-            .map(|item| parse_record(&item, &what))
+            .map(|item| Self::org_from(&item, &what))
             .transpose()
     }
 
@@ -245,7 +311,7 @@ impl Catalog for DynamoCatalog {
             .await?;
         let mut orgs = items
             .iter()
-            .map(|item| parse_record::<OrgRecord>(item, "an org"))
+            .map(|item| Self::org_from(item, "an org"))
             .collect::<Result<Vec<_>, _>>()?;
         orgs.sort_by(|a, b| a.org_id.cmp(&b.org_id));
         Ok(orgs)
@@ -443,6 +509,86 @@ impl Catalog for DynamoCatalog {
             entries.extend(log_batches::decode(&ordered).map_err(|e| problem(e.to_string()))?);
         }
         Ok(entries)
+    }
+
+    async fn get_lease(&self, org_id: &OrgId, kind: JobKind) -> Result<Option<Lease>, CatalogError> {
+        let what = format!("the {kind} lease of org {org_id}");
+        self.get(Self::key(org_pk(org_id), lease_sk(kind)), &format!("reading {what}"))
+            .await?
+            .map(|item| parse_record(&item, &what))
+            .transpose()
+    }
+
+    async fn acquire_lease(&self, lease: &Lease, now_ms: i64) -> Result<(), CatalogError> {
+        let what = format!("the {} lease of org {}", lease.kind, lease.org_id);
+        let mut item = Self::key(org_pk(&lease.org_id), lease_sk(lease.kind));
+        item.insert(OWNER.into(), s(lease.owner.as_str()));
+        item.insert(JOB.into(), s(lease.job_id.as_str()));
+        item.insert(EXPIRES.into(), AttributeValue::N(lease.expires_at_ms.to_string()));
+        item.insert(RECORD.into(), record_attribute(lease, &what)?);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #expires <= :now OR (#owner = :owner AND #job = :job)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#expires", EXPIRES)
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_names("#job", JOB)
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":owner", s(lease.owner.as_str()))
+            .expression_attribute_values(":job", s(lease.job_id.as_str()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let err = match result {
+            Ok(_) => return Ok(()),
+            Err(err) => err,
+        };
+        let Some(PutItemError::ConditionalCheckFailedException(refused)) = err.as_service_error() else {
+            return Err(self.backend(&format!("taking {what}"), Failure::from_sdk(&err)));
+        };
+        let held = match refused.item() {
+            Some(item) => Some(parse_record::<Lease>(item, &what)?),
+            None => self.get_lease(&lease.org_id, lease.kind).await?,
+        };
+        match held {
+            Some(held) => Err(CatalogError::LeaseHeld { lease: Box::new(held) }),
+            // Released between the refusal and the read: the caller may simply try again.
+            None => Err(CatalogError::Backend {
+                message: format!("{what} changed while it was being taken; try again"),
+                retryable: true,
+            }),
+        }
+    }
+
+    async fn release_lease(&self, org_id: &OrgId, kind: JobKind, owner: &str) -> Result<(), CatalogError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(org_pk(org_id), lease_sk(kind))))
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", OWNER)
+            .expression_attribute_values(":owner", s(owner))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(self.backend(
+                &format!("releasing the {kind} lease of org {org_id}"),
+                Failure::from_sdk(&err),
+            )),
+        }
     }
 
     async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), CatalogError> {

@@ -3,6 +3,7 @@
 //! | item              | PK            | SK                      | GSI1PK        | GSI1SK                             |
 //! |-------------------|---------------|-------------------------|---------------|------------------------------------|
 //! | org               | `ORG#<org>`   | `ORG`                   | `ORGS`        | `<org>`                            |
+//! | lease             | `ORG#<org>`   | `LEASE#<kind>`          |               |                                    |
 //! | snapshot          | `ORG#<org>`   | `SNAP#<snapshot>`       |               |                                    |
 //! | job               | `JOB#<job>`   | `JOB`                   | `JOBS#<org>`  | `<status>#<created_at>#<job>`      |
 //! | category progress | `JOB#<job>`   | `PROGRESS#<category>`   |               |                                    |
@@ -13,6 +14,9 @@
 //! numbers and maps would not guarantee, and no second schema to keep in step with the Rust
 //! types. The other attributes exist only to be keyed, indexed or used in a condition.
 //!
+//! An org's last snapshot lives in its own attribute `last_snapshot`, outside `record`: only a conditional
+//! update that moves it forward writes it, and replacing the org's record leaves it alone.
+//!
 //! Free-form names (category, batch) are kept in their own attributes (`category`, `batch`)
 //! and read back from there, never parsed out of a sort key, so a `#` in a name is harmless.
 
@@ -21,7 +25,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::ids::{JobId, OrgId, SnapshotId};
-use crate::ports::{CatalogError, JobStatus};
+use crate::ports::{CatalogError, JobKind, JobStatus};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -37,6 +41,12 @@ pub(crate) const STATUS: &str = "status";
 /// The job's org, so an update can never move a job to another org.
 pub(crate) const ORG: &str = "org";
 pub(crate) const CATEGORY: &str = "category";
+/// An org's last snapshot id (moved forward only).
+pub(crate) const LAST_SNAPSHOT: &str = "last_snapshot";
+/// A lease's holder, its job, and its expiry in epoch milliseconds (a number, compared in conditions).
+pub(crate) const OWNER: &str = "owner";
+pub(crate) const JOB: &str = "job";
+pub(crate) const EXPIRES: &str = "expires";
 pub(crate) const BATCH: &str = "batch";
 /// A log part's position within its batch, and the batch's number of parts.
 pub(crate) const PART: &str = "part";
@@ -47,6 +57,7 @@ pub(crate) const DATA: &str = "data";
 pub(crate) const ORGS_INDEX_PK: &str = "ORGS";
 pub(crate) const ORG_SK: &str = "ORG";
 pub(crate) const JOB_SK: &str = "JOB";
+pub(crate) const LEASE_SK_PREFIX: &str = "LEASE#";
 pub(crate) const SNAPSHOT_SK_PREFIX: &str = "SNAP#";
 pub(crate) const PROGRESS_SK_PREFIX: &str = "PROGRESS#";
 pub(crate) const LOG_SK_PREFIX: &str = "LOG#";
@@ -60,6 +71,10 @@ pub(crate) fn org_pk(org_id: &OrgId) -> String {
 
 pub(crate) fn snapshot_sk(snapshot_id: &SnapshotId) -> String {
     format!("{SNAPSHOT_SK_PREFIX}{snapshot_id}")
+}
+
+pub(crate) fn lease_sk(kind: JobKind) -> String {
+    format!("{LEASE_SK_PREFIX}{kind}")
 }
 
 pub(crate) fn job_pk(job_id: &JobId) -> String {

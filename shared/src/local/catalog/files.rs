@@ -3,6 +3,8 @@
 //!
 //! ```text
 //! orgs/<org>.json                      one org
+//! leases/<org>/<kind>.json             the lease of an org's job of one kind
+//! locks/org-<org>.lock                 the lock around an org's and its leases' conditional updates
 //! jobs/<job>.json                      one job
 //! job-index/<org>/<job>                an empty marker: lists an org's jobs without reading all jobs
 //! locks/<job>.lock                     the lock around a job's conditional update
@@ -14,10 +16,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{job_lock, json_file, names};
+use super::{file_lock, json_file, names};
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::local::atomic_file::is_temp_name;
-use crate::ports::{CatalogError, CategoryProgress, JobRecord, JobStatus, LogEntry, OrgRecord, SnapshotRecord};
+use crate::ports::{
+    CatalogError, CategoryProgress, JobKind, JobRecord, JobStatus, Lease, LogEntry, OrgRecord, SnapshotRecord,
+};
 
 #[derive(Debug)]
 pub(crate) struct CatalogFiles {
@@ -37,6 +41,17 @@ impl CatalogFiles {
         self.root.join("orgs").join(json_file::file_name(org_id.as_str()))
     }
 
+    fn org_lock_path(&self, org_id: &OrgId) -> PathBuf {
+        self.root.join("locks").join(format!("org-{org_id}.lock"))
+    }
+
+    fn lease_path(&self, org_id: &OrgId, kind: JobKind) -> PathBuf {
+        self.root
+            .join("leases")
+            .join(org_id.as_str())
+            .join(json_file::file_name(kind.as_str()))
+    }
+
     fn job_path(&self, job_id: &JobId) -> PathBuf {
         self.root.join("jobs").join(json_file::file_name(job_id.as_str()))
     }
@@ -45,7 +60,7 @@ impl CatalogFiles {
         self.root.join("job-index").join(org_id.as_str())
     }
 
-    fn job_lock_path(&self, job_id: &JobId) -> PathBuf {
+    fn file_lock_path(&self, job_id: &JobId) -> PathBuf {
         self.root.join("locks").join(format!("{job_id}.lock"))
     }
 
@@ -72,7 +87,58 @@ impl CatalogFiles {
     }
 
     pub(crate) fn put_org(&self, org: &OrgRecord) -> Result<(), CatalogError> {
-        json_file::write(&self.org_path(&org.org_id), org)
+        let path = self.org_path(&org.org_id);
+        file_lock::with_lock(&self.org_lock_path(&org.org_id), || {
+            let stored: Option<OrgRecord> = json_file::read(&path, "org record")?;
+            let org = OrgRecord {
+                last_snapshot: stored.and_then(|s| s.last_snapshot),
+                ..org.clone()
+            };
+            json_file::write(&path, &org)
+        })
+    }
+
+    pub(crate) fn advance_last_snapshot(&self, org_id: &OrgId, snapshot: &SnapshotId) -> Result<bool, CatalogError> {
+        let path = self.org_path(org_id);
+        file_lock::with_lock(&self.org_lock_path(org_id), || {
+            let mut org: OrgRecord = json_file::read(&path, "org record")?.ok_or_else(|| CatalogError::NotFound {
+                what: format!("org {org_id}"),
+            })?;
+            if org.last_snapshot.as_ref().is_some_and(|last| last >= snapshot) {
+                return Ok(false);
+            }
+            org.last_snapshot = Some(snapshot.clone());
+            json_file::write(&path, &org)?;
+            Ok(true)
+        })
+    }
+
+    pub(crate) fn get_lease(&self, org_id: &OrgId, kind: JobKind) -> Result<Option<Lease>, CatalogError> {
+        json_file::read(&self.lease_path(org_id, kind), "lease record")
+    }
+
+    pub(crate) fn acquire_lease(&self, lease: &Lease, now_ms: i64) -> Result<(), CatalogError> {
+        let path = self.lease_path(&lease.org_id, lease.kind);
+        file_lock::with_lock(&self.org_lock_path(&lease.org_id), || {
+            let stored: Option<Lease> = json_file::read(&path, "lease record")?;
+            match stored {
+                Some(held) if held.is_live(now_ms) && (held.owner != lease.owner || held.job_id != lease.job_id) => {
+                    Err(CatalogError::LeaseHeld { lease: Box::new(held) })
+                }
+                _ => json_file::write(&path, lease),
+            }
+        })
+    }
+
+    pub(crate) fn release_lease(&self, org_id: &OrgId, kind: JobKind, owner: &str) -> Result<(), CatalogError> {
+        let path = self.lease_path(org_id, kind);
+        file_lock::with_lock(&self.org_lock_path(org_id), || {
+            let stored: Option<Lease> = json_file::read(&path, "lease record")?;
+            if stored.is_some_and(|held| held.owner == owner) {
+                json_file::remove(&path)?;
+            }
+            Ok(())
+        })
     }
 
     pub(crate) fn get_org(&self, org_id: &OrgId) -> Result<Option<OrgRecord>, CatalogError> {
@@ -108,7 +174,7 @@ impl CatalogFiles {
 
     pub(crate) fn update_job(&self, job: &JobRecord, expected: JobStatus) -> Result<(), CatalogError> {
         let path = self.job_path(&job.job_id);
-        job_lock::with_lock(&self.job_lock_path(&job.job_id), || {
+        file_lock::with_lock(&self.file_lock_path(&job.job_id), || {
             let what = format!("job {}", job.job_id);
             let stored: JobRecord =
                 json_file::read(&path, "job record")?.ok_or_else(|| CatalogError::NotFound { what: what.clone() })?;

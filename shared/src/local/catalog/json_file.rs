@@ -60,6 +60,15 @@ pub(crate) fn create<T: Serialize>(path: &Path, record: &T) -> Result<bool, Cata
     atomic_file::write_if_absent(path, &bytes).map_err(|e| io_failure("create", path, e))
 }
 
+/// Removes the record in `path`; a missing file is not an error.
+pub(crate) fn remove(path: &Path) -> Result<(), CatalogError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_failure("remove", path, e)),
+    }
+}
+
 /// Leaves an empty marker file at `path` (kept if one is already there).
 pub(crate) fn write_marker(path: &Path) -> Result<(), CatalogError> {
     create_parent(path)?;

@@ -2,8 +2,8 @@
 //! [`files`]). Writes are atomic; a job's conditional update holds an OS file lock, so it is
 //! race-free between tasks and between processes.
 
+mod file_lock;
 mod files;
-mod job_lock;
 mod json_file;
 mod names;
 
@@ -15,7 +15,7 @@ use async_trait::async_trait;
 
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{
-    Catalog, CatalogError, CategoryProgress, JobRecord, JobStatus, LogEntry, OrgRecord, SnapshotRecord,
+    Catalog, CatalogError, CategoryProgress, JobKind, JobRecord, JobStatus, Lease, LogEntry, OrgRecord, SnapshotRecord,
 };
 use files::CatalogFiles;
 
@@ -60,6 +60,12 @@ impl Catalog for LocalCatalog {
     async fn put_org(&self, org: &OrgRecord) -> Result<(), CatalogError> {
         let org = org.clone();
         self.run(move |files| files.put_org(&org)).await
+    }
+
+    async fn advance_last_snapshot(&self, org_id: &OrgId, snapshot: &SnapshotId) -> Result<bool, CatalogError> {
+        let (org_id, snapshot) = (org_id.clone(), snapshot.clone());
+        self.run(move |files| files.advance_last_snapshot(&org_id, &snapshot))
+            .await
     }
 
     async fn get_org(&self, org_id: &OrgId) -> Result<Option<OrgRecord>, CatalogError> {
@@ -115,6 +121,21 @@ impl Catalog for LocalCatalog {
     async fn read_log(&self, job_id: &JobId) -> Result<Vec<LogEntry>, CatalogError> {
         let job_id = job_id.clone();
         self.run(move |files| files.read_log(&job_id)).await
+    }
+
+    async fn get_lease(&self, org_id: &OrgId, kind: JobKind) -> Result<Option<Lease>, CatalogError> {
+        let org_id = org_id.clone();
+        self.run(move |files| files.get_lease(&org_id, kind)).await
+    }
+
+    async fn acquire_lease(&self, lease: &Lease, now_ms: i64) -> Result<(), CatalogError> {
+        let lease = lease.clone();
+        self.run(move |files| files.acquire_lease(&lease, now_ms)).await
+    }
+
+    async fn release_lease(&self, org_id: &OrgId, kind: JobKind, owner: &str) -> Result<(), CatalogError> {
+        let (org_id, owner) = (org_id.clone(), owner.to_owned());
+        self.run(move |files| files.release_lease(&org_id, kind, &owner)).await
     }
 
     async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), CatalogError> {

@@ -11,6 +11,9 @@ use super::*;
 use crate::ids::{JobId, OrgId, SnapshotId};
 use fakes::{MasterKeyProvider, MemoryStore};
 
+/// The content tag of segment keys these tests make by hand (the vault derives it for written pages).
+const TAG: ObjectHash = ObjectHash([0x5e; 32]);
+
 struct World {
     store: Arc<MemoryStore>,
     keys: Arc<MasterKeyProvider>,
@@ -66,7 +69,7 @@ async fn write_snapshot(w: &World, snapshot: &SnapshotId, users: u32, per_segmen
     );
     let objects: Vec<_> = (0..users).map(canonical_user).collect();
     for (seq, page) in objects.chunks(per_segment).enumerate() {
-        let blob_key = keys::segment(&w.org, snapshot, "users", seq as u32);
+        let blob_key = keys::segment(&w.org, snapshot, "users", seq as u32, &TAG);
         w.vault.write_segment(&key, &blob_key, page).await.unwrap();
         manifest.add_segment("users", &blob_key, page);
     }
@@ -132,7 +135,7 @@ async fn snapshot_round_trips_through_segments_manifest_and_reader() {
 
     let segment = w
         .vault
-        .read_segment(&w.org, &keys::segment(&w.org, &s, "users", 2))
+        .read_segment(&w.org, &keys::segment(&w.org, &s, "users", 2, &TAG))
         .await
         .unwrap();
     assert_eq!(segment.len(), 5);
@@ -164,7 +167,7 @@ async fn unchanged_objects_are_carried_from_the_previous_snapshot_by_hash() {
         None,
         &json!({"id": "00u0", "status": "SUSPENDED"}),
     )];
-    let fresh_key = keys::segment(&w.org, &second, "users", 0);
+    let fresh_key = keys::segment(&w.org, &second, "users", 0, &TAG);
     w.vault.write_segment(&key, &fresh_key, &changed).await.unwrap();
     m.add_segment("users", &fresh_key, &changed);
     let locations = previous.locations();
@@ -302,14 +305,14 @@ async fn a_blob_copied_to_another_key_or_opened_as_another_org_fails() {
     let w = world();
     let s = snap("s1");
     let key = w.vault.new_sealing_key(&w.org, &s).await.unwrap();
-    let original = keys::segment(&w.org, &s, "users", 0);
+    let original = keys::segment(&w.org, &s, "users", 0, &TAG);
     w.vault
         .write_segment(&key, &original, &[canonical_user(1)])
         .await
         .unwrap();
     let bytes = w.store.raw(&original).unwrap();
 
-    let copy = keys::segment(&w.org, &s, "users", 1);
+    let copy = keys::segment(&w.org, &s, "users", 1, &TAG);
     w.store.set_raw(&copy, bytes.clone());
     let err = w.vault.read_segment(&w.org, &copy).await.unwrap_err();
     assert!(
@@ -345,7 +348,7 @@ async fn one_unwrap_per_wrapped_key_even_when_reads_run_concurrently() {
     let vault = w.fresh_vault();
     let reads = (0..10).map(|i| {
         let vault = vault.clone();
-        let key = keys::segment(&w.org, &s, "users", i);
+        let key = keys::segment(&w.org, &s, "users", i, &TAG);
         let org = w.org.clone();
         async move { vault.read_segment(&org, &key).await }
     });
@@ -407,7 +410,7 @@ async fn verify_reports_an_object_that_does_not_match_the_manifest_hash() {
     let s = snap("s1");
     let key = w.vault.new_sealing_key(&w.org, &s).await.unwrap();
     let mut m = Manifest::new(w.org.clone(), s.clone(), JobId::new("j").unwrap(), "t".into(), None);
-    let segment_key = keys::segment(&w.org, &s, "groups", 0);
+    let segment_key = keys::segment(&w.org, &s, "groups", 0, &TAG);
     // The segment holds one object, the manifest claims another's hash at that place.
     w.vault
         .write_segment(&key, &segment_key, &[canonical_user(1), canonical_user(2)])
@@ -450,9 +453,9 @@ async fn verify_reports_missing_tampered_and_unreachable_segments_by_key() {
     let w = world();
     let s = snap("20260101T000000Z-aaaa");
     write_snapshot(&w, &s, 30, 10).await;
-    let missing = keys::segment(&w.org, &s, "users", 0);
-    let tampered = keys::segment(&w.org, &s, "users", 1);
-    let throttled = keys::segment(&w.org, &s, "users", 2);
+    let missing = keys::segment(&w.org, &s, "users", 0, &TAG);
+    let tampered = keys::segment(&w.org, &s, "users", 1, &TAG);
+    let throttled = keys::segment(&w.org, &s, "users", 2, &TAG);
     w.store.remove(&missing);
     let mut bytes = w.store.raw(&tampered).unwrap();
     *bytes.last_mut().unwrap() ^= 1;
@@ -559,7 +562,7 @@ async fn manifest_of_100k_entries_stays_small() {
             n % 59
         );
         let location = Location {
-            segment_key: keys::segment(&w.org, &s, "users", n / 500),
+            segment_key: keys::segment(&w.org, &s, "users", n / 500, &TAG),
             index: n % 500,
         };
         m.add_entry("users", id, hash, Some(last_updated), &location);

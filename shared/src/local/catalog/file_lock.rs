@@ -1,5 +1,5 @@
-//! An exclusive OS file lock per job, so a read-compare-write of a job cannot interleave with
-//! another, whether it runs in this process or in a second `oktavault` process.
+//! An exclusive OS file lock around one record (a job; an org and its leases), so a read-compare-write
+//! cannot interleave with another, whether it runs in this process or in a second `oktavault` process.
 //!
 //! `File::lock` is `flock(2)` on Unix: it belongs to the open file, so two opens of the same
 //! lock file in one process exclude each other just as two processes do.

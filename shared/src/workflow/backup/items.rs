@@ -4,13 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::categories::{Category, Keep};
 use crate::snapshot::CanonicalObject;
-
-/// An item that could not be kept, with why: it becomes a job log line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rejected {
-    pub object_id: Option<String>,
-    pub message: String,
-}
+use crate::workflow::job::Rejected;
 
 /// Converts one page of listed items. `parent` is the parent's id for per-parent categories.
 pub fn keep_items(

@@ -9,10 +9,10 @@ use std::collections::HashSet;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{StepContext, StepError};
 use crate::okta::{OktaClient, OktaError};
 use crate::ports::JobRecord;
 use crate::timefmt;
+use crate::workflow::{StepContext, StepError};
 
 pub const FIRST_LOOKBACK_DAYS: i64 = 7;
 

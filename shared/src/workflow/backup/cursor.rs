@@ -11,6 +11,35 @@ pub struct Cursor {
     pub position: usize,
     /// Okta's `next` link within that pass or parent; `None` starts it from its first page.
     pub next: Option<String>,
+    /// Fingerprints of the last next links followed in this pass or parent, to stop a list whose links
+    /// come back to a page already read (kept short: a longer loop still ends at [`MAX_PAGES_PER_PART`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followed: Vec<u64>,
+    /// Pages read in this pass or parent.
+    #[serde(default)]
+    pub pages_here: u64,
+    /// Whether any parent's list was read yet, and Okta's refusal of the first parent if it refused it: a
+    /// refusal of the first two parents alike means the category is not available, one refusal is that
+    /// parent's error (see `page.rs`).
+    #[serde(default)]
+    pub listed_any: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_refusal: Option<String>,
+}
+
+/// Next links remembered per pass or parent for loop detection.
+const FOLLOWED_KEPT: usize = 16;
+/// No pass or parent of Okta's has more pages than this (10 million users at 200 a page is 50,000): more means
+/// links that never end.
+pub const MAX_PAGES_PER_PART: u64 = 100_000;
+
+/// A list whose next links do not end: the pass or parent is given up, and recorded as incomplete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndlessList {
+    #[error("Okta's next link {0} leads back to a page already read; the rest of this list was not read")]
+    Loop(String),
+    #[error("the list went on past {MAX_PAGES_PER_PART} pages; the rest of it was not read")]
+    TooLong,
 }
 
 /// A parent of a per-parent category, and the path its children are listed at.
@@ -75,20 +104,53 @@ impl Cursor {
 
     /// Moves past `n` parents whose children were carried without a call.
     pub fn skip_parents(&mut self, n: usize) {
-        self.position += n;
-        self.next = None;
+        self.start_part(self.position + n);
     }
 
-    /// Moves past a fetched page: to Okta's `next` link, or to the next pass or parent.
-    pub fn advance(&mut self, next: Option<String>) {
-        match next {
-            Some(link) => self.next = Some(link),
-            None => {
-                self.position += 1;
-                self.next = None;
-            }
+    /// Moves past a fetched page: to Okta's `next` link, or to the next pass or parent. A link that leads
+    /// back to a page already read, or a list past [`MAX_PAGES_PER_PART`], ends the pass or parent and says so.
+    pub fn advance(&mut self, next: Option<String>) -> Result<(), EndlessList> {
+        let Some(link) = next else {
+            self.next_part();
+            return Ok(());
+        };
+        let print = fingerprint(&link);
+        if self.followed.contains(&print) {
+            self.next_part();
+            return Err(EndlessList::Loop(link));
         }
+        if self.pages_here + 1 >= MAX_PAGES_PER_PART {
+            self.next_part();
+            return Err(EndlessList::TooLong);
+        }
+        if self.followed.len() == FOLLOWED_KEPT {
+            self.followed.remove(0);
+        }
+        self.followed.push(print);
+        self.pages_here += 1;
+        self.next = Some(link);
+        Ok(())
     }
+
+    fn next_part(&mut self) {
+        self.start_part(self.position + 1);
+    }
+
+    /// Starts pass or parent `position` from its first page.
+    fn start_part(&mut self, position: usize) {
+        self.position = position;
+        self.next = None;
+        self.followed.clear();
+        self.pages_here = 0;
+    }
+}
+
+/// A stable 64-bit fingerprint of a link (FNV-1a): the same link always gives the same number, across
+/// processes and builds, so a resumed step recognises links its predecessor followed.
+fn fingerprint(link: &str) -> u64 {
+    link.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// Puts a parent's id into a per-parent path: `{id}` is the whole id, `{0}`, `{1}`... its
@@ -113,13 +175,13 @@ mod tests {
         let first = c.next_request(users, &[], None).unwrap();
         assert_eq!(first.url, "/api/v1/users");
         assert!(first.first_page);
-        c.advance(Some("http://x/api/v1/users?after=abc".into()));
+        c.advance(Some("http://x/api/v1/users?after=abc".into())).unwrap();
         let second = c.next_request(users, &[], None).unwrap();
         assert_eq!(second.url, "http://x/api/v1/users?after=abc");
         assert!(!second.first_page);
-        c.advance(None);
+        c.advance(None).unwrap();
         assert!(c.next_request(users, &[], None).unwrap().url.contains("DEPROVISIONED"));
-        c.advance(None);
+        c.advance(None).unwrap();
         assert_eq!(c.next_request(users, &[], None), None);
     }
 
@@ -135,13 +197,13 @@ mod tests {
             c.next_request(members, &parents, None).unwrap().url,
             "/api/v1/groups/00g1/users"
         );
-        c.advance(None);
+        c.advance(None).unwrap();
         let r = c.next_request(members, &parents, None).unwrap();
         assert_eq!(
             (r.url.as_str(), r.parent.as_deref()),
             ("/api/v1/groups/00g2/users", Some("00g2"))
         );
-        c.advance(None);
+        c.advance(None).unwrap();
         assert_eq!(c.next_request(members, &parents, None), None);
     }
 
@@ -151,13 +213,59 @@ mod tests {
         let mut c = Cursor::default();
         let first = c.next_request(log, &[], Some("/api/v1/logs?since=a")).unwrap();
         assert_eq!((first.url.as_str(), first.first_page), ("/api/v1/logs?since=a", true));
-        c.advance(Some("http://x/api/v1/logs?after=1".into()));
+        c.advance(Some("http://x/api/v1/logs?after=1".into())).unwrap();
         assert_eq!(
             c.next_request(log, &[], Some("/api/v1/logs?since=a")).unwrap().url,
             "http://x/api/v1/logs?after=1"
         );
-        c.advance(None);
+        c.advance(None).unwrap();
         assert_eq!(c.next_request(log, &[], Some("/api/v1/logs?since=a")), None);
+    }
+
+    #[test]
+    fn a_next_link_that_leads_back_to_a_page_already_read_ends_the_list_with_an_error() {
+        let mut c = Cursor::default();
+        c.advance(Some("http://x/api/v1/users?after=a".into())).unwrap();
+        c.advance(Some("http://x/api/v1/users?after=b".into())).unwrap();
+        let err = c.advance(Some("http://x/api/v1/users?after=a".into())).unwrap_err();
+        assert!(
+            matches!(err, EndlessList::Loop(ref l) if l.ends_with("after=a")),
+            "{err}"
+        );
+        assert_eq!(
+            (c.position, c.next.as_deref(), c.followed.len()),
+            (1, None, 0),
+            "the pass is given up"
+        );
+        // The next pass starts afresh: the same link there is a first visit.
+        c.advance(Some("http://x/api/v1/users?after=a".into())).unwrap();
+    }
+
+    #[test]
+    fn a_list_that_never_ends_stops_at_the_page_limit() {
+        let mut c = Cursor {
+            pages_here: MAX_PAGES_PER_PART - 2,
+            ..Cursor::default()
+        };
+        c.advance(Some("http://x/p?after=1".into())).unwrap();
+        assert_eq!(c.advance(Some("http://x/p?after=2".into())), Err(EndlessList::TooLong));
+        assert_eq!(c.position, 1);
+    }
+
+    #[test]
+    fn skipping_carried_parents_moves_past_exactly_those_parents() {
+        let mut c = Cursor::default();
+        c.advance(Some("http://x/p?after=1".into())).unwrap();
+        c.skip_parents(3);
+        assert_eq!((c.position, c.next.as_deref(), c.pages_here), (3, None, 0));
+        c.skip_parents(1);
+        assert_eq!(c.position, 4);
+    }
+
+    #[test]
+    fn fingerprints_are_stable_numbers() {
+        assert_eq!(fingerprint(""), 0xcbf2_9ce4_8422_2325);
+        assert_ne!(fingerprint("http://x/?after=a"), fingerprint("http://x/?after=b"));
     }
 
     #[test]

@@ -5,13 +5,12 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::cursor::ParentQuery;
-use super::items::Rejected;
-use super::page::log_line;
 use super::work::{self, WorkEntry};
-use super::{StepContext, StepError};
 use crate::categories::{self, Category, Source};
 use crate::ports::JobRecord;
 use crate::snapshot::Segment;
+use crate::workflow::job::{Rejected, log_line};
+use crate::workflow::{StepContext, StepError};
 
 /// Where each parent's children are listed: the row's path filled in, the link a parent object holds
 /// ([`Source::PerParentLink`]), or one path per parent and name ([`Source::PerParentAndName`]). Parents a
@@ -28,7 +27,7 @@ pub(super) async fn parent_queries(
         Source::PerParentAndName { names, .. } => {
             let names = categories::find(names).expect("the catalog test checks every row's names category");
             match parent_entries(ctx, job, category, names).await? {
-                Some(entries) => entries.iter().map(|e| e.id().to_owned()).collect(),
+                Some(entries) => entries.into_iter().map(|e| e.id).collect(),
                 None => return Ok(None),
             }
         }
@@ -40,10 +39,10 @@ pub(super) async fn parent_queries(
     for parent in parents {
         let object = match needs_objects {
             true => {
-                if segment.as_ref().is_none_or(|s| s.blob_key() != parent.3) {
-                    segment = Some(ctx.vault.read_segment(&job.org_id, &parent.3).await?);
+                if segment.as_ref().is_none_or(|s| s.blob_key() != parent.at.segment_key) {
+                    segment = Some(ctx.vault.read_segment(&job.org_id, &parent.at.segment_key).await?);
                 }
-                Some(segment.as_ref().expect("read above").value(parent.4)?)
+                Some(segment.as_ref().expect("read above").value(parent.at.index)?)
             }
             false => None,
         };
@@ -53,7 +52,7 @@ pub(super) async fn parent_queries(
                 continue;
             }
         }
-        let id = parent.id();
+        let id = parent.id.as_str();
         match category.source {
             Source::PerParent { path, .. } => queries.push(ParentQuery::filled(path, id)),
             Source::PerParentAndName { path, .. } => {
@@ -71,7 +70,7 @@ pub(super) async fn parent_queries(
                         path: url.to_owned(),
                     }),
                     None => missing.push(log_line(
-                        category,
+                        category.name,
                         Rejected {
                             object_id: Some(id.to_owned()),
                             message: format!(
@@ -117,9 +116,9 @@ pub(super) async fn parent_entries(
     if progress.counts.skipped.is_some() {
         return Ok(None);
     }
-    let entries = work::read_all(&ctx.vault, &job.org_id, &job.job_id, parent.name).await?;
+    let (entries, _) = work::read_all(&ctx.vault, &job.org_id, &job.job_id, parent.name).await?;
     let mut seen = HashSet::new();
     Ok(Some(
-        entries.into_iter().filter(|e| seen.insert(e.id().to_owned())).collect(),
+        entries.into_iter().filter(|e| seen.insert(e.id.clone())).collect(),
     ))
 }

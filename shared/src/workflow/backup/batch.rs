@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use super::carry::Carry;
 use super::cursor::{Cursor, NextRequest, ParentQuery};
 use super::work::WorkEntry;
-use super::{StepContext, StepError};
 use crate::categories::{Category, Response};
 use crate::ports::JobRecord;
+use crate::workflow::{StepContext, StepError};
 
 /// Parents fetched together into one page, at most, for a category whose per-parent lists are not paged
 /// (a user's factors): one page, one segment and one saved position per batch rather than per parent.
@@ -49,12 +49,12 @@ pub(super) async fn next_requests(
     while requests.len() < PARENT_BATCH {
         let ahead = Cursor {
             position: cursor.position + requests.len(),
-            next: None,
+            ..Cursor::default()
         };
         let Some(request) = ahead.next_request(category, parents, log_query) else {
             break;
         };
-        if carried.can_carry(ctx, job, &parents[ahead.position]).await? {
+        if carried.can_carry(ctx, job, &parents[ahead.position]).await {
             break;
         }
         requests.push(request);
@@ -69,10 +69,10 @@ pub(super) struct CarriedParents<'a> {
 }
 
 impl CarriedParents<'_> {
-    async fn can_carry(&self, ctx: &StepContext, job: &JobRecord, query: &ParentQuery) -> Result<bool, StepError> {
+    async fn can_carry(&self, ctx: &StepContext, job: &JobRecord, query: &ParentQuery) -> bool {
         let (Some(carry), Some(entry)) = (self.carry, self.entries_by_id.get(query.id.as_str())) else {
-            return Ok(false);
+            return false;
         };
-        Ok(carry.children(&ctx.vault, &job.org_id, entry).await?.is_some())
+        carry.children(&ctx.vault, &job.org_id, entry).await.is_some()
     }
 }

@@ -9,15 +9,16 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::StepError;
-use super::context::Previous;
+use super::previous::Previous;
 use super::work::WorkEntry;
 use crate::categories::{Category, Incremental, Keep};
 use crate::ids::OrgId;
 use crate::ports::JobRecord;
-use crate::snapshot::{Location, ManifestEntry, Segment, Vault};
+use crate::snapshot::{Location, Segment, Vault};
 
 pub struct Carry {
+    category: &'static Category,
+    parent: &'static Category,
     field: &'static str,
     /// The System Log events that also mark a parent as changed (empty when the marker suffices).
     events: &'static [&'static str],
@@ -27,8 +28,8 @@ pub struct Carry {
     /// until [`Carry::set_logged`] says which (never carry blindly).
     logged: Option<HashSet<String>>,
     previous: Arc<Previous>,
-    previous_parents: HashMap<String, ManifestEntry>,
-    previous_children: HashMap<String, Vec<ManifestEntry>>,
+    /// Parent id -> the previous snapshot's children of that parent.
+    previous_children: HashMap<String, Vec<WorkEntry>>,
     /// The last segment read to compare a parent's marker; parents of one page share one.
     segment: Mutex<Option<Arc<Segment>>>,
 }
@@ -37,7 +38,7 @@ impl Carry {
     /// How `category` may be carried in `job`, or `None` when everything must be listed: not an
     /// incremental category, a full refresh, no previous snapshot, or one that lacks the
     /// category or its parent.
-    pub fn new(category: &Category, job: &JobRecord, previous: Option<&Arc<Previous>>) -> Option<Self> {
+    pub fn new(category: &'static Category, job: &JobRecord, previous: Option<&Arc<Previous>>) -> Option<Self> {
         let (field, events, target) = match category.incremental {
             Incremental::Always => return None,
             Incremental::WhenParentFieldMoves { field } => (field, &[][..], ""),
@@ -47,24 +48,28 @@ impl Carry {
         if job.full_refresh {
             return None;
         }
-        let manifest = &previous.manifest;
-        let parents = manifest.categories.get(parent.name).filter(|c| c.skipped.is_none())?;
-        let children = manifest.categories.get(category.name).filter(|c| c.skipped.is_none())?;
-        let previous_parents = parents.entries.iter().map(|e| (e.id.clone(), e.clone())).collect();
-        let mut previous_children: HashMap<String, Vec<ManifestEntry>> = HashMap::new();
-        for entry in &children.entries {
+        previous.backed_up(parent.name)?;
+        previous.backed_up(category.name)?;
+        let mut previous_children: HashMap<String, Vec<WorkEntry>> = HashMap::new();
+        for (id, entry) in previous.entries(category.name) {
             previous_children
-                .entry(parent_of(category, &entry.id).to_owned())
+                .entry(parent_of(category, id).to_owned())
                 .or_default()
-                .push(entry.clone());
+                .push(WorkEntry {
+                    id: id.to_owned(),
+                    hash: entry.hash,
+                    last_updated: entry.last_updated,
+                    at: entry.at,
+                });
         }
         Some(Self {
+            category,
+            parent,
             field,
             events,
             target,
             logged: events.is_empty().then(HashSet::new),
             previous: previous.clone(),
-            previous_parents,
             previous_children,
             segment: Mutex::new(None),
         })
@@ -87,61 +92,30 @@ impl Carry {
     }
 
     /// The children to carry for `parent` (as this job recorded it), or `None` when they must be
-    /// listed again because the parent is new, its marker moved, or the log names it (or the log
-    /// was not read).
-    pub async fn children(
-        &self,
-        vault: &Vault,
-        org: &OrgId,
-        parent: &WorkEntry,
-    ) -> Result<Option<Vec<WorkEntry>>, StepError> {
+    /// listed again because the parent is new, its marker moved, the log names it (or the log
+    /// was not read), the previous snapshot could not list its children, or the marker cannot be read back.
+    pub async fn children(&self, vault: &Vault, org: &OrgId, parent: &WorkEntry) -> Option<Vec<WorkEntry>> {
         // Listed again when the log names the parent, or was not read (never carry blindly).
-        if self.logged.as_ref().is_none_or(|logged| logged.contains(parent.id())) {
-            return Ok(None);
+        if self.logged.as_ref().is_none_or(|logged| logged.contains(&parent.id)) {
+            return None;
         }
-        let Some(before) = self.previous_parents.get(parent.id()) else {
-            return Ok(None);
-        };
-        if before.hash != parent.1 {
-            let was = self
-                .marker(vault, org, &self.previous.manifest.location(before))
-                .await?;
-            let now = self
-                .marker(
-                    vault,
-                    org,
-                    &Location {
-                        segment_key: parent.3.clone(),
-                        index: parent.4,
-                    },
-                )
-                .await?;
+        if self.previous.lacks(self.category.name, &parent.id) {
+            return None;
+        }
+        let before = self.previous.entry(self.parent.name, &parent.id)?;
+        if before.hash != parent.hash {
+            let was = self.marker(vault, org, &before.at).await?;
+            let now = self.marker(vault, org, &parent.at).await?;
             if was.is_none() || was != now {
-                return Ok(None);
+                return None;
             }
         }
-        let children = self
-            .previous_children
-            .get(parent.id())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        Ok(Some(
-            children
-                .iter()
-                .map(|e| {
-                    WorkEntry::new(
-                        e.id.clone(),
-                        e.hash,
-                        e.last_updated.clone(),
-                        self.previous.manifest.location(e),
-                    )
-                })
-                .collect(),
-        ))
+        Some(self.previous_children.get(&parent.id).cloned().unwrap_or_default())
     }
 
-    /// The parent's change marker, read from the object stored at `at`.
-    async fn marker(&self, vault: &Vault, org: &OrgId, at: &Location) -> Result<Option<Value>, StepError> {
+    /// The parent's change marker, read from the object stored at `at`; `None` (list the children again) when
+    /// the object cannot be read back.
+    async fn marker(&self, vault: &Vault, org: &OrgId, at: &Location) -> Option<Option<Value>> {
         let cached = self
             .segment
             .lock()
@@ -150,13 +124,20 @@ impl Carry {
             .filter(|s| s.blob_key() == at.segment_key);
         let segment = match cached {
             Some(segment) => segment,
-            None => {
-                let segment = Arc::new(vault.read_segment(org, &at.segment_key).await?);
-                *self.segment.lock().expect("segment cache") = Some(segment.clone());
-                segment
-            }
+            None => match vault.read_segment(org, &at.segment_key).await {
+                Ok(segment) => {
+                    let segment = Arc::new(segment);
+                    *self.segment.lock().expect("segment cache") = Some(segment.clone());
+                    segment
+                }
+                Err(e) => {
+                    tracing::warn!(segment = %at.segment_key, error = %e, "a parent's change marker cannot be read; listing its children again");
+                    return None;
+                }
+            },
         };
-        Ok(segment.value(at.index)?.get(self.field).cloned())
+        let object = segment.value(at.index).ok()?;
+        Some(object.get(self.field).cloned())
     }
 }
 
@@ -178,7 +159,7 @@ mod tests {
     use crate::ids::{JobId, SnapshotId};
     use crate::local::{LocalBlobStore, LocalKeyProvider};
     use crate::ports::{JobKind, JobStatus};
-    use crate::snapshot::{CategoryManifest, Manifest, ObjectHash};
+    use crate::snapshot::{CategoryManifest, Manifest, ManifestEntry, ObjectHash};
 
     const SEGMENT: &str = "orgs/acme/segments/s1/apps/00000000";
 
@@ -192,9 +173,16 @@ mod tests {
         }
     }
 
-    /// A previous snapshot with apps 0oaA and 0oaB, each with one user and one group assigned.
     fn previous() -> Arc<Previous> {
-        let category = |entries: Vec<ManifestEntry>| CategoryManifest { skipped: None, entries };
+        Arc::new(Previous::new(manifest()))
+    }
+
+    /// A previous snapshot with apps 0oaA and 0oaB, each with one user and one group assigned.
+    fn manifest() -> Manifest {
+        let category = |entries: Vec<ManifestEntry>| CategoryManifest {
+            entries,
+            ..CategoryManifest::default()
+        };
         let manifest = Manifest {
             format_version: 1,
             org_id: OrgId::new("acme").unwrap(),
@@ -215,7 +203,7 @@ mod tests {
                 ),
             ]),
         };
-        Arc::new(Previous::new(manifest))
+        manifest
     }
 
     fn job(full_refresh: bool) -> JobRecord {
@@ -234,20 +222,22 @@ mod tests {
             categories: vec![],
             counts: BTreeMap::new(),
             error: None,
+            resumable: false,
+            reopened: 0,
         }
     }
 
     /// The app as this job listed it: unchanged (same hash as before) unless `hash` differs.
     fn app(id: &str, hash: u8) -> WorkEntry {
-        WorkEntry::new(
-            id.into(),
-            ObjectHash([hash; 32]),
-            None,
-            Location {
+        WorkEntry {
+            id: id.into(),
+            hash: ObjectHash([hash; 32]),
+            last_updated: None,
+            at: Location {
                 segment_key: SEGMENT.into(),
                 index: 0,
             },
-        )
+        }
     }
 
     fn vault(dir: &std::path::Path) -> Vault {
@@ -258,7 +248,7 @@ mod tests {
     }
 
     fn ids(children: Option<Vec<WorkEntry>>) -> Option<Vec<String>> {
-        children.map(|c| c.into_iter().map(|e| e.0).collect())
+        children.map(|c| c.into_iter().map(|e| e.id).collect())
     }
 
     #[tokio::test]
@@ -275,16 +265,16 @@ mod tests {
             ]
         );
         // Until the log was read, nothing is carried.
-        assert!(carry.children(&vault, &org, &app("0oaA", 1)).await.unwrap().is_none());
-        assert!(carry.children(&vault, &org, &app("0oaB", 2)).await.unwrap().is_none());
+        assert!(carry.children(&vault, &org, &app("0oaA", 1)).await.is_none());
+        assert!(carry.children(&vault, &org, &app("0oaB", 2)).await.is_none());
         carry.set_logged(HashSet::from(["0oaA".to_string()]));
-        assert_eq!(ids(carry.children(&vault, &org, &app("0oaA", 1)).await.unwrap()), None);
+        assert_eq!(ids(carry.children(&vault, &org, &app("0oaA", 1)).await), None);
         assert_eq!(
-            ids(carry.children(&vault, &org, &app("0oaB", 2)).await.unwrap()),
+            ids(carry.children(&vault, &org, &app("0oaB", 2)).await),
             Some(vec!["0oaB/00u2".to_string()])
         );
         // A new app has nothing to carry.
-        assert!(carry.children(&vault, &org, &app("0oaC", 9)).await.unwrap().is_none());
+        assert!(carry.children(&vault, &org, &app("0oaC", 9)).await.is_none());
     }
 
     #[tokio::test]
@@ -295,9 +285,39 @@ mod tests {
         assert!(carry.events().contains(&"group.application_assignment.add"));
         carry.set_logged(HashSet::new());
         assert_eq!(
-            ids(carry.children(&vault, &org, &app("0oaA", 1)).await.unwrap()),
+            ids(carry.children(&vault, &org, &app("0oaA", 1)).await),
             Some(vec!["0oaA/00g1".to_string()])
         );
+    }
+
+    #[tokio::test]
+    async fn a_parent_the_previous_snapshot_could_not_list_or_whose_marker_is_unreadable_is_listed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, org) = (vault(dir.path()), OrgId::new("acme").unwrap());
+        let mut manifest = manifest();
+        manifest
+            .categories
+            .get_mut("app_groups")
+            .unwrap()
+            .incomplete
+            .push(crate::snapshot::Incomplete {
+                part: "0oaA".into(),
+                reason: "E0000009 Internal Server Error".into(),
+            });
+        let previous = Arc::new(Previous::new(manifest));
+        let mut carry = Carry::new(find("app_groups").unwrap(), &job(false), Some(&previous)).unwrap();
+        carry.set_logged(HashSet::new());
+        assert_eq!(
+            ids(carry.children(&vault, &org, &app("0oaA", 1)).await),
+            None,
+            "its children are missing"
+        );
+        assert_eq!(
+            ids(carry.children(&vault, &org, &app("0oaB", 2)).await),
+            Some(vec!["0oaB/00g2".to_string()])
+        );
+        // 0oaB changed (new hash): its marker must be compared, but the segment holding it is gone.
+        assert_eq!(ids(carry.children(&vault, &org, &app("0oaB", 7)).await), None);
     }
 
     #[test]
@@ -305,14 +325,12 @@ mod tests {
         assert!(Carry::new(find("app_users").unwrap(), &job(true), Some(&previous())).is_none());
         assert!(Carry::new(find("app_users").unwrap(), &job(false), None).is_none());
         assert!(Carry::new(find("apps").unwrap(), &job(false), Some(&previous())).is_none());
-        let mut previous = previous();
-        let p = Arc::get_mut(&mut previous).unwrap();
-        p.manifest
-            .categories
-            .insert("groups".into(), CategoryManifest::default());
-        p.manifest
+        let mut manifest = manifest();
+        manifest.categories.insert("groups".into(), CategoryManifest::default());
+        manifest
             .categories
             .insert("group_members".into(), CategoryManifest::default());
+        let previous = Arc::new(Previous::new(manifest));
         let members = Carry::new(find("group_members").unwrap(), &job(false), Some(&previous)).unwrap();
         assert!(members.events().is_empty(), "a group's marker is enough");
         assert!(members.logged.is_some());

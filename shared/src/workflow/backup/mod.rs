@@ -1,0 +1,20 @@
+//! The backup workflow: PlanBackup -> (per stage, per category: BackupPage until done) -> FinalizeBackup,
+//! wired by `statemachines/backup.asl.json`.
+
+mod batch;
+mod carry;
+mod continuation;
+mod cursor;
+mod finalize;
+mod items;
+pub mod log_window;
+mod page;
+mod parents;
+mod plan;
+pub mod previous;
+pub(crate) mod work;
+
+pub use continuation::{ContinueInput, ContinueOutput, continue_backup};
+pub use finalize::{FinalizeInput, FinalizeOutput, finalize_backup};
+pub use page::{BackupPageInput, BackupPageOutput, backup_page};
+pub use plan::{BackupRequest, FULL_REFRESH_EVERY, JOB_LOG, PlanInput, PlanOutput, RESUMABLE_FOR, plan_backup};

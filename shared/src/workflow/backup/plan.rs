@@ -1,0 +1,320 @@
+//! PlanBackup: decides which job a backup of an org runs (the org's interrupted job, its job that failed for
+//! a transient cause, or a new one), takes that job's lease for the runner, proves the credentials work, and
+//! answers with the stages of categories to back up.
+//!
+//! The host asks only for "a backup of this org"; which job that is is decided here, once, for the command line,
+//! the scheduler and the HTTP API alike:
+//! - a Running job whose runner stopped (its lease expired, or its process ended) is continued;
+//! - else the org's newest job, if it Failed for a transient cause less than [`RESUMABLE_FOR`] ago, is reopened
+//!   and continued from its saved positions (an outage, a timeout, revoked credentials lose no work);
+//! - else a new job starts. Jobs that can no longer be continued lose their work documents then.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+use super::work;
+use crate::categories::{self, Category};
+use crate::ids::{JobId, OrgId, SnapshotId};
+use crate::ports::{JobKind, JobRecord, JobStatus, LogEntry, OrgRecord};
+use crate::timefmt;
+use crate::workflow::{StepContext, StepError, lease};
+
+/// What a host asks for: a backup of an org.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BackupRequest {
+    pub org_id: OrgId,
+    /// Continue this job (a continuation execution names the job it continues); otherwise PlanBackup decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<JobId>,
+    /// Only these categories (all when absent). A continued job keeps the selection it started with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
+    /// List everything again even if a full refresh is not due.
+    #[serde(default)]
+    pub full_refresh: bool,
+    /// At most this many BackupPage calls per category in one execution (fewer than the history limit allows:
+    /// to make executions short, and to test continuations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_iterations: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanInput {
+    pub request: BackupRequest,
+    /// The runner that will hold the job's lease (the execution's name).
+    pub owner: String,
+}
+
+/// Every this many snapshots, a backup lists every parent's children again rather than trusting
+/// change markers: a safety net under incremental backups.
+pub const FULL_REFRESH_EVERY: usize = 7;
+
+/// How long a job that failed for a transient cause may be continued by the next backup of its org. Later, its
+/// work is given up and a new job starts: a snapshot stitched from listings days apart helps nobody.
+pub const RESUMABLE_FOR: Duration = Duration::days(3);
+
+/// History events one execution may spend on BackupPage loops; Step Functions allows 25,000, and the rest is
+/// left for the other states, Map iterations and retries.
+const PAGE_EVENT_BUDGET: u32 = 20_000;
+/// Events one BackupPage loop iteration adds: a Task's entered, scheduled, started, succeeded and exited, and
+/// the Choice's entered and exited.
+const EVENTS_PER_PAGE: u32 = 7;
+
+/// The category name job-level lines of a job log carry.
+pub const JOB_LOG: &str = "job";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanOutput {
+    pub job_id: JobId,
+    pub org_id: OrgId,
+    pub snapshot_id: SnapshotId,
+    pub owner: String,
+    /// Categories grouped in stages: a stage starts when the one before it is complete.
+    pub stages: Vec<Vec<String>>,
+    /// BackupPage calls each category may make in this execution before the execution hands the job to a new
+    /// one (see `statemachines/backup.asl.json`): keeps every execution under Step Functions' history limit.
+    pub max_iterations: u32,
+    /// True when an unfinished job was picked up rather than created.
+    pub resumed: bool,
+}
+
+pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutput, StepError> {
+    let request = &input.request;
+    let org = ctx
+        .catalog
+        .get_org(&request.org_id)
+        .await?
+        .ok_or_else(|| StepError::fatal(format!("org {} is not registered; authorize it first", request.org_id)))?;
+
+    let (job, resumed) = choose_job(ctx, &org, request, &input.owner).await?;
+
+    // A wrong credential must fail the job here, before any page is fetched.
+    let client = ctx.okta.client_for(&org).await?;
+    client.check_credentials().await?;
+
+    let selected: Vec<&'static Category> = job
+        .categories
+        .iter()
+        .filter_map(|name| categories::find(name))
+        .collect();
+    let snapshot_id = job
+        .snapshot_id
+        .clone()
+        .ok_or_else(|| StepError::fatal(format!("job {} has no snapshot id", job.job_id)))?;
+    Ok(PlanOutput {
+        job_id: job.job_id,
+        org_id: job.org_id,
+        snapshot_id,
+        owner: input.owner,
+        stages: categories::stages(&selected)
+            .into_iter()
+            .map(|s| s.into_iter().map(str::to_owned).collect())
+            .collect(),
+        max_iterations: max_iterations(selected.len(), input.request.max_iterations),
+        resumed,
+    })
+}
+
+/// BackupPage calls each category may make in one execution: the history budget shared by all of them, or less
+/// when asked.
+fn max_iterations(categories: usize, asked: Option<u32>) -> u32 {
+    let budget = PAGE_EVENT_BUDGET / (EVENTS_PER_PAGE * categories.max(1) as u32);
+    asked.map_or(budget, |asked| asked.min(budget)).max(1)
+}
+
+/// The job this backup runs, with its lease taken for `owner`, and whether it continues an earlier one.
+async fn choose_job(
+    ctx: &StepContext,
+    org: &OrgRecord,
+    request: &BackupRequest,
+    owner: &str,
+) -> Result<(JobRecord, bool), StepError> {
+    if let Some(job_id) = &request.job_id {
+        let job = ctx
+            .catalog
+            .get_job(job_id)
+            .await?
+            .ok_or_else(|| StepError::fatal(format!("job {job_id} not found")))?;
+        if job.org_id != org.org_id {
+            return Err(StepError::fatal(format!(
+                "job {} belongs to org {}, not {}",
+                job.job_id, job.org_id, org.org_id
+            )));
+        }
+        if job.status != JobStatus::Running {
+            return Err(StepError::fatal(format!(
+                "job {} already finished ({}); start a new job",
+                job.job_id, job.status
+            )));
+        }
+        lease::take(ctx, &org.org_id, JobKind::Backup, &job.job_id, owner).await?;
+        return Ok((job, true));
+    }
+
+    let now = timefmt::now();
+    let jobs = ctx.catalog.list_jobs(&org.org_id, None).await?;
+    let backups = || jobs.iter().filter(|j| j.kind == JobKind::Backup);
+    // An interrupted job: Running, and its runner stopped (else taking its lease below fails and says so).
+    if let Some(running) = backups().find(|j| j.status == JobStatus::Running) {
+        if within(running, RESUMABLE_FOR, now) {
+            lease::take(ctx, &org.org_id, JobKind::Backup, &running.job_id, owner).await?;
+            return Ok((running.clone(), true));
+        }
+        // Refuses if its runner still holds the lease, however old the job.
+        lease::take(ctx, &org.org_id, JobKind::Backup, &running.job_id, owner).await?;
+        give_up(ctx, running, "abandoned: no runner continued it").await?;
+    }
+    if let Some(newest) = backups().next()
+        && newest.status == JobStatus::Failed
+        && newest.resumable
+        && within(newest, RESUMABLE_FOR, now)
+    {
+        lease::take(ctx, &org.org_id, JobKind::Backup, &newest.job_id, owner).await?;
+        return Ok((reopen(ctx, newest).await?, true));
+    }
+    let job_id = JobId::generate(now);
+    lease::take(ctx, &org.org_id, JobKind::Backup, &job_id, owner).await?;
+    for stale in backups().filter(|j| j.status == JobStatus::Failed && j.resumable) {
+        give_up(ctx, stale, "superseded by a newer job").await?;
+    }
+    let full_refresh = request.full_refresh || full_refresh_due(ctx, &org.org_id).await?;
+    let (previous, note) = readable_previous(ctx, org).await?;
+    let job = create_job(
+        ctx,
+        request,
+        job_id,
+        previous.clone(),
+        full_refresh || previous.is_none(),
+    )
+    .await?;
+    if let Some(note) = note {
+        job_log(ctx, &job.job_id, "previous-snapshot", note).await?;
+    }
+    Ok((job, false))
+}
+
+fn within(job: &JobRecord, age: Duration, now: time::OffsetDateTime) -> bool {
+    timefmt::parse_rfc3339(&job.created_at).is_some_and(|created| now - created < age)
+}
+
+/// Reopens a job that failed for a transient cause: Running again, from its saved positions.
+async fn reopen(ctx: &StepContext, failed: &JobRecord) -> Result<JobRecord, StepError> {
+    let now = timefmt::rfc3339(timefmt::now());
+    let job = JobRecord {
+        status: JobStatus::Running,
+        updated_at: now,
+        finished_at: None,
+        resumable: false,
+        reopened: failed.reopened + 1,
+        error: None,
+        ..failed.clone()
+    };
+    ctx.catalog.update_job(&job, JobStatus::Failed).await?;
+    let why = failed.error.as_deref().unwrap_or("a transient failure");
+    job_log(
+        ctx,
+        &job.job_id,
+        &format!("reopened-{}", job.reopened),
+        format!("reopened after it failed ({why}); continuing from its saved positions"),
+    )
+    .await?;
+    Ok(job)
+}
+
+/// Ends a job that can no longer be continued, and deletes its work documents.
+async fn give_up(ctx: &StepContext, job: &JobRecord, why: &str) -> Result<(), StepError> {
+    let now = timefmt::rfc3339(timefmt::now());
+    let ended = JobRecord {
+        status: JobStatus::Failed,
+        resumable: false,
+        updated_at: now.clone(),
+        finished_at: job.finished_at.clone().or(Some(now)),
+        error: Some(match &job.error {
+            Some(error) => format!("{error}; {why}"),
+            None => why.to_owned(),
+        }),
+        ..job.clone()
+    };
+    ctx.catalog.update_job(&ended, job.status).await?;
+    work::delete_all(&ctx.vault, &job.org_id, &job.job_id).await
+}
+
+/// Whether none of the org's last [`FULL_REFRESH_EVERY`] snapshots listed everything.
+async fn full_refresh_due(ctx: &StepContext, org: &OrgId) -> Result<bool, StepError> {
+    let snapshots = ctx.catalog.list_snapshots(org).await?;
+    Ok(!snapshots.iter().rev().take(FULL_REFRESH_EVERY).any(|s| s.full_refresh))
+}
+
+/// The org's last snapshot if it can be read back, else none and why: a missing, damaged or tampered previous
+/// snapshot makes this backup a full one that writes every object afresh, never a backup that fails for good.
+async fn readable_previous(
+    ctx: &StepContext,
+    org: &OrgRecord,
+) -> Result<(Option<SnapshotId>, Option<String>), StepError> {
+    let Some(previous) = &org.last_snapshot else {
+        return Ok((None, None));
+    };
+    match ctx.previous(&org.org_id, previous).await {
+        Ok(_) => Ok((Some(previous.clone()), None)),
+        Err(e) if e.is_retryable() => Err(e),
+        Err(e) => Ok((
+            None,
+            Some(format!(
+                "the previous snapshot {previous} cannot be read ({e}); this backup lists everything and writes every \
+                 object afresh, without deduplicating against it"
+            )),
+        )),
+    }
+}
+
+async fn create_job(
+    ctx: &StepContext,
+    request: &BackupRequest,
+    job_id: JobId,
+    previous: Option<SnapshotId>,
+    full_refresh: bool,
+) -> Result<JobRecord, StepError> {
+    let selected = categories::select(request.categories.as_deref()).map_err(|e| StepError::fatal(e.to_string()))?;
+    let now = timefmt::now();
+    let snapshot_id = SnapshotId::generate(now);
+    let key = ctx.vault.new_sealing_key(&request.org_id, &snapshot_id).await?;
+    let job = JobRecord {
+        job_id,
+        org_id: request.org_id.clone(),
+        kind: JobKind::Backup,
+        status: JobStatus::Running,
+        created_at: timefmt::rfc3339(now),
+        updated_at: timefmt::rfc3339(now),
+        finished_at: None,
+        snapshot_id: Some(snapshot_id),
+        full_refresh,
+        previous_snapshot: previous,
+        wrapped_key: Some(BASE64.encode(key.wrapped())),
+        categories: selected.iter().map(|c| c.name.to_owned()).collect(),
+        counts: BTreeMap::new(),
+        error: None,
+        resumable: false,
+        reopened: 0,
+    };
+    ctx.catalog.create_job(&job).await?;
+    Ok(job)
+}
+
+/// Writes one job-level line to the job's log, under a fixed batch name so a repeated step writes it once.
+async fn job_log(ctx: &StepContext, job: &JobId, batch: &str, message: String) -> Result<(), StepError> {
+    let line = LogEntry {
+        at: timefmt::rfc3339(timefmt::now()),
+        category: JOB_LOG.to_owned(),
+        object_id: None,
+        outcome: "note".to_owned(),
+        message,
+    };
+    ctx.catalog
+        .append_log(job, &format!("{JOB_LOG}/{batch}"), &[line])
+        .await?;
+    Ok(())
+}
