@@ -54,6 +54,10 @@ struct FakeBackupSteps {
     ledger: Mutex<Ledger>,
     injected: Option<InjectedFailure>,
     plan_failure: Option<&'static str>,
+    /// Pages `users` has beyond [`pages_of`]: a larger org.
+    extra_user_pages: u32,
+    /// How long a page takes.
+    page_time: Duration,
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
 }
@@ -64,6 +68,8 @@ impl FakeBackupSteps {
             ledger: Mutex::new(Ledger::default()),
             injected: None,
             plan_failure: None,
+            extra_user_pages: 0,
+            page_time: Duration::from_millis(2),
             in_flight: AtomicUsize::new(0),
             most_in_flight: AtomicUsize::new(0),
         }
@@ -81,6 +87,10 @@ impl FakeBackupSteps {
             .failures_left
             .insert(injected.category, injected.times);
         fake
+    }
+
+    fn pages(&self, category: &str) -> u32 {
+        pages_of(category) + if category == "users" { self.extra_user_pages } else { 0 }
     }
 
     fn calls(&self) -> Vec<(String, Value)> {
@@ -113,7 +123,7 @@ impl FakeBackupSteps {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
         // A page takes time: lets the categories of a stage overlap as they would against Okta.
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(self.page_time).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
 
         let mut ledger = self.ledger.lock().unwrap();
@@ -135,7 +145,7 @@ impl FakeBackupSteps {
                 ));
             }
         }
-        let total = pages_of(category);
+        let total = self.pages(category);
         let done = ledger.pages_done.entry(category.to_string()).or_default();
         if *done >= total {
             return Err(TaskFailure::new(
@@ -152,7 +162,7 @@ impl FakeBackupSteps {
     fn finalize(&self, payload: &Value) -> Result<Value, TaskFailure> {
         let ledger = self.ledger.lock().unwrap();
         for category in STAGE_ONE.iter().chain(&STAGE_TWO) {
-            if ledger.pages_done.get(*category).copied().unwrap_or(0) != pages_of(category) {
+            if ledger.pages_done.get(*category).copied().unwrap_or(0) != self.pages(category) {
                 return Err(TaskFailure::new("OktaVault.Fatal", format!("{category} is incomplete")));
             }
         }
@@ -376,4 +386,108 @@ async fn a_failed_finalize_runs_fail_job() {
     let fail_job = &calls.last().unwrap();
     assert_eq!(fail_job.0, "FailJob");
     assert_eq!(fail_job.1["error"]["Cause"], "apps is incomplete");
+}
+
+/// The history events a backup writes with `backup.asl.json` as it stands, from the event rules in
+/// `asl/history.rs`: 18 whatever the org (the execution's start and end; PlanBackup and FinalizeBackup, five
+/// each: entered, scheduled, started, succeeded, exited; BackupStages entered, started, succeeded, exited;
+/// BackupSucceeded entered and exited), 6 per stage (its iteration started and succeeded; BackupCategories
+/// entered, started, succeeded, exited), 4 per category (its iteration started and succeeded;
+/// CategoryBackedUp entered and exited), 7 per page (BackupPage's five, CategoryDone entered and exited) and
+/// 3 per retry (scheduled, started, failed).
+fn backup_history_events(stages: usize, categories: usize, pages: u32, retries: u32) -> usize {
+    18 + 6 * stages + 4 * categories + 7 * pages as usize + 3 * retries as usize
+}
+
+fn total_pages(fake: &FakeBackupSteps) -> u32 {
+    STAGE_ONE
+        .iter()
+        .chain(&STAGE_TWO)
+        .map(|category| fake.pages(category))
+        .sum()
+}
+
+async fn backup_report(fake: &Arc<FakeBackupSteps>) -> crate::asl::ExecutionReport {
+    let input = json!({"org_id": "org-1", "job_id": "job-7"});
+    backup_machine().run(input, fake.clone(), &test_options()).await
+}
+
+#[tokio::test]
+async fn a_backup_writes_the_history_events_aws_would() {
+    let fake = Arc::new(FakeBackupSteps::new());
+    let report = backup_report(&fake).await;
+    assert!(report.outcome.is_ok(), "{:?}", report.outcome);
+    assert_eq!(
+        report.history_events(),
+        backup_history_events(2, 6, total_pages(&fake), 0)
+    );
+    assert_eq!(report.history_events(), 145);
+
+    let retried = Arc::new(FakeBackupSteps::failing_page(InjectedFailure {
+        category: "users",
+        call: 2,
+        times: 2,
+        error: "OktaVault.Retryable",
+    }));
+    let report = backup_report(&retried).await;
+    assert!(report.outcome.is_ok(), "{:?}", report.outcome);
+    assert_eq!(
+        report.history_events(),
+        backup_history_events(2, 6, total_pages(&retried), 2)
+    );
+}
+
+/// 18 + 6 x 2 stages + 4 x 6 categories + 7 x 3563 pages = 24,995 events: the most pages one execution of
+/// `backup.asl.json` backs up under the 25,000-event quota.
+const MOST_PAGES_IN_ONE_EXECUTION: u32 = 3563;
+
+fn org_with_pages(pages: u32) -> Arc<FakeBackupSteps> {
+    let small = FakeBackupSteps::new();
+    Arc::new(FakeBackupSteps {
+        extra_user_pages: pages - total_pages(&small),
+        page_time: Duration::ZERO,
+        ..FakeBackupSteps::new()
+    })
+}
+
+#[tokio::test]
+async fn the_largest_org_one_execution_backs_up_stays_under_the_history_quota() {
+    let fake = org_with_pages(MOST_PAGES_IN_ONE_EXECUTION);
+    let report = backup_report(&fake).await;
+    assert_eq!(report.outcome.as_ref().unwrap()["status"], "Succeeded");
+    assert_eq!(report.history_events(), 24_995);
+    assert_eq!(
+        report.history_events(),
+        backup_history_events(2, 6, MOST_PAGES_IN_ONE_EXECUTION, 0)
+    );
+}
+
+async fn assert_fails_for_the_history_quota(fake: &Arc<FakeBackupSteps>) -> Vec<String> {
+    let report = backup_report(fake).await;
+    let failed = report.outcome.as_ref().unwrap_err();
+    assert_eq!(failed.error, "States.Runtime");
+    assert!(failed.cause.contains("(25000)"), "{}", failed.cause);
+    assert_eq!(report.history_events(), crate::asl::HISTORY_EVENT_LIMIT);
+    fake.calls().into_iter().map(|(function, _)| function).collect()
+}
+
+#[tokio::test]
+async fn one_page_more_fails_the_execution_after_finalize_has_sealed_the_snapshot() {
+    // The quota runs out on BackupSucceeded's SucceedStateEntered, two events short of the end: AWS fails
+    // an execution whose job step already reported success.
+    let functions = assert_fails_for_the_history_quota(&org_with_pages(MOST_PAGES_IN_ONE_EXECUTION + 1)).await;
+    assert_eq!(functions.last().map(String::as_str), Some("FinalizeBackup"));
+    assert!(!functions.iter().any(|function| function == "FailJob"));
+}
+
+#[tokio::test]
+async fn an_org_too_large_for_one_execution_fails_in_the_page_loop_and_fail_job_never_runs() {
+    let functions = assert_fails_for_the_history_quota(&org_with_pages(MOST_PAGES_IN_ONE_EXECUTION + 100)).await;
+    // States.Runtime is beyond every Catch: the definition never marks the job failed.
+    assert_eq!(functions.last().map(String::as_str), Some("BackupPage"));
+    assert!(
+        !functions
+            .iter()
+            .any(|function| function == "FailJob" || function == "FinalizeBackup")
+    );
 }
