@@ -16,6 +16,9 @@ use super::template::Template;
 /// The only Task resource the definitions use: Lambda invoke through the optimized integration.
 pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 
+/// The largest Task `TimeoutSeconds` Step Functions accepts (aws/amazon-states-language-service schema).
+const MAX_TIMEOUT_SECONDS: u64 = 99_999_999;
+
 /// A `States` block with its `StartAt`: the whole machine, or a Map's item processor.
 #[derive(Debug)]
 pub struct Scope {
@@ -56,7 +59,7 @@ pub struct TaskState {
     pub result_path: Option<JsonPath>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
-    pub timeout_seconds: Option<f64>,
+    pub timeout_seconds: Option<u64>,
     pub transition: Transition,
 }
 
@@ -348,9 +351,13 @@ fn parse_task(
         Some(value) => Some(
             value
                 .as_u64()
-                .filter(|seconds| *seconds > 0)
-                .ok_or_else(|| AslError::invalid(location, "\"TimeoutSeconds\" must be a positive integer"))?
-                as f64,
+                .filter(|seconds| (1..=MAX_TIMEOUT_SECONDS).contains(seconds))
+                .ok_or_else(|| {
+                    AslError::invalid(
+                        location,
+                        format!("\"TimeoutSeconds\" must be a whole number from 1 to {MAX_TIMEOUT_SECONDS}"),
+                    )
+                })?,
         ),
     };
     Ok(TaskState {

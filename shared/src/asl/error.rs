@@ -2,17 +2,29 @@
 
 use serde_json::{Value, json};
 
-/// Predefined ASL error names the runner raises itself.
+/// Predefined ASL error names the runner raises or matches. What each matches follows the Step Functions
+/// developer guide, "Error handling in Step Functions workflows" (concepts-error-handling), section
+/// "Error names".
 pub mod names {
-    /// Matches every error except [`RUNTIME`] (as in AWS Step Functions).
+    /// Matches every error except [`RUNTIME`]. Terminal failures (a state's input or output over the
+    /// payload quota, the history quota) never reach a Retry or Catch at all.
     pub const ALL: &str = "States.ALL";
-    /// Matches every error a Task's function raised (any name outside `States.*`).
+    /// Matches every error except [`TIMEOUT`] (and [`RUNTIME`], which nothing matches). AWS documents it as
+    /// "a wildcard that matches any known error name except for States.Timeout"; it is not limited to the
+    /// names a function raised.
     pub const TASK_FAILED: &str = "States.TaskFailed";
-    /// A path that does not resolve, an input of the wrong shape, the transition limit: never retried or caught.
+    /// A path that does not resolve, an input of the wrong shape, the history quota: never retried or caught.
     pub const RUNTIME: &str = "States.Runtime";
+    /// Data over the 256 KiB payload quota. A Lambda result over it fails the Task attempt, which Retry and
+    /// Catch handle like any other error; a state's input or output over it fails the execution outright.
+    pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
     pub const NO_CHOICE_MATCHED: &str = "States.NoChoiceMatched";
     pub const RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailure";
     pub const TIMEOUT: &str = "States.Timeout";
+    /// StartExecution's refusal of an execution name (an API error on AWS, before any state runs).
+    pub const INVALID_NAME: &str = "InvalidName";
+    /// StartExecution's refusal of a state machine ARN that is not one.
+    pub const INVALID_ARN: &str = "InvalidArn";
 }
 
 /// Why a definition could not be loaded. Each message names the state and field concerned.
@@ -81,6 +93,8 @@ pub struct ExecutionFailed {
 pub(crate) struct StateFailure {
     pub error: String,
     pub cause: String,
+    /// Fails the execution whatever the state's Retry and Catch say (AWS's "terminal" errors).
+    pub terminal: bool,
 }
 
 impl StateFailure {
@@ -88,11 +102,20 @@ impl StateFailure {
         StateFailure {
             error: error.into(),
             cause: cause.into(),
+            terminal: false,
+        }
+    }
+
+    /// A failure no Retry or Catch may handle.
+    pub fn terminal(error: impl Into<String>, cause: impl Into<String>) -> Self {
+        StateFailure {
+            terminal: true,
+            ..StateFailure::new(error, cause)
         }
     }
 
     pub fn runtime(cause: impl Into<String>) -> Self {
-        StateFailure::new(names::RUNTIME, cause)
+        StateFailure::terminal(names::RUNTIME, cause)
     }
 
     /// The `{"Error", "Cause"}` object a Catch writes at its ResultPath.
@@ -103,10 +126,7 @@ impl StateFailure {
 
 impl From<TaskFailure> for StateFailure {
     fn from(failure: TaskFailure) -> Self {
-        StateFailure {
-            error: failure.error,
-            cause: failure.cause,
-        }
+        StateFailure::new(failure.error, failure.cause)
     }
 }
 

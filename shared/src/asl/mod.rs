@@ -9,12 +9,19 @@
 //! Parameters/ItemSelector, ResultSelector, ResultPath, OutputPath, Retry and Catch. Anything else is
 //! refused by [`StateMachine::parse`] with the feature named, never silently ignored.
 //!
-//! Semantics follow AWS where the spec leaves room: `States.ALL` does not match `States.Runtime` (a path
-//! that does not resolve, the runaway guard), which always fails the execution.
+//! It is as strict as Step Functions where a definition that runs here could fail there: the 256 KiB
+//! payload quota (`limits`), the 25,000-event history quota, counted the way AWS counts (`history`), the
+//! retrier field rules (`retry`), StartExecution's rules for execution names, and the error names
+//! `States.ALL` and `States.TaskFailed` match ([`error_names`]). `States.Runtime` (a path that does not
+//! resolve, the history quota) is never retried or caught.
 
 mod choice;
 mod definition;
 mod error;
+mod execution;
+mod history;
+mod limits;
+mod map;
 mod path;
 mod retry;
 mod runner;
@@ -25,14 +32,18 @@ mod tests;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use async_trait::async_trait;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 pub use error::{AslError, ExecutionFailed, TaskFailure, names as error_names};
+pub use execution::{ExecutionOptions, ExecutionReport};
+pub use history::{HISTORY_EVENT_LIMIT, HistoryEventType};
+pub use limits::PAYLOAD_LIMIT_BYTES;
 
 use definition::Scope;
+use execution::ExecutionIdentity;
+use history::History;
 use runner::Runner;
 
 /// Runs the functions a definition's Task states name.
@@ -41,35 +52,25 @@ pub trait TaskInvoker: Send + Sync + 'static {
     /// Runs the named function (after substitution, the last `:function:NAME` segment of an ARN or the
     /// plain name) with `payload` as its event, returning its result.
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, TaskFailure>;
-}
 
-/// `$$.StateMachine.Id` and `.Name` of an execution of the embedded runner (on AWS, the state machine's ARN).
-pub const EMBEDDED_STATE_MACHINE: &str = "embedded";
-
-/// How one execution runs.
-#[derive(Debug, Clone)]
-pub struct ExecutionOptions {
-    /// `$$.Execution.Name`; the job id is a good choice.
-    pub execution_name: String,
-    /// Multiplies every Retry wait: 1.0 waits as the definition says, 0.0 retries at once (tests).
-    pub retry_interval_scale: f64,
-    /// Runaway guard: the execution fails with `States.Runtime` after entering this many states
-    /// (counted over all Map iterations), so a loop that never reports `done` cannot spin forever.
-    pub max_transitions: u64,
-}
-
-impl ExecutionOptions {
-    /// Generous enough for the largest backup (each page is two transitions), small enough to stop a
-    /// loop that makes no progress within seconds.
-    pub const DEFAULT_MAX_TRANSITIONS: u64 = 1_000_000;
-
-    pub fn new(execution_name: impl Into<String>) -> Self {
-        ExecutionOptions {
-            execution_name: execution_name.into(),
-            retry_interval_scale: 1.0,
-            max_transitions: Self::DEFAULT_MAX_TRANSITIONS,
-        }
+    /// What the runner calls: [`TaskInvoker::invoke`] plus what it knows about the call, for an invoker
+    /// that wants it (e.g. to watch the history quota). The default ignores it.
+    async fn invoke_task(&self, function: &str, payload: Value, call: TaskCall<'_>) -> Result<Value, TaskFailure> {
+        let _ = call;
+        self.invoke(function, payload).await
     }
+}
+
+/// What the runner knows about one Task invocation.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskCall<'a> {
+    /// The Task state's name.
+    pub state: &'a str,
+    /// `$$.State.RetryCount`: 0 on the first attempt.
+    pub retry_count: u32,
+    /// History events the execution has written so far, this call's `TaskStarted` included; the execution
+    /// fails when it would need event [`HISTORY_EVENT_LIMIT`] for anything but its own success.
+    pub history_events: usize,
 }
 
 /// A parsed, validated definition, ready to execute any number of times.
@@ -101,21 +102,41 @@ impl StateMachine {
         invoker: Arc<dyn TaskInvoker>,
         options: &ExecutionOptions,
     ) -> Result<Value, ExecutionFailed> {
+        self.run(input, invoker, options).await.outcome
+    }
+
+    /// Like [`StateMachine::execute`], also returning the history events the execution wrote. An execution
+    /// StartExecution would refuse (a bad name or state machine ARN, input over the payload quota) ends
+    /// before its first state, with no history.
+    pub async fn run(
+        &self,
+        input: Value,
+        invoker: Arc<dyn TaskInvoker>,
+        options: &ExecutionOptions,
+    ) -> ExecutionReport {
+        let identity = match ExecutionIdentity::new(options) {
+            Ok(identity) => identity,
+            Err(refused) => return refused,
+        };
+        if let Err(failure) = limits::check_state_data(&input, || "the execution input".to_string()) {
+            return ExecutionReport::refused(&failure.error, failure.cause);
+        }
         let start_time = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         let runner = Arc::new(Runner {
             invoker,
-            execution: json!({"Name": options.execution_name, "Input": input.clone(), "StartTime": start_time}),
-            state_machine: json!({"Id": EMBEDDED_STATE_MACHINE, "Name": EMBEDDED_STATE_MACHINE}),
+            execution: identity.execution_context(&input, &start_time),
+            state_machine: identity.state_machine_context(),
             retry_interval_scale: options.retry_interval_scale,
-            max_transitions: options.max_transitions,
-            transitions: AtomicU64::new(0),
+            history: History::started(),
         });
-        runner
-            .run_scope(self.root.clone(), input)
-            .await
-            .map_err(ExecutionFailed::from)
+        let outcome = runner.clone().run_scope(self.root.clone(), input, false).await;
+        let (outcome, history) = runner.history.finish(outcome);
+        ExecutionReport {
+            outcome: outcome.map_err(ExecutionFailed::from),
+            history,
+        }
     }
 }
 

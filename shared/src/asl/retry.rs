@@ -1,6 +1,7 @@
 //! Retry and Catch: which error names a rule matches, how long to wait before the next attempt, and the
 //! parsing of both (including the ASL rule that `States.ALL` stands alone in the last rule).
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -18,12 +19,22 @@ pub enum Jitter {
 #[derive(Debug, Clone)]
 pub struct Retrier {
     pub error_equals: Vec<String>,
-    pub interval_seconds: f64,
+    pub interval_seconds: u32,
     pub max_attempts: u32,
     pub backoff_rate: f64,
-    pub max_delay_seconds: Option<f64>,
+    pub max_delay_seconds: Option<u32>,
     pub jitter: Jitter,
 }
+
+/// Bounds Step Functions puts on retrier fields (developer guide, concepts-error-handling, "Retrier fields";
+/// the same bounds are in the schema of aws/amazon-states-language-service, `partial/common.json`).
+/// `IntervalSeconds` and `MaxDelaySeconds` are positive integers, `MaxAttempts` a non-negative integer,
+/// `BackoffRate` a number of at least 1.0. A JSON number with a fraction (`1.5`, even `2.0`) is not an
+/// integer here: stricter than AWS at worst, never laxer.
+const MAX_INTERVAL_SECONDS: u32 = 99_999_999;
+const MAX_ATTEMPTS: u32 = 99_999_999;
+/// One leap year of seconds.
+const MAX_DELAY_SECONDS: u32 = 31_622_400;
 
 #[derive(Debug, Clone)]
 pub struct Catcher {
@@ -33,16 +44,16 @@ pub struct Catcher {
     pub result_path: Option<JsonPath>,
 }
 
-/// Whether an `ErrorEquals` list matches an error name. `States.ALL` matches everything but `States.Runtime`,
-/// and `States.TaskFailed` matches any error a task raised (names outside `States.*`); `States.Runtime`
-/// itself is never matched, because AWS never retries or catches it.
+/// Whether an `ErrorEquals` list matches an error name. `States.ALL` matches everything and
+/// `States.TaskFailed` everything but `States.Timeout`; `States.Runtime` is never matched, because AWS never
+/// retries or catches it (see [`names`]).
 pub fn error_matches(error_equals: &[String], error: &str) -> bool {
     if error == names::RUNTIME {
         return false;
     }
-    error_equals.iter().any(|name| {
-        name == error || name == names::ALL || (name == names::TASK_FAILED && !error.starts_with("States."))
-    })
+    error_equals
+        .iter()
+        .any(|name| name == error || name == names::ALL || (name == names::TASK_FAILED && error != names::TIMEOUT))
 }
 
 impl Retrier {
@@ -51,9 +62,9 @@ impl Retrier {
     /// `random_unit` is a number in `[0, 1)` used only by FULL jitter; `scale` shrinks the wait (tests use 0).
     pub fn delay(&self, retry_index: u32, random_unit: f64, scale: f64) -> Duration {
         let exponent = i32::try_from(retry_index).unwrap_or(i32::MAX);
-        let mut seconds = self.interval_seconds * self.backoff_rate.powi(exponent);
+        let mut seconds = f64::from(self.interval_seconds) * self.backoff_rate.powi(exponent);
         if let Some(cap) = self.max_delay_seconds {
-            seconds = seconds.min(cap);
+            seconds = seconds.min(f64::from(cap));
         }
         if self.jitter == Jitter::Full {
             seconds *= random_unit.clamp(0.0, 1.0);
@@ -92,27 +103,37 @@ impl Retrier {
                 "Comment",
             ],
         )?;
-        let number = |field: &str, default: f64, minimum: f64| -> Result<f64, AslError> {
+        let integer = |field: &str, range: RangeInclusive<u32>| -> Result<Option<u32>, AslError> {
             match object.get(field) {
-                None => Ok(default),
+                None => Ok(None),
                 Some(value) => value
-                    .as_f64()
-                    .filter(|number| *number >= minimum)
-                    .ok_or_else(|| AslError::invalid(location, format!("\"{field}\" must be a number >= {minimum}"))),
+                    .as_u64()
+                    .and_then(|number| u32::try_from(number).ok())
+                    .filter(|number| range.contains(number))
+                    .map(Some)
+                    .ok_or_else(|| {
+                        AslError::invalid(
+                            location,
+                            format!(
+                                "\"{field}\" must be a whole number from {} to {} (Step Functions refuses {value})",
+                                range.start(),
+                                range.end()
+                            ),
+                        )
+                    }),
             }
         };
-        let interval_seconds = number("IntervalSeconds", 1.0, 1.0)?;
-        let backoff_rate = number("BackoffRate", 2.0, 1.0)?;
-        let max_delay_seconds = object
-            .get("MaxDelaySeconds")
-            .map(|_| number("MaxDelaySeconds", 0.0, 1.0))
-            .transpose()?;
-        let max_attempts = match object.get("MaxAttempts") {
-            None => 3,
-            Some(value) => value
-                .as_u64()
-                .and_then(|attempts| u32::try_from(attempts).ok())
-                .ok_or_else(|| AslError::invalid(location, "\"MaxAttempts\" must be a non-negative integer"))?,
+        let interval_seconds = integer("IntervalSeconds", 1..=MAX_INTERVAL_SECONDS)?.unwrap_or(1);
+        let max_attempts = integer("MaxAttempts", 0..=MAX_ATTEMPTS)?.unwrap_or(3);
+        let max_delay_seconds = integer("MaxDelaySeconds", 1..=MAX_DELAY_SECONDS)?;
+        let backoff_rate = match object.get("BackoffRate") {
+            None => 2.0,
+            Some(value) => value.as_f64().filter(|rate| *rate >= 1.0).ok_or_else(|| {
+                AslError::invalid(
+                    location,
+                    format!("\"BackoffRate\" must be a number of at least 1.0 (Step Functions refuses {value})"),
+                )
+            })?,
         };
         let jitter = match object.get("JitterStrategy").map(|value| value.as_str()) {
             None | Some(Some("NONE")) => Jitter::None,
@@ -286,6 +307,7 @@ mod tests {
         let task_failed = vec!["States.TaskFailed".to_string()];
         assert!(error_matches(&task_failed, "OktaVault.Retryable"));
         assert!(!error_matches(&task_failed, "States.Timeout"));
+        assert!(!error_matches(&task_failed, "States.Runtime"));
         let named = vec!["OktaVault.Retryable".to_string(), "Lambda.ServiceException".to_string()];
         assert!(error_matches(&named, "Lambda.ServiceException"));
         assert!(!error_matches(&named, "OktaVault.Fatal"));

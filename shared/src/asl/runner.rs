@@ -1,82 +1,88 @@
 //! Executes a parsed definition: walks states from `StartAt`, applies the JSONPath input/output
-//! processing of each state, invokes Tasks, retries and catches failures, and runs Map iterations as
-//! concurrent tokio tasks bounded by `MaxConcurrency`.
+//! processing of each state, invokes Tasks, retries and catches failures, and writes the history events
+//! Step Functions would write (see [`super::history`]) within its quotas. Map states live in
+//! [`super::map`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use tokio::task::JoinSet;
 
-use super::TaskInvoker;
-use super::definition::{MapState, PassState, Scope, State, StateKind, TaskState, Transition};
+use super::definition::{PassState, Scope, State, StateKind, TaskState, Transition};
 use super::error::{StateFailure, names};
+use super::history::{History, HistoryEventType as Event};
+use super::limits;
 use super::path::{JsonPath, PathSetError};
 use super::retry::{Catcher, Retrier, error_matches};
 use super::template::Template;
+use super::{TaskCall, TaskInvoker};
 
 /// What one execution shares across all its states and Map iterations.
 pub struct Runner {
     pub invoker: Arc<dyn TaskInvoker>,
-    /// `$$.Execution`: Name, Input, StartTime.
+    /// `$$.Execution`: Id, Name, Input, StartTime.
     pub execution: Value,
     /// `$$.StateMachine`: Id, Name.
     pub state_machine: Value,
     pub retry_interval_scale: f64,
-    pub max_transitions: u64,
-    pub transitions: AtomicU64,
+    pub history: History,
 }
 
 /// Where a state sends the execution next.
-enum Step {
+pub(super) enum Step {
     Next(String),
     End,
 }
 
 impl Runner {
-    /// Runs a `States` block from its `StartAt` to a Succeed state, an `End`, or a failure.
+    /// Runs a `States` block from its `StartAt` to a Succeed state, an `End`, or a failure. `in_map` says
+    /// the block is a Map iteration, where a Task's uncaught failure also writes `TaskStateAborted`.
     pub fn run_scope(
         self: Arc<Self>,
         scope: Arc<Scope>,
         input: Value,
+        in_map: bool,
     ) -> BoxFuture<'static, Result<Value, StateFailure>> {
         Box::pin(async move {
             let mut current = scope.start_at.clone();
             let mut input = input;
             loop {
-                self.count_transition(&current)?;
                 let state = &scope.states[&current];
-                let (output, step) = self.run_state(state, input).await?;
-                match step {
-                    Step::Next(next) => {
+                let (entered, exited) = entry_and_exit_events(&state.kind);
+                self.history.record(entered, &state.name)?;
+                let in_flight = AbortGuard::new(&self.history, state);
+                let outcome = self.run_state(state, input).await;
+                in_flight.disarm();
+                let finished = outcome.and_then(|(output, step)| {
+                    limits::check_state_data(&output, || format!("the output of state '{}'", state.name))?;
+                    if let Some(exited) = exited {
+                        self.history.record(exited, &state.name)?;
+                    }
+                    Ok((output, step))
+                });
+                match finished {
+                    Ok((output, Step::Next(next))) => {
                         current = next;
                         input = output;
                     }
-                    Step::End => return Ok(output),
+                    Ok((output, Step::End)) => return Ok(output),
+                    Err(failure) => {
+                        if in_map && matches!(state.kind, StateKind::Task(_)) {
+                            self.history.record_on_failure(Event::TaskStateAborted, &state.name);
+                        }
+                        return Err(failure);
+                    }
                 }
             }
         })
-    }
-
-    fn count_transition(&self, state_name: &str) -> Result<(), StateFailure> {
-        let count = self.transitions.fetch_add(1, Ordering::Relaxed) + 1;
-        if count > self.max_transitions {
-            return Err(StateFailure::runtime(format!(
-                "the execution entered more than {} states (the last was '{state_name}'); a loop that never \
-                 finishes? If the job really is this large, raise ExecutionOptions::max_transitions",
-                self.max_transitions
-            )));
-        }
-        Ok(())
     }
 
     async fn run_state(self: &Arc<Self>, state: &State, raw_input: Value) -> Result<(Value, Step), StateFailure> {
         match &state.kind {
             StateKind::Task(task) => {
                 let output = self
-                    .with_retry_and_catch(state, &raw_input, &task.retry, &task.catch, |retry_count| {
+                    .with_retry_and_catch(state, &raw_input, &task.retry, &task.catch, None, |retry_count| {
                         self.attempt_task(state, task, &raw_input, retry_count)
                     })
                     .await?;
@@ -84,9 +90,14 @@ impl Runner {
             }
             StateKind::Map(map) => {
                 let output = self
-                    .with_retry_and_catch(state, &raw_input, &map.retry, &map.catch, |retry_count| {
-                        self.attempt_map(state, map, &raw_input, retry_count)
-                    })
+                    .with_retry_and_catch(
+                        state,
+                        &raw_input,
+                        &map.retry,
+                        &map.catch,
+                        Some(Event::MapStateFailed),
+                        |retry_count| self.attempt_map(state, map, &raw_input, retry_count),
+                    )
                     .await?;
                 Ok(resolve_step(output, &map.transition))
             }
@@ -125,13 +136,16 @@ impl Runner {
 
     /// Runs `attempt` until it succeeds, a Retrier gives up, or no Retrier matches; then a matching
     /// Catcher turns the failure into output for its `Next` state. Returns the output and, when a
-    /// Catcher fired, the state it sends the execution to.
+    /// Catcher fired, the state it sends the execution to. A terminal failure skips both. `given_up` is the
+    /// event the state writes when it stops retrying a failure (`MapStateFailed`; none for a terminal one,
+    /// as in AWS's histories of a Map whose paths fail).
     async fn with_retry_and_catch<'a, F, Fut>(
         &self,
         state: &State,
         raw_input: &Value,
         retriers: &[Retrier],
         catchers: &'a [Catcher],
+        given_up: Option<Event>,
         mut attempt: F,
     ) -> Result<Attempted<'a>, StateFailure>
     where
@@ -146,6 +160,9 @@ impl Runner {
                 Ok(output) => return Ok(Attempted::Succeeded(output)),
                 Err(failure) => failure,
             };
+            if failure.terminal {
+                return Err(failure);
+            }
             if let Some(rule) = retriers
                 .iter()
                 .position(|retrier| error_matches(&retrier.error_equals, &failure.error))
@@ -161,6 +178,9 @@ impl Runner {
                     total_retries += 1;
                     continue;
                 }
+            }
+            if let Some(event) = given_up {
+                self.history.record(event, &state.name)?;
             }
             let Some(catcher) = catchers
                 .iter()
@@ -194,6 +214,7 @@ impl Runner {
         let effective = input_path(state, raw_input)?;
         let context = self.context(state, retry_count, None);
         let parameters = task.parameters.evaluate(&effective, &context)?;
+        limits::check_state_data(&parameters, || format!("the Parameters of state '{}'", state.name))?;
         let function = parameters.get("FunctionName").and_then(Value::as_str).ok_or_else(|| {
             StateFailure::runtime(format!(
                 "state '{}' has no string FunctionName after evaluating its Parameters",
@@ -203,20 +224,40 @@ impl Runner {
         let function = super::function_name(function).to_string();
         // Lambda gets an empty event when no Payload is given.
         let payload = parameters.get("Payload").cloned().unwrap_or_else(|| json!({}));
-        let invocation = self.invoker.invoke(&function, payload);
-        let payload = match task.timeout_seconds {
-            None => invocation.await?,
-            Some(seconds) => tokio::time::timeout(Duration::from_secs_f64(seconds), invocation)
-                .await
-                .map_err(|_| {
-                    StateFailure::new(
+        self.history.record(Event::TaskScheduled, &state.name)?;
+        self.history.record(Event::TaskStarted, &state.name)?;
+        let call = TaskCall {
+            state: &state.name,
+            retry_count,
+            history_events: self.history.len(),
+        };
+        let invocation = self.invoker.invoke_task(&function, payload, call);
+        let answered = match task.timeout_seconds {
+            None => invocation.await,
+            Some(seconds) => match tokio::time::timeout(Duration::from_secs(seconds), invocation).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    self.history.record(Event::TaskTimedOut, &state.name)?;
+                    return Err(StateFailure::new(
                         names::TIMEOUT,
                         format!("function '{function}' did not answer within {seconds} s"),
-                    )
-                })??,
+                    ));
+                }
+            },
         };
         // What AWS hands back from lambda:invoke: the function's result wrapped with the call's status.
-        let result = json!({"Payload": payload, "StatusCode": 200});
+        let result = answered
+            .map_err(StateFailure::from)
+            .map(|payload| json!({"Payload": payload, "StatusCode": 200}))
+            .and_then(|result| limits::check_task_result(&result, &state.name, &function).map(|()| result));
+        let result = match result {
+            Ok(result) => result,
+            Err(failure) => {
+                self.history.record(Event::TaskFailed, &state.name)?;
+                return Err(failure);
+            }
+        };
+        self.history.record(Event::TaskSucceeded, &state.name)?;
         finish_state(
             state,
             raw_input,
@@ -227,117 +268,23 @@ impl Runner {
         )
     }
 
-    async fn attempt_map(
-        self: &Arc<Self>,
-        state: &State,
-        map: &MapState,
-        raw_input: &Value,
-        retry_count: u32,
-    ) -> Result<Value, StateFailure> {
-        let effective = input_path(state, raw_input)?;
-        let items = match map.items_path.get(&effective) {
-            Some(Value::Array(items)) => items,
-            Some(other) => {
-                return Err(StateFailure::runtime(format!(
-                    "Map state '{}' ItemsPath '{}' must name an array, but it holds {}",
-                    state.name,
-                    map.items_path,
-                    json_type(other)
-                )));
-            }
-            None => {
-                return Err(StateFailure::runtime(format!(
-                    "Map state '{}' ItemsPath '{}' could not be found in the state input",
-                    state.name, map.items_path
-                )));
-            }
-        };
-        let mut iteration_inputs = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            iteration_inputs.push(match &map.item_selector {
-                None => item.clone(),
-                Some(selector) => {
-                    selector.evaluate(&effective, &self.context(state, retry_count, Some((index, item))))?
-                }
-            });
-        }
-        let results = self.run_iterations(state, map, iteration_inputs).await?;
-        let context = self.context(state, retry_count, None);
-        finish_state(
-            state,
-            raw_input,
-            Value::Array(results),
-            map.result_selector.as_ref(),
-            map.result_path.as_ref(),
-            &context,
-        )
-    }
-
-    /// Runs each iteration as its own tokio task, at most `MaxConcurrency` at once, started in item
-    /// order. The first failure aborts the rest and fails the Map with that failure.
-    async fn run_iterations(
-        self: &Arc<Self>,
-        state: &State,
-        map: &MapState,
-        inputs: Vec<Value>,
-    ) -> Result<Vec<Value>, StateFailure> {
-        let count = inputs.len();
-        let limit = if map.max_concurrency == 0 {
-            count
-        } else {
-            map.max_concurrency
-        };
-        // Iterations are spawned tasks that outlive this borrow, so each holds its own Arc of the runner
-        // (one transition counter for the whole execution keeps the runaway guard global).
-        let runner = Arc::clone(self);
-        let mut pending = inputs.into_iter().enumerate();
-        let mut running = JoinSet::new();
-        let mut spawn_next = |running: &mut JoinSet<(usize, Result<Value, StateFailure>)>| {
-            if let Some((index, input)) = pending.next() {
-                let iteration = runner.clone().run_scope(map.processor.clone(), input);
-                running.spawn(async move { (index, iteration.await) });
-            }
-        };
-        for _ in 0..limit.min(count) {
-            spawn_next(&mut running);
-        }
-        let mut results = vec![Value::Null; count];
-        while let Some(joined) = running.join_next().await {
-            let (index, outcome) = match joined {
-                Ok(finished) => finished,
-                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-                Err(error) => {
-                    return Err(StateFailure::runtime(format!(
-                        "an iteration of Map state '{}' was cancelled: {error}",
-                        state.name
-                    )));
-                }
-            };
-            match outcome {
-                Ok(output) => results[index] = output,
-                Err(failure) => {
-                    running.abort_all();
-                    return Err(failure);
-                }
-            }
-            spawn_next(&mut running);
-        }
-        Ok(results)
-    }
-
     fn run_pass(&self, state: &State, pass: &PassState, raw_input: &Value) -> Result<Value, StateFailure> {
         let effective = input_path(state, raw_input)?;
         let context = self.context(state, 0, None);
         let result = match (&pass.result, &pass.parameters) {
             (Some(result), _) => result.clone(),
-            (None, Some(parameters)) => parameters.evaluate(&effective, &context)?,
+            (None, Some(parameters)) => {
+                let result = parameters.evaluate(&effective, &context)?;
+                limits::check_state_data(&result, || format!("the Parameters of state '{}'", state.name))?;
+                result
+            }
             (None, None) => effective,
         };
         finish_state(state, raw_input, result, None, pass.result_path.as_ref(), &context)
     }
 
     /// The context object (`$$`) as seen by `state`.
-    fn context(&self, state: &State, retry_count: u32, map_item: Option<(usize, &Value)>) -> Value {
+    pub(super) fn context(&self, state: &State, retry_count: u32, map_item: Option<(usize, &Value)>) -> Value {
         let mut context = json!({
             "Execution": self.execution,
             "StateMachine": self.state_machine,
@@ -370,7 +317,7 @@ fn step_of(transition: &Transition) -> Step {
     }
 }
 
-fn input_path(state: &State, raw_input: &Value) -> Result<Value, StateFailure> {
+pub(super) fn input_path(state: &State, raw_input: &Value) -> Result<Value, StateFailure> {
     match &state.input_path {
         None => Ok(json!({})),
         Some(path) => path.get(raw_input).cloned().ok_or_else(|| {
@@ -396,7 +343,7 @@ fn output_path(state: &State, combined: Value) -> Result<Value, StateFailure> {
 }
 
 /// ResultSelector, then ResultPath (into the raw input), then OutputPath: the tail every state shares.
-fn finish_state(
+pub(super) fn finish_state(
     state: &State,
     raw_input: &Value,
     result: Value,
@@ -435,7 +382,7 @@ fn describe_set_error(error: &PathSetError) -> String {
     }
 }
 
-fn json_type(value: &Value) -> &'static str {
+pub(super) fn json_type(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -443,6 +390,54 @@ fn json_type(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// The events a state writes on entering and (when it succeeds) on leaving.
+fn entry_and_exit_events(kind: &StateKind) -> (Event, Option<Event>) {
+    match kind {
+        StateKind::Task(_) => (Event::TaskStateEntered, Some(Event::TaskStateExited)),
+        StateKind::Map(_) => (Event::MapStateEntered, Some(Event::MapStateExited)),
+        StateKind::Choice(_) => (Event::ChoiceStateEntered, Some(Event::ChoiceStateExited)),
+        StateKind::Pass(_) => (Event::PassStateEntered, Some(Event::PassStateExited)),
+        StateKind::Succeed => (Event::SucceedStateEntered, Some(Event::SucceedStateExited)),
+        StateKind::Fail(_) => (Event::FailStateEntered, None),
+    }
+}
+
+/// Writes `TaskStateAborted` / `MapStateAborted` if the state is dropped while it waits: its Map iteration
+/// was cancelled because another one failed. Only Tasks and Maps wait, so only they can be cut short.
+struct AbortGuard<'a> {
+    history: &'a History,
+    state: &'a State,
+    armed: bool,
+}
+
+impl<'a> AbortGuard<'a> {
+    fn new(history: &'a History, state: &'a State) -> Self {
+        AbortGuard {
+            history,
+            state,
+            armed: true,
+        }
+    }
+
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for AbortGuard<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let event = match self.state.kind {
+            StateKind::Task(_) => Event::TaskStateAborted,
+            StateKind::Map(_) => Event::MapStateAborted,
+            _ => return,
+        };
+        self.history.record_on_failure(event, &self.state.name);
     }
 }
 

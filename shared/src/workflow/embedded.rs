@@ -64,6 +64,8 @@ pub struct BackupRun {
     pub outcome: Result<Value, ExecutionFailed>,
     /// Executions the job took (more than one when it was continued).
     pub executions: u32,
+    /// The most history events one of them wrote (Step Functions allows 25,000).
+    pub most_history_events: usize,
 }
 
 /// Runs a backup of `org_id` to its end (or until the process is killed: the job then stays Running and the
@@ -79,6 +81,7 @@ pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOp
                     cause: format!("backup.asl.json: {e}"),
                 }),
                 executions: 0,
+                most_history_events: 0,
             };
         }
     };
@@ -112,6 +115,7 @@ pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOp
                     job_id,
                     outcome,
                     executions,
+                    most_history_events,
                 };
             }
         }

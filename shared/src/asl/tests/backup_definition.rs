@@ -63,6 +63,10 @@ struct FakeBackupSteps {
     plan_failure: Option<&'static str>,
     /// The plan's cap on BackupPage calls per category and execution.
     max_iterations: u32,
+    /// Pages `users` has beyond [`pages_of`]: a larger org.
+    extra_user_pages: u32,
+    /// How long a page takes.
+    page_time: Duration,
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
 }
@@ -74,6 +78,8 @@ impl FakeBackupSteps {
             injected: None,
             plan_failure: None,
             max_iterations: 100,
+            extra_user_pages: 0,
+            page_time: Duration::from_millis(2),
             in_flight: AtomicUsize::new(0),
             most_in_flight: AtomicUsize::new(0),
         }
@@ -91,6 +97,10 @@ impl FakeBackupSteps {
             .failures_left
             .insert(injected.category, injected.times);
         fake
+    }
+
+    fn pages(&self, category: &str) -> u32 {
+        pages_of(category) + if category == "users" { self.extra_user_pages } else { 0 }
     }
 
     fn calls(&self) -> Vec<(String, Value)> {
@@ -125,7 +135,7 @@ impl FakeBackupSteps {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
         // A page takes time: lets the categories of a stage overlap as they would against Okta.
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(self.page_time).await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
 
         let mut ledger = self.ledger.lock().unwrap();
@@ -157,11 +167,11 @@ impl FakeBackupSteps {
         };
         let stage_one_done = STAGE_ONE
             .iter()
-            .all(|c| ledger.pages_done.get(*c).copied().unwrap_or(0) == pages_of(c));
+            .all(|c| ledger.pages_done.get(*c).copied().unwrap_or(0) == self.pages(c));
         if STAGE_TWO.contains(&category) && !stage_one_done {
             return Ok(answer(false, true, 0));
         }
-        let total = pages_of(category);
+        let total = self.pages(category);
         let done = ledger.pages_done.entry(category.to_string()).or_default();
         if *done >= total {
             // A category an earlier execution completed answers done at once, as the real step does.
@@ -176,7 +186,7 @@ impl FakeBackupSteps {
         let finished = STAGE_ONE
             .iter()
             .chain(&STAGE_TWO)
-            .all(|c| ledger.pages_done.get(*c).copied().unwrap_or(0) == pages_of(c));
+            .all(|c| ledger.pages_done.get(*c).copied().unwrap_or(0) == self.pages(c));
         Ok(json!({
             "job_id": payload["job_id"], "org_id": "org-1", "owner": payload["owner"], "finished": finished,
             "snapshot_id": "snap-job-7", "status": if finished { "Completed" } else { "Running" },
@@ -422,7 +432,7 @@ async fn a_job_that_spends_its_share_of_history_continues_in_a_new_execution() {
         .expect("ContinueBackup ran");
     assert_eq!(
         continued.1,
-        json!({"job_id": "job-7", "org_id": "org-1", "owner": "test-execution", "max_iterations": 2, "state_machine": "embedded"})
+        json!({"job_id": "job-7", "org_id": "org-1", "owner": "test-execution", "max_iterations": 2, "state_machine": "arn:aws:states:local:000000000000:stateMachine:embedded"})
     );
 
     // The next executions pick the job up where it stopped, until it finishes.
@@ -471,4 +481,98 @@ async fn a_failed_finalize_runs_fail_job() {
     let fail_job = &calls.last().unwrap();
     assert_eq!(fail_job.0, "FailJob");
     assert_eq!(fail_job.1["state"]["error"]["Cause"], "the snapshot key is gone");
+}
+
+/// The history events one execution of `backup.asl.json` writes, from the event rules in `asl/history.rs`:
+/// 20 whatever the org (the execution's start and end; PlanBackup and FinalizeBackup, five each: entered,
+/// scheduled, started, succeeded, exited; BackupStages entered, started, succeeded, exited; BackupFinished
+/// entered and exited; BackupSucceeded entered and exited), 6 per stage (its iteration started and succeeded;
+/// BackupCategories entered, started, succeeded, exited), 4 per category (its iteration started and succeeded;
+/// CategoryBackedUp or CategoryWaits entered and exited), 7 per BackupPage call (its five, CategoryDone entered
+/// and exited) and 3 per retry (scheduled, started, failed). An execution that hands the job on replaces
+/// BackupSucceeded's 2 by BackupFinished's successor ContinueBackup (5) and BackupContinued (2).
+fn backup_history_events(
+    stages: usize,
+    categories: usize,
+    page_calls: usize,
+    retries: usize,
+    continued: bool,
+) -> usize {
+    20 + 6 * stages + 4 * categories + 7 * page_calls + 3 * retries + if continued { 5 } else { 0 }
+}
+
+async fn backup_report(fake: &Arc<FakeBackupSteps>, input: Value) -> crate::asl::ExecutionReport {
+    backup_machine().run(input, fake.clone(), &test_options()).await
+}
+
+fn page_call_count(fake: &FakeBackupSteps) -> usize {
+    fake.calls().iter().filter(|(f, _)| f == "BackupPage").count()
+}
+
+#[tokio::test]
+async fn a_backup_writes_the_history_events_aws_would() {
+    let fake = Arc::new(FakeBackupSteps::new());
+    let report = backup_report(&fake, json!({"org_id": "org-1"})).await;
+    assert!(report.outcome.is_ok(), "{:?}", report.outcome);
+    assert_eq!(
+        report.history_events(),
+        backup_history_events(2, 6, page_call_count(&fake), 0, false)
+    );
+
+    let retried = Arc::new(FakeBackupSteps::failing_page(InjectedFailure {
+        category: "users",
+        call: 2,
+        times: 2,
+        error: "OktaVault.Retryable",
+    }));
+    let report = backup_report(&retried, json!({"org_id": "org-1"})).await;
+    assert!(report.outcome.is_ok(), "{:?}", report.outcome);
+    // The two failed calls are retries of one state entry, not calls of their own.
+    assert_eq!(
+        report.history_events(),
+        backup_history_events(2, 6, page_call_count(&retried) - 2, 2, false)
+    );
+}
+
+#[tokio::test]
+async fn an_org_larger_than_one_execution_continues_in_executions_that_each_stay_under_the_history_quota() {
+    // The cap PlanBackup computes for six categories, and an org whose users need many times that.
+    let cap = crate::workflow::backup::max_iterations(6, None);
+    let fake = Arc::new(FakeBackupSteps {
+        max_iterations: cap,
+        extra_user_pages: 3 * cap,
+        page_time: Duration::ZERO,
+        ..FakeBackupSteps::new()
+    });
+    let mut input = json!({"org_id": "org-1"});
+    let mut executions = 0;
+    let mut calls_before = 0;
+    loop {
+        let report = backup_report(&fake, input.clone()).await;
+        executions += 1;
+        let output = report.outcome.as_ref().expect("every execution succeeds");
+        let calls = page_call_count(&fake);
+        let continued = output["continued"] == true;
+        assert_eq!(
+            report.history_events(),
+            backup_history_events(2, 6, calls - calls_before, 0, continued),
+            "execution {executions}"
+        );
+        assert!(
+            report.history_events() < crate::asl::HISTORY_EVENT_LIMIT,
+            "execution {executions} wrote {} events",
+            report.history_events()
+        );
+        calls_before = calls;
+        if !continued {
+            assert_eq!(output["status"], "Completed");
+            break;
+        }
+        input = output["next_input"].clone();
+    }
+    assert_eq!(
+        executions, 4,
+        "users' 3 x cap + 3 pages take four executions at cap calls each"
+    );
+    assert_eq!(fake.ledger.lock().unwrap().pages_done["users"], fake.pages("users"));
 }

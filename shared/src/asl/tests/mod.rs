@@ -2,7 +2,11 @@
 //! `statemachines/backup.asl.json`.
 
 mod backup_definition;
+mod context;
+mod history;
+mod limits;
 mod parse;
+mod retry_rules;
 mod runner;
 
 use std::collections::HashMap;
@@ -11,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{ExecutionFailed, ExecutionOptions, StateMachine, TaskFailure, TaskInvoker};
+use serde_json::json;
+
+use super::{ExecutionFailed, ExecutionOptions, ExecutionReport, StateMachine, TaskFailure, TaskInvoker};
 
 type Function = dyn Fn(&str, &Value) -> Result<Value, TaskFailure> + Send + Sync;
 
@@ -59,4 +65,26 @@ pub async fn run(
     invoker: Arc<dyn TaskInvoker>,
 ) -> Result<Value, ExecutionFailed> {
     machine.execute(input, invoker, &test_options()).await
+}
+
+pub async fn run_report(machine: &StateMachine, input: Value, invoker: Arc<dyn TaskInvoker>) -> ExecutionReport {
+    machine.run(input, invoker, &test_options()).await
+}
+
+/// A `lambda:invoke` Task calling `function` with the state input, plus the `extra` fields (Next/End, Retry...).
+pub fn lambda_task(function: &str, extra: Value) -> Value {
+    let mut task = json!({
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": function, "Payload.$": "$"},
+    });
+    for (key, value) in extra.as_object().expect("extra fields are an object") {
+        task[key] = value.clone();
+    }
+    task
+}
+
+/// An invoker whose every function returns its event.
+pub fn echo() -> Arc<FnInvoker> {
+    FnInvoker::new(|_, payload| Ok(payload.clone()))
 }

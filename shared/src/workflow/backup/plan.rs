@@ -121,7 +121,7 @@ pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutp
 
 /// BackupPage calls each category may make in one execution: the history budget shared by all of them, or less
 /// when asked.
-fn max_iterations(categories: usize, asked: Option<u32>) -> u32 {
+pub fn max_iterations(categories: usize, asked: Option<u32>) -> u32 {
     let budget = PAGE_EVENT_BUDGET / (EVENTS_PER_PAGE * categories.max(1) as u32);
     asked.map_or(budget, |asked| asked.min(budget)).max(1)
 }
