@@ -95,16 +95,18 @@ pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOp
         "full_refresh": options.full_refresh,
         "max_iterations": options.max_iterations,
     });
-    let mut executions = 0;
+    let (mut executions, mut most_history_events) = (0, 0);
     loop {
         executions += 1;
-        let outcome = machine
-            .execute(
+        let report = machine
+            .run(
                 input,
                 invoker.clone(),
                 &ExecutionOptions::new(local_runner().to_owned()),
             )
             .await;
+        most_history_events = most_history_events.max(report.history_events());
+        let outcome = report.outcome;
         let job_id = invoker.job.lock().expect("job lock").clone();
         match (&outcome, &job_id) {
             (Ok(output), Some(_)) if output.get("continued") == Some(&Value::Bool(true)) => {
