@@ -231,6 +231,27 @@ mod tests {
         assert!(matches!(err, KeyError::Unwrap { .. }), "{err}");
     }
 
+    /// Snapshot keys wrapped before keys had a purpose used exactly this AAD: they still unwrap.
+    #[tokio::test]
+    async fn a_snapshot_key_wrapped_under_the_first_context_encoding_still_unwraps() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = LocalKeyProvider::open(dir.path().join("master.key")).unwrap();
+        let mut first_aad = b"oktavault/local-data-key/v1".to_vec();
+        for part in ["acme.okta.com", "s1"] {
+            first_aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            first_aad.extend_from_slice(part.as_bytes());
+        }
+        let mut sealed = vec![9u8; 32];
+        let nonce = keys
+            .master
+            .seal_in_place_append_tag(Aad::from(first_aad), &mut sealed)
+            .unwrap();
+        let wrapped = [&[FORMAT_VERSION][..], nonce.as_ref(), &sealed].concat();
+        let context = KeyContext::snapshot(&"acme.okta.com".parse().unwrap(), &"s1".parse().unwrap());
+        let key = keys.unwrap_data_key(&wrapped, &context).await.unwrap();
+        assert_eq!(key.expose_secret(), &[9u8; 32]);
+    }
+
     #[test]
     fn a_group_readable_key_file_is_refused_with_the_fix() {
         let dir = tempfile::tempdir().unwrap();
