@@ -9,11 +9,13 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 
 use futures::future::join_all;
+use secrecy::ExposeSecret;
 
 use crate::ids::{JobId, OrgId, SnapshotId, random_suffix};
+use crate::okta::OrgUrl;
 use crate::ports::{
-    AuthKind, BlobStore, Catalog, CatalogError, CategoryCounts, CategoryProgress, JobKind, JobRecord, JobStatus,
-    KeyContext, KeyError, KeyProvider, Lease, LogEntry, OrgRecord, SnapshotRecord, StoreError,
+    AuthKind, BlobStore, Catalog, CatalogError, CategoryCounts, CategoryProgress, DataKey, JobKind, JobRecord,
+    JobStatus, KeyContext, KeyError, KeyProvider, Lease, LogEntry, OrgRecord, SnapshotRecord, StoreError,
 };
 
 /// Writers racing in the concurrency checks.
@@ -254,68 +256,115 @@ async fn blob_large_round_trip(store: &dyn BlobStore, root: &str) {
 // ---------------------------------------------------------------------------------------------
 // KeyProvider
 
-/// Checks a [`KeyProvider`]: wrapped keys unwrap only under their own context and only intact.
+/// Checks a [`KeyProvider`]: wrapped keys unwrap only under their own context (org, purpose, and
+/// the snapshot or the org URL) and only intact.
 pub async fn key_provider(keys: &dyn KeyProvider) {
     let suffix = random_suffix();
-    let context = key_context(&format!("conformance-{suffix}.example.com"), &format!("snap-{suffix}"));
+    let org = org_id(&format!("conformance-{suffix}.okta.com"));
+    let other_org = org_id(&format!("other-{suffix}.okta.com"));
+    let url = org_url(&format!("https://conformance-{suffix}.okta.com"));
+    let other_url = org_url(&format!("https://attacker-{suffix}.okta.com"));
+
+    let snapshot = KeyContext::snapshot(&org, &snapshot_id(&format!("snap-{suffix}")));
+    let key = key_round_trip(keys, &snapshot, "a snapshot key").await;
+    let wrong_for_snapshot = [
+        (
+            KeyContext::snapshot(&other_org, &snapshot_id(&format!("snap-{suffix}"))),
+            "a snapshot key unwrapped under another org",
+        ),
+        (
+            KeyContext::snapshot(&org, &snapshot_id(&format!("snap-other-{suffix}"))),
+            "a snapshot key unwrapped under another snapshot",
+        ),
+        (
+            KeyContext::org_credentials(&org, &url),
+            "a snapshot key unwrapped as the org's credentials key",
+        ),
+    ];
+    for (context, case) in &wrong_for_snapshot {
+        expect_unwrap_refused(keys, &key.wrapped, context, case).await;
+    }
+    key_damage_refused(keys, &key.wrapped, &snapshot).await;
+
+    let credentials = KeyContext::org_credentials(&org, &url);
+    let key = key_round_trip(keys, &credentials, "a credentials key").await;
+    let wrong_for_credentials = [
+        (
+            KeyContext::org_credentials(&other_org, &url),
+            "a credentials key unwrapped under another org",
+        ),
+        (
+            KeyContext::org_credentials(&org, &other_url),
+            "a credentials key unwrapped for another org URL",
+        ),
+        (
+            KeyContext::snapshot(&org, &snapshot_id(KeyContext::CREDENTIALS_PURPOSE)),
+            "a credentials key unwrapped as a snapshot's key",
+        ),
+    ];
+    for (context, case) in &wrong_for_credentials {
+        expect_unwrap_refused(keys, &key.wrapped, context, case).await;
+    }
+    key_damage_refused(keys, &key.wrapped, &credentials).await;
+}
+
+/// Generates two keys under `context`: each unwraps to its plaintext, which the wrapped form does
+/// not contain, and the two differ. Returns the first.
+async fn key_round_trip(keys: &dyn KeyProvider, context: &KeyContext, what: &str) -> DataKey {
     let key = expect_ok(
         "KeyProvider",
-        "generate_data_key",
-        keys.generate_data_key(&context).await,
+        &format!("generate_data_key of {what}"),
+        keys.generate_data_key(context).await,
     );
+    let plaintext = key.plaintext.expose_secret();
     assert!(
-        !key.wrapped.windows(key.plaintext.len()).any(|w| w == key.plaintext),
-        "KeyProvider: the wrapped key must not contain the plaintext"
+        !key.wrapped.windows(plaintext.len()).any(|w| w == plaintext),
+        "KeyProvider: the wrapped form of {what} must not contain the plaintext"
     );
     let unwrapped = expect_ok(
         "KeyProvider",
-        "unwrap_data_key",
-        keys.unwrap_data_key(&key.wrapped, &context).await,
+        &format!("unwrap_data_key of {what}"),
+        keys.unwrap_data_key(&key.wrapped, context).await,
     );
     assert!(
-        unwrapped == key.plaintext,
-        "KeyProvider: unwrap must give back the generated key"
+        unwrapped.expose_secret() == plaintext,
+        "KeyProvider: unwrapping {what} must give back the generated key"
     );
-
-    let other_org = key_context(&format!("other-{suffix}.example.com"), context.snapshot_id.as_str());
-    let other_snapshot = key_context(context.org_id.as_str(), &format!("snap-other-{suffix}"));
-    expect_unwrap_refused(keys, &key.wrapped, &other_org, "a key unwrapped under another org").await;
-    expect_unwrap_refused(
-        keys,
-        &key.wrapped,
-        &other_snapshot,
-        "a key unwrapped under another snapshot",
-    )
-    .await;
-
-    for position in [key.wrapped.len() / 2, key.wrapped.len() - 1] {
-        let mut damaged = key.wrapped.clone();
-        damaged[position] ^= 0x01;
-        expect_unwrap_refused(keys, &damaged, &context, &format!("a key with byte {position} flipped")).await;
-    }
-    let truncated = &key.wrapped[..key.wrapped.len() - 1];
-    expect_unwrap_refused(keys, truncated, &context, "a truncated wrapped key").await;
-
     let second = expect_ok(
         "KeyProvider",
-        "second generate_data_key",
-        keys.generate_data_key(&context).await,
+        &format!("second generate_data_key of {what}"),
+        keys.generate_data_key(context).await,
     );
     assert!(
-        second.plaintext != key.plaintext,
-        "KeyProvider: two generated data keys must differ"
+        second.plaintext.expose_secret() != plaintext,
+        "KeyProvider: two generated data keys ({what}) must differ"
     );
     assert!(
         second.wrapped != key.wrapped,
-        "KeyProvider: two wrapped data keys must differ"
+        "KeyProvider: two wrapped data keys ({what}) must differ"
     );
+    key
 }
 
-fn key_context(org: &str, snapshot: &str) -> KeyContext {
-    KeyContext {
-        org_id: org_id(org),
-        snapshot_id: snapshot_id(snapshot),
+/// A wrapped key with a flipped byte, or cut short, is refused under its own context.
+async fn key_damage_refused(keys: &dyn KeyProvider, wrapped: &[u8], context: &KeyContext) {
+    for position in [wrapped.len() / 2, wrapped.len() - 1] {
+        let mut damaged = wrapped.to_vec();
+        damaged[position] ^= 0x01;
+        expect_unwrap_refused(
+            keys,
+            &damaged,
+            context,
+            &format!("a key for {context} with byte {position} flipped"),
+        )
+        .await;
     }
+    let truncated = &wrapped[..wrapped.len() - 1];
+    expect_unwrap_refused(keys, truncated, context, &format!("a truncated key for {context}")).await;
+}
+
+fn org_url(value: &str) -> OrgUrl {
+    OrgUrl::parse(value, false).unwrap_or_else(|e| panic!("conformance: {value:?} is not an org URL: {e}"))
 }
 
 async fn expect_unwrap_refused(keys: &dyn KeyProvider, wrapped: &[u8], context: &KeyContext, case: &str) {

@@ -1,37 +1,48 @@
 //! An org's Okta credentials, sealed for unattended backups (the Lambdas read them from the
 //! org's catalog record), and the [`OktaConnector`] that opens them.
 //!
-//! Sealing is an envelope, like a snapshot's: a fresh data key from the [`KeyProvider`] under the
-//! context `{org_id, "org-credentials"}` (so KMS will only unwrap it for that org and purpose),
-//! then AES-256-GCM of the credentials' JSON form with AAD binding the org id. The stored text is
+//! Credentials are bound to the org URL they were authorized for: the catalog record's URL is
+//! only a claim (anyone who can write the catalog can change it), so the connector sends the
+//! credentials only to the URL sealed with them and refuses a record that names another.
+//!
+//! Sealing is an envelope, like a snapshot's: a fresh data key from the [`KeyProvider`] under
+//! [`KeyContext::OrgCredentials`] (org id and org URL; KMS will only unwrap it for that org, that
+//! URL and that purpose), then AES-256-GCM of the credentials' JSON form. The stored text is
 //! base64 of
 //!
 //! ```text
-//! version u8 = 1 | wrapped key len u16 BE | wrapped key | nonce (12) | ciphertext | tag (16)
+//! version u8 = 2 | url len u16 BE | org URL | wrapped key len u16 BE | wrapped key | nonce (12)
+//!                | ciphertext | tag (16)
 //! ```
 //!
-//! The AAD is `"oktavault/credentials/v1\0"`, the org id and the header (version..nonce), so
-//! credentials copied onto another org's record, or with any byte changed, do not open.
+//! The AAD is `"oktavault/credentials/v2\0"`, the org id (u16 BE length first) and the header
+//! (version..nonce, the URL included), so credentials copied onto another org's record, pointed
+//! at another URL, or with any byte changed, do not open. Version 1 carried no URL: it is refused
+//! with a message to authorize the org again (this project has no release whose users hold it).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::io;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
-use crate::ids::{OrgId, SnapshotId};
+use crate::ids::OrgId;
 use crate::okta::{ClientConfig, Credentials, OktaClient, OktaError, OrgUrl, Secret};
 use crate::ports::{Catalog, CatalogError, KeyContext, KeyError, KeyProvider, OrgRecord};
 use crate::workflow::{OktaConnector, StepError, StepErrorKind};
 
-const FORMAT_VERSION: u8 = 1;
-const AAD_DOMAIN: &[u8] = b"oktavault/credentials/v1\0";
+const FORMAT_VERSION: u8 = 2;
+/// The first format, which bound the org id but not its URL.
+const UNBOUND_VERSION: u8 = 1;
+const AAD_DOMAIN: &[u8] = b"oktavault/credentials/v2\0";
 const TAG_LEN: usize = 16;
-/// The "snapshot id" half of the key context: names the purpose, not a snapshot.
-const PURPOSE: &str = "org-credentials";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialsError {
@@ -40,10 +51,25 @@ pub enum CredentialsError {
     #[error("the sealed credentials of org {org} are malformed ({reason}); authorize the org again")]
     Malformed { org: OrgId, reason: String },
     #[error(
-        "the sealed credentials of org {org} do not open: they were sealed for another org or changed since; \
-         authorize the org again"
+        "the sealed credentials of org {org} do not open: they were sealed for another org or URL, or changed \
+         since; authorize the org again"
     )]
     Tampered { org: OrgId },
+    #[error(
+        "the credentials of org {org} were authorized for {sealed_for}, but the org's record now names {record_url}: \
+         they are sent only where they were authorized. If the org really moved, authorize it again at its new URL; \
+         otherwise someone changed the catalog record"
+    )]
+    UrlMismatch {
+        org: OrgId,
+        sealed_for: String,
+        record_url: String,
+    },
+    #[error(
+        "the credentials of org {org} were sealed by an earlier oktavault in a format that does not bind them to \
+         the org URL, and are no longer accepted; authorize the org again"
+    )]
+    Unbound { org: OrgId },
     #[error("org {org} has no stored credentials; authorize it before scheduling backups")]
     Missing { org: OrgId },
     #[error("the credentials of org {org} could not be sealed: {reason}")]
@@ -53,7 +79,7 @@ pub enum CredentialsError {
 }
 
 impl CredentialsError {
-    /// Only a key provider that is briefly unavailable is worth another try.
+    /// Only a key provider or catalog that is briefly unavailable is worth another try.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Key { source, .. } => source.is_retryable(),
@@ -74,31 +100,32 @@ impl From<CredentialsError> for StepError {
     }
 }
 
-/// The credentials' JSON form inside the seal. Private: it holds secrets in plain text.
+/// The credentials' JSON form inside the seal. Private: it holds secrets in plain text. Sealing
+/// borrows them; opening owns them just long enough to move them into [`Secret`]s.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum Plain {
+enum Plain<'a> {
     ApiToken {
-        token: String,
+        token: Cow<'a, str>,
     },
     ClientSecret {
         client_id: String,
-        secret: String,
+        secret: Cow<'a, str>,
         scopes: Vec<String>,
     },
     PrivateKey {
         client_id: String,
-        key_pem: String,
+        key_pem: Cow<'a, str>,
         key_id: Option<String>,
         scopes: Vec<String>,
     },
 }
 
-impl Plain {
-    fn from_credentials(c: &Credentials) -> Self {
+impl<'a> Plain<'a> {
+    fn from_credentials(c: &'a Credentials) -> Self {
         match c {
             Credentials::ApiToken(token) => Plain::ApiToken {
-                token: token.expose().to_owned(),
+                token: Cow::Borrowed(token.expose()),
             },
             Credentials::ClientSecret {
                 client_id,
@@ -106,7 +133,7 @@ impl Plain {
                 scopes,
             } => Plain::ClientSecret {
                 client_id: client_id.clone(),
-                secret: secret.expose().to_owned(),
+                secret: Cow::Borrowed(secret.expose()),
                 scopes: scopes.clone(),
             },
             Credentials::PrivateKey {
@@ -116,7 +143,7 @@ impl Plain {
                 scopes,
             } => Plain::PrivateKey {
                 client_id: client_id.clone(),
-                key_pem: key_pem.expose().to_owned(),
+                key_pem: Cow::Borrowed(key_pem.expose()),
                 key_id: key_id.clone(),
                 scopes: scopes.clone(),
             },
@@ -148,17 +175,95 @@ impl Plain {
             },
         }
     }
+
+    /// The JSON form in a buffer sized up front (with room for the tag), so neither writing nor
+    /// sealing it reallocates and leaves an unwiped copy of a secret on the heap.
+    fn to_json(&self) -> Result<Zeroizing<Vec<u8>>, serde_json::Error> {
+        let mut counted = ByteCount(0);
+        serde_json::to_writer(&mut counted, self)?;
+        let mut body = Zeroizing::new(Vec::with_capacity(counted.0 + TAG_LEN));
+        serde_json::to_writer(&mut *body, self)?;
+        Ok(body)
+    }
 }
 
-fn key_context(org: &OrgId) -> KeyContext {
-    KeyContext {
-        org_id: org.clone(),
-        snapshot_id: SnapshotId::new(PURPOSE).expect("the purpose is a valid id"),
+/// An [`io::Write`] that only counts.
+struct ByteCount(usize);
+
+impl io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The parts of a sealed text, before anything is authenticated.
+struct Sealed<'a> {
+    url: &'a [u8],
+    wrapped: &'a [u8],
+    nonce: [u8; NONCE_LEN],
+    /// version..nonce: all of it goes into the AAD.
+    header: &'a [u8],
+    ciphertext: &'a [u8],
+}
+
+impl<'a> Sealed<'a> {
+    fn parse(org: &OrgId, bytes: &'a [u8]) -> Result<Self, CredentialsError> {
+        let malformed = |reason: String| CredentialsError::Malformed {
+            org: org.clone(),
+            reason,
+        };
+        let (&version, _) = bytes.split_first().ok_or_else(|| malformed("empty".into()))?;
+        if version == UNBOUND_VERSION {
+            return Err(CredentialsError::Unbound { org: org.clone() });
+        }
+        if version != FORMAT_VERSION {
+            return Err(malformed(format!(
+                "format version {version}, this build reads {FORMAT_VERSION}"
+            )));
+        }
+        let mut at = 1;
+        let mut field = |what: &str| -> Result<&'a [u8], CredentialsError> {
+            let len = bytes
+                .get(at..at + 2)
+                .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+                .ok_or_else(|| malformed(format!("truncated before the {what}")))?;
+            let value = bytes
+                .get(at + 2..at + 2 + len)
+                .ok_or_else(|| malformed(format!("truncated in the {what}")))?;
+            at += 2 + len;
+            Ok(value)
+        };
+        let url = field("org URL")?;
+        let wrapped = field("wrapped key")?;
+        let nonce: [u8; NONCE_LEN] = bytes
+            .get(at..at + NONCE_LEN)
+            .and_then(|n| n.try_into().ok())
+            .ok_or_else(|| malformed("truncated in the nonce".into()))?;
+        let header_len = at + NONCE_LEN;
+        if bytes.len() < header_len + TAG_LEN {
+            return Err(malformed("truncated".into()));
+        }
+        let (header, ciphertext) = bytes.split_at(header_len);
+        Ok(Self {
+            url,
+            wrapped,
+            nonce,
+            header,
+            ciphertext,
+        })
     }
 }
 
 fn aad(org: &OrgId, header: &[u8]) -> Vec<u8> {
-    [AAD_DOMAIN, org.as_str().as_bytes(), header].concat()
+    let org = org.as_str().as_bytes();
+    // Ids are short; a length prefix keeps (org, header) pairs unambiguous.
+    let org_len = u16::try_from(org.len()).unwrap_or(u16::MAX);
+    [AAD_DOMAIN, &org_len.to_be_bytes(), org, header].concat()
 }
 
 fn cipher(org: &OrgId, key: &[u8; 32]) -> Result<LessSafeKey, CredentialsError> {
@@ -169,26 +274,32 @@ fn cipher(org: &OrgId, key: &[u8; 32]) -> Result<LessSafeKey, CredentialsError> 
     Ok(LessSafeKey::new(unbound))
 }
 
-/// Seals `c` for `org`: base64 text to keep in [`OrgRecord::sealed_credentials`].
+fn u16_len(org: &OrgId, what: &str, bytes: &[u8]) -> Result<[u8; 2], CredentialsError> {
+    u16::try_from(bytes.len())
+        .map(u16::to_be_bytes)
+        .map_err(|_| CredentialsError::Seal {
+            org: org.clone(),
+            reason: format!("the {what} is too long"),
+        })
+}
+
+/// Seals `c` for `org` at `url`, the only URL they will be sent to: base64 text to keep in
+/// [`OrgRecord::sealed_credentials`].
 pub async fn seal_credentials(
     keys: &dyn KeyProvider,
     org: &OrgId,
+    url: &OrgUrl,
     c: &Credentials,
 ) -> Result<String, CredentialsError> {
-    let mut data_key = keys
-        .generate_data_key(&key_context(org))
+    let data_key = keys
+        .generate_data_key(&KeyContext::org_credentials(org, url))
         .await
         .map_err(|source| CredentialsError::Key {
             org: org.clone(),
             source,
         })?;
-    let sealing = cipher(org, &data_key.plaintext);
-    data_key.plaintext.fill(0);
-    let sealing = sealing?;
-    let wrapped_len = u16::try_from(data_key.wrapped.len()).map_err(|_| CredentialsError::Seal {
-        org: org.clone(),
-        reason: "the wrapped data key is too long".into(),
-    })?;
+    let sealing = cipher(org, data_key.plaintext.expose_secret())?;
+    let url = url.as_str().as_bytes();
     let mut nonce = [0u8; NONCE_LEN];
     // A fresh data key per seal means a random nonce can never repeat under one key.
     aws_lc_rs::rand::fill(&mut nonce).map_err(|_| CredentialsError::Seal {
@@ -196,62 +307,54 @@ pub async fn seal_credentials(
         reason: "the system random source failed".into(),
     })?;
 
-    let mut out = Vec::with_capacity(3 + data_key.wrapped.len() + NONCE_LEN + 256);
+    let mut out = Vec::with_capacity(5 + url.len() + data_key.wrapped.len() + NONCE_LEN + 256);
     out.push(FORMAT_VERSION);
-    out.extend_from_slice(&wrapped_len.to_be_bytes());
+    out.extend_from_slice(&u16_len(org, "org URL", url)?);
+    out.extend_from_slice(url);
+    out.extend_from_slice(&u16_len(org, "wrapped data key", &data_key.wrapped)?);
     out.extend_from_slice(&data_key.wrapped);
     out.extend_from_slice(&nonce);
     let aad = aad(org, &out);
 
-    let mut body = serde_json::to_vec(&Plain::from_credentials(c)).map_err(|e| CredentialsError::Seal {
-        org: org.clone(),
-        reason: e.to_string(),
-    })?;
-    let sealed = sealing.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut body);
-    if sealed.is_err() {
-        body.fill(0);
-        return Err(CredentialsError::Seal {
+    let mut body = Plain::from_credentials(c)
+        .to_json()
+        .map_err(|e| CredentialsError::Seal {
+            org: org.clone(),
+            reason: e.to_string(),
+        })?;
+    sealing
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut *body)
+        .map_err(|_| CredentialsError::Seal {
             org: org.clone(),
             reason: "AES-GCM refused the input".into(),
-        });
-    }
+        })?;
     out.extend_from_slice(&body);
     Ok(BASE64.encode(out))
 }
 
-/// Opens what [`seal_credentials`] made for the same `org`.
+/// Opens what [`seal_credentials`] made for the same `org` and `url`. Credentials sealed for
+/// another URL are refused before any key is asked for.
 pub async fn open_credentials(
     keys: &dyn KeyProvider,
     org: &OrgId,
+    url: &OrgUrl,
     sealed: &str,
 ) -> Result<Credentials, CredentialsError> {
-    let malformed = |reason: &str| CredentialsError::Malformed {
+    let bytes = BASE64.decode(sealed.trim()).map_err(|_| CredentialsError::Malformed {
         org: org.clone(),
-        reason: reason.to_owned(),
-    };
-    let bytes = BASE64.decode(sealed.trim()).map_err(|_| malformed("not base64"))?;
-    let (&version, rest) = bytes.split_first().ok_or_else(|| malformed("empty"))?;
-    if version != FORMAT_VERSION {
-        return Err(malformed(&format!(
-            "format version {version}, this build reads {FORMAT_VERSION}"
-        )));
+        reason: "not base64".into(),
+    })?;
+    let parts = Sealed::parse(org, &bytes)?;
+    if parts.url != url.as_str().as_bytes() {
+        return Err(CredentialsError::UrlMismatch {
+            org: org.clone(),
+            sealed_for: String::from_utf8_lossy(parts.url).into_owned(),
+            record_url: url.to_string(),
+        });
     }
-    if rest.len() < 2 {
-        return Err(malformed("truncated before the wrapped key"));
-    }
-    let wrapped_len = u16::from_be_bytes([rest[0], rest[1]]) as usize;
-    let header_len = 3 + wrapped_len + NONCE_LEN;
-    if bytes.len() < header_len + TAG_LEN {
-        return Err(malformed("truncated"));
-    }
-    let (header, ciphertext) = bytes.split_at(header_len);
-    let wrapped = &header[3..3 + wrapped_len];
-    let nonce: [u8; NONCE_LEN] = header[3 + wrapped_len..]
-        .try_into()
-        .expect("the header ends with the nonce");
 
-    let mut data_key = keys
-        .unwrap_data_key(wrapped, &key_context(org))
+    let data_key = keys
+        .unwrap_data_key(parts.wrapped, &KeyContext::org_credentials(org, url))
         .await
         .map_err(|source| match source {
             // A wrapped key that does not unwrap under this org's context was made for another.
@@ -261,32 +364,31 @@ pub async fn open_credentials(
                 source: other,
             },
         })?;
-    let opening = cipher(org, &data_key);
-    data_key.fill(0);
-    let opening = opening?;
-    let mut body = ciphertext.to_vec();
-    let aad = aad(org, header);
-    let plain = match opening.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut body) {
-        Ok(plain) => plain,
-        Err(_) => return Err(CredentialsError::Tampered { org: org.clone() }),
-    };
-    let parsed = serde_json::from_slice::<Plain>(plain);
-    body.fill(0);
+    let opening = cipher(org, data_key.expose_secret())?;
+    let mut body = Zeroizing::new(parts.ciphertext.to_vec());
+    let aad = aad(org, parts.header);
+    let plain = opening
+        .open_in_place(Nonce::assume_unique_for_key(parts.nonce), Aad::from(&aad), &mut body)
+        .map_err(|_| CredentialsError::Tampered { org: org.clone() })?;
     // serde's message could quote the secret it choked on: keep only its position.
-    let parsed =
-        parsed.map_err(|e| malformed(&format!("unreadable JSON at line {} column {}", e.line(), e.column())))?;
+    let parsed = serde_json::from_slice::<Plain>(plain).map_err(|e| CredentialsError::Malformed {
+        org: org.clone(),
+        reason: format!("unreadable JSON at line {} column {}", e.line(), e.column()),
+    })?;
     Ok(parsed.into_credentials())
 }
 
-/// Seals `credentials` onto `org` and stores the record: what authorizing an org for unattended
-/// backups amounts to. Returns the stored record.
+/// Seals `credentials` onto `org` for `url` and stores the record, whose URL becomes `url`: what
+/// authorizing an org for unattended backups amounts to. Returns the stored record.
 pub async fn store_org_credentials(
     catalog: &dyn Catalog,
     keys: &dyn KeyProvider,
     mut org: OrgRecord,
+    url: &OrgUrl,
     credentials: &Credentials,
 ) -> Result<OrgRecord, CredentialsError> {
-    org.sealed_credentials = Some(seal_credentials(keys, &org.org_id, credentials).await?);
+    org.sealed_credentials = Some(seal_credentials(keys, &org.org_id, url, credentials).await?);
+    org.url = url.to_string();
     catalog
         .put_org(&org)
         .await
@@ -298,15 +400,23 @@ pub async fn store_org_credentials(
 }
 
 /// The [`OktaConnector`] of hosts that run backups unattended (the Lambdas): opens the sealed
-/// credentials on the org's catalog record and builds a client, kept for the life of the
-/// process (a Lambda container) so its access token and rate-limit view carry across calls.
+/// credentials on the org's catalog record, for the record's URL only if they were sealed for
+/// it, and builds a client, kept for the life of the process (a Lambda container) so its access
+/// token and rate-limit view carry across calls.
 pub struct StoredCredentialsConnector {
     keys: Arc<dyn KeyProvider>,
     /// Accept loopback/private org URLs (the simulator). Tests only.
     allow_local_orgs: bool,
-    /// Org -> (the sealed text the client was built from, the client). Re-authorizing an org
-    /// changes the sealed text, so a warm container picks the new credentials up.
-    clients: Mutex<HashMap<OrgId, (String, OktaClient)>>,
+    /// Org -> (the record's URL and sealed text the client was built from, the client).
+    /// Re-authorizing an org changes the sealed text, so a warm container picks the new
+    /// credentials up; a changed URL is checked against the seal again.
+    clients: Mutex<HashMap<OrgId, (CachedFrom, OktaClient)>>,
+}
+
+#[derive(PartialEq, Eq)]
+struct CachedFrom {
+    url: String,
+    sealed: String,
 }
 
 impl StoredCredentialsConnector {
@@ -319,8 +429,8 @@ impl StoredCredentialsConnector {
     }
 
     async fn build(&self, org: &OrgRecord, sealed: &str) -> Result<OktaClient, StepError> {
-        let credentials = open_credentials(self.keys.as_ref(), &org.org_id, sealed).await?;
         let url = OrgUrl::parse(&org.url, self.allow_local_orgs).map_err(|e| url_error(org, e))?;
+        let credentials = open_credentials(self.keys.as_ref(), &org.org_id, &url, sealed).await?;
         OktaClient::new(ClientConfig::new(url, credentials)).map_err(StepError::from)
     }
 }
@@ -338,17 +448,21 @@ impl OktaConnector for StoredCredentialsConnector {
             .ok_or_else(|| CredentialsError::Missing {
                 org: org.org_id.clone(),
             })?;
+        let from = CachedFrom {
+            url: org.url.clone(),
+            sealed: sealed.to_owned(),
+        };
         if let Some((cached_from, client)) = self.clients.lock().expect("client cache lock").get(&org.org_id)
-            && cached_from == sealed
+            && *cached_from == from
         {
             return Ok(client.clone());
         }
         let client = self.build(org, sealed).await?;
-        tracing::info!(org = %org.org_id, "opened the org's stored credentials");
+        tracing::info!(org = %org.org_id, url = %org.url, "opened the org's stored credentials");
         self.clients
             .lock()
             .expect("client cache lock")
-            .insert(org.org_id.clone(), (sealed.to_owned(), client.clone()));
+            .insert(org.org_id.clone(), (from, client.clone()));
         Ok(client)
     }
 }

@@ -4,11 +4,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 
 use super::*;
+use crate::ids::SnapshotId;
 use crate::local::{LocalCatalog, LocalKeyProvider};
-use crate::ports::{AuthKind, DataKey};
+use crate::ports::{AuthKind, DataKey, PlainKey};
 
 fn org(name: &str) -> OrgId {
     OrgId::new(name).unwrap()
+}
+
+/// The URL of an org on Okta's domain, named after its id.
+fn url_of(org: &OrgId) -> OrgUrl {
+    OrgUrl::parse(&format!("https://{org}"), false).unwrap()
 }
 
 fn keys(dir: &tempfile::TempDir) -> LocalKeyProvider {
@@ -41,17 +47,18 @@ async fn every_kind_of_credentials_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let keys = keys(&dir);
     let acme = org("acme.okta.com");
+    let url = url_of(&acme);
 
-    let sealed = seal_credentials(&keys, &acme, &Credentials::ApiToken(Secret::new("00token")))
+    let sealed = seal_credentials(&keys, &acme, &url, &Credentials::ApiToken(Secret::new("00token")))
         .await
         .unwrap();
-    match open_credentials(&keys, &acme, &sealed).await.unwrap() {
+    match open_credentials(&keys, &acme, &url, &sealed).await.unwrap() {
         Credentials::ApiToken(t) => assert_eq!(t.expose(), "00token"),
         other => panic!("opened as {}", other.kind()),
     }
 
-    let sealed = seal_credentials(&keys, &acme, &client_secret()).await.unwrap();
-    match open_credentials(&keys, &acme, &sealed).await.unwrap() {
+    let sealed = seal_credentials(&keys, &acme, &url, &client_secret()).await.unwrap();
+    match open_credentials(&keys, &acme, &url, &sealed).await.unwrap() {
         Credentials::ClientSecret {
             client_id,
             secret,
@@ -70,8 +77,8 @@ async fn every_kind_of_credentials_round_trips() {
         key_id: Some("kid-1".into()),
         scopes: vec!["okta.apps.read".into()],
     };
-    let sealed = seal_credentials(&keys, &acme, &private).await.unwrap();
-    match open_credentials(&keys, &acme, &sealed).await.unwrap() {
+    let sealed = seal_credentials(&keys, &acme, &url, &private).await.unwrap();
+    match open_credentials(&keys, &acme, &url, &sealed).await.unwrap() {
         Credentials::PrivateKey {
             client_id,
             key_pem,
@@ -92,8 +99,12 @@ async fn sealing_twice_gives_different_text_and_never_shows_the_secret() {
     let dir = tempfile::tempdir().unwrap();
     let keys = keys(&dir);
     let acme = org("acme.okta.com");
-    let a = seal_credentials(&keys, &acme, &client_secret()).await.unwrap();
-    let b = seal_credentials(&keys, &acme, &client_secret()).await.unwrap();
+    let a = seal_credentials(&keys, &acme, &url_of(&acme), &client_secret())
+        .await
+        .unwrap();
+    let b = seal_credentials(&keys, &acme, &url_of(&acme), &client_secret())
+        .await
+        .unwrap();
     assert_ne!(a, b, "each seal uses a fresh data key and nonce");
     let raw = BASE64.decode(&a).unwrap();
     assert!(
@@ -110,10 +121,11 @@ async fn sealing_twice_gives_different_text_and_never_shows_the_secret() {
 async fn credentials_sealed_for_one_org_do_not_open_as_another() {
     let dir = tempfile::tempdir().unwrap();
     let keys = keys(&dir);
-    let sealed = seal_credentials(&keys, &org("acme.okta.com"), &client_secret())
+    let acme = org("acme.okta.com");
+    let sealed = seal_credentials(&keys, &acme, &url_of(&acme), &client_secret())
         .await
         .unwrap();
-    let err = open_credentials(&keys, &org("evil.okta.com"), &sealed)
+    let err = open_credentials(&keys, &org("evil.okta.com"), &url_of(&acme), &sealed)
         .await
         .unwrap_err();
     assert!(matches!(err, CredentialsError::Tampered { .. }), "{err:?}");
@@ -121,16 +133,100 @@ async fn credentials_sealed_for_one_org_do_not_open_as_another() {
     assert!(!err.is_retryable());
 }
 
-/// Unwraps data keys under any context, so only the AAD can tell orgs apart.
+#[tokio::test]
+async fn credentials_sealed_for_one_url_are_refused_for_another_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = CountingKeys::new(keys(&dir));
+    let acme = org("acme.okta.com");
+    let sealed = seal_credentials(&keys, &acme, &url_of(&acme), &client_secret())
+        .await
+        .unwrap();
+    let elsewhere = OrgUrl::parse("https://attacker-dev-123.okta.com", false).unwrap();
+    let err = open_credentials(&keys, &acme, &elsewhere, &sealed).await.unwrap_err();
+    assert!(matches!(err, CredentialsError::UrlMismatch { .. }), "{err:?}");
+    let message = err.to_string();
+    for part in [
+        "https://acme.okta.com",
+        "https://attacker-dev-123.okta.com",
+        "authorize it again",
+    ] {
+        assert!(message.contains(part), "{part:?} missing from: {message}");
+    }
+    assert!(!err.is_retryable());
+    assert_eq!(
+        keys.unwraps.load(Ordering::SeqCst),
+        0,
+        "refused before any key is unwrapped"
+    );
+}
+
+/// The attacker rewrites the URL inside the sealed text as well: the key provider's context (or,
+/// with a provider blind to it, the AAD) refuses.
+fn retarget(sealed: &str, from: &OrgUrl, to: &OrgUrl) -> String {
+    let raw = BASE64.decode(sealed).unwrap();
+    let (from, to) = (from.as_str().as_bytes(), to.as_str().as_bytes());
+    assert_eq!(
+        &raw[3..3 + from.len()],
+        from,
+        "the URL follows the version and its length"
+    );
+    let mut forged = vec![FORMAT_VERSION];
+    forged.extend_from_slice(&(to.len() as u16).to_be_bytes());
+    forged.extend_from_slice(to);
+    forged.extend_from_slice(&raw[3 + from.len()..]);
+    BASE64.encode(forged)
+}
+
+#[tokio::test]
+async fn a_url_rewritten_inside_the_seal_does_not_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let acme = org("acme.okta.com");
+    let evil = OrgUrl::parse("https://evil.okta.com", false).unwrap();
+    let bound_keys = keys(&dir);
+    let blind_keys = ContextBlindKeys(keys(&dir));
+    for keys in [&bound_keys as &dyn KeyProvider, &blind_keys] {
+        let sealed = seal_credentials(keys, &acme, &url_of(&acme), &client_secret())
+            .await
+            .unwrap();
+        let forged = retarget(&sealed, &url_of(&acme), &evil);
+        let err = open_credentials(keys, &acme, &evil, &forged).await.unwrap_err();
+        assert!(matches!(err, CredentialsError::Tampered { .. }), "{err:?}");
+        assert!(err.to_string().contains("authorize the org again"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn version_1_credentials_which_carry_no_url_are_refused_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys(&dir);
+    let acme = org("acme.okta.com");
+    // Version 1: version | wrapped key len | wrapped key | nonce | ciphertext | tag.
+    let mut v1 = vec![1u8, 0, 61];
+    v1.extend_from_slice(&[7u8; 61 + NONCE_LEN + 40 + TAG_LEN]);
+    let err = open_credentials(&keys, &acme, &url_of(&acme), &BASE64.encode(v1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CredentialsError::Unbound { .. }), "{err:?}");
+    assert!(err.to_string().contains("authorize the org again"), "{err}");
+    assert!(!err.is_retryable());
+}
+
+/// Unwraps data keys under any context, so only the AAD can tell orgs and URLs apart.
 struct ContextBlindKeys(LocalKeyProvider);
+
+impl ContextBlindKeys {
+    fn one_context() -> KeyContext {
+        KeyContext::snapshot(&org("any"), &SnapshotId::new("any").unwrap())
+    }
+}
 
 #[async_trait]
 impl KeyProvider for ContextBlindKeys {
     async fn generate_data_key(&self, _: &KeyContext) -> Result<DataKey, KeyError> {
-        self.0.generate_data_key(&key_context(&org("any"))).await
+        self.0.generate_data_key(&Self::one_context()).await
     }
-    async fn unwrap_data_key(&self, wrapped: &[u8], _: &KeyContext) -> Result<[u8; 32], KeyError> {
-        self.0.unwrap_data_key(wrapped, &key_context(&org("any"))).await
+    async fn unwrap_data_key(&self, wrapped: &[u8], _: &KeyContext) -> Result<PlainKey, KeyError> {
+        self.0.unwrap_data_key(wrapped, &Self::one_context()).await
     }
 }
 
@@ -138,11 +234,12 @@ impl KeyProvider for ContextBlindKeys {
 async fn the_aad_binds_the_org_even_when_the_key_provider_does_not() {
     let dir = tempfile::tempdir().unwrap();
     let keys = ContextBlindKeys(keys(&dir));
-    let sealed = seal_credentials(&keys, &org("acme.okta.com"), &client_secret())
+    let acme = org("acme.okta.com");
+    let sealed = seal_credentials(&keys, &acme, &url_of(&acme), &client_secret())
         .await
         .unwrap();
-    assert!(open_credentials(&keys, &org("acme.okta.com"), &sealed).await.is_ok());
-    let err = open_credentials(&keys, &org("evil.okta.com"), &sealed)
+    assert!(open_credentials(&keys, &acme, &url_of(&acme), &sealed).await.is_ok());
+    let err = open_credentials(&keys, &org("evil.okta.com"), &url_of(&acme), &sealed)
         .await
         .unwrap_err();
     assert!(matches!(err, CredentialsError::Tampered { .. }), "{err:?}");
@@ -153,17 +250,18 @@ async fn changed_truncated_or_foreign_text_is_refused_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let keys = keys(&dir);
     let acme = org("acme.okta.com");
-    let sealed = seal_credentials(&keys, &acme, &client_secret()).await.unwrap();
+    let url = url_of(&acme);
+    let sealed = seal_credentials(&keys, &acme, &url, &client_secret()).await.unwrap();
     let raw = BASE64.decode(&sealed).unwrap();
 
     let mut flipped = raw.clone();
     *flipped.last_mut().unwrap() ^= 1;
-    let err = open_credentials(&keys, &acme, &BASE64.encode(&flipped))
+    let err = open_credentials(&keys, &acme, &url, &BASE64.encode(&flipped))
         .await
         .unwrap_err();
     assert!(matches!(err, CredentialsError::Tampered { .. }), "{err:?}");
 
-    let err = open_credentials(&keys, &acme, &BASE64.encode(&raw[..raw.len() - 20]))
+    let err = open_credentials(&keys, &acme, &url, &BASE64.encode(&raw[..raw.len() - 20]))
         .await
         .unwrap_err();
     assert!(
@@ -173,19 +271,21 @@ async fn changed_truncated_or_foreign_text_is_refused_with_the_fix() {
         ),
         "{err:?}"
     );
-    let err = open_credentials(&keys, &acme, &BASE64.encode(&raw[..10]))
+    let err = open_credentials(&keys, &acme, &url, &BASE64.encode(&raw[..10]))
         .await
         .unwrap_err();
     assert!(matches!(err, CredentialsError::Malformed { .. }), "{err:?}");
 
     let mut newer = raw.clone();
     newer[0] = 9;
-    let err = open_credentials(&keys, &acme, &BASE64.encode(&newer))
+    let err = open_credentials(&keys, &acme, &url, &BASE64.encode(&newer))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("format version 9"), "{err}");
 
-    let err = open_credentials(&keys, &acme, "not base64 at all!").await.unwrap_err();
+    let err = open_credentials(&keys, &acme, &url, "not base64 at all!")
+        .await
+        .unwrap_err();
     assert!(matches!(err, CredentialsError::Malformed { .. }), "{err:?}");
     assert!(err.to_string().contains("authorize the org again"), "{err}");
 }
@@ -197,12 +297,22 @@ struct CountingKeys {
     down: std::sync::atomic::AtomicBool,
 }
 
+impl CountingKeys {
+    fn new(inner: LocalKeyProvider) -> Self {
+        Self {
+            inner,
+            unwraps: AtomicUsize::new(0),
+            down: false.into(),
+        }
+    }
+}
+
 #[async_trait]
 impl KeyProvider for CountingKeys {
     async fn generate_data_key(&self, context: &KeyContext) -> Result<DataKey, KeyError> {
         self.inner.generate_data_key(context).await
     }
-    async fn unwrap_data_key(&self, wrapped: &[u8], context: &KeyContext) -> Result<[u8; 32], KeyError> {
+    async fn unwrap_data_key(&self, wrapped: &[u8], context: &KeyContext) -> Result<PlainKey, KeyError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(KeyError::Unavailable {
                 message: "KMS throttled".into(),
@@ -218,15 +328,12 @@ impl KeyProvider for CountingKeys {
 async fn the_connector_reads_the_org_through_a_client_built_once_per_sealed_credentials() {
     let sim = okta_sim::start(okta_sim::SimConfig::new(5, 7), 0).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let keys = Arc::new(CountingKeys {
-        inner: keys(&dir),
-        unwraps: AtomicUsize::new(0),
-        down: false.into(),
-    });
+    let keys = Arc::new(CountingKeys::new(keys(&dir)));
     let catalog = LocalCatalog::open(dir.path().join("catalog")).unwrap();
-    let org_id = OrgUrl::parse(&sim.url(), true).unwrap().org_id();
+    let url = OrgUrl::parse(&sim.url(), true).unwrap();
+    let org_id = url.org_id();
     let token = Credentials::ApiToken(Secret::new(sim.api_token()));
-    let stored = store_org_credentials(&catalog, keys.as_ref(), record(&org_id, &sim.url(), None), &token)
+    let stored = store_org_credentials(&catalog, keys.as_ref(), record(&org_id, &sim.url(), None), &url, &token)
         .await
         .unwrap();
     assert_eq!(
@@ -247,13 +354,13 @@ async fn the_connector_reads_the_org_through_a_client_built_once_per_sealed_cred
     );
 
     // Re-authorized with new credentials: a warm container must not keep using the old ones.
-    let reauthorized = store_org_credentials(&catalog, keys.as_ref(), stored.clone(), &token)
+    let reauthorized = store_org_credentials(&catalog, keys.as_ref(), stored.clone(), &url, &token)
         .await
         .unwrap();
     connector.client_for(&reauthorized).await.unwrap();
     assert_eq!(keys.unwraps.load(Ordering::SeqCst), 2);
 
-    let other = store_org_credentials(&catalog, keys.as_ref(), stored.clone(), &token)
+    let other = store_org_credentials(&catalog, keys.as_ref(), stored.clone(), &url, &token)
         .await
         .unwrap();
     keys.down.store(true, Ordering::SeqCst);
@@ -267,7 +374,8 @@ async fn the_connector_refuses_local_orgs_unless_allowed_and_orgs_without_creden
     let dir = tempfile::tempdir().unwrap();
     let keys: Arc<dyn KeyProvider> = Arc::new(keys(&dir));
     let org_id = org("127.0.0.1");
-    let sealed = seal_credentials(keys.as_ref(), &org_id, &client_secret())
+    let url = OrgUrl::parse("http://127.0.0.1:9", true).unwrap();
+    let sealed = seal_credentials(keys.as_ref(), &org_id, &url, &client_secret())
         .await
         .unwrap();
     let local = record(&org_id, "http://127.0.0.1:9", Some(sealed));
@@ -286,4 +394,61 @@ async fn the_connector_refuses_local_orgs_unless_allowed_and_orgs_without_creden
     assert_eq!(err.name(), StepError::FATAL);
     assert!(err.message.contains("authorize it"), "{err}");
     assert!(!err.message.contains("very-secret-value"));
+}
+
+/// The attack of issue 8 item 7: whoever can write the catalog (no key access) points an org's
+/// record at a host they own, another Okta org, hoping the stored token is sent there.
+#[tokio::test]
+async fn a_record_pointed_at_another_host_never_sends_the_credentials_there() {
+    let real = okta_sim::start(okta_sim::SimConfig::new(3, 1), 0).await.unwrap();
+    let attacker = okta_sim::start(okta_sim::SimConfig::new(3, 2), 0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let keys: Arc<dyn KeyProvider> = Arc::new(keys(&dir));
+    let catalog = LocalCatalog::open(dir.path().join("catalog")).unwrap();
+    let url = OrgUrl::parse(&real.url(), true).unwrap();
+    let org_id = url.org_id();
+    let token = Credentials::ApiToken(Secret::new(real.api_token()));
+    let stored = store_org_credentials(
+        &catalog,
+        keys.as_ref(),
+        record(&org_id, &real.url(), None),
+        &url,
+        &token,
+    )
+    .await
+    .unwrap();
+    let connector = StoredCredentialsConnector::new(keys.clone(), true);
+    // A warm container already holds a client for the real org.
+    connector.client_for(&stored).await.unwrap();
+
+    // The record's URL rewritten, and then the URL inside the seal rewritten too.
+    let mut pointed = stored.clone();
+    pointed.url = attacker.url();
+    let attacker_url = OrgUrl::parse(&attacker.url(), true).unwrap();
+    let mut forged = pointed.clone();
+    forged.sealed_credentials = Some(retarget(
+        stored.sealed_credentials.as_deref().unwrap(),
+        &url,
+        &attacker_url,
+    ));
+    for (record, expected) in [(&pointed, "authorize it again"), (&forged, "authorize the org again")] {
+        catalog.put_org(record).await.unwrap();
+        let from_catalog = catalog.get_org(&org_id).await.unwrap().unwrap();
+        let err = match connector.client_for(&from_catalog).await {
+            Ok(_) => panic!("a client was built for {}", from_catalog.url),
+            Err(err) => err,
+        };
+        assert_eq!(err.name(), StepError::FATAL, "{err:?}");
+        assert!(err.message.contains(expected), "{err:?}");
+        assert!(!err.message.contains(&real.api_token()), "{err:?}");
+    }
+    assert_eq!(attacker.calls().total(), 0, "{:?}", attacker.calls());
+
+    // A cold container (no client cached) refuses just the same.
+    let err = StoredCredentialsConnector::new(keys, true)
+        .client_for(&pointed)
+        .await
+        .unwrap_err();
+    assert!(err.message.contains(&attacker.url()), "{err:?}");
+    assert_eq!(attacker.calls().total(), 0, "{:?}", attacker.calls());
 }

@@ -4,7 +4,8 @@
 //! event, and a [`StepError`] becomes an error whose type is `OktaVault.Retryable` or
 //! `OktaVault.Fatal`, the names the state machine's Retry and Catch key on.
 //!
-//! Environment: `OKTAVAULT_BUCKET`, `OKTAVAULT_TABLE`, `OKTAVAULT_KMS_KEY_ID`, optional
+//! Environment: `OKTAVAULT_BUCKET`, `OKTAVAULT_TABLE`, `OKTAVAULT_KMS_KEY_ID` (the envelope key),
+//! `OKTAVAULT_BUCKET_KMS_KEY_ID` (the bucket's SSE-KMS key), optional
 //! `OKTAVAULT_PAGE_BUDGET_SECS` (default 60) and `OKTAVAULT_ALLOW_LOCAL_ORGS` (tests only).
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub use lambda_runtime::Error;
 pub const ENV_BUCKET: &str = "OKTAVAULT_BUCKET";
 pub const ENV_TABLE: &str = "OKTAVAULT_TABLE";
 pub const ENV_KMS_KEY_ID: &str = "OKTAVAULT_KMS_KEY_ID";
+pub const ENV_BUCKET_KMS_KEY_ID: &str = "OKTAVAULT_BUCKET_KMS_KEY_ID";
 pub const ENV_PAGE_BUDGET_SECS: &str = "OKTAVAULT_PAGE_BUDGET_SECS";
 pub const ENV_ALLOW_LOCAL_ORGS: &str = "OKTAVAULT_ALLOW_LOCAL_ORGS";
 /// Well under the functions' 300 s timeout: a page in flight when the budget ends still finishes.
@@ -50,7 +52,11 @@ pub enum StartupError {
 pub struct LambdaSettings {
     pub bucket: String,
     pub table: String,
+    /// The envelope key: wraps snapshot data keys and org credential keys.
     pub kms_key_id: String,
+    /// The bucket's SSE-KMS key, apart from the envelope key: S3 calls KMS with a context of its
+    /// own, which the envelope key's IAM conditions refuse.
+    pub bucket_kms_key_id: String,
     pub page_budget: Duration,
     /// Accept loopback/private org URLs (the simulator). Never set in a deployment.
     pub allow_local_orgs: bool,
@@ -93,6 +99,10 @@ impl LambdaSettings {
             bucket: required(ENV_BUCKET, "S3 bucket that holds the snapshots")?,
             table: required(ENV_TABLE, "DynamoDB catalog table")?,
             kms_key_id: required(ENV_KMS_KEY_ID, "KMS key (id, ARN or alias) that wraps the data keys")?,
+            bucket_kms_key_id: required(
+                ENV_BUCKET_KMS_KEY_ID,
+                "KMS key (id, ARN or alias) of the bucket's SSE-KMS encryption",
+            )?,
             page_budget,
             allow_local_orgs,
         })
@@ -111,7 +121,7 @@ pub struct Adapters {
 }
 
 impl Adapters {
-    /// S3 (SSE-KMS under the same key as a second layer), KMS and DynamoDB clients from `config`.
+    /// S3 (SSE-KMS under the bucket's own key as a second layer), KMS and DynamoDB clients from `config`.
     pub fn from_config(config: &SdkConfig, settings: &LambdaSettings) -> Self {
         let kms = aws_sdk_kms::Client::new(config);
         let dynamodb = aws_sdk_dynamodb::Client::new(config);
@@ -119,7 +129,7 @@ impl Adapters {
             blobs: Arc::new(S3BlobStore::new(
                 s3_client(config),
                 settings.bucket.clone(),
-                Some(settings.kms_key_id.clone()),
+                Some(settings.bucket_kms_key_id.clone()),
                 None,
             )),
             keys: Arc::new(KmsKeyProvider::new(kms, settings.kms_key_id.clone())),
@@ -210,10 +220,11 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
-    const BASE: [(&str, &str); 3] = [
+    const BASE: [(&str, &str); 4] = [
         (ENV_BUCKET, "backups"),
         (ENV_TABLE, "catalog"),
         (ENV_KMS_KEY_ID, "alias/oktavault"),
+        (ENV_BUCKET_KMS_KEY_ID, "alias/oktavault-bucket"),
     ];
 
     #[test]
@@ -222,6 +233,7 @@ mod tests {
         assert_eq!(settings.bucket, "backups");
         assert_eq!(settings.table, "catalog");
         assert_eq!(settings.kms_key_id, "alias/oktavault");
+        assert_eq!(settings.bucket_kms_key_id, "alias/oktavault-bucket");
         assert_eq!(settings.page_budget, DEFAULT_PAGE_BUDGET);
         assert!(!settings.allow_local_orgs);
 
@@ -234,9 +246,11 @@ mod tests {
 
     #[test]
     fn a_missing_or_bad_variable_is_named_at_startup() {
-        let err = LambdaSettings::from_vars(vars(&BASE[..2])).unwrap_err();
+        let err = LambdaSettings::from_vars(vars(&[BASE[0], BASE[1], BASE[3]])).unwrap_err();
         assert!(err.to_string().contains(ENV_KMS_KEY_ID), "{err}");
-        let err = LambdaSettings::from_vars(vars(&[(ENV_BUCKET, " "), BASE[1], BASE[2]])).unwrap_err();
+        let err = LambdaSettings::from_vars(vars(&BASE[..3])).unwrap_err();
+        assert!(err.to_string().contains(ENV_BUCKET_KMS_KEY_ID), "{err}");
+        let err = LambdaSettings::from_vars(vars(&[(ENV_BUCKET, " "), BASE[1], BASE[2], BASE[3]])).unwrap_err();
         assert!(err.to_string().contains(ENV_BUCKET), "{err}");
 
         for (name, value) in [

@@ -11,14 +11,20 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::DataKeySpec;
 use aws_sdk_s3::types::ServerSideEncryption;
 use oktavault_shared::aws::{DynamoCatalog, KmsKeyProvider, MultipartPolicy, S3BlobStore, TableSpec, s3_client};
+use oktavault_shared::credentials::{StoredCredentialsConnector, store_org_credentials};
 use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
+use oktavault_shared::okta::{Credentials, OrgUrl, Secret};
 use oktavault_shared::ports::{
     BlobStore, Catalog, CatalogError, CategoryCounts, JobKind, JobRecord, JobStatus, KeyContext, KeyError, KeyProvider,
     LogEntry, StoreError,
 };
 use oktavault_shared::testkit::moto::MotoServer;
+use oktavault_shared::workflow::OktaConnector;
+use secrecy::ExposeSecret;
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: each test gets resources of its own on the shared server.
@@ -374,10 +380,7 @@ async fn s3_refuses_bad_keys_and_names_the_bucket_on_failures() {
 // KmsKeyProvider
 
 fn context(org_id: &str, snapshot: &str) -> KeyContext {
-    KeyContext {
-        org_id: org(org_id),
-        snapshot_id: SnapshotId::new(snapshot).unwrap(),
-    }
+    KeyContext::snapshot(&org(org_id), &SnapshotId::new(snapshot).unwrap())
 }
 
 #[tokio::test]
@@ -385,11 +388,15 @@ async fn kms_unwraps_only_under_the_same_org_and_snapshot() {
     let keys = key_provider().await;
     let ctx = context("acme.okta.com", "20261123T115000Z-3f9a0000");
     let data_key = keys.generate_data_key(&ctx).await.unwrap();
-    assert_ne!(data_key.plaintext, [0u8; 32]);
-    assert!(!data_key.wrapped.windows(32).any(|w| w == data_key.plaintext));
+    let plaintext = data_key.plaintext.expose_secret();
+    assert_ne!(plaintext, &[0u8; 32]);
+    assert!(!data_key.wrapped.windows(32).any(|w| w == plaintext));
     assert_eq!(
-        keys.unwrap_data_key(&data_key.wrapped, &ctx).await.unwrap(),
-        data_key.plaintext
+        keys.unwrap_data_key(&data_key.wrapped, &ctx)
+            .await
+            .unwrap()
+            .expose_secret(),
+        plaintext
     );
 
     for wrong in [
@@ -399,7 +406,7 @@ async fn kms_unwraps_only_under_the_same_org_and_snapshot() {
         let err = keys.unwrap_data_key(&data_key.wrapped, &wrong).await.unwrap_err();
         assert!(matches!(err, KeyError::Unwrap { .. }), "{err}");
         assert!(!err.is_retryable());
-        assert!(err.to_string().contains(wrong.org_id.as_str()), "{err}");
+        assert!(err.to_string().contains(wrong.org_id().as_str()), "{err}");
     }
 }
 
@@ -408,9 +415,71 @@ async fn kms_data_keys_differ_per_snapshot() {
     let keys = key_provider().await;
     let a = keys.generate_data_key(&context("acme.okta.com", "s-1")).await.unwrap();
     let b = keys.generate_data_key(&context("acme.okta.com", "s-2")).await.unwrap();
-    assert_ne!(a.plaintext, b.plaintext);
+    assert_ne!(a.plaintext.expose_secret(), b.plaintext.expose_secret());
     assert_ne!(a.wrapped, b.wrapped);
-    assert!(!format!("{a:?}").contains(&format!("{:?}", a.plaintext)));
+    assert!(!format!("{a:?}").contains(&format!("{:?}", a.plaintext.expose_secret())));
+}
+
+/// Snapshots sealed before keys had a purpose were wrapped under exactly `{org, snapshot}`: a key
+/// wrapped by KMS under that context, called directly, still unwraps.
+#[tokio::test]
+async fn kms_snapshot_keys_keep_the_context_existing_snapshots_were_sealed_under() {
+    let keys = key_provider().await;
+    let kms = aws_sdk_kms::Client::new(&MotoServer::shared().sdk_config());
+    let made = kms
+        .generate_data_key()
+        .key_id(keys.key_id())
+        .key_spec(DataKeySpec::Aes256)
+        .encryption_context("org", "acme.okta.com")
+        .encryption_context("snapshot", "20261123T115000Z-3f9a0000")
+        .send()
+        .await
+        .unwrap();
+    let unwrapped = keys
+        .unwrap_data_key(
+            made.ciphertext_blob().unwrap().as_ref(),
+            &context("acme.okta.com", "20261123T115000Z-3f9a0000"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(unwrapped.expose_secret(), made.plaintext().unwrap().as_ref());
+}
+
+/// A credentials key is wrapped under `{org, purpose: org-credentials, url}` on the wire, which is
+/// what the template's IAM conditions match; the context credentials used before, a fake
+/// snapshot id, does not unwrap it.
+#[tokio::test]
+async fn kms_credentials_keys_are_wrapped_under_org_purpose_and_url() {
+    let keys = key_provider().await;
+    let url = OrgUrl::parse("https://acme.okta.com", false).unwrap();
+    let data_key = keys
+        .generate_data_key(&KeyContext::org_credentials(&org("acme.okta.com"), &url))
+        .await
+        .unwrap();
+    let kms = aws_sdk_kms::Client::new(&MotoServer::shared().sdk_config());
+    let decrypt = |pairs: &[(&str, &str)]| {
+        let mut request = kms
+            .decrypt()
+            .key_id(keys.key_id())
+            .ciphertext_blob(Blob::new(data_key.wrapped.clone()));
+        for (k, v) in pairs {
+            request = request.encryption_context(*k, *v);
+        }
+        request.send()
+    };
+    let opened = decrypt(&[
+        ("org", "acme.okta.com"),
+        ("purpose", "org-credentials"),
+        ("url", "https://acme.okta.com"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(opened.plaintext().unwrap().as_ref(), data_key.plaintext.expose_secret());
+    assert!(
+        decrypt(&[("org", "acme.okta.com"), ("snapshot", "org-credentials")])
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -713,4 +782,81 @@ async fn dynamo_progress_keeps_names_with_separators_apart() {
     assert_eq!(loaded["apps"].pages, 3);
     assert_eq!(loaded["apps#users"], progress);
     assert!(catalog.save_progress(&job_id, "", &progress).await.is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Org credentials sealed under KMS
+
+/// The sealed text with the org URL inside it replaced: what someone who can write the catalog,
+/// but not use the KMS key, can forge (format in shared/src/credentials.rs).
+fn retarget(sealed: &str, from: &OrgUrl, to: &OrgUrl) -> String {
+    use base64::Engine;
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let raw = base64.decode(sealed).unwrap();
+    let (from, to) = (from.as_str().as_bytes(), to.as_str().as_bytes());
+    assert_eq!(
+        &raw[3..3 + from.len()],
+        from,
+        "the URL follows the version and its length"
+    );
+    let mut forged = vec![raw[0]];
+    forged.extend_from_slice(&u16::try_from(to.len()).unwrap().to_be_bytes());
+    forged.extend_from_slice(to);
+    forged.extend_from_slice(&raw[3 + from.len()..]);
+    base64.encode(forged)
+}
+
+/// Issue 8 item 7 on the AWS side: credentials sealed through KMS for the org at one simulator,
+/// then the org's record (in DynamoDB) pointed at a second simulator, with and without the URL
+/// inside the seal rewritten too. The connector refuses, and the second simulator is never called.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_sealed_under_kms_are_never_sent_to_another_org_url() {
+    let real = okta_sim::start(okta_sim::SimConfig::new(3, 1), 0).await.unwrap();
+    let attacker = okta_sim::start(okta_sim::SimConfig::new(3, 2), 0).await.unwrap();
+    let keys: Arc<dyn KeyProvider> = Arc::new(key_provider().await);
+    let (catalog, _) = catalog().await;
+    let url = OrgUrl::parse(&real.url(), true).unwrap();
+    let attacker_url = OrgUrl::parse(&attacker.url(), true).unwrap();
+    let record = serde_json::from_value(serde_json::json!({
+        "org_id": url.org_id(),
+        "url": real.url(),
+        "auth": "api_token",
+        "client_id": null,
+        "backup_enabled": true,
+        "created_at": "2026-11-23T12:00:00Z",
+        "last_snapshot": null,
+    }))
+    .unwrap();
+    let token = Credentials::ApiToken(Secret::new(real.api_token()));
+    let stored = store_org_credentials(&catalog, keys.as_ref(), record, &url, &token)
+        .await
+        .unwrap();
+    let connector = StoredCredentialsConnector::new(keys.clone(), true);
+    let client = connector.client_for(&stored).await.unwrap();
+    assert_eq!(
+        client.get_page("/api/v1/users", Some(200)).await.unwrap().items.len(),
+        3
+    );
+
+    let mut pointed = stored.clone();
+    pointed.url = attacker.url();
+    let mut forged = pointed.clone();
+    forged.sealed_credentials = Some(retarget(
+        stored.sealed_credentials.as_deref().unwrap(),
+        &url,
+        &attacker_url,
+    ));
+    for (changed, expected) in [(pointed, "authorize it again"), (forged, "authorize the org again")] {
+        catalog.put_org(&changed).await.unwrap();
+        let from_catalog = catalog.get_org(&changed.org_id).await.unwrap().unwrap();
+        for connector in [&connector, &StoredCredentialsConnector::new(keys.clone(), true)] {
+            let err = match connector.client_for(&from_catalog).await {
+                Ok(_) => panic!("a client was built for {}", from_catalog.url),
+                Err(err) => err,
+            };
+            assert!(!err.is_retryable(), "{err:?}");
+            assert!(err.message.contains(expected), "{err:?}");
+        }
+    }
+    assert_eq!(attacker.calls().total(), 0, "{:?}", attacker.calls());
 }

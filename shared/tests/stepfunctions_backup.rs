@@ -208,6 +208,7 @@ impl AwsBackup {
             bucket: "oktavault-snapshots".into(),
             table: "oktavault-catalog".into(),
             kms_key_id: create_key(&sdk).await,
+            bucket_kms_key_id: create_key(&sdk).await,
             page_budget: Duration::ZERO,
             allow_local_orgs: true,
         };
@@ -275,6 +276,7 @@ impl AwsBackup {
             self.adapters.catalog.as_ref(),
             self.adapters.keys.as_ref(),
             record,
+            &OrgUrl::parse(&sim.url(), true).unwrap(),
             &token,
         )
         .await

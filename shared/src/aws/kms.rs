@@ -1,8 +1,15 @@
-//! [`KmsKeyProvider`]: the [`KeyProvider`] port on AWS KMS. One data key per snapshot from
-//! `GenerateDataKey` (AES-256), unwrapped with `Decrypt`; both bound to an encryption context
-//! naming the org and the snapshot, so a wrapped key copied next to another snapshot (or
-//! another org's data) does not unwrap there. KMS also logs the context in CloudTrail, which
-//! tells an auditor which snapshot each decryption was for.
+//! [`KmsKeyProvider`]: the [`KeyProvider`] port on AWS KMS. One data key per snapshot (and one per
+//! sealing of an org's credentials) from `GenerateDataKey` (AES-256), unwrapped with `Decrypt`;
+//! both bound to an encryption context naming what the key is for:
+//!
+//! - a snapshot's data: `{"org": <org>, "snapshot": <snapshot>}` (unchanged since the first
+//!   snapshots, so they stay readable);
+//! - an org's credentials: `{"org": <org>, "purpose": "org-credentials", "url": <org URL>}`.
+//!
+//! A wrapped key copied next to another snapshot, another org's data or another org URL does not
+//! unwrap there, and IAM can condition a role's use of the key on these pairs
+//! (`infra/template.yaml`). KMS also logs the context in CloudTrail, which tells an auditor what
+//! each decryption was for.
 
 use std::collections::HashMap;
 
@@ -11,8 +18,10 @@ use aws_sdk_kms::operation::decrypt::DecryptError;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 
+use zeroize::Zeroizing;
+
 use crate::aws::errors::Failure;
-use crate::ports::{DataKey, KeyContext, KeyError, KeyProvider};
+use crate::ports::{DataKey, KeyContext, KeyError, KeyProvider, PlainKey};
 
 /// The [`KeyProvider`] on KMS. Cheap to clone: the SDK client is shared.
 #[derive(Debug, Clone)]
@@ -32,42 +41,41 @@ impl KmsKeyProvider {
     }
 }
 
-/// The encryption context a snapshot's data key is bound to.
+/// The encryption context keys, as the template's IAM conditions name them.
+pub const CONTEXT_ORG: &str = "org";
+pub const CONTEXT_SNAPSHOT: &str = "snapshot";
+pub const CONTEXT_PURPOSE: &str = "purpose";
+pub const CONTEXT_URL: &str = "url";
+
+/// The encryption context a data key is bound to (see the module docs).
 pub fn encryption_context(context: &KeyContext) -> HashMap<String, String> {
-    HashMap::from([
-        ("org".to_string(), context.org_id.to_string()),
-        ("snapshot".to_string(), context.snapshot_id.to_string()),
-    ])
-}
-
-fn describe(context: &KeyContext) -> String {
-    format!("org {} snapshot {}", context.org_id, context.snapshot_id)
-}
-
-/// Moves a 32-byte key out of a KMS answer and overwrites the answer's copy, so the plaintext
-/// lives in exactly one place (the caller's array) once this returns.
-fn take_key(blob: Option<Blob>, context: &KeyContext, operation: &str) -> Result<[u8; 32], KeyError> {
-    let mut bytes = blob.map(Blob::into_inner).unwrap_or_default();
-    let result = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| KeyError::Unavailable {
-        message: format!(
-            "KMS {operation} for {} returned a {}-byte key where AES-256 needs 32; check the KMS key's spec",
-            describe(context),
-            bytes.len()
-        ),
-        retryable: false,
-    });
-    wipe(&mut bytes);
-    result
-}
-
-/// Overwrites key material before its memory is freed. Volatile writes, so the compiler cannot
-/// drop them as dead stores.
-pub(crate) fn wipe(bytes: &mut [u8]) {
-    for byte in bytes.iter_mut() {
-        // SAFETY: `byte` is a valid, aligned, exclusive reference.
-        unsafe { std::ptr::write_volatile(byte, 0) };
+    match context {
+        KeyContext::Snapshot { org_id, snapshot_id } => HashMap::from([
+            (CONTEXT_ORG.to_string(), org_id.to_string()),
+            (CONTEXT_SNAPSHOT.to_string(), snapshot_id.to_string()),
+        ]),
+        KeyContext::OrgCredentials { org_id, org_url } => HashMap::from([
+            (CONTEXT_ORG.to_string(), org_id.to_string()),
+            (CONTEXT_PURPOSE.to_string(), KeyContext::CREDENTIALS_PURPOSE.to_string()),
+            (CONTEXT_URL.to_string(), org_url.clone()),
+        ]),
     }
-    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Moves a 32-byte key out of a KMS answer into a [`PlainKey`]; the answer's copy is wiped when
+/// this returns.
+fn take_key(blob: Option<Blob>, context: &KeyContext, operation: &str) -> Result<PlainKey, KeyError> {
+    let bytes = Zeroizing::new(blob.map(Blob::into_inner).unwrap_or_default());
+    if bytes.len() != 32 {
+        return Err(KeyError::Unavailable {
+            message: format!(
+                "KMS {operation} for {context} returned a {}-byte key where AES-256 needs 32; check the KMS key's spec",
+                bytes.len()
+            ),
+            retryable: false,
+        });
+    }
+    Ok(PlainKey::init_with_mut(|key| key.copy_from_slice(&bytes)))
 }
 
 #[async_trait]
@@ -85,10 +93,8 @@ impl KeyProvider for KmsKeyProvider {
                 let failure = Failure::from_sdk(&err);
                 KeyError::Unavailable {
                     message: format!(
-                        "KMS GenerateDataKey under key {} for {} failed: {}",
-                        self.key_id,
-                        describe(context),
-                        failure.message
+                        "KMS GenerateDataKey under key {} for {context} failed: {}",
+                        self.key_id, failure.message
                     ),
                     retryable: failure.retryable,
                 }
@@ -98,9 +104,8 @@ impl KeyProvider for KmsKeyProvider {
         if wrapped.is_empty() {
             return Err(KeyError::Unavailable {
                 message: format!(
-                    "KMS GenerateDataKey under key {} for {} returned no wrapped key",
-                    self.key_id,
-                    describe(context)
+                    "KMS GenerateDataKey under key {} for {context} returned no wrapped key",
+                    self.key_id
                 ),
                 retryable: true,
             });
@@ -108,7 +113,7 @@ impl KeyProvider for KmsKeyProvider {
         Ok(DataKey { plaintext, wrapped })
     }
 
-    async fn unwrap_data_key(&self, wrapped: &[u8], context: &KeyContext) -> Result<[u8; 32], KeyError> {
+    async fn unwrap_data_key(&self, wrapped: &[u8], context: &KeyContext) -> Result<PlainKey, KeyError> {
         let output = self
             .client
             .decrypt()
@@ -127,28 +132,25 @@ impl KeyProvider for KmsKeyProvider {
                         | DecryptError::IncorrectKeyException(_)
                         | DecryptError::InvalidKeyUsageException(_),
                     ) => KeyError::Unwrap {
-                        context: describe(context),
+                        context: context.to_string(),
                         message: format!(
-                            "KMS key {} refused it (wrong org/snapshot context, another key, or damaged bytes): {}",
+                            "KMS key {} refused it (another org, snapshot, purpose or org URL in the context, another \
+                             key, or damaged bytes): {}",
                             self.key_id, failure.message
                         ),
                     },
                     _ if failure.has_code("AccessDeniedException") => KeyError::Unavailable {
                         message: format!(
-                            "KMS refused Decrypt under key {} for {}: let this role use kms:Decrypt on the key \
-                             with this encryption context (key policy and IAM): {}",
-                            self.key_id,
-                            describe(context),
-                            failure.message
+                            "KMS refused Decrypt under key {} for {context}: let this role use kms:Decrypt on the \
+                             key with this encryption context (key policy and IAM): {}",
+                            self.key_id, failure.message
                         ),
                         retryable: false,
                     },
                     _ => KeyError::Unavailable {
                         message: format!(
-                            "KMS Decrypt under key {} for {} failed: {}",
-                            self.key_id,
-                            describe(context),
-                            failure.message
+                            "KMS Decrypt under key {} for {context} failed: {}",
+                            self.key_id, failure.message
                         ),
                         retryable: failure.retryable,
                     },
@@ -160,18 +162,22 @@ impl KeyProvider for KmsKeyProvider {
 
 #[cfg(test)]
 mod tests {
+    use secrecy::ExposeSecret;
+
     use super::*;
     use crate::ids::{OrgId, SnapshotId};
+    use crate::okta::OrgUrl;
+
+    fn acme() -> OrgId {
+        OrgId::new("acme.okta.com").unwrap()
+    }
 
     fn context() -> KeyContext {
-        KeyContext {
-            org_id: OrgId::new("acme.okta.com").unwrap(),
-            snapshot_id: SnapshotId::new("20261123T115000Z-3f9a").unwrap(),
-        }
+        KeyContext::snapshot(&acme(), &SnapshotId::new("20261123T115000Z-3f9a").unwrap())
     }
 
     #[test]
-    fn the_context_names_org_and_snapshot() {
+    fn a_snapshot_context_names_org_and_snapshot_only() {
         let map = encryption_context(&context());
         assert_eq!(map.len(), 2);
         assert_eq!(map["org"], "acme.okta.com");
@@ -179,19 +185,24 @@ mod tests {
     }
 
     #[test]
+    fn a_credentials_context_names_org_purpose_and_url() {
+        let url = OrgUrl::parse("https://acme.okta.com/", false).unwrap();
+        let map = encryption_context(&KeyContext::org_credentials(&acme(), &url));
+        assert_eq!(map.len(), 3);
+        assert_eq!(map["org"], "acme.okta.com");
+        assert_eq!(map["purpose"], "org-credentials");
+        assert_eq!(map["url"], "https://acme.okta.com");
+    }
+
+    #[test]
     fn a_key_of_the_wrong_length_is_refused() {
         let err = take_key(Some(Blob::new(vec![1u8; 16])), &context(), "Decrypt").unwrap_err();
         assert!(err.to_string().contains("16-byte"), "{err}");
         assert_eq!(
-            take_key(Some(Blob::new(vec![7u8; 32])), &context(), "Decrypt").unwrap(),
-            [7u8; 32]
+            take_key(Some(Blob::new(vec![7u8; 32])), &context(), "Decrypt")
+                .unwrap()
+                .expose_secret(),
+            &[7u8; 32]
         );
-    }
-
-    #[test]
-    fn wipe_zeroes_every_byte() {
-        let mut bytes = vec![0xAAu8; 40];
-        wipe(&mut bytes);
-        assert!(bytes.iter().all(|b| *b == 0));
     }
 }

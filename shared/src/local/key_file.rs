@@ -2,8 +2,9 @@
 //!
 //! A data key is wrapped with AES-256-GCM under the master key. The wrapped form is
 //! `version (1 byte) || nonce (12) || ciphertext (32) || tag (16)`, and the additional
-//! authenticated data binds it to its [`KeyContext`], so a key taken from one snapshot cannot
-//! be unwrapped as another's.
+//! authenticated data binds it to its [`KeyContext`]: a snapshot's key to its org and snapshot, a
+//! credentials key to its org and org URL, so a key taken from one snapshot cannot be unwrapped
+//! as another's, nor a credentials key for another URL or as a snapshot's.
 
 use std::io;
 use std::os::unix::fs::PermissionsExt;
@@ -11,9 +12,11 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
+use secrecy::ExposeSecret;
+use zeroize::Zeroizing;
 
 use super::atomic_file;
-use crate::ports::{DataKey, KeyContext, KeyError, KeyProvider};
+use crate::ports::{DataKey, KeyContext, KeyError, KeyProvider, PlainKey};
 
 const MASTER_KEY_LEN: usize = 32;
 const FORMAT_VERSION: u8 = 1;
@@ -43,11 +46,10 @@ impl LocalKeyProvider {
         if !path.exists() {
             create_key_file(&path)?;
         }
-        let mut bytes = read_key_file(&path)?;
-        let master = RandomizedNonceKey::new(&AES_256_GCM, &bytes);
-        // Keep the only copy of the key inside the cipher.
-        bytes.fill(0);
-        let master = master.map_err(|_| unavailable(format!("the master key in {} is not usable", path.display())))?;
+        // Keep the only copy of the key inside the cipher: the bytes read are wiped on drop.
+        let bytes = read_key_file(&path)?;
+        let master = RandomizedNonceKey::new(&AES_256_GCM, &bytes)
+            .map_err(|_| unavailable(format!("the master key in {} is not usable", path.display())))?;
         Ok(Self { path, master })
     }
 
@@ -69,15 +71,14 @@ fn create_key_file(path: &Path) -> Result<(), KeyError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(failed)?;
     }
-    let mut key = [0u8; MASTER_KEY_LEN];
-    aws_lc_rs::rand::fill(&mut key).map_err(|_| unavailable("the system random source failed".into()))?;
+    let mut key = Zeroizing::new([0u8; MASTER_KEY_LEN]);
+    aws_lc_rs::rand::fill(key.as_mut()).map_err(|_| unavailable("the system random source failed".into()))?;
     // If another process created the file first, its key is the one to use.
-    let written = atomic_file::write_if_absent(path, &key).map_err(failed);
-    key.fill(0);
-    written.map(|_| ())
+    atomic_file::write_if_absent(path, key.as_ref()).map_err(failed)?;
+    Ok(())
 }
 
-fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyError> {
+fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let shown = path.display();
     let meta =
         std::fs::metadata(path).map_err(|e| unavailable(format!("cannot read the master key file {shown}: {e}")))?;
@@ -91,8 +92,9 @@ fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyError> {
              make it private with `chmod 600 {shown}`"
         )));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| unavailable(format!("cannot read the master key file {shown}: {e}")))?;
+    let bytes = Zeroizing::new(
+        std::fs::read(path).map_err(|e| unavailable(format!("cannot read the master key file {shown}: {e}")))?,
+    );
     if bytes.len() != MASTER_KEY_LEN {
         return Err(unavailable(format!(
             "the master key file {shown} holds {} bytes, a master key is exactly {MASTER_KEY_LEN}; \
@@ -103,31 +105,42 @@ fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyError> {
     Ok(bytes)
 }
 
-/// The additional authenticated data for a context: a fixed label, then each id with its
-/// length, so no two different contexts encode alike.
+/// The additional authenticated data for a context: a label naming the purpose, then each part
+/// with its length, so no two different contexts encode alike. The snapshot label is the one
+/// version 1 always used, so snapshots written before credentials had a purpose of their own
+/// still open; the two labels differ within their first 17 bytes, so neither encoding can be the
+/// other's.
 fn context_aad(context: &KeyContext) -> Vec<u8> {
-    let mut aad = b"oktavault/local-data-key/v1".to_vec();
-    for part in [context.org_id.as_str(), context.snapshot_id.as_str()] {
+    let (label, parts): (&[u8], [&str; 2]) = match context {
+        KeyContext::Snapshot { org_id, snapshot_id } => {
+            (b"oktavault/local-data-key/v1", [org_id.as_str(), snapshot_id.as_str()])
+        }
+        KeyContext::OrgCredentials { org_id, org_url } => (
+            b"oktavault/local-credentials-key/v1",
+            [org_id.as_str(), org_url.as_str()],
+        ),
+    };
+    let mut aad = label.to_vec();
+    for part in parts {
         aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
         aad.extend_from_slice(part.as_bytes());
     }
     aad
 }
 
-fn describe(context: &KeyContext) -> String {
-    format!("org {} snapshot {}", context.org_id, context.snapshot_id)
-}
-
 #[async_trait]
 impl KeyProvider for LocalKeyProvider {
     async fn generate_data_key(&self, context: &KeyContext) -> Result<DataKey, KeyError> {
-        let mut plaintext = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut plaintext).map_err(|_| unavailable("the system random source failed".into()))?;
-        let mut sealed = plaintext.to_vec();
+        let mut random = Ok(());
+        let plaintext = PlainKey::init_with_mut(|key| random = aws_lc_rs::rand::fill(key));
+        random.map_err(|_| unavailable("the system random source failed".into()))?;
+        // Room for the tag up front, so sealing never reallocates and leaves a plaintext copy behind.
+        let mut sealed = Vec::with_capacity(32 + TAG_LEN);
+        sealed.extend_from_slice(plaintext.expose_secret());
         let nonce = self
             .master
             .seal_in_place_append_tag(Aad::from(context_aad(context)), &mut sealed)
-            .map_err(|_| unavailable(format!("wrapping a data key for {} failed", describe(context))))?;
+            .map_err(|_| unavailable(format!("wrapping a data key for {context} failed")))?;
         let mut wrapped = Vec::with_capacity(WRAPPED_LEN);
         wrapped.push(FORMAT_VERSION);
         wrapped.extend_from_slice(nonce.as_ref());
@@ -135,9 +148,9 @@ impl KeyProvider for LocalKeyProvider {
         Ok(DataKey { plaintext, wrapped })
     }
 
-    async fn unwrap_data_key(&self, wrapped: &[u8], context: &KeyContext) -> Result<[u8; 32], KeyError> {
+    async fn unwrap_data_key(&self, wrapped: &[u8], context: &KeyContext) -> Result<PlainKey, KeyError> {
         let refused = |message: String| KeyError::Unwrap {
-            context: describe(context),
+            context: context.to_string(),
             message,
         };
         if wrapped.len() != WRAPPED_LEN {
@@ -154,20 +167,18 @@ impl KeyProvider for LocalKeyProvider {
         }
         let nonce = Nonce::try_assume_unique_for_key(&wrapped[1..1 + NONCE_LEN])
             .map_err(|_| refused("its nonce is malformed".into()))?;
-        let mut sealed = wrapped[1 + NONCE_LEN..].to_vec();
+        let mut sealed = Zeroizing::new(wrapped[1 + NONCE_LEN..].to_vec());
         let opened = self
             .master
             .open_in_place(nonce, Aad::from(context_aad(context)), &mut sealed)
             .map_err(|_| {
                 refused(format!(
-                    "it was wrapped for another org or snapshot, under another master key than {}, or it is damaged",
+                    "it was wrapped for another org, snapshot, purpose or org URL, under another master key than {}, \
+                     or it is damaged",
                     self.path.display()
                 ))
             })?;
-        let mut key = [0u8; 32];
-        key.copy_from_slice(opened);
-        sealed.fill(0);
-        Ok(key)
+        Ok(PlainKey::init_with_mut(|key| key.copy_from_slice(opened)))
     }
 }
 
@@ -189,10 +200,7 @@ mod tests {
     async fn reopening_the_key_file_unwraps_keys_made_before() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("master.key");
-        let context = KeyContext {
-            org_id: "acme.okta.com".parse().unwrap(),
-            snapshot_id: "s1".parse().unwrap(),
-        };
+        let context = KeyContext::snapshot(&"acme.okta.com".parse().unwrap(), &"s1".parse().unwrap());
         let key = LocalKeyProvider::open(&path)
             .unwrap()
             .generate_data_key(&context)
@@ -200,18 +208,19 @@ mod tests {
             .unwrap();
         let reopened = LocalKeyProvider::open(&path).unwrap();
         assert_eq!(
-            reopened.unwrap_data_key(&key.wrapped, &context).await.unwrap(),
-            key.plaintext
+            reopened
+                .unwrap_data_key(&key.wrapped, &context)
+                .await
+                .unwrap()
+                .expose_secret(),
+            key.plaintext.expose_secret()
         );
     }
 
     #[tokio::test]
     async fn another_master_key_cannot_unwrap() {
         let dir = tempfile::tempdir().unwrap();
-        let context = KeyContext {
-            org_id: "acme.okta.com".parse().unwrap(),
-            snapshot_id: "s1".parse().unwrap(),
-        };
+        let context = KeyContext::snapshot(&"acme.okta.com".parse().unwrap(), &"s1".parse().unwrap());
         let key = LocalKeyProvider::open(dir.path().join("a.key"))
             .unwrap()
             .generate_data_key(&context)
@@ -220,6 +229,27 @@ mod tests {
         let other = LocalKeyProvider::open(dir.path().join("b.key")).unwrap();
         let err = other.unwrap_data_key(&key.wrapped, &context).await.unwrap_err();
         assert!(matches!(err, KeyError::Unwrap { .. }), "{err}");
+    }
+
+    /// Snapshot keys wrapped before keys had a purpose used exactly this AAD: they still unwrap.
+    #[tokio::test]
+    async fn a_snapshot_key_wrapped_under_the_first_context_encoding_still_unwraps() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = LocalKeyProvider::open(dir.path().join("master.key")).unwrap();
+        let mut first_aad = b"oktavault/local-data-key/v1".to_vec();
+        for part in ["acme.okta.com", "s1"] {
+            first_aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            first_aad.extend_from_slice(part.as_bytes());
+        }
+        let mut sealed = vec![9u8; 32];
+        let nonce = keys
+            .master
+            .seal_in_place_append_tag(Aad::from(first_aad), &mut sealed)
+            .unwrap();
+        let wrapped = [&[FORMAT_VERSION][..], nonce.as_ref(), &sealed].concat();
+        let context = KeyContext::snapshot(&"acme.okta.com".parse().unwrap(), &"s1".parse().unwrap());
+        let key = keys.unwrap_data_key(&wrapped, &context).await.unwrap();
+        assert_eq!(key.expose_secret(), &[9u8; 32]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, RequestBuilder};
 use url::Url;
+use zeroize::Zeroizing;
 
 use super::error::OktaError;
 use super::jwt::SigningKey;
@@ -135,7 +136,10 @@ impl Presented<'_> {
     /// Puts the `Authorization` header (and for DPoP tokens the `DPoP` proof) on an API request.
     pub fn authorize(&self, request: RequestBuilder, method: &Method, url: &Url) -> Result<RequestBuilder, OktaError> {
         match self {
-            Self::Ssws(token) => Ok(request.header(AUTHORIZATION, sensitive(&format!("SSWS {}", token.expose()))?)),
+            Self::Ssws(token) => {
+                let value = Zeroizing::new(format!("SSWS {}", token.expose()));
+                Ok(request.header(AUTHORIZATION, sensitive(&value)?))
+            }
             Self::OAuth(app, token) => app.authorize(request, method, url, token),
         }
     }

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
+use zeroize::Zeroizing;
 
 use super::auth::{ClientAuth, sensitive};
 use super::challenge::{challenge, challenge_param};
@@ -117,7 +118,8 @@ impl OAuthApp {
     ) -> Result<RequestBuilder, OktaError> {
         let secret = token.value.expose();
         if !token.dpop {
-            return Ok(request.header(AUTHORIZATION, sensitive(&format!("Bearer {secret}"))?));
+            let value = Zeroizing::new(format!("Bearer {secret}"));
+            return Ok(request.header(AUTHORIZATION, sensitive(&value)?));
         }
         // A DPoP token only exists once the key does (see fetch).
         let key = self.dpop_key()?;
@@ -186,9 +188,17 @@ impl OAuthApp {
         match &self.client_auth {
             ClientAuth::SecretBasic(secret) => {
                 // RFC 6749 2.3.1: id and secret are form-encoded before they are joined and base64-encoded.
-                let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-                let pair = format!("{}:{}", encode(&self.client_id), encode(secret.expose()));
-                request = request.header(AUTHORIZATION, sensitive(&format!("Basic {}", STANDARD.encode(pair)))?);
+                // Every intermediate string holds the secret, so each is wiped when dropped.
+                let encode =
+                    |s: &str| Zeroizing::new(url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>());
+                let pair = Zeroizing::new(format!(
+                    "{}:{}",
+                    encode(&self.client_id).as_str(),
+                    encode(secret.expose()).as_str()
+                ));
+                let encoded = Zeroizing::new(STANDARD.encode(pair.as_bytes()));
+                let value = Zeroizing::new(format!("Basic {}", encoded.as_str()));
+                request = request.header(AUTHORIZATION, sensitive(&value)?);
             }
             ClientAuth::PrivateKeyJwt { key, key_id } => {
                 let assertion = client_assertion(

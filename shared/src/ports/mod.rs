@@ -8,5 +8,5 @@ mod records;
 
 pub use blob::{BlobStore, StoreError, validate_key};
 pub use catalog::{Catalog, CatalogError};
-pub use keys::{DataKey, KeyContext, KeyError, KeyProvider};
+pub use keys::{DataKey, KeyContext, KeyError, KeyProvider, PlainKey};
 pub use records::*;

@@ -23,8 +23,9 @@ pub struct OrgRecord {
     pub url: String,
     pub auth: AuthKind,
     pub client_id: Option<String>,
-    /// The org's credentials sealed under the key provider (context: the org id), base64. Absent
-    /// when the caller supplies credentials per run (the `oktavault backup` flags).
+    /// The org's credentials sealed under the key provider for this org and the one URL they may
+    /// be sent to (`crate::credentials`), base64. Absent when the caller supplies credentials per
+    /// run (the `oktavault backup` flags).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed_credentials: Option<String>,
     pub backup_enabled: bool,

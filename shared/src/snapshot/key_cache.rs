@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use aws_lc_rs::aead::LessSafeKey;
+use secrecy::ExposeSecret;
 use tokio::sync::OnceCell;
 
 use crate::ids::{OrgId, SnapshotId};
@@ -49,12 +50,9 @@ impl KeyCache {
         let slot = self.slot(cache_key.clone());
         let result = slot
             .get_or_try_init(|| async {
-                let context = KeyContext {
-                    org_id: org.clone(),
-                    snapshot_id: snapshot.clone(),
-                };
+                let context = KeyContext::snapshot(org, snapshot);
                 let plaintext = provider.unwrap_data_key(wrapped, &context).await?;
-                Ok::<_, KeyError>(Arc::new(aead_key(&plaintext)))
+                Ok::<_, KeyError>(Arc::new(aead_key(plaintext.expose_secret())))
             })
             .await
             .cloned();
@@ -111,10 +109,7 @@ mod tests {
         let snaps: Vec<_> = (0..3).map(|i| SnapshotId::new(format!("s{i}")).unwrap()).collect();
         let mut wrapped = Vec::new();
         for s in &snaps {
-            let context = KeyContext {
-                org_id: org.clone(),
-                snapshot_id: s.clone(),
-            };
+            let context = KeyContext::snapshot(&org, s);
             wrapped.push(provider.generate_data_key(&context).await.unwrap().wrapped);
         }
         cache

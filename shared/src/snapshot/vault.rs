@@ -3,6 +3,8 @@
 use std::io::Read;
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
+
 use crate::ids::{OrgId, SnapshotId};
 use crate::ports::{BlobStore, KeyContext, KeyError, KeyProvider};
 
@@ -45,16 +47,12 @@ impl Vault {
 
     /// A fresh data key for a new snapshot (one KeyProvider call).
     pub async fn new_sealing_key(&self, org: &OrgId, snapshot: &SnapshotId) -> Result<SealingKey, SnapshotError> {
-        let context = KeyContext {
-            org_id: org.clone(),
-            snapshot_id: snapshot.clone(),
-        };
         let data_key = self
             .keys
-            .generate_data_key(&context)
+            .generate_data_key(&KeyContext::snapshot(org, snapshot))
             .await
             .map_err(|e| key_error(org, snapshot, None, e))?;
-        let aead = Arc::new(envelope::aead_key(&data_key.plaintext));
+        let aead = Arc::new(envelope::aead_key(data_key.plaintext.expose_secret()));
         self.cache.insert(org, snapshot, &data_key.wrapped, aead.clone());
         Ok(SealingKey::new(org.clone(), snapshot.clone(), aead, &data_key.wrapped))
     }

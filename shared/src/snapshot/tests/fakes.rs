@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 
-use crate::ports::{BlobStore, DataKey, KeyContext, KeyError, KeyProvider, StoreError};
+use secrecy::ExposeSecret;
+
+use crate::ports::{BlobStore, DataKey, KeyContext, KeyError, KeyProvider, PlainKey, StoreError};
 
 /// A HashMap-like blob store that enforces the port's key rules and counts reads.
 #[derive(Default)]
@@ -108,18 +110,17 @@ impl MasterKeyProvider {
     }
 
     fn context_aad(context: &KeyContext) -> Vec<u8> {
-        format!("org={};snapshot={}", context.org_id, context.snapshot_id).into_bytes()
+        format!("{context:?}").into_bytes()
     }
 }
 
 #[async_trait]
 impl KeyProvider for MasterKeyProvider {
     async fn generate_data_key(&self, context: &KeyContext) -> Result<DataKey, KeyError> {
-        let mut plaintext = [0u8; 32];
+        let plaintext = PlainKey::init_with_mut(|key| aws_lc_rs::rand::fill(key).unwrap());
         let mut nonce = [0u8; NONCE_LEN];
-        aws_lc_rs::rand::fill(&mut plaintext).unwrap();
         aws_lc_rs::rand::fill(&mut nonce).unwrap();
-        let mut sealed = plaintext.to_vec();
+        let mut sealed = plaintext.expose_secret().to_vec();
         let aad = Self::context_aad(context);
         self.master
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(&aad), &mut sealed)
@@ -129,10 +130,10 @@ impl KeyProvider for MasterKeyProvider {
         Ok(DataKey { plaintext, wrapped })
     }
 
-    async fn unwrap_data_key(&self, wrapped: &[u8], context: &KeyContext) -> Result<[u8; 32], KeyError> {
+    async fn unwrap_data_key(&self, wrapped: &[u8], context: &KeyContext) -> Result<PlainKey, KeyError> {
         self.unwraps.fetch_add(1, Ordering::SeqCst);
         let fail = || KeyError::Unwrap {
-            context: format!("{}/{}", context.org_id, context.snapshot_id),
+            context: context.to_string(),
             message: "not wrapped for this context".into(),
         };
         if wrapped.len() < NONCE_LEN {
@@ -145,6 +146,7 @@ impl KeyProvider for MasterKeyProvider {
             .master
             .open_in_place(nonce, Aad::from(&aad), &mut body)
             .map_err(|_| fail())?;
-        plain.try_into().map_err(|_| fail())
+        let plain: &[u8; 32] = (&*plain).try_into().map_err(|_| fail())?;
+        Ok(PlainKey::init_with_mut(|key| key.copy_from_slice(plain)))
     }
 }
