@@ -42,20 +42,4 @@ pub fn print_error(json: bool, error: &anyhow::Error) {
     }
 }
 
-/// Width of a category-name column: the longest name in the catalog, so tables line up.
-pub fn category_width() -> usize {
-    oktavault_shared::categories::CATEGORIES
-        .iter()
-        .map(|c| c.name.len())
-        .max()
-        .unwrap_or(0)
-}
-
-/// Width of a category-title column.
-pub fn title_width() -> usize {
-    oktavault_shared::categories::CATEGORIES
-        .iter()
-        .map(|c| c.title.len())
-        .max()
-        .unwrap_or(0)
-}
+pub use oktavault_shared::categories::{name_width as category_width, title_width};

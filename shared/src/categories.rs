@@ -1319,6 +1319,16 @@ pub const CATEGORIES: &[Category] = &[
     },
 ];
 
+/// Width of a category-name column in a report: the longest name in the catalog, so tables line up.
+pub fn name_width() -> usize {
+    CATEGORIES.iter().map(|c| c.name.len()).max().unwrap_or(0)
+}
+
+/// Width of a category-title column.
+pub fn title_width() -> usize {
+    CATEGORIES.iter().map(|c| c.title.len()).max().unwrap_or(0)
+}
+
 /// The row named `name`.
 pub fn find(name: &str) -> Option<&'static Category> {
     CATEGORIES.iter().find(|c| c.name == name)

@@ -9,6 +9,7 @@
 //! - [`workflow`]: the backup steps (PlanBackup, BackupPage, FinalizeBackup, FailJob).
 //! - `aws` (feature `aws`): the AWS adapters of the ports (S3, KMS, DynamoDB) and client setup.
 //! - `testkit` (feature `testkit`): helpers for tests, such as a moto server child process.
+//! - [`service`]: what the command, the Lambdas, the HTTP API and the console call (jobs, verify...).
 //! - [`asl`]: the embedded runner for the Amazon States Language definitions in `statemachines/`.
 
 pub mod asl;
@@ -23,6 +24,7 @@ pub mod lambda;
 pub mod local;
 pub mod okta;
 pub mod ports;
+pub mod service;
 pub mod snapshot;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -168,14 +168,17 @@ impl BackupJob {
                 job.job_id, job.org_id
             ));
         }
-        Ok(BackupReport::new(
+        let mut report = BackupReport::new(
             &self.org.org_id,
             job.as_ref(),
             resumed,
             execution_error,
             started.elapsed(),
             &stats,
-        ))
+        );
+        report.executions = run.executions;
+        report.history_events = run.most_history_events;
+        Ok(report)
     }
 }
 
@@ -190,6 +193,10 @@ pub struct BackupReport {
     pub categories: BTreeMap<String, CategoryCounts>,
     pub error: Option<String>,
     pub okta_calls: u64,
+    /// Executions of the workflow the job took (more than one when it outgrew one execution's history).
+    pub executions: u32,
+    /// The most history events one of them wrote (Step Functions allows 25,000 per execution).
+    pub history_events: usize,
     /// 429 answers seen (each waited out until the bucket reset, then retried).
     pub rate_limited: u64,
     pub seconds: f64,
@@ -218,6 +225,8 @@ impl BackupReport {
             categories: job.map(|j| j.counts.clone()).unwrap_or_default(),
             error: job.and_then(|j| j.error.clone()).or(execution_error),
             okta_calls: stats.calls,
+            executions: 0,
+            history_events: 0,
             rate_limited: stats.rate_limited,
             peak_memory_mib: peak_memory_mib(),
             seconds: elapsed.as_secs_f64(),

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use oktavault_shared::categories;
 use oktavault_shared::ids::{OrgId, SnapshotId};
 use oktavault_shared::ports::{JobStatus, SnapshotRecord};
-use oktavault_shared::snapshot::SnapshotReader;
+use oktavault_shared::snapshot::{Incomplete, SnapshotReader};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -100,6 +100,8 @@ pub struct CategoryRow {
     pub title: String,
     pub objects: usize,
     pub skipped: Option<String>,
+    /// What the snapshot lacks of the category: the parts Okta did not list completely, and why.
+    pub incomplete: Vec<Incomplete>,
 }
 
 pub async fn category_tree(store: &Store, record: &SnapshotRecord) -> anyhow::Result<CategoryTree> {
@@ -112,6 +114,7 @@ pub async fn category_tree(store: &Store, record: &SnapshotRecord) -> anyhow::Re
             title: categories::find(name).map_or_else(|| name.clone(), |c| c.title.to_owned()),
             objects: c.entries.len(),
             skipped: c.skipped.clone(),
+            incomplete: c.incomplete.clone(),
         })
         .collect();
     Ok(CategoryTree {
@@ -149,6 +152,18 @@ impl fmt::Display for CategoryTree {
                     w = width,
                     t = title
                 )?,
+            }
+            if !c.incomplete.is_empty() {
+                writeln!(
+                    f,
+                    "  {:<w$} incomplete: {} part(s) could not be listed; the next backup lists them again",
+                    "",
+                    c.incomplete.len(),
+                    w = width
+                )?;
+                for gap in &c.incomplete {
+                    writeln!(f, "  {:<w$}   {}: {}", "", gap.part, gap.reason, w = width)?;
+                }
             }
         }
         Ok(())

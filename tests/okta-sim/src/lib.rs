@@ -36,6 +36,7 @@ mod ids;
 pub mod jwt;
 mod net;
 mod paging;
+mod path_faults;
 mod prng;
 mod ratelimit;
 mod resources;
@@ -47,6 +48,7 @@ mod syslog;
 
 pub use calls::CallCounts;
 pub use config::{DEFAULT_SCOPES, Faults, RateConfig, SimConfig};
+pub use path_faults::{PathAnswer, PathFault};
 pub use resources::everything_at;
 pub use server::{RouteSample, SimHandle, start};
 pub use store::OrgState;

@@ -26,6 +26,7 @@ use crate::ids::{APP_PREFIX, IdGen};
 use crate::jwt::ServiceKey;
 use crate::net::{ConnTap, SimListener};
 use crate::paging::Cursors;
+use crate::path_faults::{self, PathAnswer, PathFault, PathFaults};
 use crate::ratelimit::{RateLimiter, Verdict, bucket_for};
 use crate::resources;
 use crate::resources::roles::Assignee;
@@ -44,6 +45,7 @@ pub struct Shared {
     pub auth: Auth,
     pub limiter: Mutex<RateLimiter>,
     pub faults: Mutex<FaultState>,
+    pub path_faults: Mutex<PathFaults>,
     pub calls: Mutex<CallCounts>,
     pub user_type_id: String,
 }
@@ -126,6 +128,7 @@ pub async fn start(config: SimConfig, port: u16) -> std::io::Result<SimHandle> {
         cursors: Cursors::new(config.seed),
         limiter: Mutex::new(RateLimiter::new(config.rate)),
         faults: Mutex::new(FaultState::new(config.faults, config.seed)),
+        path_faults: Mutex::default(),
         calls: Mutex::default(),
         user_type_id: seeded.user_type_id,
     });
@@ -396,7 +399,21 @@ async fn gate(State(sim): State<Arc<Shared>>, request: Request, next: Next) -> R
             return with_rate_headers(refusal.into_response(), verdict);
         }
     }
-    with_rate_headers(next.run(request).await, verdict)
+    let path_fault = lock(&sim.path_faults).take(&path);
+    match path_fault {
+        Some(PathAnswer::Error { status, code, summary }) => {
+            with_rate_headers(path_faults::error_response(status, &code, &summary), verdict)
+        }
+        Some(PathAnswer::NextToSelf) => {
+            let page = format!(
+                "{}{}",
+                sim.base,
+                request.uri().path_and_query().map_or(path.as_str(), |pq| pq.as_str())
+            );
+            with_rate_headers(path_faults::linking_to_itself(next.run(request).await, &page), verdict)
+        }
+        None => with_rate_headers(next.run(request).await, verdict),
+    }
 }
 
 fn with_rate_headers(mut response: Response, verdict: Verdict) -> Response {
@@ -461,6 +478,23 @@ impl SimHandle {
 
     pub fn faults(&self) -> Faults {
         lock(&self.shared.faults).faults
+    }
+
+    /// Publishes a `group.user_membership.add`-like event of `event_type`, stamped `ago_ms` before now, that
+    /// becomes readable only now (see [`crate::syslog::emit_late`]). Returns its uuid.
+    pub fn publish_late_event(&self, event_type: &str, ago_ms: i64) -> String {
+        let published = self.shared.clock.now_ms() - ago_ms;
+        let mut org = self.shared.write_org();
+        crate::syslog::emit_late(&mut org, published, event_type, Vec::new())
+    }
+
+    /// Adds a fault for the calls of one path (see [`PathFault`]).
+    pub fn fail_path(&self, fault: PathFault) {
+        lock(&self.shared.path_faults).add(fault);
+    }
+
+    pub fn clear_path_faults(&self) {
+        lock(&self.shared.path_faults).clear();
     }
 
     pub fn set_faults(&self, faults: Faults) {

@@ -65,6 +65,13 @@ impl SystemLog {
     fn push(&mut self, event: &Value) {
         self.events.push(event_record(event));
     }
+
+    /// Adds an event in `published` order, wherever that is (an event Okta makes readable late).
+    fn insert(&mut self, event: &Value) {
+        let record = event_record(event);
+        let at = self.events.partition_point(|e| e.last_updated <= record.last_updated);
+        self.events.insert(at, record);
+    }
 }
 
 fn event_record(event: &Value) -> Record {
@@ -192,6 +199,15 @@ pub fn emit(org: &mut Org, clock: &SimClock, event_type: &str, targets: Vec<Valu
     let published = clock.now_ms();
     let value = event(published, org.logs.len(), event_type, admin_actor(), targets);
     org.logs.push(&value);
+}
+
+/// Adds an event published `published_ms` (by the simulator's clock) that only becomes readable now: Okta
+/// makes some events readable a little after their `published` time, so a reader that read the log up to
+/// "now" a moment ago missed it. Returns its uuid.
+pub fn emit_late(org: &mut Org, published_ms: i64, event_type: &str, targets: Vec<Value>) -> String {
+    let value = event(published_ms, org.logs.len(), event_type, admin_actor(), targets);
+    org.logs.insert(&value);
+    value["uuid"].as_str().unwrap_or_default().to_owned()
 }
 
 /// An event before it gets its time: (event type, actor, targets).

@@ -1,0 +1,6 @@
+//! The service layer: what the command line, the Lambdas, the HTTP API and the console all call. It resolves
+//! what a person asks ("the jobs of this org", "verify every snapshot") into the ports and returns report
+//! types that both serialize (for `--json` and the API) and display (for a person).
+
+pub mod jobs;
+pub mod verify;

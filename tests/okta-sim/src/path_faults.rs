@@ -1,0 +1,130 @@
+//! Faults injected into the calls of one path: the answer Okta gives a call it refuses for good (a 400, a 403
+//! on one object, a 401 for a revoked token), or a list whose next link leads back to the page just read.
+//! Tests use them to break one parent's listing while the rest of the org answers as usual.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// A fault for the calls of one path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathFault {
+    /// The request path, exactly (`/api/v1/groups/00g1/users`), without its query.
+    pub path: String,
+    pub answer: PathAnswer,
+    /// The calls it applies to before it is spent; every call when `None`.
+    pub times: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum PathAnswer {
+    /// An error answer in Okta's `Error` shape.
+    Error { status: u16, code: String, summary: String },
+    /// The handler's answer, with a `Link: rel="next"` back to the very page it answers.
+    NextToSelf,
+}
+
+impl PathFault {
+    /// Every call of `path` answered `status` with Okta's `code` and `summary`.
+    pub fn error(path: impl Into<String>, status: u16, code: &str, summary: &str) -> PathFault {
+        PathFault {
+            path: path.into(),
+            answer: PathAnswer::Error {
+                status,
+                code: code.into(),
+                summary: summary.into(),
+            },
+            times: None,
+        }
+    }
+
+    /// Every page of `path` links back to itself.
+    pub fn next_to_self(path: impl Into<String>) -> PathFault {
+        PathFault {
+            path: path.into(),
+            answer: PathAnswer::NextToSelf,
+            times: None,
+        }
+    }
+
+    /// The same fault for the first `n` calls only.
+    pub fn times(mut self, n: u32) -> PathFault {
+        self.times = Some(n);
+        self
+    }
+}
+
+/// The faults in force; each call takes the first that matches its path.
+#[derive(Debug, Default)]
+pub struct PathFaults {
+    faults: Vec<PathFault>,
+}
+
+impl PathFaults {
+    pub fn add(&mut self, fault: PathFault) {
+        self.faults.push(fault);
+    }
+
+    pub fn clear(&mut self) {
+        self.faults.clear();
+    }
+
+    /// The answer a call of `path` gets, if a fault matches it (spending one of its calls).
+    pub fn take(&mut self, path: &str) -> Option<PathAnswer> {
+        let index = self.faults.iter().position(|f| f.path == path)?;
+        let fault = &mut self.faults[index];
+        let answer = fault.answer.clone();
+        if let Some(left) = &mut fault.times {
+            *left -= 1;
+            if *left == 0 {
+                self.faults.remove(index);
+            }
+        }
+        Some(answer)
+    }
+}
+
+/// Okta's error body for an injected refusal.
+pub fn error_response(status: u16, code: &str, summary: &str) -> Response {
+    let body = json!({
+        "errorCode": code,
+        "errorSummary": summary,
+        "errorLink": code,
+        "errorId": "oaesimpathfault",
+        "errorCauses": [],
+    });
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(body)).into_response()
+}
+
+/// `response` with its next link replaced by one back to `page` (the page's own URL).
+pub fn linking_to_itself(mut response: Response, page: &str) -> Response {
+    if let Ok(link) = HeaderValue::from_str(&format!("<{page}>; rel=\"next\"")) {
+        response.headers_mut().insert("link", link);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_for_n_calls_is_spent_after_them_and_others_stay() {
+        let mut faults = PathFaults::default();
+        faults.add(PathFault::error("/a", 400, "E0000001", "bad").times(2));
+        faults.add(PathFault::next_to_self("/b"));
+        assert!(faults.take("/c").is_none());
+        assert!(matches!(faults.take("/a"), Some(PathAnswer::Error { status: 400, .. })));
+        assert!(faults.take("/a").is_some());
+        assert!(faults.take("/a").is_none(), "spent after two calls");
+        for _ in 0..3 {
+            assert_eq!(faults.take("/b"), Some(PathAnswer::NextToSelf));
+        }
+        faults.clear();
+        assert!(faults.take("/b").is_none());
+    }
+}
