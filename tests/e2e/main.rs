@@ -8,4 +8,5 @@ mod backup;
 mod categories;
 mod incremental;
 mod integrity;
+mod reliability;
 mod resume;

@@ -159,7 +159,9 @@ pub async fn backup_page(
     };
 
     let started = Instant::now();
-    while !run.out_of_time(started) {
+    let before = progress.pages;
+    // At least one page per call, however small the budget: every call moves the category on.
+    while progress.pages == before || !run.out_of_time(started) {
         if let Some(carry) = &carry
             && cursor.next.is_none()
         {
