@@ -142,7 +142,11 @@ impl BackupJob {
         let bars = BackupProgress::start(catalog.clone(), self.org.org_id.clone(), names, !out.is_json());
         let run = embedded::run_backup(ctx, &self.org.org_id, self.options.clone()).await;
         bars.finish();
-        let execution_error = run.outcome.as_ref().err().map(|e| e.cause.clone());
+        let execution_error = run
+            .outcome
+            .as_ref()
+            .err()
+            .map(|e| run.failure.clone().unwrap_or_else(|| e.cause.clone()));
         let resumed = run
             .outcome
             .as_ref()

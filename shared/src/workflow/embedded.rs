@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
+use super::fail::{CaughtError, readable_cause};
 use super::runner::local_runner;
 use super::{STEPS, StepContext, dispatch};
 use crate::asl::{
@@ -22,11 +23,19 @@ struct StepInvoker {
     /// The job PlanBackup chose, once a step names it (PlanBackup's answer, or FailJob's when PlanBackup failed
     /// after choosing it).
     job: Mutex<Option<JobId>>,
+    /// Why the workflow failed, as FailJob was told (the job record may not hold it: a backup refused
+    /// because another runner holds the org's job never gets a job of its own).
+    failure: Mutex<Option<String>>,
 }
 
 #[async_trait]
 impl TaskInvoker for StepInvoker {
     async fn invoke(&self, function: &str, payload: Value) -> Result<Value, TaskFailure> {
+        if function == "FailJob"
+            && let Ok(caught) = serde_json::from_value::<CaughtError>(payload["state"]["error"].clone())
+        {
+            *self.failure.lock().expect("failure lock") = Some(readable_cause(&caught));
+        }
         let result = dispatch(&self.ctx, function, payload, None)
             .await
             .map_err(|e| TaskFailure {
@@ -62,6 +71,8 @@ pub struct BackupRun {
     pub job_id: Option<JobId>,
     /// The last execution's output, or why it failed.
     pub outcome: Result<Value, ExecutionFailed>,
+    /// Why the workflow failed, for a person (the error FailJob recorded).
+    pub failure: Option<String>,
     /// Executions the job took (more than one when it was continued).
     pub executions: u32,
     /// The most history events one of them wrote (Step Functions allows 25,000).
@@ -80,6 +91,7 @@ pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOp
                     error: "States.Runtime".into(),
                     cause: format!("backup.asl.json: {e}"),
                 }),
+                failure: None,
                 executions: 0,
                 most_history_events: 0,
             };
@@ -88,6 +100,7 @@ pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOp
     let invoker = Arc::new(StepInvoker {
         ctx,
         job: Mutex::new(None),
+        failure: Mutex::new(None),
     });
     let mut input = json!({
         "org_id": org_id,
@@ -116,6 +129,7 @@ pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOp
                 return BackupRun {
                     job_id,
                     outcome,
+                    failure: invoker.failure.lock().expect("failure lock").clone(),
                     executions,
                     most_history_events,
                 };

@@ -95,7 +95,7 @@ pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobO
 
 /// A Lambda's failure arrives as `{"errorType", "errorMessage"}` JSON in `Cause`; the embedded
 /// runner passes the message itself. Either way the person reads the message.
-fn readable_cause(caught: &CaughtError) -> String {
+pub(crate) fn readable_cause(caught: &CaughtError) -> String {
     let message = serde_json::from_str::<Value>(&caught.cause)
         .ok()
         .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_owned))
