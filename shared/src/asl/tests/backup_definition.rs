@@ -310,10 +310,15 @@ async fn backup_plans_then_runs_stages_in_order_with_categories_in_parallel_then
 
 #[tokio::test]
 async fn a_retryable_page_failure_is_retried_and_the_backup_completes() {
+    // Our own retryable errors, Lambda's throttling and service errors, and a Lambda that ran out of time or
+    // memory (`Sandbox.Timedout`, `Lambda.Unknown`) or a Task past its timeout (`States.Timeout`).
     for error in [
         "OktaVault.Retryable",
         "Lambda.TooManyRequestsException",
         "Lambda.ServiceException",
+        "Sandbox.Timedout",
+        "Lambda.Unknown",
+        "States.Timeout",
     ] {
         let fake = Arc::new(FakeBackupSteps::failing_page(InjectedFailure {
             category: "users",

@@ -16,7 +16,7 @@ pub(crate) mod work;
 
 pub use continuation::{ContinueInput, ContinueOutput, continue_backup};
 pub use finalize::{FinalizeInput, FinalizeOutput, finalize_backup};
-pub use page::{BackupPageInput, BackupPageOutput, backup_page};
+pub use page::{BackupPageInput, BackupPageOutput, COMMIT_MARGIN, backup_page};
 pub use plan::{
     BackupRequest, FULL_REFRESH_EVERY, JOB_LOG, PlanInput, PlanOutput, RESUMABLE_FOR, max_iterations, plan_backup,
 };

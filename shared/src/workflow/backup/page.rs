@@ -59,7 +59,7 @@ pub struct BackupPageOutput {
 }
 
 /// Time a step keeps for itself after its last fetch, to commit the page and answer before its deadline.
-const COMMIT_MARGIN: std::time::Duration = std::time::Duration::from_secs(20);
+pub const COMMIT_MARGIN: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Parents whose children are carried from the previous snapshot in one page, at most.
 const CARRY_BATCH: usize = 1000;

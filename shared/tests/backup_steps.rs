@@ -1,0 +1,201 @@
+//! The backup steps called directly, as a Lambda host calls them, against the Okta simulator over HTTP and the
+//! embedded adapters: what the state machine cannot show from outside. A step answers before its invocation's
+//! deadline, and two overlapping invocations of one category's pages (a Lambda retried while the first still
+//! runs) commit one chain of pages.
+//!
+//! `cargo test -p oktavault-shared --features testkit --test backup_steps`
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use okta_sim::{Faults, SimConfig, SimHandle};
+use oktavault_shared::ids::OrgId;
+use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
+use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
+use oktavault_shared::ports::{AuthKind, Catalog, JobStatus, OrgRecord};
+use oktavault_shared::snapshot::{SnapshotReader, Vault};
+use oktavault_shared::testkit::expected::expected_contents;
+use oktavault_shared::timefmt;
+use oktavault_shared::workflow::backup::COMMIT_MARGIN;
+use oktavault_shared::workflow::{
+    BackupPageInput, BackupRequest, FinalizeInput, PlanInput, PlanOutput, StaticConnector, StepContext, backup_page,
+    finalize_backup, plan_backup,
+};
+
+struct Fixture {
+    sim: SimHandle,
+    ctx: Arc<StepContext>,
+    org_id: OrgId,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture(users: usize, seed: u64, page_budget: Duration) -> Fixture {
+    let mut config = SimConfig::new(users, seed);
+    config.rate.scale = 20.0;
+    let sim = okta_sim::start(config, 0).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog: Arc<dyn Catalog> = Arc::new(LocalCatalog::open(dir.path().join("catalog")).unwrap());
+    let vault = Vault::new(
+        Arc::new(LocalBlobStore::open(dir.path().join("blobs")).unwrap()),
+        Arc::new(LocalKeyProvider::open(dir.path().join("master.key")).unwrap()),
+    );
+    let url = OrgUrl::parse(&sim.url(), true).unwrap();
+    let org_id = url.org_id();
+    catalog
+        .put_org(&OrgRecord {
+            org_id: org_id.clone(),
+            url: sim.url(),
+            auth: AuthKind::ApiToken,
+            client_id: None,
+            sealed_credentials: None,
+            backup_enabled: true,
+            created_at: timefmt::rfc3339(timefmt::now()),
+            last_snapshot: None,
+        })
+        .await
+        .unwrap();
+    let connector = StaticConnector::default();
+    let credentials = Credentials::ApiToken(Secret::new(sim.api_token()));
+    connector.register(
+        org_id.clone(),
+        OktaClient::new(ClientConfig::new(url, credentials)).unwrap(),
+    );
+    let ctx = Arc::new(StepContext::new(catalog, vault, Arc::new(connector)).with_page_budget(page_budget));
+    Fixture {
+        sim,
+        ctx,
+        org_id,
+        _dir: dir,
+    }
+}
+
+const OWNER: &str = "backup-execution-1";
+
+impl Fixture {
+    async fn plan(&self, categories: &[&str]) -> PlanOutput {
+        let request = BackupRequest {
+            org_id: self.org_id.clone(),
+            job_id: None,
+            categories: Some(categories.iter().map(|c| c.to_string()).collect()),
+            full_refresh: false,
+            max_iterations: None,
+        };
+        plan_backup(
+            &self.ctx,
+            PlanInput {
+                request,
+                owner: OWNER.into(),
+            },
+        )
+        .await
+        .unwrap()
+    }
+
+    fn page(&self, plan: &PlanOutput, category: &str) -> BackupPageInput {
+        BackupPageInput {
+            job_id: plan.job_id.clone(),
+            category: category.into(),
+            owner: OWNER.into(),
+            iteration: 0,
+            max_iterations: None,
+        }
+    }
+
+    /// Calls BackupPage for `category` until it is done.
+    async fn finish_category(&self, plan: &PlanOutput, category: &str) {
+        for _ in 0..1000 {
+            if backup_page(&self.ctx, self.page(plan, category), None)
+                .await
+                .unwrap()
+                .done
+            {
+                return;
+            }
+        }
+        panic!("{category} never finished");
+    }
+
+    /// Finalizes the job and reads its snapshot back, checking the categories it holds against the org.
+    async fn finalize_and_compare(&self, plan: &PlanOutput) {
+        let done = finalize_backup(
+            &self.ctx,
+            FinalizeInput {
+                job_id: plan.job_id.clone(),
+                owner: OWNER.into(),
+                resumed: false,
+                max_iterations: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert!(done.finished);
+        assert_eq!(done.status, JobStatus::Completed);
+        let reader = SnapshotReader::open(self.ctx.vault.clone(), &self.org_id, done.snapshot_id.as_ref().unwrap())
+            .await
+            .unwrap();
+        let expected = expected_contents(&self.sim.snapshot_state());
+        for category in reader.manifest().categories.keys() {
+            let objects = reader.objects(category).await.unwrap();
+            let count = objects.len();
+            let got: std::collections::BTreeMap<String, serde_json::Value> = objects.into_iter().collect();
+            assert_eq!(got.len(), count, "{category}: an object is in the snapshot twice");
+            assert_eq!(&got, &expected[category], "{category} differs from the org");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_stops_fetching_before_its_invocation_deadline_and_the_next_call_goes_on() {
+    let f = fixture(300, 51, Duration::from_secs(600)).await;
+    let plan = f.plan(&["user_factors"]).await;
+    f.finish_category(&plan, "users").await;
+
+    // Every answer takes 3 s: a batch of 100 users' factors, 8 at a time, would take about 38 s.
+    f.sim.set_faults(Faults {
+        latency_ms: 3_000,
+        ..Faults::default()
+    });
+    let started = tokio::time::Instant::now();
+    let deadline = started + COMMIT_MARGIN + Duration::from_secs(5);
+    let answer = backup_page(&f.ctx, f.page(&plan, "user_factors"), Some(deadline))
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::Instant::now() < deadline,
+        "answered {:?} after its start, past its deadline",
+        started.elapsed()
+    );
+    assert!(
+        !answer.done && answer.pages == 1,
+        "what arrived in time was committed: {answer:?}"
+    );
+
+    f.sim.set_faults(Faults::default());
+    f.finish_category(&plan, "user_factors").await;
+    f.finalize_and_compare(&plan).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_overlapping_invocations_of_one_category_commit_one_chain_of_pages() {
+    let f = fixture(1_000, 52, Duration::from_secs(600)).await;
+    let plan = f.plan(&["users"]).await;
+    f.sim.set_faults(Faults {
+        latency_ms: 30,
+        ..Faults::default()
+    });
+    // A retried invocation overlapping the first: same job, same runner, same category, at the same time.
+    let (a, b) = tokio::join!(
+        backup_page(&f.ctx, f.page(&plan, "users"), None),
+        backup_page(&f.ctx, f.page(&plan, "users"), None)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.done && b.done);
+    assert_eq!(a.objects, 1_000, "each user counted once: {a:?}");
+    assert_eq!(
+        (a.pages, a.objects),
+        (b.pages, b.objects),
+        "both ended on the same chain"
+    );
+    f.sim.set_faults(Faults::default());
+    f.finalize_and_compare(&plan).await;
+}
