@@ -134,7 +134,7 @@ impl Fixture {
             .await
             .unwrap();
         let expected = expected_contents(&self.sim.snapshot_state());
-        for category in reader.manifest().categories.keys() {
+        for category in reader.head().categories.keys() {
             let objects = reader.objects(category).await.unwrap();
             let count = objects.len();
             let got: std::collections::BTreeMap<String, serde_json::Value> = objects.into_iter().collect();

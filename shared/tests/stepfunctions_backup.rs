@@ -722,7 +722,7 @@ async fn read_contents(vault: Vault, org: &OrgId, snapshot: &SnapshotId) -> Cont
         .await
         .expect("the snapshot opens");
     let mut contents = Contents::new();
-    for category in reader.manifest().categories.keys() {
+    for category in reader.head().categories.keys() {
         let objects = reader.objects(category).await.expect("objects read back");
         let count = objects.len();
         let by_id: BTreeMap<String, Value> = objects.into_iter().collect();

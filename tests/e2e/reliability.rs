@@ -32,7 +32,7 @@ async fn incomplete_parts(view: &StoreView, report: &Value, category: &str) -> V
     let snapshot = snapshot_id(report);
     let org = view.snapshot_org(&snapshot).await;
     let reader = SnapshotReader::open(view.vault.clone(), &org, &snapshot).await.unwrap();
-    reader.manifest().categories[category]
+    reader.head().categories[category]
         .incomplete
         .iter()
         .map(|i| i.part.clone())

@@ -116,7 +116,7 @@ impl StoreView {
             .await
             .expect("the snapshot opens");
         let mut contents = Contents::new();
-        for category in reader.manifest().categories.keys() {
+        for category in reader.head().categories.keys() {
             let objects = reader.objects(category).await.expect("objects read back");
             contents.insert(category.clone(), objects.into_iter().collect());
         }

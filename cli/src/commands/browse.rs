@@ -106,13 +106,12 @@ pub struct CategoryRow {
 
 pub async fn category_tree(store: &Store, record: &SnapshotRecord) -> anyhow::Result<CategoryTree> {
     let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
-    let manifest = reader.manifest();
-    let categories = in_catalog_order(manifest.categories.iter())
+    let categories = in_catalog_order(reader.head().categories.iter())
         .into_iter()
         .map(|(name, c)| CategoryRow {
             name: name.clone(),
             title: categories::find(name).map_or_else(|| name.clone(), |c| c.title.to_owned()),
-            objects: c.entries.len(),
+            objects: c.objects as usize,
             skipped: c.skipped.clone(),
             incomplete: c.incomplete.clone(),
         })
@@ -185,8 +184,8 @@ struct ObjectRow {
 
 async fn object_list(store: &Store, record: &SnapshotRecord, category: &str) -> anyhow::Result<ObjectList> {
     let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
-    if !reader.manifest().categories.contains_key(category) {
-        let known: Vec<_> = reader.manifest().categories.keys().cloned().collect();
+    if !reader.head().categories.contains_key(category) {
+        let known: Vec<_> = reader.head().categories.keys().cloned().collect();
         bail!(
             "snapshot {} has no category {category:?}; it has {}",
             record.snapshot_id,

@@ -1,7 +1,8 @@
 //! Blob key layout. Every key is built here so the layout is written down once:
 //!
 //! ```text
-//! orgs/<org>/snapshots/<snapshot>/manifest                 the sealed manifest of a snapshot
+//! orgs/<org>/snapshots/<snapshot>/manifest                 the sealed manifest (head) of a snapshot
+//! orgs/<org>/snapshots/<snapshot>/parts/<category>/<n:06>  a part of a category's entries (format 2)
 //! orgs/<org>/segments/<snapshot>/<category>/<seq:08>-<tag> a page of objects, written by that snapshot
 //! orgs/<org>/work/<job>/<category>/<seq:08>                a job's scratch document
 //! ```
@@ -18,6 +19,15 @@ use crate::ids::{JobId, OrgId, SnapshotId};
 
 pub fn manifest(org: &OrgId, snapshot: &SnapshotId) -> String {
     format!("orgs/{org}/snapshots/{snapshot}/manifest")
+}
+
+/// Part `n` of a category of a format 2 manifest.
+pub fn manifest_part(org: &OrgId, snapshot: &SnapshotId, category: &str, n: usize) -> String {
+    debug_assert!(
+        is_key_segment(category),
+        "category {category:?} is not a valid blob key segment"
+    );
+    format!("orgs/{org}/snapshots/{snapshot}/parts/{category}/{n:06}")
 }
 
 /// Everything stored for one snapshot's manifest (`orgs/<org>/snapshots/<snapshot>/`).

@@ -13,8 +13,9 @@ use crate::ids::{JobId, OrgId, SnapshotId};
 use super::error::SnapshotError;
 use super::hash::{CanonicalObject, ObjectHash};
 
-/// The manifest layout version this code writes and reads.
-pub const MANIFEST_FORMAT_VERSION: u32 = 1;
+/// The version of the one-blob manifest layout this file reads (format 1). Snapshots are written in format 2
+/// (see [`super::parts`]); [`Manifest`] stays the whole-snapshot view of either, in memory.
+pub const FORMAT_1: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -86,7 +87,7 @@ impl Manifest {
         previous: Option<SnapshotId>,
     ) -> Self {
         Manifest {
-            format_version: MANIFEST_FORMAT_VERSION,
+            format_version: super::parts::MANIFEST_FORMAT_VERSION,
             org_id,
             snapshot_id,
             job_id,
@@ -196,14 +197,8 @@ impl Manifest {
         self.categories.values().map(|c| c.entries.len()).sum()
     }
 
-    /// Checks what serde cannot: a known version, and every entry pointing at a listed segment.
+    /// Checks what serde cannot: every entry pointing at a listed segment.
     pub fn validate(&self) -> Result<(), String> {
-        if self.format_version != MANIFEST_FORMAT_VERSION {
-            return Err(format!(
-                "manifest format version {} is not {MANIFEST_FORMAT_VERSION}; upgrade oktavault",
-                self.format_version
-            ));
-        }
         for (name, category) in &self.categories {
             if let Some(e) = category
                 .entries
@@ -222,6 +217,8 @@ impl Manifest {
     }
 }
 
+/// Format 1's one-blob encoding: written no more, kept to make format 1 manifests in tests.
+#[cfg(test)]
 pub(super) fn encode(manifest: &Manifest) -> Result<Vec<u8>, SnapshotError> {
     serde_json::to_vec(manifest).map_err(|e| SnapshotError::InvalidInput {
         what: format!("manifest of snapshot {}", manifest.snapshot_id),
@@ -235,6 +232,12 @@ pub(super) fn decode(blob_key: &str, bytes: &[u8]) -> Result<Manifest, SnapshotE
         reason,
     };
     let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| decode_error(format!("manifest JSON: {e}")))?;
+    if manifest.format_version != FORMAT_1 {
+        return Err(decode_error(format!(
+            "manifest format version {} is not {FORMAT_1}; upgrade oktavault",
+            manifest.format_version
+        )));
+    }
     manifest.validate().map_err(decode_error)?;
     Ok(manifest)
 }
@@ -320,14 +323,18 @@ mod tests {
     use crate::snapshot::hash::hash_object;
     use serde_json::json;
 
+    /// A format 1 manifest (the one-blob layout these tests encode and decode).
     fn manifest() -> Manifest {
-        Manifest::new(
-            OrgId::new("acme.okta.com").unwrap(),
-            SnapshotId::new("20260102T000000Z-bbbb").unwrap(),
-            JobId::new("job-2").unwrap(),
-            "2026-01-02T00:00:00Z".into(),
-            Some(SnapshotId::new("20260101T000000Z-aaaa").unwrap()),
-        )
+        Manifest {
+            format_version: FORMAT_1,
+            ..Manifest::new(
+                OrgId::new("acme.okta.com").unwrap(),
+                SnapshotId::new("20260102T000000Z-bbbb").unwrap(),
+                JobId::new("job-2").unwrap(),
+                "2026-01-02T00:00:00Z".into(),
+                Some(SnapshotId::new("20260101T000000Z-aaaa").unwrap()),
+            )
+        }
     }
 
     #[test]
@@ -393,7 +400,7 @@ mod tests {
         assert!(decode("k", &serde_json::to_vec(&v).unwrap()).is_err());
 
         let mut future = manifest();
-        future.format_version = 2;
+        future.format_version = 3;
         assert!(
             decode("k", &encode(&future).unwrap())
                 .unwrap_err()

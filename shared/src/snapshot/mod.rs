@@ -14,9 +14,11 @@ pub mod hash;
 mod key_cache;
 pub mod keys;
 pub mod manifest;
+pub mod parts;
 mod reader;
 mod sealing_key;
 pub mod segment;
+mod stored;
 mod vault;
 mod verify;
 
@@ -26,11 +28,11 @@ mod tests;
 pub use envelope::BlobKind;
 pub use error::SnapshotError;
 pub use hash::{CanonicalObject, InvalidHash, ObjectHash, canonical_json, hash_object};
-pub use manifest::{
-    CategoryManifest, CompactLocation, Incomplete, Location, MANIFEST_FORMAT_VERSION, Manifest, ManifestEntry,
-};
+pub use manifest::{CategoryManifest, CompactLocation, Incomplete, Location, Manifest, ManifestEntry};
+pub use parts::{CategoryHead, MANIFEST_FORMAT_VERSION, ManifestHead, ManifestPart, PART_ENTRIES, PartRef, id_order};
 pub use reader::SnapshotReader;
 pub use sealing_key::SealingKey;
 pub use segment::Segment;
+pub use stored::{ManifestWriter, StoredManifest};
 pub use vault::Vault;
 pub use verify::{VerifyProblem, VerifyReport};

@@ -1,6 +1,6 @@
-//! Reading a snapshot's objects through its manifest, with a small cache of opened segments.
+//! Reading a snapshot's objects through its manifest, a part at a time, with small caches of opened parts and
+//! segments.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -8,109 +8,113 @@ use serde_json::Value;
 use crate::ids::{OrgId, SnapshotId};
 
 use super::error::SnapshotError;
-use super::manifest::{Manifest, ManifestEntry};
+use super::manifest::ManifestEntry;
+use super::parts::{ManifestHead, ManifestPart};
 use super::segment::Segment;
+use super::stored::StoredManifest;
 use super::vault::Vault;
 
-/// Opened segments kept in memory: restore walks a category in manifest order, so consecutive
-/// objects share a segment and a handful of slots is plenty. Each is at most a few megabytes.
+/// Opened segments kept in memory: consecutive objects of a part share a segment more often than not, and a
+/// handful of slots is plenty. Each is at most a few megabytes.
 const SEGMENT_CACHE_CAPACITY: usize = 8;
+/// Opened manifest parts kept in memory (each up to `PART_ENTRIES` entries).
+const PART_CACHE_CAPACITY: usize = 2;
 
-/// Reads objects of one snapshot, caching recently opened segments (small LRU).
+/// Reads objects of one snapshot.
 pub struct SnapshotReader {
     vault: Vault,
     org: OrgId,
-    manifest: Manifest,
-    /// category -> object id -> position in that category's entries.
-    by_id: HashMap<String, HashMap<String, usize>>,
-    segments: Mutex<Vec<(u32, Arc<Segment>)>>,
+    stored: StoredManifest,
+    parts: Mutex<Vec<((String, usize), Arc<ManifestPart>)>>,
+    segments: Mutex<Vec<(String, Arc<Segment>)>>,
 }
 
 impl SnapshotReader {
-    /// Reads and authenticates the snapshot's manifest.
+    /// Reads and authenticates the snapshot's manifest head.
     pub async fn open(vault: Vault, org: &OrgId, snapshot: &SnapshotId) -> Result<Self, SnapshotError> {
-        let manifest = vault.read_manifest(org, snapshot).await?;
-        let by_id = manifest
-            .categories
-            .iter()
-            .map(|(name, c)| {
-                let mut ids = HashMap::with_capacity(c.entries.len());
-                for (pos, e) in c.entries.iter().enumerate() {
-                    ids.entry(e.id.clone()).or_insert(pos);
-                }
-                (name.clone(), ids)
-            })
-            .collect();
+        let stored = StoredManifest::open(&vault, org, snapshot).await?;
         Ok(SnapshotReader {
             vault,
             org: org.clone(),
-            manifest,
-            by_id,
+            stored,
+            parts: Mutex::new(Vec::new()),
             segments: Mutex::new(Vec::new()),
         })
     }
 
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+    /// What the snapshot holds per category (counts, skipped, incomplete) and where its entries are.
+    pub fn head(&self) -> &ManifestHead {
+        self.stored.head()
     }
 
-    pub(super) fn vault(&self) -> &Vault {
-        &self.vault
-    }
-
-    pub(super) fn org(&self) -> &OrgId {
-        &self.org
+    /// Part `n` of `category`, from the cache or read.
+    pub async fn part(&self, category: &str, n: usize) -> Result<Arc<ManifestPart>, SnapshotError> {
+        let wanted = (category.to_owned(), n);
+        if let Some(hit) = cached(&self.parts, &wanted) {
+            return Ok(hit);
+        }
+        let part = Arc::new(self.stored.part(&self.vault, category, n).await?);
+        remember(&self.parts, wanted, part.clone(), PART_CACHE_CAPACITY);
+        Ok(part)
     }
 
     /// The object `id` of `category`, or `None` when the snapshot does not hold it.
     pub async fn object(&self, category: &str, id: &str) -> Result<Option<Value>, SnapshotError> {
-        let Some(&pos) = self.by_id.get(category).and_then(|ids| ids.get(id)) else {
+        let Some(n) = self.stored.category(category).and_then(|c| c.part_for(id)) else {
             return Ok(None);
         };
-        let entry = &self.manifest.categories[category].entries[pos];
-        self.value(category, entry).await.map(Some)
+        let part = self.part(category, n).await?;
+        match part.find(id) {
+            Some(entry) => self.value(category, &part, entry).await.map(Some),
+            None => Ok(None),
+        }
     }
 
-    /// Every object of `category` as (id, object), in manifest order; empty for an unknown category.
+    /// Every object of `category` as (id, object), in id order; empty for an unknown category.
     pub async fn objects(&self, category: &str) -> Result<Vec<(String, Value)>, SnapshotError> {
-        let Some(c) = self.manifest.categories.get(category) else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::with_capacity(c.entries.len());
-        for entry in &c.entries {
-            out.push((entry.id.clone(), self.value(category, entry).await?));
+        let parts = self.stored.category(category).map_or(0, |c| c.parts.len());
+        let mut out = Vec::new();
+        for n in 0..parts {
+            let part = self.part(category, n).await?;
+            for entry in &part.entries {
+                out.push((entry.id.clone(), self.value(category, &part, entry).await?));
+            }
         }
         Ok(out)
     }
 
-    async fn value(&self, category: &str, entry: &ManifestEntry) -> Result<Value, SnapshotError> {
-        let segment = self.segment(entry.segment).await?;
+    async fn value(&self, category: &str, part: &ManifestPart, entry: &ManifestEntry) -> Result<Value, SnapshotError> {
+        let segment = self.segment(part.segment_key(entry)).await?;
         check_entry(category, entry, &segment)?;
         segment.value(entry.index)
     }
 
-    async fn segment(&self, segment: u32) -> Result<Arc<Segment>, SnapshotError> {
-        if let Some(hit) = self.cached(segment) {
+    pub(super) async fn segment(&self, key: &str) -> Result<Arc<Segment>, SnapshotError> {
+        let wanted = key.to_owned();
+        if let Some(hit) = cached(&self.segments, &wanted) {
             return Ok(hit);
         }
-        let key = &self.manifest.segments[segment as usize];
         let opened = Arc::new(self.vault.read_segment(&self.org, key).await?);
-        let mut cache = self.segments.lock().expect("segment cache lock poisoned");
-        if cache.len() >= SEGMENT_CACHE_CAPACITY {
-            cache.pop();
-        }
-        cache.insert(0, (segment, opened.clone()));
+        remember(&self.segments, wanted, opened.clone(), SEGMENT_CACHE_CAPACITY);
         Ok(opened)
     }
+}
 
-    /// A cached segment, moved to the front (most recently used).
-    fn cached(&self, segment: u32) -> Option<Arc<Segment>> {
-        let mut cache = self.segments.lock().expect("segment cache lock poisoned");
-        let pos = cache.iter().position(|(s, _)| *s == segment)?;
-        let hit = cache.remove(pos);
-        cache.insert(0, hit.clone());
-        Some(hit.1)
+/// A cached value, moved to the front (most recently used).
+fn cached<K: PartialEq, V: Clone>(cache: &Mutex<Vec<(K, V)>>, key: &K) -> Option<V> {
+    let mut cache = cache.lock().expect("reader cache lock poisoned");
+    let pos = cache.iter().position(|(k, _)| k == key)?;
+    let hit = cache.remove(pos);
+    cache.insert(0, (hit.0, hit.1.clone()));
+    Some(hit.1)
+}
+
+fn remember<K, V>(cache: &Mutex<Vec<(K, V)>>, key: K, value: V, capacity: usize) {
+    let mut cache = cache.lock().expect("reader cache lock poisoned");
+    if cache.len() >= capacity {
+        cache.pop();
     }
+    cache.insert(0, (key, value));
 }
 
 /// Checks that `segment` holds, at the entry's index, the object the manifest says it does.

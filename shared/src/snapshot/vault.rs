@@ -13,9 +13,10 @@ use super::error::SnapshotError;
 use super::hash::CanonicalObject;
 use super::key_cache::KeyCache;
 use super::keys;
-use super::manifest::{self, Manifest};
+use super::manifest::Manifest;
 use super::sealing_key::SealingKey;
 use super::segment::{self, Segment};
+use super::stored::{self, StoredManifest};
 
 /// How many unwrapped data keys stay cached: one per snapshot touched, so a restore that
 /// follows carried segments back through a few months of snapshots still hits the cache.
@@ -187,8 +188,8 @@ impl Vault {
         segment::decode(blob_key, plaintext)
     }
 
-    /// Seals the manifest at its snapshot's manifest key and returns that key. The manifest must
-    /// belong to the key's org and snapshot.
+    /// Seals `manifest` (whole, in memory) at its snapshot's manifest key, in format 2, and returns that key.
+    /// The manifest must belong to the key's org and snapshot.
     pub async fn write_manifest(&self, key: &SealingKey, manifest: &Manifest) -> Result<String, SnapshotError> {
         if manifest.org_id != key.org_id || manifest.snapshot_id != key.snapshot_id {
             return Err(SnapshotError::InvalidInput {
@@ -206,26 +207,13 @@ impl Vault {
             what: format!("manifest of snapshot {}", manifest.snapshot_id),
             reason,
         })?;
-        let blob_key = keys::manifest(&manifest.org_id, &manifest.snapshot_id);
-        self.put_sealed(key, &blob_key, BlobKind::Manifest, &manifest::encode(manifest)?)
-            .await?;
-        Ok(blob_key)
+        stored::write_whole(self, key, manifest).await
     }
 
+    /// The whole manifest of `snapshot`, in memory (every part read): for small snapshots. Large ones are read
+    /// a part at a time through [`StoredManifest`].
     pub async fn read_manifest(&self, org: &OrgId, snapshot: &SnapshotId) -> Result<Manifest, SnapshotError> {
-        let blob_key = keys::manifest(org, snapshot);
-        let plaintext = self.get_opened(org, &blob_key, BlobKind::Manifest).await?;
-        let manifest = manifest::decode(&blob_key, &plaintext)?;
-        if &manifest.org_id != org || &manifest.snapshot_id != snapshot {
-            return Err(SnapshotError::Decode {
-                key: blob_key,
-                reason: format!(
-                    "it describes snapshot {} of org {}",
-                    manifest.snapshot_id, manifest.org_id
-                ),
-            });
-        }
-        Ok(manifest)
+        StoredManifest::open(self, org, snapshot).await?.whole(self).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! Verifying a snapshot end to end: every blob it needs opens, and every object is what the
 //! manifest says.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use futures::StreamExt;
@@ -77,60 +77,88 @@ impl fmt::Display for VerifyReport {
 }
 
 impl SnapshotReader {
-    /// Reads and authenticates every blob the snapshot needs (manifest + each referenced segment
-    /// once) and checks every entry's hash; returns a report listing each missing or failing blob
-    /// by key, with why.
+    /// Reads and authenticates every blob the snapshot needs (the manifest head, each part, each referenced
+    /// segment) and checks every entry's hash; returns a report listing each missing or failing blob by key,
+    /// with why. A part at a time: a snapshot of any size is verified in bounded memory.
     pub async fn verify(&self) -> VerifyReport {
-        let manifest = self.manifest();
-        let mut by_segment: BTreeMap<u32, Vec<(&str, &ManifestEntry)>> = BTreeMap::new();
-        for (category, c) in &manifest.categories {
-            for entry in &c.entries {
-                by_segment
-                    .entry(entry.segment)
-                    .or_default()
-                    .push((category.as_str(), entry));
-            }
-        }
-
+        let head = self.head();
         let mut report = VerifyReport {
-            snapshot_id: manifest.snapshot_id.clone(),
-            blobs_checked: 1, // the manifest, authenticated when the reader opened
+            snapshot_id: head.snapshot_id.clone(),
+            blobs_checked: 1, // the head, authenticated when the reader opened
             objects_checked: 0,
             problems: Vec::new(),
         };
-        let mut reads = futures::stream::iter(by_segment)
-            .map(|(segment, entries)| async move {
-                let key = &manifest.segments[segment as usize];
-                (key, entries, self.vault().read_segment(self.org(), key).await)
-            })
-            .buffered(PARALLEL_SEGMENT_READS);
-        while let Some((key, entries, opened)) = reads.next().await {
-            report.blobs_checked += 1;
-            let segment = match opened {
-                Ok(segment) => segment,
-                Err(e) => {
-                    report.problems.push(VerifyProblem {
-                        blob_key: key.clone(),
-                        category: None,
-                        object_id: None,
-                        objects_affected: entries.len(),
-                        reason: e.to_string(),
-                        retryable: e.is_retryable(),
-                    });
-                    continue;
+        let mut checked: HashSet<String> = HashSet::new();
+        let mut failed: HashSet<String> = HashSet::new();
+        for (category, c) in &head.categories {
+            for (n, part_ref) in c.parts.iter().enumerate() {
+                let part = match self.part(category, n).await {
+                    Ok(part) => part,
+                    Err(e) => {
+                        report.blobs_checked += 1;
+                        report.problems.push(VerifyProblem {
+                            blob_key: part_ref.key.clone(),
+                            category: Some(category.clone()),
+                            object_id: None,
+                            objects_affected: part_ref.entries as usize,
+                            reason: e.to_string(),
+                            retryable: e.is_retryable(),
+                        });
+                        continue;
+                    }
+                };
+                if !part_ref.key.is_empty() {
+                    report.blobs_checked += 1;
                 }
-            };
-            for (category, entry) in entries {
-                report.objects_checked += 1;
-                if let Err(e) = check_entry(category, entry, &segment) {
-                    report.problems.push(VerifyProblem {
-                        blob_key: key.clone(),
-                        category: Some(category.to_string()),
-                        object_id: Some(entry.id.clone()),
-                        objects_affected: 1,
-                        reason: e.to_string(),
-                        retryable: false,
-                    });
+                // Entries by segment, each segment opened once per part (and once per snapshot, mostly).
+                let mut by_segment: BTreeMap<u32, Vec<&ManifestEntry>> = BTreeMap::new();
+                for entry in &part.entries {
+                    by_segment.entry(entry.segment).or_default().push(entry);
+                }
+                let mut reads = futures::stream::iter(by_segment)
+                    .map(|(segment, entries)| {
+                        let key = part.segments[segment as usize].clone();
+                        async move {
+                            let opened = self.segment(&key).await;
+                            (key, entries, opened)
+                        }
+                    })
+                    .buffered(PARALLEL_SEGMENT_READS);
+                while let Some((key, entries, opened)) = reads.next().await {
+                    if checked.insert(key.clone()) {
+                        report.blobs_checked += 1;
+                    }
+                    let segment = match opened {
+                        Ok(segment) => segment,
+                        Err(e) => {
+                            if failed.insert(key.clone()) {
+                                report.problems.push(VerifyProblem {
+                                    blob_key: key,
+                                    category: None,
+                                    object_id: None,
+                                    objects_affected: entries.len(),
+                                    reason: e.to_string(),
+                                    retryable: e.is_retryable(),
+                                });
+                            } else if let Some(p) = report.problems.iter_mut().find(|p| p.blob_key == key) {
+                                p.objects_affected += entries.len();
+                            }
+                            continue;
+                        }
+                    };
+                    for entry in entries {
+                        report.objects_checked += 1;
+                        if let Err(e) = check_entry(category, entry, &segment) {
+                            report.problems.push(VerifyProblem {
+                                blob_key: key.clone(),
+                                category: Some(category.to_string()),
+                                object_id: Some(entry.id.clone()),
+                                objects_affected: 1,
+                                reason: e.to_string(),
+                                retryable: false,
+                            });
+                        }
+                    }
                 }
             }
         }

@@ -95,8 +95,7 @@ impl StepContext {
         {
             return Ok(previous.clone());
         }
-        let manifest = self.vault.read_manifest(org, snapshot).await?;
-        let previous = Arc::new(Previous::new(manifest));
+        let previous = Arc::new(Previous::open(self.vault.clone(), org, snapshot).await?);
         *self.previous.lock().expect("cache lock") = Some((snapshot.clone(), previous.clone()));
         Ok(previous)
     }

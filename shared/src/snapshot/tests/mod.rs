@@ -116,20 +116,17 @@ async fn snapshot_round_trips_through_segments_manifest_and_reader() {
     let written = write_snapshot(&w, &s, 25, 10).await;
 
     let reader = SnapshotReader::open(w.fresh_vault(), &w.org, &s).await.unwrap();
-    assert_eq!(reader.manifest(), &written);
-    assert_eq!(reader.manifest().segments.len(), 3);
+    assert_same_entries(&w.fresh_vault().read_manifest(&w.org, &s).await.unwrap(), &written);
+    assert_eq!(reader.head().categories["users"].objects, 25);
+    assert_eq!(distinct_segments(&reader, "users").await, 3);
     assert_eq!(reader.object("users", "00u17").await.unwrap(), Some(user(17)));
     assert_eq!(reader.object("users", "nope").await.unwrap(), None);
     assert_eq!(reader.object("groups", "00u1").await.unwrap(), None);
-    let all = reader.objects("users").await.unwrap();
+    let all: std::collections::BTreeMap<String, Value> = reader.objects("users").await.unwrap().into_iter().collect();
     assert_eq!(all.len(), 25);
-    assert!(
-        all.iter()
-            .enumerate()
-            .all(|(n, (id, v))| *id == format!("00u{n}") && *v == user(n as u32))
-    );
+    assert!((0..25).all(|n| all[&format!("00u{n}")] == user(n)));
     assert_eq!(
-        reader.manifest().categories["app_users"].skipped.as_deref(),
+        reader.head().categories["app_users"].skipped.as_deref(),
         Some("the org has no apps")
     );
 
@@ -143,7 +140,35 @@ async fn snapshot_round_trips_through_segments_manifest_and_reader() {
 
     let report = reader.verify().await;
     assert!(report.is_ok(), "{report}");
-    assert_eq!((report.blobs_checked, report.objects_checked), (4, 25));
+    // The head, the users' one part, and three segments.
+    assert_eq!((report.blobs_checked, report.objects_checked), (5, 25));
+}
+
+/// The same entries per category (ids, hashes, where their bytes are), in whatever order.
+fn assert_same_entries(a: &Manifest, b: &Manifest) {
+    let flat = |m: &Manifest| -> std::collections::BTreeMap<String, Vec<(String, ObjectHash, Location)>> {
+        m.categories
+            .iter()
+            .map(|(name, c)| {
+                let mut entries: Vec<_> = c
+                    .entries
+                    .iter()
+                    .map(|e| (e.id.clone(), e.hash, m.location(e)))
+                    .collect();
+                entries.sort_by(|x, y| x.0.cmp(&y.0));
+                (name.clone(), entries)
+            })
+            .collect()
+    };
+    assert_eq!(flat(a), flat(b));
+}
+
+async fn distinct_segments(reader: &SnapshotReader, category: &str) -> usize {
+    let mut keys = std::collections::BTreeSet::new();
+    for n in 0..reader.head().categories[category].parts.len() {
+        keys.extend(reader.part(category, n).await.unwrap().segments.iter().cloned());
+    }
+    keys.len()
 }
 
 #[tokio::test]
@@ -183,7 +208,11 @@ async fn unchanged_objects_are_carried_from_the_previous_snapshot_by_hash() {
         "SUSPENDED"
     );
     assert_eq!(reader.object("users", "00u3").await.unwrap(), Some(user(3)));
-    assert_eq!(reader.manifest().segments.len(), 2, "one fresh segment, one carried");
+    assert_eq!(
+        distinct_segments(&reader, "users").await,
+        2,
+        "one fresh segment, one carried"
+    );
     assert!(reader.verify().await.is_ok());
 }
 
@@ -427,7 +456,8 @@ async fn verify_reports_an_object_that_does_not_match_the_manifest_hash() {
 
     let reader = SnapshotReader::open(w.vault.clone(), &w.org, &s).await.unwrap();
     let report = reader.verify().await;
-    assert_eq!((report.blobs_checked, report.objects_checked), (2, 3));
+    // The head, the one part, the segment.
+    assert_eq!((report.blobs_checked, report.objects_checked), (3, 3));
     let bad: Vec<_> = report
         .problems
         .iter()
@@ -464,7 +494,8 @@ async fn verify_reports_missing_tampered_and_unreachable_segments_by_key() {
 
     let reader = SnapshotReader::open(w.fresh_vault(), &w.org, &s).await.unwrap();
     let report = reader.verify().await;
-    assert_eq!(report.blobs_checked, 4);
+    // The head, the one part, three segments.
+    assert_eq!(report.blobs_checked, 5);
     assert_eq!(report.objects_checked, 0);
     let problems: Vec<_> = report
         .problems
@@ -508,8 +539,8 @@ async fn reader_keeps_recent_segments_open() {
     }
     assert_eq!(
         w.store.gets.load(Ordering::SeqCst) - before,
-        2,
-        "each segment fetched once"
+        3,
+        "the manifest's one part and each segment fetched once"
     );
 }
 
@@ -567,12 +598,58 @@ async fn manifest_of_100k_entries_stays_small() {
         };
         m.add_entry("users", id, hash, Some(last_updated), &location);
     }
-    let json_len = manifest::encode(&m).unwrap().len();
-    let blob_key = w.vault.write_manifest(&key, &m).await.unwrap();
-    let sealed_len = w.store.raw(&blob_key).unwrap().len();
-    println!("manifest of 100k entries: {json_len} bytes of JSON, {sealed_len} bytes sealed");
+    w.vault.write_manifest(&key, &m).await.unwrap();
+    let blobs = crate::ports::BlobStore::list(w.store.as_ref(), &keys::snapshot_prefix(&w.org, &s))
+        .await
+        .unwrap();
+    let sealed_len: usize = blobs.iter().map(|k| w.store.raw(k).unwrap().len()).sum();
+    println!(
+        "manifest of 100k entries: {} blobs, {sealed_len} bytes sealed",
+        blobs.len()
+    );
+    assert_eq!(blobs.len(), 3, "the head and two parts of {PART_ENTRIES}: {blobs:?}");
     // 32 random bytes of hash per entry cannot compress: 3.2 MB is the floor.
     assert!(sealed_len < 6_000_000, "{sealed_len}");
     let back = w.fresh_vault().read_manifest(&w.org, &s).await.unwrap();
     assert_eq!(back, m);
+    let reader = SnapshotReader::open(w.fresh_vault(), &w.org, &s).await.unwrap();
+    let users = &reader.head().categories["users"];
+    assert_eq!((users.objects, users.parts.len()), (100_000, 2));
+    assert_eq!(users.part_for("00u0060000abcdEFGH5d7"), Some(1));
+}
+
+#[tokio::test]
+async fn a_format_1_manifest_written_before_format_2_is_still_read_and_verified() {
+    let w = world();
+    let s = snap("20251201T000000Z-aaaa");
+    let key = w.vault.new_sealing_key(&w.org, &s).await.unwrap();
+    let mut m = Manifest {
+        format_version: manifest::FORMAT_1,
+        ..Manifest::new(w.org.clone(), s.clone(), JobId::new("j").unwrap(), "t".into(), None)
+    };
+    let objects: Vec<_> = (0..12).map(canonical_user).collect();
+    for (seq, page) in objects.chunks(5).enumerate() {
+        let blob_key = keys::segment(&w.org, &s, "users", seq as u32, &TAG);
+        w.vault.write_segment(&key, &blob_key, page).await.unwrap();
+        m.add_segment("users", &blob_key, page);
+    }
+    m.mark_skipped("groups", "not granted");
+    // As an oktavault of format 1 wrote it: the whole manifest in one sealed blob.
+    let bytes = manifest::encode(&m).unwrap();
+    w.vault
+        .put_sealed(&key, &keys::manifest(&w.org, &s), BlobKind::Manifest, &bytes)
+        .await
+        .unwrap();
+
+    let reader = SnapshotReader::open(w.fresh_vault(), &w.org, &s).await.unwrap();
+    assert_eq!(reader.head().format_version, 1);
+    assert_eq!(reader.head().categories["users"].objects, 12);
+    assert_eq!(
+        reader.head().categories["groups"].skipped.as_deref(),
+        Some("not granted")
+    );
+    assert_eq!(reader.object("users", "00u11").await.unwrap(), Some(user(11)));
+    assert_eq!(reader.objects("users").await.unwrap().len(), 12);
+    assert!(reader.verify().await.is_ok());
+    assert_same_entries(&w.fresh_vault().read_manifest(&w.org, &s).await.unwrap(), &m);
 }

@@ -4,21 +4,20 @@
 //! assignments change without moving its `lastUpdated`, so for them the System Log names the apps
 //! whose assignments changed since the previous snapshot, and those are listed again too.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::previous::Previous;
+use super::previous::{Previous, PreviousChildren, PreviousEntry};
 use super::work::WorkEntry;
-use crate::categories::{Category, Incremental, Keep};
+use crate::categories::{Category, Incremental};
 use crate::ids::OrgId;
 use crate::ports::JobRecord;
 use crate::snapshot::{Location, Segment, Vault};
 
 pub struct Carry {
     category: &'static Category,
-    parent: &'static Category,
     field: &'static str,
     /// The System Log events that also mark a parent as changed (empty when the marker suffices).
     events: &'static [&'static str],
@@ -28,8 +27,8 @@ pub struct Carry {
     /// until [`Carry::set_logged`] says which (never carry blindly).
     logged: Option<HashSet<String>>,
     previous: Arc<Previous>,
-    /// Parent id -> the previous snapshot's children of that parent.
-    previous_children: HashMap<String, Vec<WorkEntry>>,
+    /// The previous snapshot's parents and children, walked parent by parent.
+    history: Arc<tokio::sync::Mutex<PreviousChildren>>,
     /// The last segment read to compare a parent's marker; parents of one page share one.
     segment: Mutex<Option<Arc<Segment>>>,
 }
@@ -37,40 +36,32 @@ pub struct Carry {
 impl Carry {
     /// How `category` may be carried in `job`, or `None` when everything must be listed: not an
     /// incremental category, a full refresh, no previous snapshot, or one that lacks the
-    /// category or its parent.
-    pub fn new(category: &'static Category, job: &JobRecord, previous: Option<&Arc<Previous>>) -> Option<Self> {
+    /// category or its parent. `history` walks the previous snapshot's parents and children.
+    pub fn new(
+        category: &'static Category,
+        job: &JobRecord,
+        previous: Option<&Arc<Previous>>,
+        history: Option<&Arc<tokio::sync::Mutex<PreviousChildren>>>,
+    ) -> Option<Self> {
         let (field, events, target) = match category.incremental {
             Incremental::Always => return None,
             Incremental::WhenParentFieldMoves { field } => (field, &[][..], ""),
             Incremental::WhenParentChangesOrLogged { field, events, target } => (field, events, target),
         };
-        let (parent, previous) = (category.parent()?, previous?);
+        let (parent, previous, history) = (category.parent()?, previous?, history?);
         if job.full_refresh {
             return None;
         }
         previous.backed_up(parent.name)?;
         previous.backed_up(category.name)?;
-        let mut previous_children: HashMap<String, Vec<WorkEntry>> = HashMap::new();
-        for (id, entry) in previous.entries(category.name) {
-            previous_children
-                .entry(parent_of(category, id).to_owned())
-                .or_default()
-                .push(WorkEntry {
-                    id: id.to_owned(),
-                    hash: entry.hash,
-                    last_updated: entry.last_updated,
-                    at: entry.at,
-                });
-        }
         Some(Self {
             category,
-            parent,
             field,
             events,
             target,
             logged: events.is_empty().then(HashSet::new),
             previous: previous.clone(),
-            previous_children,
+            history: history.clone(),
             segment: Mutex::new(None),
         })
     }
@@ -102,7 +93,11 @@ impl Carry {
         if self.previous.lacks(self.category.name, &parent.id) {
             return None;
         }
-        let before = self.previous.entry(self.parent.name, &parent.id)?;
+        let (before, children) = {
+            let mut history = self.history.lock().await;
+            let known = history.of(&parent.id).await.ok()?;
+            (known.before.clone()?, known.children.clone())
+        };
         if before.hash != parent.hash {
             let was = self.marker(vault, org, &before.at).await?;
             let now = self.marker(vault, org, &parent.at).await?;
@@ -110,7 +105,7 @@ impl Carry {
                 return None;
             }
         }
-        Some(self.previous_children.get(&parent.id).cloned().unwrap_or_default())
+        Some(children.into_iter().map(work_entry).collect())
     }
 
     /// The parent's change marker, read from the object stored at `at`; `None` (list the children again) when
@@ -141,12 +136,13 @@ impl Carry {
     }
 }
 
-/// The parent id inside a child's id: the child's id is `<parent>/<own id>`, or the parent's id
-/// itself for one-per-parent objects.
-fn parent_of<'a>(category: &Category, child_id: &'a str) -> &'a str {
-    match category.keep {
-        Keep::OnePerParent { .. } => child_id,
-        _ => child_id.rsplit_once('/').map_or(child_id, |(parent, _)| parent),
+/// A previous snapshot's entry as an entry of this job, carried by reference to the same bytes.
+pub fn work_entry(e: PreviousEntry) -> WorkEntry {
+    WorkEntry {
+        id: e.id,
+        hash: e.hash,
+        last_updated: e.last_updated,
+        at: e.at,
     }
 }
 
@@ -160,8 +156,13 @@ mod tests {
     use crate::local::{LocalBlobStore, LocalKeyProvider};
     use crate::ports::{JobKind, JobStatus};
     use crate::snapshot::{CategoryManifest, Manifest, ManifestEntry, ObjectHash};
+    use crate::workflow::backup::previous::parent_of;
 
     const SEGMENT: &str = "orgs/acme/segments/s1/apps/00000000";
+
+    fn org() -> OrgId {
+        OrgId::new("acme").unwrap()
+    }
 
     fn entry(id: &str, hash: u8) -> ManifestEntry {
         ManifestEntry {
@@ -173,19 +174,15 @@ mod tests {
         }
     }
 
-    fn previous() -> Arc<Previous> {
-        Arc::new(Previous::new(manifest()))
-    }
-
     /// A previous snapshot with apps 0oaA and 0oaB, each with one user and one group assigned.
     fn manifest() -> Manifest {
         let category = |entries: Vec<ManifestEntry>| CategoryManifest {
             entries,
             ..CategoryManifest::default()
         };
-        let manifest = Manifest {
-            format_version: 1,
-            org_id: OrgId::new("acme").unwrap(),
+        Manifest {
+            format_version: 2,
+            org_id: org(),
             snapshot_id: SnapshotId::new("s1").unwrap(),
             job_id: JobId::new("j1").unwrap(),
             created_at: "2026-11-23T10:00:00Z".into(),
@@ -202,14 +199,30 @@ mod tests {
                     category(vec![entry("0oaA/00g1", 5), entry("0oaB/00g2", 6)]),
                 ),
             ]),
-        };
-        manifest
+        }
+    }
+
+    /// `manifest` stored as the previous snapshot, and opened as a backup opens it.
+    async fn previous(vault: &Vault, manifest: Manifest) -> Arc<Previous> {
+        let key = vault.new_sealing_key(&org(), &manifest.snapshot_id).await.unwrap();
+        vault.write_manifest(&key, &manifest).await.unwrap();
+        Arc::new(
+            Previous::open(vault.clone(), &org(), &manifest.snapshot_id)
+                .await
+                .unwrap(),
+        )
+    }
+
+    fn carry(category: &str, job: &JobRecord, previous: &Arc<Previous>) -> Option<Carry> {
+        let category = find(category).unwrap();
+        let history = PreviousChildren::new(previous, category, true).map(|h| Arc::new(tokio::sync::Mutex::new(h)));
+        Carry::new(category, job, Some(previous), history.as_ref())
     }
 
     fn job(full_refresh: bool) -> JobRecord {
         JobRecord {
             job_id: JobId::new("j2").unwrap(),
-            org_id: OrgId::new("acme").unwrap(),
+            org_id: org(),
             kind: JobKind::Backup,
             status: JobStatus::Running,
             created_at: "2026-11-23T11:00:00Z".into(),
@@ -254,8 +267,9 @@ mod tests {
     #[tokio::test]
     async fn an_unchanged_app_that_the_log_names_is_listed_again_and_the_others_are_carried() {
         let dir = tempfile::tempdir().unwrap();
-        let (vault, org) = (vault(dir.path()), OrgId::new("acme").unwrap());
-        let mut carry = Carry::new(find("app_users").unwrap(), &job(false), Some(&previous())).unwrap();
+        let vault = vault(dir.path());
+        let previous = previous(&vault, manifest()).await;
+        let mut carry = carry("app_users", &job(false), &previous).unwrap();
         assert_eq!(
             carry.events(),
             &[
@@ -265,27 +279,28 @@ mod tests {
             ]
         );
         // Until the log was read, nothing is carried.
-        assert!(carry.children(&vault, &org, &app("0oaA", 1)).await.is_none());
-        assert!(carry.children(&vault, &org, &app("0oaB", 2)).await.is_none());
+        assert!(carry.children(&vault, &org(), &app("0oaA", 1)).await.is_none());
+        assert!(carry.children(&vault, &org(), &app("0oaB", 2)).await.is_none());
         carry.set_logged(HashSet::from(["0oaA".to_string()]));
-        assert_eq!(ids(carry.children(&vault, &org, &app("0oaA", 1)).await), None);
+        assert_eq!(ids(carry.children(&vault, &org(), &app("0oaA", 1)).await), None);
         assert_eq!(
-            ids(carry.children(&vault, &org, &app("0oaB", 2)).await),
+            ids(carry.children(&vault, &org(), &app("0oaB", 2)).await),
             Some(vec!["0oaB/00u2".to_string()])
         );
         // A new app has nothing to carry.
-        assert!(carry.children(&vault, &org, &app("0oaC", 9)).await.is_none());
+        assert!(carry.children(&vault, &org(), &app("0oaC", 9)).await.is_none());
     }
 
     #[tokio::test]
     async fn group_assignments_are_carried_when_the_log_names_no_app() {
         let dir = tempfile::tempdir().unwrap();
-        let (vault, org) = (vault(dir.path()), OrgId::new("acme").unwrap());
-        let mut carry = Carry::new(find("app_groups").unwrap(), &job(false), Some(&previous())).unwrap();
+        let vault = vault(dir.path());
+        let previous = previous(&vault, manifest()).await;
+        let mut carry = carry("app_groups", &job(false), &previous).unwrap();
         assert!(carry.events().contains(&"group.application_assignment.add"));
         carry.set_logged(HashSet::new());
         assert_eq!(
-            ids(carry.children(&vault, &org, &app("0oaA", 1)).await),
+            ids(carry.children(&vault, &org(), &app("0oaA", 1)).await),
             Some(vec!["0oaA/00g1".to_string()])
         );
     }
@@ -293,7 +308,7 @@ mod tests {
     #[tokio::test]
     async fn a_parent_the_previous_snapshot_could_not_list_or_whose_marker_is_unreadable_is_listed_again() {
         let dir = tempfile::tempdir().unwrap();
-        let (vault, org) = (vault(dir.path()), OrgId::new("acme").unwrap());
+        let vault = vault(dir.path());
         let mut manifest = manifest();
         manifest
             .categories
@@ -304,34 +319,40 @@ mod tests {
                 part: "0oaA".into(),
                 reason: "E0000009 Internal Server Error".into(),
             });
-        let previous = Arc::new(Previous::new(manifest));
-        let mut carry = Carry::new(find("app_groups").unwrap(), &job(false), Some(&previous)).unwrap();
+        let previous = previous(&vault, manifest).await;
+        let mut carry = carry("app_groups", &job(false), &previous).unwrap();
         carry.set_logged(HashSet::new());
         assert_eq!(
-            ids(carry.children(&vault, &org, &app("0oaA", 1)).await),
+            ids(carry.children(&vault, &org(), &app("0oaA", 1)).await),
             None,
             "its children are missing"
         );
         assert_eq!(
-            ids(carry.children(&vault, &org, &app("0oaB", 2)).await),
+            ids(carry.children(&vault, &org(), &app("0oaB", 2)).await),
             Some(vec!["0oaB/00g2".to_string()])
         );
         // 0oaB changed (new hash): its marker must be compared, but the segment holding it is gone.
-        assert_eq!(ids(carry.children(&vault, &org, &app("0oaB", 7)).await), None);
+        assert_eq!(ids(carry.children(&vault, &org(), &app("0oaB", 7)).await), None);
     }
 
-    #[test]
-    fn a_full_refresh_or_a_first_snapshot_carries_nothing_and_memberships_need_no_log() {
-        assert!(Carry::new(find("app_users").unwrap(), &job(true), Some(&previous())).is_none());
-        assert!(Carry::new(find("app_users").unwrap(), &job(false), None).is_none());
-        assert!(Carry::new(find("apps").unwrap(), &job(false), Some(&previous())).is_none());
-        let mut manifest = manifest();
-        manifest.categories.insert("groups".into(), CategoryManifest::default());
-        manifest
+    #[tokio::test]
+    async fn a_full_refresh_or_a_first_snapshot_carries_nothing_and_memberships_need_no_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = vault(dir.path());
+        let previous = previous(&vault, manifest()).await;
+        assert!(carry("app_users", &job(true), &previous).is_none());
+        assert!(Carry::new(find("app_users").unwrap(), &job(false), None, None).is_none());
+        assert!(carry("apps", &job(false), &previous).is_none());
+        let mut with_groups = manifest();
+        with_groups.snapshot_id = SnapshotId::new("s0").unwrap();
+        with_groups
+            .categories
+            .insert("groups".into(), CategoryManifest::default());
+        with_groups
             .categories
             .insert("group_members".into(), CategoryManifest::default());
-        let previous = Arc::new(Previous::new(manifest));
-        let members = Carry::new(find("group_members").unwrap(), &job(false), Some(&previous)).unwrap();
+        let previous = self::previous(&vault, with_groups).await;
+        let members = carry("group_members", &job(false), &previous).unwrap();
         assert!(members.events().is_empty(), "a group's marker is enough");
         assert!(members.logged.is_some());
     }
@@ -341,7 +362,7 @@ mod tests {
         assert_eq!(parent_of(find("group_members").unwrap(), "00g1/00u2"), "00g1");
         assert_eq!(parent_of(find("group_members").unwrap(), "aus1/00p2/0pr3"), "aus1/00p2");
         let schema = Category {
-            keep: Keep::OnePerParent { parent_field: "appId" },
+            keep: crate::categories::Keep::OnePerParent { parent_field: "appId" },
             ..Category::DEFAULTS
         };
         assert_eq!(parent_of(&schema, "0oa1"), "0oa1");

@@ -3,14 +3,16 @@
 //! result. When some category is not complete yet (it paused to keep the execution under Step Functions'
 //! history limit), it answers `finished: false` and the execution hands the job to a new one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
+use super::previous::parent_of;
 use super::work::{self, WorkEntry};
+use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{JobKind, JobRecord, JobStatus, SnapshotRecord};
-use crate::snapshot::{CategoryManifest, MANIFEST_FORMAT_VERSION, Manifest, ManifestEntry};
+use crate::snapshot::{ManifestWriter, id_order};
 use crate::timefmt;
 use crate::workflow::job::{running_job, sealing_key};
 use crate::workflow::{StepContext, StepError, lease};
@@ -69,63 +71,27 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
     }
     let key = sealing_key(ctx, &job).await?;
 
-    let mut manifest = Manifest {
-        format_version: MANIFEST_FORMAT_VERSION,
-        org_id: job.org_id.clone(),
-        snapshot_id: key.snapshot_id.clone(),
-        job_id: job.job_id.clone(),
-        created_at: job.created_at.clone(),
-        previous: job.previous_snapshot.clone(),
-        segments: Vec::new(),
-        categories: BTreeMap::new(),
-    };
-    let mut segment_index: HashMap<String, u32> = HashMap::new();
+    // Category by category, a part at a time: the manifest of any org is built in bounded memory.
+    let mut writer = ManifestWriter::new(
+        &ctx.vault,
+        &key,
+        job.job_id.clone(),
+        job.created_at.clone(),
+        job.previous_snapshot.clone(),
+    );
     for name in &job.categories {
         let mut counts = progress[name].counts.clone();
-        let category = match &counts.skipped {
-            Some(reason) => CategoryManifest {
-                skipped: Some(reason.clone()),
-                ..CategoryManifest::default()
-            },
+        match &counts.skipped {
+            Some(reason) => writer.skipped(name, reason.clone()),
             None => {
-                let (entries, incomplete) = work::read_all(&ctx.vault, &job.org_id, &job.job_id, name).await?;
-                let entries = dedup_by_id(entries);
-                counts.objects = entries.len() as u64;
-                CategoryManifest {
-                    skipped: None,
-                    incomplete,
-                    entries: entries
-                        .into_iter()
-                        .map(
-                            |WorkEntry {
-                                 id,
-                                 hash,
-                                 last_updated,
-                                 at,
-                             }| {
-                                let next = manifest.segments.len() as u32;
-                                let segment = *segment_index.entry(at.segment_key.clone()).or_insert_with(|| {
-                                    manifest.segments.push(at.segment_key);
-                                    next
-                                });
-                                ManifestEntry {
-                                    id,
-                                    hash,
-                                    last_updated,
-                                    segment,
-                                    index: at.index,
-                                }
-                            },
-                        )
-                        .collect(),
-                }
+                let category = categories::find(name)
+                    .ok_or_else(|| StepError::fatal(format!("job {}: unknown category {name}", job.job_id)))?;
+                counts.objects = write_category(ctx, &mut writer, &job, category).await?;
             }
-        };
-        manifest.categories.insert(name.clone(), category);
+        }
         job.counts.insert(name.clone(), counts);
     }
-
-    let manifest_key = ctx.vault.write_manifest(&key, &manifest).await?;
+    let manifest_key = writer.finish().await?;
     let status = if job.counts.values().any(|c| c.errors > 0) {
         JobStatus::CompletedWithErrors
     } else {
@@ -155,18 +121,89 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
     Ok(output(&job, true))
 }
 
-/// One entry per object id; when a page listed an object twice (an object that moved between
-/// list passes), the later listing wins.
-fn dedup_by_id(entries: Vec<WorkEntry>) -> Vec<WorkEntry> {
-    let mut position: HashMap<String, usize> = HashMap::with_capacity(entries.len());
+/// Writes one category's committed pages into the manifest, in id order, and returns its object count.
+///
+/// A list category (users...) comes in Okta's order and is sorted whole (a million users is about 100 MB).
+/// A per-parent category comes parent by parent in id order (BackupPage walks its parents so), so only one
+/// parent's children are sorted at a time; should a job's pages not be in that order (a job begun by an older
+/// version), the category is sorted whole instead.
+async fn write_category(
+    ctx: &StepContext,
+    writer: &mut ManifestWriter<'_>,
+    job: &JobRecord,
+    category: &'static Category,
+) -> Result<u64, StepError> {
+    let pages = work::page_keys(&ctx.vault, &job.org_id, &job.job_id, category.name).await?;
+    let mut incomplete = Vec::new();
+    if category.parent().is_some() {
+        let mut group: Vec<WorkEntry> = Vec::new();
+        let mut written = 0u64;
+        writer.begin(category.name, Vec::new()).await?;
+        let mut in_order = true;
+        'pages: for page in &pages {
+            let doc = work::read_page(&ctx.vault, &job.org_id, page).await?;
+            incomplete.extend(doc.incomplete.iter().cloned());
+            for entry in doc.into_entries(page)? {
+                let parent = parent_of(category, &entry.id);
+                let same_parent = group.first().is_none_or(|g| parent_of(category, &g.id) == parent);
+                if !same_parent {
+                    let previous = parent_of(category, &group[0].id);
+                    if id_order(previous, parent) != Ordering::Less {
+                        in_order = false;
+                        break 'pages;
+                    }
+                    written += push_sorted(writer, std::mem::take(&mut group)).await?;
+                }
+                group.push(entry);
+            }
+        }
+        if in_order {
+            written += push_sorted(writer, group).await?;
+            writer.set_incomplete(incomplete);
+            writer.end().await?;
+            return Ok(written);
+        }
+        writer.restart();
+        incomplete.clear();
+    }
+    let mut entries = Vec::new();
+    for page in &pages {
+        let doc = work::read_page(&ctx.vault, &job.org_id, page).await?;
+        incomplete.extend(doc.incomplete.iter().cloned());
+        entries.extend(doc.into_entries(page)?);
+    }
+    writer.begin(category.name, incomplete).await?;
+    let written = push_sorted(writer, entries).await?;
+    writer.end().await?;
+    Ok(written)
+}
+
+/// Pushes `entries` in id order, one per id: when a page listed an object twice (an object that moved between
+/// list passes), the later listing wins. Returns how many were pushed.
+async fn push_sorted(writer: &mut ManifestWriter<'_>, entries: Vec<WorkEntry>) -> Result<u64, StepError> {
+    let entries = dedup_sorted(entries);
+    let count = entries.len() as u64;
+    for WorkEntry {
+        id,
+        hash,
+        last_updated,
+        at,
+    } in entries
+    {
+        writer.push(id, hash, last_updated, &at).await?;
+    }
+    Ok(count)
+}
+
+/// `entries` in id order, one per id, the later of two with one id kept.
+fn dedup_sorted(mut entries: Vec<WorkEntry>) -> Vec<WorkEntry> {
+    // Stable: of equal ids, the later listing stays later, and is the one kept.
+    entries.sort_by(|a, b| id_order(&a.id, &b.id));
     let mut out: Vec<WorkEntry> = Vec::with_capacity(entries.len());
     for entry in entries {
-        match position.get(&entry.id) {
-            Some(&i) => out[i] = entry,
-            None => {
-                position.insert(entry.id.clone(), out.len());
-                out.push(entry);
-            }
+        match out.last_mut() {
+            Some(last) if last.id == entry.id => *last = entry,
+            _ => out.push(entry),
         }
     }
     out
@@ -190,9 +227,10 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_object_keeps_one_entry_and_the_later_content() {
-        let out = dedup_by_id(vec![entry("a", "1"), entry("b", "2"), entry("a", "3")]);
+    fn a_repeated_object_keeps_one_entry_and_the_later_content_in_id_order() {
+        let out = dedup_sorted(vec![entry("b", "2"), entry("a", "1"), entry("a", "3")]);
         assert_eq!(out.len(), 2);
+        assert_eq!(out[0].id, "a");
         assert_eq!(out[0].hash, hash_object(b"3"));
         assert_eq!(out[1].id, "b");
     }

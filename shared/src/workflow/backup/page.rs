@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::{CarriedParents, FETCH_CONCURRENCY, next_requests};
 use super::carry::Carry;
-use super::cursor::{Cursor, NextRequest};
+use super::cursor::{Cursor, NextRequest, ParentQuery};
 use super::items::keep_items;
 use super::log_window::{LATE_EVENT_MARGIN_MINUTES, LogWindow, logged_targets, previous_start};
 use super::parents::{parent_entries, parent_queries};
-use super::previous::Previous;
+use super::previous::{Previous, PreviousChildren, parent_of};
 use super::work::{self, WorkDoc, WorkEntry};
 use crate::categories::{self, Category, Response, Source};
 use crate::ids::JobId;
@@ -130,7 +130,7 @@ pub async fn backup_page(
         .await?;
         return Ok(output(&progress, false));
     };
-    let carry = match Carry::new(category, &job, run.previous.as_ref()) {
+    let carry = match Carry::new(category, &job, run.previous.as_ref(), run.history.as_ref()) {
         Some(mut carry) if !carry.events().is_empty() => {
             match run.logged_parents(carry.events(), carry.target()).await? {
                 Some(parents) => {
@@ -186,6 +186,7 @@ pub async fn backup_page(
                     ..PageContents::default()
                 };
                 cursor = run.commit(&mut progress, page, next, false).await?;
+                run.done_through(&parents, &cursor).await;
                 continue;
             }
         }
@@ -277,6 +278,7 @@ pub async fn backup_page(
             }
         }
         cursor = run.commit(&mut progress, page, next, false).await?;
+        run.done_through(&parents, &cursor).await;
     }
     Ok(output(&progress, false))
 }
@@ -393,11 +395,13 @@ impl PageContents {
 struct PageRun<'a> {
     ctx: &'a StepContext,
     job: &'a JobRecord,
-    category: &'a Category,
+    category: &'static Category,
     owner: &'a str,
     client: OktaClient,
     key: SealingKey,
     previous: Option<Arc<Previous>>,
+    /// For a per-parent category: the previous snapshot's children, parent by parent.
+    history: Option<Arc<tokio::sync::Mutex<PreviousChildren>>>,
     /// Fetching stops here, leaving time to commit.
     hard_stop: Option<tokio::time::Instant>,
     lease_renewed: std::sync::Mutex<Instant>,
@@ -407,7 +411,7 @@ impl<'a> PageRun<'a> {
     async fn start(
         ctx: &'a StepContext,
         job: &'a JobRecord,
-        category: &'a Category,
+        category: &'static Category,
         owner: &'a str,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<Self, StepError> {
@@ -422,6 +426,11 @@ impl<'a> PageRun<'a> {
             Some(snapshot) => Some(ctx.previous(&job.org_id, snapshot).await?),
             None => None,
         };
+        let history = previous
+            .as_ref()
+            .filter(|_| category.parent().is_some())
+            .and_then(|p| PreviousChildren::new(p, category, !job.full_refresh))
+            .map(|h| Arc::new(tokio::sync::Mutex::new(h)));
         Ok(Self {
             ctx,
             job,
@@ -430,6 +439,7 @@ impl<'a> PageRun<'a> {
             client,
             key,
             previous,
+            history,
             hard_stop: deadline.map(|d| d.checked_sub(COMMIT_MARGIN).unwrap_or(d)),
             lease_renewed: std::sync::Mutex::new(Instant::now()),
         })
@@ -471,6 +481,16 @@ impl<'a> PageRun<'a> {
             }
         }
         (!results.is_empty()).then_some(results)
+    }
+
+    /// Lets go of what was read of the previous snapshot for the parents before the cursor: they are done.
+    async fn done_through(&self, parents: &[ParentQuery], cursor: &Cursor) {
+        if let (Some(history), Some(done)) = (
+            &self.history,
+            cursor.position.checked_sub(1).and_then(|i| parents.get(i)),
+        ) {
+            history.lock().await.done_through(&done.id);
+        }
     }
 
     /// Takes the pages other writers (or this runner before a crash) committed from `progress` on.
@@ -597,13 +617,16 @@ impl<'a> PageRun<'a> {
         };
         let known = match previous_kept_log {
             Some(previous) => previous
-                .entries(self.category.name)
-                .filter(|(_, e)| {
+                .walker(self.category.name)
+                .take_while(|_| true)
+                .await?
+                .into_iter()
+                .filter(|e| {
                     e.last_updated
                         .as_deref()
                         .is_none_or(|published| window.contains(published))
                 })
-                .map(|(id, _)| id.to_owned())
+                .map(|e| e.id)
                 .collect(),
             None => HashSet::new(),
         };
@@ -649,6 +672,30 @@ impl<'a> PageRun<'a> {
         }
     }
 
+    /// Where the previous snapshot holds `object`'s content, if it does: among the previous children of its parent
+    /// for a per-parent category, by content hash for a list.
+    async fn previously_at(&self, object: &CanonicalObject) -> Result<Option<Location>, StepError> {
+        let Some(previous) = &self.previous else {
+            return Ok(None);
+        };
+        match &self.history {
+            Some(history) => {
+                let parent = parent_of(self.category, &object.id);
+                let mut history = history.lock().await;
+                let known = history.of(parent).await?;
+                Ok(known
+                    .children
+                    .iter()
+                    .find(|e| e.id == object.id && e.hash == object.hash)
+                    .map(|e| e.at.clone()))
+            }
+            None if self.category.parent().is_none() => {
+                Ok(previous.location_of(self.category.name, &object.hash).await?)
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Writes the objects of page `seq` that the previous snapshot does not hold into one segment, and says
     /// where every object's bytes are: an unchanged object points at the previous snapshot's bytes. On a full
     /// refresh those bytes are proven first (their segment opens and holds the object), and an object whose
@@ -660,22 +707,12 @@ impl<'a> PageRun<'a> {
         // Index into `fresh`, for entries whose segment is not known yet.
         let mut pending: Vec<(usize, usize)> = Vec::new();
         for object in objects {
-            let carried = match self
-                .previous
-                .as_ref()
-                .and_then(|p| p.entry(self.category.name, &object.id))
-            {
-                Some(before) if before.hash == object.hash => match self.job.full_refresh {
-                    false => Some(before.at),
-                    true => {
-                        let previous = self.previous.as_ref().expect("an entry came from it");
-                        previous
-                            .proves(&self.ctx.vault, &self.job.org_id, &before.at, &object.hash)
-                            .await
-                            .then_some(before.at)
-                    }
-                },
-                _ => None,
+            let carried = match self.previously_at(&object).await? {
+                Some(at) if self.job.full_refresh => {
+                    let previous = self.previous.as_ref().expect("a location came from it");
+                    previous.proves(&self.job.org_id, &at, &object.hash).await.then_some(at)
+                }
+                other => other,
             };
             let is_new = carried.is_none();
             let at = match carried {

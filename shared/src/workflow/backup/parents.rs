@@ -8,7 +8,7 @@ use super::cursor::ParentQuery;
 use super::work::{self, WorkEntry};
 use crate::categories::{self, Category, Source};
 use crate::ports::JobRecord;
-use crate::snapshot::Segment;
+use crate::snapshot::{Segment, id_order};
 use crate::workflow::job::{Rejected, log_line};
 use crate::workflow::{StepContext, StepError};
 
@@ -85,6 +85,8 @@ pub(super) async fn parent_queries(
             Source::List { .. } | Source::Log { .. } => {}
         }
     }
+    // Parents in id order, the order the previous snapshot's children are walked in.
+    queries.sort_by(|a, b| id_order(&a.id, &b.id));
     if !missing.is_empty() {
         // A fixed batch name: logged once however often the step runs.
         let batch = format!("{}/parents-without-link", category.name);

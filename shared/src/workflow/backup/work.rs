@@ -134,6 +134,17 @@ fn page_number(category: &str, seq: u64) -> Result<u32, StepError> {
     u32::try_from(seq).map_err(|_| StepError::fatal(format!("{category} has more pages than a snapshot can hold")))
 }
 
+/// The keys of the pages a category committed in this job, in page order.
+pub async fn page_keys(vault: &Vault, org: &OrgId, job: &JobId, category: &str) -> Result<Vec<String>, StepError> {
+    let prefix = format!("{}{category}/", keys::work_prefix(org, job));
+    Ok(vault.blobs().list(&prefix).await?)
+}
+
+/// The committed page at `blob_key`.
+pub async fn read_page(vault: &Vault, org: &OrgId, blob_key: &str) -> Result<WorkDoc, StepError> {
+    decode(blob_key, &vault.get_opened(org, blob_key, BlobKind::Work).await?)
+}
+
 /// Every page a category committed in this job, in page order, as (entries, parts it could not list).
 pub async fn read_all(
     vault: &Vault,
