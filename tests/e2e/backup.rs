@@ -44,7 +44,8 @@ async fn a_second_backup_of_an_unchanged_org_writes_no_new_object_blobs() {
     }
     // Only a new manifest appeared, and both snapshots read back the same objects, except the System
     // Log events: each snapshot keeps those of its own window, and none were logged in between.
-    assert_eq!(view.blob_keys(&format!("orgs/{org}/snapshots/")).await.len(), 2);
+    let heads = view.blob_keys(&format!("orgs/{org}/snapshots/")).await;
+    assert_eq!(heads.iter().filter(|k| k.ends_with("/manifest")).count(), 2);
     let (mut before, mut after) = (
         view.contents(&snapshot_id(&first)).await,
         view.contents(&snapshot_id(&second)).await,

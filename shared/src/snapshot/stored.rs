@@ -286,6 +286,16 @@ impl StoredManifest {
         }
     }
 
+    /// Reads and authenticates every part, one at a time: whether every entry of the snapshot can be found.
+    pub async fn check_parts(&self, vault: &Vault) -> Result<(), SnapshotError> {
+        for (name, category) in &self.head.categories {
+            for n in 0..category.parts.len() {
+                self.part(vault, name, n).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The whole manifest in memory, in format 1's shape (for small snapshots and tests).
     pub async fn whole(&self, vault: &Vault) -> Result<Manifest, SnapshotError> {
         if let Some(whole) = &self.legacy {

@@ -258,8 +258,12 @@ async fn readable_previous(
     let Some(previous) = &org.last_snapshot else {
         return Ok((None, None));
     };
-    match ctx.previous(&org.org_id, previous).await {
-        Ok(_) => Ok((Some(previous.clone()), None)),
+    let readable = match ctx.previous(&org.org_id, previous).await {
+        Ok(opened) => opened.check_parts().await.map_err(StepError::from),
+        Err(e) => Err(e),
+    };
+    match readable {
+        Ok(()) => Ok((Some(previous.clone()), None)),
         Err(e) if e.is_retryable() => Err(e),
         Err(e) => Ok((
             None,

@@ -75,6 +75,11 @@ impl Previous {
         })
     }
 
+    /// Whether every part of the previous snapshot's manifest opens (read one at a time).
+    pub async fn check_parts(&self) -> Result<(), SnapshotError> {
+        self.stored.check_parts(&self.vault).await
+    }
+
     pub fn snapshot_id(&self) -> &SnapshotId {
         &self.stored.head().snapshot_id
     }
