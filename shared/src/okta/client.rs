@@ -40,6 +40,10 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Delay before retries after 5xx answers and network failures. Default 200 ms doubling to 10 s.
     pub backoff: Backoff,
+    /// The largest response body read; a larger one fails the call. Default 64 MiB: Okta's largest pages
+    /// (1,000 System Log events, 200 users with big profiles) are a few MiB, and a worker holds a few pages at
+    /// once, so memory stays bounded whatever a proxy or a wrong URL sends.
+    pub max_body_bytes: u64,
 }
 
 impl ClientConfig {
@@ -54,6 +58,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             backoff: Backoff::default(),
+            max_body_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -127,6 +132,7 @@ impl OktaClient {
             counters: Counters::default(),
             backoff: config.backoff,
             max_retries: config.max_retries,
+            max_body_bytes: config.max_body_bytes,
         };
         Ok(OktaClient {
             inner: Arc::new(Inner {
@@ -210,14 +216,26 @@ impl OktaClient {
         Ok(Page { items, next })
     }
 
-    /// A next-page link resolved against the page it came from; it must stay on the org.
+    /// A next-page link resolved against the page it came from; it must stay on the org, and lead
+    /// somewhere else than the page itself (following that would loop forever). Loops over several pages
+    /// are the caller's to catch: it sees the whole walk (see [`super::url_fingerprint`]).
     fn next_url(&self, page: &Url, link: &str) -> Result<String, OktaError> {
-        let next = page.join(link).map_err(|_| OktaError::InvalidResponse {
+        let invalid = |reason: String| OktaError::InvalidResponse {
             method: Method::GET,
             url: page.to_string(),
-            reason: format!("the next link {link:?} is not a URL"),
-        })?;
+            reason,
+        };
+        let next = page
+            .join(link)
+            .map_err(|_| invalid(format!("the next link {link:?} is not a URL")))?;
         self.inner.org.ensure_same_origin(&next)?;
+        if next == *page {
+            return Err(invalid(
+                "its next link is the page itself; following it would loop forever, so the list was not read to \
+                 the end"
+                    .into(),
+            ));
+        }
         Ok(next.to_string())
     }
 

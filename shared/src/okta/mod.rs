@@ -36,13 +36,15 @@ pub use auth::Credentials;
 pub use bucket::{BucketKey, bucket_for};
 pub use client::{ClientConfig, DEFAULT_USER_AGENT, OktaClient, Page};
 pub use error::{OktaError, OktaErrorBody};
-pub use link::{Link, next_link, parse_links};
+pub use link::{Link, next_link, parse_links, url_fingerprint};
 pub use retry::Backoff;
 pub use scopes::read_scope_for;
 pub use secret::Secret;
 pub use stats::{BucketUsage, ClientStats};
 pub use url::{OKTA_DOMAINS, OrgUrl, OrgUrlPolicy, OrgUrlProblem};
 
+#[cfg(test)]
+mod bounds_tests;
 #[cfg(test)]
 mod client_tests;
 #[cfg(test)]
