@@ -40,6 +40,9 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Delay before retries after 5xx answers and network failures. Default 200 ms doubling to 10 s.
     pub backoff: Backoff,
+    /// Delay before retrying a 429 whose reset is missing or already past (a skewed clock, a proxy that
+    /// strips headers); a reset still ahead is waited for exactly. Default [`Backoff::RATE_LIMIT_WINDOW`].
+    pub rate_limit_backoff: Backoff,
     /// The largest response body read; a larger one fails the call. Default 64 MiB: Okta's largest pages
     /// (1,000 System Log events, 200 users with big profiles) are a few MiB, and a worker holds a few pages at
     /// once, so memory stays bounded whatever a proxy or a wrong URL sends.
@@ -58,6 +61,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             backoff: Backoff::default(),
+            rate_limit_backoff: Backoff::RATE_LIMIT_WINDOW,
             max_body_bytes: 64 * 1024 * 1024,
         }
     }
@@ -131,6 +135,7 @@ impl OktaClient {
             governor: Governor::new(config.rate_share, config.max_concurrency),
             counters: Counters::default(),
             backoff: config.backoff,
+            rate_limit_backoff: config.rate_limit_backoff,
             max_retries: config.max_retries,
             max_body_bytes: config.max_body_bytes,
         };

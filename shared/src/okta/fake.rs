@@ -57,6 +57,7 @@ pub fn config(url: OrgUrl, credentials: Credentials) -> ClientConfig {
         base: Duration::from_millis(5),
         cap: Duration::from_millis(20),
     };
+    config.rate_limit_backoff = config.backoff;
     config.max_retries = 3;
     config.request_timeout = Duration::from_secs(5);
     config

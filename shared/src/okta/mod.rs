@@ -50,4 +50,6 @@ mod client_tests;
 #[cfg(test)]
 mod fake;
 #[cfg(test)]
+mod rate_limit_tests;
+#[cfg(test)]
 mod token_tests;

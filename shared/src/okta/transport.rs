@@ -3,7 +3,7 @@
 //! Every attempt passes the rate governor (bucket share, then a concurrency slot); [`Transport::verdict`]
 //! alone decides what follows it:
 //! - a 429 waits for the bucket's reset (`X-Rate-Limit-Reset` against the answer's `Date`; Okta sends no
-//!   `Retry-After`);
+//!   `Retry-After`); when the reset is missing or already past, it backs off toward a full window instead;
 //! - 5xx answers and network failures (refused or reset connections, timeouts, truncated bodies) back off
 //!   with full jitter;
 //! - a body larger than the limit fails at once: reading it again would not make it smaller;
@@ -23,8 +23,8 @@ use super::governor::{Governor, RateHeaders};
 use super::retry::{Backoff, jitter};
 use super::stats::Counters;
 
-/// The shortest wait after a 429: the reset has one-second resolution and may already be "now".
-const MIN_RATE_LIMIT_WAIT: Duration = Duration::from_millis(250);
+/// Added at random to a wait for a bucket's reset, to spread the workers that all waited for it.
+const RESET_SPREAD: Duration = Duration::from_millis(250);
 
 /// An answer from Okta, body read in full.
 #[derive(Debug)]
@@ -39,6 +39,7 @@ pub struct Transport {
     pub governor: Governor,
     pub counters: Counters,
     pub backoff: Backoff,
+    pub rate_limit_backoff: Backoff,
     pub max_retries: u32,
     /// Bodies are read up to this many bytes; see [`super::ClientConfig::max_body_bytes`].
     pub max_body_bytes: u64,
@@ -168,12 +169,7 @@ impl Transport {
                         body: Box::new(OktaErrorBody::parse(&exchange.body)),
                     });
                 }
-                let wait = RateHeaders::from_headers(&exchange.headers)
-                    .map(|rate| rate.until_reset)
-                    .unwrap_or_else(|| self.backoff.ceiling(attempt))
-                    .max(MIN_RATE_LIMIT_WAIT)
-                    // Spread the workers that all waited for the same reset.
-                    + jitter(MIN_RATE_LIMIT_WAIT);
+                let wait = self.rate_limit_wait(&exchange.headers, attempt);
                 let wait_ms = wait.as_millis() as u64;
                 tracing::info!(%method, %url, wait_ms, "rate limited (429), waiting for the reset");
                 self.counters.record_wait(wait);
@@ -194,6 +190,18 @@ impl Transport {
                 Verdict::RetryAfter(self.backoff.delay(attempt))
             }
             Attempt::Answer(exchange) => Verdict::Done(Ok(exchange)),
+        }
+    }
+}
+
+impl Transport {
+    /// The wait before retrying a 429: until the bucket's reset when Okta says it is ahead. A reset that is
+    /// missing or not in the future (a skewed clock, a proxy that strips headers) says nothing about when
+    /// the bucket refills, so the waits grow toward a full window instead of spending every attempt at once.
+    fn rate_limit_wait(&self, headers: &HeaderMap, attempt: u32) -> Duration {
+        match RateHeaders::from_headers(headers).map(|rate| rate.until_reset) {
+            Some(until_reset) if !until_reset.is_zero() => until_reset + jitter(RESET_SPREAD),
+            _ => self.rate_limit_backoff.half_jittered_delay(attempt),
         }
     }
 }
