@@ -3,14 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, LINK, LOCATION};
+use reqwest::header::{ACCEPT, HeaderMap, LINK, LOCATION};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
 
 use super::auth::{Auth, Credentials, Presented};
 use super::challenge::{challenge, challenge_param};
-use super::error::{OktaError, OktaErrorBody};
+use super::error::{OktaError, OktaErrorBody, Refusal};
 use super::governor::Governor;
 use super::link::next_link;
 use super::resolver::GuardedResolver;
@@ -326,6 +326,7 @@ impl OktaClient {
 
     fn failure(&self, method: Method, url: &Url, exchange: Exchange) -> OktaError {
         let body = Box::new(error_body(&exchange));
+        let refusal = refusal(&exchange.headers);
         let url = url.to_string();
         let status = exchange.status.as_u16();
         match exchange.status {
@@ -349,6 +350,7 @@ impl OktaClient {
                 url,
                 status,
                 body,
+                refusal: Refusal::Denied,
             },
             StatusCode::UNAUTHORIZED => OktaError::AuthRejected {
                 org: self.inner.org.to_string(),
@@ -359,6 +361,7 @@ impl OktaClient {
                 url,
                 status,
                 body,
+                refusal,
             },
             StatusCode::NOT_FOUND => OktaError::NotFound { method, url, body },
             _ => OktaError::Rejected {
@@ -383,6 +386,18 @@ fn error_body(exchange: &Exchange) -> OktaErrorBody {
             .or_else(|| challenge_param(&challenge, "error_description"));
     }
     body
+}
+
+/// What a refusal's `WWW-Authenticate` challenge says: a missing scope, or nothing about scopes.
+fn refusal(headers: &HeaderMap) -> Refusal {
+    let challenge = challenge(headers);
+    if challenge_param(&challenge, "error").as_deref() == Some("insufficient_scope") {
+        Refusal::MissingScope {
+            scope: challenge_param(&challenge, "scope"),
+        }
+    } else {
+        Refusal::Denied
+    }
 }
 
 /// A 401 that says the token itself is bad (expired, revoked): worth one fresh token.

@@ -35,7 +35,7 @@ mod url;
 pub use auth::Credentials;
 pub use bucket::{BucketKey, bucket_for};
 pub use client::{ClientConfig, DEFAULT_USER_AGENT, OktaClient, Page};
-pub use error::{OktaError, OktaErrorBody};
+pub use error::{OktaError, OktaErrorBody, Refusal};
 pub use link::{Link, next_link, parse_links, url_fingerprint};
 pub use retry::Backoff;
 pub use scopes::read_scope_for;
@@ -51,5 +51,7 @@ mod client_tests;
 mod fake;
 #[cfg(test)]
 mod rate_limit_tests;
+#[cfg(test)]
+mod scope_tests;
 #[cfg(test)]
 mod token_tests;
