@@ -13,10 +13,10 @@ use super::challenge::{challenge, challenge_param};
 use super::error::{OktaError, OktaErrorBody, Refusal};
 use super::governor::Governor;
 use super::link::next_link;
-use super::resolver::GuardedResolver;
+use super::resolver::{GuardedResolver, Lookup, system_lookup};
 use super::retry::Backoff;
 use super::stats::{ClientStats, Counters};
-use super::transport::{Exchange, Transport};
+use super::transport::{Contact, Exchange, Transport};
 use super::url::OrgUrl;
 
 pub const DEFAULT_USER_AGENT: &str = concat!("oktavault/", env!("CARGO_PKG_VERSION"));
@@ -99,6 +99,19 @@ impl std::fmt::Debug for OktaClient {
 
 impl OktaClient {
     pub fn new(config: ClientConfig) -> Result<OktaClient, OktaError> {
+        // The simulator is on this machine: a system proxy must not sit between.
+        let direct = config.url.is_local();
+        Self::build(config, system_lookup(), direct)
+    }
+
+    /// A client whose host names are resolved by `lookup`, connecting directly: a proxy would resolve the
+    /// names itself and bypass `lookup`. For tests that hand getaddrinfo a name of their choosing.
+    #[cfg(test)]
+    pub(super) fn with_lookup(config: ClientConfig, lookup: Lookup) -> Result<OktaClient, OktaError> {
+        Self::build(config, lookup, true)
+    }
+
+    fn build(config: ClientConfig, lookup: Lookup, direct: bool) -> Result<OktaClient, OktaError> {
         if !(config.rate_share > 0.0 && config.rate_share <= 1.0) {
             return Err(OktaError::InvalidConfig {
                 reason: format!(
@@ -122,9 +135,9 @@ impl OktaClient {
             .https_only(!config.url.is_local())
             .dns_resolver(GuardedResolver {
                 allow_local: config.url.is_local(),
+                lookup,
             });
-        if config.url.is_local() {
-            // The simulator is on this machine: a system proxy must not sit between.
+        if direct {
             http = http.no_proxy();
         }
         let http = http
@@ -156,7 +169,7 @@ impl OktaClient {
     /// previously returned (must be on the same origin as the org, else error).
     pub async fn get_page(&self, path_or_next: &str, limit: Option<u32>) -> Result<Page, OktaError> {
         let url = self.resolve(path_or_next, limit)?;
-        let exchange = self.call(Method::GET, &url).await?;
+        let exchange = self.call(Method::GET, &url, Contact::Established).await?;
         let items = match parse_json(&url, &exchange.body)? {
             Value::Array(items) => items,
             other => {
@@ -183,7 +196,7 @@ impl OktaClient {
         field: &str,
     ) -> Result<Page, OktaError> {
         let url = self.resolve(path_or_next, limit)?;
-        let exchange = self.call(Method::GET, &url).await?;
+        let exchange = self.call(Method::GET, &url, Contact::Established).await?;
         let invalid = |reason: String| OktaError::InvalidResponse {
             method: Method::GET,
             url: url.to_string(),
@@ -247,16 +260,23 @@ impl OktaClient {
     /// The JSON answer to `GET path` (an object, usually); `null` for an empty body.
     pub async fn get_json(&self, path: &str) -> Result<Value, OktaError> {
         let url = self.resolve(path, None)?;
-        let exchange = self.call(Method::GET, &url).await?;
+        let exchange = self.call(Method::GET, &url, Contact::Established).await?;
         parse_json(&url, &exchange.body)
     }
 
     /// Proves the credentials work before a job starts: an OAuth app gets a token (which also
     /// proves its scopes are granted); an API token reads its own user (`/api/v1/users/me`).
+    ///
+    /// This is the job's first contact with the org ([`Contact::First`]): a host name that does not exist
+    /// or a failed TLS handshake fails at once as [`OktaError::Unreachable`], not after minutes of retries.
+    /// Rate limits, 5xx answers and other network failures are retried as on any call.
     pub async fn check_credentials(&self) -> Result<(), OktaError> {
         match &self.inner.auth {
-            Auth::OAuth(app) => app.token(&self.inner.transport).await.map(drop),
-            Auth::Ssws(_) => self.get_json("/api/v1/users/me").await.map(drop),
+            Auth::OAuth(app) => app.token(&self.inner.transport, Contact::First).await.map(drop),
+            Auth::Ssws(_) => {
+                let url = self.resolve("/api/v1/users/me", None)?;
+                self.call(Method::GET, &url, Contact::First).await.map(drop)
+            }
         }
     }
 
@@ -290,14 +310,14 @@ impl OktaClient {
 
     /// One API call: the transport's retries, plus the authentication retries only this level
     /// knows about (a DPoP nonce challenge; an expired OAuth token, refreshed once).
-    async fn call(&self, method: Method, url: &Url) -> Result<Exchange, OktaError> {
+    async fn call(&self, method: Method, url: &Url, contact: Contact) -> Result<Exchange, OktaError> {
         let transport = &self.inner.transport;
         let mut token_refreshed = false;
         let mut nonce_taken = false;
         loop {
-            let presented = self.inner.auth.present(transport).await?;
+            let presented = self.inner.auth.present(transport, contact).await?;
             let exchange = transport
-                .send(&method, url, &transport.counters.calls, |request| {
+                .send(&method, url, &transport.counters.calls, contact, |request| {
                     presented.authorize(request.header(ACCEPT, "application/json"), &method, url)
                 })
                 .await?;

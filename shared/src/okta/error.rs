@@ -4,6 +4,7 @@ use std::fmt;
 
 use reqwest::Method;
 
+use super::reach::UnreachableCause;
 use super::scopes::read_scope_for;
 use super::url::OrgUrlProblem;
 
@@ -167,6 +168,13 @@ pub enum OktaError {
         method: Method,
         url: String,
         attempts: u32,
+        detail: String,
+    },
+
+    #[error("cannot reach the Okta org for {url}: {cause}. (Not retried: this does not heal by waiting. {detail})")]
+    Unreachable {
+        url: String,
+        cause: UnreachableCause,
         detail: String,
     },
 

@@ -23,6 +23,7 @@ mod error;
 mod governor;
 mod jwt;
 mod link;
+mod reach;
 mod resolver;
 mod retry;
 mod scopes;
@@ -37,6 +38,7 @@ pub use bucket::{BucketKey, bucket_for};
 pub use client::{ClientConfig, DEFAULT_USER_AGENT, OktaClient, Page};
 pub use error::{OktaError, OktaErrorBody, Refusal};
 pub use link::{Link, next_link, parse_links, url_fingerprint};
+pub use reach::UnreachableCause;
 pub use retry::Backoff;
 pub use scopes::read_scope_for;
 pub use secret::Secret;
@@ -49,6 +51,8 @@ mod bounds_tests;
 mod client_tests;
 #[cfg(test)]
 mod fake;
+#[cfg(test)]
+mod first_contact_tests;
 #[cfg(test)]
 mod rate_limit_tests;
 #[cfg(test)]

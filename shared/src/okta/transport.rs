@@ -6,6 +6,8 @@
 //!   `Retry-After`); when the reset is missing or already past, it backs off toward a full window instead;
 //! - 5xx answers and network failures (refused or reset connections, timeouts, truncated bodies) back off
 //!   with full jitter;
+//! - on a job's first contact with the org, a host name that does not exist or a failed TLS handshake
+//!   fails at once ([`Contact`]);
 //! - a body larger than the limit fails at once: reading it again would not make it smaller;
 //! - every other answer goes back to the caller, which knows what a 401 or 404 means for it.
 
@@ -20,11 +22,27 @@ use url::Url;
 use super::bucket::bucket_for;
 use super::error::{OktaError, OktaErrorBody};
 use super::governor::{Governor, RateHeaders};
+use super::reach::permanent_cause;
 use super::retry::{Backoff, jitter};
 use super::stats::Counters;
 
 /// Added at random to a wait for a bucket's reset, to spread the workers that all waited for it.
 const RESET_SPREAD: Duration = Duration::from_millis(250);
+
+/// Whether the org has answered this job before, which decides how a failure to reach it is treated.
+///
+/// A job's first call ([`OktaClient::check_credentials`](super::OktaClient::check_credentials)) is made
+/// in [`Contact::First`]: a host name that does not exist, or a TLS handshake that fails, will not heal
+/// within the minute that retries span. It is a typo in the org URL or a proxy intercepting TLS, so it fails
+/// at once as [`OktaError::Unreachable`], whose message says what to check. Every later call is
+/// [`Contact::Established`]: the org answered a moment ago, so the same failures are taken for a blip (a
+/// resolver or a proxy restarting) and retried like any network failure. The mode belongs to the call, not
+/// to the client, because a Lambda may build its client afresh in the middle of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contact {
+    First,
+    Established,
+}
 
 /// An answer from Okta, body read in full.
 #[derive(Debug)]
@@ -80,6 +98,7 @@ impl Transport {
         method: &Method,
         url: &Url,
         counter: &AtomicU64,
+        contact: Contact,
         build: impl Fn(RequestBuilder) -> Result<RequestBuilder, OktaError>,
     ) -> Result<Exchange, OktaError> {
         let bucket = bucket_for(method, url.path());
@@ -93,7 +112,7 @@ impl Transport {
                 self.attempt(request).await
             };
             admission.settle(outcome.headers());
-            match self.verdict(method, url, attempt, outcome) {
+            match self.verdict(method, url, attempt, contact, outcome) {
                 Verdict::Done(result) => return result,
                 Verdict::RetryAfter(delay) => {
                     Counters::bump(&self.counters.retries);
@@ -132,7 +151,7 @@ impl Transport {
     }
 
     /// The retry decision, for every kind of outcome. `attempt` counts from 0.
-    fn verdict(&self, method: &Method, url: &Url, attempt: u32, outcome: Attempt) -> Verdict {
+    fn verdict(&self, method: &Method, url: &Url, attempt: u32, contact: Contact, outcome: Attempt) -> Verdict {
         let attempts = attempt + 1;
         let out_of_retries = attempt >= self.max_retries;
         let done = |error| Verdict::Done(Err(error));
@@ -148,6 +167,16 @@ impl Transport {
             }),
             Attempt::NoAnswer(error) => {
                 let detail = error_chain(&error);
+                let host = url.host_str().unwrap_or_default();
+                if contact == Contact::First
+                    && let Some(cause) = permanent_cause(&error, host)
+                {
+                    return done(OktaError::Unreachable {
+                        url: url.to_string(),
+                        cause,
+                        detail,
+                    });
+                }
                 if out_of_retries {
                     return done(OktaError::Network {
                         method: method.clone(),
