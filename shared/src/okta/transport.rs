@@ -160,8 +160,9 @@ impl Transport {
                 method: method.clone(),
                 url: url.to_string(),
                 reason: format!(
-                    "the body of its {status} answer is larger than the {} limit; Okta's largest pages are a few \
-                     MiB, so check that the org URL reaches Okta and not a proxy, or raise max_body_bytes",
+                    "the body of its {status} answer is larger than the {} limit (ClientConfig::max_body_bytes); \
+                     Okta's largest pages are a few MiB, so check that the org URL reaches Okta itself and not a \
+                     proxy or a captive portal",
                     byte_size(self.max_body_bytes)
                 ),
             }),
@@ -221,9 +222,7 @@ impl Transport {
             Attempt::Answer(exchange) => Verdict::Done(Ok(exchange)),
         }
     }
-}
 
-impl Transport {
     /// The wait before retrying a 429: until the bucket's reset when Okta says it is ahead. A reset that is
     /// missing or not in the future (a skewed clock, a proxy that strips headers) says nothing about when
     /// the bucket refills, so the waits grow toward a full window instead of spending every attempt at once.
