@@ -297,7 +297,10 @@ async fn a_full_backup_heals_a_lost_segment_and_verify_names_every_snapshot_it_r
     assert_same_contents(&contents, &view.expected(&healed.report, &sim).await);
     let mut manifests_after = manifest_bytes(store.path(), &view, &org).await;
     manifests_after.retain(|key, _| manifests_before.contains_key(key));
-    assert_eq!(manifests_after, manifests_before, "sealed manifests are never rewritten");
+    assert_eq!(
+        manifests_after, manifests_before,
+        "sealed manifests are never rewritten"
+    );
 }
 
 /// The bytes of every manifest blob (heads and parts) of `org`, by key.

@@ -9,7 +9,7 @@ use super::error::OktaError;
 use super::jwt::SigningKey;
 use super::secret::Secret;
 use super::token::{AccessToken, OAuthApp};
-use super::transport::Transport;
+use super::transport::{Contact, Transport};
 use super::url::OrgUrl;
 
 /// How oktavault proves who it is to an org. `Debug` shows ids and scopes, never secrets.
@@ -118,10 +118,10 @@ impl Auth {
 
     /// What this attempt presents: the API token, or a valid OAuth access token (fetched if
     /// none is cached or the cached one is about to expire).
-    pub async fn present(&self, transport: &Transport) -> Result<Presented<'_>, OktaError> {
+    pub async fn present(&self, transport: &Transport, contact: Contact) -> Result<Presented<'_>, OktaError> {
         Ok(match self {
             Self::Ssws(token) => Presented::Ssws(token),
-            Self::OAuth(app) => Presented::OAuth(app, app.token(transport).await?),
+            Self::OAuth(app) => Presented::OAuth(app, app.token(transport, contact).await?),
         })
     }
 }

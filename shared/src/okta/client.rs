@@ -3,20 +3,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, LINK, LOCATION};
+use reqwest::header::{ACCEPT, HeaderMap, LINK, LOCATION};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use url::Url;
 
 use super::auth::{Auth, Credentials, Presented};
 use super::challenge::{challenge, challenge_param};
-use super::error::{OktaError, OktaErrorBody};
+use super::error::{OktaError, OktaErrorBody, Refusal};
 use super::governor::Governor;
 use super::link::next_link;
-use super::resolver::GuardedResolver;
+use super::resolver::{GuardedResolver, Lookup, system_lookup};
 use super::retry::Backoff;
 use super::stats::{ClientStats, Counters};
-use super::transport::{Exchange, Transport};
+use super::transport::{Contact, Exchange, Transport};
 use super::url::OrgUrl;
 
 pub const DEFAULT_USER_AGENT: &str = concat!("oktavault/", env!("CARGO_PKG_VERSION"));
@@ -40,6 +40,13 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Delay before retries after 5xx answers and network failures. Default 200 ms doubling to 10 s.
     pub backoff: Backoff,
+    /// Delay before retrying a 429 whose reset is missing or already past (a skewed clock, a proxy that
+    /// strips headers); a reset still ahead is waited for exactly. Default [`Backoff::RATE_LIMIT_WINDOW`].
+    pub rate_limit_backoff: Backoff,
+    /// The largest response body read; a larger one fails the call. Default 64 MiB: Okta's largest pages
+    /// (1,000 System Log events, 200 users with big profiles) are a few MiB, and a worker holds a few pages at
+    /// once, so memory stays bounded whatever a proxy or a wrong URL sends.
+    pub max_body_bytes: u64,
 }
 
 impl ClientConfig {
@@ -54,6 +61,8 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             backoff: Backoff::default(),
+            rate_limit_backoff: Backoff::RATE_LIMIT_WINDOW,
+            max_body_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -90,6 +99,19 @@ impl std::fmt::Debug for OktaClient {
 
 impl OktaClient {
     pub fn new(config: ClientConfig) -> Result<OktaClient, OktaError> {
+        // The simulator is on this machine: a system proxy must not sit between.
+        let direct = config.url.is_local();
+        Self::build(config, system_lookup(), direct)
+    }
+
+    /// A client whose host names are resolved by `lookup`, connecting directly: a proxy would resolve the
+    /// names itself and bypass `lookup`. For tests that hand getaddrinfo a name of their choosing.
+    #[cfg(test)]
+    pub(super) fn with_lookup(config: ClientConfig, lookup: Lookup) -> Result<OktaClient, OktaError> {
+        Self::build(config, lookup, true)
+    }
+
+    fn build(config: ClientConfig, lookup: Lookup, direct: bool) -> Result<OktaClient, OktaError> {
         if !(config.rate_share > 0.0 && config.rate_share <= 1.0) {
             return Err(OktaError::InvalidConfig {
                 reason: format!(
@@ -113,9 +135,9 @@ impl OktaClient {
             .https_only(!config.url.is_local())
             .dns_resolver(GuardedResolver {
                 allow_local: config.url.is_local(),
+                lookup,
             });
-        if config.url.is_local() {
-            // The simulator is on this machine: a system proxy must not sit between.
+        if direct {
             http = http.no_proxy();
         }
         let http = http
@@ -126,7 +148,9 @@ impl OktaClient {
             governor: Governor::new(config.rate_share, config.max_concurrency),
             counters: Counters::default(),
             backoff: config.backoff,
+            rate_limit_backoff: config.rate_limit_backoff,
             max_retries: config.max_retries,
+            max_body_bytes: config.max_body_bytes,
         };
         Ok(OktaClient {
             inner: Arc::new(Inner {
@@ -145,7 +169,7 @@ impl OktaClient {
     /// previously returned (must be on the same origin as the org, else error).
     pub async fn get_page(&self, path_or_next: &str, limit: Option<u32>) -> Result<Page, OktaError> {
         let url = self.resolve(path_or_next, limit)?;
-        let exchange = self.call(Method::GET, &url).await?;
+        let exchange = self.call(Method::GET, &url, Contact::Established).await?;
         let items = match parse_json(&url, &exchange.body)? {
             Value::Array(items) => items,
             other => {
@@ -172,7 +196,7 @@ impl OktaClient {
         field: &str,
     ) -> Result<Page, OktaError> {
         let url = self.resolve(path_or_next, limit)?;
-        let exchange = self.call(Method::GET, &url).await?;
+        let exchange = self.call(Method::GET, &url, Contact::Established).await?;
         let invalid = |reason: String| OktaError::InvalidResponse {
             method: Method::GET,
             url: url.to_string(),
@@ -210,30 +234,49 @@ impl OktaClient {
         Ok(Page { items, next })
     }
 
-    /// A next-page link resolved against the page it came from; it must stay on the org.
+    /// A next-page link resolved against the page it came from; it must stay on the org, and lead
+    /// somewhere else than the page itself (following that would loop forever). Loops over several pages
+    /// are the caller's to catch: it sees the whole walk (see [`super::url_fingerprint`]).
     fn next_url(&self, page: &Url, link: &str) -> Result<String, OktaError> {
-        let next = page.join(link).map_err(|_| OktaError::InvalidResponse {
+        let invalid = |reason: String| OktaError::InvalidResponse {
             method: Method::GET,
             url: page.to_string(),
-            reason: format!("the next link {link:?} is not a URL"),
-        })?;
+            reason,
+        };
+        let next = page
+            .join(link)
+            .map_err(|_| invalid(format!("the next link {link:?} is not a URL")))?;
         self.inner.org.ensure_same_origin(&next)?;
+        if next == *page {
+            return Err(invalid(
+                "its next link is the page itself; following it would loop forever, so the list was not read to \
+                 the end"
+                    .into(),
+            ));
+        }
         Ok(next.to_string())
     }
 
     /// The JSON answer to `GET path` (an object, usually); `null` for an empty body.
     pub async fn get_json(&self, path: &str) -> Result<Value, OktaError> {
         let url = self.resolve(path, None)?;
-        let exchange = self.call(Method::GET, &url).await?;
+        let exchange = self.call(Method::GET, &url, Contact::Established).await?;
         parse_json(&url, &exchange.body)
     }
 
     /// Proves the credentials work before a job starts: an OAuth app gets a token (which also
     /// proves its scopes are granted); an API token reads its own user (`/api/v1/users/me`).
+    ///
+    /// This is the job's first contact with the org ([`Contact::First`]): a host name that does not exist
+    /// or a failed TLS handshake fails at once as [`OktaError::Unreachable`], not after minutes of retries.
+    /// Rate limits, 5xx answers and other network failures are retried as on any call.
     pub async fn check_credentials(&self) -> Result<(), OktaError> {
         match &self.inner.auth {
-            Auth::OAuth(app) => app.token(&self.inner.transport).await.map(drop),
-            Auth::Ssws(_) => self.get_json("/api/v1/users/me").await.map(drop),
+            Auth::OAuth(app) => app.token(&self.inner.transport, Contact::First).await.map(drop),
+            Auth::Ssws(_) => {
+                let url = self.resolve("/api/v1/users/me", None)?;
+                self.call(Method::GET, &url, Contact::First).await.map(drop)
+            }
         }
     }
 
@@ -267,14 +310,14 @@ impl OktaClient {
 
     /// One API call: the transport's retries, plus the authentication retries only this level
     /// knows about (a DPoP nonce challenge; an expired OAuth token, refreshed once).
-    async fn call(&self, method: Method, url: &Url) -> Result<Exchange, OktaError> {
+    async fn call(&self, method: Method, url: &Url, contact: Contact) -> Result<Exchange, OktaError> {
         let transport = &self.inner.transport;
         let mut token_refreshed = false;
         let mut nonce_taken = false;
         loop {
-            let presented = self.inner.auth.present(transport).await?;
+            let presented = self.inner.auth.present(transport, contact).await?;
             let exchange = transport
-                .send(&method, url, &transport.counters.calls, |request| {
+                .send(&method, url, &transport.counters.calls, contact, |request| {
                     presented.authorize(request.header(ACCEPT, "application/json"), &method, url)
                 })
                 .await?;
@@ -303,6 +346,7 @@ impl OktaClient {
 
     fn failure(&self, method: Method, url: &Url, exchange: Exchange) -> OktaError {
         let body = Box::new(error_body(&exchange));
+        let refusal = refusal(&exchange.headers);
         let url = url.to_string();
         let status = exchange.status.as_u16();
         match exchange.status {
@@ -326,6 +370,7 @@ impl OktaClient {
                 url,
                 status,
                 body,
+                refusal: Refusal::Denied,
             },
             StatusCode::UNAUTHORIZED => OktaError::AuthRejected {
                 org: self.inner.org.to_string(),
@@ -336,6 +381,7 @@ impl OktaClient {
                 url,
                 status,
                 body,
+                refusal,
             },
             StatusCode::NOT_FOUND => OktaError::NotFound { method, url, body },
             _ => OktaError::Rejected {
@@ -360,6 +406,18 @@ fn error_body(exchange: &Exchange) -> OktaErrorBody {
             .or_else(|| challenge_param(&challenge, "error_description"));
     }
     body
+}
+
+/// What a refusal's `WWW-Authenticate` challenge says: a missing scope, or nothing about scopes.
+fn refusal(headers: &HeaderMap) -> Refusal {
+    let challenge = challenge(headers);
+    if challenge_param(&challenge, "error").as_deref() == Some("insufficient_scope") {
+        Refusal::MissingScope {
+            scope: challenge_param(&challenge, "scope"),
+        }
+    } else {
+        Refusal::Denied
+    }
 }
 
 /// A 401 that says the token itself is bad (expired, revoked): worth one fresh token.

@@ -4,6 +4,7 @@ use std::fmt;
 
 use reqwest::Method;
 
+use super::reach::UnreachableCause;
 use super::scopes::read_scope_for;
 use super::url::OrgUrlProblem;
 
@@ -62,6 +63,18 @@ impl fmt::Display for OktaErrorBody {
     }
 }
 
+/// What a refusal says about its cause. Okta answers 403 E0000006 both for an OAuth token that lacks a
+/// scope and for one object the admin may not see; only the `WWW-Authenticate` challenge tells them apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The challenge says `error="insufficient_scope"`: the access token lacks a scope (the one named, when
+    /// Okta names it), so every object of the kind will be refused alike.
+    MissingScope { scope: Option<String> },
+    /// No scope challenge: the admin role does not reach this object, or the org lacks the feature. Other
+    /// objects of the same kind may still be readable.
+    Denied,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OktaError {
     #[error("invalid Okta org URL {url:?}: {problem}")]
@@ -95,12 +108,13 @@ pub enum OktaError {
         body: Box<OktaErrorBody>,
     },
 
-    #[error("Okta refused {method} {url} ({status} {body}): {}", grant_hint(url))]
+    #[error("Okta refused {method} {url} ({status} {body}): {}", grant_hint(url, refusal))]
     NotGranted {
         method: Method,
         url: String,
         status: u16,
         body: Box<OktaErrorBody>,
+        refusal: Refusal,
     },
 
     #[error("{method} {url} was not found (404 {body}): the object or feature does not exist in this org")]
@@ -157,6 +171,13 @@ pub enum OktaError {
         detail: String,
     },
 
+    #[error("cannot reach the Okta org for {url}: {cause}. (Not retried: this does not heal by waiting. {detail})")]
+    Unreachable {
+        url: String,
+        cause: UnreachableCause,
+        detail: String,
+    },
+
     #[error("Okta's answer to {method} {url} is not what oktavault expects: {reason}")]
     InvalidResponse {
         method: Method,
@@ -188,10 +209,20 @@ fn token_hint(body: &OktaErrorBody) -> &'static str {
     }
 }
 
-fn grant_hint(url: &str) -> String {
+fn grant_hint(url: &str, refusal: &Refusal) -> String {
     let path = url::Url::parse(url)
         .map(|u| u.path().to_owned())
         .unwrap_or_else(|_| url.to_owned());
+    if let Refusal::MissingScope { scope } = refusal {
+        let scope = scope
+            .clone()
+            .or_else(|| read_scope_for(&path).map(str::to_owned))
+            .unwrap_or_else(|| "the scope this call needs".to_owned());
+        return format!(
+            "the OAuth access token lacks {scope} (Okta's challenge says insufficient_scope): grant {scope} to \
+             the OAuth app on its Okta API Scopes tab, and include it in the scopes oktavault requests"
+        );
+    }
     match read_scope_for(&path) {
         Some(scope) => format!(
             "the credentials lack the scope or admin role it needs: grant {scope} to the OAuth app and a read-only \
@@ -208,6 +239,20 @@ impl OktaError {
         matches!(
             self,
             Self::RateLimited { .. } | Self::ServerError { .. } | Self::Network { .. }
+        )
+    }
+
+    /// True only when Okta's challenge says the OAuth access token lacks a scope (`insufficient_scope`):
+    /// every call of that kind will be refused alike, so a whole category can be skipped. A 403 without it
+    /// (an object the admin role does not reach, or any refusal of an API token, which has no scopes) is
+    /// that one object's refusal.
+    pub fn is_insufficient_scope(&self) -> bool {
+        matches!(
+            self,
+            Self::NotGranted {
+                refusal: Refusal::MissingScope { .. },
+                ..
+            }
         )
     }
 
@@ -284,6 +329,7 @@ mod tests {
             body: Box::new(OktaErrorBody::parse(
                 br#"{"errorCode":"E0000006","errorSummary":"You do not have permission"}"#,
             )),
+            refusal: Refusal::Denied,
         };
         let message = error.to_string();
         assert!(message.contains("okta.idps.read"), "{message}");
@@ -292,5 +338,23 @@ mod tests {
         assert!(!error.is_retryable());
         assert_eq!(error.error_code(), Some("E0000006"));
         assert_eq!(error.status(), Some(403));
+        assert!(!error.is_insufficient_scope());
+    }
+
+    #[test]
+    fn a_missing_scope_message_names_the_scope_from_the_challenge() {
+        let error = OktaError::NotGranted {
+            method: Method::GET,
+            url: "https://acme.okta.com/api/v1/groups?limit=200".into(),
+            status: 403,
+            body: Box::new(OktaErrorBody::parse(br#"{"errorCode":"E0000006"}"#)),
+            refusal: Refusal::MissingScope {
+                scope: Some("okta.groups.manage".into()),
+            },
+        };
+        assert!(error.is_insufficient_scope() && error.is_not_granted());
+        let message = error.to_string();
+        assert!(message.contains("lacks okta.groups.manage"), "{message}");
+        assert!(message.contains("Okta API Scopes tab"), "{message}");
     }
 }

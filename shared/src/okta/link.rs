@@ -39,6 +39,17 @@ pub fn next_link<'a>(header_values: impl IntoIterator<Item = &'a str>) -> Option
         .map(|l| l.target)
 }
 
+/// A stable 64-bit fingerprint of a next link (the first 8 bytes of its SHA-256), for a cursor that
+/// remembers the links a walk followed and must notice one coming back, without storing every URL. It is the
+/// same in every process and version (unlike `std`'s hasher), so it can be saved with the cursor. Pass
+/// [`Page::next`](super::Page) as it is: the client already resolved it to an absolute URL.
+pub fn url_fingerprint(url: &str) -> u64 {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, url.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest.as_ref()[..8]);
+    u64::from_be_bytes(first)
+}
+
 /// Splits `; rel="next"; title="a,b", <next-link>` into this link's parameters and the rest,
 /// at the first comma outside a quoted string.
 fn split_params(input: &str) -> (&str, &str) {
@@ -120,6 +131,19 @@ mod tests {
             Some("https://a/y")
         );
         assert_eq!(next_link([r#"<https://a/y>; rel="nextpage""#]), None);
+    }
+
+    #[test]
+    fn url_fingerprints_are_sha256_prefixes_so_they_stay_the_same_across_versions() {
+        // Known answers: the first 8 bytes of SHA-256 of each URL, as `sha256sum` prints them.
+        assert_eq!(
+            url_fingerprint("https://acme.okta.com/api/v1/users?after=00u1&limit=200"),
+            0xc579_e392_5398_f3b9
+        );
+        assert_eq!(
+            url_fingerprint("https://acme.okta.com/api/v1/users?after=00u2&limit=200"),
+            0x67f5_82cc_18e3_51cd
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod error;
 mod governor;
 mod jwt;
 mod link;
+mod reach;
 mod resolver;
 mod retry;
 mod scopes;
@@ -35,8 +36,9 @@ mod url;
 pub use auth::Credentials;
 pub use bucket::{BucketKey, bucket_for};
 pub use client::{ClientConfig, DEFAULT_USER_AGENT, OktaClient, Page};
-pub use error::{OktaError, OktaErrorBody};
-pub use link::{Link, next_link, parse_links};
+pub use error::{OktaError, OktaErrorBody, Refusal};
+pub use link::{Link, next_link, parse_links, url_fingerprint};
+pub use reach::UnreachableCause;
 pub use retry::Backoff;
 pub use scopes::read_scope_for;
 pub use secret::Secret;
@@ -44,8 +46,16 @@ pub use stats::{BucketUsage, ClientStats};
 pub use url::{OKTA_DOMAINS, OrgUrl, OrgUrlPolicy, OrgUrlProblem};
 
 #[cfg(test)]
+mod bounds_tests;
+#[cfg(test)]
 mod client_tests;
 #[cfg(test)]
 mod fake;
+#[cfg(test)]
+mod first_contact_tests;
+#[cfg(test)]
+mod rate_limit_tests;
+#[cfg(test)]
+mod scope_tests;
 #[cfg(test)]
 mod token_tests;

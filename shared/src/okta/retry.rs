@@ -1,7 +1,9 @@
-//! Exponential backoff with full jitter, for Okta 5xx answers and network failures.
+//! Exponential backoff with jitter: full jitter for Okta 5xx answers and network failures, half jitter
+//! for a 429 that says nothing useful about its reset.
 //!
 //! Full jitter (a uniform delay in `[0, min(cap, base * 2^attempt)]`) keeps many workers that failed
-//! together from retrying together.
+//! together from retrying together. Half jitter (`[ceiling / 2, ceiling]`) spreads them as well, but
+//! guarantees that the waits really grow, so that a rate-limited call outlasts the bucket's window.
 
 use std::time::Duration;
 
@@ -21,6 +23,13 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// After a 429 whose reset is missing or already past: 2 s doubling to Okta's 60 s window, so the
+    /// default 6 retries wait at least 61 s in all (1 + 2 + 4 + 8 + 16 + 30), a whole window.
+    pub const RATE_LIMIT_WINDOW: Backoff = Backoff {
+        base: Duration::from_secs(2),
+        cap: Duration::from_secs(60),
+    };
+
     /// The ceiling of the delay before retry number `attempt` (0 for the first retry).
     pub fn ceiling(&self, attempt: u32) -> Duration {
         let factor = 1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX);
@@ -30,6 +39,12 @@ impl Backoff {
     /// A random delay in `[0, ceiling(attempt)]`.
     pub fn delay(&self, attempt: u32) -> Duration {
         jitter(self.ceiling(attempt))
+    }
+
+    /// A random delay in `[ceiling(attempt) / 2, ceiling(attempt)]`.
+    pub fn half_jittered_delay(&self, attempt: u32) -> Duration {
+        let half = self.ceiling(attempt) / 2;
+        half + jitter(half)
     }
 }
 
@@ -59,6 +74,22 @@ mod tests {
         assert_eq!(backoff.ceiling(5), Duration::from_millis(6400));
         assert_eq!(backoff.ceiling(6), Duration::from_secs(10));
         assert_eq!(backoff.ceiling(u32::MAX), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn half_jittered_delays_stay_in_the_upper_half_of_the_ceiling() {
+        let window = Backoff::RATE_LIMIT_WINDOW;
+        for attempt in 0..8 {
+            let ceiling = window.ceiling(attempt);
+            for _ in 0..32 {
+                let delay = window.half_jittered_delay(attempt);
+                assert!(
+                    delay >= ceiling / 2 && delay <= ceiling,
+                    "{delay:?} for ceiling {ceiling:?}"
+                );
+            }
+        }
+        assert_eq!(window.ceiling(5), Duration::from_secs(60));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use super::dpop::{DpopKey, NonceFor};
 use super::error::{OktaError, OktaErrorBody};
 use super::jwt::client_assertion;
 use super::secret::Secret;
-use super::transport::{Exchange, Transport};
+use super::transport::{Contact, Exchange, Transport};
 
 const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Plain request, then with a DPoP proof, then with the server's nonce: three rounds at most.
@@ -79,12 +79,12 @@ impl OAuthApp {
     }
 
     /// A token valid for a while yet: the cached one, or a fresh one.
-    pub async fn token(&self, transport: &Transport) -> Result<AccessToken, OktaError> {
+    pub async fn token(&self, transport: &Transport, contact: Contact) -> Result<AccessToken, OktaError> {
         let mut cached = self.cached.lock().await;
         if let Some(token) = cached.as_ref().filter(|token| Instant::now() < token.refresh_at) {
             return Ok(token.clone());
         }
-        let fresh = self.fetch(transport).await?;
+        let fresh = self.fetch(transport, contact).await?;
         *cached = Some(fresh.clone());
         Ok(fresh)
     }
@@ -131,7 +131,7 @@ impl OAuthApp {
             .header("DPoP", sensitive(&proof)?))
     }
 
-    async fn fetch(&self, transport: &Transport) -> Result<AccessToken, OktaError> {
+    async fn fetch(&self, transport: &Transport, contact: Contact) -> Result<AccessToken, OktaError> {
         let mut round = 0;
         loop {
             round += 1;
@@ -140,6 +140,7 @@ impl OAuthApp {
                     &Method::POST,
                     &self.token_url,
                     &transport.counters.token_requests,
+                    contact,
                     |request| self.token_request(request),
                 )
                 .await?;

@@ -1,10 +1,15 @@
 //! One HTTP exchange with Okta, repeated until retrying cannot change the answer.
 //!
-//! Every attempt passes the rate governor (bucket share, then a concurrency slot). A 429 waits for
-//! the bucket's reset (`X-Rate-Limit-Reset` against the answer's `Date`; Okta sends no
-//! `Retry-After`), 5xx answers and network failures (refused or reset connections, timeouts,
-//! truncated bodies) back off with full jitter. Every other answer goes back to the caller, which
-//! knows what a 401 or 404 means for it.
+//! Every attempt passes the rate governor (bucket share, then a concurrency slot); [`Transport::verdict`]
+//! alone decides what follows it:
+//! - a 429 waits for the bucket's reset (`X-Rate-Limit-Reset` against the answer's `Date`; Okta sends no
+//!   `Retry-After`); when the reset is missing or already past, it backs off toward a full window instead;
+//! - 5xx answers and network failures (refused or reset connections, timeouts, truncated bodies) back off
+//!   with full jitter;
+//! - on a job's first contact with the org, a host name that does not exist or a failed TLS handshake
+//!   fails at once ([`Contact`]);
+//! - a body larger than the limit fails at once: reading it again would not make it smaller;
+//! - every other answer goes back to the caller, which knows what a 401 or 404 means for it.
 
 use std::error::Error as _;
 use std::sync::atomic::AtomicU64;
@@ -17,11 +22,27 @@ use url::Url;
 use super::bucket::bucket_for;
 use super::error::{OktaError, OktaErrorBody};
 use super::governor::{Governor, RateHeaders};
+use super::reach::permanent_cause;
 use super::retry::{Backoff, jitter};
 use super::stats::Counters;
 
-/// The shortest wait after a 429: the reset has one-second resolution and may already be "now".
-const MIN_RATE_LIMIT_WAIT: Duration = Duration::from_millis(250);
+/// Added at random to a wait for a bucket's reset, to spread the workers that all waited for it.
+const RESET_SPREAD: Duration = Duration::from_millis(250);
+
+/// Whether the org has answered this job before, which decides how a failure to reach it is treated.
+///
+/// A job's first call ([`OktaClient::check_credentials`](super::OktaClient::check_credentials)) is made
+/// in [`Contact::First`]: a host name that does not exist, or a TLS handshake that fails, will not heal
+/// within the minute that retries span. It is a typo in the org URL or a proxy intercepting TLS, so it fails
+/// at once as [`OktaError::Unreachable`], whose message says what to check. Every later call is
+/// [`Contact::Established`]: the org answered a moment ago, so the same failures are taken for a blip (a
+/// resolver or a proxy restarting) and retried like any network failure. The mode belongs to the call, not
+/// to the client, because a Lambda may build its client afresh in the middle of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contact {
+    First,
+    Established,
+}
 
 /// An answer from Okta, body read in full.
 #[derive(Debug)]
@@ -36,7 +57,37 @@ pub struct Transport {
     pub governor: Governor,
     pub counters: Counters,
     pub backoff: Backoff,
+    pub rate_limit_backoff: Backoff,
     pub max_retries: u32,
+    /// Bodies are read up to this many bytes; see [`super::ClientConfig::max_body_bytes`].
+    pub max_body_bytes: u64,
+}
+
+/// What one attempt came back with.
+enum Attempt {
+    Answer(Exchange),
+    NoAnswer(reqwest::Error),
+    /// The body went past the size limit; the part read was dropped.
+    Oversized {
+        status: StatusCode,
+        headers: HeaderMap,
+    },
+}
+
+impl Attempt {
+    fn headers(&self) -> Option<&HeaderMap> {
+        match self {
+            Self::Answer(exchange) => Some(&exchange.headers),
+            Self::Oversized { headers, .. } => Some(headers),
+            Self::NoAnswer(_) => None,
+        }
+    }
+}
+
+/// What follows an attempt.
+enum Verdict {
+    Done(Result<Exchange, OktaError>),
+    RetryAfter(Duration),
 }
 
 impl Transport {
@@ -47,6 +98,7 @@ impl Transport {
         method: &Method,
         url: &Url,
         counter: &AtomicU64,
+        contact: Contact,
         build: impl Fn(RequestBuilder) -> Result<RequestBuilder, OktaError>,
     ) -> Result<Exchange, OktaError> {
         let bucket = bucket_for(method, url.path());
@@ -57,79 +109,139 @@ impl Transport {
             let outcome = {
                 let _slot = self.governor.slot().await;
                 Counters::bump(counter);
-                match request.send().await {
-                    Err(error) => Err(error),
-                    Ok(response) => {
-                        let status = response.status();
-                        let headers = response.headers().clone();
-                        response.bytes().await.map(|body| Exchange {
-                            status,
-                            headers,
-                            body: Vec::from(body),
-                        })
-                    }
-                }
+                self.attempt(request).await
             };
-            admission.settle(outcome.as_ref().ok().map(|exchange| &exchange.headers));
-            let attempts = attempt + 1;
-            let out_of_retries = attempt >= self.max_retries;
-            let delay = match outcome {
-                Err(error) => {
-                    let detail = error_chain(&error);
-                    if out_of_retries {
-                        return Err(OktaError::Network {
-                            method: method.clone(),
-                            url: url.to_string(),
-                            attempts,
-                            detail,
-                        });
-                    }
-                    tracing::warn!(%method, %url, attempt = attempts, %detail, "network failure, retrying");
-                    self.backoff.delay(attempt)
+            admission.settle(outcome.headers());
+            match self.verdict(method, url, attempt, contact, outcome) {
+                Verdict::Done(result) => return result,
+                Verdict::RetryAfter(delay) => {
+                    Counters::bump(&self.counters.retries);
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
                 }
-                Ok(exchange) if exchange.status == StatusCode::TOO_MANY_REQUESTS => {
-                    Counters::bump(&self.counters.rate_limited);
-                    if out_of_retries {
-                        let body = Box::new(OktaErrorBody::parse(&exchange.body));
-                        return Err(OktaError::RateLimited {
-                            method: method.clone(),
-                            url: url.to_string(),
-                            attempts,
-                            body,
-                        });
-                    }
-                    let wait = RateHeaders::from_headers(&exchange.headers)
-                        .map(|rate| rate.until_reset)
-                        .unwrap_or_else(|| self.backoff.ceiling(attempt))
-                        .max(MIN_RATE_LIMIT_WAIT)
-                        // Spread the workers that all waited for the same reset.
-                        + jitter(MIN_RATE_LIMIT_WAIT);
-                    let wait_ms = wait.as_millis() as u64;
-                    tracing::info!(%method, %url, %bucket, wait_ms, "rate limited (429), waiting for the reset");
-                    self.counters.record_wait(wait);
-                    wait
-                }
-                Ok(exchange) if exchange.status.is_server_error() => {
-                    let status = exchange.status.as_u16();
-                    if out_of_retries {
-                        let body = Box::new(OktaErrorBody::parse(&exchange.body));
-                        return Err(OktaError::ServerError {
-                            method: method.clone(),
-                            url: url.to_string(),
-                            status,
-                            attempts,
-                            body,
-                        });
-                    }
-                    tracing::warn!(%method, %url, status, attempt = attempts, "server error, retrying");
-                    self.backoff.delay(attempt)
-                }
-                Ok(exchange) => return Ok(exchange),
-            };
-            Counters::bump(&self.counters.retries);
-            tokio::time::sleep(delay).await;
-            attempt += 1;
+            }
         }
+    }
+
+    /// One request, its body read chunk by chunk so that memory stays bounded by the size limit.
+    async fn attempt(&self, request: RequestBuilder) -> Attempt {
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return Attempt::NoAnswer(error),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        if response
+            .content_length()
+            .is_some_and(|length| length > self.max_body_bytes)
+        {
+            return Attempt::Oversized { status, headers };
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Err(error) => return Attempt::NoAnswer(error),
+                Ok(None) => return Attempt::Answer(Exchange { status, headers, body }),
+                Ok(Some(chunk)) if (body.len() + chunk.len()) as u64 > self.max_body_bytes => {
+                    return Attempt::Oversized { status, headers };
+                }
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            }
+        }
+    }
+
+    /// The retry decision, for every kind of outcome. `attempt` counts from 0.
+    fn verdict(&self, method: &Method, url: &Url, attempt: u32, contact: Contact, outcome: Attempt) -> Verdict {
+        let attempts = attempt + 1;
+        let out_of_retries = attempt >= self.max_retries;
+        let done = |error| Verdict::Done(Err(error));
+        match outcome {
+            Attempt::Oversized { status, .. } => done(OktaError::InvalidResponse {
+                method: method.clone(),
+                url: url.to_string(),
+                reason: format!(
+                    "the body of its {status} answer is larger than the {} limit (ClientConfig::max_body_bytes); \
+                     Okta's largest pages are a few MiB, so check that the org URL reaches Okta itself and not a \
+                     proxy or a captive portal",
+                    byte_size(self.max_body_bytes)
+                ),
+            }),
+            Attempt::NoAnswer(error) => {
+                let detail = error_chain(&error);
+                let host = url.host_str().unwrap_or_default();
+                if contact == Contact::First
+                    && let Some(cause) = permanent_cause(&error, host)
+                {
+                    return done(OktaError::Unreachable {
+                        url: url.to_string(),
+                        cause,
+                        detail,
+                    });
+                }
+                if out_of_retries {
+                    return done(OktaError::Network {
+                        method: method.clone(),
+                        url: url.to_string(),
+                        attempts,
+                        detail,
+                    });
+                }
+                tracing::warn!(%method, %url, attempt = attempts, %detail, "network failure, retrying");
+                Verdict::RetryAfter(self.backoff.delay(attempt))
+            }
+            Attempt::Answer(exchange) if exchange.status == StatusCode::TOO_MANY_REQUESTS => {
+                Counters::bump(&self.counters.rate_limited);
+                if out_of_retries {
+                    return done(OktaError::RateLimited {
+                        method: method.clone(),
+                        url: url.to_string(),
+                        attempts,
+                        body: Box::new(OktaErrorBody::parse(&exchange.body)),
+                    });
+                }
+                let wait = self.rate_limit_wait(&exchange.headers, attempt);
+                let wait_ms = wait.as_millis() as u64;
+                tracing::info!(%method, %url, wait_ms, "rate limited (429), waiting for the reset");
+                self.counters.record_wait(wait);
+                Verdict::RetryAfter(wait)
+            }
+            Attempt::Answer(exchange) if exchange.status.is_server_error() => {
+                let status = exchange.status.as_u16();
+                if out_of_retries {
+                    return done(OktaError::ServerError {
+                        method: method.clone(),
+                        url: url.to_string(),
+                        status,
+                        attempts,
+                        body: Box::new(OktaErrorBody::parse(&exchange.body)),
+                    });
+                }
+                tracing::warn!(%method, %url, status, attempt = attempts, "server error, retrying");
+                Verdict::RetryAfter(self.backoff.delay(attempt))
+            }
+            Attempt::Answer(exchange) => Verdict::Done(Ok(exchange)),
+        }
+    }
+
+    /// The wait before retrying a 429: until the bucket's reset when Okta says it is ahead. A reset that is
+    /// missing or not in the future (a skewed clock, a proxy that strips headers) says nothing about when
+    /// the bucket refills, so the waits grow toward a full window instead of spending every attempt at once.
+    fn rate_limit_wait(&self, headers: &HeaderMap, attempt: u32) -> Duration {
+        match RateHeaders::from_headers(headers).map(|rate| rate.until_reset) {
+            Some(until_reset) if !until_reset.is_zero() => until_reset + jitter(RESET_SPREAD),
+            _ => self.rate_limit_backoff.half_jittered_delay(attempt),
+        }
+    }
+}
+
+/// "64 MiB", "1 KiB" or "100 bytes", for messages about the size limit.
+fn byte_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    match bytes {
+        b if b >= MIB && b % MIB == 0 => format!("{} MiB", b / MIB),
+        b if b >= KIB && b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -146,4 +258,16 @@ fn error_chain(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_named_in_the_largest_whole_unit() {
+        assert_eq!(byte_size(64 * 1024 * 1024), "64 MiB");
+        assert_eq!(byte_size(2048), "2 KiB");
+        assert_eq!(byte_size(1500), "1500 bytes");
+    }
 }

@@ -65,6 +65,7 @@ struct Issued {
 #[derive(Debug)]
 pub struct Auth {
     pub creds: Credentials,
+    base_url: String,
     token_url: String,
     ttl: Duration,
     granted: Vec<String>,
@@ -75,6 +76,7 @@ impl Auth {
     pub fn new(creds: Credentials, base_url: &str, ttl_secs: u64, granted: Vec<String>) -> Auth {
         Auth {
             creds,
+            base_url: base_url.to_string(),
             token_url: format!("{base_url}/oauth2/v1/token"),
             ttl: Duration::from_secs(ttl_secs),
             granted,
@@ -99,6 +101,31 @@ impl Auth {
             }),
             _ => Err(ApiError::InvalidToken),
         }
+    }
+
+    /// Whether `principal` may call `path` (which matched `template`). A token without the scope is
+    /// refused the way Okta refuses it: 403 E0000006 with a `WWW-Authenticate` challenge that says
+    /// `insufficient_scope` and names the scope. API tokens carry their admin's permissions, not scopes,
+    /// so they never get that challenge.
+    pub fn authorize(&self, principal: &Principal, method: &str, template: &str, path: &str) -> Result<(), ApiError> {
+        match missing_scope(principal, method, template) {
+            None => Ok(()),
+            Some(scope) => Err(ApiError::InsufficientScope {
+                challenge: self.scope_challenge(&scope, path),
+            }),
+        }
+    }
+
+    /// Okta's challenge for a missing scope, as its support article "insufficient_scope Error when Making a
+    /// Request to an OAuth or Management Endpoint" shows it: `Bearer authorization_uri="...", realm="...",
+    /// scope="...", error="insufficient_scope", error_description="...", resource="..."`.
+    pub fn scope_challenge(&self, scope: &str, path: &str) -> String {
+        let base = &self.base_url;
+        format!(
+            "Bearer authorization_uri=\"{base}/oauth2/v1/authorize\", realm=\"{base}\", scope=\"{scope}\", \
+             error=\"insufficient_scope\", error_description=\"The access token provided does not contain the \
+             required scopes.\", resource=\"{path}\""
+        )
     }
 
     /// Answers a `POST /oauth2/v1/token` request: client authentication, grant type and scopes.
@@ -274,16 +301,13 @@ pub fn required_scope(method: &str, template: &str) -> Option<(String, String)> 
     })
 }
 
-/// Whether `principal` may make a call: `okta.X.manage` also grants `okta.X.read`.
-pub fn authorize(principal: &Principal, method: &str, template: &str) -> Result<(), ApiError> {
+/// The scope `principal` lacks for a call, if any: `okta.X.manage` also grants `okta.X.read`.
+pub fn missing_scope(principal: &Principal, method: &str, template: &str) -> Option<String> {
     let Principal::Bearer { scopes } = principal else {
-        return Ok(());
+        return None;
     };
-    match required_scope(method, template) {
-        None => Ok(()),
-        Some((needed, implied_by)) if scopes.iter().any(|s| *s == needed || *s == implied_by) => Ok(()),
-        Some(_) => Err(ApiError::AccessDenied),
-    }
+    let (needed, implied_by) = required_scope(method, template)?;
+    (!scopes.iter().any(|s| *s == needed || *s == implied_by)).then_some(needed)
 }
 
 fn strip_scheme<'a>(header: &'a str, scheme: &str) -> Option<&'a str> {
@@ -311,13 +335,16 @@ mod tests {
         let manager = Principal::Bearer {
             scopes: vec!["okta.users.manage".into()],
         };
-        assert!(authorize(&reader, "GET", "/api/v1/users/{id}").is_ok());
-        assert_eq!(authorize(&reader, "POST", "/api/v1/users"), Err(ApiError::AccessDenied));
-        assert!(authorize(&manager, "GET", "/api/v1/users").is_ok());
+        assert_eq!(missing_scope(&reader, "GET", "/api/v1/users/{id}"), None);
         assert_eq!(
-            authorize(&manager, "GET", "/api/v1/groups"),
-            Err(ApiError::AccessDenied)
+            missing_scope(&reader, "POST", "/api/v1/users").as_deref(),
+            Some("okta.users.manage")
         );
-        assert!(authorize(&Principal::ApiToken, "DELETE", "/api/v1/apps/{id}").is_ok());
+        assert_eq!(missing_scope(&manager, "GET", "/api/v1/users"), None);
+        assert_eq!(
+            missing_scope(&manager, "GET", "/api/v1/groups").as_deref(),
+            Some("okta.groups.read")
+        );
+        assert_eq!(missing_scope(&Principal::ApiToken, "DELETE", "/api/v1/apps/{id}"), None);
     }
 }

@@ -4,7 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -15,6 +16,10 @@ pub enum ApiError {
     InvalidToken,
     #[error("You do not have permission to perform the requested action")]
     AccessDenied,
+    /// An OAuth access token without the scope the call needs: Okta's 403 E0000006, plus a
+    /// `WWW-Authenticate` header holding `challenge` (see [`crate::auth::Auth::scope_challenge`]).
+    #[error("You do not have permission to perform the requested action")]
+    InsufficientScope { challenge: String },
     #[error("Not found: Resource not found: {0}")]
     NotFound(String),
     #[error("API call exceeded rate limit due to too many requests.")]
@@ -60,7 +65,10 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
-            ApiError::AccessDenied | ApiError::WrongUserStatus | ApiError::AppMustBeInactive => StatusCode::FORBIDDEN,
+            ApiError::AccessDenied
+            | ApiError::InsufficientScope { .. }
+            | ApiError::WrongUserStatus
+            | ApiError::AppMustBeInactive => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Validation { .. }
@@ -75,7 +83,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::InvalidToken => "E0000011",
-            ApiError::AccessDenied => "E0000006",
+            ApiError::AccessDenied | ApiError::InsufficientScope { .. } => "E0000006",
             ApiError::NotFound(_) => "E0000007",
             ApiError::RateLimited => "E0000047",
             ApiError::Validation { .. } => "E0000001",
@@ -118,7 +126,13 @@ impl IntoResponse for ApiError {
             "errorId": next_error_id(),
             "errorCauses": causes,
         });
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::InsufficientScope { challenge } = &self
+            && let Ok(value) = HeaderValue::from_str(challenge)
+        {
+            response.headers_mut().insert(WWW_AUTHENTICATE, value);
+        }
+        response
     }
 }
 

@@ -15,7 +15,7 @@ use axum::routing::{MethodRouter, delete, get, post, put};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::auth::{self, Auth, Credentials};
+use crate::auth::{Auth, Credentials};
 use crate::calls::{CallCounts, endpoint_template};
 use crate::clock::SimClock;
 use crate::config::{Faults, SimConfig};
@@ -394,7 +394,7 @@ async fn gate(State(sim): State<Arc<Shared>>, request: Request, next: Next) -> R
         let checked = sim
             .auth
             .authenticate(authorization)
-            .and_then(|p| auth::authorize(&p, &method, &template));
+            .and_then(|p| sim.auth.authorize(&p, &method, &template, request.uri().path()));
         if let Err(refusal) = checked {
             return with_rate_headers(refusal.into_response(), verdict);
         }

@@ -107,6 +107,42 @@ async fn client_secret_token_grants_only_its_scopes() {
     assert_eq!(write.status(), 403, "read scope does not allow writes");
 }
 
+/// Okta tells a missing scope apart from a refused object only in the challenge: both are 403 E0000006.
+#[tokio::test]
+async fn a_missing_scope_gets_okta_s_insufficient_scope_challenge_and_an_api_token_never_does() {
+    let sim = sim(20, 6).await;
+    let bearer = common::bearer(&sim, "okta.users.read").await;
+
+    let denied = call(&sim, reqwest::Method::GET, "/api/v1/groups?limit=5", Some(&bearer)).await;
+    assert_eq!(denied.status(), 403);
+    let challenge = denied.headers()["www-authenticate"].to_str().unwrap().to_string();
+    assert_eq!(denied.json::<Value>().await.unwrap()["errorCode"], "E0000006");
+    let base = sim.url();
+    assert_eq!(
+        challenge,
+        format!(
+            "Bearer authorization_uri=\"{base}/oauth2/v1/authorize\", realm=\"{base}\", scope=\"okta.groups.read\", \
+             error=\"insufficient_scope\", error_description=\"The access token provided does not contain the \
+             required scopes.\", resource=\"/api/v1/groups\""
+        )
+    );
+
+    // An API token has no scopes: a refusal it gets is about the object, with no challenge.
+    let everyone = sim
+        .snapshot_state()
+        .groups
+        .into_iter()
+        .find(|g| g["type"] == "BUILT_IN")
+        .unwrap();
+    let path = format!("/api/v1/groups/{}", everyone["id"].as_str().unwrap());
+    let refused = call(&sim, reqwest::Method::DELETE, &path, Some(&common::ssws(&sim))).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers().get("www-authenticate").is_none());
+    assert_eq!(refused.json::<Value>().await.unwrap()["errorCode"], "E0000006");
+    let listed = call(&sim, reqwest::Method::GET, "/api/v1/groups", Some(&common::ssws(&sim))).await;
+    assert_eq!(listed.status(), 200);
+}
+
 #[tokio::test]
 async fn wrong_client_secret_or_unknown_scope_is_refused_in_oauth_shape() {
     let sim = sim(5, 3).await;

@@ -295,7 +295,7 @@ enum Refusal {
 /// `insufficient_scope` challenge, a refusal of a list's first page, or the same refusal of a category's first two
 /// parents before any parent was listed means the category is not available; any other refusal is the part's.
 fn refusal(category: &Category, e: &OktaError, cursor: &mut Cursor, first_request: bool) -> Refusal {
-    if insufficient_scope(e) {
+    if e.is_insufficient_scope() {
         return Refusal::Category;
     }
     if category.parent().is_none() {
@@ -312,11 +312,6 @@ fn refusal(category: &Category, e: &OktaError, cursor: &mut Cursor, first_reques
         Some(_) => Refusal::Category,
         None => Refusal::Part,
     }
-}
-
-/// An OAuth token's refusal for a missing scope (`WWW-Authenticate: Bearer error="insufficient_scope"`).
-fn insufficient_scope(e: &OktaError) -> bool {
-    e.error_code() == Some("insufficient_scope")
 }
 
 fn saved_cursor(job: &JobRecord, category: &Category, progress: &CategoryProgress) -> Result<Cursor, StepError> {
