@@ -177,12 +177,19 @@ async fn credentials_revoked_mid_job_fail_the_job_and_the_next_backup_continues_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_next_link_that_leads_back_to_the_same_page_ends_that_list_with_an_error_instead_of_looping() {
+async fn next_links_that_lead_back_to_pages_already_read_end_those_lists_with_an_error_instead_of_looping() {
     let sim = start_sim(300, 34).await;
     let store = tempfile::tempdir().unwrap();
     let view = open_store(store.path());
-    let (group, path) = group_with_members(&sim);
-    sim.fail_path(PathFault::next_to_self(&path));
+    let state = sim.snapshot_state();
+    let mut groups = state
+        .group_members
+        .iter()
+        .filter(|(_, m)| m.len() >= 2)
+        .map(|(g, _)| g.clone());
+    let (to_itself, in_circle) = (groups.next().unwrap(), groups.next().unwrap());
+    sim.fail_path(PathFault::next_to_self(format!("/api/v1/groups/{to_itself}/users")));
+    sim.fail_path(PathFault::next_in_circle(format!("/api/v1/groups/{in_circle}/users")));
     let run = tokio::time::timeout(
         Duration::from_secs(120),
         backup(store.path(), &sim, &["--token", &sim.api_token()]),
@@ -190,8 +197,17 @@ async fn a_next_link_that_leads_back_to_the_same_page_ends_that_list_with_an_err
     .await
     .expect("the backup ends");
     assert_eq!(run.code, Some(2), "{}", run.output);
-    assert_eq!(incomplete_parts(&view, &run.report, "group_members").await, [group]);
+    let mut lacking = incomplete_parts(&view, &run.report, "group_members").await;
+    lacking.sort();
+    let mut expected = vec![to_itself, in_circle];
+    expected.sort();
+    assert_eq!(lacking, expected);
     let job = oktavault(store.path(), &["job", run.report["job_id"].as_str().unwrap()]).await;
+    assert!(
+        text(&job).contains("its next link is the page itself"),
+        "{}",
+        text(&job)
+    );
     assert!(
         text(&job).contains("leads back to a page already read"),
         "{}",

@@ -25,6 +25,9 @@ pub enum PathAnswer {
     Error { status: u16, code: String, summary: String },
     /// The handler's answer, with a `Link: rel="next"` back to the very page it answers.
     NextToSelf,
+    /// Two pages linking to each other: the page without `loop=1` links to itself with it, and the page with
+    /// it links back to the first.
+    NextInCircle,
 }
 
 impl PathFault {
@@ -46,6 +49,15 @@ impl PathFault {
         PathFault {
             path: path.into(),
             answer: PathAnswer::NextToSelf,
+            times: None,
+        }
+    }
+
+    /// Every page of `path` is one of two that link to each other.
+    pub fn next_in_circle(path: impl Into<String>) -> PathFault {
+        PathFault {
+            path: path.into(),
+            answer: PathAnswer::NextInCircle,
             times: None,
         }
     }
@@ -100,12 +112,21 @@ pub fn error_response(status: u16, code: &str, summary: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// `response` with its next link replaced by one back to `page` (the page's own URL).
-pub fn linking_to_itself(mut response: Response, page: &str) -> Response {
-    if let Ok(link) = HeaderValue::from_str(&format!("<{page}>; rel=\"next\"")) {
+/// `response` with its next link replaced by one to `next`.
+pub fn linking_to(mut response: Response, next: &str) -> Response {
+    if let Ok(link) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
         response.headers_mut().insert("link", link);
     }
     response
+}
+
+/// The other page of a circle of two (see [`PathAnswer::NextInCircle`]): `page` with `loop=1` added or removed.
+pub fn other_in_circle(page: &str) -> String {
+    match page.strip_suffix("&loop=1").or_else(|| page.strip_suffix("?loop=1")) {
+        Some(first) => first.to_owned(),
+        None if page.contains('?') => format!("{page}&loop=1"),
+        None => format!("{page}?loop=1"),
+    }
 }
 
 #[cfg(test)]
@@ -126,5 +147,14 @@ mod tests {
         }
         faults.clear();
         assert!(faults.take("/b").is_none());
+    }
+
+    #[test]
+    fn a_circle_of_two_pages_links_back_and_forth() {
+        let first = "http://x/api/v1/groups/g/users?limit=1000";
+        let second = other_in_circle(first);
+        assert_eq!(second, "http://x/api/v1/groups/g/users?limit=1000&loop=1");
+        assert_eq!(other_in_circle(&second), first);
+        assert_eq!(other_in_circle("http://x/p"), "http://x/p?loop=1");
     }
 }

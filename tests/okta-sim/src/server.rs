@@ -404,13 +404,17 @@ async fn gate(State(sim): State<Arc<Shared>>, request: Request, next: Next) -> R
         Some(PathAnswer::Error { status, code, summary }) => {
             with_rate_headers(path_faults::error_response(status, &code, &summary), verdict)
         }
-        Some(PathAnswer::NextToSelf) => {
+        Some(answer @ (PathAnswer::NextToSelf | PathAnswer::NextInCircle)) => {
             let page = format!(
                 "{}{}",
                 sim.base,
                 request.uri().path_and_query().map_or(path.as_str(), |pq| pq.as_str())
             );
-            with_rate_headers(path_faults::linking_to_itself(next.run(request).await, &page), verdict)
+            let link = match answer {
+                PathAnswer::NextInCircle => path_faults::other_in_circle(&page),
+                _ => page,
+            };
+            with_rate_headers(path_faults::linking_to(next.run(request).await, &link), verdict)
         }
         None => with_rate_headers(next.run(request).await, verdict),
     }

@@ -1,10 +1,9 @@
 //! Batches of parents: a per-parent category whose lists come in one answer each (a user's factors) fetches
 //! many parents into one page, so a page, a segment and a saved position stand for a batch, not one parent.
 
-use std::collections::HashMap;
-
 use super::carry::Carry;
-use super::cursor::{Cursor, NextRequest, ParentQuery};
+use super::cursor::{Cursor, NextRequest};
+use super::parents::Parents;
 use super::work::WorkEntry;
 use crate::categories::{Category, Response};
 use crate::ports::JobRecord;
@@ -35,9 +34,9 @@ pub(super) async fn next_requests(
     job: &JobRecord,
     category: &Category,
     cursor: &Cursor,
-    parents: &[ParentQuery],
+    parents: Option<&Parents>,
     log_query: Option<&str>,
-    carried: &CarriedParents<'_>,
+    carry: Option<&Carry>,
 ) -> Result<Vec<NextRequest>, StepError> {
     let Some(first) = cursor.next_request(category, parents, log_query) else {
         return Ok(Vec::new());
@@ -54,7 +53,7 @@ pub(super) async fn next_requests(
         let Some(request) = ahead.next_request(category, parents, log_query) else {
             break;
         };
-        if carried.can_carry(ctx, job, &parents[ahead.position]).await {
+        if can_carry(ctx, job, carry, parents, ahead.position).await {
             break;
         }
         requests.push(request);
@@ -62,17 +61,25 @@ pub(super) async fn next_requests(
     Ok(requests)
 }
 
-/// What tells whether a parent's children can be carried from the previous snapshot (see [`Carry`]).
-pub(super) struct CarriedParents<'a> {
-    pub carry: Option<&'a Carry>,
-    pub entries_by_id: HashMap<&'a str, &'a WorkEntry>,
+/// Whether the children of parent query `position` can be carried from the previous snapshot (see [`Carry`]).
+pub(super) async fn can_carry(
+    ctx: &StepContext,
+    job: &JobRecord,
+    carry: Option<&Carry>,
+    parents: Option<&Parents>,
+    position: usize,
+) -> bool {
+    carried_children(ctx, job, carry, parents, position).await.is_some()
 }
 
-impl CarriedParents<'_> {
-    async fn can_carry(&self, ctx: &StepContext, job: &JobRecord, query: &ParentQuery) -> bool {
-        let (Some(carry), Some(entry)) = (self.carry, self.entries_by_id.get(query.id.as_str())) else {
-            return false;
-        };
-        carry.children(&ctx.vault, &job.org_id, entry).await.is_some()
-    }
+/// The children of parent query `position` carried from the previous snapshot, if they can be.
+pub(super) async fn carried_children(
+    ctx: &StepContext,
+    job: &JobRecord,
+    carry: Option<&Carry>,
+    parents: Option<&Parents>,
+    position: usize,
+) -> Option<Vec<WorkEntry>> {
+    let (carry, parent) = (carry?, parents?.entry(position)?);
+    carry.children(&ctx.vault, &job.org_id, &parent).await
 }

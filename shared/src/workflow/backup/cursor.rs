@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::parents::Parents;
 use crate::categories::{Category, Source};
 use crate::okta::url_fingerprint;
 
@@ -75,7 +76,7 @@ impl Cursor {
     pub fn next_request(
         &self,
         category: &Category,
-        parents: &[ParentQuery],
+        parents: Option<&Parents>,
         log_query: Option<&str>,
     ) -> Option<NextRequest> {
         let (start, parent) = match category.source {
@@ -85,8 +86,8 @@ impl Cursor {
                 (log_query.filter(|_| self.position == 0)?.to_string(), None)
             }
             Source::PerParent { .. } | Source::PerParentLink { .. } | Source::PerParentAndName { .. } => {
-                let parent = parents.get(self.position)?;
-                (parent.path.clone(), Some(parent.id.clone()))
+                let parent = parents?.query(self.position)?;
+                (parent.path, Some(parent.id))
             }
         };
         Some(match &self.next {
@@ -165,54 +166,52 @@ mod tests {
     fn user_list_walks_both_passes_then_ends() {
         let users = find("users").unwrap();
         let mut c = Cursor::default();
-        let first = c.next_request(users, &[], None).unwrap();
+        let first = c.next_request(users, None, None).unwrap();
         assert_eq!(first.url, "/api/v1/users");
         assert!(first.first_page);
         c.advance(Some("http://x/api/v1/users?after=abc".into())).unwrap();
-        let second = c.next_request(users, &[], None).unwrap();
+        let second = c.next_request(users, None, None).unwrap();
         assert_eq!(second.url, "http://x/api/v1/users?after=abc");
         assert!(!second.first_page);
         c.advance(None).unwrap();
-        assert!(c.next_request(users, &[], None).unwrap().url.contains("DEPROVISIONED"));
+        assert!(c.next_request(users, None, None).unwrap().url.contains("DEPROVISIONED"));
         c.advance(None).unwrap();
-        assert_eq!(c.next_request(users, &[], None), None);
+        assert_eq!(c.next_request(users, None, None), None);
     }
 
     #[test]
     fn per_parent_lists_each_parent_in_turn() {
         let members = find("group_members").unwrap();
-        let parents = vec![
-            ParentQuery::filled("/api/v1/groups/{id}/users", "00g1"),
-            ParentQuery::filled("/api/v1/groups/{id}/users", "00g2"),
-        ];
+        let parents = Parents::of(members, &["00g1", "00g2"]);
+        let parents = Some(&parents);
         let mut c = Cursor::default();
         assert_eq!(
-            c.next_request(members, &parents, None).unwrap().url,
+            c.next_request(members, parents, None).unwrap().url,
             "/api/v1/groups/00g1/users"
         );
         c.advance(None).unwrap();
-        let r = c.next_request(members, &parents, None).unwrap();
+        let r = c.next_request(members, parents, None).unwrap();
         assert_eq!(
             (r.url.as_str(), r.parent.as_deref()),
             ("/api/v1/groups/00g2/users", Some("00g2"))
         );
         c.advance(None).unwrap();
-        assert_eq!(c.next_request(members, &parents, None), None);
+        assert_eq!(c.next_request(members, parents, None), None);
     }
 
     #[test]
     fn a_log_category_makes_its_one_query_then_ends() {
         let log = find("system_log").unwrap();
         let mut c = Cursor::default();
-        let first = c.next_request(log, &[], Some("/api/v1/logs?since=a")).unwrap();
+        let first = c.next_request(log, None, Some("/api/v1/logs?since=a")).unwrap();
         assert_eq!((first.url.as_str(), first.first_page), ("/api/v1/logs?since=a", true));
         c.advance(Some("http://x/api/v1/logs?after=1".into())).unwrap();
         assert_eq!(
-            c.next_request(log, &[], Some("/api/v1/logs?since=a")).unwrap().url,
+            c.next_request(log, None, Some("/api/v1/logs?since=a")).unwrap().url,
             "http://x/api/v1/logs?after=1"
         );
         c.advance(None).unwrap();
-        assert_eq!(c.next_request(log, &[], Some("/api/v1/logs?since=a")), None);
+        assert_eq!(c.next_request(log, None, Some("/api/v1/logs?since=a")), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::previous::parent_of;
-use super::work::{self, WorkEntry};
+use super::work::{self, Compact, SegmentKeys};
 use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{JobKind, JobRecord, JobStatus, SnapshotRecord};
@@ -134,9 +134,10 @@ async fn write_category(
     category: &'static Category,
 ) -> Result<u64, StepError> {
     let pages = work::page_keys(&ctx.vault, &job.org_id, &job.job_id, category.name).await?;
+    let mut segments = SegmentKeys::default();
     let mut incomplete = Vec::new();
     if category.parent().is_some() {
-        let mut group: Vec<WorkEntry> = Vec::new();
+        let mut group: Vec<Compact> = Vec::new();
         let mut written = 0u64;
         writer.begin(category.name, Vec::new()).await?;
         let mut in_order = true;
@@ -144,21 +145,22 @@ async fn write_category(
             let doc = work::read_page(&ctx.vault, &job.org_id, page).await?;
             incomplete.extend(doc.incomplete.iter().cloned());
             for entry in doc.into_entries(page)? {
+                let entry = Compact::of(entry, &mut segments);
                 let parent = parent_of(category, &entry.id);
-                let same_parent = group.first().is_none_or(|g| parent_of(category, &g.id) == parent);
-                if !same_parent {
-                    let previous = parent_of(category, &group[0].id);
-                    if id_order(previous, parent) != Ordering::Less {
+                if let Some(first) = group.first()
+                    && parent_of(category, &first.id) != parent
+                {
+                    if id_order(parent_of(category, &first.id), parent) != Ordering::Less {
                         in_order = false;
                         break 'pages;
                     }
-                    written += push_sorted(writer, std::mem::take(&mut group)).await?;
+                    written += push_sorted(writer, std::mem::take(&mut group), &segments).await?;
                 }
                 group.push(entry);
             }
         }
         if in_order {
-            written += push_sorted(writer, group).await?;
+            written += push_sorted(writer, group, &segments).await?;
             writer.set_incomplete(incomplete);
             writer.end().await?;
             return Ok(written);
@@ -170,36 +172,46 @@ async fn write_category(
     for page in &pages {
         let doc = work::read_page(&ctx.vault, &job.org_id, page).await?;
         incomplete.extend(doc.incomplete.iter().cloned());
-        entries.extend(doc.into_entries(page)?);
+        entries.extend(
+            doc.into_entries(page)?
+                .into_iter()
+                .map(|e| Compact::of(e, &mut segments)),
+        );
     }
     writer.begin(category.name, incomplete).await?;
-    let written = push_sorted(writer, entries).await?;
+    let written = push_sorted(writer, entries, &segments).await?;
     writer.end().await?;
     Ok(written)
 }
 
 /// Pushes `entries` in id order, one per id: when a page listed an object twice (an object that moved between
 /// list passes), the later listing wins. Returns how many were pushed.
-async fn push_sorted(writer: &mut ManifestWriter<'_>, entries: Vec<WorkEntry>) -> Result<u64, StepError> {
+async fn push_sorted(
+    writer: &mut ManifestWriter<'_>,
+    entries: Vec<Compact>,
+    segments: &SegmentKeys,
+) -> Result<u64, StepError> {
     let entries = dedup_sorted(entries);
     let count = entries.len() as u64;
-    for WorkEntry {
-        id,
-        hash,
-        last_updated,
-        at,
-    } in entries
-    {
-        writer.push(id, hash, last_updated, &at).await?;
+    for entry in entries {
+        let at = entry.location(segments);
+        writer
+            .push(
+                entry.id.into_string(),
+                entry.hash,
+                entry.last_updated.map(String::from),
+                &at,
+            )
+            .await?;
     }
     Ok(count)
 }
 
 /// `entries` in id order, one per id, the later of two with one id kept.
-fn dedup_sorted(mut entries: Vec<WorkEntry>) -> Vec<WorkEntry> {
+fn dedup_sorted(mut entries: Vec<Compact>) -> Vec<Compact> {
     // Stable: of equal ids, the later listing stays later, and is the one kept.
     entries.sort_by(|a, b| id_order(&a.id, &b.id));
-    let mut out: Vec<WorkEntry> = Vec::with_capacity(entries.len());
+    let mut out: Vec<Compact> = Vec::with_capacity(entries.len());
     for entry in entries {
         match out.last_mut() {
             Some(last) if last.id == entry.id => *last = entry,
@@ -212,17 +224,15 @@ fn dedup_sorted(mut entries: Vec<WorkEntry>) -> Vec<WorkEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::{Location, hash_object};
+    use crate::snapshot::hash_object;
 
-    fn entry(id: &str, content: &str) -> WorkEntry {
-        WorkEntry {
+    fn entry(id: &str, content: &str) -> Compact {
+        Compact {
             id: id.into(),
             hash: hash_object(content.as_bytes()),
             last_updated: None,
-            at: Location {
-                segment_key: "s".into(),
-                index: 0,
-            },
+            segment: 0,
+            index: 0,
         }
     }
 
@@ -230,8 +240,8 @@ mod tests {
     fn a_repeated_object_keeps_one_entry_and_the_later_content_in_id_order() {
         let out = dedup_sorted(vec![entry("b", "2"), entry("a", "1"), entry("a", "3")]);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].id, "a");
+        assert_eq!(&*out[0].id, "a");
         assert_eq!(out[0].hash, hash_object(b"3"));
-        assert_eq!(out[1].id, "b");
+        assert_eq!(&*out[1].id, "b");
     }
 }

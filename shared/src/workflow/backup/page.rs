@@ -5,19 +5,19 @@
 //! page already committed continues from that page's cursor: nothing is fetched twice once committed, and
 //! nothing is lost.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{CarriedParents, FETCH_CONCURRENCY, next_requests};
+use super::batch::{FETCH_CONCURRENCY, carried_children, next_requests};
 use super::carry::Carry;
-use super::cursor::{Cursor, NextRequest, ParentQuery};
+use super::cursor::{Cursor, NextRequest};
 use super::items::keep_items;
 use super::log_window::{LATE_EVENT_MARGIN_MINUTES, LogWindow, logged_targets, previous_start};
-use super::parents::{parent_entries, parent_queries};
+use super::parents::{Parents, parents};
 use super::previous::{Previous, PreviousChildren, parent_of};
 use super::work::{self, WorkDoc, WorkEntry};
 use crate::categories::{self, Category, Response, Source};
@@ -107,28 +107,17 @@ pub async fn backup_page(
     }
     let mut cursor = saved_cursor(&job, category, &progress)?;
 
-    let parent_entries = match category.parent() {
-        Some(parent) => match parent_entries(ctx, &job, category, parent).await? {
-            Some(entries) => entries,
+    let parents = match category.parent() {
+        Some(_) => match parents(ctx, &job, category).await? {
+            Some(parents) => Some(parents),
             None => {
-                run.skip(
-                    &mut progress,
-                    format!("its parent category {} was skipped", parent.name),
-                )
-                .await?;
+                let skipped: Vec<&str> = category.requires().into_iter().map(|c| c.name).collect();
+                let reason = format!("the category it is listed from, {}, was skipped", skipped.join(" or "));
+                run.skip(&mut progress, reason).await?;
                 return Ok(output(&progress, false));
             }
         },
-        None => Vec::new(),
-    };
-    let Some(parents) = parent_queries(ctx, &job, category, &parent_entries).await? else {
-        let names = category.requires().last().map_or("", |c| c.name);
-        run.skip(
-            &mut progress,
-            format!("the category its names come from, {names}, was skipped"),
-        )
-        .await?;
-        return Ok(output(&progress, false));
+        None => None,
     };
     let carry = match Carry::new(category, &job, run.previous.as_ref(), run.history.as_ref()) {
         Some(mut carry) if !carry.events().is_empty() => {
@@ -141,14 +130,6 @@ pub async fn backup_page(
             }
         }
         other => other,
-    };
-    // The cursor counts queries, which a parent filter or a name per parent set apart from the entries.
-    let carried_parents = CarriedParents {
-        carry: carry.as_ref(),
-        entries_by_id: match carry {
-            Some(_) => parent_entries.iter().map(|e| (e.id.as_str(), e)).collect(),
-            None => HashMap::new(),
-        },
     };
     let (log_query, known_events) = match category.source {
         Source::Log { path } => {
@@ -168,10 +149,15 @@ pub async fn backup_page(
             // A run of parents whose children need no call: carried together as one page.
             let mut carried = Vec::new();
             let mut skipped_parents = 0;
-            while let Some(query) = parents.get(cursor.position + skipped_parents)
-                && skipped_parents < CARRY_BATCH
-                && let Some(parent) = carried_parents.entries_by_id.get(query.id.as_str())
-                && let Some(children) = carry.children(&ctx.vault, &job.org_id, parent).await
+            while skipped_parents < CARRY_BATCH
+                && let Some(children) = carried_children(
+                    ctx,
+                    &job,
+                    Some(carry),
+                    parents.as_ref(),
+                    cursor.position + skipped_parents,
+                )
+                .await
             {
                 carried.extend(children);
                 skipped_parents += 1;
@@ -186,7 +172,7 @@ pub async fn backup_page(
                     ..PageContents::default()
                 };
                 cursor = run.commit(&mut progress, page, next, false).await?;
-                run.done_through(&parents, &cursor).await;
+                run.done_through(parents.as_ref(), &cursor).await;
                 continue;
             }
         }
@@ -195,9 +181,9 @@ pub async fn backup_page(
             &job,
             category,
             &cursor,
-            &parents,
+            parents.as_ref(),
             log_query.as_deref(),
-            &carried_parents,
+            carry.as_ref(),
         )
         .await?;
         if requests.is_empty() {
@@ -278,7 +264,7 @@ pub async fn backup_page(
             }
         }
         cursor = run.commit(&mut progress, page, next, false).await?;
-        run.done_through(&parents, &cursor).await;
+        run.done_through(parents.as_ref(), &cursor).await;
     }
     Ok(output(&progress, false))
 }
@@ -479,11 +465,9 @@ impl<'a> PageRun<'a> {
     }
 
     /// Lets go of what was read of the previous snapshot for the parents before the cursor: they are done.
-    async fn done_through(&self, parents: &[ParentQuery], cursor: &Cursor) {
-        if let (Some(history), Some(done)) = (
-            &self.history,
-            cursor.position.checked_sub(1).and_then(|i| parents.get(i)),
-        ) {
+    async fn done_through(&self, parents: Option<&Parents>, cursor: &Cursor) {
+        let done = cursor.position.checked_sub(1).and_then(|i| parents?.query(i));
+        if let (Some(history), Some(done)) = (&self.history, done) {
             history.lock().await.done_through(&done.id);
         }
     }

@@ -1,108 +1,179 @@
-//! The parents of a per-parent category, and where each one's children are listed.
-
-use std::collections::HashSet;
+//! The parents of a per-parent category, in id order, and where each one's children are listed.
+//!
+//! A million users are a million parents of their factors: they are held compactly (an id, a hash and a
+//! location of a few dozen bytes) and each one's query (its id and path) is made when it is asked for.
 
 use serde_json::Value;
 
 use super::cursor::ParentQuery;
-use super::work::{self, WorkEntry};
+use super::work::{self, Compact, SegmentKeys, WorkEntry};
 use crate::categories::{self, Category, Source};
 use crate::ports::JobRecord;
-use crate::snapshot::{Segment, id_order};
+#[cfg(test)]
+use crate::snapshot::ObjectHash;
+use crate::snapshot::{Location, Segment, id_order};
 use crate::workflow::job::{Rejected, log_line};
 use crate::workflow::{StepContext, StepError};
 
-/// Where each parent's children are listed: the row's path filled in, the link a parent object holds
-/// ([`Source::PerParentLink`]), or one path per parent and name ([`Source::PerParentAndName`]). Parents a
-/// [`Category::parent_filter`] leaves out get no query; a parent without its link is logged and left out.
-/// `None` when the category the names come from was skipped.
-pub(super) async fn parent_queries(
+/// The parents of a per-parent category and the queries listing their children, in id order.
+pub struct Parents {
+    category: &'static Category,
+    entries: Vec<Compact>,
+    segments: SegmentKeys,
+    /// For [`Source::PerParentAndName`]: the names, in id order (one query per parent and name).
+    names: Vec<String>,
+    /// For [`Source::PerParentLink`]: each entry's link.
+    links: Vec<String>,
+}
+
+impl Parents {
+    /// The parents with these ids (made up objects, for tests).
+    #[cfg(test)]
+    pub fn of(category: &'static Category, ids: &[&str]) -> Parents {
+        let mut segments = SegmentKeys::default();
+        let entries = ids
+            .iter()
+            .map(|id| Compact {
+                id: (*id).into(),
+                hash: ObjectHash([0; 32]),
+                last_updated: None,
+                segment: segments.number("s"),
+                index: 0,
+            })
+            .collect();
+        Parents {
+            category,
+            entries,
+            segments,
+            names: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+
+    /// Query `i`: its id and where its children are listed.
+    pub fn query(&self, i: usize) -> Option<ParentQuery> {
+        let per_parent = self.names.len().max(1);
+        let entry = self.entries.get(i / per_parent)?;
+        let id = &*entry.id;
+        Some(match self.category.source {
+            Source::PerParent { path, .. } => ParentQuery::filled(path, id),
+            Source::PerParentAndName { path, .. } => {
+                let name = &self.names[i % per_parent];
+                ParentQuery {
+                    id: format!("{id}/{name}"),
+                    path: path.replace("{id}", id).replace("{name}", name),
+                }
+            }
+            Source::PerParentLink { .. } => ParentQuery {
+                id: id.to_owned(),
+                path: self.links[i].clone(),
+            },
+            Source::List { .. } | Source::Log { .. } => return None,
+        })
+    }
+
+    /// The parent object behind query `i`, as this job recorded it.
+    pub fn entry(&self, i: usize) -> Option<WorkEntry> {
+        let entry = self.entries.get(i / self.names.len().max(1))?;
+        Some(WorkEntry {
+            id: entry.id.to_string(),
+            hash: entry.hash,
+            last_updated: None,
+            at: Location {
+                segment_key: self.segments.key(entry.segment).to_owned(),
+                index: entry.index,
+            },
+        })
+    }
+}
+
+/// The parents of `category` and where each one's children are listed: the row's path filled in, the link a
+/// parent object holds ([`Source::PerParentLink`]), or one path per parent and name
+/// ([`Source::PerParentAndName`]). Parents a [`Category::parent_filter`] leaves out get no query; a parent
+/// without its link is logged and left out. `None` when the parent category, or the category the names come
+/// from, was skipped.
+pub(super) async fn parents(
     ctx: &StepContext,
     job: &JobRecord,
-    category: &Category,
-    parents: &[WorkEntry],
-) -> Result<Option<Vec<ParentQuery>>, StepError> {
-    let needs_objects = category.parent_filter.is_some() || matches!(category.source, Source::PerParentLink { .. });
-    let names = match category.source {
+    category: &'static Category,
+) -> Result<Option<Parents>, StepError> {
+    let parent = category.parent().expect("a per-parent category");
+    let Some((mut entries, segments)) = parent_entries(ctx, job, category, parent).await? else {
+        return Ok(None);
+    };
+    let mut names = match category.source {
         Source::PerParentAndName { names, .. } => {
             let names = categories::find(names).expect("the catalog test checks every row's names category");
             match parent_entries(ctx, job, category, names).await? {
-                Some(entries) => entries.into_iter().map(|e| e.id).collect(),
+                Some((entries, _)) => entries.into_iter().map(|e| e.id.into_string()).collect(),
                 None => return Ok(None),
             }
         }
         _ => Vec::new(),
     };
-    let mut queries = Vec::with_capacity(parents.len());
-    let mut missing = Vec::new();
-    let mut segment: Option<Segment> = None;
-    for parent in parents {
-        let object = match needs_objects {
-            true => {
-                if segment.as_ref().is_none_or(|s| s.blob_key() != parent.at.segment_key) {
-                    segment = Some(ctx.vault.read_segment(&job.org_id, &parent.at.segment_key).await?);
+    names.sort_by(|a: &String, b: &String| id_order(a, b));
+    let needs_objects = category.parent_filter.is_some() || matches!(category.source, Source::PerParentLink { .. });
+    let mut links = Vec::new();
+    if needs_objects {
+        let mut kept = Vec::with_capacity(entries.len());
+        let mut missing = Vec::new();
+        let mut segment: Option<Segment> = None;
+        for entry in entries {
+            let key = segments.key(entry.segment);
+            if segment.as_ref().is_none_or(|s| s.blob_key() != key) {
+                segment = Some(ctx.vault.read_segment(&job.org_id, key).await?);
+            }
+            let object = segment.as_ref().expect("read above").value(entry.index)?;
+            if let Some(filter) = category.parent_filter {
+                let value = object.pointer(filter.pointer).and_then(Value::as_str);
+                if !value.is_some_and(|v| filter.any_of.contains(&v)) {
+                    continue;
                 }
-                Some(segment.as_ref().expect("read above").value(parent.at.index)?)
             }
-            false => None,
-        };
-        if let (Some(filter), Some(object)) = (category.parent_filter, &object) {
-            let value = object.pointer(filter.pointer).and_then(Value::as_str);
-            if !value.is_some_and(|v| filter.any_of.contains(&v)) {
-                continue;
+            if let Source::PerParentLink { link, .. } = category.source {
+                match object.pointer(link).and_then(Value::as_str) {
+                    Some(url) => links.push(url.to_owned()),
+                    None => {
+                        missing.push(log_line(
+                            category.name,
+                            Rejected {
+                                object_id: Some(entry.id.to_string()),
+                                message: format!(
+                                    "skipped: the object has no link at {link} to read its {} from",
+                                    category.name
+                                ),
+                            },
+                            "skipped",
+                        ));
+                        continue;
+                    }
+                }
             }
+            kept.push(entry);
         }
-        let id = parent.id.as_str();
-        match category.source {
-            Source::PerParent { path, .. } => queries.push(ParentQuery::filled(path, id)),
-            Source::PerParentAndName { path, .. } => {
-                for name in &names {
-                    queries.push(ParentQuery {
-                        id: format!("{id}/{name}"),
-                        path: path.replace("{id}", id).replace("{name}", name),
-                    });
-                }
-            }
-            Source::PerParentLink { link, .. } => {
-                match object.as_ref().and_then(|o| o.pointer(link)).and_then(Value::as_str) {
-                    Some(url) => queries.push(ParentQuery {
-                        id: id.to_owned(),
-                        path: url.to_owned(),
-                    }),
-                    None => missing.push(log_line(
-                        category.name,
-                        Rejected {
-                            object_id: Some(id.to_owned()),
-                            message: format!(
-                                "skipped: the object has no link at {link} to read its {} from",
-                                category.name
-                            ),
-                        },
-                        "skipped",
-                    )),
-                }
-            }
-            Source::List { .. } | Source::Log { .. } => {}
+        entries = kept;
+        if !missing.is_empty() {
+            // A fixed batch name: logged once however often the step runs.
+            let batch = format!("{}/parents-without-link", category.name);
+            ctx.catalog.append_log(&job.job_id, &batch, &missing).await?;
         }
     }
-    // Parents in id order, the order the previous snapshot's children are walked in.
-    queries.sort_by(|a, b| id_order(&a.id, &b.id));
-    if !missing.is_empty() {
-        // A fixed batch name: logged once however often the step runs.
-        let batch = format!("{}/parents-without-link", category.name);
-        ctx.catalog.append_log(&job.job_id, &batch, &missing).await?;
-    }
-    Ok(Some(queries))
+    Ok(Some(Parents {
+        category,
+        entries,
+        segments,
+        names,
+        links,
+    }))
 }
 
-/// The parent category's objects as this job recorded them (one per id), or `None` if it was
-/// skipped.
+/// The objects of `parent` as this job recorded them, one per id, in id order; `None` if it was skipped.
 pub(super) async fn parent_entries(
     ctx: &StepContext,
     job: &JobRecord,
     category: &Category,
     parent: &Category,
-) -> Result<Option<Vec<WorkEntry>>, StepError> {
+) -> Result<Option<(Vec<Compact>, SegmentKeys)>, StepError> {
     let progress = ctx
         .catalog
         .load_progress(&job.job_id)
@@ -118,9 +189,23 @@ pub(super) async fn parent_entries(
     if progress.counts.skipped.is_some() {
         return Ok(None);
     }
-    let (entries, _) = work::read_all(&ctx.vault, &job.org_id, &job.job_id, parent.name).await?;
-    let mut seen = HashSet::new();
-    Ok(Some(
-        entries.into_iter().filter(|e| seen.insert(e.id.clone())).collect(),
-    ))
+    let mut segments = SegmentKeys::default();
+    let mut entries = Vec::new();
+    for page in work::page_keys(&ctx.vault, &job.org_id, &job.job_id, parent.name).await? {
+        let doc = work::read_page(&ctx.vault, &job.org_id, &page).await?;
+        for e in doc.into_entries(&page)? {
+            entries.push(Compact::of(e, &mut segments));
+        }
+    }
+    // A parent listed twice (it moved between list passes) is one parent, as its later listing has it (the sort
+    // is stable, so the later one comes last).
+    entries.sort_by(|a, b| id_order(&a.id, &b.id));
+    let mut unique: Vec<Compact> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match unique.last_mut() {
+            Some(last) if last.id == entry.id => *last = entry,
+            _ => unique.push(entry),
+        }
+    }
+    Ok(Some((unique, segments)))
 }

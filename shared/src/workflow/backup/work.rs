@@ -92,6 +92,60 @@ impl WorkDoc {
     }
 }
 
+/// A [`WorkEntry`] held compactly, for steps that hold a whole category (a million users): its segment key is
+/// a number into a [`SegmentKeys`] shared by all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compact {
+    pub id: Box<str>,
+    pub hash: ObjectHash,
+    pub last_updated: Option<Box<str>>,
+    pub segment: u32,
+    pub index: u32,
+}
+
+impl Compact {
+    pub fn of(e: WorkEntry, segments: &mut SegmentKeys) -> Self {
+        Compact {
+            segment: segments.number(&e.at.segment_key),
+            index: e.at.index,
+            hash: e.hash,
+            last_updated: e.last_updated.map(String::into_boxed_str),
+            id: e.id.into_boxed_str(),
+        }
+    }
+
+    /// Where its bytes are.
+    pub fn location(&self, segments: &SegmentKeys) -> Location {
+        Location {
+            segment_key: segments.key(self.segment).to_owned(),
+            index: self.index,
+        }
+    }
+}
+
+/// Segment keys, each held once, numbered.
+#[derive(Debug, Default)]
+pub struct SegmentKeys {
+    keys: Vec<String>,
+    numbers: std::collections::HashMap<String, u32>,
+}
+
+impl SegmentKeys {
+    pub fn number(&mut self, key: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(key) {
+            return n;
+        }
+        self.keys.push(key.to_owned());
+        let n = (self.keys.len() - 1) as u32;
+        self.numbers.insert(key.to_owned(), n);
+        n
+    }
+
+    pub fn key(&self, n: u32) -> &str {
+        &self.keys[n as usize]
+    }
+}
+
 /// Commits page `seq`: writes `doc` unless a document of that page exists. Returns whether this writer's
 /// document is the page's (false: another writer committed it first; read theirs).
 pub async fn commit(
@@ -143,24 +197,6 @@ pub async fn page_keys(vault: &Vault, org: &OrgId, job: &JobId, category: &str) 
 /// The committed page at `blob_key`.
 pub async fn read_page(vault: &Vault, org: &OrgId, blob_key: &str) -> Result<WorkDoc, StepError> {
     decode(blob_key, &vault.get_opened(org, blob_key, BlobKind::Work).await?)
-}
-
-/// Every page a category committed in this job, in page order, as (entries, parts it could not list).
-pub async fn read_all(
-    vault: &Vault,
-    org: &OrgId,
-    job: &JobId,
-    category: &str,
-) -> Result<(Vec<WorkEntry>, Vec<Incomplete>), StepError> {
-    let prefix = format!("{}{category}/", keys::work_prefix(org, job));
-    let mut entries = Vec::new();
-    let mut incomplete = Vec::new();
-    for blob_key in vault.blobs().list(&prefix).await? {
-        let doc = decode(&blob_key, &vault.get_opened(org, &blob_key, BlobKind::Work).await?)?;
-        incomplete.extend(doc.incomplete.iter().cloned());
-        entries.extend(doc.into_entries(&blob_key)?);
-    }
-    Ok((entries, incomplete))
 }
 
 /// Removes a job's work documents, once the job can no longer be resumed.
