@@ -7,6 +7,8 @@
 //!   cargo build --release -p oktavault-cli -p oktavault-bench
 //!   target/release/oktavault-bench --users 10000,100000
 
+mod steps;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,6 +32,9 @@ struct Args {
     /// The oktavault binary (default: beside this one).
     #[arg(long)]
     oktavault: Option<PathBuf>,
+    /// Run every workflow step in a process of its own, as Lambda does, and print each step's peak memory.
+    #[arg(long)]
+    per_step: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -53,6 +58,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let mut config = SimConfig::new(users, args.seed);
         config.rate.scale = args.rate_scale;
         let sim = okta_sim::start(config, 0).await?;
+        if args.per_step {
+            let store = tempfile::tempdir()?;
+            println!("\n{users} users, each step in a process of its own");
+            steps::measure(&binary, store.path(), &sim, "full").await?;
+            tokio::time::sleep(Duration::from_secs(61)).await;
+            steps::measure(&binary, store.path(), &sim, "again").await?;
+            sim.shutdown().await;
+            continue;
+        }
         let minimum = minimum_calls(&sim.snapshot_state());
         let store = tempfile::tempdir()?;
         let mut per_category: BTreeMap<&str, Vec<u64>> = BTreeMap::new();

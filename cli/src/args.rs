@@ -36,6 +36,9 @@ pub enum Command {
     Jobs(JobsArgs),
     /// Show one job: status, per-category counts and its per-object log.
     Job(JobArgs),
+    /// Run one workflow step on the JSON payload on stdin, as a Lambda would (for the benchmark).
+    #[command(hide = true)]
+    Step(StepArgs),
 }
 
 #[derive(Args)]
@@ -100,6 +103,14 @@ pub struct BackupArgs {
     /// (the history limit sets the default; smaller values exercise continuations).
     #[arg(long, hide = true)]
     pub max_page_calls: Option<u32>,
+}
+
+#[derive(Args)]
+pub struct StepArgs {
+    /// The step: PlanBackup, BackupPage, FinalizeBackup, ContinueBackup or FailJob.
+    pub step: String,
+    #[command(flatten)]
+    pub backup: BackupArgs,
 }
 
 #[derive(Args)]

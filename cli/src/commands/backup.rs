@@ -23,20 +23,8 @@ use crate::progress::BackupProgress;
 use crate::store::Store;
 
 pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
-    let policy = OrgUrlPolicy {
-        allow_local: args.allow_local_org,
-        allow_custom_domain: args.allow_custom_domain,
-    };
-    let url = OrgUrl::parse_with(&args.org, policy)?;
-    if !(0.05..=1.0).contains(&args.rate_share) {
-        bail!("--rate-share must be between 0.05 and 1.0 (got {})", args.rate_share);
-    }
-    let (credentials, auth) = credentials(&args)?;
-    let mut config = ClientConfig::new(url.clone(), credentials);
-    config.rate_share = args.rate_share;
-    let client = OktaClient::new(config)?;
     let store = Store::open(store_dir)?;
-    let org = register_org(&store, url.org_id(), url.as_str(), auth, args.client_id.clone()).await?;
+    let (org, client) = authorize(&store, &args).await?;
     let job = BackupJob {
         org,
         client,
@@ -50,6 +38,24 @@ pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Re
     let report = job.run(&store, out).await?;
     out.emit(&report);
     Ok(report.exit_code())
+}
+
+/// The org the flags name, registered in the store, and a client of it built from the flags' credentials.
+pub async fn authorize(store: &Store, args: &BackupArgs) -> anyhow::Result<(OrgRecord, OktaClient)> {
+    let policy = OrgUrlPolicy {
+        allow_local: args.allow_local_org,
+        allow_custom_domain: args.allow_custom_domain,
+    };
+    let url = OrgUrl::parse_with(&args.org, policy)?;
+    if !(0.05..=1.0).contains(&args.rate_share) {
+        bail!("--rate-share must be between 0.05 and 1.0 (got {})", args.rate_share);
+    }
+    let (credentials, auth) = credentials(args)?;
+    let mut config = ClientConfig::new(url.clone(), credentials);
+    config.rate_share = args.rate_share;
+    let client = OktaClient::new(config)?;
+    let org = register_org(store, url.org_id(), url.as_str(), auth, args.client_id.clone()).await?;
+    Ok((org, client))
 }
 
 fn credentials(args: &BackupArgs) -> anyhow::Result<(Credentials, AuthKind)> {
@@ -247,7 +253,7 @@ impl BackupReport {
 }
 
 /// `VmHWM` of this process: the high-water mark of its resident memory since it started.
-fn peak_memory_mib() -> Option<f64> {
+pub fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -2,4 +2,5 @@ pub mod backup;
 pub mod browse;
 pub mod demo;
 pub mod jobs;
+pub mod step;
 pub mod verify;
