@@ -123,6 +123,32 @@ async fn a_refusal_of_the_first_parent_is_that_parents_error_not_a_skipped_categ
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parent_deleted_while_its_children_are_listed_is_skipped_not_an_error() {
+    let sim = start_sim(300, 42).await;
+    let store = tempfile::tempdir().unwrap();
+    let (group, path) = group_with_members(&sim);
+    sim.fail_path(PathFault::error(
+        &path,
+        404,
+        "E0000007",
+        "Not found: Resource not found",
+    ));
+    let run = backup(store.path(), &sim, &["--token", &sim.api_token()]).await;
+    assert_eq!(
+        run.code,
+        Some(0),
+        "a group gone since it was listed is no error: {}",
+        run.output
+    );
+    let job = oktavault(store.path(), &["job", run.report["job_id"].as_str().unwrap()]).await;
+    assert!(
+        text(&job).contains(&group) && text(&job).contains("the parent no longer exists"),
+        "{}",
+        text(&job)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_revoked_mid_job_fail_the_job_and_the_next_backup_continues_it_without_fetching_again() {
     let sim = start_sim(600, 33).await;
     let store = tempfile::tempdir().unwrap();
