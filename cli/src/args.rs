@@ -32,6 +32,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Read and authenticate every blob a snapshot needs; report any that is missing or fails.
     Verify(VerifyArgs),
+    /// What changed between two snapshots of an org: objects added, removed and changed, attribute by attribute.
+    Diff(DiffArgs),
     /// List backup jobs and their status.
     Jobs(JobsArgs),
     /// Show one job: status, per-category counts and its per-object log.
@@ -139,6 +141,14 @@ pub struct ShowArgs {
 pub struct VerifyArgs {
     /// Snapshot id or `latest`; every snapshot when absent.
     pub snapshot: Option<String>,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot (id or `latest`).
+    pub from: String,
+    /// The later snapshot (id or `latest`).
+    pub to: String,
 }
 
 #[derive(Args)]

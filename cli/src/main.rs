@@ -37,6 +37,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Ls(a) => commands::browse::ls(&cli.store, a, &out).await,
         Command::Show(a) => commands::browse::show(&cli.store, a, &out).await,
         Command::Verify(a) => commands::verify::run(&cli.store, a, &out).await,
+        Command::Diff(a) => commands::diff::run(&cli.store, a, &out).await,
         Command::Jobs(a) => commands::jobs::list(&cli.store, a, &out).await,
         Command::Job(a) => commands::jobs::show(&cli.store, a, &out).await,
         Command::Step(a) => commands::step::run(&cli.store, a).await,

@@ -16,6 +16,7 @@ pub mod asl;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod categories;
+pub mod compare;
 pub mod conformance;
 pub mod credentials;
 pub mod ids;

@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod backup;
 mod categories;
+mod diff;
 mod incremental;
 mod integrity;
 mod reliability;

@@ -2,5 +2,6 @@
 //! what a person asks ("the jobs of this org", "verify every snapshot") into the ports and returns report
 //! types that both serialize (for `--json` and the API) and display (for a person).
 
+pub mod diff;
 pub mod jobs;
 pub mod verify;
