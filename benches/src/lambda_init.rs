@@ -21,8 +21,8 @@ use crate::runtime_api::{Report, RuntimeApi};
 /// Far above any real init: a function that has not polled by then is stuck.
 pub const FIRST_POLL_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The settings a function container reads (see `oktavault_shared::lambda`), with names that
-/// say where they came from.
+/// The settings a function container reads (see `oktavault_shared::lambda`). Nothing is read
+/// from or written to them until an event asks.
 const SETTINGS: [(&str, &str); 3] = [
     ("OKTAVAULT_BUCKET", "oktavault-init-bench"),
     ("OKTAVAULT_TABLE", "oktavault-init-bench"),

@@ -10,6 +10,8 @@ mod zip;
 
 use std::path::PathBuf;
 
+use anyhow::bail;
+
 /// `--packages` and `--lambda-init`: the function binaries under `target_dir` (default: the
 /// target directory this bench runs from), their package sizes and/or the init times of those
 /// built for this machine, `init_runs` cold starts each.
@@ -36,6 +38,13 @@ pub async fn lambda_functions(
             .map(|(path, _)| path)
             .filter(|path| packages::arch_of(path) == Some(packages::host_arch()))
             .collect();
+        if runnable.is_empty() {
+            bail!(
+                "no function binary in {} is built for this machine ({}): build them with `cargo build --release`",
+                target_dir.display(),
+                packages::host_arch()
+            );
+        }
         if sizes {
             println!();
         }

@@ -51,7 +51,8 @@ pub fn default_target_dir() -> anyhow::Result<PathBuf> {
 /// this machine's architecture) and `lambda/oktavault-fn-*/bootstrap` (`cargo lambda build`).
 pub fn find_functions(target_dir: &Path) -> anyhow::Result<Vec<(PathBuf, &'static str)>> {
     let mut found = Vec::new();
-    for (dir, built_by) in [("release", "release"), ("lambda", "cargo-lambda")] {
+    // (directory, what built it, whether each function is a directory holding `bootstrap`)
+    for (dir, built_by, packaged) in [("release", "release", false), ("lambda", "cargo-lambda", true)] {
         let dir = target_dir.join(dir);
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -64,9 +65,10 @@ pub fn find_functions(target_dir: &Path) -> anyhow::Result<Vec<(PathBuf, &'stati
             if !name.starts_with(FUNCTION_PREFIX) || name.contains('.') {
                 continue;
             }
-            let path = match built_by {
-                "cargo-lambda" => entry.path().join("bootstrap"),
-                _ => entry.path(),
+            let path = if packaged {
+                entry.path().join("bootstrap")
+            } else {
+                entry.path()
             };
             if path.is_file() {
                 paths.push(path);
