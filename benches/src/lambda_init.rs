@@ -97,6 +97,8 @@ impl FunctionProcess {
     /// exits first or nothing arrives within `timeout`.
     pub async fn next_report(&mut self, api: &mut RuntimeApi, timeout: Duration) -> anyhow::Result<Report> {
         tokio::select! {
+            // A report sent just before the process exits still counts.
+            biased;
             report = api.next_report(timeout) => match report {
                 Some(report) => Ok(report),
                 None => bail!("{} sent nothing to the Runtime API within {timeout:?}", self.name),
@@ -136,7 +138,7 @@ impl FunctionProcess {
     async fn exited(&mut self, status: ExitStatus) -> String {
         let output = self.output().await;
         format!(
-            "{} exited ({status}) before the Runtime API heard from it; its output:\n{output}",
+            "{} exited ({status}) while the Runtime API waited for it; its output:\n{output}",
             self.name
         )
     }
