@@ -6,6 +6,12 @@
 //!
 //!   cargo build --release -p oktavault-cli -p oktavault-bench
 //!   target/release/oktavault-bench --users 10000,100000
+//!
+//! With `--packages` and/or `--lambda-init` it measures the Lambda function binaries instead
+//! (see the library, `src/lib.rs`):
+//!
+//!   cargo build --release && cargo build --release -p oktavault-bench
+//!   target/release/oktavault-bench --packages --lambda-init
 
 mod steps;
 
@@ -35,6 +41,18 @@ struct Args {
     /// Run every workflow step in a process of its own, as Lambda does, and print each step's peak memory.
     #[arg(long)]
     per_step: bool,
+    /// Instead of backups: each Lambda function binary's package size, unzipped and zipped.
+    #[arg(long)]
+    packages: bool,
+    /// Instead of backups: each Lambda function's init time against a local Runtime API.
+    #[arg(long)]
+    lambda_init: bool,
+    /// Cold starts per function for --lambda-init.
+    #[arg(long, default_value_t = 7)]
+    init_runs: usize,
+    /// Where --packages and --lambda-init look for the functions (default: the target directory of this binary).
+    #[arg(long)]
+    target_dir: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +62,10 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    if args.packages || args.lambda_init {
+        let init_runs = args.lambda_init.then_some(args.init_runs);
+        return oktavault_bench::lambda_functions(args.target_dir, args.packages, init_runs).await;
+    }
     let binary = args
         .oktavault
         .clone()

@@ -21,6 +21,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Start the bundled Okta simulator with a seeded org, back it up, and show the snapshot.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Back up an Okta org (resumes the org's unfinished backup job if there is one).
     Backup(BackupArgs),
@@ -43,6 +44,7 @@ pub enum Command {
     Step(StepArgs),
 }
 
+#[cfg(feature = "demo")]
 #[derive(Args)]
 pub struct DemoArgs {
     /// Users in the simulated org.

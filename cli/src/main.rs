@@ -1,5 +1,5 @@
 //! `oktavault`: backs up an Okta org to a local store, browses and verifies its snapshots, and
-//! runs a self-contained demo against the bundled Okta simulator.
+//! runs a self-contained demo against the bundled Okta simulator (feature `demo`, on by default).
 
 mod args;
 mod commands;
@@ -31,6 +31,7 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let out = output::Output::new(cli.json);
     match cli.command {
+        #[cfg(feature = "demo")]
         Command::Demo(a) => commands::demo::run(&cli.store, a, &out).await,
         Command::Backup(a) => commands::backup::run(&cli.store, a, &out).await,
         Command::Snapshots(a) => commands::browse::snapshots(&cli.store, a, &out).await,

@@ -4,19 +4,24 @@
 //! - [`snapshot`]: the sealed, content-addressed snapshot format.
 //! - [`ports`]: the storage ports (`BlobStore`, `KeyProvider`, `Catalog`) and their records.
 //! - [`local`]: the embedded adapters of those ports (local directory, key file, file catalog).
-//! - [`conformance`]: the behaviour every adapter of a port must show, run against each adapter.
+//! - `conformance` (feature `conformance`, and in this crate's own tests): the behaviour every adapter of
+//!   a port must show, run against each adapter.
 //! - [`categories`]: the declarative table of Okta categories that backup reads.
 //! - [`workflow`]: the backup steps (PlanBackup, BackupPage, FinalizeBackup, FailJob).
 //! - `aws` (feature `aws`): the AWS adapters of the ports (S3, KMS, DynamoDB) and client setup.
-//! - `testkit` (feature `testkit`): helpers for tests, such as a moto server child process.
+//! - `testkit` (feature `testkit`): helpers for tests, such as a moto server child process and the
+//!   expected contents of a simulated org's snapshot (it links the Okta simulator).
 //! - [`service`]: what the command, the Lambdas, the HTTP API and the console call (jobs, verify...).
 //! - [`asl`]: the embedded runner for the Amazon States Language definitions in `statemachines/`.
+//!
+//! Neither test feature is enabled by a Lambda function or by the `oktavault` command's normal build.
 
 pub mod asl;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod categories;
 pub mod compare;
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod credentials;
 pub mod ids;

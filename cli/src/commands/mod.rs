@@ -1,5 +1,6 @@
 pub mod backup;
 pub mod browse;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod diff;
 pub mod jobs;

@@ -1,5 +1,5 @@
 //! The storage ports. Each is a trait with an embedded adapter (`crate::local`) and an AWS
-//! adapter (S3, KMS, DynamoDB); [`crate::conformance`] holds the behaviour both must show.
+//! adapter (S3, KMS, DynamoDB); `crate::conformance` holds the behaviour both must show.
 
 mod blob;
 mod catalog;
