@@ -564,3 +564,63 @@ async fn wrapped_lists_refuse_foreign_links_and_wrong_shapes() {
         .unwrap();
     assert!(empty.items.is_empty() && empty.next.is_none());
 }
+
+/// A route answering every method with `status` for the first `failures` calls, then 200 with an object.
+fn writes_failing_then_ok(failures: usize, status: u16) -> (Router, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let handler = move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n < failures {
+                answer(status, &[], okta_error("E0000009", "Internal Server Error"))
+            } else {
+                answer(200, &[], r#"{"id":"00g1"}"#)
+            }
+        }
+    };
+    let router = Router::new().route("/api/v1/groups/00g1", axum::routing::post(handler.clone()).put(handler));
+    (router, hits)
+}
+
+#[tokio::test]
+async fn a_post_answered_by_a_server_error_is_not_replayed_but_a_put_is() {
+    let body = json!({"profile": {"name": "Finance"}});
+    let (router, hits) = writes_failing_then_ok(1, 503);
+    let first = client(serve(router).await);
+    let error = first
+        .write(reqwest::Method::POST, "/api/v1/groups/00g1", Some(&body))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, OktaError::ServerError { attempts: 1, .. }), "{error}");
+    assert!(
+        error.is_retryable(),
+        "the caller may retry, after looking for what the POST may have made"
+    );
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "a create is never replayed by the client"
+    );
+
+    let (router, hits) = writes_failing_then_ok(1, 503);
+    let second = client(serve(router).await);
+    let answer = second
+        .write(reqwest::Method::PUT, "/api/v1/groups/00g1", Some(&body))
+        .await
+        .unwrap();
+    assert_eq!(answer["id"], "00g1");
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "a replace is the same replace twice");
+}
+
+#[tokio::test]
+async fn a_post_refused_with_a_429_is_sent_again() {
+    let (router, hits) = writes_failing_then_ok(1, 429);
+    let client = client(serve(router).await);
+    let answer = client
+        .write(reqwest::Method::POST, "/api/v1/groups/00g1", Some(&json!({})))
+        .await
+        .unwrap();
+    assert_eq!(answer["id"], "00g1");
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "Okta did nothing with a 429");
+}

@@ -63,6 +63,17 @@ pub struct Transport {
     pub max_body_bytes: u64,
 }
 
+/// Whether sending `method url` twice does what sending it once does: RFC 9110's idempotent methods, and a token
+/// request (which creates nothing). Okta's other POSTs create objects or run lifecycle calls, and its PATCHes add
+/// members: neither is replayed after an answer that may mean it was carried out. A 429 is replayed whatever the
+/// method: Okta refused it before doing anything.
+fn replayable(method: &Method, url: &Url) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    ) || url.path().ends_with("/v1/token")
+}
+
 /// What one attempt came back with.
 enum Attempt {
     Answer(Exchange),
@@ -178,7 +189,10 @@ impl Transport {
                         detail,
                     });
                 }
-                if out_of_retries {
+                // A request that may have reached Okta is replayed only when replaying it cannot do it twice:
+                // a create answered by a dropped connection may have been made, and whoever retries it must look
+                // for the object first (the restore steps do). A connection never made is always safe to retry.
+                if out_of_retries || !(replayable(method, url) || error.is_connect()) {
                     return done(OktaError::Network {
                         method: method.clone(),
                         url: url.to_string(),
@@ -207,7 +221,7 @@ impl Transport {
             }
             Attempt::Answer(exchange) if exchange.status.is_server_error() => {
                 let status = exchange.status.as_u16();
-                if out_of_retries {
+                if out_of_retries || !replayable(method, url) {
                     return done(OktaError::ServerError {
                         method: method.clone(),
                         url: url.to_string(),
