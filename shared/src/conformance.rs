@@ -393,6 +393,7 @@ pub async fn catalog(catalog: &dyn Catalog) {
     catalog_last_snapshot(catalog, &run).await;
     catalog_leases(catalog, &run).await;
     catalog_concurrent_leases(catalog, &run).await;
+    catalog_id_maps(catalog, &run).await;
 }
 
 fn cat_ok<T>(step: &str, result: Result<T, CatalogError>) -> T {
@@ -442,6 +443,7 @@ fn job_record(org: &OrgId, job: &str, created_at: &str) -> JobRecord {
         error: None,
         resumable: false,
         reopened: 0,
+        restore: None,
     }
 }
 
@@ -1029,5 +1031,46 @@ async fn catalog_concurrent_leases(catalog: &dyn Catalog, run: &str) {
         cat_ok("get_lease", catalog.get_lease(&org, JobKind::Backup).await).as_ref(),
         Some(&racers[winners[0]]),
         "Catalog: the stored lease must be the winner's"
+    );
+}
+
+async fn catalog_id_maps(catalog: &dyn Catalog, run: &str) {
+    let source = org_id(&format!("conformance-{run}-source.example.com"));
+    let target = org_id(&format!("conformance-{run}-target.example.com"));
+    let pair = |old: &str, new: &str| (old.to_owned(), new.to_owned());
+    assert!(
+        cat_ok("id_map of nothing", catalog.id_map(&source, &target, "users").await).is_empty(),
+        "Catalog: no id map before one is written"
+    );
+    cat_ok(
+        "put_id_map",
+        catalog
+            .put_id_map(&source, &target, "users", "job-1-00000001", &[pair("00u1", "00uA"), pair("00u2", "00uB")])
+            .await,
+    );
+    cat_ok(
+        "put_id_map of another category",
+        catalog.put_id_map(&source, &target, "groups", "job-1-00000001", &[pair("00g1", "00gA")]).await,
+    );
+    // The same batch written again (a repeated step) replaces itself; a later batch's mapping wins.
+    cat_ok(
+        "put_id_map again",
+        catalog
+            .put_id_map(&source, &target, "users", "job-1-00000001", &[pair("00u1", "00uA"), pair("00u2", "00uB")])
+            .await,
+    );
+    cat_ok(
+        "put_id_map of a later batch",
+        catalog.put_id_map(&source, &target, "users", "job-2-00000001", &[pair("00u2", "00uC")]).await,
+    );
+    let users = cat_ok("id_map", catalog.id_map(&source, &target, "users").await);
+    assert_eq!(
+        users,
+        BTreeMap::from([pair("00u1", "00uA"), pair("00u2", "00uC")]),
+        "Catalog: id_map holds each category's own pairs, later batches winning"
+    );
+    assert!(
+        cat_ok("id_map the other way", catalog.id_map(&target, &source, "users").await).is_empty(),
+        "Catalog: an id map belongs to one pair of orgs in one direction"
     );
 }

@@ -59,6 +59,7 @@ async fn two_catalogs_on_one_directory_race_update_job_and_one_wins() {
         error: None,
         resumable: false,
         reopened: 0,
+        restore: None,
     };
     first.create_job(&job).await.unwrap();
     for round in 0..10 {
@@ -185,6 +186,7 @@ fn race_job() -> crate::ports::JobRecord {
         error: None,
         resumable: false,
         reopened: 0,
+        restore: None,
     }
 }
 

@@ -82,6 +82,24 @@ pub trait Catalog: Send + Sync + 'static {
     /// Gives up the lease of the org's job of `kind` when `owner` holds it; does nothing otherwise.
     async fn release_lease(&self, org_id: &OrgId, kind: JobKind, owner: &str) -> Result<(), CatalogError>;
 
+    /// Records which new ids objects of `category` got when restored from org `source` into org `target` (old
+    /// id, new id), under `batch` (writing a batch again replaces it, so a repeated step adds nothing twice).
+    async fn put_id_map(
+        &self,
+        source: &OrgId,
+        target: &OrgId,
+        category: &str,
+        batch: &str,
+        pairs: &[(String, String)],
+    ) -> Result<(), CatalogError>;
+    /// Every old -> new id of `category` recorded for restores from `source` into `target`.
+    async fn id_map(
+        &self,
+        source: &OrgId,
+        target: &OrgId,
+        category: &str,
+    ) -> Result<BTreeMap<String, String>, CatalogError>;
+
     async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), CatalogError>;
     async fn get_snapshot(
         &self,

@@ -37,14 +37,50 @@ pub struct OrgRecord {
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Backup,
+    Restore,
 }
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Backup => "backup",
+            JobKind::Restore => "restore",
         }
     }
+}
+
+/// What happens to an object that exists in the target org (see docs/restore.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// Leave it; only missing objects are created.
+    #[default]
+    Skip,
+    /// Replace its own attributes with the snapshot's.
+    Overwrite,
+    /// Keep each attribute it has set; fill the rest from the snapshot; union lists of ids.
+    Merge,
+}
+
+/// What a restore job was asked for. The job's `org_id` is the target org.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreSpec {
+    pub source_org: OrgId,
+    pub snapshot_id: SnapshotId,
+    /// `CATEGORY`, `CATEGORY:ID_OR_NAME`, or `all`.
+    pub selection: Vec<String>,
+    #[serde(default)]
+    pub on_conflict: OnConflict,
+    /// Add the memberships and assignments of the selected objects (never removes any).
+    pub relationships: bool,
+    /// Activate recreated users (Okta sends each an activation email); otherwise they stay STAGED.
+    pub activate: bool,
+    /// Plan only: write nothing to Okta.
+    pub dry_run: bool,
+    /// Apply even when the plan goes over the guardrail.
+    pub confirmed: bool,
+    /// The key context the plan's blobs are sealed under (`{org: target, snapshot: this}`).
+    pub plan_key: SnapshotId,
 }
 
 impl fmt::Display for JobKind {
@@ -151,6 +187,9 @@ pub struct JobRecord {
     /// How many times this job was reopened after a transient failure.
     #[serde(default)]
     pub reopened: u32,
+    /// Set on restore jobs: what was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreSpec>,
 }
 
 /// A category's resumable position inside a running backup job. The cursor is opaque to

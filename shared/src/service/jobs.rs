@@ -136,6 +136,7 @@ impl fmt::Display for JobDetail {
         let j = &self.job;
         let kind = match j.kind {
             JobKind::Backup => "Backup",
+            JobKind::Restore => "Restore",
         };
         writeln!(f, "Job {} ({kind}) of {}: {}", j.job_id, j.org_id, self.state)?;
         if let JobState::Running { runner, lease_until } = &self.state {

@@ -591,6 +591,47 @@ impl Catalog for DynamoCatalog {
         }
     }
 
+    async fn put_id_map(
+        &self,
+        source: &OrgId,
+        target: &OrgId,
+        category: &str,
+        batch: &str,
+        pairs: &[(String, String)],
+    ) -> Result<(), CatalogError> {
+        let what = format!("id map batch {batch:?} of {category} ({source} -> {target})");
+        if category.is_empty() || batch.is_empty() || category.len() + batch.len() > MAX_NAME_LEN {
+            return Err(CatalogError::Backend {
+                message: format!("{what}: the category and batch names must have 1 to {MAX_NAME_LEN} bytes"),
+                retryable: false,
+            });
+        }
+        let mut item = Self::key(id_map_pk(source, target), format!("{}{batch}", id_map_sk_prefix(category)));
+        item.insert(CATEGORY.into(), s(category));
+        item.insert(BATCH.into(), s(batch));
+        item.insert(RECORD.into(), record_attribute(&pairs, &what)?);
+        self.put(item, &format!("saving the {what}")).await
+    }
+
+    async fn id_map(
+        &self,
+        source: &OrgId,
+        target: &OrgId,
+        category: &str,
+    ) -> Result<BTreeMap<String, String>, CatalogError> {
+        let what = format!("the id map of {category} ({source} -> {target})");
+        let items = self
+            .query_prefix(id_map_pk(source, target), &id_map_sk_prefix(category), &format!("reading {what}"))
+            .await?;
+        let mut batches: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        for item in items.iter().filter(|item| get_s(item, CATEGORY) == Some(category)) {
+            let batch = get_s(item, BATCH).unwrap_or_default().to_owned();
+            batches.push((batch, parse_record(item, &what)?));
+        }
+        batches.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(batches.into_iter().flat_map(|(_, pairs)| pairs).collect())
+    }
+
     async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), CatalogError> {
         let what = format!("snapshot {} of org {}", snapshot.snapshot_id, snapshot.org_id);
         let mut item = Self::key(org_pk(&snapshot.org_id), snapshot_sk(&snapshot.snapshot_id));

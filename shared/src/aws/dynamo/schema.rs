@@ -4,6 +4,7 @@
 //! |-------------------|---------------|-------------------------|---------------|------------------------------------|
 //! | org               | `ORG#<org>`   | `ORG`                   | `ORGS`        | `<org>`                            |
 //! | lease             | `ORG#<org>`   | `LEASE#<kind>`          |               |                                    |
+//! | id map batch      | `IDMAP#<source>#<target>` | `<category>#<batch>` |       |                                    |
 //! | snapshot          | `ORG#<org>`   | `SNAP#<snapshot>`       |               |                                    |
 //! | job               | `JOB#<job>`   | `JOB`                   | `JOBS#<org>`  | `<status>#<created_at>#<job>`      |
 //! | category progress | `JOB#<job>`   | `PROGRESS#<category>`   |               |                                    |
@@ -71,6 +72,15 @@ pub(crate) fn org_pk(org_id: &OrgId) -> String {
 
 pub(crate) fn snapshot_sk(snapshot_id: &SnapshotId) -> String {
     format!("{SNAPSHOT_SK_PREFIX}{snapshot_id}")
+}
+
+pub(crate) fn id_map_pk(source: &OrgId, target: &OrgId) -> String {
+    format!("IDMAP#{source}#{target}")
+}
+
+/// Every batch of one category shares this prefix (readers compare the `category` attribute, as for log batches).
+pub(crate) fn id_map_sk_prefix(category: &str) -> String {
+    format!("{category}#")
 }
 
 pub(crate) fn lease_sk(kind: JobKind) -> String {

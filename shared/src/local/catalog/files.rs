@@ -4,6 +4,7 @@
 //! ```text
 //! orgs/<org>.json                      one org
 //! leases/<org>/<kind>.json             the lease of an org's job of one kind
+//! idmap/<source>/<target>/<category>/<batch>.json   old -> new ids of restored objects, one batch a file
 //! locks/org-<org>.lock                 the lock around an org's and its leases' conditional updates
 //! jobs/<job>.json                      one job
 //! job-index/<org>/<job>                an empty marker: lists an org's jobs without reading all jobs
@@ -111,6 +112,48 @@ impl CatalogFiles {
             json_file::write(&path, &org)?;
             Ok(true)
         })
+    }
+
+    fn id_map_dir(&self, source: &OrgId, target: &OrgId, category: &str) -> Result<PathBuf, CatalogError> {
+        let name = names::encode(category).map_err(|reason| CatalogError::Backend {
+            message: format!("the category name {category:?} cannot be stored: {reason}"),
+            retryable: false,
+        })?;
+        Ok(self
+            .root
+            .join("idmap")
+            .join(source.as_str())
+            .join(target.as_str())
+            .join(name))
+    }
+
+    pub(crate) fn put_id_map(
+        &self,
+        source: &OrgId,
+        target: &OrgId,
+        category: &str,
+        batch: &str,
+        pairs: &[(String, String)],
+    ) -> Result<(), CatalogError> {
+        let batch = names::encode(batch).map_err(|reason| CatalogError::Backend {
+            message: format!("the id map batch name {batch:?} cannot be stored: {reason}"),
+            retryable: false,
+        })?;
+        let path = self.id_map_dir(source, target, category)?.join(json_file::file_name(&batch));
+        json_file::write(&path, &pairs)
+    }
+
+    pub(crate) fn id_map(
+        &self,
+        source: &OrgId,
+        target: &OrgId,
+        category: &str,
+    ) -> Result<BTreeMap<String, String>, CatalogError> {
+        let mut batches: Vec<(String, Vec<(String, String)>)> =
+            json_file::list(&self.id_map_dir(source, target, category)?, "id map batch")?;
+        // Batches in name order, so a later batch's mapping of an id wins.
+        batches.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(batches.into_iter().flat_map(|(_, pairs)| pairs).collect())
     }
 
     pub(crate) fn get_lease(&self, org_id: &OrgId, kind: JobKind) -> Result<Option<Lease>, CatalogError> {

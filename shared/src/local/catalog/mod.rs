@@ -138,6 +138,35 @@ impl Catalog for LocalCatalog {
         self.run(move |files| files.release_lease(&org_id, kind, &owner)).await
     }
 
+    async fn put_id_map(
+        &self,
+        source: &OrgId,
+        target: &OrgId,
+        category: &str,
+        batch: &str,
+        pairs: &[(String, String)],
+    ) -> Result<(), CatalogError> {
+        let (source, target, category, batch, pairs) = (
+            source.clone(),
+            target.clone(),
+            category.to_owned(),
+            batch.to_owned(),
+            pairs.to_vec(),
+        );
+        self.run(move |files| files.put_id_map(&source, &target, &category, &batch, &pairs))
+            .await
+    }
+
+    async fn id_map(
+        &self,
+        source: &OrgId,
+        target: &OrgId,
+        category: &str,
+    ) -> Result<BTreeMap<String, String>, CatalogError> {
+        let (source, target, category) = (source.clone(), target.clone(), category.to_owned());
+        self.run(move |files| files.id_map(&source, &target, &category)).await
+    }
+
     async fn put_snapshot(&self, snapshot: &SnapshotRecord) -> Result<(), CatalogError> {
         let snapshot = snapshot.clone();
         self.run(move |files| files.put_snapshot(&snapshot)).await

@@ -237,6 +237,7 @@ mod tests {
             error: None,
             resumable: false,
             reopened: 0,
+            restore: None,
         }
     }
 

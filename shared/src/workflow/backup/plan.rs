@@ -303,6 +303,7 @@ async fn create_job(
         error: None,
         resumable: false,
         reopened: 0,
+        restore: None,
     };
     ctx.catalog.create_job(&job).await?;
     Ok(job)
