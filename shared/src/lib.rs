@@ -31,6 +31,7 @@ pub mod local;
 pub mod okta;
 pub mod ports;
 pub mod service;
+pub mod restore;
 pub mod snapshot;
 #[cfg(feature = "testkit")]
 pub mod testkit;

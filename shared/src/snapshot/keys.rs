@@ -5,6 +5,8 @@
 //! orgs/<org>/snapshots/<snapshot>/parts/<category>/<n:06>  a part of a category's entries (format 2)
 //! orgs/<org>/segments/<snapshot>/<category>/<seq:08>-<tag> a page of objects, written by that snapshot
 //! orgs/<org>/work/<job>/<category>/<seq:08>                a job's scratch document
+//! orgs/<org>/restores/<job>/plan/head                      a restore job's plan: its summary
+//! orgs/<org>/restores/<job>/plan/<category>/<n:06>         ... and its planned objects, a chunk at a time
 //! ```
 //!
 //! `seq` is the page's sequence number. A segment's `tag` is the start of the SHA-256 of its plaintext, so a
@@ -62,6 +64,25 @@ pub fn work_prefix(org: &OrgId, job: &JobId) -> String {
     format!("orgs/{org}/work/{job}/")
 }
 
+/// The summary of restore job `job`'s plan (`org` is the org restored into).
+pub fn restore_plan_head(org: &OrgId, job: &JobId) -> String {
+    format!("orgs/{org}/restores/{job}/plan/head")
+}
+
+/// Chunk `n` of a restore plan's objects of `category`.
+pub fn restore_plan_chunk(org: &OrgId, job: &JobId, category: &str, n: usize) -> String {
+    debug_assert!(
+        is_key_segment(category),
+        "category {category:?} is not a valid blob key segment"
+    );
+    format!("orgs/{org}/restores/{job}/plan/{category}/{n:06}")
+}
+
+/// Everything stored for one restore job.
+pub fn restore_prefix(org: &OrgId, job: &JobId) -> String {
+    format!("orgs/{org}/restores/{job}/")
+}
+
 /// One segment of a blob key: the port's key rule, without `/`.
 fn is_key_segment(s: &str) -> bool {
     !s.contains('/') && crate::ports::validate_key(s).is_ok()
@@ -99,6 +120,8 @@ mod tests {
             assert!(valid(&got), "{got}");
         }
         assert!(work(&org, &job, "users", 0).starts_with(&work_prefix(&org, &job)));
+        assert_eq!(restore_plan_chunk(&org, &job, "users", 3), "orgs/acme.okta.com/restores/job-1/plan/users/000003");
+        assert!(restore_plan_head(&org, &job).starts_with(&restore_prefix(&org, &job)));
         assert!(segment(&org, &snap, "users", 0, &ObjectHash([0; 32])).starts_with(&segments_prefix(&org, &snap)));
         assert!(manifest(&org, &snap).starts_with(&snapshot_prefix(&org, &snap)));
     }

@@ -1,5 +1,5 @@
-//! The embedded host: runs `statemachines/backup.asl.json` in-process with the ASL runner, each
-//! Task calling the same step a Lambda would. When a job needs more than one execution (see
+//! The embedded host: runs `statemachines/backup.asl.json` and `restore.asl.json` in-process with the ASL
+//! runner, each Task calling the same step a Lambda would. When a backup needs more than one execution (see
 //! `ContinueBackup`), the host starts the next one itself, as Step Functions would on AWS.
 
 use std::sync::{Arc, Mutex};
@@ -17,11 +17,13 @@ use crate::ids::{JobId, OrgId};
 
 /// The backup workflow definition, compiled in so the command needs no files beside it.
 pub const BACKUP_DEFINITION: &str = include_str!("../../../statemachines/backup.asl.json");
+/// The restore workflow definition.
+pub const RESTORE_DEFINITION: &str = include_str!("../../../statemachines/restore.asl.json");
 
 struct StepInvoker {
     ctx: Arc<StepContext>,
-    /// The job PlanBackup chose, once a step names it (PlanBackup's answer, or FailJob's when PlanBackup failed
-    /// after choosing it).
+    /// The job the plan step chose, once a step names it (PlanBackup's or PlanRestore's answer, or FailJob's when
+    /// the plan step failed after choosing it).
     job: Mutex<Option<JobId>>,
     /// Why the workflow failed, as FailJob was told (the job record may not hold it: a backup refused
     /// because another runner holds the org's job never gets a job of its own).
@@ -42,7 +44,7 @@ impl TaskInvoker for StepInvoker {
                 error: e.name().to_owned(),
                 cause: e.message,
             })?;
-        if matches!(function, "PlanBackup" | "FailJob")
+        if matches!(function, "PlanBackup" | "PlanRestore" | "FailJob")
             && let Some(job) = result
                 .get("job_id")
                 .and_then(|j| serde_json::from_value(j.clone()).ok())
@@ -135,5 +137,54 @@ pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOp
                 };
             }
         }
+    }
+}
+
+/// How an embedded restore ended.
+#[derive(Debug)]
+pub struct RestoreRun {
+    /// The job PlanRestore chose (none when it failed before choosing one).
+    pub job_id: Option<JobId>,
+    /// The execution's output, or why it failed.
+    pub outcome: Result<Value, ExecutionFailed>,
+    /// Why the workflow failed, for a person (the error FailJob recorded).
+    pub failure: Option<String>,
+    /// The history events the execution wrote (Step Functions allows 25,000).
+    pub history_events: usize,
+}
+
+/// Runs `restore.asl.json` for `request` (a `RestoreRequest`) to its end, or until the process is killed: the
+/// job then stays Running, and the same restore asked again continues it.
+pub async fn run_restore(ctx: Arc<StepContext>, request: &super::restore::RestoreRequest) -> RestoreRun {
+    let failed = |cause: String| RestoreRun {
+        job_id: None,
+        outcome: Err(ExecutionFailed {
+            error: "States.Runtime".into(),
+            cause,
+        }),
+        failure: None,
+        history_events: 0,
+    };
+    let machine = match StateMachine::parse(RESTORE_DEFINITION, &embedded_function_substitutions(STEPS)) {
+        Ok(machine) => machine,
+        Err(e) => return failed(format!("restore.asl.json: {e}")),
+    };
+    let input = match serde_json::to_value(request) {
+        Ok(input) => input,
+        Err(e) => return failed(format!("a restore request that does not serialize: {e}")),
+    };
+    let invoker = Arc::new(StepInvoker {
+        ctx,
+        job: Mutex::new(None),
+        failure: Mutex::new(None),
+    });
+    let report = machine
+        .run(input, invoker.clone(), &ExecutionOptions::new(local_runner().to_owned()))
+        .await;
+    RestoreRun {
+        job_id: invoker.job.lock().expect("job lock").clone(),
+        history_events: report.history_events(),
+        outcome: report.outcome,
+        failure: invoker.failure.lock().expect("failure lock").clone(),
     }
 }

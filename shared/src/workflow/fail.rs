@@ -1,5 +1,5 @@
 //! FailJob: where every Catch of the state machine lands. Marks the runner's job Failed with a message a person
-//! can act on, and whether the next backup of the org may continue it (any cause but our own fatal errors). A job
+//! can act on, and whether the next backup of the org (or a restore asked to continue it) may continue it (any cause but our own fatal errors). A job
 //! that already finished, or that another runner has taken over, is left as it is.
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,9 @@ use crate::timefmt;
 pub struct FailJobInput {
     pub state: CaughtState,
     pub owner: String,
+    /// The workflow's kind of job (a backup when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<JobKind>,
 }
 
 /// What FailJob reads of the caught state: the org always, the job once PlanBackup chose it, and the error.
@@ -46,13 +49,14 @@ pub struct FailJobOutput {
 
 pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobOutput, StepError> {
     let org = &input.state.org_id;
+    let kind = input.kind.unwrap_or(JobKind::Backup);
     let nothing = |job_id: Option<JobId>, status| Ok(FailJobOutput { job_id, status });
     // PlanBackup may fail after choosing a job (its credentials check): the runner's lease names it.
     let job_id = match &input.state.job_id {
         Some(job_id) => Some(job_id.clone()),
         None => ctx
             .catalog
-            .get_lease(org, JobKind::Backup)
+            .get_lease(org, kind)
             .await?
             .filter(|l| l.owner == input.owner)
             .map(|l| l.job_id),
@@ -61,7 +65,7 @@ pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobO
         return nothing(None, None);
     };
     let error_name = input.state.error.as_ref().map_or("", |e| e.error.as_str());
-    if error_name == StepError::SUPERSEDED || !lease::may_write(ctx, org, JobKind::Backup, &input.owner).await? {
+    if error_name == StepError::SUPERSEDED || !lease::may_write(ctx, org, kind, &input.owner).await? {
         // Another runner has the job now: it is theirs to finish.
         let status = ctx.catalog.get_job(&job_id).await?.map(|j| j.status);
         return nothing(Some(job_id), status);
@@ -86,10 +90,12 @@ pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobO
     job.updated_at = now.clone();
     job.finished_at = Some(now);
     ctx.catalog.update_job(&job, JobStatus::Running).await?;
-    if !job.resumable {
+    // A backup's work documents are of no use once it cannot be continued; a restore's plan stays, as the
+    // record of what it meant to do.
+    if !job.resumable && kind == JobKind::Backup {
         work::delete_all(&ctx.vault, org, &job.job_id).await?;
     }
-    lease::release(ctx, org, JobKind::Backup, &input.owner).await?;
+    lease::release(ctx, org, kind, &input.owner).await?;
     nothing(Some(job.job_id), Some(JobStatus::Failed))
 }
 

@@ -51,3 +51,45 @@ pub fn log_line(category: &str, r: Rejected, outcome: &str) -> LogEntry {
         message: r.message,
     }
 }
+
+/// The category name job-level lines of a job log carry.
+pub const JOB_LOG: &str = "job";
+
+/// Reopens a job that failed for a transient cause: Running again, from its saved positions.
+pub(crate) async fn reopen(ctx: &StepContext, failed: &JobRecord) -> Result<JobRecord, StepError> {
+    let now = timefmt::rfc3339(timefmt::now());
+    let job = JobRecord {
+        status: JobStatus::Running,
+        updated_at: now,
+        finished_at: None,
+        resumable: false,
+        reopened: failed.reopened + 1,
+        error: None,
+        ..failed.clone()
+    };
+    ctx.catalog.update_job(&job, JobStatus::Failed).await?;
+    let why = failed.error.as_deref().unwrap_or("a transient failure");
+    job_log(
+        ctx,
+        &job.job_id,
+        &format!("reopened-{}", job.reopened),
+        format!("reopened after it failed ({why}); continuing from its saved positions"),
+    )
+    .await?;
+    Ok(job)
+}
+
+/// Writes one job-level line to the job's log, under a fixed batch name so a repeated step writes it once.
+pub(crate) async fn job_log(ctx: &StepContext, job: &JobId, batch: &str, message: String) -> Result<(), StepError> {
+    let line = LogEntry {
+        at: timefmt::rfc3339(timefmt::now()),
+        category: JOB_LOG.to_owned(),
+        object_id: None,
+        outcome: "note".to_owned(),
+        message,
+    };
+    ctx.catalog
+        .append_log(job, &format!("{JOB_LOG}/{batch}"), &[line])
+        .await?;
+    Ok(())
+}

@@ -1,4 +1,4 @@
-//! The backup workflow's steps, as library functions with small JSON inputs and outputs.
+//! The backup and restore workflows' steps, as library functions with small JSON inputs and outputs.
 //!
 //! `statemachines/backup.asl.json` wires them: PlanBackup -> (per stage, per category: BackupPage
 //! until done) -> FinalizeBackup (-> ContinueBackup when the job needs another execution), with a Catch on
@@ -14,6 +14,7 @@ mod error;
 mod fail;
 pub mod job;
 pub mod lease;
+pub mod restore;
 pub mod runner;
 
 pub use backup::{
@@ -34,6 +35,9 @@ pub const STEPS: &[&str] = &[
     "BackupPage",
     "FinalizeBackup",
     "ContinueBackup",
+    "PlanRestore",
+    "ApplyRestore",
+    "FinalizeRestore",
     "FailJob",
 ];
 
@@ -50,6 +54,9 @@ pub async fn dispatch(
         "BackupPage" => encode(backup_page(ctx, decode(function, payload)?, deadline).await?),
         "FinalizeBackup" => encode(finalize_backup(ctx, decode(function, payload)?).await?),
         "ContinueBackup" => encode(continue_backup(ctx, decode(function, payload)?).await?),
+        "PlanRestore" => encode(restore::plan_restore(ctx, decode(function, payload)?).await?),
+        "ApplyRestore" => encode(restore::apply_restore(ctx, decode(function, payload)?, deadline).await?),
+        "FinalizeRestore" => encode(restore::finalize_restore(ctx, decode(function, payload)?).await?),
         "FailJob" => encode(fail_job(ctx, decode(function, payload)?).await?),
         other => Err(StepError::fatal(format!(
             "unknown step {other:?}; the steps are {}",

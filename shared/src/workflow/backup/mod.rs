@@ -18,5 +18,5 @@ pub use continuation::{ContinueInput, ContinueOutput, continue_backup};
 pub use finalize::{FinalizeInput, FinalizeOutput, finalize_backup};
 pub use page::{BackupPageInput, BackupPageOutput, COMMIT_MARGIN, backup_page};
 pub use plan::{
-    BackupRequest, FULL_REFRESH_EVERY, JOB_LOG, PlanInput, PlanOutput, RESUMABLE_FOR, max_iterations, plan_backup,
+    BackupRequest, FULL_REFRESH_EVERY, PlanInput, PlanOutput, RESUMABLE_FOR, max_iterations, plan_backup,
 };

@@ -19,8 +19,9 @@ use time::Duration;
 use super::work;
 use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
-use crate::ports::{JobKind, JobRecord, JobStatus, LogEntry, OrgRecord};
+use crate::ports::{JobKind, JobRecord, JobStatus, OrgRecord};
 use crate::timefmt;
+use crate::workflow::job::{job_log, reopen};
 use crate::workflow::{StepContext, StepError, lease};
 
 /// What a host asks for: a backup of an org.
@@ -63,9 +64,6 @@ const PAGE_EVENT_BUDGET: u32 = 20_000;
 /// Events one BackupPage loop iteration adds: a Task's entered, scheduled, started, succeeded and exited, and
 /// the Choice's entered and exited.
 const EVENTS_PER_PAGE: u32 = 7;
-
-/// The category name job-level lines of a job log carry.
-pub const JOB_LOG: &str = "job";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanOutput {
@@ -201,30 +199,6 @@ fn within(job: &JobRecord, age: Duration, now: time::OffsetDateTime) -> bool {
     timefmt::parse_rfc3339(&job.created_at).is_some_and(|created| now - created < age)
 }
 
-/// Reopens a job that failed for a transient cause: Running again, from its saved positions.
-async fn reopen(ctx: &StepContext, failed: &JobRecord) -> Result<JobRecord, StepError> {
-    let now = timefmt::rfc3339(timefmt::now());
-    let job = JobRecord {
-        status: JobStatus::Running,
-        updated_at: now,
-        finished_at: None,
-        resumable: false,
-        reopened: failed.reopened + 1,
-        error: None,
-        ..failed.clone()
-    };
-    ctx.catalog.update_job(&job, JobStatus::Failed).await?;
-    let why = failed.error.as_deref().unwrap_or("a transient failure");
-    job_log(
-        ctx,
-        &job.job_id,
-        &format!("reopened-{}", job.reopened),
-        format!("reopened after it failed ({why}); continuing from its saved positions"),
-    )
-    .await?;
-    Ok(job)
-}
-
 /// Ends a job that can no longer be continued, and deletes its work documents.
 async fn give_up(ctx: &StepContext, job: &JobRecord, why: &str) -> Result<(), StepError> {
     let now = timefmt::rfc3339(timefmt::now());
@@ -307,19 +281,4 @@ async fn create_job(
     };
     ctx.catalog.create_job(&job).await?;
     Ok(job)
-}
-
-/// Writes one job-level line to the job's log, under a fixed batch name so a repeated step writes it once.
-async fn job_log(ctx: &StepContext, job: &JobId, batch: &str, message: String) -> Result<(), StepError> {
-    let line = LogEntry {
-        at: timefmt::rfc3339(timefmt::now()),
-        category: JOB_LOG.to_owned(),
-        object_id: None,
-        outcome: "note".to_owned(),
-        message,
-    };
-    ctx.catalog
-        .append_log(job, &format!("{JOB_LOG}/{batch}"), &[line])
-        .await?;
-    Ok(())
 }

@@ -1,0 +1,248 @@
+//! The target org as a restore sees it: which live object is "the same" as a snapshot object, and whether a
+//! relationship exists there already.
+//!
+//! A thing is found by the id map (an earlier restore from the same source created it), by its own id (when the
+//! target is the source org), then by its natural key. Few objects are looked up one by one; many are found in a
+//! listing of the whole category, read once (whichever costs fewer calls). Every call is counted, so the plan can
+//! report what it cost against the minimum for the selection.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::kinds::{Kind, get_path, natural_key, search_path, urlencode};
+use crate::categories::{self, Source};
+use crate::okta::{OktaClient, OktaError};
+
+/// Above this many objects of a kind to look up, listing the live category costs fewer calls than one GET each
+/// (a listing page holds 200 users, or every group and app of most orgs).
+pub const LIST_ABOVE: usize = 20;
+/// Above this many assignments of one app to check, its assignments are listed rather than read one by one.
+const LIST_ASSIGNMENTS_ABOVE: usize = 20;
+
+/// Every live object of a category, read once.
+#[derive(Default)]
+struct Listing {
+    by_id: HashMap<String, Value>,
+    by_key: HashMap<String, String>,
+}
+
+pub struct LiveOrg<'a> {
+    client: &'a OktaClient,
+    same_org: bool,
+    /// Source id -> target id, per category, from earlier restores between the same two orgs.
+    maps: BTreeMap<String, BTreeMap<String, String>>,
+    listings: BTreeMap<Kind, Listing>,
+    found: HashMap<(Kind, String), Option<Value>>,
+    /// Memberships read from one end: a group's members, or a user's groups (id sets of the other end).
+    members_of_group: HashMap<String, HashSet<String>>,
+    groups_of_user: HashMap<String, HashSet<String>>,
+    /// An app's assignments, when listed: its users' or groups' ids.
+    app_edges: HashMap<(Kind, String), HashSet<String>>,
+    calls: u64,
+}
+
+impl<'a> LiveOrg<'a> {
+    pub fn new(client: &'a OktaClient, same_org: bool, maps: BTreeMap<String, BTreeMap<String, String>>) -> Self {
+        LiveOrg {
+            client,
+            same_org,
+            maps,
+            listings: BTreeMap::new(),
+            found: HashMap::new(),
+            members_of_group: HashMap::new(),
+            groups_of_user: HashMap::new(),
+            app_edges: HashMap::new(),
+            calls: 0,
+        }
+    }
+
+    /// Calls made to the org so far.
+    pub fn calls(&self) -> u64 {
+        self.calls
+    }
+
+    /// How many live objects of `kind` the org has, when its category was listed.
+    pub fn count(&self, kind: Kind) -> Option<usize> {
+        self.listings.get(&kind).map(|l| l.by_id.len())
+    }
+
+    /// Reads every live object of `kind` (through the catalog row's own listing passes), so lookups of it cost
+    /// nothing more.
+    pub async fn list(&mut self, kind: Kind) -> Result<(), OktaError> {
+        if self.listings.contains_key(&kind) {
+            return Ok(());
+        }
+        let row = categories::find(kind.category()).expect("every restorable kind is a catalog row");
+        let Source::List { passes } = row.source else {
+            unreachable!("{} is listed, not read per parent", row.name);
+        };
+        let mut listing = Listing::default();
+        for pass in passes {
+            for object in self.read_all(pass, row.page_limit).await? {
+                let Some(id) = object.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                    continue;
+                };
+                if let Some(key) = natural_key(kind, &object) {
+                    listing.by_key.insert(key, id.clone());
+                }
+                listing.by_id.insert(id, object);
+            }
+        }
+        self.listings.insert(kind, listing);
+        Ok(())
+    }
+
+    async fn read_all(&mut self, path: &str, limit: Option<u32>) -> Result<Vec<Value>, OktaError> {
+        let mut out = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(url) = next {
+            self.calls += 1;
+            let page = self.client.get_page(&url, limit).await?;
+            out.extend(page.items);
+            next = page.next;
+        }
+        Ok(out)
+    }
+
+    /// The live object that is the same as the snapshot's `object` (id `source_id`), if the org has one.
+    pub async fn find(&mut self, kind: Kind, source_id: &str, object: &Value) -> Result<Option<Value>, OktaError> {
+        let memo = (kind, source_id.to_owned());
+        if let Some(hit) = self.found.get(&memo) {
+            return Ok(hit.clone());
+        }
+        let found = self.look_up(kind, source_id, object).await?;
+        self.found.insert(memo, found.clone());
+        Ok(found)
+    }
+
+    /// The target id the id map gives the snapshot thing `source_id`.
+    pub fn mapped(&self, kind: Kind, source_id: &str) -> Option<&str> {
+        self.mapped_category(kind.category(), source_id)
+    }
+
+    /// The same for any category (a user type a user names, say).
+    pub fn mapped_category(&self, category: &str, source_id: &str) -> Option<&str> {
+        self.maps.get(category)?.get(source_id).map(String::as_str)
+    }
+
+    /// Records that the snapshot thing `source_id` is `target_id` in the target org.
+    pub fn map(&mut self, kind: Kind, source_id: &str, target_id: &str) {
+        self.maps.entry(kind.category().to_owned()).or_default().insert(source_id.to_owned(), target_id.to_owned());
+        self.found.remove(&(kind, source_id.to_owned()));
+    }
+
+    /// Like [`LiveOrg::find`], but asks the org again (what was found before may have changed).
+    pub async fn look_up(&mut self, kind: Kind, source_id: &str, object: &Value) -> Result<Option<Value>, OktaError> {
+        let mut candidates: Vec<String> = Vec::new();
+        if let Some(mapped) = self.mapped(kind, source_id) {
+            candidates.push(mapped.to_owned());
+        }
+        if self.same_org {
+            candidates.push(source_id.to_owned());
+        }
+        let key = natural_key(kind, object);
+        if let Some(listing) = self.listings.get(&kind) {
+            let by_key = key.as_ref().and_then(|k| listing.by_key.get(k));
+            return Ok(candidates
+                .iter()
+                .chain(by_key)
+                .find_map(|id| listing.by_id.get(id))
+                .cloned());
+        }
+        for id in candidates {
+            if let Some(live) = self.get(kind, &id).await? {
+                return Ok(Some(live));
+            }
+        }
+        self.by_natural_key(kind, object, key.as_deref()).await
+    }
+
+    /// The live thing `id`, or `None` when the org has no such object.
+    pub async fn get(&mut self, kind: Kind, id: &str) -> Result<Option<Value>, OktaError> {
+        let Some(path) = get_path(kind, id) else {
+            return Ok(None);
+        };
+        self.calls += 1;
+        match self.client.get_json(&path).await {
+            Ok(Value::Null) => Ok(None),
+            Ok(live) => Ok(Some(live)),
+            Err(OktaError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Finds a live thing by its natural key: a user by login (Okta reads a user by login directly), a group or
+    /// an app through Okta's `q` search (a prefix match), keeping only an exact match.
+    async fn by_natural_key(&mut self, kind: Kind, object: &Value, key: Option<&str>) -> Result<Option<Value>, OktaError> {
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        if kind == Kind::User {
+            let login = object.pointer("/profile/login").and_then(Value::as_str).unwrap_or(key);
+            return self.get(kind, login).await;
+        }
+        let Some(path) = search_path(kind, object) else {
+            return Ok(None);
+        };
+        let matches = self.read_all(&path, None).await?;
+        Ok(matches.into_iter().find(|live| natural_key(kind, live).as_deref() == Some(key)))
+    }
+
+    /// Whether the live relationship `kind` between the live things `parent` and `child` exists. `by_child` reads
+    /// memberships from the user's side (one call per user) rather than the group's (all its members).
+    pub async fn edge_exists(
+        &mut self,
+        kind: Kind,
+        parent: &str,
+        child: &str,
+        by_child: bool,
+        edges_of_parent: usize,
+    ) -> Result<bool, OktaError> {
+        match kind {
+            Kind::Membership if by_child => {
+                if !self.groups_of_user.contains_key(child) {
+                    let path = format!("/api/v1/users/{}/groups", urlencode(child));
+                    let groups = ids(self.read_all(&path, None).await?, "id");
+                    self.groups_of_user.insert(child.to_owned(), groups);
+                }
+                Ok(self.groups_of_user[child].contains(parent))
+            }
+            Kind::Membership => {
+                if !self.members_of_group.contains_key(parent) {
+                    let path = format!("/api/v1/groups/{}/users", urlencode(parent));
+                    let users = ids(self.read_all(&path, Some(1000)).await?, "id");
+                    self.members_of_group.insert(parent.to_owned(), users);
+                }
+                Ok(self.members_of_group[parent].contains(child))
+            }
+            Kind::AppUser | Kind::AppGroup => {
+                let segment = if kind == Kind::AppUser { "users" } else { "groups" };
+                let listed = (kind, parent.to_owned());
+                if !self.app_edges.contains_key(&listed) && edges_of_parent > LIST_ASSIGNMENTS_ABOVE {
+                    let path = format!("/api/v1/apps/{}/{segment}", urlencode(parent));
+                    let ends = ids(self.read_all(&path, Some(500)).await?, "id");
+                    self.app_edges.insert(listed.clone(), ends);
+                }
+                if let Some(ends) = self.app_edges.get(&listed) {
+                    return Ok(ends.contains(child));
+                }
+                self.calls += 1;
+                let path = format!("/api/v1/apps/{}/{segment}/{}", urlencode(parent), urlencode(child));
+                match self.client.get_json(&path).await {
+                    Ok(_) => Ok(true),
+                    Err(OktaError::NotFound { .. }) => Ok(false),
+                    Err(e) => Err(e),
+                }
+            }
+            Kind::Group | Kind::User | Kind::App => unreachable!("{kind:?} is not a relationship"),
+        }
+    }
+}
+
+fn ids(objects: Vec<Value>, field: &str) -> HashSet<String> {
+    objects
+        .into_iter()
+        .filter_map(|o| o.get(field).and_then(Value::as_str).map(str::to_owned))
+        .collect()
+}

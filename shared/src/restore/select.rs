@@ -1,0 +1,174 @@
+//! What a restore covers: the objects a selection names in a snapshot, with their relationships.
+//!
+//! A selector is `CATEGORY` (every object of it), `CATEGORY:ID_OR_NAME` (one object, by its Okta id or by the
+//! name a person knows it by: a login, a group's name, an app's label), or `all`. A name that matches several
+//! objects is refused, listing them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::RestoreError;
+use super::kinds::{Kind, display_name};
+use crate::categories;
+use crate::snapshot::SnapshotReader;
+
+/// The objects to restore, per kind, in the snapshot's id order; and the things edges point at that are not
+/// restored themselves (to find them in the target org).
+#[derive(Debug, Default)]
+pub struct Selected {
+    pub objects: BTreeMap<Kind, Vec<(String, Value)>>,
+    pub context: BTreeMap<(Kind, String), Value>,
+}
+
+impl Selected {
+    pub fn count(&self) -> usize {
+        self.objects.values().map(Vec::len).sum()
+    }
+
+    fn contains(&self, kind: Kind, id: &str) -> bool {
+        self.objects.get(&kind).is_some_and(|objects| objects.iter().any(|(i, _)| i == id))
+    }
+}
+
+/// Resolves `selection` against the snapshot `reader` opens; with `relationships`, adds the memberships and
+/// assignments of the selected things.
+pub async fn select(reader: &SnapshotReader, selection: &[String], relationships: bool) -> Result<Selected, RestoreError> {
+    let mut chosen: BTreeMap<Kind, BTreeMap<String, Value>> = BTreeMap::new();
+    let mut whole: BTreeSet<Kind> = BTreeSet::new();
+    for selector in selection {
+        let (category, object) = match selector.split_once(':') {
+            Some((category, object)) => (category, Some(object)),
+            None => (selector.as_str(), None),
+        };
+        if category == "all" && object.is_none() {
+            whole.extend(Kind::ALL);
+            continue;
+        }
+        let kind = kind_of(category)?;
+        match object {
+            None => {
+                whole.insert(kind);
+            }
+            Some(wanted) => {
+                let (id, value) = find(reader, kind, wanted).await?;
+                chosen.entry(kind).or_default().insert(id, value);
+            }
+        }
+    }
+    for kind in &whole {
+        let objects = reader.objects(kind.category()).await?;
+        chosen.entry(*kind).or_default().extend(objects);
+    }
+    let mut selected = Selected {
+        objects: chosen.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect(),
+        context: BTreeMap::new(),
+    };
+    if relationships {
+        add_relationships(reader, &mut selected, &whole).await?;
+    }
+    add_context(reader, &mut selected).await?;
+    Ok(selected)
+}
+
+fn kind_of(category: &str) -> Result<Kind, RestoreError> {
+    if let Some(kind) = Kind::of(category) {
+        return Ok(kind);
+    }
+    Err(match categories::find(category) {
+        None => RestoreError::Invalid(format!(
+            "unknown category {category:?}; give CATEGORY, CATEGORY:ID_OR_NAME or all"
+        )),
+        Some(row) if row.restore.create.is_none() && row.restore.update.is_none() => RestoreError::Invalid(format!(
+            "{category} ({}) is download-only: Okta has no way to write it back; use `oktavault download` to take \
+             it out of the snapshot",
+            row.title
+        )),
+        Some(row) => RestoreError::Invalid(format!(
+            "restoring {category} ({}) is not supported yet; this version restores {}",
+            row.title,
+            Kind::ALL.map(|k| k.category()).join(", ")
+        )),
+    })
+}
+
+/// The one object of `kind` that `wanted` names: its id, or its login, name or label.
+async fn find(reader: &SnapshotReader, kind: Kind, wanted: &str) -> Result<(String, Value), RestoreError> {
+    let category = kind.category();
+    if let Some(value) = reader.object(category, wanted).await? {
+        return Ok((wanted.to_owned(), value));
+    }
+    let lower = wanted.to_lowercase();
+    let matches: Vec<(String, Value)> = reader
+        .objects(category)
+        .await?
+        .into_iter()
+        .filter(|(_, value)| display_name(kind, value).to_lowercase() == lower)
+        .collect();
+    match matches.len() {
+        1 => Ok(matches.into_iter().next().expect("one match")),
+        0 => Err(RestoreError::NotFound(format!(
+            "the snapshot has no {category} object with the id or name {wanted:?}"
+        ))),
+        _ => Err(RestoreError::Invalid(format!(
+            "{wanted:?} names {} {category} objects in the snapshot; give one of their ids: {}",
+            matches.len(),
+            matches
+                .iter()
+                .map(|(id, value)| format!("{id} ({})", display_name(kind, value)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The edges whose ends are selected things: a user's memberships and app assignments, a group's members and
+/// app assignments, an app's assignments. Edge kinds selected whole are already there.
+async fn add_relationships(reader: &SnapshotReader, selected: &mut Selected, whole: &BTreeSet<Kind>) -> Result<(), RestoreError> {
+    for edge in Kind::ALL.into_iter().filter(|k| k.is_edge() && !whole.contains(k)) {
+        let ((parent_kind, parent_field), (child_kind, child_field)) = edge.ends().expect("an edge");
+        let wanted = |object: &Value, selected: &Selected| {
+            let end = |field: &str| object.get(field).and_then(Value::as_str).unwrap_or_default().to_owned();
+            selected.contains(parent_kind, &end(parent_field)) || selected.contains(child_kind, &end(child_field))
+        };
+        let objects: Vec<(String, Value)> = reader
+            .objects(edge.category())
+            .await?
+            .into_iter()
+            .filter(|(_, object)| wanted(object, selected))
+            .collect();
+        let existing = selected.objects.entry(edge).or_default();
+        for (id, object) in objects {
+            if !existing.iter().any(|(i, _)| *i == id) {
+                existing.push((id, object));
+            }
+        }
+    }
+    selected.objects.retain(|_, objects| !objects.is_empty());
+    Ok(())
+}
+
+/// The snapshot objects at the ends of every selected edge that are not restored themselves.
+async fn add_context(reader: &SnapshotReader, selected: &mut Selected) -> Result<(), RestoreError> {
+    let mut ends: BTreeSet<(Kind, String)> = BTreeSet::new();
+    for (kind, objects) in &selected.objects {
+        let Some(((parent_kind, parent_field), (child_kind, child_field))) = kind.ends() else {
+            continue;
+        };
+        for (_, object) in objects {
+            for (end_kind, field) in [(parent_kind, parent_field), (child_kind, child_field)] {
+                if let Some(id) = object.get(field).and_then(Value::as_str)
+                    && !selected.contains(end_kind, id)
+                {
+                    ends.insert((end_kind, id.to_owned()));
+                }
+            }
+        }
+    }
+    for (kind, id) in ends {
+        if let Some(value) = reader.object(kind.category(), &id).await? {
+            selected.context.insert((kind, id), value);
+        }
+    }
+    Ok(())
+}
