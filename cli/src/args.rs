@@ -39,6 +39,9 @@ pub enum Command {
     Jobs(JobsArgs),
     /// Show one job: status, per-category counts and its per-object log.
     Job(JobArgs),
+    /// Restore objects of a snapshot into an Okta org: planned against the live org first (--dry-run shows the
+    /// plan), then applied object by object.
+    Restore(RestoreArgs),
     /// Run one workflow step on the JSON payload on stdin, as a Lambda would (for the benchmark).
     #[command(hide = true)]
     Step(StepArgs),
@@ -56,10 +59,10 @@ pub struct DemoArgs {
 }
 
 #[derive(Args)]
-pub struct BackupArgs {
+pub struct OrgArgs {
     /// The org's URL, e.g. https://acme.okta.com
-    #[arg(long, env = "OKTAVAULT_ORG")]
-    pub org: String,
+    #[arg(long = "org", env = "OKTAVAULT_ORG")]
+    pub url: String,
     /// An API token (sent as `SSWS`).
     #[arg(long, env = "OKTAVAULT_TOKEN", hide_env_values = true, conflicts_with_all = ["client_id"])]
     pub token: Option<String>,
@@ -81,16 +84,10 @@ pub struct BackupArgs {
     /// Key id (`kid`) of that private key, if the app has several.
     #[arg(long, env = "OKTAVAULT_KEY_ID")]
     pub key_id: Option<String>,
-    /// OAuth scopes to request (default: the read scopes of the categories backed up).
+    /// OAuth scopes to request (default: the scopes the command needs: read scopes to back up, and the manage
+    /// scopes of what is written to restore).
     #[arg(long, value_delimiter = ',')]
     pub scopes: Option<Vec<String>>,
-    /// Only these categories (comma separated; parents they need are added).
-    #[arg(long, value_delimiter = ',')]
-    pub categories: Option<Vec<String>>,
-    /// List every group's members and every app's assignments again, instead of carrying the
-    /// unchanged ones from the previous snapshot (done automatically every 7th snapshot).
-    #[arg(long)]
-    pub full: bool,
     /// Allow an http://, loopback or private-address org URL (the simulator in tests and demos).
     #[arg(long)]
     pub allow_local_org: bool,
@@ -100,6 +97,19 @@ pub struct BackupArgs {
     /// Share of each Okta rate-limit bucket oktavault may use (0.05 to 1.0).
     #[arg(long, default_value_t = 0.5)]
     pub rate_share: f64,
+}
+
+#[derive(Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub org: OrgArgs,
+    /// Only these categories (comma separated; parents they need are added).
+    #[arg(long, value_delimiter = ',')]
+    pub categories: Option<Vec<String>>,
+    /// List every group's members and every app's assignments again, instead of carrying the
+    /// unchanged ones from the previous snapshot (done automatically every 7th snapshot).
+    #[arg(long)]
+    pub full: bool,
     /// Seconds one backup step keeps fetching before it saves its position.
     #[arg(long, default_value_t = 20, hide = true)]
     pub page_budget_secs: u64,
@@ -162,4 +172,52 @@ pub struct JobsArgs {
 #[derive(Args)]
 pub struct JobArgs {
     pub job_id: String,
+}
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// Snapshot id, or `latest` (the newest snapshot of --source-org, or of the org restored into).
+    #[arg(required_unless_present = "resume")]
+    pub snapshot: Option<String>,
+    /// What to restore: CATEGORY, CATEGORY:ID_OR_NAME (an Okta id, a login, a group's name, an app's label) or
+    /// `all`. Repeat it, or separate selectors with commas.
+    #[arg(long, value_delimiter = ',', required_unless_present = "resume")]
+    pub select: Vec<String>,
+    /// The org the snapshot was taken of (its id, e.g. acme.okta.com), when it is not the org restored into.
+    #[arg(long)]
+    pub source_org: Option<String>,
+    /// What to do with an object the org has already: leave it (skip), replace its attributes with the
+    /// snapshot's (overwrite), or fill in what it lacks (merge).
+    #[arg(long, value_enum, default_value_t = ConflictArg::Skip)]
+    pub on_conflict: ConflictArg,
+    /// Only create what the org lacks (the same as --on-conflict skip).
+    #[arg(long, conflicts_with = "on_conflict")]
+    pub missing_only: bool,
+    /// Restore only the selected objects, not their group memberships and app assignments.
+    #[arg(long)]
+    pub no_relationships: bool,
+    /// Leave recreated users STAGED: no activation email.
+    #[arg(long)]
+    pub no_activate: bool,
+    /// Print the plan and write nothing to Okta.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Confirm a plan the guardrail holds (a mass change, or many activation emails).
+    #[arg(long)]
+    pub yes: bool,
+    /// Continue this restore job (interrupted, or failed for a transient cause).
+    #[arg(long, conflicts_with_all = ["snapshot", "select"])]
+    pub resume: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArgs,
+    /// Seconds one restore step applies objects before it saves its position.
+    #[arg(long, default_value_t = 20, hide = true)]
+    pub page_budget_secs: u64,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ConflictArg {
+    Skip,
+    Overwrite,
+    Merge,
 }

@@ -1,4 +1,4 @@
-//! `oktavault`: backs up an Okta org to a local store, browses and verifies its snapshots, and
+//! `oktavault`: backs up an Okta org to a local store, browses and verifies its snapshots, restores them, and
 //! runs a self-contained demo against the bundled Okta simulator (feature `demo`, on by default).
 
 mod args;
@@ -41,6 +41,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Diff(a) => commands::diff::run(&cli.store, a, &out).await,
         Command::Jobs(a) => commands::jobs::list(&cli.store, a, &out).await,
         Command::Job(a) => commands::jobs::show(&cli.store, a, &out).await,
+        Command::Restore(a) => commands::restore::run(&cli.store, a, &out).await,
         Command::Step(a) => commands::step::run(&cli.store, a).await,
     }
 }

@@ -4,9 +4,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use oktavault_shared::ids::{OrgId, SnapshotId};
+use oktavault_shared::service::snapshots;
+use oktavault_shared::ids::OrgId;
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
-use oktavault_shared::ports::{Catalog, SnapshotRecord};
+use oktavault_shared::ports::SnapshotRecord;
 use oktavault_shared::snapshot::Vault;
 
 pub struct Store {
@@ -39,27 +40,10 @@ impl Store {
 
     /// Finds a snapshot by id across orgs; `latest` is the newest snapshot of the store.
     pub async fn resolve_snapshot(&self, wanted: &str) -> anyhow::Result<SnapshotRecord> {
-        let mut all = Vec::new();
-        for org in self.catalog.list_orgs().await? {
-            all.extend(self.catalog.list_snapshots(&org.org_id).await?);
-        }
-        if wanted == "latest" {
-            all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.snapshot_id.cmp(&b.snapshot_id)));
-            return all.pop().context("the store has no snapshots yet");
-        }
-        let id = SnapshotId::new(wanted)?;
-        all.into_iter()
-            .find(|s| s.snapshot_id == id)
-            .with_context(|| format!("no snapshot {wanted} in this store"))
+        Ok(snapshots::resolve(self.catalog.as_ref(), wanted, None).await?)
     }
 
     pub async fn snapshots(&self, org: Option<&OrgId>) -> anyhow::Result<Vec<SnapshotRecord>> {
-        let mut all = Vec::new();
-        for record in self.catalog.list_orgs().await? {
-            if org.is_none_or(|o| *o == record.org_id) {
-                all.extend(self.catalog.list_snapshots(&record.org_id).await?);
-            }
-        }
-        Ok(all)
+        Ok(snapshots::list(self.catalog.as_ref(), org).await?)
     }
 }

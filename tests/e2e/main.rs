@@ -10,4 +10,5 @@ mod diff;
 mod incremental;
 mod integrity;
 mod reliability;
+mod restore;
 mod resume;

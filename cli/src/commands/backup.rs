@@ -1,5 +1,5 @@
-//! `oktavault backup`: authorizes the org, then runs the backup workflow to its end, resuming the
-//! org's unfinished job when there is one.
+//! `oktavault backup`: authorizes the org, then runs the backup workflow to its end (the workflow continues the
+//! org's unfinished job when there is one).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,16 +7,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use oktavault_shared::categories::CATEGORIES;
+use anyhow::Context;
 use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
-use oktavault_shared::okta::{ClientConfig, ClientStats, Credentials, OktaClient, OrgUrl, OrgUrlPolicy, Secret};
-use oktavault_shared::ports::{AuthKind, Catalog, CategoryCounts, JobRecord, JobStatus, OrgRecord};
-use oktavault_shared::timefmt;
+use oktavault_shared::okta::{ClientStats, OktaClient};
+use oktavault_shared::ports::{Catalog, CategoryCounts, JobRecord, JobStatus, OrgRecord};
 use oktavault_shared::workflow::embedded::{self, BackupOptions};
 use oktavault_shared::workflow::{StaticConnector, StepContext};
 use serde::Serialize;
 
+use super::authorize::{authorize, backup_scopes};
 use crate::args::BackupArgs;
 use crate::output::{Output, category_width};
 use crate::progress::BackupProgress;
@@ -24,7 +23,7 @@ use crate::store::Store;
 
 pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
     let store = Store::open(store_dir)?;
-    let (org, client) = authorize(&store, &args).await?;
+    let (org, client) = authorize(&store, &args.org, backup_scopes).await?;
     let job = BackupJob {
         org,
         client,
@@ -38,88 +37,6 @@ pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Re
     let report = job.run(&store, out).await?;
     out.emit(&report);
     Ok(report.exit_code())
-}
-
-/// The org the flags name, registered in the store, and a client of it built from the flags' credentials.
-pub async fn authorize(store: &Store, args: &BackupArgs) -> anyhow::Result<(OrgRecord, OktaClient)> {
-    let policy = OrgUrlPolicy {
-        allow_local: args.allow_local_org,
-        allow_custom_domain: args.allow_custom_domain,
-    };
-    let url = OrgUrl::parse_with(&args.org, policy)?;
-    if !(0.05..=1.0).contains(&args.rate_share) {
-        bail!("--rate-share must be between 0.05 and 1.0 (got {})", args.rate_share);
-    }
-    let (credentials, auth) = credentials(args)?;
-    let mut config = ClientConfig::new(url.clone(), credentials);
-    config.rate_share = args.rate_share;
-    let client = OktaClient::new(config)?;
-    let org = register_org(store, url.org_id(), url.as_str(), auth, args.client_id.clone()).await?;
-    Ok((org, client))
-}
-
-fn credentials(args: &BackupArgs) -> anyhow::Result<(Credentials, AuthKind)> {
-    let scopes = args.scopes.clone().unwrap_or_else(default_scopes);
-    match (&args.token, &args.client_id, &args.client_secret, &args.private_key) {
-        (Some(token), None, None, None) => Ok((Credentials::ApiToken(Secret::new(token.clone())), AuthKind::ApiToken)),
-        (None, Some(id), Some(secret), None) => Ok((
-            Credentials::ClientSecret {
-                client_id: id.clone(),
-                secret: Secret::new(secret.clone()),
-                scopes,
-            },
-            AuthKind::ClientSecret,
-        )),
-        (None, Some(id), None, Some(path)) => {
-            let pem = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the private key {}", path.display()))?;
-            Ok((
-                Credentials::PrivateKey {
-                    client_id: id.clone(),
-                    key_pem: Secret::new(pem),
-                    key_id: args.key_id.clone(),
-                    scopes,
-                },
-                AuthKind::PrivateKeyJwt,
-            ))
-        }
-        _ => bail!(
-            "give exactly one way to authenticate: --token T, or --client-id ID with --client-secret S, \
-             or --client-id ID with --private-key FILE (or the OKTAVAULT_* environment variables)"
-        ),
-    }
-}
-
-/// The read scopes of every category, each once.
-pub fn default_scopes() -> Vec<String> {
-    let mut scopes: Vec<String> = CATEGORIES.iter().map(|c| c.scope.to_owned()).collect();
-    scopes.sort();
-    scopes.dedup();
-    scopes
-}
-
-pub async fn register_org(
-    store: &Store,
-    org_id: OrgId,
-    url: &str,
-    auth: AuthKind,
-    client_id: Option<String>,
-) -> anyhow::Result<OrgRecord> {
-    let existing = store.catalog.get_org(&org_id).await?;
-    let org = OrgRecord {
-        org_id: org_id.clone(),
-        url: url.to_owned(),
-        auth,
-        client_id,
-        sealed_credentials: None,
-        backup_enabled: true,
-        created_at: existing
-            .as_ref()
-            .map_or_else(|| timefmt::rfc3339(timefmt::now()), |o| o.created_at.clone()),
-        last_snapshot: existing.and_then(|o| o.last_snapshot),
-    };
-    store.catalog.put_org(&org).await?;
-    Ok(org)
 }
 
 /// One backup of one org through the embedded workflow.

@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use oktavault_shared::workflow::embedded::BackupOptions;
 
-use super::backup::{BackupJob, BackupReport, register_org};
+use oktavault_shared::service::orgs;
+
+use super::backup::{BackupJob, BackupReport};
 use super::browse::{CategoryTree, category_tree};
 use crate::args::DemoArgs;
 use crate::output::Output;
@@ -39,14 +41,14 @@ pub async fn run(store_dir: &Path, args: DemoArgs, out: &Output) -> anyhow::Resu
     let credentials = Credentials::ClientSecret {
         client_id: sim.client_id(),
         secret: Secret::new(sim.client_secret()),
-        scopes: super::backup::default_scopes(),
+        scopes: super::authorize::backup_scopes(),
     };
     let client = OktaClient::new(ClientConfig::new(url.clone(), credentials))?;
     let store = Store::open(store_dir)?;
-    let org = register_org(
-        &store,
+    let org = orgs::register(
+        store.catalog.as_ref(),
         OrgId::new(DEMO_ORG)?,
-        url.as_str(),
+        &url,
         AuthKind::ClientSecret,
         Some(sim.client_id()),
     )

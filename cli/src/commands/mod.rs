@@ -1,8 +1,10 @@
+pub mod authorize;
 pub mod backup;
 pub mod browse;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod diff;
 pub mod jobs;
+pub mod restore;
 pub mod step;
 pub mod verify;

@@ -11,7 +11,8 @@ use anyhow::Context;
 use oktavault_shared::workflow::{StaticConnector, StepContext, dispatch};
 use serde_json::json;
 
-use super::backup::{authorize, peak_memory_mib};
+use super::authorize::{authorize, restore_scopes};
+use super::backup::peak_memory_mib;
 use crate::args::StepArgs;
 use crate::store::Store;
 
@@ -22,7 +23,7 @@ pub async fn run(store_dir: &Path, args: StepArgs) -> anyhow::Result<std::proces
         .context("reading the step's payload from stdin")?;
     let payload = serde_json::from_str(&payload).context("the step's payload is not JSON")?;
     let store = Store::open(store_dir)?;
-    let (org, client) = authorize(&store, &args.backup).await?;
+    let (org, client) = authorize(&store, &args.backup.org, restore_scopes).await?;
     let connector = StaticConnector::default();
     connector.register(org.org_id.clone(), client);
     let ctx = StepContext::new(store.catalog.clone(), store.vault.clone(), Arc::new(connector))

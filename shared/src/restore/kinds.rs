@@ -39,6 +39,15 @@ impl Kind {
         }
     }
 
+    /// The OAuth scope that lets a restore write it.
+    pub fn manage_scope(self) -> &'static str {
+        match self {
+            Kind::User => "okta.users.manage",
+            Kind::Group | Kind::Membership => "okta.groups.manage",
+            Kind::App | Kind::AppUser | Kind::AppGroup => "okta.apps.manage",
+        }
+    }
+
     /// The things at an edge's ends: (parent's kind and field, child's kind and field).
     pub fn ends(self) -> Option<((Kind, &'static str), (Kind, &'static str))> {
         match self {

@@ -71,6 +71,29 @@ pub async fn select(reader: &SnapshotReader, selection: &[String], relationships
     Ok(selected)
 }
 
+/// Checks every selector's form and category without reading a snapshot (a request is refused before a job
+/// starts).
+pub fn check(selection: &[String]) -> Result<(), RestoreError> {
+    if selection.is_empty() {
+        return Err(RestoreError::Invalid(
+            "select what to restore: CATEGORY, CATEGORY:ID_OR_NAME or all".into(),
+        ));
+    }
+    for selector in selection {
+        let category = selector.split_once(':').map_or(selector.as_str(), |(c, _)| c);
+        if category == "all" && !selector.contains(':') {
+            continue;
+        }
+        if let Some((_, "")) = selector.split_once(':') {
+            return Err(RestoreError::Invalid(format!(
+                "{selector:?} names no object: give CATEGORY:ID_OR_NAME"
+            )));
+        }
+        kind_of(category)?;
+    }
+    Ok(())
+}
+
 fn kind_of(category: &str) -> Result<Kind, RestoreError> {
     if let Some(kind) = Kind::of(category) {
         return Ok(kind);

@@ -1,7 +1,13 @@
 //! The service layer: what the command line, the Lambdas, the HTTP API and the console all call. It resolves
-//! what a person asks ("the jobs of this org", "verify every snapshot") into the ports and returns report
-//! types that both serialize (for `--json` and the API) and display (for a person).
+//! what a person asks ("the jobs of this org", "restore this group from the latest snapshot") into the ports
+//! and returns report types that both serialize (for `--json` and the API) and display (for a person).
 
 pub mod diff;
+mod error;
 pub mod jobs;
+pub mod orgs;
+pub mod restore;
+pub mod snapshots;
 pub mod verify;
+
+pub use error::ServiceError;

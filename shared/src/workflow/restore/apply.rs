@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::{id_maps, keep_ids, spec};
 use crate::ids::JobId;
-use crate::ports::{CategoryProgress, JobKind, JobRecord, LogEntry, RestoreSpec};
+use crate::ports::{Catalog, CategoryProgress, JobKind, JobRecord, LogEntry, RestoreSpec};
 use crate::restore::apply::{Applied, Applier, Outcome};
 use crate::restore::live::LiveOrg;
 use crate::restore::plan::PlannedObject;
@@ -246,10 +246,10 @@ fn log_line(planned: &PlannedObject, applied: &Applied) -> LogEntry {
     }
 }
 
-/// Every category's tally, from the job's saved positions.
-pub async fn tallies(ctx: &StepContext, job: &JobId) -> Result<BTreeMap<String, (Tally, bool)>, StepError> {
+/// Every category's tally and whether it is done, from the job's saved positions.
+pub async fn tallies(catalog: &dyn Catalog, job: &JobId) -> Result<BTreeMap<String, (Tally, bool)>, StepError> {
     let mut out = BTreeMap::new();
-    for (category, progress) in ctx.catalog.load_progress(job).await? {
+    for (category, progress) in catalog.load_progress(job).await? {
         out.insert(category, (Position::of(&progress)?.tally, progress.done));
     }
     Ok(out)

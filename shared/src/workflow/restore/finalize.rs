@@ -30,7 +30,7 @@ pub async fn finalize_restore(ctx: &StepContext, input: FinalizeRestoreInput) ->
     let summary = stored::read_head(&ctx.vault, &job.org_id, &job.job_id)
         .await?
         .ok_or_else(|| StepError::fatal(format!("restore job {} has no plan", job.job_id)))?;
-    let tallies = tallies(ctx, &job.job_id).await?;
+    let tallies = tallies(ctx.catalog.as_ref(), &job.job_id).await?;
     job.categories = summary.stages.iter().flatten().cloned().collect();
     if let Some(held) = summary.held_message() {
         job.status = JobStatus::Failed;

@@ -8,7 +8,7 @@ mod apply;
 mod finalize;
 mod plan;
 
-pub use apply::{ApplyInput, ApplyOutput, Tally, apply_restore};
+pub use apply::{ApplyInput, ApplyOutput, Tally, apply_restore, tallies};
 pub use finalize::{FinalizeRestoreInput, FinalizeRestoreOutput, finalize_restore};
 pub use plan::{PlanRestoreInput, PlanRestoreOutput, RestoreRequest, plan_restore};
 

@@ -1,0 +1,19 @@
+//! What the service layer answers when a request cannot be served: the caller's mistake (an HTTP 400 or 404) or
+//! a store that failed (a 500).
+
+use crate::ports::CatalogError;
+use crate::snapshot::SnapshotError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The request is wrong: a malformed id, an unknown category, a missing option.
+    #[error("{0}")]
+    Invalid(String),
+    /// The request names something that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+}

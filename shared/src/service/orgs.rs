@@ -1,0 +1,33 @@
+//! Orgs: registering an org that is authorized, keeping what an earlier registration knew.
+
+use super::ServiceError;
+use crate::ids::OrgId;
+use crate::okta::OrgUrl;
+use crate::ports::{AuthKind, Catalog, OrgRecord};
+use crate::timefmt;
+
+/// Registers the org at `url` as `org_id` (or updates its registration): how it authenticates, and its OAuth
+/// client. Its creation time, backup setting, stored credentials and last snapshot are kept.
+pub async fn register(
+    catalog: &dyn Catalog,
+    org_id: OrgId,
+    url: &OrgUrl,
+    auth: AuthKind,
+    client_id: Option<String>,
+) -> Result<OrgRecord, ServiceError> {
+    let existing = catalog.get_org(&org_id).await?;
+    let org = OrgRecord {
+        org_id,
+        url: url.as_str().to_owned(),
+        auth,
+        client_id,
+        sealed_credentials: existing.as_ref().and_then(|o| o.sealed_credentials.clone()),
+        backup_enabled: existing.as_ref().is_none_or(|o| o.backup_enabled),
+        created_at: existing
+            .as_ref()
+            .map_or_else(|| timefmt::rfc3339(timefmt::now()), |o| o.created_at.clone()),
+        last_snapshot: existing.and_then(|o| o.last_snapshot),
+    };
+    catalog.put_org(&org).await?;
+    Ok(org)
+}

@@ -1,0 +1,311 @@
+//! Restore: the real binary plans against the simulated org over HTTP and writes back what was lost, and the
+//! simulator's state afterwards is compared with what the snapshot held.
+
+use okta_sim::{PathFault, SimHandle};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// What one `oktavault --json restore` run printed.
+struct RestoreRun {
+    code: Option<i32>,
+    report: Value,
+    output: String,
+}
+
+async fn restore(store: &std::path::Path, sim: &SimHandle, args: &[&str]) -> RestoreRun {
+    let url = sim.url();
+    let token = sim.api_token();
+    let mut all = vec!["--json", "restore"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--org", &url, "--allow-local-org", "--token", &token]);
+    let out = oktavault(store, &all).await;
+    let output = text(&out);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    RestoreRun {
+        code: out.status.code(),
+        report,
+        output,
+    }
+}
+
+async fn admin(sim: &SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", sim.url()))
+        .header("Authorization", format!("SSWS {}", sim.api_token()));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.json().await.unwrap_or(Value::Null)
+}
+
+/// Deletes a user for good, as an admin does: deactivate, then delete.
+async fn delete_user(sim: &SimHandle, id: &str) {
+    for _ in 0..2 {
+        admin(sim, reqwest::Method::DELETE, &format!("/api/v1/users/{id}"), None).await;
+    }
+}
+
+fn user_by_login(sim: &SimHandle, login: &str) -> Option<Value> {
+    sim.snapshot_state()
+        .users
+        .into_iter()
+        .find(|u| u["profile"]["login"].as_str() == Some(login))
+}
+
+/// An ACTIVE user in at least one Okta group (not Everyone) and assigned to at least one app directly.
+fn well_connected_user(sim: &SimHandle) -> (Value, Vec<String>, Vec<String>) {
+    let state = sim.snapshot_state();
+    let okta_groups: Vec<&str> = state
+        .groups
+        .iter()
+        .filter(|g| g["type"] == "OKTA_GROUP")
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    for user in state.users.iter().filter(|u| u["status"] == "ACTIVE") {
+        let id = user["id"].as_str().unwrap();
+        let groups: Vec<String> = state
+            .group_members
+            .iter()
+            .filter(|(g, members)| okta_groups.contains(&g.as_str()) && members.iter().any(|m| m == id))
+            .map(|(g, _)| g.clone())
+            .collect();
+        let apps: Vec<String> = state
+            .app_users
+            .iter()
+            .filter(|(_, rows)| rows.iter().any(|r| r["id"] == id && r["scope"] == "USER"))
+            .map(|(a, _)| a.clone())
+            .collect();
+        if !groups.is_empty() && !apps.is_empty() {
+            return (user.clone(), groups, apps);
+        }
+    }
+    panic!("the seeded org has no user with groups and direct app assignments")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_user_comes_back_staged_then_activated_with_its_memberships_and_assignments() {
+    let sim = start_sim(120, 91).await;
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    let (user, groups, apps) = well_connected_user(&sim);
+    let (old_id, login) = (user["id"].as_str().unwrap(), user["profile"]["login"].as_str().unwrap());
+    delete_user(&sim, old_id).await;
+    assert!(user_by_login(&sim, login).is_none());
+
+    let selector = format!("users:{login}");
+    let run = restore(store.path(), &sim, &["latest", "--select", &selector]).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert_eq!(run.report["state"]["state"], "completed", "{}", run.report);
+
+    let back = user_by_login(&sim, login).expect("the user is back");
+    let new_id = back["id"].as_str().unwrap();
+    assert_ne!(new_id, old_id, "Okta gives a recreated user a new id");
+    assert_eq!(back["status"], "PROVISIONED", "created STAGED, then activated (the email is pending): {back}");
+    assert_eq!(back["profile"], user["profile"], "the profile is the snapshot's");
+    let state = sim.snapshot_state();
+    for group in &groups {
+        assert!(
+            state.group_members[group].iter().any(|m| m == new_id),
+            "member of {group} again"
+        );
+    }
+    for app in &apps {
+        assert!(
+            state.app_users[app].iter().any(|r| r["id"] == new_id),
+            "assigned to {app} again"
+        );
+    }
+    let applied = &run.report["applied"];
+    assert_eq!(applied["users"]["created"], 1, "{}", run.report);
+    assert_eq!(applied["group_members"]["created"], groups.len(), "{}", run.report);
+    assert_eq!(applied["group_members"]["failed"], 0, "{}", run.report);
+
+    // The same restore again creates nothing: the user is found by login (and the id map), its relationships exist.
+    let again = restore(store.path(), &sim, &["latest", "--select", &selector]).await;
+    assert_eq!(again.code, Some(0), "{}", again.output);
+    let applied = &again.report["applied"];
+    for category in ["users", "group_members", "app_users"] {
+        assert_eq!(applied[category]["created"], 0, "{category}: {}", again.report);
+        assert_eq!(applied[category]["failed"], 0, "{category}: {}", again.report);
+    }
+    let users_now = sim.snapshot_state().users.iter().filter(|u| u["profile"]["login"] == login).count();
+    assert_eq!(users_now, 1, "no duplicate user");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_shows_the_plan_and_writes_nothing() {
+    let sim = start_sim(60, 92).await;
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    let (user, _, _) = well_connected_user(&sim);
+    let old_id = user["id"].as_str().unwrap();
+    delete_user(&sim, old_id).await;
+    let before = sim.snapshot_state();
+
+    let run = restore(store.path(), &sim, &["latest", "--select", &format!("users:{old_id}"), "--dry-run"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert_eq!(sim.snapshot_state(), before, "a dry run writes nothing");
+    let objects = run.report["objects"].as_array().expect("a dry run lists the planned objects");
+    let planned_user = objects
+        .iter()
+        .find(|o| o["category"] == "users")
+        .expect("the user is planned");
+    assert_eq!(planned_user["action"], "create");
+    assert_eq!(planned_user["source_id"], old_id, "named by its old id: the new one is not known yet");
+    assert!(
+        objects.iter().any(|o| o["category"] == "group_members" && o["action"] == "create"),
+        "its memberships are planned too: {objects:?}"
+    );
+    assert_eq!(run.report["plan"]["dry_run"], true);
+
+    let human = oktavault(
+        store.path(),
+        &[
+            "restore", "latest", "--select", &format!("users:{old_id}"), "--dry-run", "--org", &sim.url(),
+            "--allow-local-org", "--token", &sim.api_token(),
+        ],
+    )
+    .await;
+    let shown = text(&human);
+    assert!(shown.contains("create") && shown.contains(old_id), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_group_comes_back_with_a_new_id_its_members_and_its_app_assignments() {
+    let sim = start_sim(80, 93).await;
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    let state = sim.snapshot_state();
+    let group = state
+        .groups
+        .iter()
+        .filter(|g| g["type"] == "OKTA_GROUP")
+        .find(|g| {
+            let id = g["id"].as_str().unwrap();
+            !state.group_members[id].is_empty() && state.app_groups.values().any(|rows| rows.iter().any(|r| r["id"] == id))
+        })
+        .expect("a group with members and an app assignment")
+        .clone();
+    let old_id = group["id"].as_str().unwrap();
+    let members = state.group_members[old_id].clone();
+    let apps: Vec<String> = state
+        .app_groups
+        .iter()
+        .filter(|(_, rows)| rows.iter().any(|r| r["id"] == old_id))
+        .map(|(a, _)| a.clone())
+        .collect();
+    admin(&sim, reqwest::Method::DELETE, &format!("/api/v1/groups/{old_id}"), None).await;
+
+    let name = group["profile"]["name"].as_str().unwrap();
+    let run = restore(store.path(), &sim, &["latest", "--select", &format!("groups:{name}")]).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let state = sim.snapshot_state();
+    let back = state
+        .groups
+        .iter()
+        .find(|g| g["profile"]["name"] == name)
+        .expect("the group is back");
+    let new_id = back["id"].as_str().unwrap();
+    assert_ne!(new_id, old_id);
+    let mut now: Vec<&String> = state.group_members[new_id].iter().collect();
+    let mut was: Vec<&String> = members.iter().collect();
+    now.sort();
+    was.sort();
+    assert_eq!(now, was, "every member is back");
+    for app in &apps {
+        assert!(
+            state.app_groups[app].iter().any(|r| r["id"] == new_id),
+            "the assignment to {app} points at the new group"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_object_okta_refuses_fails_alone_and_the_job_completes_with_errors() {
+    let sim = start_sim(80, 94).await;
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    let state = sim.snapshot_state();
+    let (group_id, members) = state
+        .group_members
+        .iter()
+        .filter(|(g, m)| m.len() >= 3 && state.groups.iter().any(|x| x["id"] == **g && x["type"] == "OKTA_GROUP"))
+        .map(|(g, m)| (g.clone(), m.clone()))
+        .next()
+        .expect("an Okta group with members");
+    // Two members leave the group; adding one of them back is refused.
+    for member in &members[..2] {
+        admin(&sim, reqwest::Method::DELETE, &format!("/api/v1/groups/{group_id}/users/{member}"), None).await;
+    }
+    sim.fail_path(PathFault::error(
+        format!("/api/v1/groups/{group_id}/users/{}", members[0]),
+        400,
+        "E0000001",
+        "Api validation failed: the simulator refuses this one",
+    ));
+    let run = restore(store.path(), &sim, &["latest", "--select", &format!("groups:{group_id}")]).await;
+    assert_eq!(run.code, Some(2), "Completed With Errors: {}", run.output);
+    assert_eq!(run.report["state"]["state"], "completed_with_errors");
+    let failures = run.report["failures"].as_array().unwrap();
+    let failed: Vec<&Value> = failures.iter().filter(|l| l["outcome"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{failures:?}");
+    assert!(
+        failed[0]["message"].as_str().unwrap().contains("the simulator refuses this one"),
+        "the log says why: {failed:?}"
+    );
+    let now = &sim.snapshot_state().group_members[&group_id];
+    assert!(now.contains(&members[1]), "the other member is back");
+    assert!(!now.contains(&members[0]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn download_only_categories_and_unknown_names_are_refused_before_any_job() {
+    let sim = start_sim(30, 95).await;
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    let run = restore(store.path(), &sim, &["latest", "--select", "devices"]).await;
+    assert_eq!(run.code, Some(1));
+    assert!(run.output.contains("download-only"), "{}", run.output);
+    let run = restore(store.path(), &sim, &["latest", "--select", "users:nobody@nowhere.example"]).await;
+    assert_eq!(run.code, Some(1));
+    assert!(run.output.contains("no users object"), "{}", run.output);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mass_overwrite_is_held_by_the_guardrail_until_confirmed() {
+    let sim = start_sim(100, 96).await;
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    let state = sim.snapshot_state();
+    let changed: Vec<Value> = state.users.iter().filter(|u| u["status"] == "ACTIVE").take(15).cloned().collect();
+    for user in &changed {
+        let mut profile = user["profile"].clone();
+        profile["title"] = json!("Changed by a script gone wrong");
+        admin(&sim, reqwest::Method::POST, &format!("/api/v1/users/{}", user["id"].as_str().unwrap()), Some(json!({"profile": profile}))).await;
+    }
+    let live = sim.snapshot_state().users.len();
+    let held = restore(store.path(), &sim, &["latest", "--select", "users", "--on-conflict", "overwrite"]).await;
+    assert_eq!(held.code, Some(1), "{}", held.output);
+    let error = held.report["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains(&format!("15 of the {live} live users")) && error.contains("--yes"),
+        "{}",
+        held.report
+    );
+    assert!(
+        sim.snapshot_state().users.iter().filter(|u| u["profile"]["title"] == "Changed by a script gone wrong").count() == 15,
+        "nothing was written"
+    );
+
+    let confirmed = restore(store.path(), &sim, &["latest", "--select", "users", "--on-conflict", "overwrite", "--yes"]).await;
+    assert_eq!(confirmed.code, Some(0), "{}", confirmed.output);
+    assert_eq!(confirmed.report["applied"]["users"]["updated"], 15, "{}", confirmed.report);
+    let state = sim.snapshot_state();
+    for user in &changed {
+        let now = state.users.iter().find(|u| u["id"] == user["id"]).unwrap();
+        assert_eq!(now["profile"], user["profile"], "overwritten with the snapshot's profile");
+    }
+}
