@@ -309,3 +309,68 @@ async fn a_mass_overwrite_is_held_by_the_guardrail_until_confirmed() {
         assert_eq!(now["profile"], user["profile"], "overwritten with the snapshot's profile");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_killed_in_the_middle_of_applying_continues_and_creates_each_object_once() {
+    use okta_sim::Faults;
+    use oktavault_shared::ports::{Catalog, JobKind};
+
+    let sim = start_sim(100, 97).await;
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    let deleted: Vec<Value> = sim.snapshot_state().users.into_iter().take(70).collect();
+    for user in &deleted {
+        delete_user(&sim, user["id"].as_str().unwrap()).await;
+    }
+    let (url, token) = (sim.url(), sim.api_token());
+    let args = [
+        "--json", "restore", "latest", "--select", "users", "--no-relationships", "--yes", "--org", &url,
+        "--allow-local-org", "--token", &token,
+    ];
+    // Slow calls down so the kill lands while users are being created.
+    sim.set_faults(Faults {
+        latency_ms: 25,
+        ..Faults::default()
+    });
+    let view = open_store(store.path());
+    let mut child = command(store.path()).args(args).spawn().unwrap();
+    let job = 'wait: {
+        for _ in 0..1200 {
+            for org in view.catalog.list_orgs().await.unwrap_or_default() {
+                for job in view.catalog.list_jobs(&org.org_id, None).await.unwrap_or_default() {
+                    let progress = view.catalog.load_progress(&job.job_id).await.unwrap_or_default();
+                    if job.kind == JobKind::Restore && progress.get("users").is_some_and(|p| p.pages >= 1 && !p.done) {
+                        break 'wait job;
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the restore never saved a position in users");
+    };
+    // A few more users are created after the saved position before the process dies.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    child.kill().await.unwrap();
+    child.wait().await.unwrap();
+    sim.set_faults(Faults::default());
+    let partly = sim.snapshot_state().users.len();
+    assert!(partly > 30 + 50 && partly < 100, "killed in the middle: {partly} users");
+
+    let out = command(store.path()).args(args).output().await.unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["job_id"], job.job_id.as_str(), "the same restore continued the interrupted job");
+    let state = sim.snapshot_state();
+    for user in &deleted {
+        let login = &user["profile"]["login"];
+        let copies = state.users.iter().filter(|u| u["profile"]["login"] == *login).count();
+        assert_eq!(copies, 1, "{login} exists once");
+    }
+    let users = &report["applied"]["users"];
+    assert_eq!(
+        users["created"].as_u64().unwrap() + users["matched"].as_u64().unwrap(),
+        70,
+        "every deleted user was created once, or found created by the killed run: {report}"
+    );
+    assert_eq!(users["failed"], 0, "{report}");
+}

@@ -83,6 +83,16 @@ pub struct RestoreSpec {
     pub plan_key: SnapshotId,
 }
 
+impl OnConflict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnConflict::Skip => "skip",
+            OnConflict::Overwrite => "overwrite",
+            OnConflict::Merge => "merge",
+        }
+    }
+}
+
 impl fmt::Display for JobKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

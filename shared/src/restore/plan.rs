@@ -541,9 +541,9 @@ impl fmt::Display for PlanSummary {
         )?;
         writeln!(
             f,
-            "  selection {}; on conflict {:?}; relationships {}; activate users {}",
+            "  selection {}; on conflict {}; relationships {}; activate users {}",
             self.selection.join(" "),
-            self.on_conflict,
+            self.on_conflict.as_str(),
             if self.relationships { "added" } else { "left out" },
             if self.activate { "yes" } else { "no" }
         )?;

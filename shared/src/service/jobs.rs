@@ -99,11 +99,16 @@ impl fmt::Display for JobList {
             return writeln!(f, "No jobs yet.");
         }
         for JobSummary { job, state } in &self.jobs {
-            let snapshot = job.snapshot_id.as_ref().map(|s| s.to_string()).unwrap_or_default();
+            // A backup names the snapshot it wrote; a restore, the snapshot it restored from.
+            let snapshot = match &job.restore {
+                Some(spec) => format!("from {} of {}", spec.snapshot_id, spec.source_org),
+                None => job.snapshot_id.as_ref().map(|s| s.to_string()).unwrap_or_default(),
+            };
             writeln!(
                 f,
-                "{:<34} {:<28} {:<22} {:<26} {snapshot}",
+                "{:<34} {:<8} {:<28} {:<22} {:<26} {snapshot}",
                 job.job_id,
+                job.kind.as_str(),
                 job.org_id,
                 job.created_at,
                 state.to_string()

@@ -167,7 +167,11 @@ impl fmt::Display for RestoreReport {
         }
         if !self.applied.is_empty() {
             writeln!(f, "Applied:")?;
-            for (category, t) in &self.applied {
+            let order: Vec<&String> = match &self.plan {
+                Some(plan) => plan.stages.iter().flatten().collect(),
+                None => self.applied.keys().collect(),
+            };
+            for (category, t) in order.into_iter().filter_map(|c| self.applied.get(c).map(|t| (c, t))) {
                 writeln!(
                     f,
                     "  {category:<13} created {:>6}  found {:>4}  updated {:>6}  reactivated {:>4}  unchanged {:>5}  \
@@ -189,7 +193,15 @@ impl fmt::Display for RestoreReport {
                 )?;
             }
         }
-        writeln!(f, "Restore job {} into {}: {}", self.job_id, self.org_id, self.state)?;
+        let dry_run = self.plan.as_ref().is_some_and(|p| p.dry_run);
+        writeln!(
+            f,
+            "Restore job {} into {}: {}{}",
+            self.job_id,
+            self.org_id,
+            self.state,
+            if dry_run { " (dry run: nothing was written)" } else { "" }
+        )?;
         if let Some(error) = &self.error {
             writeln!(f, "  {error}")?;
         }
