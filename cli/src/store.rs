@@ -4,10 +4,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use oktavault_shared::service::snapshots;
 use oktavault_shared::ids::OrgId;
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::ports::SnapshotRecord;
+use oktavault_shared::service::snapshots;
 use oktavault_shared::snapshot::Vault;
 
 pub struct Store {

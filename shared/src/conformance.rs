@@ -1045,23 +1045,39 @@ async fn catalog_id_maps(catalog: &dyn Catalog, run: &str) {
     cat_ok(
         "put_id_map",
         catalog
-            .put_id_map(&source, &target, "users", "job-1-00000001", &[pair("00u1", "00uA"), pair("00u2", "00uB")])
+            .put_id_map(
+                &source,
+                &target,
+                "users",
+                "job-1-00000001",
+                &[pair("00u1", "00uA"), pair("00u2", "00uB")],
+            )
             .await,
     );
     cat_ok(
         "put_id_map of another category",
-        catalog.put_id_map(&source, &target, "groups", "job-1-00000001", &[pair("00g1", "00gA")]).await,
+        catalog
+            .put_id_map(&source, &target, "groups", "job-1-00000001", &[pair("00g1", "00gA")])
+            .await,
     );
     // The same batch written again (a repeated step) replaces itself; a later batch's mapping wins.
     cat_ok(
         "put_id_map again",
         catalog
-            .put_id_map(&source, &target, "users", "job-1-00000001", &[pair("00u1", "00uA"), pair("00u2", "00uB")])
+            .put_id_map(
+                &source,
+                &target,
+                "users",
+                "job-1-00000001",
+                &[pair("00u1", "00uA"), pair("00u2", "00uB")],
+            )
             .await,
     );
     cat_ok(
         "put_id_map of a later batch",
-        catalog.put_id_map(&source, &target, "users", "job-2-00000001", &[pair("00u2", "00uC")]).await,
+        catalog
+            .put_id_map(&source, &target, "users", "job-2-00000001", &[pair("00u2", "00uC")])
+            .await,
     );
     let users = cat_ok("id_map", catalog.id_map(&source, &target, "users").await);
     assert_eq!(

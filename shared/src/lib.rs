@@ -30,8 +30,8 @@ pub mod lambda;
 pub mod local;
 pub mod okta;
 pub mod ports;
-pub mod service;
 pub mod restore;
+pub mod service;
 pub mod snapshot;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -103,7 +103,10 @@ async fn a_deleted_user_comes_back_staged_then_activated_with_its_memberships_an
     let back = user_by_login(&sim, login).expect("the user is back");
     let new_id = back["id"].as_str().unwrap();
     assert_ne!(new_id, old_id, "Okta gives a recreated user a new id");
-    assert_eq!(back["status"], "PROVISIONED", "created STAGED, then activated (the email is pending): {back}");
+    assert_eq!(
+        back["status"], "PROVISIONED",
+        "created STAGED, then activated (the email is pending): {back}"
+    );
     assert_eq!(back["profile"], user["profile"], "the profile is the snapshot's");
     let state = sim.snapshot_state();
     for group in &groups {
@@ -131,7 +134,12 @@ async fn a_deleted_user_comes_back_staged_then_activated_with_its_memberships_an
         assert_eq!(applied[category]["created"], 0, "{category}: {}", again.report);
         assert_eq!(applied[category]["failed"], 0, "{category}: {}", again.report);
     }
-    let users_now = sim.snapshot_state().users.iter().filter(|u| u["profile"]["login"] == login).count();
+    let users_now = sim
+        .snapshot_state()
+        .users
+        .iter()
+        .filter(|u| u["profile"]["login"] == login)
+        .count();
     assert_eq!(users_now, 1, "no duplicate user");
 }
 
@@ -145,18 +153,30 @@ async fn a_dry_run_shows_the_plan_and_writes_nothing() {
     delete_user(&sim, old_id).await;
     let before = sim.snapshot_state();
 
-    let run = restore(store.path(), &sim, &["latest", "--select", &format!("users:{old_id}"), "--dry-run"]).await;
+    let run = restore(
+        store.path(),
+        &sim,
+        &["latest", "--select", &format!("users:{old_id}"), "--dry-run"],
+    )
+    .await;
     assert_eq!(run.code, Some(0), "{}", run.output);
     assert_eq!(sim.snapshot_state(), before, "a dry run writes nothing");
-    let objects = run.report["objects"].as_array().expect("a dry run lists the planned objects");
+    let objects = run.report["objects"]
+        .as_array()
+        .expect("a dry run lists the planned objects");
     let planned_user = objects
         .iter()
         .find(|o| o["category"] == "users")
         .expect("the user is planned");
     assert_eq!(planned_user["action"], "create");
-    assert_eq!(planned_user["source_id"], old_id, "named by its old id: the new one is not known yet");
+    assert_eq!(
+        planned_user["source_id"], old_id,
+        "named by its old id: the new one is not known yet"
+    );
     assert!(
-        objects.iter().any(|o| o["category"] == "group_members" && o["action"] == "create"),
+        objects
+            .iter()
+            .any(|o| o["category"] == "group_members" && o["action"] == "create"),
         "its memberships are planned too: {objects:?}"
     );
     assert_eq!(run.report["plan"]["dry_run"], true);
@@ -164,8 +184,16 @@ async fn a_dry_run_shows_the_plan_and_writes_nothing() {
     let human = oktavault(
         store.path(),
         &[
-            "restore", "latest", "--select", &format!("users:{old_id}"), "--dry-run", "--org", &sim.url(),
-            "--allow-local-org", "--token", &sim.api_token(),
+            "restore",
+            "latest",
+            "--select",
+            &format!("users:{old_id}"),
+            "--dry-run",
+            "--org",
+            &sim.url(),
+            "--allow-local-org",
+            "--token",
+            &sim.api_token(),
         ],
     )
     .await;
@@ -185,7 +213,8 @@ async fn a_deleted_group_comes_back_with_a_new_id_its_members_and_its_app_assign
         .filter(|g| g["type"] == "OKTA_GROUP")
         .find(|g| {
             let id = g["id"].as_str().unwrap();
-            !state.group_members[id].is_empty() && state.app_groups.values().any(|rows| rows.iter().any(|r| r["id"] == id))
+            !state.group_members[id].is_empty()
+                && state.app_groups.values().any(|rows| rows.iter().any(|r| r["id"] == id))
         })
         .expect("a group with members and an app assignment")
         .clone();
@@ -238,7 +267,13 @@ async fn one_object_okta_refuses_fails_alone_and_the_job_completes_with_errors()
         .expect("an Okta group with members");
     // Two members leave the group; adding one of them back is refused.
     for member in &members[..2] {
-        admin(&sim, reqwest::Method::DELETE, &format!("/api/v1/groups/{group_id}/users/{member}"), None).await;
+        admin(
+            &sim,
+            reqwest::Method::DELETE,
+            &format!("/api/v1/groups/{group_id}/users/{member}"),
+            None,
+        )
+        .await;
     }
     sim.fail_path(PathFault::error(
         format!("/api/v1/groups/{group_id}/users/{}", members[0]),
@@ -246,14 +281,22 @@ async fn one_object_okta_refuses_fails_alone_and_the_job_completes_with_errors()
         "E0000001",
         "Api validation failed: the simulator refuses this one",
     ));
-    let run = restore(store.path(), &sim, &["latest", "--select", &format!("groups:{group_id}")]).await;
+    let run = restore(
+        store.path(),
+        &sim,
+        &["latest", "--select", &format!("groups:{group_id}")],
+    )
+    .await;
     assert_eq!(run.code, Some(2), "Completed With Errors: {}", run.output);
     assert_eq!(run.report["state"]["state"], "completed_with_errors");
     let failures = run.report["failures"].as_array().unwrap();
     let failed: Vec<&Value> = failures.iter().filter(|l| l["outcome"] == "failed").collect();
     assert_eq!(failed.len(), 1, "{failures:?}");
     assert!(
-        failed[0]["message"].as_str().unwrap().contains("the simulator refuses this one"),
+        failed[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the simulator refuses this one"),
         "the log says why: {failed:?}"
     );
     let now = &sim.snapshot_state().group_members[&group_id];
@@ -269,7 +312,12 @@ async fn download_only_categories_and_unknown_names_are_refused_before_any_job()
     let run = restore(store.path(), &sim, &["latest", "--select", "devices"]).await;
     assert_eq!(run.code, Some(1));
     assert!(run.output.contains("download-only"), "{}", run.output);
-    let run = restore(store.path(), &sim, &["latest", "--select", "users:nobody@nowhere.example"]).await;
+    let run = restore(
+        store.path(),
+        &sim,
+        &["latest", "--select", "users:nobody@nowhere.example"],
+    )
+    .await;
     assert_eq!(run.code, Some(1));
     assert!(run.output.contains("no users object"), "{}", run.output);
 }
@@ -280,14 +328,31 @@ async fn a_mass_overwrite_is_held_by_the_guardrail_until_confirmed() {
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let state = sim.snapshot_state();
-    let changed: Vec<Value> = state.users.iter().filter(|u| u["status"] == "ACTIVE").take(15).cloned().collect();
+    let changed: Vec<Value> = state
+        .users
+        .iter()
+        .filter(|u| u["status"] == "ACTIVE")
+        .take(15)
+        .cloned()
+        .collect();
     for user in &changed {
         let mut profile = user["profile"].clone();
         profile["title"] = json!("Changed by a script gone wrong");
-        admin(&sim, reqwest::Method::POST, &format!("/api/v1/users/{}", user["id"].as_str().unwrap()), Some(json!({"profile": profile}))).await;
+        admin(
+            &sim,
+            reqwest::Method::POST,
+            &format!("/api/v1/users/{}", user["id"].as_str().unwrap()),
+            Some(json!({"profile": profile})),
+        )
+        .await;
     }
     let live = sim.snapshot_state().users.len();
-    let held = restore(store.path(), &sim, &["latest", "--select", "users", "--on-conflict", "overwrite"]).await;
+    let held = restore(
+        store.path(),
+        &sim,
+        &["latest", "--select", "users", "--on-conflict", "overwrite"],
+    )
+    .await;
     assert_eq!(held.code, Some(1), "{}", held.output);
     let error = held.report["error"].as_str().unwrap_or_default();
     assert!(
@@ -296,17 +361,34 @@ async fn a_mass_overwrite_is_held_by_the_guardrail_until_confirmed() {
         held.report
     );
     assert!(
-        sim.snapshot_state().users.iter().filter(|u| u["profile"]["title"] == "Changed by a script gone wrong").count() == 15,
+        sim.snapshot_state()
+            .users
+            .iter()
+            .filter(|u| u["profile"]["title"] == "Changed by a script gone wrong")
+            .count()
+            == 15,
         "nothing was written"
     );
 
-    let confirmed = restore(store.path(), &sim, &["latest", "--select", "users", "--on-conflict", "overwrite", "--yes"]).await;
+    let confirmed = restore(
+        store.path(),
+        &sim,
+        &["latest", "--select", "users", "--on-conflict", "overwrite", "--yes"],
+    )
+    .await;
     assert_eq!(confirmed.code, Some(0), "{}", confirmed.output);
-    assert_eq!(confirmed.report["applied"]["users"]["updated"], 15, "{}", confirmed.report);
+    assert_eq!(
+        confirmed.report["applied"]["users"]["updated"], 15,
+        "{}",
+        confirmed.report
+    );
     let state = sim.snapshot_state();
     for user in &changed {
         let now = state.users.iter().find(|u| u["id"] == user["id"]).unwrap();
-        assert_eq!(now["profile"], user["profile"], "overwritten with the snapshot's profile");
+        assert_eq!(
+            now["profile"], user["profile"],
+            "overwritten with the snapshot's profile"
+        );
     }
 }
 
@@ -324,8 +406,18 @@ async fn a_restore_killed_in_the_middle_of_applying_continues_and_creates_each_o
     }
     let (url, token) = (sim.url(), sim.api_token());
     let args = [
-        "--json", "restore", "latest", "--select", "users", "--no-relationships", "--yes", "--org", &url,
-        "--allow-local-org", "--token", &token,
+        "--json",
+        "restore",
+        "latest",
+        "--select",
+        "users",
+        "--no-relationships",
+        "--yes",
+        "--org",
+        &url,
+        "--allow-local-org",
+        "--token",
+        &token,
     ];
     // Slow calls down so the kill lands while users are being created.
     sim.set_faults(Faults {
@@ -359,7 +451,11 @@ async fn a_restore_killed_in_the_middle_of_applying_continues_and_creates_each_o
     let out = command(store.path()).args(args).output().await.unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["job_id"], job.job_id.as_str(), "the same restore continued the interrupted job");
+    assert_eq!(
+        report["job_id"],
+        job.job_id.as_str(),
+        "the same restore continued the interrupted job"
+    );
     let state = sim.snapshot_state();
     for user in &deleted {
         let login = &user["profile"]["login"];

@@ -33,7 +33,10 @@ pub async fn run(store_dir: &Path, args: RestoreArgs, out: &Output) -> anyhow::R
         None => {
             let ask = RestoreAsk {
                 target_org: org.org_id.clone(),
-                snapshot: args.snapshot.clone().context("name the snapshot to restore (an id, or latest)")?,
+                snapshot: args
+                    .snapshot
+                    .clone()
+                    .context("name the snapshot to restore (an id, or latest)")?,
                 source_org: args.source_org.as_deref().map(OrgId::new).transpose()?,
                 selection: args.select.clone(),
                 on_conflict: match (args.missing_only, args.on_conflict) {
@@ -55,7 +58,11 @@ pub async fn run(store_dir: &Path, args: RestoreArgs, out: &Output) -> anyhow::R
         .with_page_budget(Duration::from_secs(args.page_budget_secs));
     out.note(format!(
         "{} the restore into {}...",
-        if args.dry_run { "Planning" } else { "Planning and applying" },
+        if args.dry_run {
+            "Planning"
+        } else {
+            "Planning and applying"
+        },
         org.org_id
     ));
     let run = run_restore(Arc::new(ctx), &request).await;

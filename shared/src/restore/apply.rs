@@ -112,7 +112,10 @@ impl<'a> Applier<'a> {
         };
         match result {
             Ok(applied) => Ok(applied),
-            Err(e) if e.is_retryable() || matches!(e, OktaError::AuthRejected { .. } | OktaError::TokenRejected { .. }) => {
+            Err(e)
+                if e.is_retryable()
+                    || matches!(e, OktaError::AuthRejected { .. } | OktaError::TokenRejected { .. }) =>
+            {
                 Err(e.into())
             }
             Err(e) => Ok(Applied::new(Outcome::Failed(e.to_string()))),
@@ -157,7 +160,11 @@ impl<'a> Applier<'a> {
     /// The object was found before creating it: map it, finish what its create would have done, and resolve the
     /// conflict as an update would.
     async fn matched(&mut self, kind: Kind, p: &PlannedObject, existing: Value) -> Result<Applied, OktaError> {
-        let id = existing.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let id = existing
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         self.record(kind, &p.source_id, &id);
         let mut notes = vec![format!(
             "it is in the target already (created since planning, or by an interrupted attempt of this restore), \
@@ -188,9 +195,10 @@ impl<'a> Applier<'a> {
         let target = p.target_id.clone().unwrap_or_default();
         let Some(live) = self.live.get(kind, &target).await? else {
             let mut applied = self.create(kind, p).await?;
-            applied
-                .notes
-                .insert(0, format!("{target} was deleted from the target since planning: created again"));
+            applied.notes.insert(
+                0,
+                format!("{target} was deleted from the target since planning: created again"),
+            );
             return Ok(applied);
         };
         let mut applied = Applied::new(Outcome::Unchanged);
@@ -199,9 +207,10 @@ impl<'a> Applier<'a> {
             && *planned != live_own
         {
             let paths: Vec<String> = diff(planned, &live_own).iter().map(|c| c.path().to_owned()).collect();
-            applied
-                .notes
-                .push(format!("changed in the target since planning ({}); restored over the change", paths.join(", ")));
+            applied.notes.push(format!(
+                "changed in the target since planning ({}); restored over the change",
+                paths.join(", ")
+            ));
         }
         let mut live = live;
         if p.action == Action::Reactivate && live.get("status").and_then(Value::as_str) == Some("DEPROVISIONED") {
@@ -221,7 +230,13 @@ impl<'a> Applier<'a> {
 
     /// Writes the snapshot's own attributes to the live thing `target` as `--on-conflict` says; false when that
     /// changes nothing.
-    async fn write_update(&mut self, kind: Kind, p: &PlannedObject, target: &str, live: &Value) -> Result<bool, OktaError> {
+    async fn write_update(
+        &mut self,
+        kind: Kind,
+        p: &PlannedObject,
+        target: &str,
+        live: &Value,
+    ) -> Result<bool, OktaError> {
         let live_own = own(kind, live);
         let wanted = resolved(self.on_conflict, &own(kind, &p.object), &live_own);
         if wanted == live_own {
@@ -339,7 +354,9 @@ impl<'a> Applier<'a> {
                 if let Some(b) = body.as_object_mut() {
                     b.remove("type");
                 }
-                notes.push(format!("its user type {type_id} is not in the target: created with the default type"));
+                notes.push(format!(
+                    "its user type {type_id} is not in the target: created with the default type"
+                ));
             }
         }
     }

@@ -22,7 +22,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::Group, Kind::User, Kind::App, Kind::Membership, Kind::AppUser, Kind::AppGroup];
+    pub const ALL: [Kind; 6] = [
+        Kind::Group,
+        Kind::User,
+        Kind::App,
+        Kind::Membership,
+        Kind::AppUser,
+        Kind::AppGroup,
+    ];
 
     pub fn of(category: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.category() == category)
@@ -78,7 +85,11 @@ pub fn natural_key(kind: Kind, object: &Value) -> Option<String> {
         Kind::App => Some(format!("{}|{}", text("/label")?, text("/signOnMode")?)),
         Kind::Membership | Kind::AppUser | Kind::AppGroup => {
             let ((_, parent), (_, child)) = kind.ends().expect("an edge");
-            Some(format!("{}/{}", object.get(parent)?.as_str()?, object.get(child)?.as_str()?))
+            Some(format!(
+                "{}/{}",
+                object.get(parent)?.as_str()?,
+                object.get(child)?.as_str()?
+            ))
         }
     }
 }

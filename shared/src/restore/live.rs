@@ -128,7 +128,10 @@ impl<'a> LiveOrg<'a> {
 
     /// Records that the snapshot thing `source_id` is `target_id` in the target org.
     pub fn map(&mut self, kind: Kind, source_id: &str, target_id: &str) {
-        self.maps.entry(kind.category().to_owned()).or_default().insert(source_id.to_owned(), target_id.to_owned());
+        self.maps
+            .entry(kind.category().to_owned())
+            .or_default()
+            .insert(source_id.to_owned(), target_id.to_owned());
         self.found.remove(&(kind, source_id.to_owned()));
     }
 
@@ -174,7 +177,12 @@ impl<'a> LiveOrg<'a> {
 
     /// Finds a live thing by its natural key: a user by login (Okta reads a user by login directly), a group or
     /// an app through Okta's `q` search (a prefix match), keeping only an exact match.
-    async fn by_natural_key(&mut self, kind: Kind, object: &Value, key: Option<&str>) -> Result<Option<Value>, OktaError> {
+    async fn by_natural_key(
+        &mut self,
+        kind: Kind,
+        object: &Value,
+        key: Option<&str>,
+    ) -> Result<Option<Value>, OktaError> {
         let Some(key) = key else {
             return Ok(None);
         };
@@ -186,7 +194,9 @@ impl<'a> LiveOrg<'a> {
             return Ok(None);
         };
         let matches = self.read_all(&path, None).await?;
-        Ok(matches.into_iter().find(|live| natural_key(kind, live).as_deref() == Some(key)))
+        Ok(matches
+            .into_iter()
+            .find(|live| natural_key(kind, live).as_deref() == Some(key)))
     }
 
     /// Whether the live relationship `kind` between the live things `parent` and `child` exists. `by_child` reads

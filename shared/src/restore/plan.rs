@@ -110,8 +110,18 @@ impl PlannedObject {
 
 impl fmt::Display for PlannedObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = if self.name.is_empty() { String::new() } else { format!(" {}", self.name) };
-        writeln!(f, "  {:<10} {:<13} {}{name}", self.action.as_str(), self.category, self.source_id)?;
+        let name = if self.name.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", self.name)
+        };
+        writeln!(
+            f,
+            "  {:<10} {:<13} {}{name}",
+            self.action.as_str(),
+            self.category,
+            self.source_id
+        )?;
         for change in &self.changes {
             writeln!(f, "      {change}")?;
         }
@@ -179,7 +189,11 @@ pub async fn plan(selected: &Selected, live: &mut LiveOrg<'_>, options: PlanOpti
                 && let Some(target) = &p.target_id
                 && target != id
             {
-                planned.matches.entry(kind).or_default().push((id.clone(), target.clone()));
+                planned
+                    .matches
+                    .entry(kind)
+                    .or_default()
+                    .push((id.clone(), target.clone()));
             }
             out.push(p);
         }
@@ -191,10 +205,9 @@ pub async fn plan(selected: &Selected, live: &mut LiveOrg<'_>, options: PlanOpti
             planned.objects.insert(kind, edges);
         }
     }
-    planned.emails = planned
-        .objects
-        .get(&Kind::User)
-        .map_or(0, |users| users.iter().filter(|u| u.activate && u.action != Action::Skip).count() as u64);
+    planned.emails = planned.objects.get(&Kind::User).map_or(0, |users| {
+        users.iter().filter(|u| u.activate && u.action != Action::Skip).count() as u64
+    });
     Ok(planned)
 }
 
@@ -207,7 +220,11 @@ async fn plan_thing(
 ) -> Result<PlannedObject, OktaError> {
     let mut p = PlannedObject::new(kind, id, object);
     let found = live.find(kind, id, object).await?;
-    p.target_id = found.as_ref().and_then(|l| l.get("id")).and_then(Value::as_str).map(str::to_owned);
+    p.target_id = found
+        .as_ref()
+        .and_then(|l| l.get("id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if let Err(why) = writable(kind, object) {
         if p.target_id.is_none() {
             p.skip(format!("{why}; the target org has no such group"));
@@ -231,7 +248,8 @@ async fn plan_thing(
     if deactivated && options.activate {
         p.action = Action::Reactivate;
         p.activate = true;
-        p.notes.push("deactivated in the target: activated again, and Okta emails the user to set a password".into());
+        p.notes
+            .push("deactivated in the target: activated again, and Okta emails the user to set a password".into());
         if options.on_conflict == OnConflict::Skip {
             p.changes.clear();
         }
@@ -268,7 +286,8 @@ fn plan_create(p: &mut PlannedObject, options: PlanOptions, kind: Kind, object: 
                 p.notes
                     .push("its user type is matched in the target by id map; without one, the default type".into());
             }
-            p.notes.push("factor enrolments cannot be restored: the user enrols again".into());
+            p.notes
+                .push("factor enrolments cannot be restored: the user enrols again".into());
         }
         Kind::App => {
             p.activate = object.get("status").and_then(Value::as_str) == Some("ACTIVE");
@@ -276,9 +295,9 @@ fn plan_create(p: &mut PlannedObject, options: PlanOptions, kind: Kind, object: 
                 Some("OPENID_CONNECT") => p.notes.push(
                     "created again, it gets a new client_id and secret: update the integrations that use it".into(),
                 ),
-                Some("SAML_2_0" | "SAML_1_1" | "WS_FEDERATION") => p.notes.push(
-                    "created again, it gets a new signing certificate: give it to the service provider".into(),
-                ),
+                Some("SAML_2_0" | "SAML_1_1" | "WS_FEDERATION") => p
+                    .notes
+                    .push("created again, it gets a new signing certificate: give it to the service provider".into()),
                 _ => {}
             }
         }
@@ -315,7 +334,10 @@ async fn plan_edges(
         let child = resolve_end(live, selected, planned, child_kind, &child_id).await?;
         let mut p = PlannedObject::new(kind, id, object);
         p.name = edge_name(selected, planned, (parent_kind, &parent_id), (child_kind, &child_id));
-        p.links = vec![link(parent_kind, &parent_id, &parent), link(child_kind, &child_id, &child)];
+        p.links = vec![
+            link(parent_kind, &parent_id, &parent),
+            link(child_kind, &child_id, &child),
+        ];
         out.push(p);
         ends.push((parent, child));
     }
@@ -330,7 +352,10 @@ async fn plan_edges(
         *m.entry(p).or_default() += 1;
         m
     });
-    let children = both_live().map(|(_, c)| c).collect::<std::collections::HashSet<_>>().len();
+    let children = both_live()
+        .map(|(_, c)| c)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     let by_child = children < parents.len();
 
     for (p, (parent, child)) in out.iter_mut().zip(ends) {
@@ -431,7 +456,12 @@ fn edge_name(selected: &Selected, planned: &Planned, parent: (Kind, &str), child
         planned
             .get(kind, id)
             .map(|p| p.name.clone())
-            .or_else(|| selected.context.get(&(kind, id.to_owned())).map(|o| display_name(kind, o)))
+            .or_else(|| {
+                selected
+                    .context
+                    .get(&(kind, id.to_owned()))
+                    .map(|o| display_name(kind, o))
+            })
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| id.to_owned())
     };
@@ -537,7 +567,11 @@ impl fmt::Display for PlanSummary {
             self.snapshot_id,
             self.source_org,
             self.target_org,
-            if self.dry_run { " (dry run: nothing is written)" } else { "" }
+            if self.dry_run {
+                " (dry run: nothing is written)"
+            } else {
+                ""
+            }
         )?;
         writeln!(
             f,
@@ -557,12 +591,20 @@ impl fmt::Display for PlanSummary {
                 )?;
             }
         }
-        writeln!(f, "  activation emails: {}; calls to the target org while planning: {}", self.emails, self.live_calls)?;
+        writeln!(
+            f,
+            "  activation emails: {}; calls to the target org while planning: {}",
+            self.emails, self.live_calls
+        )?;
         for note in &self.notes {
             writeln!(f, "  note: {note}")?;
         }
         for held in &self.held {
-            writeln!(f, "  guardrail: {held}{}", if self.confirmed { " (confirmed)" } else { "" })?;
+            writeln!(
+                f,
+                "  guardrail: {held}{}",
+                if self.confirmed { " (confirmed)" } else { "" }
+            )?;
         }
         Ok(())
     }

@@ -27,13 +27,19 @@ impl Selected {
     }
 
     fn contains(&self, kind: Kind, id: &str) -> bool {
-        self.objects.get(&kind).is_some_and(|objects| objects.iter().any(|(i, _)| i == id))
+        self.objects
+            .get(&kind)
+            .is_some_and(|objects| objects.iter().any(|(i, _)| i == id))
     }
 }
 
 /// Resolves `selection` against the snapshot `reader` opens; with `relationships`, adds the memberships and
 /// assignments of the selected things.
-pub async fn select(reader: &SnapshotReader, selection: &[String], relationships: bool) -> Result<Selected, RestoreError> {
+pub async fn select(
+    reader: &SnapshotReader,
+    selection: &[String],
+    relationships: bool,
+) -> Result<Selected, RestoreError> {
     let mut chosen: BTreeMap<Kind, BTreeMap<String, Value>> = BTreeMap::new();
     let mut whole: BTreeSet<Kind> = BTreeSet::new();
     for selector in selection {
@@ -147,7 +153,11 @@ async fn find(reader: &SnapshotReader, kind: Kind, wanted: &str) -> Result<(Stri
 
 /// The edges whose ends are selected things: a user's memberships and app assignments, a group's members and
 /// app assignments, an app's assignments. Edge kinds selected whole are already there.
-async fn add_relationships(reader: &SnapshotReader, selected: &mut Selected, whole: &BTreeSet<Kind>) -> Result<(), RestoreError> {
+async fn add_relationships(
+    reader: &SnapshotReader,
+    selected: &mut Selected,
+    whole: &BTreeSet<Kind>,
+) -> Result<(), RestoreError> {
     for edge in Kind::ALL.into_iter().filter(|k| k.is_edge() && !whole.contains(k)) {
         let ((parent_kind, parent_field), (child_kind, child_field)) = edge.ends().expect("an edge");
         let wanted = |object: &Value, selected: &Selected| {

@@ -25,7 +25,8 @@ pub async fn resolve(catalog: &dyn Catalog, wanted: &str, org: Option<&OrgId>) -
             .pop()
             .ok_or_else(|| ServiceError::NotFound(format!("{} has no snapshots yet", whose())));
     }
-    let id = SnapshotId::new(wanted).map_err(|e| ServiceError::Invalid(format!("{wanted:?} is not a snapshot id: {e}")))?;
+    let id =
+        SnapshotId::new(wanted).map_err(|e| ServiceError::Invalid(format!("{wanted:?} is not a snapshot id: {e}")))?;
     all.into_iter()
         .find(|s| s.snapshot_id == id)
         .ok_or_else(|| ServiceError::NotFound(format!("no snapshot {wanted} in {}", whose())))

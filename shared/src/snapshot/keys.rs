@@ -120,7 +120,10 @@ mod tests {
             assert!(valid(&got), "{got}");
         }
         assert!(work(&org, &job, "users", 0).starts_with(&work_prefix(&org, &job)));
-        assert_eq!(restore_plan_chunk(&org, &job, "users", 3), "orgs/acme.okta.com/restores/job-1/plan/users/000003");
+        assert_eq!(
+            restore_plan_chunk(&org, &job, "users", 3),
+            "orgs/acme.okta.com/restores/job-1/plan/users/000003"
+        );
         assert!(restore_plan_head(&org, &job).starts_with(&restore_prefix(&org, &job)));
         assert!(segment(&org, &snap, "users", 0, &ObjectHash([0; 32])).starts_with(&segments_prefix(&org, &snap)));
         assert!(manifest(&org, &snap).starts_with(&snapshot_prefix(&org, &snap)));

@@ -179,7 +179,11 @@ pub async fn run_restore(ctx: Arc<StepContext>, request: &super::restore::Restor
         failure: Mutex::new(None),
     });
     let report = machine
-        .run(input, invoker.clone(), &ExecutionOptions::new(local_runner().to_owned()))
+        .run(
+            input,
+            invoker.clone(),
+            &ExecutionOptions::new(local_runner().to_owned()),
+        )
         .await;
     RestoreRun {
         job_id: invoker.job.lock().expect("job lock").clone(),

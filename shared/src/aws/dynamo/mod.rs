@@ -606,7 +606,10 @@ impl Catalog for DynamoCatalog {
                 retryable: false,
             });
         }
-        let mut item = Self::key(id_map_pk(source, target), format!("{}{batch}", id_map_sk_prefix(category)));
+        let mut item = Self::key(
+            id_map_pk(source, target),
+            format!("{}{batch}", id_map_sk_prefix(category)),
+        );
         item.insert(CATEGORY.into(), s(category));
         item.insert(BATCH.into(), s(batch));
         item.insert(RECORD.into(), record_attribute(&pairs, &what)?);
@@ -621,7 +624,11 @@ impl Catalog for DynamoCatalog {
     ) -> Result<BTreeMap<String, String>, CatalogError> {
         let what = format!("the id map of {category} ({source} -> {target})");
         let items = self
-            .query_prefix(id_map_pk(source, target), &id_map_sk_prefix(category), &format!("reading {what}"))
+            .query_prefix(
+                id_map_pk(source, target),
+                &id_map_sk_prefix(category),
+                &format!("reading {what}"),
+            )
             .await?;
         let mut batches: Vec<(String, Vec<(String, String)>)> = Vec::new();
         for item in items.iter().filter(|item| get_s(item, CATEGORY) == Some(category)) {

@@ -139,7 +139,9 @@ impl CatalogFiles {
             message: format!("the id map batch name {batch:?} cannot be stored: {reason}"),
             retryable: false,
         })?;
-        let path = self.id_map_dir(source, target, category)?.join(json_file::file_name(&batch));
+        let path = self
+            .id_map_dir(source, target, category)?
+            .join(json_file::file_name(&batch));
         json_file::write(&path, &pairs)
     }
 

@@ -17,6 +17,4 @@ pub(crate) mod work;
 pub use continuation::{ContinueInput, ContinueOutput, continue_backup};
 pub use finalize::{FinalizeInput, FinalizeOutput, finalize_backup};
 pub use page::{BackupPageInput, BackupPageOutput, COMMIT_MARGIN, backup_page};
-pub use plan::{
-    BackupRequest, FULL_REFRESH_EVERY, PlanInput, PlanOutput, RESUMABLE_FOR, max_iterations, plan_backup,
-};
+pub use plan::{BackupRequest, FULL_REFRESH_EVERY, PlanInput, PlanOutput, RESUMABLE_FOR, max_iterations, plan_backup};

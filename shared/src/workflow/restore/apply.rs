@@ -156,8 +156,14 @@ pub async fn apply_restore(
         progress,
     };
     while run.position.chunk < chunks {
-        let objects =
-            stored::read_chunk(&ctx.vault, &job.org_id, &job.job_id, &input.category, run.position.chunk).await?;
+        let objects = stored::read_chunk(
+            &ctx.vault,
+            &job.org_id,
+            &job.job_id,
+            &input.category,
+            run.position.chunk,
+        )
+        .await?;
         while run.position.index < objects.len() {
             let planned = &objects[run.position.index];
             let applied = match run.applier.apply(planned).await {
@@ -208,7 +214,14 @@ impl CategoryRun<'_> {
     async fn save(&mut self, done: bool) -> Result<(), StepError> {
         let (ctx, job) = (self.ctx, &self.job.job_id);
         let batch = format!("{}-{:06}-{:06}", self.category, self.batch_start.0, self.batch_start.1);
-        keep_ids(ctx, self.spec, &self.job.org_id, &format!("{job}-{batch}"), self.applier.take_new_ids()).await?;
+        keep_ids(
+            ctx,
+            self.spec,
+            &self.job.org_id,
+            &format!("{job}-{batch}"),
+            self.applier.take_new_ids(),
+        )
+        .await?;
         if !self.pending.is_empty() {
             ctx.catalog.append_log(job, &batch, &self.pending).await?;
             self.pending.clear();

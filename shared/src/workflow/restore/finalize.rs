@@ -24,7 +24,10 @@ pub struct FinalizeRestoreOutput {
     pub status: JobStatus,
 }
 
-pub async fn finalize_restore(ctx: &StepContext, input: FinalizeRestoreInput) -> Result<FinalizeRestoreOutput, StepError> {
+pub async fn finalize_restore(
+    ctx: &StepContext,
+    input: FinalizeRestoreInput,
+) -> Result<FinalizeRestoreOutput, StepError> {
     let mut job = running_job(ctx, &input.job_id).await?;
     lease::renew(ctx, &job.org_id, JobKind::Restore, &job.job_id, &input.owner).await?;
     let summary = stored::read_head(&ctx.vault, &job.org_id, &job.job_id)
@@ -52,7 +55,9 @@ pub async fn finalize_restore(ctx: &StepContext, input: FinalizeRestoreInput) ->
         }
         let failed: u64 = tallies.values().map(|(t, _)| t.failed).sum();
         job.status = if failed > 0 {
-            job.error = Some(format!("{failed} objects could not be restored; the job log says why, object by object"));
+            job.error = Some(format!(
+                "{failed} objects could not be restored; the job log says why, object by object"
+            ));
             JobStatus::CompletedWithErrors
         } else {
             JobStatus::Completed

@@ -37,7 +37,10 @@ async fn id_maps(
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, StepError> {
     let mut maps = BTreeMap::new();
     for category in MAPPED {
-        maps.insert((*category).to_owned(), ctx.catalog.id_map(source, target, category).await?);
+        maps.insert(
+            (*category).to_owned(),
+            ctx.catalog.id_map(source, target, category).await?,
+        );
     }
     Ok(maps)
 }

@@ -74,9 +74,11 @@ pub struct PlanRestoreOutput {
 
 pub async fn plan_restore(ctx: &StepContext, input: PlanRestoreInput) -> Result<PlanRestoreOutput, StepError> {
     let request = &input.request;
-    let org = ctx.catalog.get_org(&request.org_id).await?.ok_or_else(|| {
-        StepError::fatal(format!("org {} is not registered; authorize it first", request.org_id))
-    })?;
+    let org = ctx
+        .catalog
+        .get_org(&request.org_id)
+        .await?
+        .ok_or_else(|| StepError::fatal(format!("org {} is not registered; authorize it first", request.org_id)))?;
     let (job, resumed) = choose_job(ctx, &org, request, &input.owner).await?;
     let spec = spec(&job)?.clone();
     let client = ctx.okta.client_for(&org).await?;
@@ -235,7 +237,11 @@ async fn choose_job(
             status => Err(StepError::fatal(format!(
                 "restore job {} already ended ({status}{}); start a new restore",
                 job.job_id,
-                if status == JobStatus::Failed { ", for a cause that does not heal by retrying" } else { "" }
+                if status == JobStatus::Failed {
+                    ", for a cause that does not heal by retrying"
+                } else {
+                    ""
+                }
             ))),
         };
     }
@@ -312,8 +318,23 @@ fn new_spec(request: &RestoreRequest) -> Result<RestoreSpec, StepError> {
 
 /// Whether an interrupted job was asked for the same restore (the confirmation may differ).
 fn same_request(a: &RestoreSpec, b: &RestoreSpec) -> bool {
-    (&a.source_org, &a.snapshot_id, &a.selection, a.on_conflict, a.relationships, a.activate, a.dry_run)
-        == (&b.source_org, &b.snapshot_id, &b.selection, b.on_conflict, b.relationships, b.activate, b.dry_run)
+    (
+        &a.source_org,
+        &a.snapshot_id,
+        &a.selection,
+        a.on_conflict,
+        a.relationships,
+        a.activate,
+        a.dry_run,
+    ) == (
+        &b.source_org,
+        &b.snapshot_id,
+        &b.selection,
+        b.on_conflict,
+        b.relationships,
+        b.activate,
+        b.dry_run,
+    )
 }
 
 /// Ends an interrupted restore that a different one replaces. Its plan stays, as a record of what it did.

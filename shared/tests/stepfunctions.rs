@@ -1,6 +1,6 @@
-//! The backup as AWS runs it, reproduced on this machine: moto's Step Functions interpreter runs
-//! `statemachines/backup.asl.json`, and every Task's Lambda invocation lands in the project's own
-//! step code, storing into moto S3/KMS/DynamoDB through the AWS adapters.
+//! Backup and restore as AWS runs them, reproduced on this machine: moto's Step Functions interpreter runs
+//! `statemachines/backup.asl.json` and `restore.asl.json`, and every Task's Lambda invocation lands in the
+//! project's own step code, storing into moto S3/KMS/DynamoDB through the AWS adapters.
 //!
 //! How (see ../shared/TESTING.md, "the proxy approach"): the test binds a loopback proxy port P
 //! and starts moto (on its own port M) with `MOTO_PORT=P`, so moto's interpreter sends
@@ -12,7 +12,7 @@
 //! `expected_contents` (written from the simulator's state, independently of the backup code).
 //!
 //! Needs `scripts/ensure-moto`. Run:
-//! `cargo test -p oktavault-shared --features lambda,testkit --test stepfunctions_backup`
+//! `cargo test -p oktavault-shared --features lambda,testkit --test stepfunctions`
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -36,12 +36,15 @@ use oktavault_shared::ids::{OrgId, SnapshotId};
 use oktavault_shared::lambda::{Adapters, LambdaSettings, step_context};
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
-use oktavault_shared::ports::{AuthKind, BlobStore, Catalog, JobRecord, JobStatus, OrgRecord, StoreError};
+use oktavault_shared::ports::{
+    AuthKind, BlobStore, Catalog, JobKind, JobRecord, JobStatus, OnConflict, OrgRecord, StoreError,
+};
+use oktavault_shared::service::restore::{self, RestoreAsk};
 use oktavault_shared::snapshot::{SnapshotReader, Vault};
 use oktavault_shared::testkit::expected::{Contents, assert_same_contents, expected_contents};
 use oktavault_shared::testkit::moto::{MotoOptions, MotoServer};
 use oktavault_shared::timefmt;
-use oktavault_shared::workflow::embedded::{BACKUP_DEFINITION, BackupOptions, run_backup};
+use oktavault_shared::workflow::embedded::{BACKUP_DEFINITION, BackupOptions, RESTORE_DEFINITION, run_backup};
 use oktavault_shared::workflow::{STEPS, StaticConnector, StepContext, StepError, dispatch};
 use serde_json::{Value, json};
 
@@ -172,6 +175,100 @@ async fn a_job_that_outgrows_one_execution_continues_in_new_executions_to_the_sa
     assert_eq!(job.counts["users"].objects, USERS as u64, "{job:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restore_through_step_functions_brings_back_a_deleted_user_and_group() {
+    let sim = start_sim(13).await;
+    let aws = AwsBackup::start(|blobs| blobs).await;
+    let (org_id, _) = aws.authorize(&sim).await;
+    let execution = aws.start_execution(&org_id, json!({"org_id": org_id})).await;
+    aws.wait_for_success(&execution).await;
+
+    // Damage: a user deleted for good, and a group with members deleted.
+    let state = sim.snapshot_state();
+    let group = state
+        .groups
+        .iter()
+        .find(|g| g["type"] == "OKTA_GROUP" && state.group_members[g["id"].as_str().unwrap()].len() >= 2)
+        .unwrap()
+        .clone();
+    let members = state.group_members[group["id"].as_str().unwrap()].clone();
+    let user = state
+        .users
+        .iter()
+        .find(|u| u["status"] == "ACTIVE" && !members.contains(&u["id"].as_str().unwrap().to_owned()))
+        .unwrap()
+        .clone();
+    let admin = |method: reqwest::Method, path: String| {
+        reqwest::Client::new()
+            .request(method, format!("{}{path}", sim.url()))
+            .header("Authorization", format!("SSWS {}", sim.api_token()))
+            .send()
+    };
+    for _ in 0..2 {
+        admin(
+            reqwest::Method::DELETE,
+            format!("/api/v1/users/{}", user["id"].as_str().unwrap()),
+        )
+        .await
+        .unwrap();
+    }
+    admin(
+        reqwest::Method::DELETE,
+        format!("/api/v1/groups/{}", group["id"].as_str().unwrap()),
+    )
+    .await
+    .unwrap();
+
+    // What the HTTP API will do: resolve the request through the service layer, then start the execution.
+    let ask = RestoreAsk {
+        target_org: org_id.clone(),
+        snapshot: "latest".into(),
+        source_org: None,
+        selection: vec![
+            format!("users:{}", user["profile"]["login"].as_str().unwrap()),
+            format!("groups:{}", group["profile"]["name"].as_str().unwrap()),
+        ],
+        on_conflict: OnConflict::Skip,
+        relationships: true,
+        activate: true,
+        dry_run: false,
+        confirmed: false,
+    };
+    let request = restore::request(aws.catalog().as_ref(), &ask).await.unwrap();
+    let execution = aws.start_restore(serde_json::to_value(&request).unwrap()).await;
+    aws.wait_for_success(&execution).await;
+
+    let jobs = aws.catalog().list_jobs(&org_id, None).await.unwrap();
+    let job = jobs.iter().find(|j| j.kind == JobKind::Restore).expect("a restore job");
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    let state = sim.snapshot_state();
+    let back = state
+        .users
+        .iter()
+        .find(|u| u["profile"]["login"] == user["profile"]["login"])
+        .expect("the user is back");
+    assert_eq!(back["status"], "PROVISIONED", "created STAGED, then activated");
+    let new_group = state
+        .groups
+        .iter()
+        .find(|g| g["profile"]["name"] == group["profile"]["name"])
+        .expect("the group is back");
+    let mut now = state.group_members[new_group["id"].as_str().unwrap()].clone();
+    let mut was = members.clone();
+    now.sort();
+    was.sort();
+    assert_eq!(now, was, "its members are back");
+    let applied = aws
+        .proxy
+        .invocations
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|i| i.step == "ApplyRestore")
+        .count();
+    assert!(applied >= 3, "ApplyRestore ran per category: {applied}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The AWS side: moto, the proxy, the resources, the state machine
 
@@ -182,6 +279,7 @@ struct AwsBackup {
     proxy: Arc<Proxy>,
     sfn: aws_sdk_sfn::Client,
     state_machine_arn: String,
+    restore_machine_arn: String,
     adapters: Adapters,
 }
 
@@ -230,26 +328,37 @@ impl AwsBackup {
         let proxy = Proxy::serve(listener, ctx.clone(), moto.endpoint());
 
         let role_arn = create_role(&moto).await;
-        let mut definition = BACKUP_DEFINITION.to_owned();
+        let mut arns = Vec::new();
         for step in STEPS {
-            let arn = create_function(&moto, step, &role_arn).await;
-            definition = definition.replace(&format!("${{{step}FunctionArn}}"), &arn);
+            arns.push((step, create_function(&moto, step, &role_arn).await));
         }
-        assert!(
-            !definition.contains("${"),
-            "every placeholder is replaced: {definition}"
-        );
         let sfn = aws_sdk_sfn::Client::new(&sdk);
-        let machine = sfn
-            .create_state_machine()
-            .name("oktavault-backup")
-            .definition(definition)
-            .role_arn(&role_arn)
-            .send()
-            .await
-            .unwrap();
+        let mut machines = Vec::new();
+        for (name, definition) in [
+            ("oktavault-backup", BACKUP_DEFINITION),
+            ("oktavault-restore", RESTORE_DEFINITION),
+        ] {
+            let mut definition = definition.to_owned();
+            for (step, arn) in &arns {
+                definition = definition.replace(&format!("${{{step}FunctionArn}}"), arn);
+            }
+            assert!(
+                !definition.contains("${"),
+                "every placeholder is replaced: {definition}"
+            );
+            let machine = sfn
+                .create_state_machine()
+                .name(name)
+                .definition(definition)
+                .role_arn(&role_arn)
+                .send()
+                .await
+                .unwrap();
+            machines.push(machine.state_machine_arn().to_owned());
+        }
         Self {
-            state_machine_arn: machine.state_machine_arn().to_owned(),
+            state_machine_arn: machines[0].clone(),
+            restore_machine_arn: machines[1].clone(),
             _moto: moto,
             ctx,
             proxy,
@@ -299,6 +408,20 @@ impl AwsBackup {
         name
     }
 
+    /// What the API does for a restore: an execution of the restore state machine. Returns its name.
+    async fn start_restore(&self, input: Value) -> String {
+        let name = format!("restore-{}", oktavault_shared::ids::random_suffix());
+        self.sfn
+            .start_execution()
+            .state_machine_arn(&self.restore_machine_arn)
+            .name(&name)
+            .input(input.to_string())
+            .send()
+            .await
+            .unwrap();
+        name
+    }
+
     /// The org's one job.
     async fn only_job(&self, org_id: &OrgId) -> JobRecord {
         let jobs = self.catalog().list_jobs(org_id, None).await.unwrap();
@@ -337,10 +460,12 @@ impl AwsBackup {
     /// Polls until the execution ends; panics with its cause, the failed events and the proxy's
     /// log unless it succeeded. Returns the execution's history.
     async fn wait_for_success(&self, execution: &str) -> Vec<HistoryEvent> {
-        let arn = format!(
-            "{}:{execution}",
-            self.state_machine_arn.replace(":stateMachine:", ":execution:")
-        );
+        let machine = if execution.starts_with("restore-") {
+            &self.restore_machine_arn
+        } else {
+            &self.state_machine_arn
+        };
+        let arn = format!("{}:{execution}", machine.replace(":stateMachine:", ":execution:"));
         let deadline = Instant::now() + EXECUTION_TIMEOUT;
         let execution = loop {
             let execution = self.sfn.describe_execution().execution_arn(&arn).send().await.unwrap();
