@@ -11,3 +11,4 @@ mod incremental;
 mod integrity;
 mod reliability;
 mod resume;
+mod show;
