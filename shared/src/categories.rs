@@ -134,7 +134,9 @@ pub enum Target {
     /// `credentials.signing.kid` is one of the app's keys).
     OwnChild { category: &'static str },
     /// The value names its category itself: an ORN by its object type ([`ORN_TYPES`]), an href by its collection
-    /// ([`HREF_COLLECTIONS`]).
+    /// ([`HREF_COLLECTIONS`]); only these categories count (a binding member is a user or a group).
+    AnyOf { names: &'static [&'static str] },
+    /// The value names its category itself, any the form knows (a resource set's resource).
     InValue,
 }
 
@@ -204,6 +206,7 @@ impl Reference {
         match self.target {
             Target::Category { name } | Target::OwnChild { category: name } => vec![name],
             Target::ChosenBy { among, .. } => among.iter().map(|(_, c)| *c).collect(),
+            Target::AnyOf { names } => names.to_vec(),
             Target::InValue => match self.form {
                 Form::Orn => ORN_TYPES.iter().map(|(_, _, c, _)| *c).collect(),
                 Form::Href => HREF_COLLECTIONS.iter().map(|(_, c)| *c).collect(),
@@ -387,8 +390,20 @@ pub struct Category {
     /// parent names only its own fields: the parent's comes first by itself. Empty: the key follows from `keep`
     /// (a one-of-a-kind object, an edge, the one object of a parent). See [`crate::restore::keys`].
     pub natural_key: &'static [&'static str],
-    /// Fields Okta sets itself, removed before a create or replace.
+    /// What a create or replace must not send, removed from the stored object ([`Category::stripped`]): the
+    /// fields Okta sets itself (read-only in the spec), the parent field a per-parent row adds (the parent is in
+    /// the call's path), and fields the request schema does not take. Paths as in [`Reference::path`]
+    /// (`credentials.provider`).
     pub strip_on_restore: &'static [&'static str],
+    /// What a create must not send beyond `strip_on_restore`: fields only the update takes (a brand is created by
+    /// name, then updated with the rest).
+    pub strip_on_create: &'static [&'static str],
+    /// What an update must not send beyond `strip_on_restore`: fields only the create takes (an app assignment's
+    /// user id and scope).
+    pub strip_on_update: &'static [&'static str],
+    /// The objects a restore writes, when not all: those whose value at `pointer` is one of `any_of` (a factor a
+    /// person need not enrol again; a user's own app assignment, not one a group assignment makes).
+    pub restores_only: Option<ParentFilter>,
     /// Download-only categories (secrets unreadable, or no create API) are never restored.
     pub restorable: bool,
     /// The calls that write an object back (none for download-only rows). Paths are the spec's templates.
@@ -413,6 +428,9 @@ impl Category {
         restore_after: &[],
         natural_key: &[],
         strip_on_restore: OKTA_MANAGED,
+        strip_on_create: &[],
+        strip_on_update: &[],
+        restores_only: None,
         restorable: true,
         restore: Restore::NONE,
     };
@@ -515,12 +533,30 @@ const fn orn(path: &'static str) -> Reference {
     }
 }
 
-/// The management API URL at `path`.
+/// The management API URL at `path`, of an object of any category an href can name.
 const fn href(path: &'static str) -> Reference {
     Reference {
         path,
         target: Target::InValue,
         form: Form::Href,
+    }
+}
+
+/// The management API URL at `path` of an object of one of `names`.
+const fn href_to(path: &'static str, names: &'static [&'static str]) -> Reference {
+    Reference {
+        path,
+        target: Target::AnyOf { names },
+        form: Form::Href,
+    }
+}
+
+/// The ORN at `path` of an object of one of `names`.
+const fn orn_of(path: &'static str, names: &'static [&'static str]) -> Reference {
+    Reference {
+        path,
+        target: Target::AnyOf { names },
+        form: Form::Orn,
     }
 }
 
@@ -546,10 +582,7 @@ pub const CATEGORIES: &[Category] = &[
         references: &[to("type.id", "user_types")],
         restore_after: &["user_schemas"],
         natural_key: &["/profile/login"],
-        strip_on_restore: &[
-            "id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged", "lastLogin",
-            "passwordChanged", "transitioningToStatus",
-        ],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged", "lastLogin", "passwordChanged", "transitioningToStatus", "credentials.provider"],
         restore: Restore::create_and_update(post("/api/v1/users"), put("/api/v1/users/{id}")).switched(USER_STATUS, lifecycle!("/api/v1/users/{id}")),
         ..Category::DEFAULTS
     },
@@ -588,12 +621,13 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/apps"] },
         page_limit: Some(200),
         references: &[
-            href("_links.accessPolicy.href"),
+            href_to("_links.accessPolicy.href", &["policies"]),
             own_child("credentials.signing.kid", "app_keys"),
             to("settings.inlineHookId", "inline_hooks"),
             to("settings.signOn.inlineHooks[].id", "inline_hooks"),
         ],
         natural_key: &["/label", "/signOnMode"],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "features", "settings.emOptInStatus", "settings.manualProvisioning"],
         restore: Restore::create_and_update(post("/api/v1/apps"), put("/api/v1/apps/{appId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/apps/{appId}")),
         ..Category::DEFAULTS
     },
@@ -609,10 +643,10 @@ pub const CATEGORIES: &[Category] = &[
         references: &[to("appId", "apps"), to("id", "users")],
         restore_after: &["app_user_schemas"],
         natural_key: &["/id"],
-        strip_on_restore: &[
-            "_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync",
-            "passwordChanged",
-        ],
+        strip_on_restore: &["_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync", "passwordChanged", "appId", "externalId"],
+        strip_on_update: &["id", "scope"],
+        // A GROUP-scoped assignment comes from the group's assignment; it is not created directly.
+        restores_only: Some(ParentFilter { pointer: "/scope", any_of: &["USER"] }),
         restore: Restore::create_and_update(post("/api/v1/apps/{appId}/users"), post("/api/v1/apps/{appId}/users/{userId}")),
         ..Category::DEFAULTS
     },
@@ -628,7 +662,7 @@ pub const CATEGORIES: &[Category] = &[
         references: &[to("appId", "apps"), to("id", "groups")],
         restore_after: &["app_user_schemas"],
         natural_key: &["/id"],
-        strip_on_restore: &["_links", "_embedded", "lastUpdated"],
+        strip_on_restore: &["_links", "_embedded", "lastUpdated", "id", "appId"],
         restore: Restore::create_and_update(put("/api/v1/apps/{appId}/groups/{groupId}"), put("/api/v1/apps/{appId}/groups/{groupId}")),
         ..Category::DEFAULTS
     },
@@ -652,7 +686,7 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Object,
         keep: Keep::OnePerParent { parent_field: "userTypeId" },
         references: &[to("userTypeId", "user_types")],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "userTypeId"],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "userTypeId", "name", "type", "description", "definitions.base.id", "definitions.base.type", "definitions.base.required", "definitions.custom.id", "definitions.custom.type", "definitions.custom.required"],
         restore: Restore::update_only(post("/api/v1/meta/schemas/user/{schemaId}")),
         ..Category::DEFAULTS
     },
@@ -663,7 +697,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/meta/schemas/group/default"] },
         response: Response::Object,
         keep: Keep::Named { id: "default" },
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "name", "type", "definitions.base.id", "definitions.base.type", "definitions.base.required", "definitions.custom.id", "definitions.custom.type", "definitions.custom.required"],
         restore: Restore::update_only(post("/api/v1/meta/schemas/group/default")),
         ..Category::DEFAULTS
     },
@@ -675,7 +709,7 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Object,
         keep: Keep::OnePerParent { parent_field: "appId" },
         references: &[to("appId", "apps")],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "appId", "name", "type", "description", "definitions.base", "definitions.custom.id", "definitions.custom.type", "definitions.custom.required"],
         restore: Restore::update_only(post("/api/v1/meta/schemas/apps/{appId}/default")),
         ..Category::DEFAULTS
     },
@@ -709,7 +743,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "groupId" },
         references: &[to("groupId", "groups"), user_or_group("id", "type")],
         natural_key: &["/id"],
-        strip_on_restore: &["lastUpdated", "resolved", "originId", "originType", "displayName"],
+        strip_on_restore: &["lastUpdated", "resolved", "originId", "originType", "displayName", "groupId"],
         restore: Restore::create_only(post("/api/v1/groups/{groupId}/owners")),
         ..Category::DEFAULTS
     },
@@ -744,7 +778,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("authenticatorId", "authenticators")],
         natural_key: &["/type"],
-        strip_on_restore: &["_links", "status"],
+        strip_on_restore: &["_links", "status", "authenticatorId"],
         restore: Restore::update_only(put("/api/v1/authenticators/{authenticatorId}/methods/{methodType}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authenticators/{authenticatorId}/methods/{methodType}")),
         ..Category::DEFAULTS
     },
@@ -765,10 +799,8 @@ pub const CATEGORIES: &[Category] = &[
             "/api/v1/policies?type=POST_AUTH_SESSION",
         ] },
         references: &[
+            // The spec gives a policy's people condition only included groups (its rules have the rest).
             to("conditions.people.groups.include[]", "groups"),
-            to("conditions.people.groups.exclude[]", "groups"),
-            to("conditions.people.users.include[]", "users"),
-            to("conditions.people.users.exclude[]", "users"),
         ],
         natural_key: &["/type", "/name"],
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "system"],
@@ -804,7 +836,7 @@ pub const CATEGORIES: &[Category] = &[
             to("actions.profileEnrollment.preRegistrationInlineHooks[].inlineHookId", "inline_hooks"),
         ],
         natural_key: &["/name"],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system", "policyId"],
         restore: Restore::create_and_update(post("/api/v1/policies/{policyId}/rules"), put("/api/v1/policies/{policyId}/rules/{ruleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/policies/{policyId}/rules/{ruleId}")),
         ..Category::DEFAULTS
     },
@@ -843,7 +875,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::OnePerParent { parent_field: "contactType" },
         last_updated_field: None,
         references: &[to("contactType", "org_contact_types"), to("userId", "users")],
-        strip_on_restore: &["_links"],
+        strip_on_restore: &["_links", "contactType"],
         restore: Restore::update_only(put("/api/v1/org/contacts/{contactType}")),
         ..Category::DEFAULTS
     },
@@ -871,6 +903,7 @@ pub const CATEGORIES: &[Category] = &[
         restore_after: &["brands"],
         natural_key: &["/domain"],
         strip_on_restore: &["id", "_links", "_embedded", "validationStatus", "dnsValidationRecords"],
+        strip_on_update: &["domain", "validationSubdomain"],
         restore: Restore::create_and_update(post("/api/v1/email-domains"), put("/api/v1/email-domains/{emailDomainId}")),
         ..Category::DEFAULTS
     },
@@ -933,6 +966,7 @@ pub const CATEGORIES: &[Category] = &[
         references: &[to("emailDomainId", "email_domains"), to("defaultApp.appInstanceId", "apps")],
         natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "_embedded", "isDefault"],
+        strip_on_create: &["agreeToCustomPrivacyPolicy", "customPrivacyPolicyUrl", "defaultApp", "emailDomainId", "locale", "removePoweredByOkta"],
         restore: Restore::create_and_update(post("/api/v1/brands"), put("/api/v1/brands/{brandId}")),
         ..Category::DEFAULTS
     },
@@ -945,7 +979,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "brandId" },
         last_updated_field: None,
         references: &[to("brandId", "brands")],
-        strip_on_restore: &["id", "_links", "logo", "favicon", "backgroundImage"],
+        strip_on_restore: &["id", "_links", "logo", "favicon", "backgroundImage", "brandId"],
         restore: Restore::update_only(put("/api/v1/brands/{brandId}/themes/{themeId}")),
         ..Category::DEFAULTS
     },
@@ -977,7 +1011,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.eventHooks.read",
         source: Source::List { passes: &["/api/v1/eventHooks"] },
         natural_key: &["/name"],
-        strip_on_restore: &["id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus"],
+        strip_on_restore: &["id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus", "channel.config.method", "events.filter.type"],
         restore: Restore::create_and_update(post("/api/v1/eventHooks"), put("/api/v1/eventHooks/{eventHookId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/eventHooks/{eventHookId}")),
         ..Category::DEFAULTS
     },
@@ -1039,7 +1073,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("authServerId", "authorization_servers")],
         natural_key: &["/name"],
-        strip_on_restore: &["id", "_links", "system"],
+        strip_on_restore: &["id", "_links", "system", "authServerId"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/scopes"), put("/api/v1/authorizationServers/{authServerId}/scopes/{scopeId}")),
         ..Category::DEFAULTS
     },
@@ -1052,7 +1086,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[to("authServerId", "authorization_servers")],
         natural_key: &["/name", "/claimType"],
-        strip_on_restore: &["id", "_links", "system"],
+        strip_on_restore: &["id", "_links", "system", "authServerId"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/claims"), put("/api/v1/authorizationServers/{authServerId}/claims/{claimId}")),
         ..Category::DEFAULTS
     },
@@ -1065,7 +1099,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "authServerId" },
         references: &[to("authServerId", "authorization_servers"), client_id("conditions.clients.include[]")],
         natural_key: &["/name"],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system", "authServerId"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")),
         ..Category::DEFAULTS
     },
@@ -1082,13 +1116,11 @@ pub const CATEGORIES: &[Category] = &[
         references: &[
             to("policyId", "authserver_policies"),
             to("conditions.people.users.include[]", "users"),
-            to("conditions.people.users.exclude[]", "users"),
             to("conditions.people.groups.include[]", "groups"),
-            to("conditions.people.groups.exclude[]", "groups"),
             to("actions.token.inlineHook.id", "inline_hooks"),
         ],
         natural_key: &["/name"],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system", "policyId", "conditions.people.users.exclude", "conditions.people.groups.exclude"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")),
         ..Category::DEFAULTS
     },
@@ -1137,6 +1169,7 @@ pub const CATEGORIES: &[Category] = &[
             to("policy.accountLink.filter.groups.include[]", "groups"),
         ],
         natural_key: &["/name"],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "policy.mapAMRClaims"],
         restore: Restore::create_and_update(post("/api/v1/idps"), put("/api/v1/idps/{idpId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/idps/{idpId}")),
         ..Category::DEFAULTS
     },
@@ -1164,7 +1197,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "appId" },
         references: &[to("appId", "apps"), client_id("clientId")],
         natural_key: &["/scopeId"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source"],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source", "appId", "clientId"],
         restore: Restore::create_only(post("/api/v1/apps/{appId}/grants")),
         ..Category::DEFAULTS
     },
@@ -1243,7 +1276,8 @@ pub const CATEGORIES: &[Category] = &[
         incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: FACTOR_EVENTS, target: "User" },
         references: &[to("userId", "users")],
         natural_key: &["/factorType", "/provider"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "userId"],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "userId", "vendorName", "profile.questionText"],
+        restores_only: Some(ParentFilter { pointer: "/factorType", any_of: &["sms", "call", "email", "token:hotp"] }),
         restore: Restore::create_only(post("/api/v1/users/{userId}/factors")),
         ..Category::DEFAULTS
     },
@@ -1383,7 +1417,7 @@ pub const CATEGORIES: &[Category] = &[
         id_pointer: "/label",
         references: &[to("roleId", "custom_roles")],
         natural_key: &["/label"],
-        strip_on_restore: &["_links", "created", "lastUpdated", "roleId"],
+        strip_on_restore: &["_links", "created", "lastUpdated", "roleId", "label"],
         restore: Restore::create_and_update(post("/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}"), put("/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}")),
         ..Category::DEFAULTS
     },
@@ -1441,7 +1475,7 @@ pub const CATEGORIES: &[Category] = &[
         },
         response: Response::Wrapped { field: "members" },
         keep: Keep::WithParent { parent_field: "bindingId" },
-        references: &[to("bindingId", "resource_set_bindings"), href("_links.self.href")],
+        references: &[to("bindingId", "resource_set_bindings"), href_to("_links.self.href", &["users", "groups"])],
         natural_key: &["/_links/self/href"],
         strip_on_restore: &["id", "created", "lastUpdated", "bindingId"],
         restore: Restore::create_only(patch("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings/{roleIdOrLabel}/members")),
@@ -1456,7 +1490,7 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Wrapped { field: "value" },
         page_limit: Some(100),
         last_updated_field: None,
-        references: &[to("id", "users"), orn("orn")],
+        references: &[to("id", "users"), orn_of("orn", &["users"])],
         restorable: false,
         ..Category::DEFAULTS
     },
@@ -1469,7 +1503,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "userId" },
         references: &[to("userId", "users"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
         natural_key: &["/type", "/role", "/resource-set"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "userId"],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "userId", "label"],
         restore: Restore::create_only(post("/api/v1/users/{userId}/roles")),
         ..Category::DEFAULTS
     },
@@ -1487,7 +1521,7 @@ pub const CATEGORIES: &[Category] = &[
         },
         references: &[to("groupId", "groups"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
         natural_key: &["/type", "/role", "/resource-set"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "groupId"],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "groupId", "label"],
         restore: Restore::create_only(post("/api/v1/groups/{groupId}/roles")),
         ..Category::DEFAULTS
     },
@@ -1571,6 +1605,26 @@ pub const CATEGORIES: &[Category] = &[
     },
 ];
 
+/// Which write a request body is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Write {
+    Create,
+    Update,
+}
+
+/// Removes, at every depth, object fields that are `null` or an empty object (after their own fields are).
+fn drop_empty(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(drop_empty);
+            fields.retain(|_, v| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_empty),
+        _ => {}
+    }
+}
+
 /// Width of a category-name column in a report: the longest name in the catalog, so tables line up.
 pub fn name_width() -> usize {
     CATEGORIES.iter().map(|c| c.name.len()).max().unwrap_or(0)
@@ -1605,6 +1659,32 @@ impl Category {
             _ => None,
         };
         self.parent().into_iter().chain(names).collect()
+    }
+
+    /// What a restore sends of a stored object in a create or an update: the object without the fields
+    /// `strip_on_restore` and the write's own list name, and without `null`s and empty objects (fields with
+    /// nothing to say: the spec types them without `null`, and an absent field is as unset on a write).
+    pub fn stripped(&self, object: &serde_json::Value, write: Write) -> serde_json::Value {
+        let own = match write {
+            Write::Create => self.strip_on_create,
+            Write::Update => self.strip_on_update,
+        };
+        let mut body = object.clone();
+        for path in self.strip_on_restore.iter().chain(own) {
+            crate::references::path::remove(&mut body, path);
+        }
+        drop_empty(&mut body);
+        body
+    }
+
+    /// Whether a restore writes `object`: see `restores_only`.
+    pub fn restores(&self, object: &serde_json::Value) -> bool {
+        self.restores_only.is_none_or(|only| {
+            object
+                .pointer(only.pointer)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|v| only.any_of.contains(&v))
+        })
     }
 
     /// The id a stored object of this row is kept under (see [`Keep`]), read back from the stored object: its own
@@ -1721,7 +1801,9 @@ mod tests {
         for c in CATEGORIES {
             for r in c.references {
                 let fits = match (r.form, r.target) {
-                    (Form::Orn | Form::Href, target) => target == Target::InValue,
+                    (Form::Orn | Form::Href, target) => {
+                        matches!(target, Target::InValue | Target::AnyOf { names: [_, ..] })
+                    }
                     (Form::Expression, target) => target == Target::Category { name: "groups" },
                     (Form::ClientId, target) => target == Target::Category { name: "apps" },
                     (Form::Id, Target::ChosenBy { among, .. }) => !among.is_empty(),
@@ -1730,7 +1812,7 @@ mod tests {
                             && find(category).is_some_and(|child| child.parent().map(|p| p.name) == Some(c.name))
                     }
                     (Form::Id, Target::Category { .. }) => true,
-                    (Form::Id, Target::InValue) => false,
+                    (Form::Id, Target::InValue | Target::AnyOf { .. }) => false,
                 };
                 assert!(fits, "{}: {} pairs {:?} with {:?}", c.name, r.path, r.form, r.target);
             }

@@ -46,7 +46,7 @@ pub(crate) fn parse(value: &str) -> Option<Href> {
             let id_end = value[id_start.min(path_end)..path_end]
                 .find('/')
                 .map_or(path_end, |i| id_start + i);
-            (id_start < id_end).then(|| (*category, id_start..id_end))
+            (id_start < id_end).then_some((*category, id_start..id_end))
         });
     Some(Href { origin, object })
 }

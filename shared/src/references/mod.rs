@@ -9,7 +9,7 @@
 mod expression;
 mod href;
 mod orn;
-mod path;
+pub(crate) mod path;
 
 use std::ops::Range;
 

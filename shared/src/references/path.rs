@@ -108,6 +108,32 @@ fn walk_mut(
     }
 }
 
+/// Removes the field `path` ends at, in every object the path reaches (`credentials.provider`,
+/// `settings.signOn.inlineHooks[].id`). A `[]` on the last step removes the whole array.
+pub(crate) fn remove(object: &mut Value, path: &str) {
+    let steps = steps(path);
+    let Some((last, through)) = steps.split_last() else {
+        return;
+    };
+    let mut holders: Vec<&mut Value> = vec![object];
+    for step in through {
+        holders = holders
+            .into_iter()
+            .filter_map(|holder| holder.as_object_mut()?.get_mut(step.name))
+            .flat_map(|value| match (step.each, value) {
+                (true, Value::Array(items)) => items.iter_mut().collect(),
+                (true, _) => Vec::new(),
+                (false, value) => vec![value],
+            })
+            .collect();
+    }
+    for holder in holders {
+        if let Some(fields) = holder.as_object_mut() {
+            fields.remove(last.name);
+        }
+    }
+}
+
 /// A field name as a JSON pointer token (RFC 6901).
 fn escape(name: &str) -> String {
     name.replace('~', "~0").replace('/', "~1")
@@ -198,6 +224,23 @@ mod tests {
         let mut object = json!({"include": [{"id": "a"}, {"id": "b"}], "other": "a"});
         edit(&mut object, "include[].id", &mut |_, value| value.push('!'));
         assert_eq!(object, json!({"include": [{"id": "a!"}, {"id": "b!"}], "other": "a"}));
+    }
+
+    #[test]
+    fn remove_drops_the_last_field_wherever_the_path_reaches() {
+        let mut object = json!({
+            "id": "x",
+            "credentials": {"provider": {"type": "OKTA"}, "password": {}},
+            "rules": [{"id": "a", "name": "n"}, {"name": "m"}, "text"]
+        });
+        remove(&mut object, "credentials.provider");
+        remove(&mut object, "rules[].id");
+        remove(&mut object, "missing.field");
+        remove(&mut object, "id");
+        assert_eq!(
+            object,
+            json!({"credentials": {"password": {}}, "rules": [{"name": "n"}, {"name": "m"}, "text"]})
+        );
     }
 
     #[test]
