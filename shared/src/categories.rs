@@ -582,7 +582,10 @@ pub const CATEGORIES: &[Category] = &[
         references: &[to("type.id", "user_types")],
         restore_after: &["user_schemas"],
         natural_key: &["/profile/login"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged", "lastLogin", "passwordChanged", "transitioningToStatus", "credentials.provider"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged",
+            "lastLogin", "passwordChanged", "transitioningToStatus", "credentials.provider",
+        ],
         restore: Restore::create_and_update(post("/api/v1/users"), put("/api/v1/users/{id}")).switched(USER_STATUS, lifecycle!("/api/v1/users/{id}")),
         ..Category::DEFAULTS
     },
@@ -627,7 +630,10 @@ pub const CATEGORIES: &[Category] = &[
             to("settings.signOn.inlineHooks[].id", "inline_hooks"),
         ],
         natural_key: &["/label", "/signOnMode"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "features", "settings.emOptInStatus", "settings.manualProvisioning"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "features", "settings.emOptInStatus",
+            "settings.manualProvisioning",
+        ],
         restore: Restore::create_and_update(post("/api/v1/apps"), put("/api/v1/apps/{appId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/apps/{appId}")),
         ..Category::DEFAULTS
     },
@@ -643,7 +649,10 @@ pub const CATEGORIES: &[Category] = &[
         references: &[to("appId", "apps"), to("id", "users")],
         restore_after: &["app_user_schemas"],
         natural_key: &["/id"],
-        strip_on_restore: &["_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync", "passwordChanged", "appId", "externalId"],
+        strip_on_restore: &[
+            "_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync",
+            "passwordChanged", "appId", "externalId",
+        ],
         strip_on_update: &["id", "scope"],
         // A GROUP-scoped assignment comes from the group's assignment; it is not created directly.
         restores_only: Some(ParentFilter { pointer: "/scope", any_of: &["USER"] }),
@@ -686,7 +695,11 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Object,
         keep: Keep::OnePerParent { parent_field: "userTypeId" },
         references: &[to("userTypeId", "user_types")],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "userTypeId", "name", "type", "description", "definitions.base.id", "definitions.base.type", "definitions.base.required", "definitions.custom.id", "definitions.custom.type", "definitions.custom.required"],
+        strip_on_restore: &[
+            "id", "_links", "created", "lastUpdated", "$schema", "userTypeId", "name", "type", "description",
+            "definitions.base.id", "definitions.base.type", "definitions.base.required", "definitions.custom.id",
+            "definitions.custom.type", "definitions.custom.required",
+        ],
         restore: Restore::update_only(post("/api/v1/meta/schemas/user/{schemaId}")),
         ..Category::DEFAULTS
     },
@@ -697,7 +710,11 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/meta/schemas/group/default"] },
         response: Response::Object,
         keep: Keep::Named { id: "default" },
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "name", "type", "definitions.base.id", "definitions.base.type", "definitions.base.required", "definitions.custom.id", "definitions.custom.type", "definitions.custom.required"],
+        strip_on_restore: &[
+            "id", "_links", "created", "lastUpdated", "$schema", "name", "type", "definitions.base.id",
+            "definitions.base.type", "definitions.base.required", "definitions.custom.id", "definitions.custom.type",
+            "definitions.custom.required",
+        ],
         restore: Restore::update_only(post("/api/v1/meta/schemas/group/default")),
         ..Category::DEFAULTS
     },
@@ -709,7 +726,10 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Object,
         keep: Keep::OnePerParent { parent_field: "appId" },
         references: &[to("appId", "apps")],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "appId", "name", "type", "description", "definitions.base", "definitions.custom.id", "definitions.custom.type", "definitions.custom.required"],
+        strip_on_restore: &[
+            "id", "_links", "created", "lastUpdated", "$schema", "appId", "name", "type", "description",
+            "definitions.base", "definitions.custom.id", "definitions.custom.type", "definitions.custom.required",
+        ],
         restore: Restore::update_only(post("/api/v1/meta/schemas/apps/{appId}/default")),
         ..Category::DEFAULTS
     },
@@ -966,7 +986,10 @@ pub const CATEGORIES: &[Category] = &[
         references: &[to("emailDomainId", "email_domains"), to("defaultApp.appInstanceId", "apps")],
         natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "_embedded", "isDefault"],
-        strip_on_create: &["agreeToCustomPrivacyPolicy", "customPrivacyPolicyUrl", "defaultApp", "emailDomainId", "locale", "removePoweredByOkta"],
+        strip_on_create: &[
+            "agreeToCustomPrivacyPolicy", "customPrivacyPolicyUrl", "defaultApp", "emailDomainId", "locale",
+            "removePoweredByOkta",
+        ],
         restore: Restore::create_and_update(post("/api/v1/brands"), put("/api/v1/brands/{brandId}")),
         ..Category::DEFAULTS
     },
@@ -1011,7 +1034,10 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.eventHooks.read",
         source: Source::List { passes: &["/api/v1/eventHooks"] },
         natural_key: &["/name"],
-        strip_on_restore: &["id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus", "channel.config.method", "events.filter.type"],
+        strip_on_restore: &[
+            "id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus",
+            "channel.config.method", "events.filter.type",
+        ],
         restore: Restore::create_and_update(post("/api/v1/eventHooks"), put("/api/v1/eventHooks/{eventHookId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/eventHooks/{eventHookId}")),
         ..Category::DEFAULTS
     },
@@ -1120,7 +1146,10 @@ pub const CATEGORIES: &[Category] = &[
             to("actions.token.inlineHook.id", "inline_hooks"),
         ],
         natural_key: &["/name"],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system", "policyId", "conditions.people.users.exclude", "conditions.people.groups.exclude"],
+        strip_on_restore: &[
+            "id", "_links", "created", "lastUpdated", "status", "system", "policyId",
+            "conditions.people.users.exclude", "conditions.people.groups.exclude",
+        ],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")),
         ..Category::DEFAULTS
     },
@@ -1197,7 +1226,10 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "appId" },
         references: &[to("appId", "apps"), client_id("clientId")],
         natural_key: &["/scopeId"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source", "appId", "clientId"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source", "appId",
+            "clientId",
+        ],
         restore: Restore::create_only(post("/api/v1/apps/{appId}/grants")),
         ..Category::DEFAULTS
     },
@@ -1276,7 +1308,10 @@ pub const CATEGORIES: &[Category] = &[
         incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: FACTOR_EVENTS, target: "User" },
         references: &[to("userId", "users")],
         natural_key: &["/factorType", "/provider"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "userId", "vendorName", "profile.questionText"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "userId", "vendorName",
+            "profile.questionText",
+        ],
         restores_only: Some(ParentFilter { pointer: "/factorType", any_of: &["sms", "call", "email", "token:hotp"] }),
         restore: Restore::create_only(post("/api/v1/users/{userId}/factors")),
         ..Category::DEFAULTS
@@ -1503,7 +1538,9 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "userId" },
         references: &[to("userId", "users"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
         natural_key: &["/type", "/role", "/resource-set"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "userId", "label"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "userId", "label",
+        ],
         restore: Restore::create_only(post("/api/v1/users/{userId}/roles")),
         ..Category::DEFAULTS
     },
@@ -1521,7 +1558,9 @@ pub const CATEGORIES: &[Category] = &[
         },
         references: &[to("groupId", "groups"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
         natural_key: &["/type", "/role", "/resource-set"],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "groupId", "label"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "groupId", "label",
+        ],
         restore: Restore::create_only(post("/api/v1/groups/{groupId}/roles")),
         ..Category::DEFAULTS
     },
@@ -1858,6 +1897,57 @@ mod tests {
                 assert!(before.restorable, "{}: restored after download-only {after}", c.name);
             }
         }
+    }
+
+    #[test]
+    fn stripped_bodies_drop_the_rows_fields_nested_ones_nulls_and_empty_objects() {
+        let users = find("users").unwrap();
+        let stored = serde_json::json!({
+            "id": "00u1", "status": "ACTIVE", "type": {"id": "oty1"},
+            "credentials": {"provider": {"type": "OKTA"}, "password": {}},
+            "profile": {"login": "a@example.com", "secondEmail": null, "mobilePhone": "+1"}
+        });
+        assert_eq!(
+            users.stripped(&stored, Write::Create),
+            serde_json::json!({"type": {"id": "oty1"}, "profile": {"login": "a@example.com", "mobilePhone": "+1"}})
+        );
+    }
+
+    #[test]
+    fn a_create_and_an_update_strip_their_own_fields() {
+        let app_users = find("app_users").unwrap();
+        let stored = serde_json::json!({
+            "appId": "0oa1", "id": "00u1", "scope": "USER", "externalId": null,
+            "credentials": {"userName": "a"}, "profile": {"role": "x"}
+        });
+        let create = app_users.stripped(&stored, Write::Create);
+        assert_eq!(create["id"], "00u1");
+        assert_eq!(create["scope"], "USER");
+        assert!(create.get("appId").is_none(), "the app is in the path: {create}");
+        let update = app_users.stripped(&stored, Write::Update);
+        assert_eq!(
+            update,
+            serde_json::json!({"credentials": {"userName": "a"}, "profile": {"role": "x"}})
+        );
+        let brands = find("brands").unwrap();
+        let brand = serde_json::json!({"id": "bnd1", "name": "Partners", "locale": "en", "emailDomainId": "OeD1"});
+        assert_eq!(
+            brands.stripped(&brand, Write::Create),
+            serde_json::json!({"name": "Partners"})
+        );
+        assert_eq!(brands.stripped(&brand, Write::Update)["emailDomainId"], "OeD1");
+    }
+
+    #[test]
+    fn restores_only_selects_the_objects_a_restore_writes() {
+        let app_users = find("app_users").unwrap();
+        assert!(app_users.restores(&serde_json::json!({"scope": "USER"})));
+        assert!(!app_users.restores(&serde_json::json!({"scope": "GROUP"})));
+        let factors = find("user_factors").unwrap();
+        assert!(factors.restores(&serde_json::json!({"factorType": "sms"})));
+        assert!(!factors.restores(&serde_json::json!({"factorType": "push"})));
+        assert!(!factors.restores(&serde_json::json!({})));
+        assert!(find("users").unwrap().restores(&serde_json::json!({})));
     }
 
     #[test]
