@@ -1224,7 +1224,8 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.appGrants.read",
         source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/grants" },
         keep: Keep::WithParent { parent_field: "appId" },
-        references: &[to("appId", "apps"), client_id("clientId")],
+        // `issuer` is the org's URL: an href naming no object, moved to the target org like every href.
+        references: &[to("appId", "apps"), client_id("clientId"), href("issuer")],
         natural_key: &["/scopeId"],
         strip_on_restore: &[
             "id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source", "appId",

@@ -200,6 +200,15 @@ fn org_edit(form: Form, value: &str, org: &OrgMove<'_>) -> Option<(Range<usize>,
     (value[range.clone()] == *from).then(|| (range, to.to_owned()))
 }
 
+/// Every string a reference path reaches in `object`, with its JSON pointer, whether or not it names an object (an
+/// ORN for every user names none): what a path finds before its form is read.
+pub fn strings_at<'v>(object: &'v Value, path: &str) -> Vec<(String, &'v str)> {
+    path::sites(object, path)
+        .into_iter()
+        .map(|site| (site.pointer, site.value))
+        .collect()
+}
+
 /// An app's OAuth client id, which [`Form::ClientId`] references name.
 pub fn client_id_of(app: &Value) -> Option<&str> {
     app.pointer(CLIENT_ID_POINTER).and_then(Value::as_str)

@@ -252,3 +252,25 @@ fn client_ids_are_remapped_through_the_map_as_client_ids() {
         json!({"appId": "0oa2", "id": "oag1", "clientId": "client-2"})
     );
 }
+
+#[test]
+fn an_app_grants_issuer_is_the_org_url_and_moves_with_the_org() {
+    let grant =
+        json!({"appId": "0oa1", "clientId": "c1", "issuer": "https://src.okta.com", "scopeId": "okta.users.read"});
+    let org = OrgMove {
+        from_url: "https://src.okta.com",
+        to_url: "https://dst.okta.com",
+        from_id: "00oSRC",
+        to_id: "00oDST",
+    };
+    let out = rewrite(row("app_grants"), &grant, &|_| None, Some(&org));
+    assert_eq!(out.object["issuer"], "https://dst.okta.com");
+    assert_eq!(
+        strings_at(&grant, "issuer"),
+        vec![("/issuer".to_owned(), "https://src.okta.com")]
+    );
+    assert!(
+        extract(row("app_grants"), &grant).iter().all(|r| r.field != "issuer"),
+        "it names no object"
+    );
+}
