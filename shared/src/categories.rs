@@ -103,14 +103,117 @@ pub enum Incremental {
     },
 }
 
-/// An id inside an object that points at an object of another category.
+/// An id inside an object that names an object of another category: what `show` prints names for, what a restore
+/// remaps to the target org's ids and orders by. [`crate::references`] extracts and rewrites them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Reference {
-    /// A dotted path into the stored object (`type.id`, `groupId`). A step through an array applies to
-    /// each element (`conditions.app.include.id`: the `id` of every `include` entry), and the value
-    /// found may be one id or an array of ids.
-    pub field: &'static str,
-    pub category: &'static str,
+    /// Where the value sits: field names separated by dots, with `[]` after a name to step into every element of
+    /// the array there (`actions.assignUserToGroups.groupIds[]`, `conditions.app.include[].id`), nested arrays
+    /// included (`constraints[].possession.authenticationMethods[].id`). A missing field or `null` on the way
+    /// finds nothing; so does a value of another shape than the path says.
+    pub path: &'static str,
+    /// Which category the id belongs to.
+    pub target: Target,
+    /// How the id is written in the value.
+    pub form: Form,
+}
+
+/// The category a reference points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Target {
+    /// Always this category.
+    Category { name: &'static str },
+    /// The category that the field `by`, beside the value, names: one of the `(value of by, category)` pairs of
+    /// `among` (a group owner's `type` is USER or GROUP). A value of `by` not among them names nothing oktavault keeps.
+    ChosenBy {
+        by: &'static str,
+        among: &'static [(&'static str, &'static str)],
+    },
+    /// A child of this very object, kept in `category` under `<this object's id>/<value>` (an app's signing key
+    /// `credentials.signing.kid` is one of the app's keys).
+    OwnChild { category: &'static str },
+    /// The value names its category itself: an ORN by its object type ([`ORN_TYPES`]), an href by its collection
+    /// ([`HREF_COLLECTIONS`]); only these categories count (a binding member is a user or a group).
+    AnyOf { names: &'static [&'static str] },
+    /// The value names its category itself, any the form knows (a resource set's resource).
+    InValue,
+}
+
+/// How a reference's id is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Form {
+    /// The value is the id.
+    Id,
+    /// An Okta Expression Language string: the group ids are the string arguments of `isMemberOfGroup(...)` and
+    /// `isMemberOfAnyGroup(...)` and the strings of a `'group.id'` entry (`user.isMemberOf({'group.id': {...}})`).
+    Expression,
+    /// An Okta Resource Name, `orn:<partition>:<service>:<org id>:<object type>:<id>[:...]`, whose object type
+    /// ([`ORN_TYPES`]) names the category. It also names the org, which a restore into another org moves.
+    Orn,
+    /// A management API URL, `https://<org>/api/v1/<collection>/<id>[/...]`, whose collection
+    /// ([`HREF_COLLECTIONS`]) names the category. Its origin is the org's, which a restore into another org moves.
+    Href,
+    /// An OAuth 2.0 `client_id`: the app whose `credentials.oauthClient.client_id` it is. It is not the app's id
+    /// (Okta lets a client id be chosen on create), so it is looked up and remapped as a client id.
+    ClientId,
+}
+
+/// Where an ORN keeps its id after the object type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrnId {
+    /// The segment right after the type (`groups:<id>`, `groups:<id>:contained_resources`); none when the ORN
+    /// ends at the type (every object of the kind).
+    Next,
+    /// Apps: `apps:<app name>:<id>` (one instance), `apps:<id>`, or `apps:<app name>` (every instance of an OIN
+    /// app, no id). A lone segment is an id when it has Okta's app id prefix `0oa`.
+    AfterAppName,
+}
+
+/// The ORN object types that name a category: `(service, object type, category, where the id is)`, as Okta's
+/// resource-set and role docs write them (`orn:okta:directory:<org>:groups:<id>`, `orn:okta:idp:<org>:apps:...`).
+pub const ORN_TYPES: &[(&str, &str, &str, OrnId)] = &[
+    ("directory", "groups", "groups", OrnId::Next),
+    ("directory", "users", "users", OrnId::Next),
+    ("idp", "apps", "apps", OrnId::AfterAppName),
+    ("idp", "authorization_servers", "authorization_servers", OrnId::Next),
+];
+
+/// The management API collections that name a category in an href: `(path after /api/v1/, category)`. The segment
+/// after the collection is the id (`/api/v1/groups/<id>/users` names the group).
+pub const HREF_COLLECTIONS: &[(&str, &str)] = &[
+    ("users", "users"),
+    ("groups", "groups"),
+    ("apps", "apps"),
+    ("policies", "policies"),
+    ("authorizationServers", "authorization_servers"),
+    ("idps", "identity_providers"),
+    ("zones", "network_zones"),
+    ("authenticators", "authenticators"),
+    ("meta/types/user", "user_types"),
+    ("iam/roles", "custom_roles"),
+    ("iam/resource-sets", "resource_sets"),
+    ("eventHooks", "event_hooks"),
+    ("inlineHooks", "inline_hooks"),
+    ("brands", "brands"),
+];
+
+impl Reference {
+    /// Every category this reference may point at (for an ORN or href, every category its form can name).
+    pub fn categories(&self) -> Vec<&'static str> {
+        match self.target {
+            Target::Category { name } | Target::OwnChild { category: name } => vec![name],
+            Target::ChosenBy { among, .. } => among.iter().map(|(_, c)| *c).collect(),
+            Target::AnyOf { names } => names.to_vec(),
+            Target::InValue => match self.form {
+                Form::Orn => ORN_TYPES.iter().map(|(_, _, c, _)| *c).collect(),
+                Form::Href => HREF_COLLECTIONS.iter().map(|(_, c)| *c).collect(),
+                Form::Id | Form::Expression | Form::ClientId => Vec::new(),
+            },
+        }
+    }
 }
 
 /// How a restore writes an object back (Okta's calls, as the spec names their paths). A restorable row has
@@ -278,8 +381,29 @@ pub struct Category {
     pub last_updated_field: Option<&'static str>,
     pub incremental: Incremental,
     pub references: &'static [Reference],
-    /// Fields Okta sets itself, removed before a create or replace.
+    /// Categories a restore writes before this one although no id here names them: the custom attributes of a
+    /// user schema before the users that carry them. References and the parent order the rest
+    /// ([`crate::restore::order`]).
+    pub restore_after: &'static [&'static str],
+    /// JSON pointers to the fields that identify an object across orgs and across a crash (a user's
+    /// `/profile/login`), read once its references are rewritten into the target org's ids. A row kept with its
+    /// parent names only its own fields: the parent's comes first by itself. Empty: the key follows from `keep`
+    /// (a one-of-a-kind object, an edge, the one object of a parent). See [`crate::restore::keys`].
+    pub natural_key: &'static [&'static str],
+    /// What a create or replace must not send, removed from the stored object ([`Category::stripped`]): the
+    /// fields Okta sets itself (read-only in the spec), the parent field a per-parent row adds (the parent is in
+    /// the call's path), and fields the request schema does not take. Paths as in [`Reference::path`]
+    /// (`credentials.provider`).
     pub strip_on_restore: &'static [&'static str],
+    /// What a create must not send beyond `strip_on_restore`: fields only the update takes (a brand is created by
+    /// name, then updated with the rest).
+    pub strip_on_create: &'static [&'static str],
+    /// What an update must not send beyond `strip_on_restore`: fields only the create takes (an app assignment's
+    /// user id and scope).
+    pub strip_on_update: &'static [&'static str],
+    /// The objects a restore writes, when not all: those whose value at `pointer` is one of `any_of` (a factor a
+    /// person need not enrol again; a user's own app assignment, not one a group assignment makes).
+    pub restores_only: Option<ParentFilter>,
     /// Download-only categories (secrets unreadable, or no create API) are never restored.
     pub restorable: bool,
     /// The calls that write an object back (none for download-only rows). Paths are the spec's templates.
@@ -301,7 +425,12 @@ impl Category {
         last_updated_field: Some("lastUpdated"),
         incremental: Incremental::Always,
         references: &[],
+        restore_after: &[],
+        natural_key: &[],
         strip_on_restore: OKTA_MANAGED,
+        strip_on_create: &[],
+        strip_on_update: &[],
+        restores_only: None,
         restorable: true,
         restore: Restore::NONE,
     };
@@ -344,8 +473,100 @@ const APP_TARGETED_ROLES: ParentFilter = ParentFilter {
     any_of: &["APP_ADMIN"],
 };
 
-const fn to(field: &'static str, category: &'static str) -> Reference {
-    Reference { field, category }
+/// The id at `path` of an object of `category`.
+const fn to(path: &'static str, category: &'static str) -> Reference {
+    Reference {
+        path,
+        target: Target::Category { name: category },
+        form: Form::Id,
+    }
+}
+
+/// The id at `path` of a user or a group, as the field `by` beside it says (USER or GROUP).
+const fn user_or_group(path: &'static str, by: &'static str) -> Reference {
+    Reference {
+        path,
+        target: Target::ChosenBy {
+            by,
+            among: &[("USER", "users"), ("GROUP", "groups")],
+        },
+        form: Form::Id,
+    }
+}
+
+/// A profile mapping's end at `path`: a user type (`type` user) or an app's user profile (`type` appuser).
+const fn mapping_end(path: &'static str) -> Reference {
+    Reference {
+        path,
+        target: Target::ChosenBy {
+            by: "type",
+            among: &[("user", "user_types"), ("appuser", "apps")],
+        },
+        form: Form::Id,
+    }
+}
+
+/// The id at `path` of one of this object's own children in `category`.
+const fn own_child(path: &'static str, category: &'static str) -> Reference {
+    Reference {
+        path,
+        target: Target::OwnChild { category },
+        form: Form::Id,
+    }
+}
+
+/// The group ids inside the Okta Expression Language string at `path`.
+const fn groups_in_expression(path: &'static str) -> Reference {
+    Reference {
+        path,
+        target: Target::Category { name: "groups" },
+        form: Form::Expression,
+    }
+}
+
+/// The ORN at `path`.
+const fn orn(path: &'static str) -> Reference {
+    Reference {
+        path,
+        target: Target::InValue,
+        form: Form::Orn,
+    }
+}
+
+/// The management API URL at `path`, of an object of any category an href can name.
+const fn href(path: &'static str) -> Reference {
+    Reference {
+        path,
+        target: Target::InValue,
+        form: Form::Href,
+    }
+}
+
+/// The management API URL at `path` of an object of one of `names`.
+const fn href_to(path: &'static str, names: &'static [&'static str]) -> Reference {
+    Reference {
+        path,
+        target: Target::AnyOf { names },
+        form: Form::Href,
+    }
+}
+
+/// The ORN at `path` of an object of one of `names`.
+const fn orn_of(path: &'static str, names: &'static [&'static str]) -> Reference {
+    Reference {
+        path,
+        target: Target::AnyOf { names },
+        form: Form::Orn,
+    }
+}
+
+/// The OAuth client id at `path` (of an app).
+const fn client_id(path: &'static str) -> Reference {
+    Reference {
+        path,
+        target: Target::Category { name: "apps" },
+        form: Form::ClientId,
+    }
 }
 
 /// Every category, parents before the categories listed per parent.
@@ -358,9 +579,12 @@ pub const CATEGORIES: &[Category] = &[
         // A plain list omits DEPROVISIONED users; a status filter is the documented way to get them.
         source: Source::List { passes: &["/api/v1/users", "/api/v1/users?filter=status%20eq%20%22DEPROVISIONED%22"] },
         page_limit: Some(200),
+        references: &[to("type.id", "user_types")],
+        restore_after: &["user_schemas"],
+        natural_key: &["/profile/login"],
         strip_on_restore: &[
-            "id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged", "lastLogin",
-            "passwordChanged", "transitioningToStatus",
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged",
+            "lastLogin", "passwordChanged", "transitioningToStatus", "credentials.provider",
         ],
         restore: Restore::create_and_update(post("/api/v1/users"), put("/api/v1/users/{id}")).switched(USER_STATUS, lifecycle!("/api/v1/users/{id}")),
         ..Category::DEFAULTS
@@ -371,6 +595,8 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.groups.read",
         source: Source::List { passes: &["/api/v1/groups"] },
         page_limit: Some(10000),
+        restore_after: &["group_schema"],
+        natural_key: &["/profile/name", "/type"],
         strip_on_restore: &[
             "id", "_links", "_embedded", "created", "lastUpdated", "lastMembershipUpdated", "objectClass", "type",
         ],
@@ -397,6 +623,17 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.apps.read",
         source: Source::List { passes: &["/api/v1/apps"] },
         page_limit: Some(200),
+        references: &[
+            href_to("_links.accessPolicy.href", &["policies"]),
+            own_child("credentials.signing.kid", "app_keys"),
+            to("settings.inlineHookId", "inline_hooks"),
+            to("settings.signOn.inlineHooks[].id", "inline_hooks"),
+        ],
+        natural_key: &["/label", "/signOnMode"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "features", "settings.emOptInStatus",
+            "settings.manualProvisioning",
+        ],
         restore: Restore::create_and_update(post("/api/v1/apps"), put("/api/v1/apps/{appId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/apps/{appId}")),
         ..Category::DEFAULTS
     },
@@ -410,10 +647,15 @@ pub const CATEGORIES: &[Category] = &[
         // An assignment change does not move the app's lastUpdated: System Log events tell which apps changed.
         incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: APP_USER_EVENTS, target: "AppInstance" },
         references: &[to("appId", "apps"), to("id", "users")],
+        restore_after: &["app_user_schemas"],
+        natural_key: &["/id"],
         strip_on_restore: &[
             "_links", "_embedded", "created", "lastUpdated", "status", "statusChanged", "syncState", "lastSync",
-            "passwordChanged",
+            "passwordChanged", "appId", "externalId",
         ],
+        strip_on_update: &["id", "scope"],
+        // A GROUP-scoped assignment comes from the group's assignment; it is not created directly.
+        restores_only: Some(ParentFilter { pointer: "/scope", any_of: &["USER"] }),
         restore: Restore::create_and_update(post("/api/v1/apps/{appId}/users"), post("/api/v1/apps/{appId}/users/{userId}")),
         ..Category::DEFAULTS
     },
@@ -427,7 +669,9 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "appId" },
         incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: APP_GROUP_EVENTS, target: "AppInstance" },
         references: &[to("appId", "apps"), to("id", "groups")],
-        strip_on_restore: &["_links", "_embedded", "lastUpdated"],
+        restore_after: &["app_user_schemas"],
+        natural_key: &["/id"],
+        strip_on_restore: &["_links", "_embedded", "lastUpdated", "id", "appId"],
         restore: Restore::create_and_update(put("/api/v1/apps/{appId}/groups/{groupId}"), put("/api/v1/apps/{appId}/groups/{groupId}")),
         ..Category::DEFAULTS
     },
@@ -437,6 +681,7 @@ pub const CATEGORIES: &[Category] = &[
         title: "User types",
         scope: "okta.userTypes.read",
         source: Source::List { passes: &["/api/v1/meta/types/user"] },
+        natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "createdBy", "lastUpdatedBy", "default"],
         restore: Restore::create_and_update(post("/api/v1/meta/types/user"), put("/api/v1/meta/types/user/{typeId}")),
         ..Category::DEFAULTS
@@ -450,7 +695,11 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Object,
         keep: Keep::OnePerParent { parent_field: "userTypeId" },
         references: &[to("userTypeId", "user_types")],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema", "userTypeId"],
+        strip_on_restore: &[
+            "id", "_links", "created", "lastUpdated", "$schema", "userTypeId", "name", "type", "description",
+            "definitions.base.id", "definitions.base.type", "definitions.base.required", "definitions.custom.id",
+            "definitions.custom.type", "definitions.custom.required",
+        ],
         restore: Restore::update_only(post("/api/v1/meta/schemas/user/{schemaId}")),
         ..Category::DEFAULTS
     },
@@ -461,7 +710,11 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/meta/schemas/group/default"] },
         response: Response::Object,
         keep: Keep::Named { id: "default" },
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        strip_on_restore: &[
+            "id", "_links", "created", "lastUpdated", "$schema", "name", "type", "definitions.base.id",
+            "definitions.base.type", "definitions.base.required", "definitions.custom.id", "definitions.custom.type",
+            "definitions.custom.required",
+        ],
         restore: Restore::update_only(post("/api/v1/meta/schemas/group/default")),
         ..Category::DEFAULTS
     },
@@ -473,7 +726,10 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Object,
         keep: Keep::OnePerParent { parent_field: "appId" },
         references: &[to("appId", "apps")],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "$schema"],
+        strip_on_restore: &[
+            "id", "_links", "created", "lastUpdated", "$schema", "appId", "name", "type", "description",
+            "definitions.base", "definitions.custom.id", "definitions.custom.type", "definitions.custom.required",
+        ],
         restore: Restore::update_only(post("/api/v1/meta/schemas/apps/{appId}/default")),
         ..Category::DEFAULTS
     },
@@ -487,10 +743,13 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/groups/rules"] },
         page_limit: Some(200),
         references: &[
-            to("actions.assignUserToGroups.groupIds", "groups"),
-            to("conditions.people.users.exclude", "users"),
-            to("conditions.people.groups.exclude", "groups"),
+            to("actions.assignUserToGroups.groupIds[]", "groups"),
+            to("conditions.people.users.exclude[]", "users"),
+            to("conditions.people.groups.exclude[]", "groups"),
+            groups_in_expression("conditions.expression.value"),
         ],
+        restore_after: &["user_schemas"],
+        natural_key: &["/name"],
         restore: Restore::create_and_update(post("/api/v1/groups/rules"), put("/api/v1/groups/rules/{groupRuleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/groups/rules/{groupRuleId}")),
         ..Category::DEFAULTS
     },
@@ -502,8 +761,9 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::PerParent { parent: "groups", path: "/api/v1/groups/{id}/owners" },
         page_limit: Some(1000),
         keep: Keep::WithParent { parent_field: "groupId" },
-        references: &[to("groupId", "groups")],
-        strip_on_restore: &["lastUpdated", "resolved", "originId", "originType", "displayName"],
+        references: &[to("groupId", "groups"), user_or_group("id", "type")],
+        natural_key: &["/id"],
+        strip_on_restore: &["lastUpdated", "resolved", "originId", "originType", "displayName", "groupId"],
         restore: Restore::create_only(post("/api/v1/groups/{groupId}/owners")),
         ..Category::DEFAULTS
     },
@@ -513,6 +773,7 @@ pub const CATEGORIES: &[Category] = &[
         title: "Network zones",
         scope: "okta.networkZones.read",
         source: Source::List { passes: &["/api/v1/zones"] },
+        natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
         restore: Restore::create_and_update(post("/api/v1/zones"), put("/api/v1/zones/{zoneId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/zones/{zoneId}")),
         ..Category::DEFAULTS
@@ -523,6 +784,7 @@ pub const CATEGORIES: &[Category] = &[
         title: "Authenticators",
         scope: "okta.authenticators.read",
         source: Source::List { passes: &["/api/v1/authenticators"] },
+        natural_key: &["/key", "/name"],
         restore: Restore::create_and_update(post("/api/v1/authenticators"), put("/api/v1/authenticators/{authenticatorId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authenticators/{authenticatorId}")),
         ..Category::DEFAULTS
     },
@@ -535,7 +797,8 @@ pub const CATEGORIES: &[Category] = &[
         id_pointer: "/type",
         last_updated_field: None,
         references: &[to("authenticatorId", "authenticators")],
-        strip_on_restore: &["_links", "status"],
+        natural_key: &["/type"],
+        strip_on_restore: &["_links", "status", "authenticatorId"],
         restore: Restore::update_only(put("/api/v1/authenticators/{authenticatorId}/methods/{methodType}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authenticators/{authenticatorId}/methods/{methodType}")),
         ..Category::DEFAULTS
     },
@@ -556,9 +819,10 @@ pub const CATEGORIES: &[Category] = &[
             "/api/v1/policies?type=POST_AUTH_SESSION",
         ] },
         references: &[
-            to("conditions.people.groups.include", "groups"),
-            to("conditions.people.groups.exclude", "groups"),
+            // The spec gives a policy's people condition only included groups (its rules have the rest).
+            to("conditions.people.groups.include[]", "groups"),
         ],
+        natural_key: &["/type", "/name"],
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "system"],
         restore: Restore::create_and_update(post("/api/v1/policies"), put("/api/v1/policies/{policyId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/policies/{policyId}")),
         ..Category::DEFAULTS
@@ -572,19 +836,27 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "policyId" },
         references: &[
             to("policyId", "policies"),
-            to("conditions.people.users.include", "users"),
-            to("conditions.people.users.exclude", "users"),
-            to("conditions.people.groups.include", "groups"),
-            to("conditions.people.groups.exclude", "groups"),
-            to("conditions.network.include", "network_zones"),
-            to("conditions.network.exclude", "network_zones"),
-            to("conditions.userType.include", "user_types"),
-            to("conditions.userType.exclude", "user_types"),
-            to("conditions.app.include.id", "apps"),
-            to("actions.appSignOn.verificationMethod.constraints.possession.authenticationMethods.id", "authenticators"),
-            to("actions.profileEnrollment.targetGroupIds", "groups"),
+            to("conditions.people.users.include[]", "users"),
+            to("conditions.people.users.exclude[]", "users"),
+            to("conditions.people.groups.include[]", "groups"),
+            to("conditions.people.groups.exclude[]", "groups"),
+            to("conditions.network.include[]", "network_zones"),
+            to("conditions.network.exclude[]", "network_zones"),
+            to("conditions.userType.include[]", "user_types"),
+            to("conditions.userType.exclude[]", "user_types"),
+            to("conditions.app.include[].id", "apps"),
+            to("conditions.app.exclude[].id", "apps"),
+            to("conditions.identityProvider.idpIds[]", "identity_providers"),
+            groups_in_expression("conditions.elCondition.condition"),
+            to("actions.appSignOn.verificationMethod.constraints[].possession.authenticationMethods[].id", "authenticators"),
+            to("actions.appSignOn.verificationMethod.constraints[].knowledge.authenticationMethods[].id", "authenticators"),
+            to("actions.appSignOn.verificationMethod.chains[].authenticationMethods[].id", "authenticators"),
+            to("actions.idp.providers[].id", "identity_providers"),
+            to("actions.profileEnrollment.targetGroupIds[]", "groups"),
+            to("actions.profileEnrollment.preRegistrationInlineHooks[].inlineHookId", "inline_hooks"),
         ],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        natural_key: &["/name"],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system", "policyId"],
         restore: Restore::create_and_update(post("/api/v1/policies/{policyId}/rules"), put("/api/v1/policies/{policyId}/rules/{ruleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/policies/{policyId}/rules/{ruleId}")),
         ..Category::DEFAULTS
     },
@@ -623,7 +895,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::OnePerParent { parent_field: "contactType" },
         last_updated_field: None,
         references: &[to("contactType", "org_contact_types"), to("userId", "users")],
-        strip_on_restore: &["_links"],
+        strip_on_restore: &["_links", "contactType"],
         restore: Restore::update_only(put("/api/v1/org/contacts/{contactType}")),
         ..Category::DEFAULTS
     },
@@ -634,6 +906,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.trustedOrigins.read",
         source: Source::List { passes: &["/api/v1/trustedOrigins"] },
         page_limit: Some(200),
+        natural_key: &["/origin"],
         strip_on_restore: &[
             "id", "_links", "created", "createdBy", "lastUpdated", "lastUpdatedBy", "status",
         ],
@@ -647,7 +920,10 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.emailDomains.read",
         source: Source::List { passes: &["/api/v1/email-domains"] },
         last_updated_field: None,
+        restore_after: &["brands"],
+        natural_key: &["/domain"],
         strip_on_restore: &["id", "_links", "_embedded", "validationStatus", "dnsValidationRecords"],
+        strip_on_update: &["domain", "validationSubdomain"],
         restore: Restore::create_and_update(post("/api/v1/email-domains"), put("/api/v1/email-domains/{emailDomainId}")),
         ..Category::DEFAULTS
     },
@@ -659,6 +935,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.features.read",
         source: Source::List { passes: &["/api/v1/features"] },
         last_updated_field: None,
+        natural_key: &["/name"],
         strip_on_restore: &["_links", "stage", "type", "description", "name"],
         restore: Restore::update_only(post("/api/v1/features/{featureId}/{lifecycle}")),
         ..Category::DEFAULTS
@@ -670,7 +947,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/threats/configuration"] },
         response: Response::Object,
         keep: Keep::Named { id: "configuration" },
-        references: &[to("excludeZones", "network_zones")],
+        references: &[to("excludeZones[]", "network_zones")],
         strip_on_restore: &["_links", "created", "lastUpdated"],
         restore: Restore::update_only(post("/api/v1/threats/configuration")),
         ..Category::DEFAULTS
@@ -707,7 +984,12 @@ pub const CATEGORIES: &[Category] = &[
         page_limit: Some(200),
         last_updated_field: None,
         references: &[to("emailDomainId", "email_domains"), to("defaultApp.appInstanceId", "apps")],
+        natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "_embedded", "isDefault"],
+        strip_on_create: &[
+            "agreeToCustomPrivacyPolicy", "customPrivacyPolicyUrl", "defaultApp", "emailDomainId", "locale",
+            "removePoweredByOkta",
+        ],
         restore: Restore::create_and_update(post("/api/v1/brands"), put("/api/v1/brands/{brandId}")),
         ..Category::DEFAULTS
     },
@@ -720,7 +1002,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "brandId" },
         last_updated_field: None,
         references: &[to("brandId", "brands")],
-        strip_on_restore: &["id", "_links", "logo", "favicon", "backgroundImage"],
+        strip_on_restore: &["id", "_links", "logo", "favicon", "backgroundImage", "brandId"],
         restore: Restore::update_only(put("/api/v1/brands/{brandId}/themes/{themeId}")),
         ..Category::DEFAULTS
     },
@@ -738,6 +1020,7 @@ pub const CATEGORIES: &[Category] = &[
         id_pointer: "/name",
         last_updated_field: None,
         references: &[to("brandId", "brands")],
+        natural_key: &["/name"],
         strip_on_restore: &["_links"],
         restore: Restore::update_only(put("/api/v1/brands/{brandId}/templates/email/{templateName}/settings")),
         ..Category::DEFAULTS
@@ -750,7 +1033,11 @@ pub const CATEGORIES: &[Category] = &[
         title: "Event hooks",
         scope: "okta.eventHooks.read",
         source: Source::List { passes: &["/api/v1/eventHooks"] },
-        strip_on_restore: &["id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus"],
+        natural_key: &["/name"],
+        strip_on_restore: &[
+            "id", "_links", "created", "createdBy", "lastUpdated", "status", "verificationStatus",
+            "channel.config.method", "events.filter.type",
+        ],
         restore: Restore::create_and_update(post("/api/v1/eventHooks"), put("/api/v1/eventHooks/{eventHookId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/eventHooks/{eventHookId}")),
         ..Category::DEFAULTS
     },
@@ -795,6 +1082,8 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.authorizationServers.read",
         source: Source::List { passes: &["/api/v1/authorizationServers"] },
         page_limit: Some(200),
+        references: &[own_child("credentials.signing.kid", "authserver_keys")],
+        natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "issuer", "credentials"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers"), put("/api/v1/authorizationServers/{authServerId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}")),
         ..Category::DEFAULTS
@@ -809,7 +1098,8 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "authServerId" },
         last_updated_field: None,
         references: &[to("authServerId", "authorization_servers")],
-        strip_on_restore: &["id", "_links", "system"],
+        natural_key: &["/name"],
+        strip_on_restore: &["id", "_links", "system", "authServerId"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/scopes"), put("/api/v1/authorizationServers/{authServerId}/scopes/{scopeId}")),
         ..Category::DEFAULTS
     },
@@ -821,7 +1111,8 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "authServerId" },
         last_updated_field: None,
         references: &[to("authServerId", "authorization_servers")],
-        strip_on_restore: &["id", "_links", "system"],
+        natural_key: &["/name", "/claimType"],
+        strip_on_restore: &["id", "_links", "system", "authServerId"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/claims"), put("/api/v1/authorizationServers/{authServerId}/claims/{claimId}")),
         ..Category::DEFAULTS
     },
@@ -832,8 +1123,9 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.authorizationServers.read",
         source: Source::PerParent { parent: "authorization_servers", path: "/api/v1/authorizationServers/{id}/policies" },
         keep: Keep::WithParent { parent_field: "authServerId" },
-        references: &[to("authServerId", "authorization_servers"), to("conditions.clients.include", "apps")],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        references: &[to("authServerId", "authorization_servers"), client_id("conditions.clients.include[]")],
+        natural_key: &["/name"],
+        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system", "authServerId"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")),
         ..Category::DEFAULTS
     },
@@ -849,12 +1141,15 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "policyId" },
         references: &[
             to("policyId", "authserver_policies"),
-            to("conditions.people.users.include", "users"),
-            to("conditions.people.users.exclude", "users"),
-            to("conditions.people.groups.include", "groups"),
-            to("conditions.people.groups.exclude", "groups"),
+            to("conditions.people.users.include[]", "users"),
+            to("conditions.people.groups.include[]", "groups"),
+            to("actions.token.inlineHook.id", "inline_hooks"),
         ],
-        strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
+        natural_key: &["/name"],
+        strip_on_restore: &[
+            "id", "_links", "created", "lastUpdated", "status", "system", "policyId",
+            "conditions.people.users.exclude", "conditions.people.groups.exclude",
+        ],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")),
         ..Category::DEFAULTS
     },
@@ -897,9 +1192,13 @@ pub const CATEGORIES: &[Category] = &[
         page_limit: Some(200),
         references: &[
             to("protocol.credentials.trust.kid", "idp_keys"),
-            to("protocol.credentials.trust.additionalKids", "idp_keys"),
-            to("policy.provisioning.groups.assignments", "groups"),
+            to("protocol.credentials.trust.additionalKids[]", "idp_keys"),
+            to("policy.provisioning.groups.assignments[]", "groups"),
+            to("policy.provisioning.groups.filter[]", "groups"),
+            to("policy.accountLink.filter.groups.include[]", "groups"),
         ],
+        natural_key: &["/name"],
+        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "policy.mapAMRClaims"],
         restore: Restore::create_and_update(post("/api/v1/idps"), put("/api/v1/idps/{idpId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/idps/{idpId}")),
         ..Category::DEFAULTS
     },
@@ -914,7 +1213,7 @@ pub const CATEGORIES: &[Category] = &[
         page_limit: Some(200),
         id_pointer: "/client_id",
         last_updated_field: None,
-        references: &[to("client_id", "apps")],
+        references: &[client_id("client_id")],
         restorable: false,
         ..Category::DEFAULTS
     },
@@ -925,8 +1224,13 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.appGrants.read",
         source: Source::PerParent { parent: "apps", path: "/api/v1/apps/{id}/grants" },
         keep: Keep::WithParent { parent_field: "appId" },
-        references: &[to("appId", "apps"), to("clientId", "apps")],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source"],
+        // `issuer` is the org's URL: an href naming no object, moved to the target org like every href.
+        references: &[to("appId", "apps"), client_id("clientId"), href("issuer")],
+        natural_key: &["/scopeId"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "createdBy", "lastUpdated", "status", "source", "appId",
+            "clientId",
+        ],
         restore: Restore::create_only(post("/api/v1/apps/{appId}/grants")),
         ..Category::DEFAULTS
     },
@@ -962,6 +1266,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/meta/schemas/user/linkedObjects"] },
         id_pointer: "/primary/name",
         last_updated_field: None,
+        natural_key: &["/primary/name"],
         strip_on_restore: &["_links"],
         restore: Restore::create_only(post("/api/v1/meta/schemas/user/linkedObjects")),
         ..Category::DEFAULTS
@@ -1003,7 +1308,12 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "userId" },
         incremental: Incremental::WhenParentChangesOrLogged { field: "lastUpdated", events: FACTOR_EVENTS, target: "User" },
         references: &[to("userId", "users")],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "userId"],
+        natural_key: &["/factorType", "/provider"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "userId", "vendorName",
+            "profile.questionText",
+        ],
+        restores_only: Some(ParentFilter { pointer: "/factorType", any_of: &["sms", "call", "email", "token:hotp"] }),
         restore: Restore::create_only(post("/api/v1/users/{userId}/factors")),
         ..Category::DEFAULTS
     },
@@ -1016,7 +1326,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/mappings"] },
         page_limit: Some(200),
         last_updated_field: None,
-        references: &[to("source.id", "apps"), to("target.id", "apps"), to("source.id", "user_types"), to("target.id", "user_types")],
+        references: &[mapping_end("source.id"), mapping_end("target.id")],
         restorable: false,
         ..Category::DEFAULTS
     },
@@ -1028,7 +1338,8 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::PerParent { parent: "profile_mappings", path: "/api/v1/mappings/{id}" },
         response: Response::Object,
         last_updated_field: None,
-        references: &[to("source.id", "apps"), to("target.id", "apps"), to("source.id", "user_types"), to("target.id", "user_types")],
+        references: &[mapping_end("source.id"), mapping_end("target.id")],
+        natural_key: &["/source/id", "/target/id"],
         strip_on_restore: &["id", "_links", "source", "target"],
         restore: Restore::update_only(post("/api/v1/mappings/{mappingId}")),
         ..Category::DEFAULTS
@@ -1038,6 +1349,7 @@ pub const CATEGORIES: &[Category] = &[
         title: "SMS templates",
         scope: "okta.templates.read",
         source: Source::List { passes: &["/api/v1/templates/sms"] },
+        natural_key: &["/name"],
         restore: Restore::create_and_update(post("/api/v1/templates/sms"), put("/api/v1/templates/sms/{templateId}")),
         ..Category::DEFAULTS
     },
@@ -1126,6 +1438,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.roles.read",
         source: Source::List { passes: &["/api/v1/iam/roles"] },
         response: Response::Wrapped { field: "roles" },
+        natural_key: &["/label"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated"],
         restore: Restore::create_and_update(post("/api/v1/iam/roles"), put("/api/v1/iam/roles/{roleIdOrLabel}")),
         ..Category::DEFAULTS
@@ -1139,7 +1452,8 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "roleId" },
         id_pointer: "/label",
         references: &[to("roleId", "custom_roles")],
-        strip_on_restore: &["_links", "created", "lastUpdated", "roleId"],
+        natural_key: &["/label"],
+        strip_on_restore: &["_links", "created", "lastUpdated", "roleId", "label"],
         restore: Restore::create_and_update(post("/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}"), put("/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}")),
         ..Category::DEFAULTS
     },
@@ -1150,6 +1464,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.roles.read",
         source: Source::List { passes: &["/api/v1/iam/resource-sets"] },
         response: Response::Wrapped { field: "resource-sets" },
+        natural_key: &["/label"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated"],
         restore: Restore::create_and_update(post("/api/v1/iam/resource-sets"), put("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}")),
         ..Category::DEFAULTS
@@ -1164,7 +1479,8 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Wrapped { field: "resources" },
         page_limit: Some(100),
         keep: Keep::WithParent { parent_field: "resourceSetId" },
-        references: &[to("resourceSetId", "resource_sets")],
+        references: &[to("resourceSetId", "resource_sets"), orn("orn"), href("_links.self.href")],
+        natural_key: &["/orn"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "resourceSetId"],
         restore: Restore::create_and_update(post("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources"), put("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources/{resourceId}")),
         ..Category::DEFAULTS
@@ -1179,6 +1495,7 @@ pub const CATEGORIES: &[Category] = &[
         keep: Keep::WithParent { parent_field: "resourceSetId" },
         last_updated_field: None,
         references: &[to("resourceSetId", "resource_sets"), to("id", "custom_roles")],
+        natural_key: &["/id"],
         strip_on_restore: &["_links", "resourceSetId"],
         restore: Restore::create_only(post("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings")),
         ..Category::DEFAULTS
@@ -1194,7 +1511,8 @@ pub const CATEGORIES: &[Category] = &[
         },
         response: Response::Wrapped { field: "members" },
         keep: Keep::WithParent { parent_field: "bindingId" },
-        references: &[to("bindingId", "resource_set_bindings")],
+        references: &[to("bindingId", "resource_set_bindings"), href_to("_links.self.href", &["users", "groups"])],
+        natural_key: &["/_links/self/href"],
         strip_on_restore: &["id", "created", "lastUpdated", "bindingId"],
         restore: Restore::create_only(patch("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings/{roleIdOrLabel}/members")),
         ..Category::DEFAULTS
@@ -1208,7 +1526,7 @@ pub const CATEGORIES: &[Category] = &[
         response: Response::Wrapped { field: "value" },
         page_limit: Some(100),
         last_updated_field: None,
-        references: &[to("id", "users")],
+        references: &[to("id", "users"), orn_of("orn", &["users"])],
         restorable: false,
         ..Category::DEFAULTS
     },
@@ -1220,7 +1538,10 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::PerParent { parent: "role_assignees", path: "/api/v1/users/{id}/roles" },
         keep: Keep::WithParent { parent_field: "userId" },
         references: &[to("userId", "users"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "userId"],
+        natural_key: &["/type", "/role", "/resource-set"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "userId", "label",
+        ],
         restore: Restore::create_only(post("/api/v1/users/{userId}/roles")),
         ..Category::DEFAULTS
     },
@@ -1237,7 +1558,10 @@ pub const CATEGORIES: &[Category] = &[
             target: "UserGroup",
         },
         references: &[to("groupId", "groups"), to("role", "custom_roles"), to("resource-set", "resource_sets")],
-        strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "groupId"],
+        natural_key: &["/type", "/role", "/resource-set"],
+        strip_on_restore: &[
+            "id", "_links", "_embedded", "created", "lastUpdated", "status", "assignmentType", "groupId", "label",
+        ],
         restore: Restore::create_only(post("/api/v1/groups/{groupId}/roles")),
         ..Category::DEFAULTS
     },
@@ -1270,6 +1594,7 @@ pub const CATEGORIES: &[Category] = &[
         id_pointer: "/id|/name",
         last_updated_field: None,
         references: &[to("roleAssignmentId", "user_roles"), to("id", "apps")],
+        natural_key: &["/name", "/id"],
         strip_on_restore: &["_links", "roleAssignmentId"],
         restore: Restore::create_only(put("/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}")),
         ..Category::DEFAULTS
@@ -1300,6 +1625,7 @@ pub const CATEGORIES: &[Category] = &[
         id_pointer: "/id|/name",
         last_updated_field: None,
         references: &[to("roleAssignmentId", "group_roles"), to("id", "apps")],
+        natural_key: &["/name", "/id"],
         strip_on_restore: &["_links", "roleAssignmentId"],
         restore: Restore::create_only(put("/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}")),
         ..Category::DEFAULTS
@@ -1318,6 +1644,26 @@ pub const CATEGORIES: &[Category] = &[
         ..Category::DEFAULTS
     },
 ];
+
+/// Which write a request body is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Write {
+    Create,
+    Update,
+}
+
+/// Removes, at every depth, object fields that are `null` or an empty object (after their own fields are).
+fn drop_empty(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(drop_empty);
+            fields.retain(|_, v| !v.is_null() && v.as_object().is_none_or(|o| !o.is_empty()));
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_empty),
+        _ => {}
+    }
+}
 
 /// Width of a category-name column in a report: the longest name in the catalog, so tables line up.
 pub fn name_width() -> usize {
@@ -1353,6 +1699,64 @@ impl Category {
             _ => None,
         };
         self.parent().into_iter().chain(names).collect()
+    }
+
+    /// What a restore sends of a stored object in a create or an update: the object without the fields
+    /// `strip_on_restore` and the write's own list name, and without `null`s and empty objects (fields with
+    /// nothing to say: the spec types them without `null`, and an absent field is as unset on a write).
+    pub fn stripped(&self, object: &serde_json::Value, write: Write) -> serde_json::Value {
+        let own = match write {
+            Write::Create => self.strip_on_create,
+            Write::Update => self.strip_on_update,
+        };
+        let mut body = object.clone();
+        for path in self.strip_on_restore.iter().chain(own) {
+            crate::references::path::remove(&mut body, path);
+        }
+        drop_empty(&mut body);
+        body
+    }
+
+    /// Whether a restore writes `object`: see `restores_only`.
+    pub fn restores(&self, object: &serde_json::Value) -> bool {
+        self.restores_only.is_none_or(|only| {
+            object
+                .pointer(only.pointer)
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(|v| only.any_of.contains(&v))
+        })
+    }
+
+    /// The id a stored object of this row is kept under (see [`Keep`]), read back from the stored object: its own
+    /// id (the first of `id_pointer`'s pointers it has), prefixed by the parent field for a per-parent row.
+    /// `None` when a field it needs is missing.
+    pub fn stored_id(&self, object: &serde_json::Value) -> Option<String> {
+        let field = |name: &str| object.get(name).and_then(serde_json::Value::as_str);
+        let own = || {
+            self.id_pointer
+                .split('|')
+                .find_map(|pointer| object.pointer(pointer).and_then(serde_json::Value::as_str))
+        };
+        match self.keep {
+            Keep::Whole => own().map(str::to_owned),
+            Keep::Named { id } => Some(id.to_owned()),
+            Keep::WithParent { parent_field } => Some(format!("{}/{}", field(parent_field)?, own()?)),
+            Keep::OnePerParent { parent_field } => field(parent_field).map(str::to_owned),
+            Keep::Edge {
+                parent_field,
+                child_field,
+            } => Some(format!("{}/{}", field(parent_field)?, field(child_field)?)),
+            Keep::LinkedUser {
+                parent_field,
+                name_field,
+                child_field,
+            } => Some(format!(
+                "{}/{}/{}",
+                field(parent_field)?,
+                field(name_field)?,
+                field(child_field)?
+            )),
+        }
     }
 
     /// How many levels of required categories sit above this one (0 for top-level lists). Categories
@@ -1420,14 +1824,151 @@ mod tests {
                 );
             }
             for r in c.references {
-                assert!(
-                    find(r.category).is_some(),
-                    "{}: reference to unknown {}",
-                    c.name,
-                    r.category
-                );
+                for category in r.categories() {
+                    assert!(
+                        find(category).is_some(),
+                        "{}: {} names unknown {category}",
+                        c.name,
+                        r.path
+                    );
+                }
             }
         }
+    }
+
+    #[test]
+    fn every_reference_pairs_a_form_with_a_target_it_can_name() {
+        for c in CATEGORIES {
+            for r in c.references {
+                let fits = match (r.form, r.target) {
+                    (Form::Orn | Form::Href, target) => {
+                        matches!(target, Target::InValue | Target::AnyOf { names: [_, ..] })
+                    }
+                    (Form::Expression, target) => target == Target::Category { name: "groups" },
+                    (Form::ClientId, target) => target == Target::Category { name: "apps" },
+                    (Form::Id, Target::ChosenBy { among, .. }) => !among.is_empty(),
+                    (Form::Id, Target::OwnChild { category }) => {
+                        matches!(c.keep, Keep::Whole)
+                            && find(category).is_some_and(|child| child.parent().map(|p| p.name) == Some(c.name))
+                    }
+                    (Form::Id, Target::Category { .. }) => true,
+                    (Form::Id, Target::InValue | Target::AnyOf { .. }) => false,
+                };
+                assert!(fits, "{}: {} pairs {:?} with {:?}", c.name, r.path, r.form, r.target);
+            }
+        }
+    }
+
+    #[test]
+    fn reference_paths_are_dotted_names_with_brackets_only_at_the_end_of_a_name() {
+        for c in CATEGORIES {
+            for r in c.references {
+                for segment in r.path.split('.') {
+                    let name = segment.strip_suffix("[]").unwrap_or(segment);
+                    assert!(
+                        !name.is_empty() && !name.contains(['[', ']', '/', ' ']),
+                        "{}: {:?} has a malformed step {segment:?}",
+                        c.name,
+                        r.path
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn natural_keys_and_restore_after_are_declared_only_where_they_mean_something() {
+        for c in CATEGORIES {
+            for pointer in c.natural_key {
+                assert!(
+                    pointer.starts_with('/'),
+                    "{}: natural key {pointer:?} is not a JSON pointer",
+                    c.name
+                );
+            }
+            if !c.restorable {
+                assert!(
+                    c.natural_key.is_empty() && c.restore_after.is_empty(),
+                    "{}: download-only",
+                    c.name
+                );
+            }
+            for after in c.restore_after {
+                let before = find(after).unwrap_or_else(|| panic!("{}: restored after unknown {after}", c.name));
+                assert!(before.restorable, "{}: restored after download-only {after}", c.name);
+            }
+        }
+    }
+
+    #[test]
+    fn stripped_bodies_drop_the_rows_fields_nested_ones_nulls_and_empty_objects() {
+        let users = find("users").unwrap();
+        let stored = serde_json::json!({
+            "id": "00u1", "status": "ACTIVE", "type": {"id": "oty1"},
+            "credentials": {"provider": {"type": "OKTA"}, "password": {}},
+            "profile": {"login": "a@example.com", "secondEmail": null, "mobilePhone": "+1"}
+        });
+        assert_eq!(
+            users.stripped(&stored, Write::Create),
+            serde_json::json!({"type": {"id": "oty1"}, "profile": {"login": "a@example.com", "mobilePhone": "+1"}})
+        );
+    }
+
+    #[test]
+    fn a_create_and_an_update_strip_their_own_fields() {
+        let app_users = find("app_users").unwrap();
+        let stored = serde_json::json!({
+            "appId": "0oa1", "id": "00u1", "scope": "USER", "externalId": null,
+            "credentials": {"userName": "a"}, "profile": {"role": "x"}
+        });
+        let create = app_users.stripped(&stored, Write::Create);
+        assert_eq!(create["id"], "00u1");
+        assert_eq!(create["scope"], "USER");
+        assert!(create.get("appId").is_none(), "the app is in the path: {create}");
+        let update = app_users.stripped(&stored, Write::Update);
+        assert_eq!(
+            update,
+            serde_json::json!({"credentials": {"userName": "a"}, "profile": {"role": "x"}})
+        );
+        let brands = find("brands").unwrap();
+        let brand = serde_json::json!({"id": "bnd1", "name": "Partners", "locale": "en", "emailDomainId": "OeD1"});
+        assert_eq!(
+            brands.stripped(&brand, Write::Create),
+            serde_json::json!({"name": "Partners"})
+        );
+        assert_eq!(brands.stripped(&brand, Write::Update)["emailDomainId"], "OeD1");
+    }
+
+    #[test]
+    fn restores_only_selects_the_objects_a_restore_writes() {
+        let app_users = find("app_users").unwrap();
+        assert!(app_users.restores(&serde_json::json!({"scope": "USER"})));
+        assert!(!app_users.restores(&serde_json::json!({"scope": "GROUP"})));
+        let factors = find("user_factors").unwrap();
+        assert!(factors.restores(&serde_json::json!({"factorType": "sms"})));
+        assert!(!factors.restores(&serde_json::json!({"factorType": "push"})));
+        assert!(!factors.restores(&serde_json::json!({})));
+        assert!(find("users").unwrap().restores(&serde_json::json!({})));
+    }
+
+    #[test]
+    fn stored_ids_are_read_back_as_each_keep_makes_them() {
+        let id = |name: &str, object: serde_json::Value| find(name).unwrap().stored_id(&object);
+        assert_eq!(id("users", serde_json::json!({"id": "00u1"})).as_deref(), Some("00u1"));
+        assert_eq!(id("org_settings", serde_json::json!({})).as_deref(), Some("org"));
+        let rule = serde_json::json!({"policyId": "00p1", "id": "0pr1"});
+        assert_eq!(id("policy_rules", rule).as_deref(), Some("00p1/0pr1"));
+        let target = serde_json::json!({"roleAssignmentId": "00u1/ra1", "name": "slack"});
+        assert_eq!(id("user_role_app_targets", target).as_deref(), Some("00u1/ra1/slack"));
+        let edge = serde_json::json!({"groupId": "00g1", "userId": "00u1"});
+        assert_eq!(id("group_members", edge).as_deref(), Some("00g1/00u1"));
+        let link = serde_json::json!({"userId": "00u1", "relationship": "manager", "primaryUserId": "00u2"});
+        assert_eq!(id("linked_object_values", link).as_deref(), Some("00u1/manager/00u2"));
+        assert_eq!(
+            id("app_user_schemas", serde_json::json!({"appId": "0oa1"})).as_deref(),
+            Some("0oa1")
+        );
+        assert_eq!(id("policy_rules", serde_json::json!({"id": "0pr1"})), None);
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! - [`local`]: the embedded adapters of those ports (local directory, key file, file catalog).
 //! - `conformance` (feature `conformance`, and in this crate's own tests): the behaviour every adapter of
 //!   a port must show, run against each adapter.
-//! - [`categories`]: the declarative table of Okta categories that backup reads.
+//! - [`categories`]: the declarative table of Okta categories that backup and restore read.
+//! - [`references`]: the ids inside stored objects that name other objects, extracted and rewritten.
+//! - [`restore`]: what a restore needs of the catalog: the restore order and natural keys.
 //! - [`workflow`]: the backup steps (PlanBackup, BackupPage, FinalizeBackup, FailJob).
 //! - `aws` (feature `aws`): the AWS adapters of the ports (S3, KMS, DynamoDB) and client setup.
 //! - `testkit` (feature `testkit`): helpers for tests, such as a moto server child process and the
@@ -30,6 +32,7 @@ pub mod lambda;
 pub mod local;
 pub mod okta;
 pub mod ports;
+pub mod references;
 pub mod restore;
 pub mod service;
 pub mod snapshot;

@@ -31,7 +31,18 @@ async fn diff_shows_what_changed_between_two_snapshots_attribute_by_attribute() 
         Some(json!({"profile": profile})),
     )
     .await;
-    let (group, members) = state.group_members.iter().find(|(_, m)| !m.is_empty()).unwrap();
+    // Only an OKTA_GROUP takes members from an admin; Everyone and app groups are Okta's to fill.
+    let okta_group = |id: &String| {
+        state
+            .groups
+            .iter()
+            .any(|g| g["id"].as_str() == Some(id.as_str()) && g["type"] == "OKTA_GROUP")
+    };
+    let (group, members) = state
+        .group_members
+        .iter()
+        .find(|(id, m)| !m.is_empty() && okta_group(id))
+        .unwrap();
     let newcomer = state
         .users
         .iter()

@@ -12,3 +12,4 @@ mod integrity;
 mod reliability;
 mod restore;
 mod resume;
+mod show;

@@ -4,9 +4,10 @@ use std::fmt;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use oktavault_shared::categories;
+use oktavault_shared::categories::{self, Form};
 use oktavault_shared::ids::{OrgId, SnapshotId};
 use oktavault_shared::ports::{JobStatus, SnapshotRecord};
+use oktavault_shared::references;
 use oktavault_shared::snapshot::{Incomplete, SnapshotReader};
 use serde::Serialize;
 use serde_json::Value;
@@ -284,14 +285,19 @@ struct ObjectView {
 
 #[derive(Serialize)]
 struct ResolvedReference {
+    /// The row's declared path (`actions.assignUserToGroups.groupIds[]`).
     field: String,
+    /// Where in the object (`/actions/assignUserToGroups/groupIds/0`).
+    pointer: String,
     category: String,
+    /// The id as the object holds it (an OAuth client id for a client-id reference).
     id: String,
     /// `None` when the snapshot does not hold the object pointed at.
     name: Option<String>,
 }
 
-/// Looks up every id the catalog says `object` holds in the same snapshot.
+/// Names every object `object` points at, as the catalog's references find them (the same extraction a restore
+/// remaps), from the same snapshot.
 async fn resolve_references(
     reader: &SnapshotReader,
     category: &str,
@@ -300,17 +306,27 @@ async fn resolve_references(
     let Some(row) = categories::find(category) else {
         return Ok(Vec::new());
     };
+    let mut apps_by_client_id: Option<Vec<(String, Value)>> = None;
     let mut resolved = Vec::new();
-    for reference in row.references {
-        let pointer = format!("/{}", reference.field.replace('.', "/"));
-        let Some(id) = object.pointer(&pointer).and_then(Value::as_str) else {
-            continue;
+    for found in references::extract(row, object) {
+        let target = match found.form {
+            Form::ClientId => {
+                if apps_by_client_id.is_none() {
+                    apps_by_client_id = Some(reader.objects(found.category).await?);
+                }
+                apps_by_client_id
+                    .iter()
+                    .flatten()
+                    .find(|(_, app)| references::client_id_of(app) == Some(found.id.as_str()))
+                    .map(|(_, app)| app.clone())
+            }
+            _ => reader.object(found.category, &found.id).await?,
         };
-        let target = reader.object(reference.category, id).await?;
         resolved.push(ResolvedReference {
-            field: reference.field.to_owned(),
-            category: reference.category.to_owned(),
-            id: id.to_owned(),
+            field: found.field.to_owned(),
+            pointer: found.pointer,
+            category: found.category.to_owned(),
+            id: found.id,
             name: target.as_ref().map(display_name),
         });
     }
@@ -322,7 +338,7 @@ impl fmt::Display for ObjectView {
         writeln!(f, "{} {} (snapshot {})", self.category, self.id, self.snapshot_id)?;
         for r in &self.references {
             let name = r.name.as_deref().unwrap_or("(not in this snapshot)");
-            writeln!(f, "  {} -> {} {} {name}", r.field, r.category, r.id)?;
+            writeln!(f, "  {} -> {} {} {name}", r.pointer, r.category, r.id)?;
         }
         writeln!(
             f,

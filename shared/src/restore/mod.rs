@@ -6,13 +6,21 @@
 //! - [`plan`]: per object, what the restore will do and why; the guardrail over the whole plan.
 //! - [`stored`]: the plan as sealed blobs, read back page by page while it is applied.
 //! - [`apply`]: one planned object written to Okta, checked against the live org first.
+//! - [`order`]: the order categories are written in (references, parents and the rows' `restore_after`), with
+//!   the references a cycle defers to a second write, and the order of objects inside a category (priority).
+//! - [`keys`]: the natural key that identifies an object across orgs and across a crash, and the objects Okta
+//!   makes itself (the Everyone group, default policies, system scopes...), which are matched, never created.
+//!
+//! References between objects are found and rewritten by [`crate::references`].
 //!
 //! The workflow steps that drive these live in `workflow::restore`; the service layer in `service::restore`.
 
 pub mod apply;
 pub mod guardrail;
+pub mod keys;
 pub mod kinds;
 pub mod live;
+pub mod order;
 pub mod plan;
 pub mod select;
 pub mod stored;
