@@ -35,6 +35,8 @@ mod handlers;
 mod ids;
 pub mod jwt;
 mod net;
+#[cfg(feature = "validate")]
+pub mod openapi;
 mod paging;
 mod path_faults;
 mod prng;
@@ -45,6 +47,8 @@ mod server;
 mod shapes;
 mod store;
 mod syslog;
+#[cfg(feature = "validate")]
+mod validate;
 
 pub use calls::CallCounts;
 pub use config::{DEFAULT_SCOPES, Faults, RateConfig, SimConfig};
