@@ -340,7 +340,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/apps/{id}", put(apps::replace).delete(apps::delete))
         .route("/api/v1/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
         .route("/api/v1/apps/{id}/users", post(apps::assign_user))
-        .route("/api/v1/apps/{id}/users/{userId}", delete(apps::unassign_user))
+        .route(
+            "/api/v1/apps/{id}/users/{userId}",
+            post(apps::update_user).delete(apps::unassign_user),
+        )
         .route(
             "/api/v1/apps/{id}/groups/{groupId}",
             put(apps::assign_group).delete(apps::unassign_group),
