@@ -406,6 +406,10 @@ fn seed_zones(ctx: &mut SeedCtx) -> Seeded {
             "DYNAMIC",
             "BLOCKLIST",
             false,
+            // The spec's `DynamicNetworkZone.asns` is `NetworkZoneAsns`, an array of ASN strings; the
+            // `{include, exclude}` object belongs to `EnhancedDynamicNetworkZone` (DYNAMIC_V2). Okta's Python
+            // SDK 3.4.6 models DYNAMIC `asns` as that object and refuses this zone: the simulator follows the
+            // spec, and the SDK test lists it as the SDK's own error.
             json!({
                 "proxyType": "Tor", "locations": [{ "country": "KP" }, { "country": "IR", "region": "IR-23" }],
                 "asns": ["64496"],
