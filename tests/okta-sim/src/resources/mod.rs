@@ -417,6 +417,15 @@ pub fn by_template(template: &str) -> Option<&'static Resource> {
     })
 }
 
+/// Every write call the generic resources answer: (method, route as the spec writes it, resource name).
+pub fn write_calls() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    all().flat_map(|r| {
+        r.writes
+            .into_iter()
+            .flat_map(move |w| w.calls.iter().map(move |c| (c.method, c.route, r.name)))
+    })
+}
+
 /// The write route a request path belongs to, as the spec writes it, for paths no read route has
 /// (`/api/v1/zones/{zoneId}/lifecycle/activate`).
 pub fn write_template_of(path: &str) -> Option<&'static str> {
