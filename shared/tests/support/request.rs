@@ -35,7 +35,7 @@ impl RequestCheck {
     pub fn new(method: &str, path: &str) -> Option<Result<RequestCheck, String>> {
         let writable = body_schema(&WRITABLE, method, path)?;
         let schema = body_schema(&MANAGEMENT, method, path)?.clone();
-        let document = openapi::to_json_schema(&WRITABLE, writable);
+        let document = openapi::to_json_schema(&WRITABLE, writable, openapi::Direction::Request);
         Some(
             jsonschema::draft202012::new(&document)
                 .map(|validator| RequestCheck { schema, validator })

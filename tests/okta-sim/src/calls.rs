@@ -50,6 +50,9 @@ pub fn endpoint_template(path: &str) -> String {
     if let Some((_, template)) = crate::resources::template_of(path) {
         return template.to_string();
     }
+    if let Some(template) = crate::resources::write_template_of(path) {
+        return template.to_string();
+    }
     if let Some(template) = SPEC_TEMPLATES.iter().find(|t| fills(t, path)) {
         return template.to_string();
     }

@@ -1,5 +1,7 @@
 //! Simulator settings: org size, seed, rate limits, injected faults and token lifetime.
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 /// Everything that shapes one simulated org. Build it with [`SimConfig::new`] and adjust fields.
@@ -15,11 +17,17 @@ pub struct SimConfig {
     pub token_ttl_secs: u64,
     /// Scopes registered for (granted to) both OAuth clients; a token request may ask for a subset.
     pub granted_scopes: Vec<String>,
+    /// Okta's management spec (`management-openapi.yaml`): when set, every request body is checked
+    /// against its operation's request schema and refused as Okta refuses it (400 `E0000001`). Off by
+    /// default, so the simulator runs without the spec (the demo); needs the `validate` feature.
+    #[serde(default)]
+    pub validate_requests: Option<PathBuf>,
 }
 
 impl SimConfig {
     /// An org of `users` users with Okta-like defaults: Enterprise rate limits over 60 s windows,
-    /// no faults, one-hour tokens and read+manage scopes for every category the simulator serves.
+    /// no faults, one-hour tokens, read scopes for every category the simulator serves and manage
+    /// scopes for every one it can change.
     pub fn new(users: usize, seed: u64) -> Self {
         SimConfig {
             users,
@@ -28,7 +36,14 @@ impl SimConfig {
             faults: Faults::default(),
             token_ttl_secs: 3600,
             granted_scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+            validate_requests: None,
         }
+    }
+
+    /// The same org, with request bodies checked against the spec at `spec` (see `validate_requests`).
+    pub fn validating_requests(mut self, spec: impl Into<PathBuf>) -> Self {
+        self.validate_requests = Some(spec.into());
+        self
     }
 }
 
@@ -52,23 +67,37 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "okta.authenticators.read",
     "okta.authenticators.manage",
     "okta.orgs.read",
+    "okta.orgs.manage",
     "okta.trustedOrigins.read",
+    "okta.trustedOrigins.manage",
     "okta.emailDomains.read",
+    "okta.emailDomains.manage",
     "okta.features.read",
+    "okta.features.manage",
     "okta.threatInsights.read",
+    "okta.threatInsights.manage",
     "okta.captchas.read",
+    "okta.captchas.manage",
     "okta.brands.read",
+    "okta.brands.manage",
     "okta.templates.read",
+    "okta.templates.manage",
     "okta.eventHooks.read",
+    "okta.eventHooks.manage",
     "okta.inlineHooks.read",
     "okta.devices.read",
     "okta.authorizationServers.read",
+    "okta.authorizationServers.manage",
     "okta.idps.read",
+    "okta.idps.manage",
     "okta.appGrants.read",
+    "okta.appGrants.manage",
     "okta.linkedObjects.read",
+    "okta.linkedObjects.manage",
     "okta.roles.read",
     "okta.roles.manage",
     "okta.profileMappings.read",
+    "okta.profileMappings.manage",
     "okta.clients.read",
 ];
 

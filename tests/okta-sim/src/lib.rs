@@ -12,6 +12,11 @@
 //! Okta-like rate limits with their headers, authenticates with an SSWS token or OAuth client
 //! credentials (client secret or private_key_jwt) with scopes, and injects faults on demand.
 //!
+//! It also serves every write and lifecycle call a restore makes (each resource row's `writes` table,
+//! `resources/write.rs`), with Okta's refusals and delete side effects (`resources/cascade.rs`), and can
+//! check request bodies against the spec ([`SimConfig::validate_requests`], `validate.rs`). The
+//! crate's `README.md` lists what it serves.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let sim = okta_sim::start(okta_sim::SimConfig::new(1000, 7), 0).await?;
@@ -35,6 +40,8 @@ mod handlers;
 mod ids;
 pub mod jwt;
 mod net;
+#[cfg(feature = "validate")]
+pub mod openapi;
 mod paging;
 mod path_faults;
 mod prng;
@@ -45,10 +52,12 @@ mod server;
 mod shapes;
 mod store;
 mod syslog;
+#[cfg(feature = "validate")]
+mod validate;
 
 pub use calls::CallCounts;
 pub use config::{DEFAULT_SCOPES, Faults, RateConfig, SimConfig};
 pub use path_faults::{PathAnswer, PathFault};
-pub use resources::everything_at;
+pub use resources::{everything_at, write_calls};
 pub use server::{RouteSample, SimHandle, start};
 pub use store::OrgState;

@@ -35,6 +35,10 @@ struct Args {
     /// Write the private_key_jwt service app's private key (PKCS#8 PEM) to this file.
     #[arg(long)]
     jwt_key_out: Option<PathBuf>,
+    /// Check every request body against Okta's management spec at this path (`management-openapi.yaml`)
+    /// and refuse the ones it does not allow, as Okta does (400 E0000001).
+    #[arg(long)]
+    validate_requests: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -47,6 +51,7 @@ async fn main() -> std::io::Result<()> {
         enabled: !args.no_rate_limits,
     };
     config.token_ttl_secs = args.token_ttl_secs;
+    config.validate_requests = args.validate_requests.clone();
     let sim = okta_sim::start(config, args.port).await?;
     if let Some(path) = &args.jwt_key_out {
         std::fs::write(path, sim.jwt_private_key_pem()).map_err(|e| {

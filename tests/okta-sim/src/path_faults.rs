@@ -1,6 +1,8 @@
 //! Faults injected into the calls of one path: the answer Okta gives a call it refuses for good (a 400, a 403
 //! on one object, a 401 for a revoked token), or a list whose next link leads back to the page just read.
-//! Tests use them to break one parent's listing while the rest of the org answers as usual.
+//! Tests use them to break one parent's listing while the rest of the org answers as usual, or, with a
+//! method, one kind of write (`POST /api/v1/groups`) or the writes of one object (`PUT /api/v1/groups/00g1`)
+//! while reads of it still answer.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode};
@@ -13,6 +15,9 @@ use serde_json::json;
 pub struct PathFault {
     /// The request path, exactly (`/api/v1/groups/00g1/users`), without its query.
     pub path: String,
+    /// Only calls with this method (`POST`, any case); calls with every method when `None`.
+    #[serde(default)]
+    pub method: Option<String>,
     pub answer: PathAnswer,
     /// The calls it applies to before it is spent; every call when `None`.
     pub times: Option<u32>,
@@ -35,6 +40,7 @@ impl PathFault {
     pub fn error(path: impl Into<String>, status: u16, code: &str, summary: &str) -> PathFault {
         PathFault {
             path: path.into(),
+            method: None,
             answer: PathAnswer::Error {
                 status,
                 code: code.into(),
@@ -48,6 +54,7 @@ impl PathFault {
     pub fn next_to_self(path: impl Into<String>) -> PathFault {
         PathFault {
             path: path.into(),
+            method: None,
             answer: PathAnswer::NextToSelf,
             times: None,
         }
@@ -57,9 +64,22 @@ impl PathFault {
     pub fn next_in_circle(path: impl Into<String>) -> PathFault {
         PathFault {
             path: path.into(),
+            method: None,
             answer: PathAnswer::NextInCircle,
             times: None,
         }
+    }
+
+    /// Okta's refusal of a body it will not take (400 `E0000001`) for every `method` call of `path`: how a test
+    /// fails the write of one object (`PUT /api/v1/groups/00g1`) or one kind of write (`POST /api/v1/groups`).
+    pub fn refuse_write(method: &str, path: impl Into<String>) -> PathFault {
+        PathFault::error(path, 400, "E0000001", "Api validation failed: injected by the test").method(method)
+    }
+
+    /// The same fault for `method` calls only (`POST`), so reads of the path still answer.
+    pub fn method(mut self, method: &str) -> PathFault {
+        self.method = Some(method.to_ascii_uppercase());
+        self
     }
 
     /// The same fault for the first `n` calls only.
@@ -84,9 +104,12 @@ impl PathFaults {
         self.faults.clear();
     }
 
-    /// The answer a call of `path` gets, if a fault matches it (spending one of its calls).
-    pub fn take(&mut self, path: &str) -> Option<PathAnswer> {
-        let index = self.faults.iter().position(|f| f.path == path)?;
+    /// The answer a `method` call of `path` gets, if a fault matches it (spending one of its calls).
+    pub fn take(&mut self, method: &str, path: &str) -> Option<PathAnswer> {
+        let index = self
+            .faults
+            .iter()
+            .position(|f| f.path == path && f.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)))?;
         let fault = &mut self.faults[index];
         let answer = fault.answer.clone();
         if let Some(left) = &mut fault.times {
@@ -138,15 +161,34 @@ mod tests {
         let mut faults = PathFaults::default();
         faults.add(PathFault::error("/a", 400, "E0000001", "bad").times(2));
         faults.add(PathFault::next_to_self("/b"));
-        assert!(faults.take("/c").is_none());
-        assert!(matches!(faults.take("/a"), Some(PathAnswer::Error { status: 400, .. })));
-        assert!(faults.take("/a").is_some());
-        assert!(faults.take("/a").is_none(), "spent after two calls");
+        assert!(faults.take("GET", "/c").is_none());
+        assert!(matches!(
+            faults.take("GET", "/a"),
+            Some(PathAnswer::Error { status: 400, .. })
+        ));
+        assert!(faults.take("POST", "/a").is_some());
+        assert!(faults.take("GET", "/a").is_none(), "spent after two calls");
         for _ in 0..3 {
-            assert_eq!(faults.take("/b"), Some(PathAnswer::NextToSelf));
+            assert_eq!(faults.take("GET", "/b"), Some(PathAnswer::NextToSelf));
         }
         faults.clear();
-        assert!(faults.take("/b").is_none());
+        assert!(faults.take("GET", "/b").is_none());
+    }
+
+    #[test]
+    fn a_fault_with_a_method_leaves_the_other_methods_alone() {
+        let mut faults = PathFaults::default();
+        faults.add(PathFault::refuse_write("post", "/api/v1/groups").times(1));
+        assert!(
+            faults.take("GET", "/api/v1/groups").is_none(),
+            "reads of the path still answer"
+        );
+        assert!(faults.take("PUT", "/api/v1/groups").is_none());
+        assert!(matches!(
+            faults.take("POST", "/api/v1/groups"),
+            Some(PathAnswer::Error { status: 400, ref code, .. }) if code == "E0000001"
+        ));
+        assert!(faults.take("POST", "/api/v1/groups").is_none(), "spent after one call");
     }
 
     #[test]

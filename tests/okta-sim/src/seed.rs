@@ -674,12 +674,22 @@ fn client_app_json(
     client["response_types"] = json!(kind.response_types);
     match kind.redirect_base {
         Some(redirect) => {
-            client["client_uri"] = json!(redirect.starts_with("https:").then_some(redirect));
+            match redirect.starts_with("https:") {
+                true => client["client_uri"] = json!(redirect),
+                false => {
+                    if let Some(fields) = client.as_object_mut() {
+                        fields.remove("client_uri");
+                    }
+                }
+            }
             client["redirect_uris"] = json!([format!("{redirect}/callback")]);
             client["post_logout_redirect_uris"] = json!([format!("{redirect}/signed-out")]);
         }
         None => {
-            client["client_uri"] = Value::Null;
+            // No web page of its own: left out (the management spec's `client_uri` is not nullable).
+            if let Some(fields) = client.as_object_mut() {
+                fields.remove("client_uri");
+            }
             client["redirect_uris"] = json!([]);
         }
     }

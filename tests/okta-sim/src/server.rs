@@ -48,6 +48,11 @@ pub struct Shared {
     pub path_faults: Mutex<PathFaults>,
     pub calls: Mutex<CallCounts>,
     pub user_type_id: String,
+    /// Activation emails sent, per user id (`POST /api/v1/users/{id}/lifecycle/activate` with `sendEmail`).
+    pub emails: Mutex<BTreeMap<String, u32>>,
+    /// Checks request bodies against Okta's spec, when the config names it.
+    #[cfg(feature = "validate")]
+    pub requests: Option<crate::validate::RequestValidator>,
 }
 
 impl Shared {
@@ -112,6 +117,19 @@ pub async fn start(config: SimConfig, port: u16) -> std::io::Result<SimHandle> {
     let mut seeded = seeded;
     seeded.org.logs = syslog::seed_history(&seeded.org, config.seed, crate::clock::wall_clock_ms());
 
+    #[cfg(feature = "validate")]
+    let requests = match &config.validate_requests {
+        Some(spec) => Some(crate::validate::RequestValidator::load(spec).map_err(std::io::Error::other)?),
+        None => None,
+    };
+    #[cfg(not(feature = "validate"))]
+    if let Some(spec) = &config.validate_requests {
+        return Err(std::io::Error::other(format!(
+            "request validation against {} needs okta-sim's `validate` feature; build with it or leave \
+             `validate_requests` unset",
+            spec.display()
+        )));
+    }
     let creds = Credentials {
         api_token,
         client_id,
@@ -131,6 +149,9 @@ pub async fn start(config: SimConfig, port: u16) -> std::io::Result<SimHandle> {
         path_faults: Mutex::default(),
         calls: Mutex::default(),
         user_type_id: seeded.user_type_id,
+        emails: Mutex::default(),
+        #[cfg(feature = "validate")]
+        requests,
     });
 
     let app = router(shared.clone()).into_make_service_with_connect_info::<ConnTap>();
@@ -319,7 +340,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/apps/{id}", put(apps::replace).delete(apps::delete))
         .route("/api/v1/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
         .route("/api/v1/apps/{id}/users", post(apps::assign_user))
-        .route("/api/v1/apps/{id}/users/{userId}", delete(apps::unassign_user))
+        .route(
+            "/api/v1/apps/{id}/users/{userId}",
+            post(apps::update_user).delete(apps::unassign_user),
+        )
         .route(
             "/api/v1/apps/{id}/groups/{groupId}",
             put(apps::assign_group).delete(apps::unassign_group),
@@ -351,6 +375,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/__sim/calls/reset", post(admin::reset_calls))
         .route("/__sim/faults", get(admin::get_faults).post(admin::set_faults))
         .route("/__sim/state", get(admin::state))
+        .route("/__sim/emails", get(admin::emails))
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(shared.clone(), gate))
@@ -399,7 +424,17 @@ async fn gate(State(sim): State<Arc<Shared>>, request: Request, next: Next) -> R
             return with_rate_headers(refusal.into_response(), verdict);
         }
     }
-    let path_fault = lock(&sim.path_faults).take(&path);
+    let path_fault = lock(&sim.path_faults).take(&method, &path);
+    #[cfg(feature = "validate")]
+    let request = match (&sim.requests, path_fault.is_none()) {
+        (Some(validator), true) if matches!(method.as_str(), "POST" | "PUT" | "PATCH") => {
+            match checked_body(validator, &method, &path, request).await {
+                Ok(request) => request,
+                Err(refusal) => return with_rate_headers(refusal.into_response(), verdict),
+            }
+        }
+        _ => request,
+    };
     match path_fault {
         Some(PathAnswer::Error { status, code, summary }) => {
             with_rate_headers(path_faults::error_response(status, &code, &summary), verdict)
@@ -418,6 +453,26 @@ async fn gate(State(sim): State<Arc<Shared>>, request: Request, next: Next) -> R
         }
         None => with_rate_headers(next.run(request).await, verdict),
     }
+}
+
+/// The request again, once its body passed the spec's request schema; the refusal otherwise.
+#[cfg(feature = "validate")]
+async fn checked_body(
+    validator: &crate::validate::RequestValidator,
+    method: &str,
+    path: &str,
+    request: Request,
+) -> Result<Request, ApiError> {
+    /// Okta refuses bodies over a few MB; the simulator reads at most this much.
+    const MAX_BODY: usize = 8 << 20;
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|e| ApiError::MalformedBody {
+            cause: format!("the body could not be read (at most {MAX_BODY} bytes): {e}"),
+        })?;
+    validator.check(method, path, &bytes)?;
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 fn with_rate_headers(mut response: Response, verdict: Verdict) -> Response {
@@ -495,6 +550,12 @@ impl SimHandle {
     /// Adds a fault for the calls of one path (see [`PathFault`]).
     pub fn fail_path(&self, fault: PathFault) {
         lock(&self.shared.path_faults).add(fault);
+    }
+
+    /// Activation emails sent to `user_id` so far: one per activation (create with `activate=true` and no
+    /// password, or `lifecycle/activate` / `reactivate`) with `sendEmail` left true.
+    pub fn activation_emails(&self, user_id: &str) -> u32 {
+        lock(&self.shared.emails).get(user_id).copied().unwrap_or(0)
     }
 
     pub fn clear_path_faults(&self) {

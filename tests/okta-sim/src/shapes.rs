@@ -255,8 +255,9 @@ pub fn app_mode_defaults(mode: &str, label: &str, slug: &str) -> (String, Value,
         "SAML_2_0" => (
             format!("{slug}_saml_1"),
             signed(&format!("{slug}-saml-signing-key")),
+            // Unset optional fields are left out (the spec has no nullable string there).
             json!({ "app": {}, "signOn": {
-                "defaultRelayState": null, "ssoAcsUrl": format!("{url}/saml/acs"),
+                "ssoAcsUrl": format!("{url}/saml/acs"), "allowMultipleAcsEndpoints": false, "requestCompressed": false,
                 "idpIssuer": "http://www.okta.com/${org.externalKey}", "audience": format!("{url}/saml/metadata"),
                 "recipient": format!("{url}/saml/acs"), "destination": format!("{url}/saml/acs"),
                 "subjectNameIdTemplate": "${user.userName}",
@@ -294,29 +295,31 @@ pub fn app_mode_defaults(mode: &str, label: &str, slug: &str) -> (String, Value,
         "SECURE_PASSWORD_STORE" => (
             "template_sps".into(),
             swa_credentials,
-            json!({ "app": { "url": format!("{url}/login"), "usernameField": "user", "passwordField": "pass",
-                             "optionalField1": null, "optionalField1Value": null } }),
+            json!({ "app": { "url": format!("{url}/login"), "usernameField": "user", "passwordField": "pass" } }),
         ),
         "WS_FEDERATION" => (
             "template_wsfed".into(),
             signed(&format!("{slug}-wsfed-signing-key")),
-            json!({ "app": { "groupFilter": null, "siteURL": url, "wReplyOverride": false,
+            // Every field `WsFederationApplicationSettingsApplication` requires, as strings (the spec has no
+            // nullable field there: an unset group filter is left out, not `null`).
+            json!({ "app": { "siteURL": url, "wReplyOverride": false,
                              "digestAlgorithm": "SHA256", "usernameAttribute": "username",
                              "signatureAlgorithm": "RSA_SHA256", "audienceRestriction": format!("urn:{slug}:app"),
                              "wReplyURL": format!("{url}/"), "realm": format!("urn:okta:app:{slug}"),
-                             "nameIDFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" } }),
+                             "nameIDFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+                             "authnContextClassRef": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+                             "groupValueFormat": "windowsDomainQualifiedName" } }),
         ),
         "BROWSER_PLUGIN" => (
             "template_swa".into(),
             swa_credentials,
-            json!({ "app": { "loginUrlRegex": null, "usernameField": "txtbox-username", "buttonField": "btn-login",
+            json!({ "app": { "usernameField": "txtbox-username", "buttonField": "btn-login",
                              "passwordField": "txtbox-password", "url": format!("{url}/login") } }),
         ),
         "SAML_1_1" => (
             format!("{slug}_saml11"),
             signed(&format!("{slug}-saml11-signing-key")),
-            json!({ "app": {}, "signOn": { "defaultRelayState": null, "ssoAcsUrl": format!("{url}/saml11/acs"),
-                                           "audienceOverride": null, "recipientOverride": null } }),
+            json!({ "app": {}, "signOn": { "ssoAcsUrl": format!("{url}/saml11/acs") } }),
         ),
         _ => (
             label.to_lowercase().replace(' ', "_"),

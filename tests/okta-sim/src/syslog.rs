@@ -108,10 +108,13 @@ pub fn app_target(app: &Value) -> Value {
     )
 }
 
+/// The id of the administrator the API's mutations are attributed to (`createdBy` of what they make).
+pub const ADMIN_ID: &str = "00usimadmin000000001";
+
 /// The administrator the API's mutations are attributed to (the API token's owner).
 fn admin_actor() -> Value {
     json!({
-        "id": "00usimadmin000000001",
+        "id": ADMIN_ID,
         "type": "User",
         "alternateId": "admin@sim.example.com",
         "displayName": "Simulator Admin",

@@ -155,7 +155,8 @@ async fn wrong_client_secret_or_unknown_scope_is_refused_in_oauth_shape() {
         &sim,
         &sim.client_id(),
         &sim.client_secret(),
-        "okta.users.read okta.orgs.manage",
+        // A real scope the simulator's apps are not granted (inline hooks are read-only here).
+        "okta.users.read okta.inlineHooks.manage",
     )
     .await;
     assert_eq!(scope.status(), 400);

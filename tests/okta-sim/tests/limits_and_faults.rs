@@ -177,3 +177,66 @@ async fn latency_is_added_to_api_calls() {
     assert_eq!(get(&sim, "/api/v1/groups").await.status(), 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
+
+/// A fault with a method fails one kind of write (`POST /api/v1/groups`) or the writes of one object
+/// (`PUT /api/v1/groups/{id}`) with Okta's 400, while reads of the same path and other objects answer.
+#[tokio::test]
+async fn a_path_fault_with_a_method_refuses_one_write_and_leaves_reads_and_other_objects_alone() {
+    use okta_sim::PathFault;
+    use reqwest::Method;
+
+    let sim = sim(20, 71).await;
+    let groups: Vec<String> = sim
+        .snapshot_state()
+        .groups
+        .iter()
+        .filter(|g| g["type"] == "OKTA_GROUP")
+        .map(|g| g["id"].as_str().unwrap().to_string())
+        .collect();
+    let (failing, other) = (&groups[0], &groups[1]);
+    sim.fail_path(PathFault::refuse_write("POST", "/api/v1/groups"));
+    sim.fail_path(PathFault::refuse_write("PUT", format!("/api/v1/groups/{failing}")).times(1));
+    let created = common::send(
+        &sim,
+        Method::POST,
+        "/api/v1/groups",
+        Some(serde_json::json!({ "profile": { "name": "Refused" } })),
+    )
+    .await;
+    assert_eq!(created.status(), 400);
+    assert_eq!(
+        created.json::<serde_json::Value>().await.unwrap()["errorCode"],
+        "E0000001"
+    );
+    assert_eq!(
+        get(&sim, "/api/v1/groups").await.status(),
+        200,
+        "the list still answers"
+    );
+    let rename = |name: &str| Some(serde_json::json!({ "profile": { "name": name } }));
+    let path = format!("/api/v1/groups/{failing}");
+    assert_eq!(
+        common::send(&sim, Method::PUT, &path, rename("Renamed")).await.status(),
+        400
+    );
+    assert_eq!(get(&sim, &path).await.status(), 200, "the object still reads");
+    let other_path = format!("/api/v1/groups/{other}");
+    assert_eq!(
+        common::send(&sim, Method::PUT, &other_path, rename("Other"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        common::send(&sim, Method::PUT, &path, rename("Renamed")).await.status(),
+        200,
+        "the one-time fault is spent"
+    );
+    assert!(
+        !sim.snapshot_state()
+            .groups
+            .iter()
+            .any(|g| g["profile"]["name"] == "Refused"),
+        "the refused create made nothing"
+    );
+}

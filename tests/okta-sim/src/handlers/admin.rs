@@ -1,4 +1,4 @@
-//! `/__sim/`: unauthenticated controls for tests and demos (call counts, faults, full state).
+//! `/__sim/`: unauthenticated controls for tests and demos (call counts, faults, full state, emails sent).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -40,6 +40,11 @@ pub async fn set_faults(sim: Sim, body: Bytes) -> Result<Response, ApiError> {
     }
     sim.faults.lock().unwrap_or_else(|p| p.into_inner()).faults = faults;
     Ok(Json(faults).into_response())
+}
+
+/// Activation emails sent, per user id: `{"00u...": 1}`.
+pub async fn emails(sim: Sim) -> Response {
+    Json(sim.emails.lock().unwrap_or_else(|p| p.into_inner()).clone()).into_response()
 }
 
 pub async fn state(sim: Sim) -> Response {

@@ -199,6 +199,8 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
     org.apps.remove(&id);
     org.app_users.remove(&id);
     org.app_groups.remove(&id);
+    // What is listed under the app (its schema, grants, keys) and what named it go with it.
+    crate::resources::cascade::app_gone(&mut org, &id, &sim.clock.now());
     crate::resources::clients::sync(&mut org, &sim.base);
     syslog::emit(
         &mut org,
@@ -294,12 +296,20 @@ pub async fn get_group(sim: Sim, Path((id, group_id)): Path<(String, String)>) -
     )?))
 }
 
-/// `POST /api/v1/apps/{id}/users` (AppUserAssignRequest).
+/// `POST /api/v1/apps/{id}/users` (AppUserAssignRequest). An assignment Okta makes from a group
+/// assignment (`scope: GROUP`) cannot be made directly: the group is assigned instead.
 pub async fn assign_user(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body = parse_body(&body)?;
     let user_id = body["id"]
         .as_str()
         .ok_or_else(|| ApiError::validation("id", "id: The field cannot be left blank"))?;
+    if body["scope"] == "GROUP" {
+        return Err(ApiError::validation(
+            "scope",
+            "scope: a GROUP assignment comes from assigning one of the user's groups to the app; assign the group, \
+             or assign the user with scope USER",
+        ));
+    }
     let mut org = sim.write_org();
     let app = find_app(&org, &id)?;
     let user = org
@@ -343,6 +353,44 @@ pub async fn assign_user(sim: Sim, Path(id): Path<String>, body: Bytes) -> Resul
         &mut org,
         &sim.clock,
         event_type,
+        vec![user_target(&user), app_target(&app)],
+    );
+    Ok(json_value(&row))
+}
+
+/// `POST /api/v1/apps/{id}/users/{userId}` (AppUserUpdateRequest): the assignment's app profile (merged,
+/// a `null` removes an attribute) or credentials change.
+pub async fn update_user(
+    sim: Sim,
+    Path((id, user_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body = parse_body(&body)?;
+    let mut org = sim.write_org();
+    let app = find_app(&org, &id)?;
+    let mut row = find_row(org.app_users.get(&id), &user_id, "AppUser")?;
+    let user = org
+        .users
+        .get(&user_id)
+        .map_or_else(|| json!({"id": user_id}), Record::value);
+    if let Some(profile) = body.get("profile") {
+        crate::resources::write::merge_removing_nulls(&mut row["profile"], profile);
+    }
+    if let Some(credentials) = body.get("credentials") {
+        let mut credentials = credentials.clone();
+        if credentials.get("password").is_some() {
+            // Write-only: Okta only shows that a password is set.
+            credentials["password"] = json!({});
+            row["passwordChanged"] = json!(sim.clock.now());
+        }
+        crate::resources::write::merge_removing_nulls(&mut row["credentials"], &credentials);
+    }
+    row["lastUpdated"] = json!(sim.clock.now());
+    org.app_users.entry(id).or_default().put_value(&row);
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "application.user_membership.change_profile",
         vec![user_target(&user), app_target(&app)],
     );
     Ok(json_value(&row))

@@ -1,4 +1,9 @@
 //! `/api/v1/groups`: list, read, create/replace/delete (OKTA_GROUP only, as in Okta), and members.
+//!
+//! Okta's built-in groups (Everyone, `BUILT_IN`) and app groups (`APP_GROUP`) are never changed,
+//! deleted or given members through the API. A deleted group takes its memberships, app assignments,
+//! role assignments and owners with it; group rules that assigned it or named it turn INVALID, and
+//! policies and rules lose it from their conditions (`resources::cascade`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery};
@@ -163,9 +168,11 @@ pub async fn replace(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Re
 pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiError> {
     let mut org = sim.write_org();
     let group = find_group(&org, &id)?;
-    if group["type"] == "BUILT_IN" {
+    // Okta refuses the delete of Everyone and of app groups as an action the caller may not take.
+    if group["type"] != "OKTA_GROUP" {
         return Err(ApiError::AccessDenied);
     }
+    let now = sim.clock.now();
     org.groups.remove(&id);
     org.group_members.remove(&id);
     // Okta removes the group's app assignments with it, and logs each removal.
@@ -179,8 +186,10 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
             vec![group_target(&group), app_target(&app)],
         );
     }
-    // Its admin roles (and custom-role binding memberships) go with it.
+    // Its admin roles (and custom-role binding memberships) go with it, and what else named it.
     crate::handlers::privileges::forget(&mut org, &sim.base, crate::resources::roles::Assignee::Group(&id));
+    crate::resources::cascade::children_gone(&mut org, "groups", &id);
+    crate::resources::cascade::group_gone(&mut org, &id, &now);
     syslog::emit(
         &mut org,
         &sim.clock,

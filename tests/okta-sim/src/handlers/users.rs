@@ -1,5 +1,10 @@
 //! `/api/v1/users`: list (DEPROVISIONED users only through `filter`/`search`), read, create, partial
 //! update (POST), replace (PUT), delete (a first DELETE deactivates), and lifecycle operations.
+//!
+//! As in Okta: `POST /api/v1/users?activate=false` makes a STAGED user; activating a user without a
+//! password makes it PROVISIONED and sends an activation email (counted per user, see
+//! `SimHandle::activation_emails`) unless `sendEmail=false`; a DEPROVISIONED user ignores profile
+//! updates until it is activated again; `groupIds` on create makes it a member of those groups.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery};
@@ -213,11 +218,25 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
 
     let mut org = sim.write_org();
     check_login_free(&org, &login, None)?;
-    if let Some(unknown) = group_ids.iter().find(|g| org.groups.get(g).is_none()) {
-        return Err(ApiError::validation(
-            "groupIds",
-            format!("groupIds: group {unknown} does not exist"),
-        ));
+    for group in &group_ids {
+        match org.groups.get(group).map(Record::value) {
+            None => {
+                return Err(ApiError::validation(
+                    "groupIds",
+                    format!("groupIds: group {group} does not exist"),
+                ));
+            }
+            Some(g) if g["type"] != "OKTA_GROUP" => {
+                return Err(ApiError::validation(
+                    "groupIds",
+                    format!(
+                        "groupIds: {group} is a {} group, whose members Okta manages; only OKTA_GROUP groups take members",
+                        g["type"].as_str().unwrap_or("?")
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
     }
     let id = sim.ids.lock().unwrap_or_else(|p| p.into_inner()).next(USER_PREFIX);
     let now = sim.clock.now();
@@ -239,6 +258,10 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
         password,
     };
     let user = shapes::user(init);
+    if status == "PROVISIONED" {
+        // Okta emails the activation link to a user it activates without a password.
+        count_email(&sim, &id);
+    }
     store_user(&mut org, &user);
     set_everyone_membership(&mut org, &id, true, &now);
     syslog::emit(&mut org, &sim.clock, "user.lifecycle.create", vec![user_target(&user)]);
@@ -255,6 +278,22 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
         }
     }
     Ok(single(&sim, user))
+}
+
+/// Counts an activation email sent to `user_id`.
+fn count_email(sim: &Shared, user_id: &str) {
+    *sim.emails
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(user_id.to_string())
+        .or_insert(0) += 1;
+}
+
+/// The stored user, unchanged, when it is DEPROVISIONED: Okta ignores profile updates of a deactivated
+/// user (and answers it as it is) until it is activated again.
+fn deprovisioned(sim: &Shared, id: &str) -> Result<Option<Value>, ApiError> {
+    let user = find_user(&sim.read_org(), id)?;
+    Ok((user["status"] == "DEPROVISIONED").then_some(user))
 }
 
 /// Applies a change to a stored user, stamps `lastUpdated`, and returns the new version.
@@ -294,6 +333,9 @@ fn apply_password(user: &mut Value, body: &Value, now: &str) {
 /// `POST /api/v1/users/{id}`: only the profile attributes given change.
 pub async fn partial_update(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body = parse_body(&body)?;
+    if let Some(user) = deprovisioned(&sim, &id)? {
+        return Ok(single(&sim, user));
+    }
     let user = update_user(&sim, &id, "user.account.update_profile", |org, user, now| {
         if let Some(changes) = body.get("profile").and_then(Value::as_object) {
             if let Some(login) = changes.get("login").and_then(Value::as_str) {
@@ -313,6 +355,9 @@ pub async fn partial_update(sim: Sim, Path(id): Path<String>, body: Bytes) -> Re
 /// `PUT /api/v1/users/{id}`: the profile is replaced as a whole; the only way to change `type`.
 pub async fn replace(sim: Sim, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
     let body = parse_body(&body)?;
+    if let Some(user) = deprovisioned(&sim, &id)? {
+        return Ok(single(&sim, user));
+    }
     let user = update_user(&sim, &id, "user.account.update_profile", |org, user, now| {
         let profile = body.get("profile").cloned().unwrap_or(Value::Null);
         validate_profile(&profile)?;
@@ -368,8 +413,10 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
             vec![user_target(&user), app_target(&app)],
         );
     }
-    // Its factors and admin roles go with it.
+    // Its factors and admin roles go with it, and what else named it.
     crate::handlers::privileges::forget(&mut org, &sim.base, crate::resources::roles::Assignee::User(&user_id));
+    crate::resources::cascade::children_gone(&mut org, "users", &user_id);
+    crate::resources::cascade::user_gone(&mut org, &user_id, &now);
     syslog::emit(
         &mut org,
         &sim.clock,
@@ -436,6 +483,10 @@ pub async fn lifecycle(
         Ok(())
     })?;
     let user_id = user["id"].as_str().unwrap_or_default();
+    let provisioned = user["status"] == "PROVISIONED";
+    if matches!(op.as_str(), "activate" | "reactivate") && send_email && provisioned {
+        count_email(&sim, user_id);
+    }
     let answer = match op.as_str() {
         "expire_password" => return Ok(single(&sim, user)),
         "activate" | "reactivate" if !send_email => json!({

@@ -6,7 +6,9 @@
 
 use serde_json::{Value, json};
 
-use super::{Resource, SeedCtx, Seeded, Shape};
+use super::security::system_rule;
+use super::write::{Events, Fill, Op, Writes, call};
+use super::{Resource, SeedCtx, Seeded, Shape, put_object};
 use crate::handlers::PageSizes;
 
 pub const RESOURCES: &[Resource] = &[
@@ -22,6 +24,7 @@ pub const RESOURCES: &[Resource] = &[
         })),
         scope: "okta.authorizationServers.read",
         seed: seed_servers,
+        writes: Some(&SERVER_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -37,6 +40,7 @@ pub const RESOURCES: &[Resource] = &[
         })),
         scope: "okta.authorizationServers.read",
         seed: seed_scopes,
+        writes: Some(&SCOPE_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -47,6 +51,7 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         scope: "okta.authorizationServers.read",
         seed: seed_claims,
+        writes: Some(&CLAIM_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -57,6 +62,7 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         scope: "okta.authorizationServers.read",
         seed: seed_policies,
+        writes: Some(&AS_POLICY_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -67,6 +73,7 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         scope: "okta.authorizationServers.read",
         seed: seed_policy_rules,
+        writes: Some(&AS_RULE_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -83,6 +90,266 @@ pub const RESOURCES: &[Resource] = &[
 ];
 
 const SERVERS: &str = "/api/v1/authorizationServers";
+
+static SERVER_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", SERVERS, Op::Create, 201),
+        call("PUT", "/api/v1/authorizationServers/{authServerId}", Op::Replace, 200),
+        call("DELETE", "/api/v1/authorizationServers/{authServerId}", Op::Delete, 204),
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/lifecycle/activate",
+            Op::Activate,
+            204,
+        ),
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/lifecycle/deactivate",
+            Op::Deactivate,
+            204,
+        ),
+    ],
+    id_prefix: "aus",
+    events: Events {
+        target: "AuthorizationServer",
+        create: "oauth2.as.created",
+        update: "oauth2.as.updated",
+        activate: "oauth2.as.activated",
+        deactivate: "oauth2.as.deactivated",
+        delete: "oauth2.as.deleted",
+    },
+    // The issuer URL and the signing key are Okta's.
+    server_fields: &["status", "issuer", "credentials"],
+    created_status: Some("ACTIVE"),
+    fill: new_server,
+    ..Writes::DEFAULTS
+};
+
+/// A new authorization server: its issuer and signing key, and what Okta makes with it: the system
+/// scopes (`openid`, `profile`...), the `sub` claim, and its first signing key.
+fn new_server(fill: &mut Fill) {
+    let id = fill.object["id"].as_str().unwrap_or_default().to_string();
+    let path = format!("{SERVERS}/{id}");
+    let kid = fill.ids.random_text(43);
+    fill.object["issuer"] = json!(format!("{}/oauth2/{id}", fill.base));
+    if fill.object.get("issuerMode").is_none() {
+        fill.object["issuerMode"] = json!("ORG_URL");
+    }
+    fill.object["credentials"] = json!({ "signing": { "rotationMode": "AUTO", "lastRotated": fill.now, "kid": kid } });
+    let link = |p: String, allow: &[&str]| json!({ "href": format!("{}{p}", fill.base), "hints": { "allow": allow } });
+    for rel in ["scopes", "claims", "policies"] {
+        fill.object["_links"][rel] = link(format!("{path}/{rel}"), &["GET"]);
+    }
+    fill.object["_links"]["rotateKey"] = link(format!("{path}/credentials/lifecycle/keyRotate"), &["POST"]);
+    for name in [
+        "openid",
+        "profile",
+        "email",
+        "address",
+        "phone",
+        "offline_access",
+        "device_sso",
+    ] {
+        let scope_id = fill.ids.next("scp");
+        let scope = json!({
+            "id": scope_id, "name": name, "description": format!("Allows {name}"), "system": true,
+            "default": false, "consent": "IMPLICIT", "optional": false, "metadataPublish": "ALL_CLIENTS",
+            "_links": { "self": link(format!("{path}/scopes/{scope_id}"), &["GET", "PUT", "DELETE"]) },
+        });
+        put_object(&mut fill.org.resources, "authserver_scopes", &id, &scope);
+    }
+    let claim_id = fill.ids.next("ocl");
+    let claim = json!({
+        "id": claim_id, "name": "sub", "status": "ACTIVE", "claimType": "RESOURCE", "valueType": "EXPRESSION",
+        "value": "(appuser != null) ? appuser.userName : app.clientId", "conditions": { "scopes": [] },
+        "system": true, "alwaysIncludeInToken": true,
+        "_links": { "self": link(format!("{path}/claims/{claim_id}"), &["GET", "PUT", "DELETE"]) },
+    });
+    put_object(&mut fill.org.resources, "authserver_claims", &id, &claim);
+    let key = json!({
+        "status": "ACTIVE", "alg": "RS256", "e": "AQAB", "n": fill.ids.random_text(342), "kid": kid,
+        "kty": "RSA", "use": "sig",
+        "_links": { "self": link(format!("{path}/credentials/keys/{kid}"), &["GET"]) },
+    });
+    put_object(&mut fill.org.resources, "authserver_keys", &id, &key);
+}
+
+/// Scopes and claims of a server: created and deleted freely, except Okta's own (`system`).
+const fn server_part(calls: &'static [super::write::Call], prefix: &'static str, target: &'static str) -> Writes {
+    Writes {
+        calls,
+        id_prefix: prefix,
+        events: Events {
+            target,
+            create: "oauth2.as.config.create",
+            update: "oauth2.as.config.update",
+            delete: "oauth2.as.config.delete",
+            ..Events::NONE
+        },
+        server_fields: &["system"],
+        stamps: &[],
+        rules: system_rule,
+        fill: |fill| fill.object["system"] = json!(false),
+        ..Writes::DEFAULTS
+    }
+}
+
+static SCOPE_WRITES: Writes = server_part(
+    &[
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/scopes",
+            Op::Create,
+            201,
+        ),
+        call(
+            "PUT",
+            "/api/v1/authorizationServers/{authServerId}/scopes/{scopeId}",
+            Op::Replace,
+            200,
+        ),
+        call(
+            "DELETE",
+            "/api/v1/authorizationServers/{authServerId}/scopes/{scopeId}",
+            Op::Delete,
+            204,
+        ),
+    ],
+    "scp",
+    "OAuth2Scope",
+);
+
+static CLAIM_WRITES: Writes = server_part(
+    &[
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/claims",
+            Op::Create,
+            201,
+        ),
+        call(
+            "PUT",
+            "/api/v1/authorizationServers/{authServerId}/claims/{claimId}",
+            Op::Replace,
+            200,
+        ),
+        call(
+            "DELETE",
+            "/api/v1/authorizationServers/{authServerId}/claims/{claimId}",
+            Op::Delete,
+            204,
+        ),
+    ],
+    "ocl",
+    "OAuth2Claim",
+);
+
+static AS_POLICY_WRITES: Writes = Writes {
+    calls: &[
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/policies",
+            Op::Create,
+            201,
+        ),
+        call(
+            "PUT",
+            "/api/v1/authorizationServers/{authServerId}/policies/{policyId}",
+            Op::Replace,
+            200,
+        ),
+        call(
+            "DELETE",
+            "/api/v1/authorizationServers/{authServerId}/policies/{policyId}",
+            Op::Delete,
+            204,
+        ),
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/lifecycle/activate",
+            Op::Activate,
+            204,
+        ),
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/lifecycle/deactivate",
+            Op::Deactivate,
+            204,
+        ),
+    ],
+    id_prefix: "00p",
+    events: Events {
+        target: "PolicyEntity",
+        create: "oauth2.as.policy.created",
+        update: "oauth2.as.policy.updated",
+        activate: "oauth2.as.policy.activated",
+        deactivate: "oauth2.as.policy.deactivated",
+        delete: "oauth2.as.policy.deleted",
+    },
+    server_fields: &["status", "system"],
+    created_status: Some("ACTIVE"),
+    rules: system_rule,
+    fill: |fill| {
+        fill.object["system"] = json!(false);
+        let rules = format!(
+            "{}{SERVERS}/{}/policies/{}/rules",
+            fill.base,
+            fill.parent,
+            fill.object["id"].as_str().unwrap_or_default()
+        );
+        fill.object["_links"]["rules"] = json!({ "href": rules, "hints": { "allow": ["GET"] } });
+    },
+    ..Writes::DEFAULTS
+};
+
+static AS_RULE_WRITES: Writes = Writes {
+    calls: &[
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules",
+            Op::Create,
+            201,
+        ),
+        call(
+            "PUT",
+            "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}",
+            Op::Replace,
+            200,
+        ),
+        call(
+            "DELETE",
+            "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}",
+            Op::Delete,
+            204,
+        ),
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}/lifecycle/activate",
+            Op::Activate,
+            204,
+        ),
+        call(
+            "POST",
+            "/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}/lifecycle/deactivate",
+            Op::Deactivate,
+            204,
+        ),
+    ],
+    id_prefix: "0pr",
+    events: Events {
+        target: "PolicyRule",
+        create: "oauth2.as.policy.rule.created",
+        update: "oauth2.as.policy.rule.updated",
+        activate: "oauth2.as.policy.rule.activated",
+        deactivate: "oauth2.as.policy.rule.deactivated",
+        delete: "oauth2.as.policy.rule.deleted",
+    },
+    server_fields: &["status", "system"],
+    created_status: Some("ACTIVE"),
+    rules: system_rule,
+    fill: |fill| fill.object["system"] = json!(false),
+    ..Writes::DEFAULTS
+};
 
 fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap_or_default().to_string()

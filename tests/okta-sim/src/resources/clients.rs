@@ -33,6 +33,8 @@ pub const RESOURCES: &[Resource] = &[Resource {
     filters: &[],
     resolve: None,
     seed: seed_clients,
+    // Derived from the OIDC apps: changed through `/api/v1/apps`.
+    writes: None,
 }];
 
 /// Client-metadata fields an OIDC app keeps in `settings.oauthClient` under the same names.

@@ -1,12 +1,22 @@
 //! Directory configuration: user types and their schemas, the group schema, app user schemas, group
 //! rules and group owners. Shapes follow the spec's `UserType`, `UserSchema`, `GroupSchema`,
 //! `GroupRule` and `GroupOwner` schemas and examples.
+//!
+//! Writes follow Okta: a new user type comes with its schema (schemas have no create; they are
+//! updated by a partial POST); the default type and a type users still have are never deleted; a
+//! group rule is created INACTIVE, only an INACTIVE rule can be updated and never its `actions`, and
+//! an INVALID rule can be neither activated nor deactivated (it is deleted and made again).
 
 use serde_json::{Value, json};
 
-use super::{Resource, ResourceStore, SeedCtx, Seeded, Shape};
+use super::write::{Change, Events, Fill, Op, WriteRequest, Writes, call};
+use super::{Resource, ResourceStore, SeedCtx, Seeded, Shape, put_object, remove_object};
+use crate::errors::ApiError;
 use crate::handlers::PageSizes;
 use crate::ratelimit::GROUP_ITEM;
+use crate::server::Shared;
+use crate::store::Org;
+use crate::syslog::ADMIN_ID;
 
 pub const RESOURCES: &[Resource] = &[
     Resource {
@@ -16,6 +26,7 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         scope: "okta.userTypes.read",
         seed: seed_user_types,
+        writes: Some(&USER_TYPE_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -25,6 +36,12 @@ pub const RESOURCES: &[Resource] = &[
         scope: "okta.schemas.read",
         resolve: Some(resolve_user_schema),
         seed: seed_user_schemas,
+        writes: Some(&schema_writes(&[call(
+            "POST",
+            "/api/v1/meta/schemas/user/{schemaId}",
+            Op::Merge,
+            200,
+        )])),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -33,6 +50,12 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Object,
         scope: "okta.schemas.read",
         seed: seed_group_schema,
+        writes: Some(&schema_writes(&[call(
+            "POST",
+            "/api/v1/meta/schemas/group/default",
+            Op::Merge,
+            200,
+        )])),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -42,6 +65,12 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Object,
         scope: "okta.schemas.read",
         seed: seed_app_user_schemas,
+        writes: Some(&schema_writes(&[call(
+            "POST",
+            "/api/v1/meta/schemas/apps/{appId}/default",
+            Op::Merge,
+            200,
+        )])),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -57,6 +86,7 @@ pub const RESOURCES: &[Resource] = &[
         scope: "okta.groups.read",
         bucket: GROUP_ITEM,
         seed: seed_group_rules,
+        writes: Some(&GROUP_RULE_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -72,9 +102,253 @@ pub const RESOURCES: &[Resource] = &[
         scope: "okta.groups.read",
         bucket: GROUP_ITEM,
         seed: seed_group_owners,
+        writes: Some(&GROUP_OWNER_WRITES),
         ..Resource::DEFAULTS
     },
 ];
+
+static USER_TYPE_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", "/api/v1/meta/types/user", Op::Create, 200),
+        call("POST", "/api/v1/meta/types/user/{typeId}", Op::Merge, 200),
+        call("PUT", "/api/v1/meta/types/user/{typeId}", Op::Replace, 200),
+        call("DELETE", "/api/v1/meta/types/user/{typeId}", Op::Delete, 204),
+    ],
+    id_prefix: crate::ids::USER_TYPE_PREFIX,
+    events: Events {
+        target: "UserType",
+        create: "system.user_type.create",
+        update: "system.user_type.update",
+        delete: "system.user_type.delete",
+        ..Events::NONE
+    },
+    server_fields: &["createdBy", "lastUpdatedBy", "default"],
+    // Okta keeps a type's `name` (the key profiles and expressions use) from its creation on.
+    immutable: &["name"],
+    rules: user_type_rules,
+    fill: new_user_type,
+    forget: |org, _, user_type| {
+        let schema_id = schema_id_of(user_type["id"].as_str().unwrap_or_default());
+        if let Some((parent, key)) = resolve_user_schema(&org.resources, &schema_id) {
+            remove_object(&mut org.resources, "user_schemas", &parent, &key);
+        }
+    },
+    ..Writes::DEFAULTS
+};
+
+fn user_type_rules(org: &Org, change: &Change) -> Result<(), ApiError> {
+    let Change::Delete { old } = change else {
+        return Ok(());
+    };
+    let id = old["id"].as_str().unwrap_or_default();
+    if old["default"] == true {
+        return Err(ApiError::validation(
+            "id",
+            format!("id: {id} is the default user type, which cannot be deleted"),
+        ));
+    }
+    let typed = format!(r#""type":{{"id":"{id}"}}"#);
+    if org.users.iter().any(|u| u.json.contains(&typed)) {
+        return Err(ApiError::validation(
+            "id",
+            format!("id: users of type {id} remain; change their type or delete them first"),
+        ));
+    }
+    Ok(())
+}
+
+/// A new user type: its creator, not the default, and its schema (base attributes, no custom ones).
+fn new_user_type(fill: &mut Fill) {
+    let id = fill.object["id"].as_str().unwrap_or_default().to_string();
+    fill.object["createdBy"] = json!(ADMIN_ID);
+    fill.object["lastUpdatedBy"] = json!(ADMIN_ID);
+    fill.object["default"] = json!(false);
+    let schema = format!("{}/api/v1/meta/schemas/user/{}", fill.base, schema_id_of(&id));
+    fill.object["_links"]["schema"] = json!({ "href": schema });
+    let schema = user_schema(fill.base, fill.object, json!({}), fill.now, fill.now);
+    put_object(&mut fill.org.resources, "user_schemas", "", &schema);
+}
+
+/// Schemas: one partial-update POST, no create or delete (they come and go with what they describe).
+const fn schema_writes(calls: &'static [super::write::Call]) -> Writes {
+    Writes {
+        calls,
+        events: Events {
+            target: "UserSchema",
+            update: "system.schema.update",
+            ..Events::NONE
+        },
+        server_fields: &["$schema", "name", "type"],
+        links: false,
+        ..Writes::DEFAULTS
+    }
+}
+
+static GROUP_RULE_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", "/api/v1/groups/rules", Op::Create, 200),
+        call("PUT", "/api/v1/groups/rules/{groupRuleId}", Op::Replace, 200),
+        call("DELETE", "/api/v1/groups/rules/{groupRuleId}", Op::Delete, 202),
+        call(
+            "POST",
+            "/api/v1/groups/rules/{groupRuleId}/lifecycle/activate",
+            Op::Activate,
+            204,
+        ),
+        call(
+            "POST",
+            "/api/v1/groups/rules/{groupRuleId}/lifecycle/deactivate",
+            Op::Deactivate,
+            204,
+        ),
+    ],
+    id_prefix: "0pr",
+    events: Events {
+        target: "GroupRule",
+        create: "group.user_membership.rule.create",
+        update: "group.user_membership.rule.update",
+        activate: "group.user_membership.rule.activated",
+        deactivate: "group.user_membership.rule.deactivated",
+        delete: "group.user_membership.rule.delete",
+    },
+    server_fields: &["status"],
+    // Okta creates every rule INACTIVE; it runs once activated.
+    created_status: Some("INACTIVE"),
+    rules: group_rule_rules,
+    links: false,
+    ..Writes::DEFAULTS
+};
+
+fn group_rule_rules(org: &Org, change: &Change) -> Result<(), ApiError> {
+    match change {
+        Change::Create { body, .. } => assignable_groups(org, body),
+        Change::Replace { old, body } => {
+            let status = old["status"].as_str().unwrap_or_default();
+            if status != "INACTIVE" {
+                return Err(ApiError::validation(
+                    "status",
+                    format!(
+                        "status: only an INACTIVE group rule can be updated, this one is {status}; deactivate it first (an INVALID rule is deleted and created again)"
+                    ),
+                ));
+            }
+            if body.get("actions").is_some_and(|a| *a != old["actions"]) {
+                return Err(ApiError::validation(
+                    "actions",
+                    "actions: the actions of a group rule cannot be changed; delete the rule and create it again",
+                ));
+            }
+            Ok(())
+        }
+        Change::Status { old, .. } if old["status"] == "INVALID" => Err(ApiError::validation(
+            "status",
+            "status: an INVALID group rule can be neither activated nor deactivated; delete it and create it again",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A rule assigns users to existing groups of its own (OKTA_GROUP), never to Everyone or app groups.
+fn assignable_groups(org: &Org, body: &Value) -> Result<(), ApiError> {
+    let ids = body
+        .pointer("/actions/assignUserToGroups/groupIds")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if ids.is_empty() {
+        return Err(ApiError::validation(
+            "actions.assignUserToGroups.groupIds",
+            "actions.assignUserToGroups.groupIds: The field cannot be left blank",
+        ));
+    }
+    for id in ids.iter().map(|i| i.as_str().unwrap_or_default()) {
+        match org.groups.get(id).map(|g| g.value()) {
+            None => {
+                return Err(ApiError::validation(
+                    "actions.assignUserToGroups.groupIds",
+                    format!("actions.assignUserToGroups.groupIds: group {id} does not exist"),
+                ));
+            }
+            Some(g) if g["type"] != "OKTA_GROUP" => {
+                return Err(ApiError::validation(
+                    "actions.assignUserToGroups.groupIds",
+                    format!(
+                        "actions.assignUserToGroups.groupIds: {id} is a {} group; rules assign only to OKTA_GROUP groups",
+                        g["type"].as_str().unwrap_or("?")
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+static GROUP_OWNER_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", "/api/v1/groups/{groupId}/owners", Op::Custom(add_owner), 201),
+        call("DELETE", "/api/v1/groups/{groupId}/owners/{ownerId}", Op::Delete, 204),
+    ],
+    events: Events {
+        target: "UserGroup",
+        create: "group.owner.add",
+        delete: "group.owner.remove",
+        ..Events::NONE
+    },
+    stamps: &["lastUpdated"],
+    links: false,
+    ..Writes::DEFAULTS
+};
+
+/// `POST /api/v1/groups/{groupId}/owners` with `{id, type}`: a user or group becomes an owner.
+fn add_owner(sim: &Shared, request: &WriteRequest) -> Result<axum::response::Response, ApiError> {
+    let group_id = request.params.first().cloned().unwrap_or_default();
+    let (id, kind) = (
+        request.body["id"].as_str().unwrap_or_default(),
+        request.body["type"].as_str().unwrap_or("USER"),
+    );
+    let mut org = sim.write_org();
+    let group = org
+        .groups
+        .get(&group_id)
+        .map(|g| g.value())
+        .ok_or_else(|| ApiError::NotFound(format!("{group_id} (UserGroup)")))?;
+    let display = match kind {
+        "USER" => org.users.get(id).map(|u| {
+            let u = u.value();
+            let name = format!(
+                "{} {}",
+                u["profile"]["firstName"].as_str().unwrap_or_default(),
+                u["profile"]["lastName"].as_str().unwrap_or_default()
+            );
+            u["profile"]["displayName"].as_str().map(String::from).unwrap_or(name)
+        }),
+        "GROUP" => org
+            .groups
+            .get(id)
+            .map(|g| g.value()["profile"]["name"].as_str().unwrap_or_default().to_string()),
+        other => {
+            return Err(ApiError::validation(
+                "type",
+                format!("type: `{other}` is not one of USER, GROUP"),
+            ));
+        }
+    };
+    let display = display.ok_or_else(|| ApiError::NotFound(format!("{id} ({kind})")))?;
+    if super::write::stored(&org, "group_owners", &group_id, id).is_some() {
+        return Err(ApiError::validation(
+            "id",
+            format!("id: {id} already owns group {group_id}"),
+        ));
+    }
+    let owner = json!({
+        "id": id, "type": kind, "resolved": true, "originId": "null", "originType": "OKTA_DIRECTORY",
+        "displayName": display, "lastUpdated": sim.clock.now(),
+    });
+    put_object(&mut org.resources, "group_owners", &group_id, &owner);
+    super::write::emit(sim, &mut org, "group.owner.add", crate::syslog::group_target(&group));
+    Ok(super::write::answer(201, &owner))
+}
 
 /// The schema id of a user type: Okta gives both the same suffix (`oty…` / `osc…`).
 fn schema_id_of(type_id: &str) -> String {
@@ -155,8 +429,6 @@ fn seed_user_schemas(ctx: &mut SeedCtx) -> Seeded {
     let mut out = Vec::new();
     for user_type in ctx.objects("user_types") {
         let (created, updated) = ctx.times();
-        let type_id = user_type["id"].as_str().unwrap_or_default();
-        let schema_id = schema_id_of(type_id);
         let mut custom = json!({
             "employeeNumber": attribute("Employee number", false, json!({ "maxLength": 20 })),
             "costCenter": attribute("Cost center", false, json!({ "description": "Finance cost center" })),
@@ -168,32 +440,39 @@ fn seed_user_schemas(ctx: &mut SeedCtx) -> Seeded {
                 json!({ "description": "Last day of the contract" }),
             );
         }
-        let base = json!({
-            "login": attribute("Username", true, json!({ "minLength": 5, "maxLength": 100, "pattern": ".+" })),
-            "firstName": attribute("First name", true, json!({ "minLength": 1, "maxLength": 50 })),
-            "lastName": attribute("Last name", true, json!({ "minLength": 1, "maxLength": 50 })),
-            "email": attribute("Primary email", true, json!({ "format": "email" })),
-            "mobilePhone": attribute("Mobile phone", false, json!({ "maxLength": 100 })),
-        });
-        out.push(json!({
-            "id": ctx.url(&format!("/meta/schemas/user/{schema_id}")),
-            "$schema": "http://json-schema.org/draft-04/schema#",
-            "name": user_type["name"], "title": user_type["displayName"],
-            "description": user_type["description"],
-            "created": created, "lastUpdated": updated, "type": "object",
-            "definitions": {
-                "base": { "id": "#base", "type": "object", "properties": base,
-                          "required": ["login", "firstName", "lastName", "email"] },
-                "custom": { "id": "#custom", "type": "object", "properties": custom, "required": [] },
-            },
-            "properties": { "profile": { "allOf": [{ "$ref": "#/definitions/custom" }, { "$ref": "#/definitions/base" }] } },
-            "_links": {
-                "self": { "href": ctx.url(&format!("/api/v1/meta/schemas/user/{schema_id}")), "method": "GET", "rel": "self" },
-                "type": { "href": ctx.url(&format!("/api/v1/meta/types/user/{type_id}")), "method": "GET", "rel": "type" },
-            },
-        }));
+        out.push(user_schema(ctx.base, &user_type, custom, &created, &updated));
     }
     Seeded::from([(String::new(), out)])
+}
+
+/// The schema of a user type: Okta's base attributes and `custom` ones.
+fn user_schema(base_url: &str, user_type: &Value, custom: Value, created: &str, updated: &str) -> Value {
+    let type_id = user_type["id"].as_str().unwrap_or_default();
+    let schema_id = schema_id_of(type_id);
+    let base = json!({
+        "login": attribute("Username", true, json!({ "minLength": 5, "maxLength": 100, "pattern": ".+" })),
+        "firstName": attribute("First name", true, json!({ "minLength": 1, "maxLength": 50 })),
+        "lastName": attribute("Last name", true, json!({ "minLength": 1, "maxLength": 50 })),
+        "email": attribute("Primary email", true, json!({ "format": "email" })),
+        "mobilePhone": attribute("Mobile phone", false, json!({ "maxLength": 100 })),
+    });
+    json!({
+        "id": format!("{base_url}/meta/schemas/user/{schema_id}"),
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "name": user_type["name"], "title": user_type["displayName"],
+        "description": user_type["description"],
+        "created": created, "lastUpdated": updated, "type": "object",
+        "definitions": {
+            "base": { "id": "#base", "type": "object", "properties": base,
+                      "required": ["login", "firstName", "lastName", "email"] },
+            "custom": { "id": "#custom", "type": "object", "properties": custom, "required": [] },
+        },
+        "properties": { "profile": { "allOf": [{ "$ref": "#/definitions/custom" }, { "$ref": "#/definitions/base" }] } },
+        "_links": {
+            "self": { "href": format!("{base_url}/api/v1/meta/schemas/user/{schema_id}"), "method": "GET", "rel": "self" },
+            "type": { "href": format!("{base_url}/api/v1/meta/types/user/{type_id}"), "method": "GET", "rel": "type" },
+        },
+    })
 }
 
 fn seed_group_schema(ctx: &mut SeedCtx) -> Seeded {

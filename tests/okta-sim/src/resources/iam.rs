@@ -5,10 +5,19 @@
 //! `IamRoles`, `Permissions`, `ResourceSets`, `ResourceSetResources`, `ResourceSetBindings` and
 //! `ResourceSetBindingMembers` schemas and examples.
 
+use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{Resource, SeedCtx, Seeded, Shape, Wrapped};
+use super::roles::Assignee;
+use super::write::{
+    Change, Events, Fill, Op, WriteRequest, Writes, answer, call, emit, event_target, lock_ids, stored,
+};
+use super::{Resource, SeedCtx, Seeded, Shape, Wrapped, objects_of, put_object, remove_object};
+use crate::errors::ApiError;
 use crate::handlers::PageSizes;
+use crate::handlers::privileges;
+use crate::server::Shared;
+use crate::store::Org;
 
 /// Lists that take only `after`: Okta picks the page size. The simulator's is small so that a seeded
 /// org has several pages to follow.
@@ -41,6 +50,7 @@ pub const RESOURCES: &[Resource] = &[
         }),
         scope: "okta.roles.read",
         seed: seed_custom_roles,
+        writes: Some(&ROLE_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -57,6 +67,7 @@ pub const RESOURCES: &[Resource] = &[
         key: "/label",
         scope: "okta.roles.read",
         seed: seed_permissions,
+        writes: Some(&PERMISSION_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -71,6 +82,7 @@ pub const RESOURCES: &[Resource] = &[
         }),
         scope: "okta.roles.read",
         seed: seed_resource_sets,
+        writes: Some(&SET_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -85,6 +97,7 @@ pub const RESOURCES: &[Resource] = &[
         }),
         scope: "okta.roles.read",
         seed: seed_resource_set_resources,
+        writes: Some(&SET_RESOURCE_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -99,6 +112,7 @@ pub const RESOURCES: &[Resource] = &[
         }),
         scope: "okta.roles.read",
         seed: seed_bindings,
+        writes: Some(&BINDING_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -119,9 +133,625 @@ pub const RESOURCES: &[Resource] = &[
         }),
         scope: "okta.roles.read",
         seed: seed_binding_members,
+        writes: Some(&MEMBER_WRITES),
         ..Resource::DEFAULTS
     },
 ];
+
+static ROLE_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", ROLES, Op::Create, 200),
+        call("PUT", "/api/v1/iam/roles/{roleIdOrLabel}", Op::Replace, 200),
+        call("DELETE", "/api/v1/iam/roles/{roleIdOrLabel}", Op::Delete, 204),
+    ],
+    id_prefix: "cr0",
+    events: Events {
+        target: "CustomRole",
+        create: "iam.role.create",
+        update: "iam.role.update",
+        delete: "iam.role.delete",
+        ..Events::NONE
+    },
+    rules: role_rules,
+    fill: new_role,
+    links: false,
+    ..Writes::DEFAULTS
+};
+
+/// Labels name roles and resource sets (routes take either): each is unique. A role still bound to a
+/// resource set is not deleted.
+fn role_rules(org: &Org, change: &Change) -> Result<(), ApiError> {
+    match change {
+        Change::Create { body, .. } => label_free(org, "custom_roles", body, None),
+        Change::Replace { old, body } => label_free(org, "custom_roles", body, old["id"].as_str()),
+        Change::Delete { old } => {
+            let bound = org
+                .resources
+                .get("resource_set_bindings")
+                .into_iter()
+                .flat_map(|by_set| by_set.iter())
+                .find(|(_, bindings)| bindings.get(old["id"].as_str().unwrap_or_default()).is_some());
+            match bound {
+                Some((set, _)) => Err(ApiError::validation(
+                    "id",
+                    format!("id: the role is bound to resource set {set}; delete that binding first"),
+                )),
+                None => Ok(()),
+            }
+        }
+        Change::Status { .. } => Ok(()),
+    }
+}
+
+fn label_free(org: &Org, resource: &str, body: &Value, own: Option<&str>) -> Result<(), ApiError> {
+    let label = body["label"].as_str().unwrap_or_default();
+    if label.is_empty() {
+        return Err(ApiError::validation("label", "label: The field cannot be left blank"));
+    }
+    let taken = objects_of(&org.resources, resource, "")
+        .iter()
+        .any(|o| o["label"] == label && o["id"].as_str() != own);
+    match taken {
+        true => Err(ApiError::validation(
+            "label",
+            format!("label: An object with this field already exists in the current organization ({label})"),
+        )),
+        false => Ok(()),
+    }
+}
+
+/// A new custom role: its links, and a permission object per permission the request named.
+fn new_role(fill: &mut Fill) {
+    let id = fill.object["id"].as_str().unwrap_or_default().to_string();
+    let permissions: Vec<String> = fill.object["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str().map(String::from))
+        .collect();
+    if let Some(fields) = fill.object.as_object_mut() {
+        fields.remove("permissions");
+    }
+    fill.object["_links"] = json!({
+        "self": { "href": format!("{}{ROLES}/{id}", fill.base) },
+        "permissions": { "href": format!("{}{ROLES}/{id}/permissions", fill.base) },
+    });
+    for label in permissions {
+        let permission = permission(fill.base, &id, &label, fill.now, None);
+        put_object(&mut fill.org.resources, "role_permissions", &id, &permission);
+    }
+}
+
+/// A permission of a custom role (`Permission`).
+fn permission(base: &str, role_id: &str, label: &str, now: &str, conditions: Option<&Value>) -> Value {
+    let mut permission = json!({
+        "label": label, "created": now, "lastUpdated": now,
+        "_links": {
+            "role": { "href": format!("{base}{ROLES}/{role_id}") },
+            "self": { "href": format!("{base}{ROLES}/{role_id}/permissions/{label}") },
+        },
+    });
+    if let Some(conditions) = conditions.filter(|c| !c.is_null()) {
+        permission["conditions"] = conditions.clone();
+    }
+    permission
+}
+
+static PERMISSION_WRITES: Writes = Writes {
+    calls: &[
+        call(
+            "POST",
+            "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
+            Op::Custom(add_permission),
+            204,
+        ),
+        call(
+            "PUT",
+            "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
+            Op::Replace,
+            200,
+        ),
+        call(
+            "DELETE",
+            "/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}",
+            Op::Delete,
+            204,
+        ),
+    ],
+    events: Events {
+        target: "CustomRole",
+        create: "iam.role.permission.add",
+        update: "iam.role.permission.update",
+        delete: "iam.role.permission.remove",
+        ..Events::NONE
+    },
+    links: false,
+    ..Writes::DEFAULTS
+};
+
+/// `POST /api/v1/iam/roles/{role}/permissions/{permissionType}`: the role gains a permission.
+fn add_permission(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let [role_id, label] = request.params.as_slice() else {
+        return Err(ApiError::NotFound("permission (route)".into()));
+    };
+    let mut org = sim.write_org();
+    let role =
+        stored(&org, "custom_roles", "", role_id).ok_or_else(|| ApiError::NotFound(format!("{role_id} (Role)")))?;
+    if stored(&org, "role_permissions", role_id, label).is_some() {
+        return Err(ApiError::validation(
+            "permissionType",
+            format!("permissionType: role {role_id} already has {label}"),
+        ));
+    }
+    let permission = permission(
+        &sim.base,
+        role_id,
+        label,
+        &sim.clock.now(),
+        request.body.get("conditions"),
+    );
+    put_object(&mut org.resources, "role_permissions", role_id, &permission);
+    emit(
+        sim,
+        &mut org,
+        "iam.role.permission.add",
+        event_target("CustomRole", role_id, &role),
+    );
+    Ok(answer(request.call.status, &permission))
+}
+
+static SET_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", RESOURCE_SETS, Op::Create, 200),
+        call(
+            "PUT",
+            "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}",
+            Op::Replace,
+            200,
+        ),
+        call(
+            "DELETE",
+            "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}",
+            Op::Custom(delete_set),
+            204,
+        ),
+    ],
+    id_prefix: "iam",
+    events: Events {
+        target: "ResourceSet",
+        create: "iam.resourceset.create",
+        update: "iam.resourceset.update",
+        delete: "iam.resourceset.delete",
+        ..Events::NONE
+    },
+    rules: |org, change| match change {
+        Change::Create { body, .. } => label_free(org, "resource_sets", body, None),
+        Change::Replace { old, body } => label_free(org, "resource_sets", body, old["id"].as_str()),
+        _ => Ok(()),
+    },
+    fill: new_set,
+    links: false,
+    ..Writes::DEFAULTS
+};
+
+/// A new resource set: its links, and a resource per ORN or URL the request named.
+fn new_set(fill: &mut Fill) {
+    let id = fill.object["id"].as_str().unwrap_or_default().to_string();
+    let given: Vec<String> = fill.object["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str().map(String::from))
+        .collect();
+    if let Some(fields) = fill.object.as_object_mut() {
+        fields.remove("resources");
+    }
+    let path = format!("{RESOURCE_SETS}/{id}");
+    fill.object["_links"] = json!({
+        "self": { "href": format!("{}{path}", fill.base) },
+        "resources": { "href": format!("{}{path}/resources", fill.base) },
+        "bindings": { "href": format!("{}{path}/bindings", fill.base) },
+    });
+    for resource in given {
+        // Unknown resources are refused by `add_resource`; a create keeps the ones it can name.
+        if let Ok(named) = named_resource(fill.org, fill.base, &resource) {
+            let resource_id = fill.ids.next("ire");
+            let item = set_resource(fill.base, &id, &resource_id, &named, fill.now, None);
+            put_object(&mut fill.org.resources, "resource_set_resources", &id, &item);
+        }
+    }
+}
+
+/// `DELETE /api/v1/iam/resource-sets/{set}`: its role assignments (bindings' members) go, then the set.
+fn delete_set(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let set_id = request.params.first().cloned().unwrap_or_default();
+    let set = stored(&sim.read_org(), "resource_sets", "", &set_id)
+        .ok_or_else(|| ApiError::NotFound(format!("{set_id} (ResourceSet)")))?;
+    let members = members_where(&sim.read_org(), |binding| binding.starts_with(&format!("{set_id}/")));
+    revoke(sim, &members)?;
+    let mut org = sim.write_org();
+    remove_object(&mut org.resources, "resource_sets", "", &set_id);
+    super::cascade::children_gone(&mut org, "resource_sets", &set_id);
+    emit(
+        sim,
+        &mut org,
+        "iam.resourceset.delete",
+        event_target("ResourceSet", &set_id, &set),
+    );
+    Ok(answer(request.call.status, &set))
+}
+
+/// What a resource of a set names: its ORN and the API path of the object (`/api/v1/groups/00g1`).
+struct Named {
+    orn: String,
+    path: String,
+}
+
+/// The org's id, as ORNs name it, from a live org.
+fn live_org_id(org: &Org) -> String {
+    objects_of(&org.resources, "org_settings", "")
+        .first()
+        .map(id_of)
+        .unwrap_or_else(|| "00o0000000000000000".into())
+}
+
+/// An ORN (`orn:okta:directory:<org>:groups:<id>`) or a REST URL of this org, as both forms.
+fn named_resource(org: &Org, base: &str, given: &str) -> Result<Named, ApiError> {
+    let org_id = live_org_id(org);
+    let unknown = || {
+        ApiError::validation(
+            "resourceOrnOrUrl",
+            format!("resourceOrnOrUrl: {given} names no user, group, app or authorization server of this org"),
+        )
+    };
+    let (kind, rest): (&str, Vec<&str>) = if let Some(orn) = given.strip_prefix("orn:okta:") {
+        let parts: Vec<&str> = orn.split(':').collect();
+        match parts.as_slice() {
+            [_, org, kind, rest @ ..] if *org == org_id => (kind, rest.to_vec()),
+            _ => return Err(unknown()),
+        }
+    } else {
+        let path = given.strip_prefix(base).unwrap_or(given);
+        let parts: Vec<&str> = path.trim_start_matches("/api/v1/").split('/').collect();
+        match parts.as_slice() {
+            ["users"] => ("users", vec![]),
+            ["groups"] => ("groups", vec![]),
+            ["groups", id] => ("groups", vec![id]),
+            ["groups", id, "users"] => ("groups", vec![id, "contained_resources"]),
+            ["apps", id] => {
+                let name = org
+                    .apps
+                    .get(id)
+                    .map(|a| a.value()["name"].as_str().unwrap_or_default().to_string());
+                let name = name.ok_or_else(unknown)?;
+                return Ok(Named {
+                    orn: format!("orn:okta:idp:{org_id}:apps:{name}:{id}"),
+                    path: format!("/api/v1/apps/{id}"),
+                });
+            }
+            ["authorizationServers", id] => ("authorization_servers", vec![id]),
+            _ => return Err(unknown()),
+        }
+    };
+    let (orn, path) = match (kind, rest.as_slice()) {
+        ("users", []) => (
+            format!("orn:okta:directory:{org_id}:users"),
+            "/api/v1/users".to_string(),
+        ),
+        ("groups", []) => (
+            format!("orn:okta:directory:{org_id}:groups"),
+            "/api/v1/groups".to_string(),
+        ),
+        ("groups", [id]) if org.groups.get(id).is_some() => (
+            format!("orn:okta:directory:{org_id}:groups:{id}"),
+            format!("/api/v1/groups/{id}"),
+        ),
+        ("groups", [id, "contained_resources"]) if org.groups.get(id).is_some() => (
+            format!("orn:okta:directory:{org_id}:groups:{id}:contained_resources"),
+            format!("/api/v1/groups/{id}/users"),
+        ),
+        ("apps", [name, id]) if org.apps.get(id).is_some() => (
+            format!("orn:okta:idp:{org_id}:apps:{name}:{id}"),
+            format!("/api/v1/apps/{id}"),
+        ),
+        ("authorization_servers", [id]) if stored(org, "authorization_servers", "", id).is_some() => (
+            format!("orn:okta:idp:{org_id}:authorization_servers:{id}"),
+            format!("/api/v1/authorizationServers/{id}"),
+        ),
+        _ => return Err(unknown()),
+    };
+    Ok(Named { orn, path })
+}
+
+/// A resource of a set (`ResourceSetResource`).
+fn set_resource(base: &str, set_id: &str, id: &str, named: &Named, now: &str, conditions: Option<&Value>) -> Value {
+    let mut item = json!({
+        "id": id, "orn": named.orn, "created": now, "lastUpdated": now,
+        "_links": {
+            "self": { "href": format!("{base}{}", named.path) },
+            "resource": { "href": format!("{base}{RESOURCE_SETS}/{set_id}/resources/{id}") },
+        },
+    });
+    if let Some(conditions) = conditions.filter(|c| !c.is_null()) {
+        item["conditions"] = conditions.clone();
+    }
+    item
+}
+
+static SET_RESOURCE_WRITES: Writes = Writes {
+    calls: &[
+        call(
+            "POST",
+            "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources",
+            Op::Custom(add_resource),
+            200,
+        ),
+        call(
+            "PUT",
+            "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources/{resourceId}",
+            Op::Replace,
+            200,
+        ),
+        call(
+            "DELETE",
+            "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/resources/{resourceId}",
+            Op::Delete,
+            204,
+        ),
+    ],
+    events: Events {
+        target: "ResourceSet",
+        update: "iam.resourceset.resources.update",
+        delete: "iam.resourceset.resources.delete",
+        ..Events::NONE
+    },
+    // A resource names what it names for good; only its conditions change.
+    server_fields: &["orn"],
+    links: false,
+    ..Writes::DEFAULTS
+};
+
+/// `POST .../resources` `{resourceOrnOrUrl, conditions}`: the set gains a resource.
+fn add_resource(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let set_id = request.params.first().cloned().unwrap_or_default();
+    let given = request.body["resourceOrnOrUrl"].as_str().unwrap_or_default();
+    let mut org = sim.write_org();
+    let set = stored(&org, "resource_sets", "", &set_id)
+        .ok_or_else(|| ApiError::NotFound(format!("{set_id} (ResourceSet)")))?;
+    let named = named_resource(&org, &sim.base, given)?;
+    if objects_of(&org.resources, "resource_set_resources", &set_id)
+        .iter()
+        .any(|r| r["orn"] == named.orn.as_str())
+    {
+        return Err(ApiError::validation(
+            "resourceOrnOrUrl",
+            format!("resourceOrnOrUrl: {} is already in resource set {set_id}", named.orn),
+        ));
+    }
+    let id = lock_ids(sim).next("ire");
+    let item = set_resource(
+        &sim.base,
+        &set_id,
+        &id,
+        &named,
+        &sim.clock.now(),
+        request.body.get("conditions"),
+    );
+    put_object(&mut org.resources, "resource_set_resources", &set_id, &item);
+    emit(
+        sim,
+        &mut org,
+        "iam.resourceset.resources.add",
+        event_target("ResourceSet", &set_id, &set),
+    );
+    Ok(answer(request.call.status, &item))
+}
+
+static BINDING_WRITES: Writes = Writes {
+    calls: &[
+        call(
+            "POST",
+            "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings",
+            Op::Custom(add_binding),
+            200,
+        ),
+        call(
+            "DELETE",
+            "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings/{roleIdOrLabel}",
+            Op::Custom(delete_binding),
+            204,
+        ),
+    ],
+    ..Writes::DEFAULTS
+};
+
+/// The binding answer Okta gives (`ResourceSetBindingResponse`): the role, and links.
+fn binding_answer(base: &str, set_id: &str, role_id: &str) -> Value {
+    json!({
+        "id": role_id,
+        "_links": {
+            "self": { "href": format!("{base}{RESOURCE_SETS}/{set_id}/bindings/{role_id}") },
+            "bindings": { "href": format!("{base}{RESOURCE_SETS}/{set_id}/bindings") },
+            "resource-set": { "href": format!("{base}{RESOURCE_SETS}/{set_id}") },
+        },
+    })
+}
+
+/// `POST .../bindings` `{role, members}`: the role is granted over the set to each member (users and
+/// groups by href), each getting its CUSTOM role assignment.
+fn add_binding(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let set_id = request.params.first().cloned().unwrap_or_default();
+    let wanted = request.body["role"].as_str().unwrap_or_default();
+    let role_id = {
+        let mut org = sim.write_org();
+        stored(&org, "resource_sets", "", &set_id)
+            .ok_or_else(|| ApiError::NotFound(format!("{set_id} (ResourceSet)")))?;
+        let role = objects_of(&org.resources, "custom_roles", "")
+            .into_iter()
+            .find(|r| r["id"] == wanted || r["label"] == wanted)
+            .ok_or_else(|| ApiError::validation("role", format!("role: custom role {wanted} does not exist")))?;
+        let role_id = id_of(&role);
+        if stored(&org, "resource_set_bindings", &set_id, &role_id).is_some() {
+            return Err(ApiError::validation(
+                "role",
+                format!("role: {role_id} is already bound to resource set {set_id}; add members to that binding"),
+            ));
+        }
+        put_object(
+            &mut org.resources,
+            "resource_set_bindings",
+            &set_id,
+            &binding(&sim.base, &set_id, &role_id),
+        );
+        emit(
+            sim,
+            &mut org,
+            "iam.resourceset.bindings.add",
+            event_target("ResourceSet", &set_id, &role),
+        );
+        role_id
+    };
+    add_principals(sim, &set_id, &role_id, &request.body["members"])?;
+    Ok(answer(
+        request.call.status,
+        &binding_answer(&sim.base, &set_id, &role_id),
+    ))
+}
+
+/// Each href of `members` (`.../api/v1/users/{id}` or `.../api/v1/groups/{id}`) gets the role over the set.
+fn add_principals(sim: &Shared, set_id: &str, role_id: &str, members: &Value) -> Result<(), ApiError> {
+    for href in members.as_array().into_iter().flatten() {
+        let href = href.as_str().unwrap_or_default();
+        let path = href.strip_prefix(&sim.base).unwrap_or(href);
+        let to = match path.rsplit_once('/') {
+            Some(("/api/v1/users", id)) => Assignee::User(id),
+            Some(("/api/v1/groups", id)) => Assignee::Group(id),
+            _ => {
+                return Err(ApiError::validation(
+                    "members",
+                    format!("members: {href} is not the URL of a user or group of this org"),
+                ));
+            }
+        };
+        let body = json!({ "type": "CUSTOM", "role": role_id, "resource-set": set_id });
+        privileges::assign_role(sim, to, &body)?;
+    }
+    Ok(())
+}
+
+/// `DELETE .../bindings/{role}`: every member loses the role, then the binding goes.
+fn delete_binding(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let [set_id, role_id] = request.params.as_slice() else {
+        return Err(ApiError::NotFound("binding (route)".into()));
+    };
+    let binding = stored(&sim.read_org(), "resource_set_bindings", set_id, role_id)
+        .ok_or_else(|| ApiError::NotFound(format!("{role_id} (ResourceSetBinding)")))?;
+    let parent = format!("{set_id}/{role_id}");
+    let members = members_where(&sim.read_org(), |binding| binding == parent);
+    revoke(sim, &members)?;
+    let mut org = sim.write_org();
+    remove_object(&mut org.resources, "resource_set_bindings", set_id, role_id);
+    super::cascade::children_gone(&mut org, "resource_set_bindings", &parent);
+    emit(
+        sim,
+        &mut org,
+        "iam.resourceset.bindings.delete",
+        event_target("ResourceSet", set_id, &binding),
+    );
+    Ok(answer(request.call.status, &binding))
+}
+
+static MEMBER_WRITES: Writes = Writes {
+    calls: &[
+        call(
+            "PATCH",
+            "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings/{roleIdOrLabel}/members",
+            Op::Custom(add_members),
+            200,
+        ),
+        call(
+            "DELETE",
+            "/api/v1/iam/resource-sets/{resourceSetIdOrLabel}/bindings/{roleIdOrLabel}/members/{memberId}",
+            Op::Custom(delete_member),
+            204,
+        ),
+    ],
+    ..Writes::DEFAULTS
+};
+
+/// `PATCH .../bindings/{role}/members` `{additions}`: more users and groups hold the role over the set.
+fn add_members(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let [set_id, role_id] = request.params.as_slice() else {
+        return Err(ApiError::NotFound("binding members (route)".into()));
+    };
+    if stored(&sim.read_org(), "resource_set_bindings", set_id, role_id).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "{role_id} (ResourceSetBinding of {set_id})"
+        )));
+    }
+    add_principals(sim, set_id, role_id, &request.body["additions"])?;
+    Ok(answer(request.call.status, &binding_answer(&sim.base, set_id, role_id)))
+}
+
+/// `DELETE .../members/{memberId}`: that user or group no longer holds the role over the set.
+fn delete_member(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let [set_id, role_id, member_id] = request.params.as_slice() else {
+        return Err(ApiError::NotFound("binding member (route)".into()));
+    };
+    let parent = format!("{set_id}/{role_id}");
+    let members = members_where(&sim.read_org(), |binding| binding == parent);
+    let member: Vec<_> = members.into_iter().filter(|(id, _)| id == member_id).collect();
+    if member.is_empty() {
+        return Err(ApiError::NotFound(format!("{member_id} (ResourceSetBindingMember)")));
+    }
+    revoke(sim, &member)?;
+    Ok(answer(request.call.status, &Value::Null))
+}
+
+/// The members of the bindings `binding` selects (by `set/role`), as (member id, principal path).
+fn members_where(org: &Org, binding: impl Fn(&str) -> bool) -> Vec<(String, String)> {
+    org.resources
+        .get("resource_set_binding_members")
+        .into_iter()
+        .flat_map(|by_binding| by_binding.iter())
+        .filter(|(parent, _)| binding(parent))
+        .flat_map(|(_, members)| members.values())
+        .filter_map(|m| {
+            let href = m.pointer("/_links/self/href")?.as_str()?;
+            let path = href.find("/api/v1/").map(|at| href[at..].to_string())?;
+            Some((id_of(&m), path))
+        })
+        .collect()
+}
+
+/// Removes the CUSTOM role assignments (and so the binding members) of `members`.
+fn revoke(sim: &Shared, members: &[(String, String)]) -> Result<(), ApiError> {
+    for (member_id, path) in members {
+        let to = match path.rsplit_once('/') {
+            Some(("/api/v1/users", id)) => Assignee::User(id),
+            Some(("/api/v1/groups", id)) => Assignee::Group(id),
+            _ => continue,
+        };
+        match privileges::unassign_role(sim, to, member_id) {
+            // A member whose holder is gone has no assignment left to remove: drop the member itself.
+            Err(ApiError::NotFound(_)) => {
+                let mut org = sim.write_org();
+                let by_binding = org
+                    .resources
+                    .get("resource_set_binding_members")
+                    .cloned()
+                    .unwrap_or_default();
+                for (parent, items) in by_binding {
+                    if items.get(member_id).is_some() {
+                        remove_object(&mut org.resources, "resource_set_binding_members", &parent, member_id);
+                    }
+                }
+            }
+            other => other?,
+        }
+    }
+    Ok(())
+}
 
 fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap_or_default().to_string()

@@ -6,8 +6,11 @@
 
 use serde_json::{Value, json};
 
-use super::{QUERY_LIMIT, Resource, SeedCtx, Seeded, Shape};
+use super::write::{Change, Events, Fill, Op, Writes, call};
+use super::{QUERY_LIMIT, Resource, SeedCtx, Seeded, Shape, objects_of};
+use crate::errors::ApiError;
 use crate::ratelimit::APPS;
+use crate::store::Org;
 
 pub const RESOURCES: &[Resource] = &[
     Resource {
@@ -27,6 +30,7 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(Some(QUERY_LIMIT)),
         scope: "okta.idps.read",
         seed: seed_idps,
+        writes: Some(&IDP_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -38,6 +42,7 @@ pub const RESOURCES: &[Resource] = &[
         scope: "okta.appGrants.read",
         bucket: APPS,
         seed: seed_app_grants,
+        writes: Some(&GRANT_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -71,9 +76,146 @@ pub const RESOURCES: &[Resource] = &[
         key: "/primary/name",
         scope: "okta.linkedObjects.read",
         seed: seed_linked_objects,
+        writes: Some(&LINKED_OBJECT_WRITES),
         ..Resource::DEFAULTS
     },
 ];
+
+static IDP_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", "/api/v1/idps", Op::Create, 200),
+        call("PUT", "/api/v1/idps/{idpId}", Op::Replace, 200),
+        call("DELETE", "/api/v1/idps/{idpId}", Op::Delete, 204),
+        call("POST", "/api/v1/idps/{idpId}/lifecycle/activate", Op::Activate, 200),
+        call("POST", "/api/v1/idps/{idpId}/lifecycle/deactivate", Op::Deactivate, 200),
+    ],
+    id_prefix: "0oa",
+    events: Events {
+        target: "IdentityProvider",
+        create: "system.idp.lifecycle.create",
+        update: "system.idp.lifecycle.update",
+        activate: "system.idp.lifecycle.activate",
+        deactivate: "system.idp.lifecycle.deactivate",
+        delete: "system.idp.lifecycle.delete",
+    },
+    server_fields: &["status"],
+    // The client secret of an OIDC or social IdP is taken and never answered.
+    write_only: &["/protocol/credentials/client/client_secret"],
+    immutable: &["type"],
+    created_status: Some("ACTIVE"),
+    ..Writes::DEFAULTS
+};
+
+static GRANT_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", "/api/v1/apps/{appId}/grants", Op::Create, 201),
+        call("DELETE", "/api/v1/apps/{appId}/grants/{grantId}", Op::Delete, 204),
+    ],
+    id_prefix: "oag",
+    events: Events {
+        target: "AppInstance",
+        create: "app.oauth2.admin.consent.grant",
+        delete: "app.oauth2.admin.consent.revoke",
+        ..Events::NONE
+    },
+    server_fields: &["status", "clientId", "userId", "createdBy", "source"],
+    rules: one_grant_per_scope,
+    fill: new_grant,
+    ..Writes::DEFAULTS
+};
+
+/// An app is granted each scope once.
+fn one_grant_per_scope(org: &Org, change: &Change) -> Result<(), ApiError> {
+    let Change::Create { parent, body } = change else {
+        return Ok(());
+    };
+    let scope = body["scopeId"].as_str().unwrap_or_default();
+    match objects_of(&org.resources, "app_grants", parent)
+        .iter()
+        .any(|g| g["scopeId"] == scope)
+    {
+        true => Err(ApiError::validation(
+            "scopeId",
+            format!("scopeId: {scope} is already granted to app {parent}"),
+        )),
+        false => Ok(()),
+    }
+}
+
+/// A grant made by the admin for the app's client (the app id is its client id).
+fn new_grant(fill: &mut Fill) {
+    let app = fill.parent.to_string();
+    fill.object["status"] = json!("ACTIVE");
+    fill.object["clientId"] = json!(app);
+    fill.object["source"] = json!("ADMIN");
+    fill.object["createdBy"] = json!({ "id": crate::syslog::ADMIN_ID, "type": "User" });
+    fill.object["_links"]["app"] = json!({ "href": format!("{}/api/v1/apps/{app}", fill.base) });
+    fill.object["_links"]["client"] = json!({ "href": format!("{}/oauth2/v1/clients/{app}", fill.base) });
+}
+
+static LINKED_OBJECT_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", "/api/v1/meta/schemas/user/linkedObjects", Op::Create, 201),
+        call(
+            "DELETE",
+            "/api/v1/meta/schemas/user/linkedObjects/{linkedObjectName}",
+            Op::Delete,
+            204,
+        ),
+    ],
+    events: Events {
+        target: "LinkedObject",
+        create: "system.linked_object.create",
+        delete: "system.linked_object.delete",
+        ..Events::NONE
+    },
+    stamps: &[],
+    rules: names_unused,
+    links: false,
+    fill: |fill| {
+        let primary = fill.object["primary"]["name"].as_str().unwrap_or_default().to_string();
+        let href = format!("{}/api/v1/meta/schemas/user/linkedObjects/{primary}", fill.base);
+        fill.object["_links"] = json!({ "self": { "href": href } });
+    },
+    forget: |org, _, definition| {
+        // The links of a deleted relationship go with it.
+        let names = [&definition["primary"]["name"], &definition["associated"]["name"]];
+        if let Some(by_parent) = org.resources.get_mut(super::links::VALUES) {
+            by_parent.retain(|parent, _| {
+                let relationship = parent.rsplit('/').next().unwrap_or_default();
+                !names.iter().any(|n| *n == relationship)
+            });
+        }
+    },
+    ..Writes::DEFAULTS
+};
+
+/// A relationship's two names are new to the org (primary and associated names share one namespace).
+fn names_unused(org: &Org, change: &Change) -> Result<(), ApiError> {
+    let Change::Create { body, .. } = change else {
+        return Ok(());
+    };
+    let taken: Vec<Value> = objects_of(&org.resources, "linked_object_definitions", "")
+        .iter()
+        .flat_map(|d| [d["primary"]["name"].clone(), d["associated"]["name"].clone()])
+        .collect();
+    for side in ["primary", "associated"] {
+        let name = &body[side]["name"];
+        if name.as_str().is_none_or(str::is_empty) {
+            return Err(ApiError::validation(
+                &format!("{side}.name"),
+                format!("{side}.name: The field cannot be left blank"),
+            ));
+        }
+        if taken.contains(name) {
+            return Err(ApiError::validation(
+                &format!("{side}.name"),
+                format!("{side}.name: {name} already names a linked object relationship"),
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Base64 text of `len` characters, standing in for DER certificates and key moduli.
 fn base64ish(ctx: &mut SeedCtx, len: usize) -> String {

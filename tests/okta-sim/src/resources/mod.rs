@@ -10,6 +10,7 @@
 //! [`Collection`]s ordered by each object's key (its `id`, or `type` for authenticator methods).
 
 mod authservers;
+pub mod cascade;
 pub mod clients;
 mod directory;
 pub mod factors;
@@ -22,6 +23,7 @@ pub mod roles;
 mod security;
 pub mod targets;
 mod workflows;
+pub mod write;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -105,6 +107,8 @@ pub struct Resource {
     pub resolve: Option<Resolve>,
     /// Produces the seeded objects, grouped by parent id.
     pub seed: fn(&mut SeedCtx) -> Seeded,
+    /// The write calls it answers and what Okta does on each (`None`: read-only).
+    pub writes: Option<&'static write::Writes>,
 }
 
 /// The spec's `queryLimit` parameter, shared by many lists: `limit` defaults to 20, at most 200.
@@ -129,6 +133,7 @@ impl Resource {
         filters: &[],
         resolve: None,
         seed: seed_nothing,
+        writes: None,
     };
 }
 
@@ -403,9 +408,31 @@ pub fn template_of(path: &str) -> Option<(&'static Resource, &'static str)> {
         .min_by_key(|(_, t)| t.matches('{').count())
 }
 
-/// The resource serving an endpoint template (from [`template_of`]).
+/// The resource serving an endpoint template (from [`template_of`] or [`write_template_of`]).
 pub fn by_template(template: &str) -> Option<&'static Resource> {
-    all().find(|r| r.route == template || r.item_route == Some(template))
+    all().find(|r| {
+        r.route == template
+            || r.item_route == Some(template)
+            || r.writes.is_some_and(|w| w.calls.iter().any(|c| c.route == template))
+    })
+}
+
+/// Every write call the generic resources answer: (method, route as the spec writes it, resource name).
+pub fn write_calls() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    all().flat_map(|r| {
+        r.writes
+            .into_iter()
+            .flat_map(move |w| w.calls.iter().map(move |c| (c.method, c.route, r.name)))
+    })
+}
+
+/// The write route a request path belongs to, as the spec writes it, for paths no read route has
+/// (`/api/v1/zones/{zoneId}/lifecycle/activate`).
+pub fn write_template_of(path: &str) -> Option<&'static str> {
+    all()
+        .flat_map(|r| r.writes.into_iter().flat_map(|w| w.calls.iter().map(|c| c.route)))
+        .filter(|t| match_route(t, path).is_some())
+        .min_by_key(|t| t.matches('{').count())
 }
 
 /// Axum route syntax with the first parameter named `id`, so resource routes share a prefix with the
@@ -446,6 +473,7 @@ pub fn routes(mut router: Router<Arc<Shared>>) -> Router<Arc<Shared>> {
                 }),
             );
         }
+        router = write::routes(router, resource);
     }
     router
 }

@@ -5,21 +5,170 @@
 //! `ThirdPartyAdminSetting`, `AutoAssignAdminAppSetting` and `ClientPrivilegesSetting` schemas and
 //! examples.
 
+use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{QUERY_LIMIT, QueryFilter, Resource, SeedCtx, Seeded, Shape};
+use super::write::{Call, Events, Op, WriteRequest, Writes, answer, call, emit, event_target, stored};
+use super::{QUERY_LIMIT, QueryFilter, Resource, SeedCtx, Seeded, Shape, put_object};
+use crate::errors::ApiError;
+use crate::server::Shared;
 
-/// One settings object of the org, read with `okta.orgs.read`.
-const fn org_object(name: &'static str, route: &'static str, seed: fn(&mut SeedCtx) -> Seeded) -> Resource {
+/// One settings object of the org, read with `okta.orgs.read`, changed by `writes`.
+const fn org_object(
+    name: &'static str,
+    route: &'static str,
+    seed: fn(&mut SeedCtx) -> Seeded,
+    writes: &'static Writes,
+) -> Resource {
     Resource {
         name,
         route,
         shape: Shape::Object,
         scope: "okta.orgs.read",
         seed,
+        writes: Some(writes),
         ..Resource::DEFAULTS
     }
 }
+
+/// A one-field setting replaced by one call (`thirdPartyAdmin`, `autoAssignAdminAppSetting`...).
+const fn setting(calls: &'static [Call]) -> Writes {
+    Writes {
+        calls,
+        events: Events {
+            target: "Org",
+            update: "system.org.setting.update",
+            ..Events::NONE
+        },
+        stamps: &[],
+        links: false,
+        ..Writes::DEFAULTS
+    }
+}
+
+/// A setting that is a switch with one bodiless call per state: (call's last path segment, field, value).
+type Switch = (&'static str, &'static str, bool);
+
+const SWITCHES: &[(&str, &[Switch])] = &[
+    (
+        "org_preferences",
+        &[
+            ("showEndUserFooter", "showEndUserFooter", true),
+            ("hideEndUserFooter", "showEndUserFooter", false),
+        ],
+    ),
+    (
+        "org_okta_communication",
+        &[
+            ("optIn", "optOutEmailUsers", false),
+            ("optOut", "optOutEmailUsers", true),
+        ],
+    ),
+];
+
+/// The switch calls (`.../showEndUserFooter`, `.../optOut`): set the field, link the other call.
+fn flip(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let name = request.resource.name;
+    let op = request.call.route.rsplit('/').next().unwrap_or_default();
+    let switches = SWITCHES
+        .iter()
+        .find(|(resource, _)| *resource == name)
+        .map(|(_, s)| *s)
+        .unwrap_or_default();
+    let (field, value) = switches
+        .iter()
+        .find(|(call, ..)| *call == op)
+        .map(|(_, field, value)| (*field, *value))
+        .ok_or_else(|| ApiError::NotFound(format!("{op} ({name})")))?;
+    let other = switches
+        .iter()
+        .find(|(call, ..)| *call != op)
+        .map_or("", |(call, ..)| *call);
+    let mut org = sim.write_org();
+    let mut setting = stored(&org, name, "", "").ok_or_else(|| ApiError::NotFound(format!("{name} (setting)")))?;
+    setting[field] = json!(value);
+    let path = request.resource.route;
+    let href = format!("{}{path}/{other}", sim.base);
+    setting["_links"] = json!({ other: { "href": href, "hints": { "allow": ["POST"] } } });
+    put_object(&mut org.resources, name, "", &setting);
+    emit(
+        sim,
+        &mut org,
+        "system.org.setting.update",
+        event_target("Org", name, &setting),
+    );
+    Ok(answer(200, &setting))
+}
+
+static PREFERENCE_WRITES: Writes = Writes {
+    calls: &[
+        call(
+            "POST",
+            "/api/v1/org/preferences/showEndUserFooter",
+            Op::Custom(flip),
+            200,
+        ),
+        call(
+            "POST",
+            "/api/v1/org/preferences/hideEndUserFooter",
+            Op::Custom(flip),
+            200,
+        ),
+    ],
+    ..Writes::DEFAULTS
+};
+
+static COMMUNICATION_WRITES: Writes = Writes {
+    calls: &[
+        call(
+            "POST",
+            "/api/v1/org/privacy/oktaCommunication/optIn",
+            Op::Custom(flip),
+            200,
+        ),
+        call(
+            "POST",
+            "/api/v1/org/privacy/oktaCommunication/optOut",
+            Op::Custom(flip),
+            200,
+        ),
+    ],
+    ..Writes::DEFAULTS
+};
+
+static MAPPING_WRITES: Writes = Writes {
+    // Mappings have no create: Okta makes one per app and user type; a POST merges property expressions
+    // (a property set to `null` is no longer mapped).
+    calls: &[call("POST", "/api/v1/mappings/{mappingId}", Op::Merge, 200)],
+    events: Events {
+        target: "Mapping",
+        update: "system.mapping.update",
+        ..Events::NONE
+    },
+    server_fields: &["source", "target"],
+    stamps: &[],
+    links: false,
+    ..Writes::DEFAULTS
+};
+
+static SMS_TEMPLATE_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", "/api/v1/templates/sms", Op::Create, 200),
+        call("PUT", "/api/v1/templates/sms/{templateId}", Op::Replace, 200),
+        call("POST", "/api/v1/templates/sms/{templateId}", Op::Merge, 200),
+        call("DELETE", "/api/v1/templates/sms/{templateId}", Op::Delete, 204),
+    ],
+    id_prefix: "cst",
+    events: Events {
+        target: "SmsTemplate",
+        create: "system.sms.template.create",
+        update: "system.sms.template.update",
+        delete: "system.sms.template.delete",
+        ..Events::NONE
+    },
+    links: false,
+    ..Writes::DEFAULTS
+};
 
 pub const RESOURCES: &[Resource] = &[
     Resource {
@@ -33,6 +182,7 @@ pub const RESOURCES: &[Resource] = &[
         },
         scope: "okta.profileMappings.read",
         seed: seed_mappings,
+        writes: Some(&MAPPING_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -48,29 +198,62 @@ pub const RESOURCES: &[Resource] = &[
             allowed: &["SMS_VERIFY_CODE"],
         }],
         seed: seed_sms_templates,
+        writes: Some(&SMS_TEMPLATE_WRITES),
         ..Resource::DEFAULTS
     },
-    org_object("org_preferences", "/api/v1/org/preferences", seed_preferences),
+    org_object(
+        "org_preferences",
+        "/api/v1/org/preferences",
+        seed_preferences,
+        &PREFERENCE_WRITES,
+    ),
     org_object(
         "org_okta_communication",
         "/api/v1/org/privacy/oktaCommunication",
         seed_okta_communication,
+        &COMMUNICATION_WRITES,
     ),
-    org_object("org_okta_support", "/api/v1/org/privacy/oktaSupport", seed_okta_support),
+    // Support access is granted for a limited time (and never restored): read-only here.
+    Resource {
+        name: "org_okta_support",
+        route: "/api/v1/org/privacy/oktaSupport",
+        shape: Shape::Object,
+        scope: "okta.orgs.read",
+        seed: seed_okta_support,
+        ..Resource::DEFAULTS
+    },
     org_object(
         "org_third_party_admin",
         "/api/v1/org/orgSettings/thirdPartyAdminSetting",
         |_| one(json!({ "thirdPartyAdmin": false })),
+        &setting(&[call(
+            "POST",
+            "/api/v1/org/orgSettings/thirdPartyAdminSetting",
+            Op::Replace,
+            200,
+        )]),
     ),
     org_object(
         "org_auto_assign_admin_app",
         "/api/v1/org/settings/autoAssignAdminAppSetting",
         |_| one(json!({ "autoAssignAdminAppSetting": true })),
+        &setting(&[call(
+            "POST",
+            "/api/v1/org/settings/autoAssignAdminAppSetting",
+            Op::Replace,
+            200,
+        )]),
     ),
     org_object(
         "org_client_privileges",
         "/api/v1/org/settings/clientPrivilegesSetting",
         |_| one(json!({ "clientPrivilegesSetting": false })),
+        &setting(&[call(
+            "PUT",
+            "/api/v1/org/settings/clientPrivilegesSetting",
+            Op::Replace,
+            200,
+        )]),
     ),
 ];
 

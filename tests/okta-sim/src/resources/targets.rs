@@ -12,12 +12,16 @@
 //! Targets are stored under `{holderId}/{roleAssignmentId}`. Group targets are copies of the groups,
 //! kept current when a group changes and dropped when it is deleted.
 
+use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::write::{Call, Op, WriteRequest, Writes, answer, call, emit};
 use super::{CheckParent, QUERY_LIMIT, Resource, SeedCtx, Seeded, Shape, put_object, remove_object};
 use crate::errors::ApiError;
 use crate::ratelimit::{GROUP_ITEM, USER_GET};
+use crate::server::Shared;
 use crate::store::{Collection, Org};
+use crate::syslog::{group_target, user_target};
 
 pub const USER_GROUP_TARGETS: &str = "user_role_group_targets";
 pub const USER_APP_TARGETS: &str = "user_role_app_targets";
@@ -36,6 +40,7 @@ const fn targets(
     key: &'static str,
     bucket: crate::ratelimit::Bucket,
     seed: fn(&mut SeedCtx) -> Seeded,
+    writes: &'static Writes,
 ) -> Resource {
     Resource {
         name,
@@ -46,8 +51,219 @@ const fn targets(
         scope: "okta.roles.read",
         bucket,
         seed,
+        writes: Some(writes),
         ..Resource::DEFAULTS
     }
+}
+
+const fn target_writes(calls: &'static [Call]) -> Writes {
+    Writes {
+        calls,
+        ..Writes::DEFAULTS
+    }
+}
+
+/// The target calls: adding a target (PUT) and removing it (DELETE), for a group target, an app
+/// instance (`{appName}/{appId}`) or a whole OIN app (`{appName}`).
+static USER_GROUP_TARGET_WRITES: Writes = target_writes(&[
+    call(
+        "PUT",
+        "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/groups/{groupId}",
+        Op::Custom(add_target),
+        204,
+    ),
+    call(
+        "DELETE",
+        "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/groups/{groupId}",
+        Op::Custom(remove_target),
+        204,
+    ),
+]);
+static USER_APP_TARGET_WRITES: Writes = target_writes(&[
+    call(
+        "PUT",
+        "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}",
+        Op::Custom(add_target),
+        204,
+    ),
+    call(
+        "PUT",
+        "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}",
+        Op::Custom(add_target),
+        204,
+    ),
+    call(
+        "DELETE",
+        "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}",
+        Op::Custom(remove_target),
+        204,
+    ),
+    call(
+        "DELETE",
+        "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}",
+        Op::Custom(remove_target),
+        204,
+    ),
+]);
+static GROUP_GROUP_TARGET_WRITES: Writes = target_writes(&[
+    call(
+        "PUT",
+        "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/groups/{targetGroupId}",
+        Op::Custom(add_target),
+        204,
+    ),
+    call(
+        "DELETE",
+        "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/groups/{targetGroupId}",
+        Op::Custom(remove_target),
+        204,
+    ),
+]);
+static GROUP_APP_TARGET_WRITES: Writes = target_writes(&[
+    call(
+        "PUT",
+        "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}",
+        Op::Custom(add_target),
+        204,
+    ),
+    // The spec declares 200 for a group's whole-app target, 204 for a user's.
+    call(
+        "PUT",
+        "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}",
+        Op::Custom(add_target),
+        200,
+    ),
+    call(
+        "DELETE",
+        "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}",
+        Op::Custom(remove_target),
+        204,
+    ),
+    call(
+        "DELETE",
+        "/api/v1/groups/{groupId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}",
+        Op::Custom(remove_target),
+        204,
+    ),
+]);
+
+/// What a target call names: the assignment (`holder/assignment`), the holder's event target, and the
+/// target's key (a group id, an app id, or a whole OIN app's name).
+struct Addressed {
+    parent: String,
+    holder: Value,
+    grant: &'static str,
+    key: String,
+}
+
+fn addressed(org: &Org, request: &WriteRequest) -> Result<Addressed, ApiError> {
+    let resource = request.resource.name;
+    let assignments = if resource.starts_with("group_") {
+        "group_roles"
+    } else {
+        "user_roles"
+    };
+    let types = if resource.ends_with("group_targets") {
+        GROUP_TARGETED
+    } else {
+        APP_TARGETED
+    };
+    let (holder_id, rest) = match request.params.as_slice() {
+        [holder, assignment, rest @ ..] => ((holder.clone(), assignment.clone()), rest.to_vec()),
+        _ => return Err(ApiError::NotFound("role target (route)".into())),
+    };
+    let parent = assignment_taking(org, assignments, types, &[holder_id.0.clone(), holder_id.1])?;
+    let (holder, grant) = if assignments == "group_roles" {
+        let group = org.groups.get(&holder_id.0).map(|g| g.value()).unwrap_or_default();
+        (group_target(&group), "group.privilege.grant")
+    } else {
+        let user = org.users.get(&holder_id.0).map(|u| u.value()).unwrap_or_default();
+        (user_target(&user), "user.account.privilege.grant")
+    };
+    let key = rest.last().cloned().unwrap_or_default();
+    Ok(Addressed {
+        parent,
+        holder,
+        grant,
+        key,
+    })
+}
+
+/// PUT of a target: a group (a copy of it), an app instance (its app must have that name) or a whole
+/// OIN app (one of Okta's catalog, or the name of an app of the org).
+fn add_target(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let resource = request.resource.name;
+    let mut org = sim.write_org();
+    let at = addressed(&org, request)?;
+    let target = if resource.ends_with("group_targets") {
+        let group = org
+            .groups
+            .get(&at.key)
+            .map(|g| g.value())
+            .ok_or_else(|| ApiError::NotFound(format!("{} (UserGroup)", at.key)))?;
+        if group["type"] != "OKTA_GROUP" {
+            return Err(ApiError::validation(
+                "groupId",
+                format!(
+                    "groupId: {} is not an OKTA_GROUP group; roles are limited to Okta groups",
+                    at.key
+                ),
+            ));
+        }
+        group
+    } else {
+        let call_params = request.call.route.matches('{').count();
+        let app_name = &request.params[2];
+        if call_params == 4 {
+            let app = org
+                .apps
+                .get(&at.key)
+                .map(|a| a.value())
+                .ok_or_else(|| ApiError::NotFound(format!("{} (AppInstance)", at.key)))?;
+            if app["name"] != app_name.as_str() {
+                return Err(ApiError::validation(
+                    "appName",
+                    format!(
+                        "appName: app {} is a `{}` app, not `{app_name}`",
+                        at.key,
+                        app["name"].as_str().unwrap_or("?")
+                    ),
+                ));
+            }
+            app_instance_of(&sim.base, &app)
+        } else {
+            let known = OIN_APPS.iter().find(|(name, ..)| name == app_name).copied();
+            let in_org = org
+                .apps
+                .iter()
+                .map(|a| a.value())
+                .find(|a| a["name"] == app_name.as_str());
+            match (known, in_org) {
+                (Some(oin), _) => oin_app_of(&sim.base, oin, &sim.clock.now()),
+                (None, Some(app)) => {
+                    let mode = app["signOnMode"].as_str().unwrap_or("BOOKMARK").to_string();
+                    let label = app["label"].as_str().unwrap_or(app_name).to_string();
+                    oin_app_of(&sim.base, (app_name, &label, "CUSTOM", &mode), &sim.clock.now())
+                }
+                (None, None) => return Err(ApiError::NotFound(format!("{app_name} (CatalogApplication)"))),
+            }
+        }
+    };
+    put_object(&mut org.resources, resource, &at.parent, &target);
+    emit(sim, &mut org, at.grant, at.holder);
+    Ok(answer(request.call.status, &target))
+}
+
+/// DELETE of a target.
+fn remove_target(sim: &Shared, request: &WriteRequest) -> Result<Response, ApiError> {
+    let resource = request.resource.name;
+    let mut org = sim.write_org();
+    let at = addressed(&org, request)?;
+    remove_object(&mut org.resources, resource, &at.parent, &at.key)
+        .ok_or_else(|| ApiError::NotFound(format!("{} (role target)", at.key)))?;
+    let revoke = at.grant.replace("grant", "revoke");
+    emit(sim, &mut org, &revoke, at.holder);
+    Ok(answer(request.call.status, &Value::Null))
 }
 
 pub const RESOURCES: &[Resource] = &[
@@ -58,6 +274,7 @@ pub const RESOURCES: &[Resource] = &[
         "/id",
         USER_GET,
         |ctx| seed_group_targets(ctx, "user_roles"),
+        &USER_GROUP_TARGET_WRITES,
     ),
     targets(
         USER_APP_TARGETS,
@@ -67,6 +284,7 @@ pub const RESOURCES: &[Resource] = &[
         "/id|/name",
         USER_GET,
         |ctx| seed_app_targets(ctx, "user_roles"),
+        &USER_APP_TARGET_WRITES,
     ),
     targets(
         GROUP_GROUP_TARGETS,
@@ -75,6 +293,7 @@ pub const RESOURCES: &[Resource] = &[
         "/id",
         GROUP_ITEM,
         |ctx| seed_group_targets(ctx, "group_roles"),
+        &GROUP_GROUP_TARGET_WRITES,
     ),
     targets(
         GROUP_APP_TARGETS,
@@ -83,6 +302,7 @@ pub const RESOURCES: &[Resource] = &[
         "/id|/name",
         GROUP_ITEM,
         |ctx| seed_app_targets(ctx, "group_roles"),
+        &GROUP_APP_TARGET_WRITES,
     ),
 ];
 
@@ -181,21 +401,29 @@ const OIN_APPS: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// A `CatalogApplication` for a whole OIN app.
-fn oin_app(ctx: &mut SeedCtx, (name, display, category, mode): (&str, &str, &str, &str)) -> Value {
+fn oin_app(ctx: &mut SeedCtx, oin: (&str, &str, &str, &str)) -> Value {
     let (_, updated) = ctx.times();
+    oin_app_of(ctx.base, oin, &updated)
+}
+
+fn oin_app_of(base: &str, (name, display, category, mode): (&str, &str, &str, &str), updated: &str) -> Value {
     json!({
         "name": name, "displayName": display, "description": format!("{display} from the Okta Integration Network"),
         "status": "ACTIVE", "lastUpdated": updated, "category": category, "verificationStatus": "OKTA_VERIFIED",
         "website": format!("https://www.{name}.example.com"), "signOnModes": [mode], "features": [],
         "_links": {
-            "logo": [{ "name": "medium", "href": ctx.url(&format!("/img/logos/catalog/{name}-medium.png")) }],
-            "self": { "href": ctx.url(&format!("/api/v1/catalog/apps/{name}")) },
+            "logo": [{ "name": "medium", "href": format!("{base}/img/logos/catalog/{name}-medium.png") }],
+            "self": { "href": format!("{base}/api/v1/catalog/apps/{name}") },
         },
     })
 }
 
 /// A `CatalogApplication` for one app instance of the org: its OIN name and its id.
 fn app_instance(ctx: &SeedCtx, app: &Value) -> Value {
+    app_instance_of(ctx.base, app)
+}
+
+fn app_instance_of(base: &str, app: &Value) -> Value {
     let (id, name) = (
         app["id"].as_str().unwrap_or_default(),
         app["name"].as_str().unwrap_or_default(),
@@ -205,8 +433,8 @@ fn app_instance(ctx: &SeedCtx, app: &Value) -> Value {
         "status": app["status"], "lastUpdated": app["lastUpdated"], "category": "CUSTOM",
         "verificationStatus": "OKTA_VERIFIED", "signOnModes": [app["signOnMode"]], "features": [],
         "_links": {
-            "logo": [{ "name": "medium", "href": ctx.url("/assets/img/logos/default.png") }],
-            "self": { "href": ctx.url(&format!("/api/v1/apps/{id}")) },
+            "logo": [{ "name": "medium", "href": format!("{base}/assets/img/logos/default.png") }],
+            "self": { "href": format!("{base}/api/v1/apps/{id}") },
         },
     })
 }

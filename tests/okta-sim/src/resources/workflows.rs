@@ -4,8 +4,10 @@
 
 use serde_json::{Value, json};
 
+use super::write::{Events, Op, Writes, call};
 use super::{QueryFilter, Resource, SeedCtx, Seeded, Shape};
 use crate::handlers::PageSizes;
+use crate::syslog::ADMIN_ID;
 
 /// The spec's `inlineHookType` query parameter values.
 const INLINE_HOOK_TYPES: &[&str] = &[
@@ -26,6 +28,7 @@ pub const RESOURCES: &[Resource] = &[
         shape: Shape::Array(None),
         scope: "okta.eventHooks.read",
         seed: seed_event_hooks,
+        writes: Some(&EVENT_HOOK_WRITES),
         ..Resource::DEFAULTS
     },
     Resource {
@@ -68,6 +71,44 @@ pub const RESOURCES: &[Resource] = &[
         ..Resource::DEFAULTS
     },
 ];
+
+static EVENT_HOOK_WRITES: Writes = Writes {
+    calls: &[
+        call("POST", "/api/v1/eventHooks", Op::Create, 200),
+        call("PUT", "/api/v1/eventHooks/{eventHookId}", Op::Replace, 200),
+        call("DELETE", "/api/v1/eventHooks/{eventHookId}", Op::Delete, 204),
+        call(
+            "POST",
+            "/api/v1/eventHooks/{eventHookId}/lifecycle/activate",
+            Op::Activate,
+            200,
+        ),
+        call(
+            "POST",
+            "/api/v1/eventHooks/{eventHookId}/lifecycle/deactivate",
+            Op::Deactivate,
+            200,
+        ),
+    ],
+    id_prefix: "who",
+    events: Events {
+        target: "EventHook",
+        create: "event_hook.created",
+        update: "event_hook.updated",
+        activate: "event_hook.activated",
+        deactivate: "event_hook.deactivated",
+        delete: "event_hook.deleted",
+    },
+    server_fields: &["status", "verificationStatus", "createdBy"],
+    // The authorization header's value is a secret Okta takes and never answers.
+    write_only: &["/channel/config/authScheme/value"],
+    created_status: Some("ACTIVE"),
+    fill: |fill| {
+        fill.object["verificationStatus"] = serde_json::json!("UNVERIFIED");
+        fill.object["createdBy"] = serde_json::json!(ADMIN_ID);
+    },
+    ..Writes::DEFAULTS
+};
 
 fn lifecycle_link(ctx: &SeedCtx, path: &str, status: &str) -> (&'static str, Value) {
     match status {

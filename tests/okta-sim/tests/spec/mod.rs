@@ -1,34 +1,36 @@
-//! Okta's official specs as JSON Schemas: the management spec (`management-openapi.yaml`, `/api/v1/...`)
+//! Okta's official specs for the tests: the management spec (`management-openapi.yaml`, `/api/v1/...`)
 //! and, for the `/oauth2/...` routes, the OAuth spec beside it (`oauth-openapi.yaml`). Finds an
-//! operation's response schema by path template and status, and turns its OpenAPI 3.0 schema (with
-//! `$ref`s into that spec's `components/schemas`) into one JSON Schema (draft 2020-12) that the
-//! `jsonschema` crate validates with.
-//!
-//! OpenAPI 3.0 differences handled: `nullable` adds `null`; a `discriminator` dispatches on its
-//! property to the mapped schema (`if`/`then`), and a mapped schema's `allOf` reference back to its
-//! base uses the base without the discriminator (no endless recursion); `oneOf` becomes `anyOf`
-//! (Okta's variants overlap, so "exactly one" fails valid bodies); boolean `exclusiveMinimum`/
-//! `exclusiveMaximum` become numbers; `writeOnly` properties are not required in responses;
-//! `example(s)`, `x-okta-*` and other `x-` extensions are dropped.
+//! operation's response or request schema by path template and status, converted to one JSON Schema
+//! by the simulator's own converter (`okta_sim::openapi`, which request validation uses too).
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
-use serde_json::{Map, Value, json};
+use okta_sim::openapi::{self, Direction};
+use serde_json::{Value, json};
 
 /// The parsed management spec, once per test binary (3.4 MB of YAML).
-pub static SPEC: LazyLock<Value> = LazyLock::new(|| load("management-openapi.yaml"));
+pub static SPEC: LazyLock<Arc<Value>> = LazyLock::new(|| load("management-openapi.yaml"));
 
 /// The parsed OAuth spec: `/oauth2/v1/clients` and the other `/oauth2/...` routes.
-pub static OAUTH_SPEC: LazyLock<Value> = LazyLock::new(|| load("oauth-openapi.yaml"));
+pub static OAUTH_SPEC: LazyLock<Arc<Value>> = LazyLock::new(|| load("oauth-openapi.yaml"));
 
-fn load(file: &str) -> Value {
-    let path = spec_path(file);
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read the spec {}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("the spec {} is not valid YAML: {e}", path.display()))
+fn load(file: &str) -> Arc<Value> {
+    openapi::load(&spec_path(file)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `<repo>/tests/okta-sim` -> `<repo>/../shared/okta/<file>`; a worktree nested one level deeper
+/// (`<root>/wt/<name>`) finds it further up, so the nearest ancestor that has it wins.
+pub fn spec_path(file: &str) -> PathBuf {
+    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let repo = crate_dir
+        .parent()
+        .and_then(|p| p.parent())
+        .expect("the crate sits at <repo>/tests/okta-sim");
+    repo.parent()
+        .and_then(|above| openapi::find_spec(file, above))
+        .unwrap_or_else(|| repo.join("..").join("shared").join("okta").join(file))
 }
 
 /// The spec that describes a route: the OAuth spec for `/oauth2/...`, the management spec otherwise.
@@ -40,340 +42,59 @@ pub fn spec_for(template: &str) -> &'static Value {
     }
 }
 
-/// `<repo>/tests/okta-sim` -> `<repo>/../shared/okta/<file>`; a worktree nested one level deeper
-/// (`<root>/wt/<name>`) finds it further up, so the nearest ancestor that has it wins.
-pub fn spec_path(file: &str) -> PathBuf {
-    let crate_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let repo = crate_dir
-        .parent()
-        .and_then(|p| p.parent())
-        .expect("the crate sits at <repo>/tests/okta-sim");
-    let relative = format!("shared/okta/{file}");
-    repo.ancestors()
-        .skip(1)
-        .map(|dir| dir.join(&relative))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| repo.join("..").join(&relative))
-}
-
-fn normalize(template: &str) -> String {
-    template
-        .split('/')
-        .map(|s| if s.starts_with('{') { "{}" } else { s })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// Follows a local `$ref` (`#/components/...`) within the spec.
-fn deref<'a>(spec: &'a Value, node: &'a Value) -> &'a Value {
-    let mut node = node;
-    while let Some(reference) = node.get("$ref").and_then(Value::as_str) {
-        node = spec
-            .pointer(reference.trim_start_matches('#'))
-            .unwrap_or_else(|| panic!("dangling $ref {reference} in the spec"));
-    }
-    node
-}
-
 /// The GET operation of a path template in its spec, matched regardless of parameter names.
 pub fn get_operation(template: &str) -> Option<&'static Value> {
-    let wanted = normalize(template);
+    operation("GET", template)
+}
+
+/// The `method` operation of a path template in its spec, matched regardless of parameter names.
+pub fn operation(method: &str, template: &str) -> Option<&'static Value> {
+    let wanted = openapi::normalize(template);
     let paths = spec_for(template).get("paths")?.as_object()?;
     paths
         .iter()
-        .find(|(p, _)| normalize(p) == wanted)
-        .and_then(|(_, item)| item.get("get"))
+        .find(|(p, _)| openapi::normalize(p) == wanted)
+        .and_then(|(_, item)| item.get(method.to_ascii_lowercase()))
+}
+
+/// The JSON Schema of the response a GET declares for `status` (see [`method_response_schema`]).
+pub fn response_schema(template: &str, status: u16) -> Result<Value, String> {
+    method_response_schema("GET", template, status)
 }
 
 /// The JSON Schema of the response an operation declares for `status` (for an error status it does
 /// not declare, its spec's generic `Error` schema), converted with the components of that spec.
-pub fn response_schema(template: &str, status: u16) -> Result<Value, String> {
+pub fn method_response_schema(method: &str, template: &str, status: u16) -> Result<Value, String> {
     let spec = spec_for(template);
-    let op = get_operation(template).ok_or_else(|| format!("the spec has no GET {template}"))?;
+    let op = operation(method, template).ok_or_else(|| format!("the spec has no {method} {template}"))?;
     let declared = op.get("responses").and_then(|r| r.get(status.to_string()));
     let schema = match declared {
-        Some(r) => deref(spec, r)
+        Some(r) => openapi::deref(spec, r)
             .pointer("/content/application~1json/schema")
             .cloned()
-            .ok_or_else(|| format!("GET {template} {status} has no application/json schema"))?,
+            .ok_or_else(|| format!("{method} {template} {status} has no application/json schema"))?,
         None if status >= 400 => json!({ "$ref": "#/components/schemas/Error" }),
-        None => return Err(format!("GET {template} declares no {status} response")),
+        None => return Err(format!("{method} {template} declares no {status} response")),
     };
-    Ok(to_json_schema(spec, &schema))
+    Ok(openapi::to_json_schema(spec, &schema, Direction::Response))
 }
 
-/// Every `$ref` in `spec` that points nowhere in it. Example bodies (`example`, an example's `value`)
-/// are data, not spec: a schema document shown as an example may hold `$ref`s of its own.
+/// The success statuses an operation declares (`200`, `201`, `204`).
+pub fn success_statuses(method: &str, template: &str) -> Vec<u16> {
+    operation(method, template)
+        .and_then(|op| op.get("responses")?.as_object())
+        .map(|r| {
+            r.keys()
+                .filter_map(|k| k.parse().ok())
+                .filter(|s: &u16| (200..300).contains(s))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every `$ref` in `spec` that points nowhere in it.
 pub fn dangling_refs(spec: &Value) -> Vec<String> {
-    fn walk(spec: &Value, node: &Value, out: &mut Vec<String>) {
-        match node {
-            Value::Object(fields) => {
-                if let Some(reference) = fields.get("$ref").and_then(Value::as_str)
-                    && (!reference.starts_with('#') || spec.pointer(&reference[1..]).is_none())
-                {
-                    out.push(reference.to_string());
-                }
-                fields
-                    .iter()
-                    .filter(|(k, _)| !matches!(k.as_str(), "example" | "value"))
-                    .for_each(|(_, v)| walk(spec, v, out));
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(spec, v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(spec, spec, &mut out);
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// One JSON Schema document for `schema` (an OpenAPI schema from `spec`), with every component
-/// of `spec` it reaches under `$defs`.
-pub fn to_json_schema(spec: &Value, schema: &Value) -> Value {
-    let components = spec
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-        .expect("the spec has components");
-    let mut converter = Converter {
-        components,
-        wanted: BTreeSet::new(),
-        done: BTreeMap::new(),
-    };
-    let root = converter.convert(schema, false);
-    while let Some(name) = converter
-        .wanted
-        .iter()
-        .find(|n| !converter.done.contains_key(*n))
-        .cloned()
-    {
-        let (component, base_only) = match name.strip_suffix(BASE_SUFFIX) {
-            Some(base) => (base, true),
-            None => (name.as_str(), false),
-        };
-        let source = components
-            .get(component)
-            .unwrap_or_else(|| panic!("the spec has no schema {component}"));
-        converter.done.insert(name.clone(), Value::Null);
-        let converted = converter.convert_component(source, base_only);
-        converter.done.insert(name, converted);
-    }
-    let mut document = match root {
-        Value::Object(map) => map,
-        other => Map::from_iter([("allOf".to_string(), json!([other]))]),
-    };
-    document.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));
-    document.insert("$defs".into(), Value::Object(converter.done.into_iter().collect()));
-    Value::Object(document)
-}
-
-const BASE_SUFFIX: &str = "__base";
-
-struct Converter<'a> {
-    components: &'a Map<String, Value>,
-    wanted: BTreeSet<String>,
-    done: BTreeMap<String, Value>,
-}
-
-impl Converter<'_> {
-    fn reference(&mut self, reference: &str, in_all_of: bool) -> Value {
-        let name = reference
-            .strip_prefix("#/components/schemas/")
-            .unwrap_or_else(|| panic!("a schema $ref outside components/schemas: {reference}"));
-        let has_discriminator = self
-            .components
-            .get(name)
-            .is_some_and(|s| s.get("discriminator").is_some());
-        // `allOf: [$ref Base, {...}]` is how a mapped schema inherits: it must not dispatch again.
-        let target = if in_all_of && has_discriminator {
-            format!("{name}{BASE_SUFFIX}")
-        } else {
-            name.to_string()
-        };
-        self.wanted.insert(target.clone());
-        json!({ "$ref": format!("#/$defs/{target}") })
-    }
-
-    fn convert_component(&mut self, schema: &Value, base_only: bool) -> Value {
-        match (schema.get("discriminator"), base_only) {
-            (Some(discriminator), false) => self.dispatch(schema, discriminator),
-            _ => self.convert(schema, false),
-        }
-    }
-
-    /// The base schema plus, per mapped value of the discriminator property, `if` it has that value
-    /// `then` the mapped schema.
-    fn dispatch(&mut self, schema: &Value, discriminator: &Value) -> Value {
-        let property = discriminator["propertyName"]
-            .as_str()
-            .expect("a discriminator names its property");
-        let mut mapping: Vec<(String, String)> = discriminator
-            .get("mapping")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if mapping.is_empty() {
-            // Without a mapping the values are the schema names of the `oneOf`/`anyOf` variants.
-            for variant in schema
-                .get("oneOf")
-                .or(schema.get("anyOf"))
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(r) = variant.get("$ref").and_then(Value::as_str) {
-                    let name = r.rsplit('/').next().unwrap_or_default().to_string();
-                    mapping.push((name, r.to_string()));
-                }
-            }
-        }
-        let mut base = schema.clone();
-        if let Some(b) = base.as_object_mut() {
-            b.remove("discriminator");
-            if !mapping.is_empty() {
-                b.remove("oneOf");
-                b.remove("anyOf");
-            }
-        }
-        let mut converted = self.convert(&base, false);
-        let branches: Vec<Value> = mapping
-            .iter()
-            .map(|(value, reference)| {
-                json!({
-                    "if": { "properties": { property: { "const": value } }, "required": [property] },
-                    "then": self.reference(reference, false),
-                })
-            })
-            .collect();
-        let all_of = converted
-            .as_object_mut()
-            .expect("a converted schema is an object")
-            .entry("allOf")
-            .or_insert_with(|| json!([]));
-        all_of.as_array_mut().expect("allOf is an array").extend(branches);
-        converted
-    }
-
-    fn convert(&mut self, schema: &Value, in_all_of: bool) -> Value {
-        let Some(fields) = schema.as_object() else {
-            return schema.clone();
-        };
-        if let Some(reference) = fields.get("$ref").and_then(Value::as_str) {
-            return self.reference(reference, in_all_of);
-        }
-        if fields.contains_key("discriminator") {
-            // An inline discriminator (not a component): dispatch in place.
-            return self.dispatch(schema, &fields["discriminator"]);
-        }
-        let write_only: BTreeSet<&str> = fields
-            .get("properties")
-            .and_then(Value::as_object)
-            .map(|p| {
-                p.iter()
-                    .filter(|(_, s)| s.get("writeOnly") == Some(&Value::Bool(true)))
-                    .map(|(k, _)| k.as_str())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut out = Map::new();
-        for (key, value) in fields {
-            match key.as_str() {
-                "properties" | "patternProperties" => {
-                    let converted: Map<String, Value> = value
-                        .as_object()
-                        .into_iter()
-                        .flatten()
-                        .map(|(name, s)| (name.clone(), self.convert(s, false)))
-                        .collect();
-                    out.insert(key.clone(), Value::Object(converted));
-                }
-                "items" | "not" => {
-                    out.insert(key.clone(), self.convert(value, false));
-                }
-                "additionalProperties" => {
-                    let converted = match value {
-                        Value::Object(_) => self.convert(value, false),
-                        other => other.clone(),
-                    };
-                    out.insert(key.clone(), converted);
-                }
-                "allOf" | "anyOf" | "oneOf" => {
-                    let parts: Vec<Value> = value
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|s| self.convert(s, key == "allOf"))
-                        .collect();
-                    let name = if key == "oneOf" { "anyOf" } else { key.as_str() };
-                    out.insert(name.to_string(), Value::Array(parts));
-                }
-                "required" => {
-                    let required: Vec<Value> = value
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter(|r| r.as_str().is_none_or(|r| !write_only.contains(r)))
-                        .cloned()
-                        .collect();
-                    out.insert(key.clone(), Value::Array(required));
-                }
-                "exclusiveMinimum" | "exclusiveMaximum" => {
-                    if let Value::Bool(true) = value {
-                        let bound = if key == "exclusiveMinimum" {
-                            "minimum"
-                        } else {
-                            "maximum"
-                        };
-                        if let Some(b) = fields.get(bound) {
-                            out.insert(key.clone(), b.clone());
-                        }
-                    } else if value.is_number() {
-                        out.insert(key.clone(), value.clone());
-                    }
-                }
-                "minimum" | "maximum" => {
-                    let exclusive = if key == "minimum" {
-                        "exclusiveMinimum"
-                    } else {
-                        "exclusiveMaximum"
-                    };
-                    if fields.get(exclusive) != Some(&Value::Bool(true)) {
-                        out.insert(key.clone(), value.clone());
-                    }
-                }
-                "example" | "examples" | "nullable" | "discriminator" | "xml" | "externalDocs" | "description" => {}
-                k if k.starts_with("x-") => {}
-                _ => {
-                    out.insert(key.clone(), value.clone());
-                }
-            }
-        }
-        if fields.get("nullable") == Some(&Value::Bool(true)) {
-            return allow_null(out);
-        }
-        Value::Object(out)
-    }
-}
-
-/// OpenAPI 3.0 `nullable: true`: `null` is valid too.
-fn allow_null(mut schema: Map<String, Value>) -> Value {
-    match schema.get("type").cloned() {
-        Some(Value::String(t)) => {
-            schema.insert("type".into(), json!([t, "null"]));
-            if let Some(Value::Array(values)) = schema.get_mut("enum")
-                && !values.contains(&Value::Null)
-            {
-                values.push(Value::Null);
-            }
-            Value::Object(schema)
-        }
-        _ => json!({ "anyOf": [Value::Object(schema), { "type": "null" }] }),
-    }
+    openapi::dangling_refs(spec)
 }
 
 /// One place where a body breaks its schema.
@@ -405,4 +126,98 @@ pub fn problems(document: &Value, body: &Value) -> Result<Vec<Problem>, String> 
     found.sort_by(|a, b| (&a.at, &a.message).cmp(&(&b.at, &b.message)));
     found.dedup();
     Ok(found)
+}
+
+/// Where the spec itself is wrong for a route the simulator serves (reads, and writes answering the same
+/// objects): (route templates, place in the
+/// body with `*` for any array index, why). Problems exactly there are forgiven; nothing else is.
+/// Every entry is a schema that contradicts the spec's own examples for the same operation.
+pub const SPEC_EXCEPTIONS: &[(&[&str], &str, &str)] = &[
+    (
+        APP_ROUTES,
+        "accessibility/errorRedirectUrl",
+        "`ApplicationAccessibility.errorRedirectUrl` is a non-nullable string, but the spec's app examples \
+         (and Okta) answer `null` when no custom error page is set",
+    ),
+    (
+        APP_ROUTES,
+        "accessibility/loginRedirectUrl",
+        "non-nullable string in the schema; `null` in the spec's app examples when unset",
+    ),
+    (
+        APP_ROUTES,
+        "settings/notes/admin",
+        "`ApplicationSettingsNotes` strings are not nullable, but the spec's examples have `admin: null`",
+    ),
+    (
+        APP_ROUTES,
+        "settings/notes/enduser",
+        "`ApplicationSettingsNotes` strings are not nullable, but the spec's examples have `enduser: null`",
+    ),
+    (
+        APP_ROUTES,
+        "settings/notifications/vpn/helpUrl",
+        "non-nullable string in the schema; `helpUrl: null` in the spec's app examples",
+    ),
+    (
+        APP_ROUTES,
+        "settings/notifications/vpn/message",
+        "non-nullable string in the schema; `null` in the spec's app examples when no VPN message is set",
+    ),
+    (
+        &["/api/v1/apps/{appId}/users", "/api/v1/apps/{appId}/users/{userId}"],
+        "externalId",
+        "`AppUser.externalId` is a non-nullable string, but the spec's AppUser examples answer `externalId: null` \
+         for users not provisioned to the app",
+    ),
+    (
+        &[
+            "/api/v1/policies/{policyId}/rules",
+            "/api/v1/policies/{policyId}/rules/{ruleId}",
+        ],
+        "actions/idp/providers/*/type",
+        "`IdpPolicyRuleActionProvider.type` lists only external IdP types, but IdP discovery rules route to Okta \
+         itself with `type: OKTA`, as the spec's own IDP_DISCOVERY rule examples show",
+    ),
+    (
+        &["/api/v1/iam/roles/{roleIdOrLabel}/permissions"],
+        "permissions/*/conditions/include/okta:ResourceAttribute~1User~1Profile",
+        "`PermissionConditions.include` maps each attribute group to an object, but the spec's own \
+         PermissionsResponse example (and Okta) list the profile attributes as an array of names",
+    ),
+    (
+        &["/api/v1/iam/roles/{roleIdOrLabel}/permissions/{permissionType}"],
+        "conditions/include/okta:ResourceAttribute~1User~1Profile",
+        "as for the permissions list: the spec's examples give the attributes as an array of names",
+    ),
+    (
+        CLIENT_ROUTES,
+        "post_logout_redirect_uris",
+        "`Client.post_logout_redirect_uris` is typed `string` (with `items`), but it is described as an \
+         \"Array of redirection URI strings\" and the spec's own ClientResponseWeb example answers an array",
+    ),
+];
+
+const APP_ROUTES: &[&str] = &["/api/v1/apps", "/api/v1/apps/{appId}"];
+const CLIENT_ROUTES: &[&str] = &["/oauth2/v1/clients", "/oauth2/v1/clients/{clientId}"];
+
+/// `/0/settings/notes/admin` -> `settings/notes/admin` when the body is a list; indexes inside become `*`.
+fn place(at: &str, body_is_list: bool) -> String {
+    let mut segments: Vec<&str> = at.split('/').filter(|s| !s.is_empty()).collect();
+    if body_is_list && !segments.is_empty() {
+        segments.remove(0);
+    }
+    segments
+        .iter()
+        .map(|s| if s.parse::<usize>().is_ok() { "*" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Whether `problem` of a body answered for `template` is one of [`SPEC_EXCEPTIONS`].
+pub fn forgiven(template: &str, problem: &Problem, body_is_list: bool) -> bool {
+    let at = place(&problem.at, body_is_list);
+    SPEC_EXCEPTIONS
+        .iter()
+        .any(|(templates, pattern, _)| templates.contains(&template) && at == *pattern)
 }
