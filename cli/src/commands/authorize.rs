@@ -18,6 +18,19 @@ pub async fn authorize(
     args: &OrgArgs,
     default_scopes: fn() -> Vec<String>,
 ) -> anyhow::Result<(OrgRecord, OktaClient)> {
+    connect(args, default_scopes)?.register(store).await
+}
+
+/// An org whose URL and credentials the flags give, checked, with a client built; not yet in any store.
+pub struct Connection {
+    url: OrgUrl,
+    auth: AuthKind,
+    client_id: Option<String>,
+    client: OktaClient,
+}
+
+/// Checks the flags without touching a store, so a refused URL or a missing credential leaves nothing behind.
+pub fn connect(args: &OrgArgs, default_scopes: fn() -> Vec<String>) -> anyhow::Result<Connection> {
     let policy = OrgUrlPolicy {
         allow_local: args.allow_local_org,
         allow_custom_domain: args.allow_custom_domain,
@@ -30,8 +43,27 @@ pub async fn authorize(
     let mut config = ClientConfig::new(url.clone(), credentials);
     config.rate_share = args.rate_share;
     let client = OktaClient::new(config)?;
-    let org = orgs::register(store.catalog.as_ref(), url.org_id(), &url, auth, args.client_id.clone()).await?;
-    Ok((org, client))
+    Ok(Connection {
+        url,
+        auth,
+        client_id: args.client_id.clone(),
+        client,
+    })
+}
+
+impl Connection {
+    /// Registers the org in `store` (through the service layer).
+    pub async fn register(self, store: &Store) -> anyhow::Result<(OrgRecord, OktaClient)> {
+        let org = orgs::register(
+            store.catalog.as_ref(),
+            self.url.org_id(),
+            &self.url,
+            self.auth,
+            self.client_id,
+        )
+        .await?;
+        Ok((org, self.client))
+    }
 }
 
 fn credentials(args: &OrgArgs, default_scopes: fn() -> Vec<String>) -> anyhow::Result<(Credentials, AuthKind)> {

@@ -15,15 +15,16 @@ use oktavault_shared::workflow::embedded::{self, BackupOptions};
 use oktavault_shared::workflow::{StaticConnector, StepContext};
 use serde::Serialize;
 
-use super::authorize::{authorize, backup_scopes};
+use super::authorize::{backup_scopes, connect};
 use crate::args::BackupArgs;
 use crate::output::{Output, category_width};
 use crate::progress::BackupProgress;
 use crate::store::Store;
 
 pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
+    let connection = connect(&args.org, backup_scopes)?;
     let store = Store::open(store_dir)?;
-    let (org, client) = authorize(&store, &args.org, backup_scopes).await?;
+    let (org, client) = connection.register(&store).await?;
     let job = BackupJob {
         org,
         client,
