@@ -24,6 +24,8 @@ use tokio::io::AsyncWriteExt;
 struct StepStats {
     invocations: u64,
     peak_mib: f64,
+    /// The category the invocation with the largest peak worked on (BackupPage pages one category).
+    peak_category: Option<String>,
     seconds: f64,
 }
 
@@ -47,7 +49,12 @@ impl TaskInvoker for Subprocesses {
         let mut stats = self.stats.lock().expect("stats lock");
         let entry = stats.entry(function.to_owned()).or_default();
         entry.invocations += 1;
-        entry.peak_mib = entry.peak_mib.max(answer["peak_memory_mib"].as_f64().unwrap_or(0.0));
+        let peak = answer["peak_memory_mib"].as_f64().unwrap_or(0.0);
+        if peak > entry.peak_mib {
+            entry.peak_mib = peak;
+            let input = payload.get("Payload").unwrap_or(&payload);
+            entry.peak_category = input["category"].as_str().map(str::to_owned);
+        }
         entry.seconds += started.elapsed().as_secs_f64();
         match answer.get("error") {
             Some(error) => Err(TaskFailure {
@@ -128,13 +135,16 @@ pub async fn measure(binary: &Path, store: &Path, sim: &SimHandle, label: &str) 
         events
     );
     println!(
-        "  {:>16} {:>11} {:>14} {:>10}",
-        "step", "invocations", "peak MiB (max)", "seconds"
+        "  {:>16} {:>11} {:>14} {:>10}  {}",
+        "step", "invocations", "peak MiB (max)", "seconds", "peak in category"
     );
     for (step, s) in invoker.stats.lock().expect("stats lock").iter() {
         println!(
-            "  {step:>16} {:>11} {:>14.1} {:>10.1}",
-            s.invocations, s.peak_mib, s.seconds
+            "  {step:>16} {:>11} {:>14.1} {:>10.1}  {}",
+            s.invocations,
+            s.peak_mib,
+            s.seconds,
+            s.peak_category.as_deref().unwrap_or("")
         );
     }
     Ok(())
