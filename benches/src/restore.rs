@@ -24,8 +24,8 @@ use serde_json::Value;
 pub struct RestoreBench {
     /// Users in the simulated org.
     pub users: usize,
-    /// Users deleted and restored: the first ones in id order that are not DEPROVISIONED (default: all of them,
-    /// at most 10,000).
+    /// Users deleted and restored: the first ones in id order that are not DEPROVISIONED, but the admin the API
+    /// token belongs to (default: all of them, at most 10,000).
     pub delete: Option<usize>,
     pub seed: u64,
     /// Multiplies the simulator's Okta limits.
@@ -98,7 +98,7 @@ pub fn per_bucket<'a>(calls: impl IntoIterator<Item = (&'a str, &'a str, u64)>, 
 }
 
 /// What restoring `deleted` (user ids) of `before` (the org as backed up) with `--select users` must cost: the
-/// writes, and the reads planning needs at the least (`planning`: one listing of the live users, groups and apps
+/// writes (with the lookup by login before each create), and the reads planning needs at the least (`planning`: one listing of the live users, groups and apps
 /// at the largest page size, and one of the members or direct assignments of each group or app a live user of
 /// the selection belongs to).
 pub struct Expected {
@@ -127,6 +127,8 @@ impl Expected {
             .filter(|a| deleted.contains(id_of(a)) && a["scope"] == "USER")
             .count() as u64;
         let writes = vec![
+            // Before each create, the user is looked up by login: a create repeated after a crash finds it.
+            ("GET", "/api/v1/users/{idOrLogin}", deleted.len() as u64),
             ("POST", "/api/v1/users", deleted.len() as u64),
             ("POST", "/api/v1/users/{id}/lifecycle/activate", activations),
             ("POST", "/api/v1/apps/{id}/users", assignments),
@@ -197,10 +199,12 @@ pub async fn run(binary: &Path, bench: &RestoreBench) -> anyhow::Result<()> {
     let started = Instant::now();
     oktavault(binary, store, &sim, &["backup"], bench.rate_share).await?;
     let before = sim.snapshot_state();
+    // The simulator's API token belongs to its first ACTIVE user (the admin): that one stays.
+    let admin = before.users.iter().find(|u| u["status"] == "ACTIVE").map(id_of);
     let deletable: Vec<String> = before
         .users
         .iter()
-        .filter(|u| u["status"] != "DEPROVISIONED")
+        .filter(|u| u["status"] != "DEPROVISIONED" && Some(id_of(u)) != admin)
         .map(|u| id_of(u).to_owned())
         .collect();
     let wanted = bench.delete.unwrap_or(deletable.len().min(10_000));
@@ -420,6 +424,7 @@ mod tests {
         assert_eq!(
             expected.writes,
             [
+                ("GET", "/api/v1/users/{idOrLogin}", 2),
                 ("POST", "/api/v1/users", 2),
                 ("POST", "/api/v1/users/{id}/lifecycle/activate", 1),
                 ("POST", "/api/v1/apps/{id}/users", 1),
