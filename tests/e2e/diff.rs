@@ -241,7 +241,7 @@ async fn diff_live_shows_exactly_what_changed_in_the_org_since_the_snapshot() {
     let now = title.get("after").or(title.get("value"));
     assert_eq!(now, Some(&json!("Chief Restore Officer")), "{title}");
     let groups = category("groups");
-    assert_eq!(ids(&groups["removed"]), [group.clone()]);
+    assert_eq!(ids(&groups["removed"]), [group.as_str()]);
     assert_eq!(
         (groups["added"].clone(), groups["changed"].clone()),
         (json!([]), json!([]))
