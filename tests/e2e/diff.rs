@@ -287,3 +287,43 @@ async fn diff_live_shows_exactly_what_changed_in_the_org_since_the_snapshot() {
     assert!(!log.status.success());
     assert!(text(&log).contains("a log, not a state"), "{}", text(&log));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_live_lists_a_category_the_app_may_not_read_as_not_compared_and_compares_the_rest() {
+    let sim = start_sim(60, 63).await;
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    let out = oktavault(
+        store.path(),
+        &[
+            "--json",
+            "diff",
+            "latest",
+            "--live",
+            "--category",
+            "users,network_zones",
+            "--org",
+            &sim.url(),
+            "--client-id",
+            &sim.client_id(),
+            "--client-secret",
+            &sim.client_secret(),
+            "--scopes",
+            "okta.users.read",
+            "--allow-local-org",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    let diff: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        diff["categories"],
+        json!([]),
+        "the users read equal to the snapshot: {diff}"
+    );
+    let not_compared = diff["not_compared"].as_array().unwrap();
+    assert_eq!(not_compared.len(), 1, "{diff}");
+    assert_eq!(not_compared[0]["category"], "network_zones");
+    let reason = not_compared[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("okta.networkZones.read"), "{reason}");
+}
