@@ -1,10 +1,11 @@
 //! The measurement code of `oktavault-bench` that is not a backup: the Lambda functions' package
 //! sizes ([`packages`]) and init times ([`lambda_init`], against the local Lambda Runtime API
-//! emulator in [`runtime_api`]).
+//! emulator in [`runtime_api`]), and a restore's wall time against the bound Okta's buckets set ([`restore`]).
 
 mod elf;
 pub mod lambda_init;
 pub mod packages;
+pub mod restore;
 pub mod runtime_api;
 mod zip;
 

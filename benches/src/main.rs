@@ -7,6 +7,11 @@
 //!   cargo build --release -p oktavault-cli -p oktavault-bench
 //!   target/release/oktavault-bench --users 10000,100000
 //!
+//! With `--restore` it deletes users from a backed-up org and times their restore against the bound the rate
+//! limits allow (`src/restore.rs`):
+//!
+//!   target/release/oktavault-bench --restore --users 10000 --rate-scale 10
+//!
 //! With `--packages` and/or `--lambda-init` it measures the Lambda function binaries instead
 //! (see the library, `src/lib.rs`):
 //!
@@ -35,6 +40,17 @@ struct Args {
     /// Multiplies the simulator's Okta rate limits (1 = Okta's published Enterprise limits).
     #[arg(long, default_value_t = 1.0)]
     rate_scale: f64,
+    /// Instead of backups: back up an org of --users, delete --delete of its users, restore them and compare the
+    /// wall time with the bound the rate limits allow.
+    #[arg(long)]
+    restore: bool,
+    /// Users deleted and restored by --restore (default: every user of the org that is not DEPROVISIONED, at
+    /// most 10,000).
+    #[arg(long)]
+    delete: Option<usize>,
+    /// The part of each rate-limit bucket oktavault may use (its --rate-share).
+    #[arg(long, default_value_t = 0.5)]
+    rate_share: f64,
     /// The oktavault binary (default: beside this one).
     #[arg(long)]
     oktavault: Option<PathBuf>,
@@ -75,6 +91,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
             "{} not found: build it with `cargo build --release -p oktavault-cli`",
             binary.display()
         );
+    }
+    if args.restore {
+        for &users in &args.users {
+            let bench = oktavault_bench::restore::RestoreBench {
+                users,
+                delete: args.delete,
+                seed: args.seed,
+                rate_scale: args.rate_scale,
+                rate_share: args.rate_share,
+            };
+            oktavault_bench::restore::run(&binary, &bench).await?;
+        }
+        return Ok(());
     }
     for &users in &args.users {
         let mut config = SimConfig::new(users, args.seed);

@@ -33,7 +33,14 @@ pub enum Command {
     Show(ShowArgs),
     /// Read and authenticate every blob a snapshot needs; report any that is missing or fails.
     Verify(VerifyArgs),
-    /// What changed between two snapshots of an org: objects added, removed and changed, attribute by attribute.
+    /// What changed between two snapshots of an org, or in the live org since a snapshot (--live): objects added,
+    /// removed and changed, attribute by attribute.
+    ///
+    /// `diff A B` compares two snapshots of one org. `diff A --live --org URL (auth flags)` compares snapshot A with
+    /// the org as it is now, read the way a backup reads it (read scopes, within --rate-share of each rate-limit
+    /// bucket): every category A holds, or the --category ones. The System Log is never compared (each snapshot
+    /// holds only its own window of events). A category the org's plan or the app's scopes do not allow is listed
+    /// as not compared, with why. Both use the comparison the restore plan uses.
     Diff(DiffArgs),
     /// List backup jobs and their status.
     Jobs(JobsArgs),
@@ -156,11 +163,27 @@ pub struct VerifyArgs {
 }
 
 #[derive(Args)]
+// The org's arguments are asked for with --live only.
+#[command(mut_arg("url", |a| a.required(false)))]
+#[command(
+    after_help = "Examples:\n  oktavault diff SNAPSHOT latest\n  oktavault diff latest --live --org https://acme.okta.com \
+    --token \"$OKTA_API_TOKEN\"\n  oktavault diff latest --live --category users,groups --org https://acme.okta.com \
+    --client-id 0oa... --client-secret ..."
+)]
 pub struct DiffArgs {
     /// The earlier snapshot (id or `latest`).
     pub from: String,
-    /// The later snapshot (id or `latest`).
-    pub to: String,
+    /// The later snapshot (id or `latest`); with --live, none.
+    #[arg(required_unless_present = "live", conflicts_with = "live")]
+    pub to: Option<String>,
+    /// Compare with the live org instead of a later snapshot (needs --org and credentials).
+    #[arg(long, requires = "url")]
+    pub live: bool,
+    /// With --live: only these categories (comma separated; default: every category of the snapshot).
+    #[arg(long = "category", value_delimiter = ',', requires = "live")]
+    pub categories: Vec<String>,
+    #[command(flatten)]
+    pub org: Option<OrgArgs>,
 }
 
 #[derive(Args)]

@@ -69,6 +69,8 @@ fn used_share(limit: u32, remaining: u32) -> f64 {
 #[derive(Debug, Default)]
 struct BucketState {
     calls: u64,
+    /// Calls admitted and not answered yet: Okta may count them in whatever window is open when they arrive.
+    in_flight: u32,
     max_used_share: f64,
     window: Option<Window>,
     probe: Probe,
@@ -126,6 +128,9 @@ pub struct Governor {
     buckets: Mutex<HashMap<BucketKey, BucketState>>,
     concurrency: Semaphore,
     probe_answered: Notify,
+    /// An answer opened a new window of some bucket: calls waiting for the reset they assumed look again (a window
+    /// that started earlier than assumed ends earlier too).
+    window_opened: Notify,
 }
 
 impl Governor {
@@ -136,6 +141,7 @@ impl Governor {
             buckets: Mutex::new(HashMap::new()),
             concurrency: Semaphore::new(max_concurrency.max(1)),
             probe_answered: Notify::new(),
+            window_opened: Notify::new(),
         }
     }
 
@@ -144,12 +150,14 @@ impl Governor {
     /// without an answer (an error, or a cancelled call), so a probe can never block a bucket.
     pub async fn admit<'a>(&'a self, bucket: &'a BucketKey, counters: &Counters) -> Admission<'a> {
         loop {
-            // Created before the check, so a probe answered in between still wakes this call.
+            // Created before the check, so a probe answered (or a window opened) in between still wakes this call.
             let probe_answered = self.probe_answered.notified();
+            let window_opened = self.window_opened.notified();
             let decision = {
                 let mut buckets = self.buckets.lock().expect("governor lock");
                 let state = buckets.entry(bucket.clone()).or_default();
                 let now = Instant::now();
+                let in_flight = state.in_flight;
                 let decision = match (&mut state.window, state.probe) {
                     (None, Probe::InFlight) => Decision::AwaitProbe,
                     (None, Probe::NotSent) => {
@@ -159,7 +167,7 @@ impl Governor {
                     (Some(window), _) if now >= window.reset_at => {
                         // The window Okta told us about is over: assume a fresh one until the next
                         // answer says otherwise (windows last 60 s).
-                        window.remaining = window.limit;
+                        window.remaining = window.limit.saturating_sub(in_flight);
                         window.reset_epoch += 60;
                         window.reset_at = now + Duration::from_secs(60);
                         Decision::Go
@@ -171,6 +179,7 @@ impl Governor {
                 };
                 if let Decision::Go = decision {
                     state.calls += 1;
+                    state.in_flight += 1;
                     if let Some(window) = &mut state.window {
                         window.remaining = window.remaining.saturating_sub(1);
                     }
@@ -190,7 +199,10 @@ impl Governor {
                     let started = Instant::now();
                     let wait_ms = (deadline - started).as_millis() as u64;
                     tracing::debug!(bucket = %bucket, wait_ms, "rate share reached");
-                    tokio::time::sleep_until(deadline).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(deadline) => {}
+                        _ = window_opened => {}
+                    }
                     counters.record_wait(started.elapsed());
                 }
             }
@@ -210,6 +222,7 @@ impl Governor {
     fn settle(&self, bucket: &BucketKey, headers: Option<&HeaderMap>) {
         let mut buckets = self.buckets.lock().expect("governor lock");
         let state = buckets.entry(bucket.clone()).or_default();
+        state.in_flight = state.in_flight.saturating_sub(1);
         if state.probe != Probe::Answered {
             state.probe = Probe::Answered;
             self.probe_answered.notify_waiters();
@@ -223,6 +236,7 @@ impl Governor {
             return;
         }
         let reset_at = Instant::now() + rate.until_reset;
+        let opened = state.window.is_some_and(|w| w.reset_epoch != rate.reset_epoch);
         let remaining = match state.window {
             // Same window of the same bucket: answers may arrive out of order, and our own reservations are
             // not yet in Okta's count, so keep the lower figure. A different limit means Okta counted this
@@ -232,7 +246,8 @@ impl Governor {
             Some(window) if window.reset_epoch == rate.reset_epoch && window.limit == rate.limit => {
                 window.remaining.min(rate.remaining)
             }
-            _ => rate.remaining,
+            // A new window: the calls still in flight will count in it, whichever window they were admitted in.
+            _ => rate.remaining.saturating_sub(state.in_flight),
         };
         state.window = Some(Window {
             limit: rate.limit,
@@ -240,6 +255,9 @@ impl Governor {
             reset_epoch: rate.reset_epoch,
             reset_at,
         });
+        if opened {
+            self.window_opened.notify_waiters();
+        }
     }
 
     pub fn usage(&self) -> Vec<BucketUsage> {
@@ -340,6 +358,22 @@ mod tests {
             Some(99),
             "a new window takes the new figure"
         );
+    }
+
+    #[tokio::test]
+    async fn a_new_windows_numbers_count_the_calls_still_in_flight() {
+        let governor = Governor::new(0.5, 8);
+        let counters = Counters::default();
+        let apps = bucket_for(&Method::POST, "/api/v1/apps/0oa1/users");
+        governor.admit(&apps, &counters).await.settle(Some(&headers(10, 9, 1)));
+        let mut in_flight = Vec::new();
+        for _ in 0..4 {
+            in_flight.push(governor.admit(&apps, &counters).await);
+        }
+        // The first answer from the next window counts only itself; the other three will count there too.
+        in_flight.pop().unwrap().settle(Some(&headers(10, 9, 61)));
+        assert_eq!(governor.usage()[0].remaining, Some(6));
+        drop(in_flight);
     }
 
     #[tokio::test]

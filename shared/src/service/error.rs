@@ -1,6 +1,7 @@
 //! What the service layer answers when a request cannot be served: the caller's mistake (an HTTP 400 or 404) or
 //! a store that failed (a 500).
 
+use crate::okta::OktaError;
 use crate::ports::CatalogError;
 use crate::snapshot::SnapshotError;
 
@@ -16,4 +17,7 @@ pub enum ServiceError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    /// The live org could not be read (unreachable, credentials refused, rate limited for too long).
+    #[error(transparent)]
+    Okta(#[from] OktaError),
 }

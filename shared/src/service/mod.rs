@@ -5,6 +5,7 @@
 pub mod diff;
 mod error;
 pub mod jobs;
+pub mod live;
 pub mod orgs;
 pub mod restore;
 pub mod snapshots;

@@ -58,6 +58,7 @@ mod validate;
 pub use calls::CallCounts;
 pub use config::{DEFAULT_SCOPES, Faults, RateConfig, SimConfig};
 pub use path_faults::{PathAnswer, PathFault};
+pub use ratelimit::{Bucket, bucket_for};
 pub use resources::{everything_at, write_calls};
 pub use server::{RouteSample, SimHandle, start};
 pub use store::OrgState;

@@ -168,6 +168,45 @@ mod tests {
         assert_eq!(bucket_for("GET", "/api/v1/logs").base_limit, 50);
     }
 
+    /// Every write a restore of users, groups, apps and their relationships makes, with the bucket Okta's table
+    /// puts it in (Enterprise column, okta/README.md), from the request path as the simulator templates it.
+    #[test]
+    fn restore_writes_count_in_okta_write_buckets() {
+        let cases = [
+            ("POST", "/api/v1/users", "/api/v1/users", 600),
+            ("POST", "/api/v1/users/00u1", "/api/v1/users/{id}", 600),
+            ("PUT", "/api/v1/users/00u1", "/api/v1/users/{id}", 600),
+            (
+                "POST",
+                "/api/v1/users/00u1/lifecycle/activate",
+                "/api/v1/users/{id}",
+                600,
+            ),
+            ("POST", "/api/v1/users/00u1/roles", "/api/v1/users/{id}", 600),
+            ("POST", "/api/v1/groups", "/api/v1/groups", 600),
+            ("PUT", "/api/v1/groups/00g1", "/api/v1/groups/{id}", 600),
+            ("PUT", "/api/v1/groups/00g1/users/00u1", "/api/v1/groups/{id}", 600),
+            ("POST", "/api/v1/apps", "/api/v1/apps", 100),
+            ("PUT", "/api/v1/apps/0oa1", "/api/v1/apps/{id}", 600),
+            ("DELETE", "/api/v1/apps/0oa1", "/api/v1/apps/{id}", 600),
+            ("POST", "/api/v1/apps/0oa1/lifecycle/activate", "/api/v1/apps", 100),
+            ("POST", "/api/v1/apps/0oa1/users", "/api/v1/apps", 100),
+            ("POST", "/api/v1/apps/0oa1/users/00u1", "/api/v1/apps", 100),
+            ("PUT", "/api/v1/apps/0oa1/groups/00g1", "/api/v1/apps", 100),
+            ("PUT", "/api/v1/apps/0oa1/policies/rst1", "/api/v1/apps", 100),
+            ("POST", "/api/v1/zones", "/api/v1", 600),
+        ];
+        for (method, path, bucket, limit) in cases {
+            let template = crate::calls::endpoint_template(path);
+            let found = bucket_for(method, &template);
+            assert_eq!(
+                (found.name, found.base_limit),
+                (bucket, limit),
+                "{method} {path} (template {template})"
+            );
+        }
+    }
+
     #[test]
     fn scaled_limit_runs_out_and_comes_back_after_the_window() {
         let mut rl = RateLimiter::new(RateConfig {

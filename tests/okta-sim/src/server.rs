@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use crate::auth::{Auth, Credentials};
 use crate::calls::{CallCounts, endpoint_template};
 use crate::clock::SimClock;
-use crate::config::{Faults, SimConfig};
+use crate::config::{Faults, RateConfig, SimConfig};
 use crate::errors::ApiError;
 use crate::faults::FaultState;
 use crate::handlers::{admin, apps, groups, links, privileges, token, users};
@@ -560,6 +560,12 @@ impl SimHandle {
 
     pub fn clear_path_faults(&self) {
         lock(&self.shared.path_faults).clear();
+    }
+
+    /// Replaces the rate limits, with fresh windows: what was counted before is forgotten. For a benchmark that
+    /// sets up its scene (deletes thousands of users, say) without waiting on the buckets it then measures.
+    pub fn set_rate_limits(&self, rate: RateConfig) {
+        *lock(&self.shared.limiter) = RateLimiter::new(rate);
     }
 
     pub fn set_faults(&self, faults: Faults) {

@@ -149,7 +149,7 @@ impl Cursor {
 
 /// Puts a parent's id into a per-parent path: `{id}` is the whole id, `{0}`, `{1}`... its
 /// `/`-separated parts (a parent listed per parent has an id like `<server>/<policy>`).
-fn fill_parent(path: &str, parent: &str) -> String {
+pub(crate) fn fill_parent(path: &str, parent: &str) -> String {
     let mut filled = path.replace("{id}", parent);
     for (i, part) in parent.split('/').enumerate() {
         filled = filled.replace(&format!("{{{i}}}"), part);
