@@ -52,7 +52,7 @@ pub struct Applied {
 }
 
 impl Applied {
-    fn new(outcome: Outcome) -> Self {
+    pub(super) fn new(outcome: Outcome) -> Self {
         Applied {
             outcome,
             notes: Vec::new(),
@@ -71,9 +71,9 @@ impl Applied {
 
 pub struct Applier<'a> {
     client: &'a OktaClient,
-    live: LiveOrg<'a>,
-    on_conflict: OnConflict,
-    same_org: bool,
+    pub(super) live: LiveOrg<'a>,
+    pub(super) on_conflict: OnConflict,
+    pub(super) same_org: bool,
     /// Ids created since the last call of [`Applier::take_new_ids`], per kind: (snapshot id, new id).
     new_ids: Vec<(Kind, String, String)>,
 }
@@ -106,6 +106,11 @@ impl<'a> Applier<'a> {
         let kind = p.kind();
         let result = match (p.action, kind.is_edge()) {
             (Action::Skip, _) => Ok(Applied::new(Outcome::Skipped)),
+            _ if kind.is_generic() => self.apply_generic(kind, p).await,
+            (Action::Recreate, _) => Ok(Applied::new(Outcome::Failed(format!(
+                "{} cannot be recreated; plan the restore again",
+                p.category
+            )))),
             (Action::Create, true) => self.add_edge(kind, p).await,
             (Action::Create, false) => self.create(kind, p).await,
             (Action::Update | Action::Reactivate, _) => self.update(kind, p).await,
@@ -122,7 +127,7 @@ impl<'a> Applier<'a> {
         }
     }
 
-    async fn call(&mut self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, OktaError> {
+    pub(super) async fn call(&mut self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, OktaError> {
         self.client.write(method, path, body).await
     }
 
@@ -132,7 +137,7 @@ impl<'a> Applier<'a> {
         }
         let (method, path, mut body) = create_call(kind, &p.object);
         let mut notes = Vec::new();
-        if kind == Kind::User {
+        if kind == Kind::USER {
             self.user_type(&mut body, &mut notes);
             let (groups, missing) = self.targets(&p.links);
             notes.extend(missing);
@@ -174,7 +179,7 @@ impl<'a> Applier<'a> {
             self.activate(kind, &id).await?;
             notes.push("activated".into());
         }
-        if kind == Kind::User {
+        if kind == Kind::USER {
             let (groups, missing) = self.targets(&p.links);
             notes.extend(missing);
             for group in groups {
@@ -245,8 +250,8 @@ impl<'a> Applier<'a> {
         let body = match kind {
             // A user's partial update (POST) leaves the credentials alone; attributes the snapshot lacks are
             // cleared explicitly so an overwrite is one.
-            Kind::User => json!({ "profile": with_cleared(&wanted["profile"], &live_own["profile"]) }),
-            Kind::App => {
+            Kind::USER => json!({ "profile": with_cleared(&wanted["profile"], &live_own["profile"]) }),
+            Kind::APP => {
                 let mut app = wanted;
                 for key in ["name", "signOnMode"] {
                     app[key] = live.get(key).cloned().unwrap_or(Value::Null);
@@ -289,7 +294,7 @@ impl<'a> Applier<'a> {
         object[parent_field] = json!(parent);
         object[child_field] = json!(child);
         let (method, path, mut body) = create_call(kind, &object);
-        if kind == Kind::AppUser {
+        if kind == Kind::APP_USER {
             body["scope"] = json!("USER");
             if let Some(name) = p.object.pointer("/credentials/userName") {
                 body["credentials"] = json!({ "userName": name });
@@ -302,14 +307,14 @@ impl<'a> Applier<'a> {
 
     async fn activate(&mut self, kind: Kind, id: &str) -> Result<(), OktaError> {
         let path = match kind {
-            Kind::User => format!("/api/v1/users/{}/lifecycle/activate?sendEmail=true", urlencode(id)),
-            Kind::App => format!("/api/v1/apps/{}/lifecycle/activate", urlencode(id)),
+            Kind::USER => format!("/api/v1/users/{}/lifecycle/activate?sendEmail=true", urlencode(id)),
+            Kind::APP => format!("/api/v1/apps/{}/lifecycle/activate", urlencode(id)),
             _ => return Ok(()),
         };
         self.call(reqwest::Method::POST, &path, None).await.map(drop)
     }
 
-    fn record(&mut self, kind: Kind, source_id: &str, target_id: &str) {
+    pub(super) fn record(&mut self, kind: Kind, source_id: &str, target_id: &str) {
         if source_id != target_id {
             self.live.map(kind, source_id, target_id);
             self.new_ids.push((kind, source_id.to_owned(), target_id.to_owned()));

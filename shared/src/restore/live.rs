@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::generic;
 use super::kinds::{Kind, get_path, natural_key, search_path, urlencode};
-use crate::categories::{self, Source};
+use crate::categories::{self, Response, Source};
 use crate::okta::{OktaClient, OktaError};
 
 /// Above this many objects of a kind to look up, listing the live category costs fewer calls than one GET each
@@ -39,6 +40,8 @@ pub struct LiveOrg<'a> {
     groups_of_user: HashMap<String, HashSet<String>>,
     /// An app's assignments, when listed: its users' or groups' ids.
     app_edges: HashMap<(Kind, String), HashSet<String>>,
+    /// The live objects of a generic kind (of one parent, by its stored id), as the row keeps them.
+    objects: HashMap<(Kind, String), Vec<Value>>,
     calls: u64,
 }
 
@@ -53,6 +56,7 @@ impl<'a> LiveOrg<'a> {
             members_of_group: HashMap::new(),
             groups_of_user: HashMap::new(),
             app_edges: HashMap::new(),
+            objects: HashMap::new(),
             calls: 0,
         }
     }
@@ -91,6 +95,44 @@ impl<'a> LiveOrg<'a> {
         }
         self.listings.insert(kind, listing);
         Ok(())
+    }
+
+    /// Every live object of the generic `kind` (of the parent whose stored id in the target org is `parent`), as
+    /// the row keeps them (with the parent's id), read once. A parent the org does not have has none.
+    pub async fn objects(&mut self, kind: Kind, parent: Option<&str>) -> Result<Vec<Value>, OktaError> {
+        let memo = (kind, parent.unwrap_or_default().to_owned());
+        if let Some(hit) = self.objects.get(&memo) {
+            return Ok(hit.clone());
+        }
+        let row = kind.row();
+        let mut out = Vec::new();
+        for path in generic::listing_paths(row, parent) {
+            let answers = match row.response {
+                Response::Array => self.read_all(&path, row.page_limit).await,
+                Response::Object | Response::Wrapped { .. } => {
+                    self.calls += 1;
+                    self.client.get_json(&path).await.map(|answer| generic::items(row, answer))
+                }
+            };
+            match answers {
+                Ok(items) => out.extend(items.into_iter().map(|item| generic::kept(row, item, parent))),
+                Err(OktaError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.objects.insert(memo, out.clone());
+        Ok(out)
+    }
+
+    /// Keeps what a write answered (kept as the row keeps it) in the listing of its kind, replacing the object of
+    /// the same stored id; `None` removes that object.
+    pub fn remember(&mut self, kind: Kind, parent: Option<&str>, stored_id: &str, object: Option<Value>) {
+        let row = kind.row();
+        let memo = (kind, parent.unwrap_or_default().to_owned());
+        if let Some(listing) = self.objects.get_mut(&memo) {
+            listing.retain(|o| row.stored_id(o).as_deref() != Some(stored_id));
+            listing.extend(object);
+        }
     }
 
     async fn read_all(&mut self, path: &str, limit: Option<u32>) -> Result<Vec<Value>, OktaError> {
@@ -186,7 +228,7 @@ impl<'a> LiveOrg<'a> {
         let Some(key) = key else {
             return Ok(None);
         };
-        if kind == Kind::User {
+        if kind == Kind::USER {
             let login = object.pointer("/profile/login").and_then(Value::as_str).unwrap_or(key);
             return self.get(kind, login).await;
         }
@@ -210,7 +252,7 @@ impl<'a> LiveOrg<'a> {
         edges_of_parent: usize,
     ) -> Result<bool, OktaError> {
         match kind {
-            Kind::Membership if by_child => {
+            Kind::MEMBERSHIP if by_child => {
                 if !self.groups_of_user.contains_key(child) {
                     let path = format!("/api/v1/users/{}/groups", urlencode(child));
                     let groups = ids(self.read_all(&path, None).await?, "id");
@@ -218,7 +260,7 @@ impl<'a> LiveOrg<'a> {
                 }
                 Ok(self.groups_of_user[child].contains(parent))
             }
-            Kind::Membership => {
+            Kind::MEMBERSHIP => {
                 if !self.members_of_group.contains_key(parent) {
                     let path = format!("/api/v1/groups/{}/users", urlencode(parent));
                     let users = ids(self.read_all(&path, Some(1000)).await?, "id");
@@ -226,8 +268,8 @@ impl<'a> LiveOrg<'a> {
                 }
                 Ok(self.members_of_group[parent].contains(child))
             }
-            Kind::AppUser | Kind::AppGroup => {
-                let segment = if kind == Kind::AppUser { "users" } else { "groups" };
+            Kind::APP_USER | Kind::APP_GROUP => {
+                let segment = if kind == Kind::APP_USER { "users" } else { "groups" };
                 let listed = (kind, parent.to_owned());
                 if !self.app_edges.contains_key(&listed) && edges_of_parent > LIST_ASSIGNMENTS_ABOVE {
                     let path = format!("/api/v1/apps/{}/{segment}", urlencode(parent));
@@ -245,7 +287,7 @@ impl<'a> LiveOrg<'a> {
                     Err(e) => Err(e),
                 }
             }
-            Kind::Group | Kind::User | Kind::App => unreachable!("{kind:?} is not a relationship"),
+            _ => unreachable!("{kind:?} is not a relationship"),
         }
     }
 }

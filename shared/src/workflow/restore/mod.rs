@@ -26,8 +26,11 @@ fn spec(job: &JobRecord) -> Result<&RestoreSpec, StepError> {
         .ok_or_else(|| StepError::fatal(format!("job {} is not a restore job", job.job_id)))
 }
 
-/// The categories whose id maps a restore reads: what it restores, and what restored objects refer to.
-const MAPPED: &[&str] = &["groups", "users", "apps", "user_types"];
+/// The categories whose id maps a restore reads: every restorable one (what it restores, and what restored
+/// objects refer to).
+fn mapped() -> impl Iterator<Item = &'static str> {
+    crate::categories::CATEGORIES.iter().filter(|c| c.restorable).map(|c| c.name)
+}
 
 /// The id maps (snapshot id -> target id) kept for restores from `source` into `target`.
 async fn id_maps(
@@ -36,9 +39,9 @@ async fn id_maps(
     target: &OrgId,
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, StepError> {
     let mut maps = BTreeMap::new();
-    for category in MAPPED {
+    for category in mapped() {
         maps.insert(
-            (*category).to_owned(),
+            category.to_owned(),
             ctx.catalog.id_map(source, target, category).await?,
         );
     }

@@ -14,7 +14,7 @@ use crate::ports::{JobKind, JobRecord, JobStatus, OnConflict, OrgRecord, Restore
 use crate::restore::guardrail::{Changes, Guardrail};
 use crate::restore::kinds::Kind;
 use crate::restore::live::LiveOrg;
-use crate::restore::plan::{PlanOptions, PlanSummary, plan};
+use crate::restore::plan::{PlanOptions, PlanSummary, in_order, plan};
 use crate::restore::{select, stored};
 use crate::snapshot::SnapshotReader;
 use crate::timefmt;
@@ -162,20 +162,12 @@ async fn write_plan(
     Ok(summary)
 }
 
-/// The order categories are restored in: things before the relationships between them; a user after the groups
-/// it joins on create.
+/// The order categories are restored in, as stages ([`crate::restore::plan::in_order`]).
 fn stages(kinds: impl Iterator<Item = Kind>) -> Vec<Vec<String>> {
-    let stage_of = |kind: Kind| match kind {
-        Kind::Group | Kind::App => 0,
-        Kind::User => 1,
-        Kind::Membership | Kind::AppUser | Kind::AppGroup => 2,
-    };
-    let mut stages: Vec<Vec<String>> = vec![Vec::new(); 3];
-    for kind in kinds {
-        stages[stage_of(kind)].push(kind.category().to_owned());
-    }
-    stages.retain(|s| !s.is_empty());
-    stages
+    in_order(kinds)
+        .into_iter()
+        .map(|stage| stage.into_iter().map(|k| k.category().to_owned()).collect())
+        .collect()
 }
 
 /// What the snapshot lacks of the restored categories (skipped, or incomplete when it was taken).
