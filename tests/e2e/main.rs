@@ -11,5 +11,6 @@ mod incremental;
 mod integrity;
 mod reliability;
 mod restore;
+mod restore_policies;
 mod resume;
 mod show;

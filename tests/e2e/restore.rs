@@ -26,13 +26,13 @@ pub(crate) async fn validating_sim(users: usize, seed: u64) -> SimHandle {
 }
 
 /// What one `oktavault --json restore` run printed.
-struct RestoreRun {
-    code: Option<i32>,
-    report: Value,
-    output: String,
+pub(crate) struct RestoreRun {
+    pub(crate) code: Option<i32>,
+    pub(crate) report: Value,
+    pub(crate) output: String,
 }
 
-async fn restore(store: &std::path::Path, sim: &SimHandle, args: &[&str]) -> RestoreRun {
+pub(crate) async fn restore(store: &std::path::Path, sim: &SimHandle, args: &[&str]) -> RestoreRun {
     let url = sim.url();
     let token = sim.api_token();
     let mut all = vec!["--json", "restore"];
@@ -48,7 +48,7 @@ async fn restore(store: &std::path::Path, sim: &SimHandle, args: &[&str]) -> Res
     }
 }
 
-async fn admin(sim: &SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+pub(crate) async fn admin(sim: &SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
     let mut request = reqwest::Client::new()
         .request(method, format!("{}{path}", sim.url()))
         .header("Authorization", format!("SSWS {}", sim.api_token()));

@@ -127,7 +127,12 @@ impl<'a> Applier<'a> {
         }
     }
 
-    pub(super) async fn call(&mut self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, OktaError> {
+    pub(super) async fn call(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, OktaError> {
         self.client.write(method, path, body).await
     }
 

@@ -222,8 +222,16 @@ pub fn update_call(row: &Category, live: &Value, body: Value) -> Result<(Method,
 
 /// The lifecycle call that switches the live object `live` on or off, when the row has one.
 pub fn switch_call(row: &Category, live: &Value, on: bool) -> Option<Result<String, String>> {
-    let endpoint = if on { row.restore.activate } else { row.restore.deactivate }?;
-    Some(fill(&endpoint, parent_of(row, live).as_deref(), own_id(row, live).as_deref()))
+    let endpoint = if on {
+        row.restore.activate
+    } else {
+        row.restore.deactivate
+    }?;
+    Some(fill(
+        &endpoint,
+        parent_of(row, live).as_deref(),
+        own_id(row, live).as_deref(),
+    ))
 }
 
 /// What an update writes: the object's own attributes (`Category::stripped` for an update).
@@ -273,7 +281,10 @@ mod tests {
             "/api/v1/authorizationServers/aus1/policies/00p1/rules/0pr1"
         );
         let zones = find("network_zones").unwrap();
-        assert_eq!(fill(&zones.restore.update.unwrap(), None, Some("nzo1")).unwrap(), "/api/v1/zones/nzo1");
+        assert_eq!(
+            fill(&zones.restore.update.unwrap(), None, Some("nzo1")).unwrap(),
+            "/api/v1/zones/nzo1"
+        );
         assert!(fill(&update, None, Some("0pr1")).is_err(), "a rule needs its parents");
     }
 
@@ -304,7 +315,13 @@ mod tests {
         assert_eq!(find_live(rules, &office, None, &lives).unwrap()["id"], "r2");
         assert!(find_live(rules, &json!({"policyId": "P2", "name": "Gone"}), None, &lives).is_none());
         assert_eq!(
-            find_live(rules, &json!({"policyId": "P2", "name": "Renamed"}), Some("P2/r2"), &lives).unwrap()["id"],
+            find_live(
+                rules,
+                &json!({"policyId": "P2", "name": "Renamed"}),
+                Some("P2/r2"),
+                &lives
+            )
+            .unwrap()["id"],
             "r2"
         );
     }
@@ -312,12 +329,27 @@ mod tests {
     #[test]
     fn an_inactive_policy_rule_is_created_inactive_and_an_invalid_group_rule_is_recreated() {
         let rules = find("policy_rules").unwrap();
-        let (_, path, body) = create_call(rules, &json!({"policyId": "P", "name": "r", "status": "INACTIVE"}), Some("P")).unwrap();
+        let (_, path, body) = create_call(
+            rules,
+            &json!({"policyId": "P", "name": "r", "status": "INACTIVE"}),
+            Some("P"),
+        )
+        .unwrap();
         assert_eq!(path, "/api/v1/policies/P/rules?activate=false");
         assert_eq!(body, json!({"name": "r"}));
         let snapshot = json!({"actions": {"assignUserToGroups": {"groupIds": ["g2"]}}});
-        assert!(rule_recreate_reason(&snapshot, &json!({"status": "INVALID", "actions": snapshot["actions"]})).is_some());
-        assert!(rule_recreate_reason(&snapshot, &json!({"status": "ACTIVE", "actions": {"assignUserToGroups": {"groupIds": ["g1"]}}})).is_some());
-        assert!(rule_recreate_reason(&snapshot, &json!({"status": "ACTIVE", "actions": snapshot["actions"]})).is_none());
+        assert!(
+            rule_recreate_reason(&snapshot, &json!({"status": "INVALID", "actions": snapshot["actions"]})).is_some()
+        );
+        assert!(
+            rule_recreate_reason(
+                &snapshot,
+                &json!({"status": "ACTIVE", "actions": {"assignUserToGroups": {"groupIds": ["g1"]}}})
+            )
+            .is_some()
+        );
+        assert!(
+            rule_recreate_reason(&snapshot, &json!({"status": "ACTIVE", "actions": snapshot["actions"]})).is_none()
+        );
     }
 }

@@ -131,7 +131,11 @@ impl Applier<'_> {
         let row = kind.row();
         let target = p.target_id.clone().unwrap_or_default();
         let lives = self.live.objects(kind, r.parent.as_deref()).await?;
-        let Some(live) = lives.iter().find(|l| row.stored_id(l).as_deref() == Some(&target)).cloned() else {
+        let Some(live) = lives
+            .iter()
+            .find(|l| row.stored_id(l).as_deref() == Some(&target))
+            .cloned()
+        else {
             let mut applied = self.create_generic(kind, p, r).await?;
             applied.notes.insert(
                 0,
@@ -197,7 +201,12 @@ impl Applier<'_> {
             && answer.is_object()
         {
             let answer = kept(row, answer, parent.as_deref());
-            self.live.remember(Kind::of(row.name).expect("a kind"), parent.as_deref(), &id, Some(answer));
+            self.live.remember(
+                Kind::of(row.name).expect("a kind"),
+                parent.as_deref(),
+                &id,
+                Some(answer),
+            );
         }
         Ok(true)
     }
@@ -209,13 +218,19 @@ impl Applier<'_> {
         let target = p.target_id.clone().unwrap_or_default();
         let lives = self.live.objects(kind, r.parent.as_deref()).await?;
         let mut notes = Vec::new();
-        if let Some(live) = lives.iter().find(|l| row.stored_id(l).as_deref() == Some(&target)).cloned() {
+        if let Some(live) = lives
+            .iter()
+            .find(|l| row.stored_id(l).as_deref() == Some(&target))
+            .cloned()
+        {
             let mut scratch = Applied::new(Outcome::Unchanged);
             if wants_on(row, &live) == Some(true) {
                 self.switch(row, &live, false, &mut scratch).await?;
             }
             let Some(path) = delete_rule_path(&live) else {
-                return Ok(Applied::new(Outcome::Failed(format!("{target} has no id to delete it by"))));
+                return Ok(Applied::new(Outcome::Failed(format!(
+                    "{target} has no id to delete it by"
+                ))));
             };
             self.call(Method::DELETE, &path, None).await?;
             self.live.remember(kind, r.parent.as_deref(), &target, None);

@@ -107,8 +107,10 @@ async fn plan_one(
     let parent_unresolved = unresolved.iter().find(|r| Some(r.field) == parent_field);
     if let Some(parent) = parent_unresolved {
         if pending.iter().any(|r| r.field == parent.field) {
-            p.notes
-                .push(format!("its {} {} is created by this restore", parent.category, parent.id));
+            p.notes.push(format!(
+                "its {} {} is created by this restore",
+                parent.category, parent.id
+            ));
             return Ok(create(p, row, object));
         }
         p.skip(format!(
@@ -124,7 +126,11 @@ async fn plan_one(
             return Ok(p);
         }
     };
-    let parent = if has_parent(row) { parent_of(row, &snapshot) } else { None };
+    let parent = if has_parent(row) {
+        parent_of(row, &snapshot)
+    } else {
+        None
+    };
     let lives = live.objects(kind, parent.as_deref()).await?;
     let hint = live
         .mapped_category(row.name, id)
@@ -142,15 +148,18 @@ async fn plan_one(
     };
     p.target_id = row.stored_id(&found);
     if let Some(what) = what {
-        p.notes.push(format!("{what}: matched by kind and updated, never created"));
+        p.notes
+            .push(format!("{what}: matched by kind and updated, never created"));
     }
     if row.name == GROUP_RULES {
         let why = if pending.is_empty() {
             rule_recreate_reason(&snapshot, &found)
         } else {
-            Some("a group it names is created again by this restore, and Okta cannot update a rule's actions: \
+            Some(
+                "a group it names is created again by this restore, and Okta cannot update a rule's actions: \
                   deleted and created again with the new ids"
-                .to_owned())
+                    .to_owned(),
+            )
         };
         if let Some(why) = why {
             p.action = Action::Recreate;

@@ -102,7 +102,9 @@ pub fn display_name(kind: Kind, object: &Value) -> String {
         Kind::USER => text("/profile/login"),
         Kind::GROUP => text("/profile/name"),
         Kind::APP => text("/label"),
-        _ if kind.is_generic() => text("/name").or_else(|| text("/label")).or_else(|| natural_key(kind, object)),
+        _ if kind.is_generic() => text("/name")
+            .or_else(|| text("/label"))
+            .or_else(|| natural_key(kind, object)),
         _ => natural_key(kind, object),
     }
     .unwrap_or_default()

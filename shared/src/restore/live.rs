@@ -111,7 +111,10 @@ impl<'a> LiveOrg<'a> {
                 Response::Array => self.read_all(&path, row.page_limit).await,
                 Response::Object | Response::Wrapped { .. } => {
                     self.calls += 1;
-                    self.client.get_json(&path).await.map(|answer| generic::items(row, answer))
+                    self.client
+                        .get_json(&path)
+                        .await
+                        .map(|answer| generic::items(row, answer))
                 }
             };
             match answers {

@@ -29,7 +29,10 @@ fn spec(job: &JobRecord) -> Result<&RestoreSpec, StepError> {
 /// The categories whose id maps a restore reads: every restorable one (what it restores, and what restored
 /// objects refer to).
 fn mapped() -> impl Iterator<Item = &'static str> {
-    crate::categories::CATEGORIES.iter().filter(|c| c.restorable).map(|c| c.name)
+    crate::categories::CATEGORIES
+        .iter()
+        .filter(|c| c.restorable)
+        .map(|c| c.name)
 }
 
 /// The id maps (snapshot id -> target id) kept for restores from `source` into `target`.
@@ -40,10 +43,7 @@ async fn id_maps(
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, StepError> {
     let mut maps = BTreeMap::new();
     for category in mapped() {
-        maps.insert(
-            category.to_owned(),
-            ctx.catalog.id_map(source, target, category).await?,
-        );
+        maps.insert(category.to_owned(), ctx.catalog.id_map(source, target, category).await?);
     }
     Ok(maps)
 }
