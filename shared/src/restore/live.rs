@@ -109,7 +109,8 @@ impl<'a> LiveOrg<'a> {
         for path in generic::listing_paths(row, parent) {
             let answers = match row.response {
                 Response::Array => self.read_all(&path, row.page_limit).await,
-                Response::Object | Response::Wrapped { .. } => {
+                Response::Wrapped { field } => self.read_all_wrapped(&path, field, row.page_limit).await,
+                Response::Object => {
                     self.calls += 1;
                     self.client
                         .get_json(&path)
@@ -136,6 +137,19 @@ impl<'a> LiveOrg<'a> {
             listing.retain(|o| row.stored_id(o).as_deref() != Some(stored_id));
             listing.extend(object);
         }
+    }
+
+    /// Every item of a list Okta wraps in an object (the IAM endpoints), following the next links in the body.
+    async fn read_all_wrapped(&mut self, path: &str, field: &str, limit: Option<u32>) -> Result<Vec<Value>, OktaError> {
+        let mut out = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(url) = next {
+            self.calls += 1;
+            let page = self.client.get_wrapped_page(&url, limit, field).await?;
+            out.extend(page.items);
+            next = page.next;
+        }
+        Ok(out)
     }
 
     async fn read_all(&mut self, path: &str, limit: Option<u32>) -> Result<Vec<Value>, OktaError> {
