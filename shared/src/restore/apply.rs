@@ -7,12 +7,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::kinds::{Kind, create_call, own, resolved, update_call, urlencode};
-use super::live::LiveOrg;
+use super::kinds::{Kind, app_takes_name, create_call, own, resolved, update_call, urlencode};
+use super::live::{CLIENT_IDS, LiveOrg};
 use super::plan::{Action, Link, PlannedObject};
 use crate::compare::diff;
 use crate::okta::{OktaClient, OktaError};
 use crate::ports::OnConflict;
+use crate::references::client_id_of;
 use crate::workflow::StepError;
 
 /// What became of one planned object.
@@ -74,8 +75,8 @@ pub struct Applier<'a> {
     pub(super) live: LiveOrg<'a>,
     pub(super) on_conflict: OnConflict,
     pub(super) same_org: bool,
-    /// Ids created since the last call of [`Applier::take_new_ids`], per kind: (snapshot id, new id).
-    new_ids: Vec<(Kind, String, String)>,
+    /// Ids created since the last call of [`Applier::take_new_ids`], per id-map category: (snapshot id, new id).
+    new_ids: Vec<(&'static str, String, String)>,
 }
 
 impl<'a> Applier<'a> {
@@ -96,7 +97,7 @@ impl<'a> Applier<'a> {
     }
 
     /// The ids created (or found by natural key) since the last call, to keep in the id map.
-    pub fn take_new_ids(&mut self) -> Vec<(Kind, String, String)> {
+    pub fn take_new_ids(&mut self) -> Vec<(&'static str, String, String)> {
         std::mem::take(&mut self.new_ids)
     }
 
@@ -158,6 +159,7 @@ impl<'a> Applier<'a> {
             ))));
         };
         self.record(kind, &p.source_id, &new_id);
+        self.record_client_id(&p.object, &created);
         if p.activate {
             self.activate(kind, &new_id).await?;
         }
@@ -176,6 +178,7 @@ impl<'a> Applier<'a> {
             .unwrap_or_default()
             .to_owned();
         self.record(kind, &p.source_id, &id);
+        self.record_client_id(&p.object, &existing);
         let mut notes = vec![format!(
             "it is in the target already (created since planning, or by an interrupted attempt of this restore), \
              as {id}: not created again"
@@ -261,13 +264,16 @@ impl<'a> Applier<'a> {
                 for key in ["name", "signOnMode"] {
                     app[key] = live.get(key).cloned().unwrap_or(Value::Null);
                 }
+                if !app_takes_name(live) {
+                    app.as_object_mut().map(|a| a.remove("name"));
+                }
                 // Signing keys and secrets stay the target's: only the snapshot's own credential fields are set.
                 let mut credentials = live.get("credentials").cloned().unwrap_or_else(|| json!({}));
                 if let (Some(c), Some(mine)) = (credentials.as_object_mut(), app["credentials"].as_object()) {
                     c.extend(mine.clone());
                 }
                 app["credentials"] = credentials;
-                app
+                kind.row().stripped(&app, crate::categories::Write::Update)
             }
             _ => wanted,
         };
@@ -322,7 +328,19 @@ impl<'a> Applier<'a> {
     pub(super) fn record(&mut self, kind: Kind, source_id: &str, target_id: &str) {
         if source_id != target_id {
             self.live.map(kind, source_id, target_id);
-            self.new_ids.push((kind, source_id.to_owned(), target_id.to_owned()));
+            self.new_ids
+                .push((kind.category(), source_id.to_owned(), target_id.to_owned()));
+        }
+    }
+
+    /// Keeps an app's OAuth client id in the target (a new one when Okta created the app again): references by
+    /// client id (authorization server policies) follow it.
+    fn record_client_id(&mut self, snapshot: &Value, target: &Value) {
+        if let (Some(old), Some(new)) = (client_id_of(snapshot), client_id_of(target))
+            && old != new
+        {
+            self.live.map_category(CLIENT_IDS, old, new);
+            self.new_ids.push((CLIENT_IDS, old.to_owned(), new.to_owned()));
         }
     }
 

@@ -14,10 +14,50 @@ use serde_json::{Value, json};
 use super::keys::{OwnWrite, natural_key, okta_own, own_key};
 use super::kinds::urlencode;
 use crate::categories::{Category, Endpoint, Keep, OnWhen, Response, Source};
-use crate::references::{FoundRef, rewrite};
+use crate::references::{FoundRef, OrgMove, rewrite};
+use serde::{Deserialize, Serialize};
 
 /// The group rules row: the one generic row with a recreate.
 pub const GROUP_RULES: &str = "group_rules";
+
+/// Rows Okta creates only with values of related objects in the create body: (row, related row, the related
+/// object's field naming the row's object). A custom role is created with its permissions, a resource set with
+/// its resources, a binding with its members, an email domain with the brand that uses it.
+pub const COMPANIONS: &[(&str, &str, &str)] = &[
+    ("custom_roles", "role_permissions", "roleId"),
+    ("resource_sets", "resource_set_resources", "resourceSetId"),
+    ("resource_set_bindings", "resource_set_binding_members", "bindingId"),
+    ("email_domains", "brands", "emailDomainId"),
+];
+
+/// Order beyond the catalog's: `(row, written after this row)`. A custom role assigned over a resource set makes
+/// the set's binding in Okta, so the bindings (with their members) are written first and the assignments they
+/// made are then matched, not made twice by two categories at once.
+pub const WRITTEN_AFTER: &[(&str, &str)] = &[
+    ("user_roles", "resource_set_bindings"),
+    ("group_roles", "resource_set_bindings"),
+];
+
+/// Whether selecting an object of `row` selects its companions too: its children, not a brand that uses a domain.
+pub fn brings_companions(row: &str) -> bool {
+    row != "email_domains"
+}
+
+/// The field of the create body the companions fill, from each companion (its references already rewritten).
+pub fn companion_field(row: &Category, companions: &[Value]) -> Option<(&'static str, Value)> {
+    let values = |pointers: &[&str]| -> Value {
+        companions
+            .iter()
+            .filter_map(|c| pointers.iter().find_map(|p| c.pointer(p).cloned()))
+            .collect()
+    };
+    match row.name {
+        "custom_roles" => Some(("permissions", values(&["/label"]))),
+        "resource_sets" => Some(("resources", values(&["/orn", "/_links/self/href"]))),
+        "resource_set_bindings" => Some(("members", values(&["/_links/self/href"]))),
+        _ => None,
+    }
+}
 
 /// Rows whose create takes `activate=false` (Okta activates them on create otherwise).
 const CREATE_TAKES_ACTIVATE: &[&str] = &["policies", "policy_rules"];
@@ -68,7 +108,10 @@ pub fn own_id(row: &Category, object: &Value) -> Option<String> {
 /// `endpoint`'s path with its parameters filled in order: the parent's id parts (`aus1/00p1` is two), then, when
 /// the template takes one more, the object's own id.
 pub fn fill(endpoint: &Endpoint, parent: Option<&str>, own: Option<&str>) -> Result<String, String> {
-    let template = endpoint.path;
+    fill_template(endpoint.method, endpoint.path, parent, own)
+}
+
+fn fill_template(method: &str, template: &str, parent: Option<&str>, own: Option<&str>) -> Result<String, String> {
     let params = template.matches('{').count();
     let mut values: Vec<&str> = parent.map(|p| p.split('/').collect()).unwrap_or_default();
     if params == values.len() + 1
@@ -78,8 +121,7 @@ pub fn fill(endpoint: &Endpoint, parent: Option<&str>, own: Option<&str>) -> Res
     }
     if params != values.len() {
         return Err(format!(
-            "the catalog's call {} {template} takes {params} ids and the object gives {}",
-            endpoint.method,
+            "the catalog's call {method} {template} takes {params} ids and the object gives {}",
             values.len()
         ));
     }
@@ -134,10 +176,37 @@ pub fn kept(row: &Category, mut object: Value, parent: Option<&str>) -> Value {
     object
 }
 
-/// Rewrites `object`'s references with `map` (the target org's stored id of each, when known); the references it
-/// could not map are returned beside it.
-pub fn rewritten(row: &Category, object: &Value, map: &dyn Fn(&FoundRef) -> Option<String>) -> (Value, Vec<FoundRef>) {
-    let r = rewrite(row, object, map, None);
+/// The two orgs of a restore into another org, as ORNs and hrefs name them: what moves an ORN's org id and an
+/// href's origin from the source org to the target org.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Orgs {
+    pub from_url: String,
+    pub to_url: String,
+    pub from_id: String,
+    pub to_id: String,
+}
+
+impl Orgs {
+    pub fn as_move(&self) -> OrgMove<'_> {
+        OrgMove {
+            from_url: &self.from_url,
+            to_url: &self.to_url,
+            from_id: &self.from_id,
+            to_id: &self.to_id,
+        }
+    }
+}
+
+/// Rewrites `object`'s references with `map` (the target org's stored id of each, when known), and with `orgs`
+/// moves its ORNs and hrefs to the target org; the references it could not map are returned beside it.
+pub fn rewritten(
+    row: &Category,
+    object: &Value,
+    map: &dyn Fn(&FoundRef) -> Option<String>,
+    orgs: Option<&Orgs>,
+) -> (Value, Vec<FoundRef>) {
+    let moved = orgs.map(Orgs::as_move);
+    let r = rewrite(row, object, map, moved.as_ref());
     (r.object, r.unresolved)
 }
 
@@ -202,12 +271,51 @@ pub fn create_call(row: &Category, object: &Value, parent: Option<&str>) -> Resu
         .restore
         .create
         .ok_or_else(|| format!("{} has no create call in Okta's API", row.name))?;
+    if APP_TARGETS.contains(&row.name) {
+        return app_target_call(&endpoint, parent, object);
+    }
     let mut path = fill(&endpoint, parent, None)?;
     if CREATE_TAKES_ACTIVATE.contains(&row.name) && wants_on(row, object) == Some(false) {
         path.push_str("?activate=false");
     }
-    let body = row.stripped(object, crate::categories::Write::Create);
+    let body = match row.name {
+        // A binding is created by the role it binds (its `id`); its members come with it (see COMPANIONS).
+        "resource_set_bindings" => json!({ "role": object.get("id") }),
+        _ => row.stripped(object, crate::categories::Write::Create),
+    };
     Ok((method(&endpoint), path, body))
+}
+
+/// The rows whose object is an app a role assignment targets: `PUT .../catalog/apps/{appName}/{appId}` names one
+/// instance, `PUT .../catalog/apps/{appName}` every instance of an OIN app (the target has no `id` then).
+const APP_TARGETS: &[&str] = &["user_role_app_targets", "group_role_app_targets"];
+
+fn app_target_call(
+    endpoint: &Endpoint,
+    parent: Option<&str>,
+    object: &Value,
+) -> Result<(Method, String, Value), String> {
+    let name = object
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or("an app target without the app's name")?;
+    let instance = object.get("id").and_then(Value::as_str);
+    let template = match instance {
+        Some(_) => endpoint.path,
+        None => endpoint
+            .path
+            .strip_suffix("/{appId}")
+            .ok_or_else(|| format!("{} does not end in an app id", endpoint.path))?,
+    };
+    let parts: Vec<&str> = parent
+        .map(|p| p.split('/').collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain([name])
+        .chain(instance)
+        .collect();
+    let path = fill_template(endpoint.method, template, Some(&parts.join("/")), None)?;
+    Ok((method(endpoint), path, Value::Null))
 }
 
 /// The update call that writes `body` to the live object `live` (kept with its parent).
@@ -216,6 +324,26 @@ pub fn update_call(row: &Category, live: &Value, body: Value) -> Result<(Method,
         .restore
         .update
         .ok_or_else(|| format!("{} has no update call in Okta's API", row.name))?;
+    match row.name {
+        // One call per state: `POST /api/v1/features/{featureId}/enable` or `.../disable`, no body.
+        "features" => {
+            let id = own_id(row, live).ok_or("a feature without an id")?;
+            let on = body.get("status").and_then(Value::as_str) == Some("ENABLED");
+            let lifecycle = if on { "enable" } else { "disable" };
+            let path = fill(&endpoint, Some(&format!("{id}/{lifecycle}")), None)?;
+            return Ok((method(&endpoint), path, Value::Null));
+        }
+        // A user schema is addressed by its own id, the last segment of its `id` URL (a type names it by link).
+        "user_schemas" => {
+            let id = live
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|u| u.rsplit('/').next());
+            let path = fill(&endpoint, None, id)?;
+            return Ok((method(&endpoint), path, body));
+        }
+        _ => {}
+    }
     let path = fill(&endpoint, parent_of(row, live).as_deref(), own_id(row, live).as_deref())?;
     Ok((method(&endpoint), path, body))
 }
@@ -236,7 +364,22 @@ pub fn switch_call(row: &Category, live: &Value, on: bool) -> Option<Result<Stri
 
 /// What an update writes: the object's own attributes (`Category::stripped` for an update).
 pub fn own(row: &Category, object: &Value) -> Value {
-    row.stripped(object, crate::categories::Write::Update)
+    match row.name {
+        // A feature is on or off: nothing else of it is written.
+        "features" => json!({ "status": object.get("status") }),
+        // A template is listed with its settings (`expand=settings`); only the settings are written.
+        "email_templates" => {
+            let mut settings = object
+                .pointer("/_embedded/settings")
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            if let Some(fields) = settings.as_object_mut() {
+                fields.remove("_links");
+            }
+            settings
+        }
+        _ => row.stripped(object, crate::categories::Write::Update),
+    }
 }
 
 /// The delete call of a group rule, keeping the memberships it made (`removeUsers=false`): they stay until the

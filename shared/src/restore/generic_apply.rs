@@ -3,12 +3,12 @@
 //! Okta's answer and the saved position never makes a duplicate), written with the row's calls, switched on or off.
 
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::apply::{Applied, Applier, Outcome};
 use super::generic::{
-    GROUP_RULES, create_call, delete_rule_path, find_live, has_parent, kept, own, parent_of, rewritten, switch_call,
-    update_call, wants_on,
+    COMPANIONS, GROUP_RULES, companion_field, create_call, delete_rule_path, find_live, has_parent, kept, own,
+    parent_of, rewritten, switch_call, update_call, wants_on,
 };
 use super::kinds::{Kind, resolved};
 use super::plan::{Action, PlannedObject};
@@ -54,14 +54,32 @@ impl Applier<'_> {
         Ok(applied)
     }
 
+    /// The create-body field a row's companions fill, each companion rewritten into the target org first.
+    fn companions(&self, row: &Category, companions: &[Value]) -> Option<(&'static str, Value)> {
+        let (_, child, _) = COMPANIONS.iter().find(|(name, _, _)| *name == row.name)?;
+        if row.name == "email_domains" {
+            // Okta links the domain to the brand named here (the brand's `emailDomainId` follows).
+            let brand = companions.first()?.get("id")?.as_str()?;
+            let target = self
+                .live
+                .mapped_category(child, brand)
+                .map(str::to_owned)
+                .or_else(|| self.same_org.then(|| brand.to_owned()))?;
+            return Some(("brandId", Value::String(target)));
+        }
+        let child = crate::categories::find(child)?;
+        let rewritten: Vec<Value> = companions.iter().map(|c| self.resolve(child, c).object).collect();
+        companion_field(row, &rewritten)
+    }
+
     fn resolve(&self, row: &Category, object: &Value) -> Resolved {
         let map = |r: &FoundRef| {
             self.live
-                .mapped_category(r.category, &r.id)
+                .mapped_ref(r)
                 .map(str::to_owned)
                 .or_else(|| self.same_org.then(|| r.id.clone()))
         };
-        let (object, unresolved) = rewritten(row, object, &map);
+        let (object, unresolved) = rewritten(row, object, &map, self.live.orgs());
         let parent = if has_parent(row) { parent_of(row, &object) } else { None };
         Resolved {
             object,
@@ -77,11 +95,21 @@ impl Applier<'_> {
         if let Some(existing) = find_live(row, &r.object, hint.as_deref(), &lives).cloned() {
             return self.matched_generic(kind, p, r, existing).await;
         }
-        let (method, path, body) = match create_call(row, &r.object, r.parent.as_deref()) {
+        if row.restore.create.is_none() && one_per_parent(row) {
+            return self.write_in_place(kind, r).await;
+        }
+        let (method, path, mut body) = match create_call(row, &r.object, r.parent.as_deref()) {
             Ok(call) => call,
             Err(why) => return Ok(Applied::new(Outcome::Failed(why))),
         };
-        let created = kept(row, self.call(method, &path, Some(&body)).await?, r.parent.as_deref());
+        if let Some((field, value)) = self.companions(row, &p.companions) {
+            body[field] = value;
+        }
+        let sent = (!body.is_null()).then_some(&body);
+        let answer = self.call(method, &path, sent).await?;
+        // A relationship made by PUT (a role's app target) answers nothing: it is what was sent.
+        let answer = if answer.is_object() { answer } else { r.object.clone() };
+        let created = kept(row, answer, r.parent.as_deref());
         let Some(new_id) = row.stored_id(&created) else {
             return Ok(Applied::new(Outcome::Failed(format!(
                 "Okta's answer to {path} holds no id; look for {} in the target before restoring it again",
@@ -97,6 +125,23 @@ impl Applier<'_> {
         {
             self.switch(row, &created, on, &mut applied).await?;
         }
+        Ok(applied)
+    }
+
+    /// The one object of its parent (an app's user schema) that Okta makes with the parent and the restore cannot
+    /// list: written with its update call, addressed by the parent.
+    async fn write_in_place(&mut self, kind: Kind, r: &Resolved) -> Result<Applied, OktaError> {
+        let row = kind.row();
+        let place = kept(row, json!({}), r.parent.as_deref());
+        let (method, path, body) = match update_call(row, &place, own(row, &r.object)) {
+            Ok(call) => call,
+            Err(why) => return Ok(Applied::new(Outcome::Failed(why))),
+        };
+        self.call(method, &path, Some(&body)).await?;
+        let mut applied = Applied::new(Outcome::Updated);
+        applied
+            .notes
+            .push("written onto the one Okta makes with its parent".into());
         Ok(applied)
     }
 
@@ -192,7 +237,7 @@ impl Applier<'_> {
         if active_rule {
             self.switch(row, live, false, applied).await?;
         }
-        let answer = self.call(method, &path, Some(&body)).await?;
+        let answer = self.call(method, &path, (!body.is_null()).then_some(&body)).await?;
         if active_rule {
             self.switch(row, live, true, applied).await?;
         }
@@ -255,6 +300,11 @@ impl Applier<'_> {
             }
         }
     }
+}
+
+/// Rows that are the one object of their parent, or of the org.
+fn one_per_parent(row: &Category) -> bool {
+    matches!(row.keep, Keep::OnePerParent { .. } | Keep::Named { .. })
 }
 
 fn parent_field(row: &Category) -> Option<&'static str> {

@@ -11,7 +11,7 @@ use super::kinds::{Kind, resolved};
 use super::live::LiveOrg;
 use super::order::priority_order;
 use super::plan::{Action, PlanOptions, Planned, PlannedObject};
-use crate::categories::{Category, Keep};
+use crate::categories::{Category, Form, Keep};
 use crate::compare::{Change, diff};
 use crate::okta::OktaError;
 use crate::ports::OnConflict;
@@ -45,6 +45,14 @@ enum Pointee {
 }
 
 fn pointee(live: &LiveOrg<'_>, planned: &Planned, same_org: bool, r: &FoundRef) -> Pointee {
+    if r.form == Form::ClientId {
+        return match (live.mapped_ref(r), same_org) {
+            (Some(target), _) => Pointee::Known(target.to_owned()),
+            (None, true) => Pointee::Known(r.id.clone()),
+            // The app is matched or created by this restore: its client id in the target is known then.
+            (None, false) => Pointee::Pending,
+        };
+    }
     if let Some(kind) = Kind::of(r.category)
         && let Some(p) = planned.get(kind, &r.id)
     {
@@ -89,7 +97,7 @@ async fn plan_one(
         Pointee::Known(target) => Some(target),
         Pointee::Pending | Pointee::Unknown => None,
     };
-    let (snapshot, unresolved) = rewritten(row, object, &map);
+    let (snapshot, unresolved) = rewritten(row, object, &map, live.orgs());
     let pending: Vec<&FoundRef> = unresolved
         .iter()
         .filter(|r| matches!(pointee(live, planned, options.same_org, r), Pointee::Pending))

@@ -212,6 +212,19 @@ pub fn create_call(kind: Kind, object: &Value) -> (Method, String, Value) {
                     body[key] = value.clone();
                 }
             }
+            if !app_takes_name(object) {
+                body.as_object_mut().map(|b| b.remove("name"));
+            }
+            // An OIDC client is created with its client settings; Okta makes a new client id and secret.
+            if let Some(mut client) = object.pointer("/credentials/oauthClient").cloned() {
+                client.as_object_mut().map(|c| {
+                    c.remove("client_id");
+                    c.remove("client_secret")
+                });
+                body["credentials"]["oauthClient"] = client;
+            }
+            // What the spec refuses on a create (read-only settings, nulls) goes, as the catalog row says.
+            let body = kind.row().stripped(&body, categories::Write::Create);
             (Method::POST, "/api/v1/apps?activate=false".into(), body)
         }
         Kind::MEMBERSHIP => (
@@ -231,6 +244,15 @@ pub fn create_call(kind: Kind, object: &Value) -> (Method, String, Value) {
         ),
         _ => unreachable!("{kind:?} is created by the generic path"),
     }
+}
+
+/// Whether an app's `name` is sent on a write: Okta names custom SAML 2.0 and auto-login apps itself (the spec
+/// marks their `name` read-only); every other app is named by its OIN template (`bookmark`, `oidc_client`).
+pub fn app_takes_name(app: &Value) -> bool {
+    !matches!(
+        app.get("signOnMode").and_then(Value::as_str),
+        Some("SAML_2_0" | "AUTO_LOGIN")
+    )
 }
 
 /// The call that replaces the own attributes of the live thing `target_id` with `attributes`.

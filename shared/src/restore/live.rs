@@ -21,6 +21,10 @@ pub const LIST_ABOVE: usize = 20;
 /// Above this many assignments of one app to check, its assignments are listed rather than read one by one.
 const LIST_ASSIGNMENTS_ABOVE: usize = 20;
 
+/// The id map of OAuth client ids (an app's `credentials.oauthClient.client_id`): source client id -> target client
+/// id, for references by client id ([`crate::categories::Form::ClientId`]).
+pub const CLIENT_IDS: &str = "app_client_ids";
+
 /// Every live object of a category, read once.
 #[derive(Default)]
 struct Listing {
@@ -42,6 +46,8 @@ pub struct LiveOrg<'a> {
     app_edges: HashMap<(Kind, String), HashSet<String>>,
     /// The live objects of a generic kind (of one parent, by its stored id), as the row keeps them.
     objects: HashMap<(Kind, String), Vec<Value>>,
+    /// The source and target org, when they differ: ORNs and hrefs move from one to the other.
+    orgs: Option<generic::Orgs>,
     calls: u64,
 }
 
@@ -57,8 +63,19 @@ impl<'a> LiveOrg<'a> {
             groups_of_user: HashMap::new(),
             app_edges: HashMap::new(),
             objects: HashMap::new(),
+            orgs: None,
             calls: 0,
         }
+    }
+
+    /// The same, restoring from another org: its ORNs and hrefs are moved by `orgs`.
+    pub fn with_orgs(mut self, orgs: Option<generic::Orgs>) -> Self {
+        self.orgs = orgs;
+        self
+    }
+
+    pub fn orgs(&self) -> Option<&generic::Orgs> {
+        self.orgs.as_ref()
     }
 
     /// Calls made to the org so far.
@@ -187,11 +204,24 @@ impl<'a> LiveOrg<'a> {
 
     /// Records that the snapshot thing `source_id` is `target_id` in the target org.
     pub fn map(&mut self, kind: Kind, source_id: &str, target_id: &str) {
+        self.map_category(kind.category(), source_id, target_id);
+        self.found.remove(&(kind, source_id.to_owned()));
+    }
+
+    /// The same for any id map (the client ids of apps).
+    pub fn map_category(&mut self, category: &str, source_id: &str, target_id: &str) {
         self.maps
-            .entry(kind.category().to_owned())
+            .entry(category.to_owned())
             .or_default()
             .insert(source_id.to_owned(), target_id.to_owned());
-        self.found.remove(&(kind, source_id.to_owned()));
+    }
+
+    /// The target id of a reference: by the id map of its category (of client ids, for a client id).
+    pub fn mapped_ref(&self, r: &crate::references::FoundRef) -> Option<&str> {
+        match r.form {
+            crate::categories::Form::ClientId => self.mapped_category(CLIENT_IDS, &r.id),
+            _ => self.mapped_category(r.category, &r.id),
+        }
     }
 
     /// Like [`LiveOrg::find`], but asks the org again (what was found before may have changed).

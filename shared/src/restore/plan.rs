@@ -76,6 +76,9 @@ pub struct PlannedObject {
     /// A membership the new user's create adds (`groupIds`): no call of its own.
     #[serde(default)]
     pub with_user: bool,
+    /// Children of the snapshot Okta wants in the object's create body (a custom role's permissions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub companions: Vec<Value>,
     /// The lifecycle state the object is switched to after it is written (on: ACTIVE), when the row has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub switch: Option<bool>,
@@ -100,6 +103,7 @@ impl PlannedObject {
             activate: false,
             with_user: false,
             switch: None,
+            companions: Vec::new(),
             object: object.clone(),
             live_own: None,
         }
@@ -154,6 +158,8 @@ pub struct Planned {
     pub objects: BTreeMap<Kind, Vec<PlannedObject>>,
     /// Snapshot id -> live id of things matched by natural key in another org (kept in the id map).
     pub matches: BTreeMap<Kind, Vec<(String, String)>>,
+    /// Source client id -> target client id of the apps matched in another org (kept in the id map).
+    pub client_ids: Vec<(String, String)>,
     /// Activation emails the plan sends.
     pub emails: u64,
     /// Where each planned thing is in `objects`.
@@ -194,7 +200,9 @@ pub async fn plan(selected: &Selected, live: &mut LiveOrg<'_>, options: PlanOpti
             continue;
         }
         let out = if kind.is_generic() {
-            super::generic_plan::plan_category(live, &planned, options, kind, objects).await?
+            let mut out = super::generic_plan::plan_category(live, &planned, options, kind, objects).await?;
+            with_companions(selected, kind, &mut out);
+            out
         } else {
             if objects.len() > LIST_ABOVE {
                 live.list(kind).await?;
@@ -205,6 +213,18 @@ pub async fn plan(selected: &Selected, live: &mut LiveOrg<'_>, options: PlanOpti
             }
             out
         };
+        if kind == Kind::APP && !options.same_org {
+            for p in out.iter().filter(|p| p.target_id.is_some()) {
+                let live_app = live.find(kind, &p.source_id, &p.object).await?;
+                if let (Some(old), Some(new)) = (
+                    crate::references::client_id_of(&p.object),
+                    live_app.as_ref().and_then(|a| crate::references::client_id_of(a)),
+                ) && old != new
+                {
+                    planned.client_ids.push((old.to_owned(), new.to_owned()));
+                }
+            }
+        }
         for p in &out {
             if !options.same_org
                 && let Some(target) = &p.target_id
@@ -226,11 +246,46 @@ pub async fn plan(selected: &Selected, live: &mut LiveOrg<'_>, options: PlanOpti
     Ok(planned)
 }
 
+/// Gives each object of `kind` to create the selected children Okta wants in its create body (a custom role's
+/// permissions, a resource set's resources).
+fn with_companions(selected: &Selected, kind: Kind, planned: &mut [PlannedObject]) {
+    let Some((_, child, field)) = super::generic::COMPANIONS
+        .iter()
+        .find(|(row, _, _)| *row == kind.category())
+    else {
+        return;
+    };
+    let children = Kind::of(child).and_then(|k| selected.objects.get(&k));
+    for p in planned.iter_mut().filter(|p| p.action == Action::Create) {
+        p.companions = children
+            .into_iter()
+            .flatten()
+            .filter(|(_, c)| c.get(*field).and_then(Value::as_str) == Some(&p.source_id))
+            .map(|(_, c)| c.clone())
+            .collect();
+    }
+}
+
 /// `kinds` in stages of the catalog's restore order ([`super::order::restore_order`]), with one hook: users come
 /// after groups, because a new user joins its groups on create (`groupIds`), which needs their ids.
 pub fn in_order(kinds: impl Iterator<Item = Kind>) -> Vec<Vec<Kind>> {
     let rows: Vec<&'static crate::categories::Category> = kinds.map(Kind::row).collect();
-    let order = super::order::restore_order(&rows).unwrap_or_else(|e| panic!("the catalog's restore order: {e}"));
+    // A row created with its children's values waits for whatever those children name.
+    let after: Vec<(&'static str, &'static str)> = super::generic::COMPANIONS
+        .iter()
+        .flat_map(|(parent, child, _)| {
+            let child = crate::categories::find(child).expect("companions are catalog rows");
+            child
+                .references
+                .iter()
+                .flat_map(|r| r.categories())
+                .filter(move |c| c != parent)
+                .map(move |c| (*parent, c))
+        })
+        .chain(super::generic::WRITTEN_AFTER.iter().copied())
+        .collect();
+    let order =
+        super::order::restore_order_with(&rows, &after).unwrap_or_else(|e| panic!("the catalog's restore order: {e}"));
     let mut stages: Vec<Vec<Kind>> = Vec::new();
     let mut groups_placed = !rows.iter().any(|r| r.name == Kind::GROUP.category());
     for stage in order.stages {
@@ -578,6 +633,9 @@ pub struct PlanSummary {
     /// What the plan cannot do, or the snapshot lacks, for a person to know before applying it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The two orgs, restoring into another org (ORNs and hrefs are moved from one to the other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orgs: Option<super::generic::Orgs>,
 }
 
 impl PlanSummary {

@@ -164,6 +164,7 @@ async fn add_relationships(
     whole: &BTreeSet<Kind>,
 ) -> Result<(), RestoreError> {
     add_group_rules(reader, selected, whole).await?;
+    add_companions(reader, selected, whole).await?;
     for edge in Kind::all().filter(|k| k.is_edge() && !whole.contains(k)) {
         let ((parent_kind, parent_field), (child_kind, child_field)) = edge.ends().expect("an edge");
         let wanted = |object: &Value, selected: &Selected| {
@@ -219,6 +220,44 @@ async fn add_group_rules(
             existing.push((id, rule));
         }
     }
+    Ok(())
+}
+
+/// The children Okta creates with their parent (a custom role's permissions, a resource set's resources), of every
+/// selected parent.
+async fn add_companions(
+    reader: &SnapshotReader,
+    selected: &mut Selected,
+    whole: &BTreeSet<Kind>,
+) -> Result<(), RestoreError> {
+    for (parent, child, field) in generic::COMPANIONS
+        .iter()
+        .filter(|(p, _, _)| generic::brings_companions(p))
+    {
+        let (Some(parent), Some(child)) = (Kind::of(parent), Kind::of(child)) else {
+            continue;
+        };
+        if whole.contains(&child) || !selected.objects.contains_key(&parent) {
+            continue;
+        }
+        let wanted: Vec<(String, Value)> = reader
+            .objects(child.category())
+            .await?
+            .into_iter()
+            .filter(|(_, c)| {
+                c.get(*field)
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| selected.contains(parent, p))
+            })
+            .collect();
+        let existing = selected.objects.entry(child).or_default();
+        for (id, object) in wanted {
+            if !existing.iter().any(|(i, _)| *i == id) {
+                existing.push((id, object));
+            }
+        }
+    }
+    selected.objects.retain(|_, objects| !objects.is_empty());
     Ok(())
 }
 

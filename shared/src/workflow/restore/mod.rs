@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 
 use crate::ids::OrgId;
 use crate::ports::{JobRecord, RestoreSpec};
-use crate::restore::kinds::Kind;
 use crate::workflow::{StepContext, StepError};
 
 /// The restore spec of a restore job.
@@ -54,11 +53,11 @@ async fn keep_ids(
     spec: &RestoreSpec,
     target: &OrgId,
     batch: &str,
-    pairs: Vec<(Kind, String, String)>,
+    pairs: Vec<(&str, String, String)>,
 ) -> Result<(), StepError> {
     let mut by_category: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
-    for (kind, old, new) in pairs {
-        by_category.entry(kind.category()).or_default().push((old, new));
+    for (category, old, new) in pairs {
+        by_category.entry(category).or_default().push((old, new));
     }
     for (category, pairs) in by_category {
         ctx.catalog
