@@ -8,7 +8,7 @@ use crate::support::*;
 
 /// Okta's management spec: the nearest ancestor of this crate holding `shared/okta/management-openapi.yaml` (a
 /// worktree sits one level deeper than the main checkout).
-fn spec_path() -> std::path::PathBuf {
+pub(crate) fn spec_path() -> std::path::PathBuf {
     let crate_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     crate_dir
         .ancestors()

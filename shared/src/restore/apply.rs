@@ -160,6 +160,11 @@ impl<'a> Applier<'a> {
         };
         self.record(kind, &p.source_id, &new_id);
         self.record_client_id(&p.object, &created);
+        // Okta fills defaults into what it creates (an OIDC client's settings): settled to the snapshot's at once,
+        // so a second restore finds nothing to change.
+        if kind == Kind::APP && own(kind, &created) != own(kind, &p.object) {
+            self.settle(kind, p, &new_id, &created).await?;
+        }
         if p.activate {
             self.activate(kind, &new_id).await?;
         }
@@ -239,6 +244,14 @@ impl<'a> Applier<'a> {
             }
         }
         Ok(applied)
+    }
+
+    /// Writes the snapshot's own attributes over what a create made.
+    async fn settle(&mut self, kind: Kind, p: &PlannedObject, target: &str, created: &Value) -> Result<(), OktaError> {
+        let on_conflict = std::mem::replace(&mut self.on_conflict, OnConflict::Overwrite);
+        let written = self.write_update(kind, p, target, created).await;
+        self.on_conflict = on_conflict;
+        written.map(drop)
     }
 
     /// Writes the snapshot's own attributes to the live thing `target` as `--on-conflict` says; false when that

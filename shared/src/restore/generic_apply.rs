@@ -10,6 +10,7 @@ use super::generic::{
     COMPANIONS, GROUP_RULES, companion_field, create_call, delete_rule_path, find_live, has_parent, kept, own,
     parent_of, rewritten, switch_call, update_call, wants_on,
 };
+use super::keys::okta_own;
 use super::kinds::{Kind, resolved};
 use super::plan::{Action, PlannedObject};
 use crate::categories::{Category, Keep};
@@ -77,7 +78,7 @@ impl Applier<'_> {
             self.live
                 .mapped_ref(r)
                 .map(str::to_owned)
-                .or_else(|| self.same_org.then(|| r.id.clone()))
+                .or_else(|| (self.same_org || fixed_everywhere(r)).then(|| r.id.clone()))
         };
         let (object, unresolved) = rewritten(row, object, &map, self.live.orgs());
         let parent = if has_parent(row) { parent_of(row, &object) } else { None };
@@ -97,6 +98,14 @@ impl Applier<'_> {
         }
         if row.restore.create.is_none() && one_per_parent(row) {
             return self.write_in_place(kind, r).await;
+        }
+        if let Some(own) = okta_own(row, &r.object) {
+            let mut applied = Applied::new(Outcome::Skipped);
+            applied.notes.push(format!(
+                "{} is Okta's own, and the target org has none to update: it is never created",
+                own.what
+            ));
+            return Ok(applied);
         }
         let (method, path, mut body) = match create_call(row, &r.object, r.parent.as_deref()) {
             Ok(call) => call,
@@ -120,6 +129,14 @@ impl Applier<'_> {
         self.live
             .remember(kind, r.parent.as_deref(), &new_id, Some(created.clone()));
         let mut applied = Applied::new(Outcome::Created(new_id));
+        // What only an update takes (a brand is created by name), or defaults Okta filled in: written at once, so
+        // the object is the snapshot's and a second restore finds nothing to change.
+        if row.restore.update.is_some() && own(row, &created) != own(row, &r.object) {
+            let on_conflict = std::mem::replace(&mut self.on_conflict, OnConflict::Overwrite);
+            let settled = self.write_generic(row, r, &created, &mut applied).await;
+            self.on_conflict = on_conflict;
+            settled?;
+        }
         if let Some(on) = p.switch
             && wants_on(row, &created) != Some(on)
         {
@@ -300,6 +317,12 @@ impl Applier<'_> {
             }
         }
     }
+}
+
+/// Whether a reference names something every org has under the same id: the org's contact types (`BILLING`,
+/// `TECHNICAL`), which nothing restores because nothing needs to.
+pub(super) fn fixed_everywhere(r: &FoundRef) -> bool {
+    r.category == "org_contact_types"
 }
 
 /// Rows that are the one object of their parent, or of the org.

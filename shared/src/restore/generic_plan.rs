@@ -65,7 +65,7 @@ fn pointee(live: &LiveOrg<'_>, planned: &Planned, same_org: bool, r: &FoundRef) 
     if let Some(target) = live.mapped_category(r.category, &r.id) {
         return Pointee::Known(target.to_owned());
     }
-    if same_org {
+    if same_org || super::generic_apply::fixed_everywhere(r) {
         Pointee::Known(r.id.clone())
     } else {
         Pointee::Unknown

@@ -194,7 +194,7 @@ pub fn keep_okta_defaults(state: &mut OrgState, service_app: &str) {
             }
         }
     }
-    let handled: BTreeSet<&str> = ["user_schemas", "role_assignees"]
+    let handled: BTreeSet<&str> = ["user_schemas", "role_assignees", "org_contacts"]
         .into_iter()
         .chain(SYSTEM_CHILDREN.iter().map(|(c, _)| *c))
         .chain(WITH_PARENT.iter().map(|(c, _)| *c))

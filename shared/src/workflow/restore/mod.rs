@@ -32,6 +32,7 @@ fn mapped() -> impl Iterator<Item = &'static str> {
         .iter()
         .filter(|c| c.restorable)
         .map(|c| c.name)
+        .chain([crate::restore::live::CLIENT_IDS])
 }
 
 /// The id maps (snapshot id -> target id) kept for restores from `source` into `target`.
