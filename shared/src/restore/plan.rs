@@ -708,3 +708,36 @@ impl fmt::Display for PlanSummary {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage_of(stages: &[Vec<Kind>], category: &str) -> usize {
+        stages
+            .iter()
+            .position(|s| s.iter().any(|k| k.category() == category))
+            .unwrap_or_else(|| panic!("{category} is not ordered"))
+    }
+
+    #[test]
+    fn every_kind_orders_with_the_hooks_the_catalog_does_not_know() {
+        let stages = in_order(Kind::all());
+        assert_eq!(stages.iter().map(Vec::len).sum::<usize>(), Kind::all().count());
+        // A new user joins its groups on create.
+        assert!(stage_of(&stages, "users") > stage_of(&stages, "groups"));
+        // A resource set is created with its resources, which name groups, apps and servers.
+        for named in ["groups", "apps", "authorization_servers"] {
+            assert!(stage_of(&stages, "resource_sets") > stage_of(&stages, named), "{named}");
+        }
+        // Bindings make role assignments: they go first, the assignments are then matched.
+        assert!(stage_of(&stages, "user_roles") > stage_of(&stages, "resource_set_bindings"));
+        assert!(stage_of(&stages, "policy_rules") > stage_of(&stages, "policies"));
+    }
+
+    #[test]
+    fn a_selection_without_groups_keeps_users_where_the_catalog_puts_them() {
+        let stages = in_order([Kind::USER, Kind::MEMBERSHIP].into_iter());
+        assert_eq!(stages, vec![vec![Kind::USER], vec![Kind::MEMBERSHIP]]);
+    }
+}
