@@ -11,6 +11,9 @@ use serde_json::{Map, Value, json};
 use crate::categories::{self, Category};
 use crate::ports::OnConflict;
 
+/// An end of a relationship: the kind of thing there, and the edge's field holding its id.
+pub type End = (Kind, &'static str);
+
 /// A category a restore writes: a catalog row that is restorable and has a call that writes it. Users, groups,
 /// apps and the three relationships between them have hooks of their own (below and in `plan`/`apply`), where Okta
 /// treats them differently; every other row is planned and applied from its catalog row alone
@@ -53,7 +56,7 @@ impl Kind {
     }
 
     /// The things at an edge's ends: (parent's kind and field, child's kind and field).
-    pub fn ends(self) -> Option<((Kind, &'static str), (Kind, &'static str))> {
+    pub fn ends(self) -> Option<(End, End)> {
         match self {
             Kind::MEMBERSHIP => Some(((Kind::GROUP, "groupId"), (Kind::USER, "userId"))),
             Kind::APP_USER => Some(((Kind::APP, "appId"), (Kind::USER, "id"))),
