@@ -470,6 +470,23 @@ mod tests {
     }
 
     #[test]
+    fn okta_s_first_party_apps_and_built_in_groups_are_never_written() {
+        let console = json!({"name": "saasure", "label": "Okta Admin Console", "signOnMode": "OPENID_CONNECT"});
+        assert!(
+            own_write(find("apps").unwrap(), &console)
+                .unwrap_err()
+                .contains("first-party")
+        );
+        let everyone = json!({"type": "BUILT_IN", "profile": {"name": "Everyone"}});
+        assert!(own_write(find("groups").unwrap(), &everyone).is_err());
+        let default_policy = json!({"type": "PASSWORD", "system": true});
+        assert_eq!(
+            own_write(find("policies").unwrap(), &default_policy),
+            Ok(Some("the default policy of its type"))
+        );
+    }
+
+    #[test]
     fn an_inactive_policy_rule_is_created_inactive_and_an_invalid_group_rule_is_recreated() {
         let rules = find("policy_rules").unwrap();
         let (_, path, body) = create_call(

@@ -317,6 +317,13 @@ async fn plan_thing(
         .and_then(|l| l.get("id"))
         .and_then(Value::as_str)
         .map(str::to_owned);
+    // Okta's first-party apps (the Admin Console, the dashboard...) are never created or replaced as apps.
+    if let Err(why) = super::generic::own_write(kind.row(), object)
+        && kind == Kind::APP
+    {
+        p.skip(why);
+        return Ok(p);
+    }
     if let Err(why) = writable(kind, object) {
         if p.target_id.is_none() {
             p.skip(format!("{why}; the target org has no such group"));
