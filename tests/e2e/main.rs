@@ -11,5 +11,7 @@ mod incremental;
 mod integrity;
 mod reliability;
 mod restore;
+mod restore_full_org;
+mod restore_policies;
 mod resume;
 mod show;

@@ -6,14 +6,33 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// What one `oktavault --json restore` run printed.
-struct RestoreRun {
-    code: Option<i32>,
-    report: Value,
-    output: String,
+/// Okta's management spec: the nearest ancestor of this crate holding `shared/okta/management-openapi.yaml` (a
+/// worktree sits one level deeper than the main checkout).
+pub(crate) fn spec_path() -> std::path::PathBuf {
+    let crate_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    crate_dir
+        .ancestors()
+        .map(|dir| dir.join("shared/okta/management-openapi.yaml"))
+        .find(|path| path.is_file())
+        .expect("Okta's management spec in shared/okta above the repository")
 }
 
-async fn restore(store: &std::path::Path, sim: &SimHandle, args: &[&str]) -> RestoreRun {
+/// A simulated org that refuses, as Okta does, every request body its spec does not allow: whatever a restore
+/// sends must validate.
+pub(crate) async fn validating_sim(users: usize, seed: u64) -> SimHandle {
+    let mut config = okta_sim::SimConfig::new(users, seed).validating_requests(spec_path());
+    config.rate.scale = 20.0;
+    okta_sim::start(config, 0).await.expect("the simulator starts")
+}
+
+/// What one `oktavault --json restore` run printed.
+pub(crate) struct RestoreRun {
+    pub(crate) code: Option<i32>,
+    pub(crate) report: Value,
+    pub(crate) output: String,
+}
+
+pub(crate) async fn restore(store: &std::path::Path, sim: &SimHandle, args: &[&str]) -> RestoreRun {
     let url = sim.url();
     let token = sim.api_token();
     let mut all = vec!["--json", "restore"];
@@ -29,7 +48,7 @@ async fn restore(store: &std::path::Path, sim: &SimHandle, args: &[&str]) -> Res
     }
 }
 
-async fn admin(sim: &SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+pub(crate) async fn admin(sim: &SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
     let mut request = reqwest::Client::new()
         .request(method, format!("{}{path}", sim.url()))
         .header("Authorization", format!("SSWS {}", sim.api_token()));
@@ -87,7 +106,7 @@ fn well_connected_user(sim: &SimHandle) -> (Value, Vec<String>, Vec<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_user_comes_back_staged_then_activated_with_its_memberships_and_assignments() {
-    let sim = start_sim(120, 91).await;
+    let sim = validating_sim(120, 91).await;
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let (user, groups, apps) = well_connected_user(&sim);
@@ -145,7 +164,7 @@ async fn a_deleted_user_comes_back_staged_then_activated_with_its_memberships_an
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dry_run_shows_the_plan_and_writes_nothing() {
-    let sim = start_sim(60, 92).await;
+    let sim = validating_sim(60, 92).await;
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let (user, _, _) = well_connected_user(&sim);
@@ -203,7 +222,7 @@ async fn a_dry_run_shows_the_plan_and_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_group_comes_back_with_a_new_id_its_members_and_its_app_assignments() {
-    let sim = start_sim(80, 93).await;
+    let sim = validating_sim(80, 93).await;
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let state = sim.snapshot_state();
@@ -254,7 +273,7 @@ async fn a_deleted_group_comes_back_with_a_new_id_its_members_and_its_app_assign
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_object_okta_refuses_fails_alone_and_the_job_completes_with_errors() {
-    let sim = start_sim(80, 94).await;
+    let sim = validating_sim(80, 94).await;
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let state = sim.snapshot_state();
@@ -306,7 +325,7 @@ async fn one_object_okta_refuses_fails_alone_and_the_job_completes_with_errors()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn download_only_categories_and_unknown_names_are_refused_before_any_job() {
-    let sim = start_sim(30, 95).await;
+    let sim = validating_sim(30, 95).await;
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let run = restore(store.path(), &sim, &["latest", "--select", "devices"]).await;
@@ -324,7 +343,7 @@ async fn download_only_categories_and_unknown_names_are_refused_before_any_job()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mass_overwrite_is_held_by_the_guardrail_until_confirmed() {
-    let sim = start_sim(100, 96).await;
+    let sim = validating_sim(100, 96).await;
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let state = sim.snapshot_state();
@@ -397,7 +416,7 @@ async fn a_restore_killed_in_the_middle_of_applying_continues_and_creates_each_o
     use okta_sim::Faults;
     use oktavault_shared::ports::{Catalog, JobKind};
 
-    let sim = start_sim(100, 97).await;
+    let sim = validating_sim(100, 97).await;
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let deleted: Vec<Value> = sim.snapshot_state().users.into_iter().take(70).collect();

@@ -109,7 +109,7 @@ pub fn backup_scopes() -> Vec<String> {
 /// What a restore reads (the live org) and writes (the manage scopes of every restorable category).
 pub fn restore_scopes() -> Vec<String> {
     let mut scopes = backup_scopes();
-    scopes.extend(Kind::ALL.iter().map(|k| k.manage_scope().to_owned()));
+    scopes.extend(Kind::all().map(Kind::manage_scope));
     scopes.sort();
     scopes.dedup();
     scopes

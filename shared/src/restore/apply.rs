@@ -7,12 +7,13 @@
 
 use serde_json::{Map, Value, json};
 
-use super::kinds::{Kind, create_call, own, resolved, update_call, urlencode};
-use super::live::LiveOrg;
+use super::kinds::{Kind, app_takes_name, create_call, own, resolved, update_call, urlencode};
+use super::live::{CLIENT_IDS, LiveOrg};
 use super::plan::{Action, Link, PlannedObject};
 use crate::compare::diff;
 use crate::okta::{OktaClient, OktaError};
 use crate::ports::OnConflict;
+use crate::references::client_id_of;
 use crate::workflow::StepError;
 
 /// What became of one planned object.
@@ -52,7 +53,7 @@ pub struct Applied {
 }
 
 impl Applied {
-    fn new(outcome: Outcome) -> Self {
+    pub(super) fn new(outcome: Outcome) -> Self {
         Applied {
             outcome,
             notes: Vec::new(),
@@ -71,11 +72,11 @@ impl Applied {
 
 pub struct Applier<'a> {
     client: &'a OktaClient,
-    live: LiveOrg<'a>,
-    on_conflict: OnConflict,
-    same_org: bool,
-    /// Ids created since the last call of [`Applier::take_new_ids`], per kind: (snapshot id, new id).
-    new_ids: Vec<(Kind, String, String)>,
+    pub(super) live: LiveOrg<'a>,
+    pub(super) on_conflict: OnConflict,
+    pub(super) same_org: bool,
+    /// Ids created since the last call of [`Applier::take_new_ids`], per id-map category: (snapshot id, new id).
+    new_ids: Vec<(&'static str, String, String)>,
 }
 
 impl<'a> Applier<'a> {
@@ -96,7 +97,7 @@ impl<'a> Applier<'a> {
     }
 
     /// The ids created (or found by natural key) since the last call, to keep in the id map.
-    pub fn take_new_ids(&mut self) -> Vec<(Kind, String, String)> {
+    pub fn take_new_ids(&mut self) -> Vec<(&'static str, String, String)> {
         std::mem::take(&mut self.new_ids)
     }
 
@@ -106,6 +107,11 @@ impl<'a> Applier<'a> {
         let kind = p.kind();
         let result = match (p.action, kind.is_edge()) {
             (Action::Skip, _) => Ok(Applied::new(Outcome::Skipped)),
+            _ if kind.is_generic() => self.apply_generic(kind, p).await,
+            (Action::Recreate, _) => Ok(Applied::new(Outcome::Failed(format!(
+                "{} cannot be recreated; plan the restore again",
+                p.category
+            )))),
             (Action::Create, true) => self.add_edge(kind, p).await,
             (Action::Create, false) => self.create(kind, p).await,
             (Action::Update | Action::Reactivate, _) => self.update(kind, p).await,
@@ -122,7 +128,12 @@ impl<'a> Applier<'a> {
         }
     }
 
-    async fn call(&mut self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Result<Value, OktaError> {
+    pub(super) async fn call(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, OktaError> {
         self.client.write(method, path, body).await
     }
 
@@ -132,7 +143,7 @@ impl<'a> Applier<'a> {
         }
         let (method, path, mut body) = create_call(kind, &p.object);
         let mut notes = Vec::new();
-        if kind == Kind::User {
+        if kind == Kind::USER {
             self.user_type(&mut body, &mut notes);
             let (groups, missing) = self.targets(&p.links);
             notes.extend(missing);
@@ -148,6 +159,12 @@ impl<'a> Applier<'a> {
             ))));
         };
         self.record(kind, &p.source_id, &new_id);
+        self.record_client_id(&p.object, &created);
+        // Okta fills defaults into what it creates (an OIDC client's settings): settled to the snapshot's at once,
+        // so a second restore finds nothing to change.
+        if kind == Kind::APP && own(kind, &created) != own(kind, &p.object) {
+            self.settle(kind, p, &new_id, &created).await?;
+        }
         if p.activate {
             self.activate(kind, &new_id).await?;
         }
@@ -166,6 +183,7 @@ impl<'a> Applier<'a> {
             .unwrap_or_default()
             .to_owned();
         self.record(kind, &p.source_id, &id);
+        self.record_client_id(&p.object, &existing);
         let mut notes = vec![format!(
             "it is in the target already (created since planning, or by an interrupted attempt of this restore), \
              as {id}: not created again"
@@ -174,7 +192,7 @@ impl<'a> Applier<'a> {
             self.activate(kind, &id).await?;
             notes.push("activated".into());
         }
-        if kind == Kind::User {
+        if kind == Kind::USER {
             let (groups, missing) = self.targets(&p.links);
             notes.extend(missing);
             for group in groups {
@@ -228,6 +246,14 @@ impl<'a> Applier<'a> {
         Ok(applied)
     }
 
+    /// Writes the snapshot's own attributes over what a create made.
+    async fn settle(&mut self, kind: Kind, p: &PlannedObject, target: &str, created: &Value) -> Result<(), OktaError> {
+        let on_conflict = std::mem::replace(&mut self.on_conflict, OnConflict::Overwrite);
+        let written = self.write_update(kind, p, target, created).await;
+        self.on_conflict = on_conflict;
+        written.map(drop)
+    }
+
     /// Writes the snapshot's own attributes to the live thing `target` as `--on-conflict` says; false when that
     /// changes nothing.
     async fn write_update(
@@ -245,11 +271,14 @@ impl<'a> Applier<'a> {
         let body = match kind {
             // A user's partial update (POST) leaves the credentials alone; attributes the snapshot lacks are
             // cleared explicitly so an overwrite is one.
-            Kind::User => json!({ "profile": with_cleared(&wanted["profile"], &live_own["profile"]) }),
-            Kind::App => {
+            Kind::USER => json!({ "profile": with_cleared(&wanted["profile"], &live_own["profile"]) }),
+            Kind::APP => {
                 let mut app = wanted;
                 for key in ["name", "signOnMode"] {
                     app[key] = live.get(key).cloned().unwrap_or(Value::Null);
+                }
+                if !app_takes_name(live) {
+                    app.as_object_mut().map(|a| a.remove("name"));
                 }
                 // Signing keys and secrets stay the target's: only the snapshot's own credential fields are set.
                 let mut credentials = live.get("credentials").cloned().unwrap_or_else(|| json!({}));
@@ -257,7 +286,7 @@ impl<'a> Applier<'a> {
                     c.extend(mine.clone());
                 }
                 app["credentials"] = credentials;
-                app
+                kind.row().stripped(&app, crate::categories::Write::Update)
             }
             _ => wanted,
         };
@@ -289,7 +318,7 @@ impl<'a> Applier<'a> {
         object[parent_field] = json!(parent);
         object[child_field] = json!(child);
         let (method, path, mut body) = create_call(kind, &object);
-        if kind == Kind::AppUser {
+        if kind == Kind::APP_USER {
             body["scope"] = json!("USER");
             if let Some(name) = p.object.pointer("/credentials/userName") {
                 body["credentials"] = json!({ "userName": name });
@@ -302,17 +331,29 @@ impl<'a> Applier<'a> {
 
     async fn activate(&mut self, kind: Kind, id: &str) -> Result<(), OktaError> {
         let path = match kind {
-            Kind::User => format!("/api/v1/users/{}/lifecycle/activate?sendEmail=true", urlencode(id)),
-            Kind::App => format!("/api/v1/apps/{}/lifecycle/activate", urlencode(id)),
+            Kind::USER => format!("/api/v1/users/{}/lifecycle/activate?sendEmail=true", urlencode(id)),
+            Kind::APP => format!("/api/v1/apps/{}/lifecycle/activate", urlencode(id)),
             _ => return Ok(()),
         };
         self.call(reqwest::Method::POST, &path, None).await.map(drop)
     }
 
-    fn record(&mut self, kind: Kind, source_id: &str, target_id: &str) {
+    pub(super) fn record(&mut self, kind: Kind, source_id: &str, target_id: &str) {
         if source_id != target_id {
             self.live.map(kind, source_id, target_id);
-            self.new_ids.push((kind, source_id.to_owned(), target_id.to_owned()));
+            self.new_ids
+                .push((kind.category(), source_id.to_owned(), target_id.to_owned()));
+        }
+    }
+
+    /// Keeps an app's OAuth client id in the target (a new one when Okta created the app again): references by
+    /// client id (authorization server policies) follow it.
+    fn record_client_id(&mut self, snapshot: &Value, target: &Value) {
+        if let (Some(old), Some(new)) = (client_id_of(snapshot), client_id_of(target))
+            && old != new
+        {
+            self.live.map_category(CLIENT_IDS, old, new);
+            self.new_ids.push((CLIENT_IDS, old.to_owned(), new.to_owned()));
         }
     }
 

@@ -8,60 +8,60 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
+use crate::categories::{self, Category};
 use crate::ports::OnConflict;
 
-/// The categories a restore writes today.
+/// An end of a relationship: the kind of thing there, and the edge's field holding its id.
+pub type End = (Kind, &'static str);
+
+/// A category a restore writes: a catalog row that is restorable and has a call that writes it. Users, groups,
+/// apps and the three relationships between them have hooks of their own (below and in `plan`/`apply`), where Okta
+/// treats them differently; every other row is planned and applied from its catalog row alone
+/// ([`super::generic`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Group,
-    User,
-    App,
-    Membership,
-    AppUser,
-    AppGroup,
-}
+pub struct Kind(&'static str);
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
-        Kind::Group,
-        Kind::User,
-        Kind::App,
-        Kind::Membership,
-        Kind::AppUser,
-        Kind::AppGroup,
-    ];
+    pub const GROUP: Kind = Kind("groups");
+    pub const USER: Kind = Kind("users");
+    pub const APP: Kind = Kind("apps");
+    pub const MEMBERSHIP: Kind = Kind("group_members");
+    pub const APP_USER: Kind = Kind("app_users");
+    pub const APP_GROUP: Kind = Kind("app_groups");
 
+    /// The kind of `category`, when a restore can write it.
     pub fn of(category: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.category() == category)
+        let row = categories::find(category)?;
+        (row.restorable && (row.restore.create.is_some() || row.restore.update.is_some())).then_some(Kind(row.name))
+    }
+
+    /// Every kind, in catalog order.
+    pub fn all() -> impl Iterator<Item = Kind> {
+        categories::CATEGORIES.iter().filter_map(|row| Kind::of(row.name))
     }
 
     pub fn category(self) -> &'static str {
-        match self {
-            Kind::Group => "groups",
-            Kind::User => "users",
-            Kind::App => "apps",
-            Kind::Membership => "group_members",
-            Kind::AppUser => "app_users",
-            Kind::AppGroup => "app_groups",
-        }
+        self.0
     }
 
-    /// The OAuth scope that lets a restore write it.
-    pub fn manage_scope(self) -> &'static str {
-        match self {
-            Kind::User => "okta.users.manage",
-            Kind::Group | Kind::Membership => "okta.groups.manage",
-            Kind::App | Kind::AppUser | Kind::AppGroup => "okta.apps.manage",
-        }
+    pub fn row(self) -> &'static Category {
+        categories::find(self.0).expect("a kind is a catalog row")
+    }
+
+    /// The OAuth scope that lets a restore write it: the row's read scope, as `manage`.
+    pub fn manage_scope(self) -> String {
+        let read = self.row().scope;
+        read.strip_suffix(".read")
+            .map_or_else(|| read.to_owned(), |base| format!("{base}.manage"))
     }
 
     /// The things at an edge's ends: (parent's kind and field, child's kind and field).
-    pub fn ends(self) -> Option<((Kind, &'static str), (Kind, &'static str))> {
+    pub fn ends(self) -> Option<(End, End)> {
         match self {
-            Kind::Membership => Some(((Kind::Group, "groupId"), (Kind::User, "userId"))),
-            Kind::AppUser => Some(((Kind::App, "appId"), (Kind::User, "id"))),
-            Kind::AppGroup => Some(((Kind::App, "appId"), (Kind::Group, "id"))),
-            Kind::Group | Kind::User | Kind::App => None,
+            Kind::MEMBERSHIP => Some(((Kind::GROUP, "groupId"), (Kind::USER, "userId"))),
+            Kind::APP_USER => Some(((Kind::APP, "appId"), (Kind::USER, "id"))),
+            Kind::APP_GROUP => Some(((Kind::APP, "appId"), (Kind::GROUP, "id"))),
+            _ => None,
         }
     }
 
@@ -69,9 +69,12 @@ impl Kind {
         self.ends().is_some()
     }
 
-    /// The order objects are restored in: things before the edges between them.
-    pub fn rank(self) -> usize {
-        Kind::ALL.iter().position(|k| *k == self).expect("every kind is listed")
+    /// Whether the kind is planned and applied from its catalog row alone (no hook of its own).
+    pub fn is_generic(self) -> bool {
+        !matches!(
+            self,
+            Kind::GROUP | Kind::USER | Kind::APP | Kind::MEMBERSHIP | Kind::APP_USER | Kind::APP_GROUP
+        )
     }
 }
 
@@ -80,10 +83,10 @@ impl Kind {
 pub fn natural_key(kind: Kind, object: &Value) -> Option<String> {
     let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
     match kind {
-        Kind::User => text("/profile/login").map(str::to_lowercase),
-        Kind::Group => text("/profile/name").map(str::to_owned),
-        Kind::App => Some(format!("{}|{}", text("/label")?, text("/signOnMode")?)),
-        Kind::Membership | Kind::AppUser | Kind::AppGroup => {
+        Kind::USER => text("/profile/login").map(str::to_lowercase),
+        Kind::GROUP => text("/profile/name").map(str::to_owned),
+        Kind::APP => Some(format!("{}|{}", text("/label")?, text("/signOnMode")?)),
+        Kind::MEMBERSHIP | Kind::APP_USER | Kind::APP_GROUP => {
             let ((_, parent), (_, child)) = kind.ends().expect("an edge");
             Some(format!(
                 "{}/{}",
@@ -91,6 +94,7 @@ pub fn natural_key(kind: Kind, object: &Value) -> Option<String> {
                 object.get(child)?.as_str()?
             ))
         }
+        _ => Some(super::keys::natural_key(kind.row(), object).to_string()),
     }
 }
 
@@ -98,9 +102,12 @@ pub fn natural_key(kind: Kind, object: &Value) -> Option<String> {
 pub fn display_name(kind: Kind, object: &Value) -> String {
     let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
     match kind {
-        Kind::User => text("/profile/login"),
-        Kind::Group => text("/profile/name"),
-        Kind::App => text("/label"),
+        Kind::USER => text("/profile/login"),
+        Kind::GROUP => text("/profile/name"),
+        Kind::APP => text("/label"),
+        _ if kind.is_generic() => text("/name")
+            .or_else(|| text("/label"))
+            .or_else(|| natural_key(kind, object)),
         _ => natural_key(kind, object),
     }
     .unwrap_or_default()
@@ -110,7 +117,7 @@ pub fn display_name(kind: Kind, object: &Value) -> String {
 /// (`APP_GROUP`) can be neither created nor changed, nor given members.
 pub fn writable(kind: Kind, object: &Value) -> Result<(), String> {
     match (kind, object.get("type").and_then(Value::as_str)) {
-        (Kind::Group, Some(kind @ ("BUILT_IN" | "APP_GROUP"))) => Err(format!(
+        (Kind::GROUP, Some(kind @ ("BUILT_IN" | "APP_GROUP"))) => Err(format!(
             "a {kind} group is Okta's own: it cannot be created or changed through the API"
         )),
         _ => Ok(()),
@@ -130,19 +137,21 @@ pub fn own(kind: Kind, object: &Value) -> Value {
         Value::Object(out)
     };
     match kind {
-        Kind::User => pick(&["profile"]),
-        Kind::Group => pick(&["profile"]),
-        Kind::App => {
+        Kind::USER => pick(&["profile"]),
+        Kind::GROUP => pick(&["profile"]),
+        Kind::APP => {
             let mut app = pick(&["label", "settings", "visibility", "accessibility"]);
             // Signing and other credentials the org made itself stay the target's; the scheme is the app's.
             if let Some(scheme) = object.pointer("/credentials/scheme") {
                 app["credentials"] = json!({ "scheme": scheme });
             }
-            app
+            // Nulls, empty objects and what Okta sets itself are not compared: a write never sends them.
+            kind.row().stripped(&app, categories::Write::Update)
         }
-        Kind::Membership => json!({}),
-        Kind::AppUser => pick(&["scope", "profile"]),
-        Kind::AppGroup => pick(&["priority", "profile"]),
+        Kind::MEMBERSHIP => json!({}),
+        Kind::APP_USER => pick(&["scope", "profile"]),
+        Kind::APP_GROUP => pick(&["priority", "profile"]),
+        _ => kind.row().stripped(object, categories::Write::Update),
     }
 }
 
@@ -192,57 +201,80 @@ pub fn create_call(kind: Kind, object: &Value) -> (Method, String, Value) {
     let own = own(kind, object);
     let field = |name: &str| object.get(name).and_then(Value::as_str).unwrap_or_default().to_owned();
     match kind {
-        Kind::User => {
+        Kind::USER => {
             let mut body = own;
             if let Some(type_id) = object.pointer("/type/id") {
                 body["type"] = json!({ "id": type_id });
             }
             (Method::POST, "/api/v1/users?activate=false".into(), body)
         }
-        Kind::Group => (Method::POST, "/api/v1/groups".into(), own),
-        Kind::App => {
+        Kind::GROUP => (Method::POST, "/api/v1/groups".into(), own),
+        Kind::APP => {
             let mut body = own;
             for key in ["name", "signOnMode"] {
                 if let Some(value) = object.get(key) {
                     body[key] = value.clone();
                 }
             }
+            if !app_takes_name(object) {
+                body.as_object_mut().map(|b| b.remove("name"));
+            }
+            // An OIDC client is created with its client settings; Okta makes a new client id and secret.
+            if let Some(mut client) = object.pointer("/credentials/oauthClient").cloned() {
+                client.as_object_mut().map(|c| {
+                    c.remove("client_id");
+                    c.remove("client_secret")
+                });
+                body["credentials"]["oauthClient"] = client;
+            }
+            // What the spec refuses on a create (read-only settings, nulls) goes, as the catalog row says.
+            let body = kind.row().stripped(&body, categories::Write::Create);
             (Method::POST, "/api/v1/apps?activate=false".into(), body)
         }
-        Kind::Membership => (
+        Kind::MEMBERSHIP => (
             Method::PUT,
             format!("/api/v1/groups/{}/users/{}", field("groupId"), field("userId")),
             Value::Null,
         ),
-        Kind::AppUser => {
+        Kind::APP_USER => {
             let mut body = own;
             body["id"] = json!(field("id"));
             (Method::POST, format!("/api/v1/apps/{}/users", field("appId")), body)
         }
-        Kind::AppGroup => (
+        Kind::APP_GROUP => (
             Method::PUT,
             format!("/api/v1/apps/{}/groups/{}", field("appId"), field("id")),
             own,
         ),
+        _ => unreachable!("{kind:?} is created by the generic path"),
     }
+}
+
+/// Whether an app's `name` is sent on a write: Okta names custom SAML 2.0 and auto-login apps itself (the spec
+/// marks their `name` read-only); every other app is named by its OIN template (`bookmark`, `oidc_client`).
+pub fn app_takes_name(app: &Value) -> bool {
+    !matches!(
+        app.get("signOnMode").and_then(Value::as_str),
+        Some("SAML_2_0" | "AUTO_LOGIN")
+    )
 }
 
 /// The call that replaces the own attributes of the live thing `target_id` with `attributes`.
 pub fn update_call(kind: Kind, target_id: &str, attributes: Value) -> Option<(Method, String, Value)> {
     match kind {
-        Kind::User => Some((Method::POST, format!("/api/v1/users/{target_id}"), attributes)),
-        Kind::Group => Some((Method::PUT, format!("/api/v1/groups/{target_id}"), attributes)),
-        Kind::App => Some((Method::PUT, format!("/api/v1/apps/{target_id}"), attributes)),
-        Kind::Membership | Kind::AppUser | Kind::AppGroup => None,
+        Kind::USER => Some((Method::POST, format!("/api/v1/users/{target_id}"), attributes)),
+        Kind::GROUP => Some((Method::PUT, format!("/api/v1/groups/{target_id}"), attributes)),
+        Kind::APP => Some((Method::PUT, format!("/api/v1/apps/{target_id}"), attributes)),
+        _ => None,
     }
 }
 
 /// Where a live thing is read by id, or by its natural key when Okta allows it (a user by login).
 pub fn get_path(kind: Kind, id_or_key: &str) -> Option<String> {
     match kind {
-        Kind::User => Some(format!("/api/v1/users/{}", urlencode(id_or_key))),
-        Kind::Group => Some(format!("/api/v1/groups/{}", urlencode(id_or_key))),
-        Kind::App => Some(format!("/api/v1/apps/{}", urlencode(id_or_key))),
+        Kind::USER => Some(format!("/api/v1/users/{}", urlencode(id_or_key))),
+        Kind::GROUP => Some(format!("/api/v1/groups/{}", urlencode(id_or_key))),
+        Kind::APP => Some(format!("/api/v1/apps/{}", urlencode(id_or_key))),
         _ => None,
     }
 }
@@ -250,11 +282,11 @@ pub fn get_path(kind: Kind, id_or_key: &str) -> Option<String> {
 /// Where live things with a natural key are looked for, when Okta cannot read one by its key directly.
 pub fn search_path(kind: Kind, object: &Value) -> Option<String> {
     match kind {
-        Kind::Group => {
+        Kind::GROUP => {
             let name = object.pointer("/profile/name")?.as_str()?;
             Some(format!("/api/v1/groups?q={}", urlencode(name)))
         }
-        Kind::App => {
+        Kind::APP => {
             let label = object.get("label")?.as_str()?;
             Some(format!("/api/v1/apps?q={}", urlencode(label)))
         }
@@ -285,18 +317,18 @@ mod tests {
     #[test]
     fn natural_keys_name_objects_across_orgs() {
         let user = json!({"id": "00u1", "profile": {"login": "Ada@Example.com"}});
-        assert_eq!(natural_key(Kind::User, &user).as_deref(), Some("ada@example.com"));
+        assert_eq!(natural_key(Kind::USER, &user).as_deref(), Some("ada@example.com"));
         let app = json!({"label": "Payroll", "signOnMode": "SAML_2_0"});
-        assert_eq!(natural_key(Kind::App, &app).as_deref(), Some("Payroll|SAML_2_0"));
+        assert_eq!(natural_key(Kind::APP, &app).as_deref(), Some("Payroll|SAML_2_0"));
         let edge = json!({"groupId": "00g1", "userId": "00u1"});
-        assert_eq!(natural_key(Kind::Membership, &edge).as_deref(), Some("00g1/00u1"));
-        assert!(writable(Kind::Group, &json!({"type": "BUILT_IN"})).is_err());
+        assert_eq!(natural_key(Kind::MEMBERSHIP, &edge).as_deref(), Some("00g1/00u1"));
+        assert!(writable(Kind::GROUP, &json!({"type": "BUILT_IN"})).is_err());
     }
 
     #[test]
     fn a_user_is_created_staged_with_its_profile_and_type() {
         let user = json!({"id": "00u1", "status": "ACTIVE", "profile": {"login": "a@x"}, "type": {"id": "oty1"}, "lastLogin": "t"});
-        let (method, path, body) = create_call(Kind::User, &user);
+        let (method, path, body) = create_call(Kind::USER, &user);
         assert_eq!((method, path.as_str()), (Method::POST, "/api/v1/users?activate=false"));
         assert_eq!(body, json!({"profile": {"login": "a@x"}, "type": {"id": "oty1"}}));
         assert!(user_was_active(&user));

@@ -10,8 +10,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::generic;
 use super::kinds::{Kind, get_path, natural_key, search_path, urlencode};
-use crate::categories::{self, Source};
+use crate::categories::{self, Response, Source};
 use crate::okta::{OktaClient, OktaError};
 
 /// Above this many objects of a kind to look up, listing the live category costs fewer calls than one GET each
@@ -19,6 +20,10 @@ use crate::okta::{OktaClient, OktaError};
 pub const LIST_ABOVE: usize = 20;
 /// Above this many assignments of one app to check, its assignments are listed rather than read one by one.
 const LIST_ASSIGNMENTS_ABOVE: usize = 20;
+
+/// The id map of OAuth client ids (an app's `credentials.oauthClient.client_id`): source client id -> target client
+/// id, for references by client id ([`crate::categories::Form::ClientId`]).
+pub const CLIENT_IDS: &str = "app_client_ids";
 
 /// Every live object of a category, read once.
 #[derive(Default)]
@@ -39,6 +44,10 @@ pub struct LiveOrg<'a> {
     groups_of_user: HashMap<String, HashSet<String>>,
     /// An app's assignments, when listed: its users' or groups' ids.
     app_edges: HashMap<(Kind, String), HashSet<String>>,
+    /// The live objects of a generic kind (of one parent, by its stored id), as the row keeps them.
+    objects: HashMap<(Kind, String), Vec<Value>>,
+    /// The source and target org, when they differ: ORNs and hrefs move from one to the other.
+    orgs: Option<generic::Orgs>,
     calls: u64,
 }
 
@@ -53,8 +62,20 @@ impl<'a> LiveOrg<'a> {
             members_of_group: HashMap::new(),
             groups_of_user: HashMap::new(),
             app_edges: HashMap::new(),
+            objects: HashMap::new(),
+            orgs: None,
             calls: 0,
         }
+    }
+
+    /// The same, restoring from another org: its ORNs and hrefs are moved by `orgs`.
+    pub fn with_orgs(mut self, orgs: Option<generic::Orgs>) -> Self {
+        self.orgs = orgs;
+        self
+    }
+
+    pub fn orgs(&self) -> Option<&generic::Orgs> {
+        self.orgs.as_ref()
     }
 
     /// Calls made to the org so far.
@@ -93,6 +114,61 @@ impl<'a> LiveOrg<'a> {
         Ok(())
     }
 
+    /// Every live object of the generic `kind` (of the parent whose stored id in the target org is `parent`), as
+    /// the row keeps them (with the parent's id), read once. A parent the org does not have has none.
+    pub async fn objects(&mut self, kind: Kind, parent: Option<&str>) -> Result<Vec<Value>, OktaError> {
+        let memo = (kind, parent.unwrap_or_default().to_owned());
+        if let Some(hit) = self.objects.get(&memo) {
+            return Ok(hit.clone());
+        }
+        let row = kind.row();
+        let mut out = Vec::new();
+        for path in generic::listing_paths(row, parent) {
+            let answers = match row.response {
+                Response::Array => self.read_all(&path, row.page_limit).await,
+                Response::Wrapped { field } => self.read_all_wrapped(&path, field, row.page_limit).await,
+                Response::Object => {
+                    self.calls += 1;
+                    self.client
+                        .get_json(&path)
+                        .await
+                        .map(|answer| generic::items(row, answer))
+                }
+            };
+            match answers {
+                Ok(items) => out.extend(items.into_iter().map(|item| generic::kept(row, item, parent))),
+                Err(OktaError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.objects.insert(memo, out.clone());
+        Ok(out)
+    }
+
+    /// Keeps what a write answered (kept as the row keeps it) in the listing of its kind, replacing the object of
+    /// the same stored id; `None` removes that object.
+    pub fn remember(&mut self, kind: Kind, parent: Option<&str>, stored_id: &str, object: Option<Value>) {
+        let row = kind.row();
+        let memo = (kind, parent.unwrap_or_default().to_owned());
+        if let Some(listing) = self.objects.get_mut(&memo) {
+            listing.retain(|o| row.stored_id(o).as_deref() != Some(stored_id));
+            listing.extend(object);
+        }
+    }
+
+    /// Every item of a list Okta wraps in an object (the IAM endpoints), following the next links in the body.
+    async fn read_all_wrapped(&mut self, path: &str, field: &str, limit: Option<u32>) -> Result<Vec<Value>, OktaError> {
+        let mut out = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(url) = next {
+            self.calls += 1;
+            let page = self.client.get_wrapped_page(&url, limit, field).await?;
+            out.extend(page.items);
+            next = page.next;
+        }
+        Ok(out)
+    }
+
     async fn read_all(&mut self, path: &str, limit: Option<u32>) -> Result<Vec<Value>, OktaError> {
         let mut out = Vec::new();
         let mut next = Some(path.to_owned());
@@ -128,11 +204,24 @@ impl<'a> LiveOrg<'a> {
 
     /// Records that the snapshot thing `source_id` is `target_id` in the target org.
     pub fn map(&mut self, kind: Kind, source_id: &str, target_id: &str) {
+        self.map_category(kind.category(), source_id, target_id);
+        self.found.remove(&(kind, source_id.to_owned()));
+    }
+
+    /// The same for any id map (the client ids of apps).
+    pub fn map_category(&mut self, category: &str, source_id: &str, target_id: &str) {
         self.maps
-            .entry(kind.category().to_owned())
+            .entry(category.to_owned())
             .or_default()
             .insert(source_id.to_owned(), target_id.to_owned());
-        self.found.remove(&(kind, source_id.to_owned()));
+    }
+
+    /// The target id of a reference: by the id map of its category (of client ids, for a client id).
+    pub fn mapped_ref(&self, r: &crate::references::FoundRef) -> Option<&str> {
+        match r.form {
+            crate::categories::Form::ClientId => self.mapped_category(CLIENT_IDS, &r.id),
+            _ => self.mapped_category(r.category, &r.id),
+        }
     }
 
     /// Like [`LiveOrg::find`], but asks the org again (what was found before may have changed).
@@ -186,7 +275,7 @@ impl<'a> LiveOrg<'a> {
         let Some(key) = key else {
             return Ok(None);
         };
-        if kind == Kind::User {
+        if kind == Kind::USER {
             let login = object.pointer("/profile/login").and_then(Value::as_str).unwrap_or(key);
             return self.get(kind, login).await;
         }
@@ -210,7 +299,7 @@ impl<'a> LiveOrg<'a> {
         edges_of_parent: usize,
     ) -> Result<bool, OktaError> {
         match kind {
-            Kind::Membership if by_child => {
+            Kind::MEMBERSHIP if by_child => {
                 if !self.groups_of_user.contains_key(child) {
                     let path = format!("/api/v1/users/{}/groups", urlencode(child));
                     let groups = ids(self.read_all(&path, None).await?, "id");
@@ -218,7 +307,7 @@ impl<'a> LiveOrg<'a> {
                 }
                 Ok(self.groups_of_user[child].contains(parent))
             }
-            Kind::Membership => {
+            Kind::MEMBERSHIP => {
                 if !self.members_of_group.contains_key(parent) {
                     let path = format!("/api/v1/groups/{}/users", urlencode(parent));
                     let users = ids(self.read_all(&path, Some(1000)).await?, "id");
@@ -226,8 +315,8 @@ impl<'a> LiveOrg<'a> {
                 }
                 Ok(self.members_of_group[parent].contains(child))
             }
-            Kind::AppUser | Kind::AppGroup => {
-                let segment = if kind == Kind::AppUser { "users" } else { "groups" };
+            Kind::APP_USER | Kind::APP_GROUP => {
+                let segment = if kind == Kind::APP_USER { "users" } else { "groups" };
                 let listed = (kind, parent.to_owned());
                 if !self.app_edges.contains_key(&listed) && edges_of_parent > LIST_ASSIGNMENTS_ABOVE {
                     let path = format!("/api/v1/apps/{}/{segment}", urlencode(parent));
@@ -245,7 +334,7 @@ impl<'a> LiveOrg<'a> {
                     Err(e) => Err(e),
                 }
             }
-            Kind::Group | Kind::User | Kind::App => unreachable!("{kind:?} is not a relationship"),
+            _ => unreachable!("{kind:?} is not a relationship"),
         }
     }
 }

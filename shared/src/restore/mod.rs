@@ -1,7 +1,10 @@
 //! The restore engine: puts objects of a snapshot back into an Okta org (docs/restore.md).
 //!
 //! - [`select`]: the objects a selection names in a snapshot, with their relationships.
-//! - [`kinds`]: what restoring each category means (natural key, own attributes, the calls that write it).
+//! - [`kinds`]: the categories a restore writes, and the hooks of users, groups, apps and their relationships
+//!   (natural key, own attributes, the calls that write them).
+//! - [`generic`]: every other restorable row, planned and applied from the catalog alone (references rewritten,
+//!   natural keys, Okta's own objects, stripped bodies, lifecycle), with the group rule's recreate.
 //! - [`live`]: the target org as the plan sees it (its objects found by id, id map or natural key).
 //! - [`plan`]: per object, what the restore will do and why; the guardrail over the whole plan.
 //! - [`stored`]: the plan as sealed blobs, read back page by page while it is applied.
@@ -16,6 +19,9 @@
 //! The workflow steps that drive these live in `workflow::restore`; the service layer in `service::restore`.
 
 pub mod apply;
+pub mod generic;
+mod generic_apply;
+mod generic_plan;
 pub mod guardrail;
 pub mod keys;
 pub mod kinds;

@@ -61,8 +61,26 @@ pub enum OrderError {
 /// The restore order of `selected` (download-only rows are left out: nothing writes them). Only edges between
 /// selected categories count: a category outside the selection is not written, so nothing waits for it.
 pub fn restore_order(selected: &[&'static Category]) -> Result<RestoreOrder, OrderError> {
+    restore_order_with(selected, &[])
+}
+
+/// The same, with `after` edges beyond the rows' own: `(category, written after this one)`. A row Okta creates
+/// together with its children's values (a resource set with its resources) waits for what those children name.
+pub fn restore_order_with(
+    selected: &[&'static Category],
+    after: &[(&'static str, &'static str)],
+) -> Result<RestoreOrder, OrderError> {
     let rows: Vec<&'static Category> = selected.iter().copied().filter(|c| c.restorable).collect();
     let mut needs = needs(&rows);
+    for (category, before) in after {
+        if let Some(edges) = needs.get_mut(category)
+            && rows.iter().any(|r| r.name == *before)
+            && before != category
+            && !edges.iter().any(|(o, _)| o == before)
+        {
+            edges.push((before, Because::After));
+        }
+    }
     let mut placed: Vec<&'static str> = Vec::new();
     let mut stages = Vec::new();
     let mut deferred = Vec::new();

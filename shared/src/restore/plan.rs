@@ -24,6 +24,9 @@ pub enum Action {
     Update,
     /// A deactivated user whose snapshot version could sign in: activated (an email), then updated.
     Reactivate,
+    /// The live object cannot be updated into the snapshot's (a group rule whose actions differ, or that is
+    /// INVALID): it is deleted and created again, with a new id.
+    Recreate,
     /// Nothing is written; the notes say why.
     Skip,
 }
@@ -34,6 +37,7 @@ impl Action {
             Action::Create => "create",
             Action::Update => "update",
             Action::Reactivate => "reactivate",
+            Action::Recreate => "recreate",
             Action::Skip => "skip",
         }
     }
@@ -72,6 +76,12 @@ pub struct PlannedObject {
     /// A membership the new user's create adds (`groupIds`): no call of its own.
     #[serde(default)]
     pub with_user: bool,
+    /// Children of the snapshot Okta wants in the object's create body (a custom role's permissions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub companions: Vec<Value>,
+    /// The lifecycle state the object is switched to after it is written (on: ACTIVE), when the row has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub switch: Option<bool>,
     /// The snapshot version.
     pub object: Value,
     /// The live object's own attributes when planned, to notice changes made before it is applied.
@@ -80,7 +90,7 @@ pub struct PlannedObject {
 }
 
 impl PlannedObject {
-    fn new(kind: Kind, source_id: &str, object: &Value) -> Self {
+    pub(super) fn new(kind: Kind, source_id: &str, object: &Value) -> Self {
         PlannedObject {
             category: kind.category().to_owned(),
             source_id: source_id.to_owned(),
@@ -92,6 +102,8 @@ impl PlannedObject {
             notes: Vec::new(),
             activate: false,
             with_user: false,
+            switch: None,
+            companions: Vec::new(),
             object: object.clone(),
             live_own: None,
         }
@@ -101,7 +113,7 @@ impl PlannedObject {
         Kind::of(&self.category).expect("a plan names restorable categories only")
     }
 
-    fn skip(&mut self, why: impl Into<String>) {
+    pub(super) fn skip(&mut self, why: impl Into<String>) {
         self.action = Action::Skip;
         self.changes.clear();
         self.notes.push(why.into());
@@ -146,6 +158,8 @@ pub struct Planned {
     pub objects: BTreeMap<Kind, Vec<PlannedObject>>,
     /// Snapshot id -> live id of things matched by natural key in another org (kept in the id map).
     pub matches: BTreeMap<Kind, Vec<(String, String)>>,
+    /// Source client id -> target client id of the apps matched in another org (kept in the id map).
+    pub client_ids: Vec<(String, String)>,
     /// Activation emails the plan sends.
     pub emails: u64,
     /// Where each planned thing is in `objects`.
@@ -172,43 +186,121 @@ impl Planned {
     }
 }
 
-/// Plans the restore of `selected` into the org `live` reads.
+/// Plans the restore of `selected` into the org `live` reads, category by category in restore order (what an
+/// object refers to is planned before it).
 pub async fn plan(selected: &Selected, live: &mut LiveOrg<'_>, options: PlanOptions) -> Result<Planned, OktaError> {
     let mut planned = Planned::default();
-    for kind in Kind::ALL.into_iter().filter(|k| !k.is_edge()) {
+    for kind in in_order(selected.objects.keys().copied()).into_iter().flatten() {
         let Some(objects) = selected.objects.get(&kind) else {
             continue;
         };
-        if objects.len() > LIST_ABOVE {
-            live.list(kind).await?;
+        if kind.is_edge() {
+            let edges = plan_edges(live, selected, &mut planned, kind, objects).await?;
+            planned.objects.insert(kind, edges);
+            continue;
         }
-        let mut out = Vec::with_capacity(objects.len());
-        for (id, object) in objects {
-            let p = plan_thing(live, options, kind, id, object).await?;
+        let out = if kind.is_generic() {
+            let mut out = super::generic_plan::plan_category(live, &planned, options, kind, objects).await?;
+            with_companions(selected, kind, &mut out);
+            out
+        } else {
+            if objects.len() > LIST_ABOVE {
+                live.list(kind).await?;
+            }
+            let mut out = Vec::with_capacity(objects.len());
+            for (id, object) in objects {
+                out.push(plan_thing(live, options, kind, id, object).await?);
+            }
+            out
+        };
+        if kind == Kind::APP && !options.same_org {
+            for p in out.iter().filter(|p| p.target_id.is_some()) {
+                let live_app = live.find(kind, &p.source_id, &p.object).await?;
+                if let (Some(old), Some(new)) = (
+                    crate::references::client_id_of(&p.object),
+                    live_app.as_ref().and_then(|a| crate::references::client_id_of(a)),
+                ) && old != new
+                {
+                    planned.client_ids.push((old.to_owned(), new.to_owned()));
+                }
+            }
+        }
+        for p in &out {
             if !options.same_org
                 && let Some(target) = &p.target_id
-                && target != id
+                && target != &p.source_id
+                && p.action != Action::Recreate
             {
                 planned
                     .matches
                     .entry(kind)
                     .or_default()
-                    .push((id.clone(), target.clone()));
+                    .push((p.source_id.clone(), target.clone()));
             }
-            out.push(p);
         }
         planned.insert(kind, out);
     }
-    for kind in Kind::ALL.into_iter().filter(|k| k.is_edge()) {
-        if let Some(objects) = selected.objects.get(&kind) {
-            let edges = plan_edges(live, selected, &mut planned, kind, objects).await?;
-            planned.objects.insert(kind, edges);
-        }
-    }
-    planned.emails = planned.objects.get(&Kind::User).map_or(0, |users| {
+    planned.emails = planned.objects.get(&Kind::USER).map_or(0, |users| {
         users.iter().filter(|u| u.activate && u.action != Action::Skip).count() as u64
     });
     Ok(planned)
+}
+
+/// Gives each object of `kind` to create the selected children Okta wants in its create body (a custom role's
+/// permissions, a resource set's resources).
+fn with_companions(selected: &Selected, kind: Kind, planned: &mut [PlannedObject]) {
+    let Some((_, child, field)) = super::generic::COMPANIONS
+        .iter()
+        .find(|(row, _, _)| *row == kind.category())
+    else {
+        return;
+    };
+    let children = Kind::of(child).and_then(|k| selected.objects.get(&k));
+    for p in planned.iter_mut().filter(|p| p.action == Action::Create) {
+        p.companions = children
+            .into_iter()
+            .flatten()
+            .filter(|(_, c)| c.get(*field).and_then(Value::as_str) == Some(&p.source_id))
+            .map(|(_, c)| c.clone())
+            .collect();
+    }
+}
+
+/// `kinds` in stages of the catalog's restore order ([`super::order::restore_order`]), with one hook: users come
+/// after groups, because a new user joins its groups on create (`groupIds`), which needs their ids.
+pub fn in_order(kinds: impl Iterator<Item = Kind>) -> Vec<Vec<Kind>> {
+    let rows: Vec<&'static crate::categories::Category> = kinds.map(Kind::row).collect();
+    // A row created with its children's values waits for whatever those children name.
+    let after: Vec<(&'static str, &'static str)> = super::generic::COMPANIONS
+        .iter()
+        .flat_map(|(parent, child, _)| {
+            let child = crate::categories::find(child).expect("companions are catalog rows");
+            child
+                .references
+                .iter()
+                .flat_map(|r| r.categories())
+                .filter(move |c| c != parent)
+                .map(move |c| (*parent, c))
+        })
+        .chain(super::generic::WRITTEN_AFTER.iter().copied())
+        .collect();
+    let order =
+        super::order::restore_order_with(&rows, &after).unwrap_or_else(|e| panic!("the catalog's restore order: {e}"));
+    let mut stages: Vec<Vec<Kind>> = Vec::new();
+    let mut groups_placed = !rows.iter().any(|r| r.name == Kind::GROUP.category());
+    for stage in order.stages {
+        let mut kinds: Vec<Kind> = stage.into_iter().filter_map(Kind::of).collect();
+        let users_wait = !groups_placed && kinds.contains(&Kind::USER) && kinds.contains(&Kind::GROUP);
+        groups_placed |= kinds.contains(&Kind::GROUP);
+        if users_wait {
+            kinds.retain(|k| *k != Kind::USER);
+            stages.push(kinds);
+            stages.push(vec![Kind::USER]);
+        } else {
+            stages.push(kinds);
+        }
+    }
+    stages
 }
 
 async fn plan_thing(
@@ -225,6 +317,13 @@ async fn plan_thing(
         .and_then(|l| l.get("id"))
         .and_then(Value::as_str)
         .map(str::to_owned);
+    // Okta's first-party apps (the Admin Console, the dashboard...) are never created or replaced as apps.
+    if let Err(why) = super::generic::own_write(kind.row(), object)
+        && kind == Kind::APP
+    {
+        p.skip(why);
+        return Ok(p);
+    }
     if let Err(why) = writable(kind, object) {
         if p.target_id.is_none() {
             p.skip(format!("{why}; the target org has no such group"));
@@ -242,7 +341,7 @@ async fn plan_thing(
     let wanted = resolved(options.on_conflict, &own(kind, object), &live_own);
     p.changes = diff(&live_own, &wanted);
     p.live_own = Some(live_own);
-    let deactivated = kind == Kind::User
+    let deactivated = kind == Kind::USER
         && found.get("status").and_then(Value::as_str) == Some("DEPROVISIONED")
         && user_was_active(object);
     if deactivated && options.activate {
@@ -272,7 +371,7 @@ async fn plan_thing(
 
 fn plan_create(p: &mut PlannedObject, options: PlanOptions, kind: Kind, object: &Value) {
     match kind {
-        Kind::User => {
+        Kind::USER => {
             let could_sign_in = user_was_active(object);
             p.activate = options.activate && could_sign_in;
             p.notes.push(if p.activate {
@@ -289,7 +388,7 @@ fn plan_create(p: &mut PlannedObject, options: PlanOptions, kind: Kind, object: 
             p.notes
                 .push("factor enrolments cannot be restored: the user enrols again".into());
         }
-        Kind::App => {
+        Kind::APP => {
             p.activate = object.get("status").and_then(Value::as_str) == Some("ACTIVE");
             match object.get("signOnMode").and_then(Value::as_str) {
                 Some("OPENID_CONNECT") => p.notes.push(
@@ -301,8 +400,7 @@ fn plan_create(p: &mut PlannedObject, options: PlanOptions, kind: Kind, object: 
                 _ => {}
             }
         }
-        Kind::Group => {}
-        Kind::Membership | Kind::AppUser | Kind::AppGroup => unreachable!("relationships are planned as edges"),
+        _ => {}
     }
 }
 
@@ -364,7 +462,7 @@ async fn plan_edges(
             p.skip(why);
             continue;
         }
-        if kind == Kind::AppUser && object.get("scope").and_then(Value::as_str) == Some("GROUP") {
+        if kind == Kind::APP_USER && object.get("scope").and_then(Value::as_str) == Some("GROUP") {
             p.skip("assigned through a group: it comes back with the app's assignment to that group");
             continue;
         }
@@ -377,12 +475,12 @@ async fn plan_edges(
                     p.action = Action::Create;
                 }
             }
-            (_, End::New) if kind == Kind::Membership => {
+            (_, End::New) if kind == Kind::MEMBERSHIP => {
                 p.action = Action::Create;
                 p.with_user = true;
                 p.notes.push("added by the new user's create (groupIds)".into());
                 let group = p.links[0].clone();
-                if let Some(user) = planned.get_mut(Kind::User, &p.links[1].source_id) {
+                if let Some(user) = planned.get_mut(Kind::USER, &p.links[1].source_id) {
                     user.links.push(group);
                 }
             }
@@ -438,7 +536,7 @@ async fn resolve_end(
 
 /// Okta lets nobody change the members of its own groups (Everyone) or of groups an app imports.
 fn parent_writable(selected: &Selected, planned: &Planned, kind: Kind, id: &str) -> Result<(), String> {
-    if kind != Kind::Group {
+    if kind != Kind::GROUP {
         return Ok(());
     }
     let object = planned
@@ -470,12 +568,13 @@ fn edge_name(selected: &Selected, planned: &Planned, parent: (Kind, &str), child
 
 fn singular(kind: Kind) -> &'static str {
     match kind {
-        Kind::User => "user",
-        Kind::Group => "group",
-        Kind::App => "app",
-        Kind::Membership => "membership",
-        Kind::AppUser => "app user assignment",
-        Kind::AppGroup => "app group assignment",
+        Kind::USER => "user",
+        Kind::GROUP => "group",
+        Kind::APP => "app",
+        Kind::MEMBERSHIP => "membership",
+        Kind::APP_USER => "app user assignment",
+        Kind::APP_GROUP => "app group assignment",
+        _ => kind.row().title,
     }
 }
 
@@ -485,6 +584,8 @@ pub struct CategoryPlan {
     pub create: u64,
     pub update: u64,
     pub reactivate: u64,
+    #[serde(default)]
+    pub recreate: u64,
     pub skip: u64,
     /// Live objects whose attributes the plan changes (what the guardrail measures).
     pub changed: u64,
@@ -500,15 +601,16 @@ impl CategoryPlan {
             Action::Create => self.create += 1,
             Action::Update => self.update += 1,
             Action::Reactivate => self.reactivate += 1,
+            Action::Recreate => self.recreate += 1,
             Action::Skip => self.skip += 1,
         }
-        if matches!(p.action, Action::Update | Action::Reactivate) && !p.changes.is_empty() {
+        if matches!(p.action, Action::Update | Action::Reactivate | Action::Recreate) && !p.changes.is_empty() {
             self.changed += 1;
         }
     }
 
     pub fn total(&self) -> u64 {
-        self.create + self.update + self.reactivate + self.skip
+        self.create + self.update + self.reactivate + self.recreate + self.skip
     }
 }
 
@@ -538,6 +640,9 @@ pub struct PlanSummary {
     /// What the plan cannot do, or the snapshot lacks, for a person to know before applying it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The two orgs, restoring into another org (ORNs and hrefs are moved from one to the other).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orgs: Option<super::generic::Orgs>,
 }
 
 impl PlanSummary {
@@ -586,8 +691,9 @@ impl fmt::Display for PlanSummary {
                 let c = self.categories.get(category).cloned().unwrap_or_default();
                 writeln!(
                     f,
-                    "  {category:<13} create {:>6}  update {:>6}  reactivate {:>4}  skip {:>6}  (changes {} of {} live)",
-                    c.create, c.update, c.reactivate, c.skip, c.changed, c.live
+                    "  {category:<23} create {:>6}  update {:>6}  reactivate {:>4}  recreate {:>4}  skip {:>6}  \
+                     (changes {} of {} live)",
+                    c.create, c.update, c.reactivate, c.recreate, c.skip, c.changed, c.live
                 )?;
             }
         }
@@ -607,5 +713,38 @@ impl fmt::Display for PlanSummary {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage_of(stages: &[Vec<Kind>], category: &str) -> usize {
+        stages
+            .iter()
+            .position(|s| s.iter().any(|k| k.category() == category))
+            .unwrap_or_else(|| panic!("{category} is not ordered"))
+    }
+
+    #[test]
+    fn every_kind_orders_with_the_hooks_the_catalog_does_not_know() {
+        let stages = in_order(Kind::all());
+        assert_eq!(stages.iter().map(Vec::len).sum::<usize>(), Kind::all().count());
+        // A new user joins its groups on create.
+        assert!(stage_of(&stages, "users") > stage_of(&stages, "groups"));
+        // A resource set is created with its resources, which name groups, apps and servers.
+        for named in ["groups", "apps", "authorization_servers"] {
+            assert!(stage_of(&stages, "resource_sets") > stage_of(&stages, named), "{named}");
+        }
+        // Bindings make role assignments: they go first, the assignments are then matched.
+        assert!(stage_of(&stages, "user_roles") > stage_of(&stages, "resource_set_bindings"));
+        assert!(stage_of(&stages, "policy_rules") > stage_of(&stages, "policies"));
+    }
+
+    #[test]
+    fn a_selection_without_groups_keeps_users_where_the_catalog_puts_them() {
+        let stages = in_order([Kind::USER, Kind::MEMBERSHIP].into_iter());
+        assert_eq!(stages, vec![vec![Kind::USER], vec![Kind::MEMBERSHIP]]);
     }
 }

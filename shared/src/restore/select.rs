@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::RestoreError;
+use super::generic;
 use super::kinds::{Kind, display_name};
 use crate::categories;
 use crate::snapshot::SnapshotReader;
@@ -48,7 +49,7 @@ pub async fn select(
             None => (selector.as_str(), None),
         };
         if category == "all" && object.is_none() {
-            whole.extend(Kind::ALL);
+            whole.extend(Kind::all().filter(|k| supported(*k).is_ok()));
             continue;
         }
         let kind = kind_of(category)?;
@@ -100,23 +101,27 @@ pub fn check(selection: &[String]) -> Result<(), RestoreError> {
     Ok(())
 }
 
+/// Whether this version restores `kind`.
+fn supported(kind: Kind) -> Result<(), String> {
+    if kind.is_generic() {
+        generic::supported(kind.row())
+    } else {
+        Ok(())
+    }
+}
+
 fn kind_of(category: &str) -> Result<Kind, RestoreError> {
     if let Some(kind) = Kind::of(category) {
-        return Ok(kind);
+        return supported(kind).map(|()| kind).map_err(RestoreError::Invalid);
     }
     Err(match categories::find(category) {
         None => RestoreError::Invalid(format!(
             "unknown category {category:?}; give CATEGORY, CATEGORY:ID_OR_NAME or all"
         )),
-        Some(row) if row.restore.create.is_none() && row.restore.update.is_none() => RestoreError::Invalid(format!(
+        Some(row) => RestoreError::Invalid(format!(
             "{category} ({}) is download-only: Okta has no way to write it back; use `oktavault download` to take \
              it out of the snapshot",
             row.title
-        )),
-        Some(row) => RestoreError::Invalid(format!(
-            "restoring {category} ({}) is not supported yet; this version restores {}",
-            row.title,
-            Kind::ALL.map(|k| k.category()).join(", ")
         )),
     })
 }
@@ -158,7 +163,9 @@ async fn add_relationships(
     selected: &mut Selected,
     whole: &BTreeSet<Kind>,
 ) -> Result<(), RestoreError> {
-    for edge in Kind::ALL.into_iter().filter(|k| k.is_edge() && !whole.contains(k)) {
+    add_group_rules(reader, selected, whole).await?;
+    add_companions(reader, selected, whole).await?;
+    for edge in Kind::all().filter(|k| k.is_edge() && !whole.contains(k)) {
         let ((parent_kind, parent_field), (child_kind, child_field)) = edge.ends().expect("an edge");
         let wanted = |object: &Value, selected: &Selected| {
             let end = |field: &str| object.get(field).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -172,6 +179,79 @@ async fn add_relationships(
             .collect();
         let existing = selected.objects.entry(edge).or_default();
         for (id, object) in objects {
+            if !existing.iter().any(|(i, _)| *i == id) {
+                existing.push((id, object));
+            }
+        }
+    }
+    selected.objects.retain(|_, objects| !objects.is_empty());
+    Ok(())
+}
+
+/// The group rules that assign a selected group or name it in their expression: a group deleted and created again
+/// gets a new id, which only a rule created again can hold (Okta cannot update a rule's actions).
+async fn add_group_rules(
+    reader: &SnapshotReader,
+    selected: &mut Selected,
+    whole: &BTreeSet<Kind>,
+) -> Result<(), RestoreError> {
+    let Some(rules) = Kind::of(generic::GROUP_RULES) else {
+        return Ok(());
+    };
+    if whole.contains(&rules) || !selected.objects.contains_key(&Kind::GROUP) {
+        return Ok(());
+    }
+    let wanted: Vec<(String, Value)> = reader
+        .objects(rules.category())
+        .await?
+        .into_iter()
+        .filter(|(_, rule)| {
+            crate::references::extract(rules.row(), rule)
+                .iter()
+                .any(|r| r.category == Kind::GROUP.category() && selected.contains(Kind::GROUP, &r.id))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let existing = selected.objects.entry(rules).or_default();
+    for (id, rule) in wanted {
+        if !existing.iter().any(|(i, _)| *i == id) {
+            existing.push((id, rule));
+        }
+    }
+    Ok(())
+}
+
+/// The children Okta creates with their parent (a custom role's permissions, a resource set's resources), of every
+/// selected parent.
+async fn add_companions(
+    reader: &SnapshotReader,
+    selected: &mut Selected,
+    whole: &BTreeSet<Kind>,
+) -> Result<(), RestoreError> {
+    for (parent, child, field) in generic::COMPANIONS
+        .iter()
+        .filter(|(p, _, _)| generic::brings_companions(p))
+    {
+        let (Some(parent), Some(child)) = (Kind::of(parent), Kind::of(child)) else {
+            continue;
+        };
+        if whole.contains(&child) || !selected.objects.contains_key(&parent) {
+            continue;
+        }
+        let wanted: Vec<(String, Value)> = reader
+            .objects(child.category())
+            .await?
+            .into_iter()
+            .filter(|(_, c)| {
+                c.get(*field)
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| selected.contains(parent, p))
+            })
+            .collect();
+        let existing = selected.objects.entry(child).or_default();
+        for (id, object) in wanted {
             if !existing.iter().any(|(i, _)| *i == id) {
                 existing.push((id, object));
             }

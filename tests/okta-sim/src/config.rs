@@ -22,6 +22,10 @@ pub struct SimConfig {
     /// default, so the simulator runs without the spec (the demo); needs the `validate` feature.
     #[serde(default)]
     pub validate_requests: Option<PathBuf>,
+    /// A new org: only what Okta creates itself and the admin holding the API token (see `defaults.rs`), for a
+    /// restore into an org that has nothing of the snapshot's.
+    #[serde(default)]
+    pub defaults_only: bool,
 }
 
 impl SimConfig {
@@ -37,7 +41,14 @@ impl SimConfig {
             token_ttl_secs: 3600,
             granted_scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
             validate_requests: None,
+            defaults_only: false,
         }
+    }
+
+    /// A new org instead: only Okta's own default objects, the admin and the service app (see `defaults_only`).
+    pub fn okta_defaults_only(mut self) -> Self {
+        self.defaults_only = true;
+        self
     }
 
     /// The same org, with request bodies checked against the spec at `spec` (see `validate_requests`).

@@ -33,6 +33,7 @@ mod auth;
 mod calls;
 mod clock;
 mod config;
+mod defaults;
 mod errors;
 mod faults;
 mod filter;

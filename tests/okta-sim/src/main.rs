@@ -39,6 +39,9 @@ struct Args {
     /// and refuse the ones it does not allow, as Okta does (400 E0000001).
     #[arg(long)]
     validate_requests: Option<PathBuf>,
+    /// A new org: only what Okta creates itself, the admin holding the API token and the service app.
+    #[arg(long)]
+    defaults_only: bool,
 }
 
 #[tokio::main]
@@ -52,6 +55,7 @@ async fn main() -> std::io::Result<()> {
     };
     config.token_ttl_secs = args.token_ttl_secs;
     config.validate_requests = args.validate_requests.clone();
+    config.defaults_only = args.defaults_only;
     let sim = okta_sim::start(config, args.port).await?;
     if let Some(path) = &args.jwt_key_out {
         std::fs::write(path, sim.jwt_private_key_pem()).map_err(|e| {

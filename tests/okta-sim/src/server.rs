@@ -115,6 +115,11 @@ pub async fn start(config: SimConfig, port: u16) -> std::io::Result<SimHandle> {
     .await
     .map_err(std::io::Error::other)?;
     let mut seeded = seeded;
+    if config.defaults_only {
+        let mut state = seeded.org.to_state();
+        crate::defaults::keep_okta_defaults(&mut state, &jwt_client_id);
+        seeded.org = crate::store::Org::from_state(&state);
+    }
     seeded.org.logs = syslog::seed_history(&seeded.org, config.seed, crate::clock::wall_clock_ms());
 
     #[cfg(feature = "validate")]

@@ -50,6 +50,22 @@ const SPEC_EXCEPTIONS: &[(&str, &str, &str, &str, &str)] = &[
         "",
         "as for the POST: the attributes are an array of names",
     ),
+    (
+        "POST",
+        "/api/v1/policies/{policyId}/rules",
+        "/actions/idp/providers/0/type",
+        "",
+        "`IdpPolicyRuleActionProvider.type` is an `IdentityProviderType`, which lacks `OKTA`, yet the same \
+         property's description says \"IdP types of `OKTA`, `AgentlessDSSO`, and `IWA` don't require an ID\": an \
+         IdP discovery rule routing to Okta names it so",
+    ),
+    (
+        "PUT",
+        "/api/v1/policies/{policyId}/rules/{ruleId}",
+        "/actions/idp/providers/0/type",
+        "",
+        "as for the POST: an IdP discovery rule's provider may be `OKTA`",
+    ),
 ];
 
 /// The spec's request schemas, compiled on demand.

@@ -140,7 +140,8 @@ pub async fn apply_restore(
         .ok_or_else(|| StepError::fatal(format!("org {} is not registered", job.org_id)))?;
     let client = ctx.okta.client_for(&org).await?;
     let same_org = spec.source_org == job.org_id;
-    let live = LiveOrg::new(&client, same_org, id_maps(ctx, &spec.source_org, &job.org_id).await?);
+    let live = LiveOrg::new(&client, same_org, id_maps(ctx, &spec.source_org, &job.org_id).await?)
+        .with_orgs(summary.orgs.clone());
     let applier = Applier::new(&client, live, spec.on_conflict, same_org);
 
     let position = Position::of(&progress)?;

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 
 use crate::ids::OrgId;
 use crate::ports::{JobRecord, RestoreSpec};
-use crate::restore::kinds::Kind;
 use crate::workflow::{StepContext, StepError};
 
 /// The restore spec of a restore job.
@@ -26,8 +25,15 @@ fn spec(job: &JobRecord) -> Result<&RestoreSpec, StepError> {
         .ok_or_else(|| StepError::fatal(format!("job {} is not a restore job", job.job_id)))
 }
 
-/// The categories whose id maps a restore reads: what it restores, and what restored objects refer to.
-const MAPPED: &[&str] = &["groups", "users", "apps", "user_types"];
+/// The categories whose id maps a restore reads: every restorable one (what it restores, and what restored
+/// objects refer to).
+fn mapped() -> impl Iterator<Item = &'static str> {
+    crate::categories::CATEGORIES
+        .iter()
+        .filter(|c| c.restorable)
+        .map(|c| c.name)
+        .chain([crate::restore::live::CLIENT_IDS])
+}
 
 /// The id maps (snapshot id -> target id) kept for restores from `source` into `target`.
 async fn id_maps(
@@ -36,11 +42,8 @@ async fn id_maps(
     target: &OrgId,
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, StepError> {
     let mut maps = BTreeMap::new();
-    for category in MAPPED {
-        maps.insert(
-            (*category).to_owned(),
-            ctx.catalog.id_map(source, target, category).await?,
-        );
+    for category in mapped() {
+        maps.insert(category.to_owned(), ctx.catalog.id_map(source, target, category).await?);
     }
     Ok(maps)
 }
@@ -51,11 +54,11 @@ async fn keep_ids(
     spec: &RestoreSpec,
     target: &OrgId,
     batch: &str,
-    pairs: Vec<(Kind, String, String)>,
+    pairs: Vec<(&str, String, String)>,
 ) -> Result<(), StepError> {
     let mut by_category: BTreeMap<&str, Vec<(String, String)>> = BTreeMap::new();
-    for (kind, old, new) in pairs {
-        by_category.entry(kind.category()).or_default().push((old, new));
+    for (category, old, new) in pairs {
+        by_category.entry(category).or_default().push((old, new));
     }
     for (category, pairs) in by_category {
         ctx.catalog

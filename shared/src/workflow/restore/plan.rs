@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use super::{id_maps, keep_ids, spec};
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{JobKind, JobRecord, JobStatus, OnConflict, OrgRecord, RestoreSpec};
+use crate::restore::generic::Orgs;
 use crate::restore::guardrail::{Changes, Guardrail};
 use crate::restore::kinds::Kind;
 use crate::restore::live::LiveOrg;
-use crate::restore::plan::{PlanOptions, PlanSummary, plan};
+use crate::restore::plan::{PlanOptions, PlanSummary, in_order, plan};
 use crate::restore::{select, stored};
 use crate::snapshot::SnapshotReader;
 use crate::timefmt;
@@ -108,7 +109,13 @@ async fn write_plan(
     let reader = SnapshotReader::open(ctx.vault.clone(), &spec.source_org, &spec.snapshot_id).await?;
     let selected = select::select(&reader, &spec.selection, spec.relationships).await?;
     let same_org = spec.source_org == job.org_id;
-    let mut live = LiveOrg::new(client, same_org, id_maps(ctx, &spec.source_org, &job.org_id).await?);
+    let orgs = if same_org {
+        None
+    } else {
+        Some(orgs(ctx, &reader, spec, job, client).await?)
+    };
+    let mut live =
+        LiveOrg::new(client, same_org, id_maps(ctx, &spec.source_org, &job.org_id).await?).with_orgs(orgs.clone());
     let options = PlanOptions {
         on_conflict: spec.on_conflict,
         activate: spec.activate,
@@ -119,7 +126,17 @@ async fn write_plan(
     let matches = planned
         .matches
         .iter()
-        .flat_map(|(kind, pairs)| pairs.iter().map(|(old, new)| (*kind, old.clone(), new.clone())))
+        .flat_map(|(kind, pairs)| {
+            pairs
+                .iter()
+                .map(|(old, new)| (kind.category(), old.clone(), new.clone()))
+        })
+        .chain(
+            planned
+                .client_ids
+                .iter()
+                .map(|(old, new)| (crate::restore::live::CLIENT_IDS, old.clone(), new.clone())),
+        )
         .collect();
     keep_ids(ctx, spec, &job.org_id, &format!("{}-plan", job.job_id), matches).await?;
 
@@ -141,6 +158,7 @@ async fn write_plan(
         confirmed: spec.confirmed,
         live_calls: live.calls(),
         notes: snapshot_notes(&reader, planned.objects.keys().copied()),
+        orgs,
     };
     for kind in planned.objects.keys() {
         let head = reader.head().categories.get(kind.category());
@@ -162,20 +180,47 @@ async fn write_plan(
     Ok(summary)
 }
 
-/// The order categories are restored in: things before the relationships between them; a user after the groups
-/// it joins on create.
+/// The order categories are restored in, as stages ([`crate::restore::plan::in_order`]).
 fn stages(kinds: impl Iterator<Item = Kind>) -> Vec<Vec<String>> {
-    let stage_of = |kind: Kind| match kind {
-        Kind::Group | Kind::App => 0,
-        Kind::User => 1,
-        Kind::Membership | Kind::AppUser | Kind::AppGroup => 2,
+    in_order(kinds)
+        .into_iter()
+        .map(|stage| stage.into_iter().map(|k| k.category().to_owned()).collect())
+        .collect()
+}
+
+/// The source and target org as ORNs (their `00o` ids) and hrefs (their URLs) name them.
+async fn orgs(
+    ctx: &StepContext,
+    reader: &SnapshotReader,
+    spec: &RestoreSpec,
+    job: &JobRecord,
+    client: &crate::okta::OktaClient,
+) -> Result<Orgs, StepError> {
+    let record = |id: &OrgId| {
+        let id = id.clone();
+        async move {
+            ctx.catalog
+                .get_org(&id)
+                .await?
+                .ok_or_else(|| StepError::fatal(format!("org {id} is not registered")))
+        }
     };
-    let mut stages: Vec<Vec<String>> = vec![Vec::new(); 3];
-    for kind in kinds {
-        stages[stage_of(kind)].push(kind.category().to_owned());
-    }
-    stages.retain(|s| !s.is_empty());
-    stages
+    let (source, target) = (record(&spec.source_org).await?, record(&job.org_id).await?);
+    let id_of = |settings: Option<&serde_json::Value>| {
+        settings
+            .and_then(|s| s.get("id"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let from = reader.object("org_settings", "org").await?;
+    let to = client.get_json("/api/v1/org").await?;
+    Ok(Orgs {
+        from_url: source.url,
+        to_url: target.url,
+        from_id: id_of(from.as_ref()),
+        to_id: id_of(Some(&to)),
+    })
 }
 
 /// What the snapshot lacks of the restored categories (skipped, or incomplete when it was taken).

@@ -155,6 +155,9 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
     drop(ids);
     let mut org = sim.write_org();
     org.apps.put_value(&app);
+    // As Okta does, the new app comes with its user schema (base attributes only).
+    let schema = crate::resources::directory::app_user_schema(&sim.base, &app, &now, &now, json!({}));
+    crate::resources::put_object(&mut org.resources, "app_user_schemas", &id, &schema);
     crate::resources::clients::sync(&mut org, &sim.base);
     syslog::emit(
         &mut org,

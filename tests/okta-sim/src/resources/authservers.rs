@@ -172,6 +172,19 @@ fn new_server(fill: &mut Fill) {
         "_links": { "self": link(format!("{path}/credentials/keys/{kid}"), &["GET"]) },
     });
     put_object(&mut fill.org.resources, "authserver_keys", &id, &key);
+    // Its default policy for every client, as every server of a seeded org has (`system`: updated, never created).
+    let policy_id = fill.ids.next("00p");
+    let policy_path = format!("{path}/policies/{policy_id}");
+    let policy = json!({
+        "type": "OAUTH_AUTHORIZATION_POLICY", "id": policy_id, "status": "ACTIVE", "name": "Default Policy",
+        "description": "Default Policy of the server", "priority": 1, "system": true,
+        "conditions": { "clients": { "include": ["ALL_CLIENTS"] } }, "created": fill.now, "lastUpdated": fill.now,
+        "_links": {
+            "self": link(policy_path.clone(), &["GET", "PUT", "DELETE"]),
+            "rules": link(format!("{policy_path}/rules"), &["GET"]),
+        },
+    });
+    put_object(&mut fill.org.resources, "authserver_policies", &id, &policy);
 }
 
 /// Scopes and claims of a server: created and deleted freely, except Okta's own (`system`).

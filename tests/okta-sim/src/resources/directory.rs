@@ -505,33 +505,42 @@ fn seed_app_user_schemas(ctx: &mut SeedCtx) -> Seeded {
     for app in apps {
         let app_id = app["id"].as_str().unwrap_or_default().to_string();
         let (created, updated) = ctx.times();
-        let mut base = json!({
-            "userName": attribute("Username", true, json!({ "scope": "NONE", "master": { "type": "PROFILE_MASTER" } })),
-        });
-        if app["signOnMode"] != "BOOKMARK" {
-            base["email"] = attribute("Email", false, json!({}));
-            base["firstName"] = attribute("First name", false, json!({}));
-            base["lastName"] = attribute("Last name", false, json!({}));
-        }
-        let schema = json!({
-            "id": ctx.url(&format!("/meta/schemas/apps/{app_id}/default")),
-            "$schema": "http://json-schema.org/draft-04/schema#",
-            "name": app["name"], "title": format!("{} User", app["label"].as_str().unwrap_or_default()),
-            "description": format!("User profile for {}", app["label"].as_str().unwrap_or_default()),
-            "created": created, "lastUpdated": updated, "type": "object",
-            "definitions": {
-                "base": { "id": "#base", "type": "object", "properties": base, "required": ["userName"] },
-                "custom": { "id": "#custom", "type": "object", "required": [], "properties": {
-                    "role": attribute("Role", false, json!({ "description": "Role in the application" })),
-                } },
-            },
-            "properties": { "profile": { "allOf": [{ "$ref": "#/definitions/custom" }, { "$ref": "#/definitions/base" }] } },
-            "_links": { "self": { "href": ctx.url(&format!("/api/v1/meta/schemas/apps/{app_id}/default")),
-                                  "method": "GET", "rel": "self" } },
-        });
-        out.insert(app_id, vec![schema]);
+        let custom = json!({ "role": attribute("Role", false, json!({ "description": "Role in the application" })) });
+        out.insert(
+            app_id,
+            vec![app_user_schema(ctx.base, &app, &created, &updated, custom)],
+        );
     }
     out
+}
+
+/// An app's user schema: the base attributes its sign-on mode has, and `custom` ones. Okta makes one with every
+/// app; a new app's has no custom attributes.
+pub fn app_user_schema(base_url: &str, app: &Value, created: &str, updated: &str, custom: Value) -> Value {
+    let app_id = app["id"].as_str().unwrap_or_default();
+    let url = |path: &str| format!("{base_url}{path}");
+    let mut base = json!({
+        "userName": attribute("Username", true, json!({ "scope": "NONE", "master": { "type": "PROFILE_MASTER" } })),
+    });
+    if app["signOnMode"] != "BOOKMARK" {
+        base["email"] = attribute("Email", false, json!({}));
+        base["firstName"] = attribute("First name", false, json!({}));
+        base["lastName"] = attribute("Last name", false, json!({}));
+    }
+    json!({
+        "id": url(&format!("/meta/schemas/apps/{app_id}/default")),
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "name": app["name"], "title": format!("{} User", app["label"].as_str().unwrap_or_default()),
+        "description": format!("User profile for {}", app["label"].as_str().unwrap_or_default()),
+        "created": created, "lastUpdated": updated, "type": "object",
+        "definitions": {
+            "base": { "id": "#base", "type": "object", "properties": base, "required": ["userName"] },
+            "custom": { "id": "#custom", "type": "object", "required": [], "properties": custom },
+        },
+        "properties": { "profile": { "allOf": [{ "$ref": "#/definitions/custom" }, { "$ref": "#/definitions/base" }] } },
+        "_links": { "self": { "href": url(&format!("/api/v1/meta/schemas/apps/{app_id}/default")),
+                              "method": "GET", "rel": "self" } },
+    })
 }
 
 fn seed_group_rules(ctx: &mut SeedCtx) -> Seeded {

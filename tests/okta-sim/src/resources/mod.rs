@@ -12,7 +12,7 @@
 mod authservers;
 pub mod cascade;
 pub mod clients;
-mod directory;
+pub(crate) mod directory;
 pub mod factors;
 pub mod iam;
 mod identity;

@@ -5,7 +5,8 @@
 
 use serde_json::{Value, json};
 
-use super::write::{Change, Events, Op, Writes, call};
+use super::put_object;
+use super::write::{Change, Events, Fill, Op, Writes, call};
 use super::{QUERY_LIMIT, QueryFilter, Resource, SeedCtx, Seeded, Shape};
 use crate::errors::ApiError;
 use crate::handlers::PageSizes;
@@ -303,6 +304,7 @@ static POLICY_WRITES: Writes = Writes {
             fill.object["id"].as_str().unwrap_or_default()
         );
         fill.object["_links"]["rules"] = json!({ "href": rules, "hints": { "allow": ["GET", "POST"] } });
+        add_catch_all(fill);
     },
     ..Writes::DEFAULTS
 };
@@ -759,32 +761,7 @@ fn seed_policy_rules(ctx: &mut SeedCtx) -> Seeded {
                 actions,
             ));
         }
-        let default_actions = match kind {
-            "OKTA_SIGN_ON" => json!({ "signon": { "access": "ALLOW", "requireFactor": false,
-                                                  "session": { "maxSessionIdleMinutes": 720, "maxSessionLifetimeMinutes": 0,
-                                                               "usePersistentCookie": false } } }),
-            "PASSWORD" => json!({ "passwordChange": { "access": "ALLOW" },
-                                  "selfServicePasswordReset": { "access": "ALLOW" },
-                                  "selfServiceUnlock": { "access": "DENY" } }),
-            "MFA_ENROLL" => json!({ "enroll": { "self": "LOGIN" } }),
-            "ACCESS_POLICY" => json!({ "appSignOn": { "access": "ALLOW", "verificationMethod": {
-                "factorMode": "1FA", "type": "ASSURANCE", "reauthenticateIn": "PT12H", "constraints": [] } } }),
-            "IDP_DISCOVERY" => json!({ "idp": { "providers": [{ "type": "OKTA" }] } }),
-            "PROFILE_ENROLLMENT" => {
-                json!({ "profileEnrollment": { "access": "ALLOW", "preRegistrationInlineHooks": null,
-                "profileAttributes": [{ "name": "email", "label": "Email", "required": true }],
-                "targetGroupIds": [t.groups[0]], "unknownUserAction": "DENY",
-                "activationRequirements": { "emailVerification": true }, "progressiveProfilingAction": "DISABLED" } })
-            }
-            "ENTITY_RISK" => json!({ "entityRisk": { "actions": [] } }),
-            "POST_AUTH_SESSION" => json!({ "postAuthSession": { "failureActions": [] } }),
-            _ => json!({}),
-        };
-        let default_conditions = match kind {
-            // The IdP discovery default rule has conditions (the schema does not allow `null` there).
-            "IDP_DISCOVERY" => json!({ "network": { "connection": "ANYWHERE" } }),
-            _ => Value::Null,
-        };
+        let (default_conditions, default_actions) = catch_all(kind, t.groups.first().map(String::as_str));
         rules.push(rule(
             ctx,
             &policy_id,
@@ -798,6 +775,58 @@ fn seed_policy_rules(ctx: &mut SeedCtx) -> Seeded {
         out.insert(policy_id, rules);
     }
     out
+}
+
+/// The (conditions, actions) of the catch-all rule Okta gives every policy of type `kind`; a profile enrollment
+/// rule puts new users in `group`.
+fn catch_all(kind: &str, group: Option<&str>) -> (Value, Value) {
+    let actions = match kind {
+        "OKTA_SIGN_ON" => json!({ "signon": { "access": "ALLOW", "requireFactor": false,
+                                              "session": { "maxSessionIdleMinutes": 720, "maxSessionLifetimeMinutes": 0,
+                                                           "usePersistentCookie": false } } }),
+        "PASSWORD" => json!({ "passwordChange": { "access": "ALLOW" },
+                              "selfServicePasswordReset": { "access": "ALLOW" },
+                              "selfServiceUnlock": { "access": "DENY" } }),
+        "MFA_ENROLL" => json!({ "enroll": { "self": "LOGIN" } }),
+        "ACCESS_POLICY" => json!({ "appSignOn": { "access": "ALLOW", "verificationMethod": {
+            "factorMode": "1FA", "type": "ASSURANCE", "reauthenticateIn": "PT12H", "constraints": [] } } }),
+        "IDP_DISCOVERY" => json!({ "idp": { "providers": [{ "type": "OKTA" }] } }),
+        "PROFILE_ENROLLMENT" => json!({ "profileEnrollment": { "access": "ALLOW", "preRegistrationInlineHooks": null,
+            "profileAttributes": [{ "name": "email", "label": "Email", "required": true }],
+            "targetGroupIds": group.into_iter().collect::<Vec<_>>(), "unknownUserAction": "DENY",
+            "activationRequirements": { "emailVerification": true }, "progressiveProfilingAction": "DISABLED" } }),
+        "ENTITY_RISK" => json!({ "entityRisk": { "actions": [] } }),
+        "POST_AUTH_SESSION" => json!({ "postAuthSession": { "failureActions": [] } }),
+        _ => json!({}),
+    };
+    let conditions = match kind {
+        // The IdP discovery default rule has conditions (the schema does not allow `null` there).
+        "IDP_DISCOVERY" => json!({ "network": { "connection": "ANYWHERE" } }),
+        _ => Value::Null,
+    };
+    (conditions, actions)
+}
+
+/// What Okta adds to a policy an admin creates: its catch-all rule (`system`, priority 99), as a new org's
+/// default policies have, which can be updated but never created or deleted.
+fn add_catch_all(fill: &mut Fill) {
+    let policy_id = fill.object["id"].as_str().unwrap_or_default().to_string();
+    let kind = fill.object["type"].as_str().unwrap_or_default().to_string();
+    let rule_type = if kind == "OKTA_SIGN_ON" {
+        "SIGN_ON"
+    } else {
+        kind.as_str()
+    };
+    let (conditions, actions) = catch_all(&kind, None);
+    let id = fill.ids.next("0pr");
+    let path = format!("/api/v1/policies/{policy_id}/rules/{id}");
+    let rule = json!({
+        "id": id, "status": "ACTIVE", "name": "Catch-all rule", "priority": 99, "system": true,
+        "created": fill.now, "lastUpdated": fill.now, "type": rule_type,
+        "conditions": conditions, "actions": actions,
+        "_links": { "self": { "href": format!("{}{path}", fill.base), "hints": { "allow": ["GET", "PUT"] } } },
+    });
+    put_object(&mut fill.org.resources, "policy_rules", &policy_id, &rule);
 }
 
 #[allow(clippy::too_many_arguments)]
