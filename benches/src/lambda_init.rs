@@ -23,10 +23,11 @@ pub const FIRST_POLL_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The settings a function container reads (see `oktavault_shared::lambda`). Nothing is read
 /// from or written to them until an event asks.
-const SETTINGS: [(&str, &str); 3] = [
+const SETTINGS: [(&str, &str); 4] = [
     ("OKTAVAULT_BUCKET", "oktavault-init-bench"),
     ("OKTAVAULT_TABLE", "oktavault-init-bench"),
     ("OKTAVAULT_KMS_KEY_ID", "alias/oktavault-init-bench"),
+    ("OKTAVAULT_BUCKET_KMS_KEY_ID", "alias/oktavault-init-bench-bucket"),
 ];
 
 /// A function binary running as a Lambda container would, against a [`RuntimeApi`].
