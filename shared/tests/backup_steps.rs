@@ -1,7 +1,8 @@
 //! The backup steps called directly, as a Lambda host calls them, against the Okta simulator over HTTP and the
 //! embedded adapters: what the state machine cannot show from outside. A step answers before its invocation's
-//! deadline, and two overlapping invocations of one category's pages (a Lambda retried while the first still
-//! runs) commit one chain of pages.
+//! deadline, two overlapping invocations of one category's pages (a Lambda retried while the first still
+//! runs) commit one chain of pages, and a group with more members than one carried page holds is carried across
+//! pages.
 //!
 //! `cargo test -p oktavault-shared --features testkit --test backup_steps`
 
@@ -30,6 +31,16 @@ struct Fixture {
 }
 
 async fn fixture(users: usize, seed: u64, page_budget: Duration) -> Fixture {
+    fixture_with(
+        users,
+        seed,
+        page_budget,
+        oktavault_shared::workflow::backup::CARRIED_PER_PAGE,
+    )
+    .await
+}
+
+async fn fixture_with(users: usize, seed: u64, page_budget: Duration, carried_per_page: usize) -> Fixture {
     let mut config = SimConfig::new(users, seed);
     config.rate.scale = 20.0;
     let sim = okta_sim::start(config, 0).await.unwrap();
@@ -60,7 +71,11 @@ async fn fixture(users: usize, seed: u64, page_budget: Duration) -> Fixture {
         org_id.clone(),
         OktaClient::new(ClientConfig::new(url, credentials)).unwrap(),
     );
-    let ctx = Arc::new(StepContext::new(catalog, vault, Arc::new(connector)).with_page_budget(page_budget));
+    let ctx = Arc::new(
+        StepContext::new(catalog, vault, Arc::new(connector))
+            .with_page_budget(page_budget)
+            .with_carried_per_page(carried_per_page),
+    );
     Fixture {
         sim,
         ctx,
@@ -101,15 +116,15 @@ impl Fixture {
         }
     }
 
-    /// Calls BackupPage for `category` until it is done.
-    async fn finish_category(&self, plan: &PlanOutput, category: &str) {
-        for _ in 0..1000 {
+    /// Calls BackupPage for `category` until it is done; answers how many calls it took.
+    async fn finish_category(&self, plan: &PlanOutput, category: &str) -> usize {
+        for call in 1..=1000 {
             if backup_page(&self.ctx, self.page(plan, category), None)
                 .await
                 .unwrap()
                 .done
             {
-                return;
+                return call;
             }
         }
         panic!("{category} never finished");
@@ -198,4 +213,42 @@ async fn two_overlapping_invocations_of_one_category_commit_one_chain_of_pages()
     );
     f.sim.set_faults(Faults::default());
     f.finalize_and_compare(&plan).await;
+}
+
+/// The Everyone group of a large org has more members than one carried page holds (20,000): a repeat backup
+/// carries such a group across pages, each call resuming from the count its saved cursor records, and the
+/// snapshot still equals the org. Here a carried page holds 7 children and each call commits one page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_group_with_more_members_than_a_carried_page_holds_is_carried_across_pages_and_the_snapshot_equals_the_org() {
+    const PER_PAGE: usize = 7;
+    let f = fixture_with(150, 13, Duration::ZERO, PER_PAGE).await;
+    let categories = ["groups", "group_members"];
+    let first = f.plan(&categories).await;
+    for category in categories {
+        f.finish_category(&first, category).await;
+    }
+    f.finalize_and_compare(&first).await;
+
+    let state = f.sim.snapshot_state();
+    let members: usize = state.group_members.values().map(Vec::len).sum();
+    let largest = state.group_members.values().map(Vec::len).max().unwrap_or(0);
+    assert!(
+        largest > 3 * PER_PAGE,
+        "the seeded org needs a group spanning several carried pages (its largest has {largest} members)"
+    );
+
+    f.sim.reset_calls();
+    let second = f.plan(&categories).await;
+    f.finish_category(&second, "groups").await;
+    let calls = f.finish_category(&second, "group_members").await;
+    assert_eq!(
+        f.sim.calls().get("GET /api/v1/groups/{id}/users"),
+        0,
+        "no group changed: every group's members are carried"
+    );
+    assert!(
+        calls > members / PER_PAGE,
+        "{members} members carried {PER_PAGE} a page took only {calls} calls: a page held more than it may"
+    );
+    f.finalize_and_compare(&second).await;
 }

@@ -63,6 +63,8 @@ pub struct StepContext {
     /// How long one BackupPage call keeps fetching pages before it returns a cursor (well under
     /// a Lambda's limit; the state machine loops until the category is done).
     pub page_budget: Duration,
+    /// Children carried from the previous snapshot in one page, at most (see `backup::CARRIED_PER_PAGE`).
+    pub carried_per_page: usize,
     previous: Mutex<Option<(SnapshotId, Arc<Previous>)>>,
 }
 
@@ -74,6 +76,7 @@ impl StepContext {
             okta,
             executions: None,
             page_budget: Duration::from_secs(20),
+            carried_per_page: super::backup::CARRIED_PER_PAGE,
             previous: Mutex::new(None),
         }
     }
@@ -85,6 +88,12 @@ impl StepContext {
 
     pub fn with_page_budget(mut self, budget: Duration) -> Self {
         self.page_budget = budget;
+        self
+    }
+
+    /// A smaller carried page, so tests see a parent's children carried across pages without a huge org.
+    pub fn with_carried_per_page(mut self, children: usize) -> Self {
+        self.carried_per_page = children.max(1);
         self
     }
 

@@ -1,10 +1,9 @@
 //! Batches of parents: a per-parent category whose lists come in one answer each (a user's factors) fetches
 //! many parents into one page, so a page, a segment and a saved position stand for a batch, not one parent.
 
-use super::carry::Carry;
+use super::carry::{CarriedRun, Carry};
 use super::cursor::{Cursor, NextRequest};
 use super::parents::Parents;
-use super::work::WorkEntry;
 use crate::categories::{Category, Response};
 use crate::ports::JobRecord;
 use crate::workflow::{StepContext, StepError};
@@ -69,17 +68,26 @@ pub(super) async fn can_carry(
     parents: Option<&Parents>,
     position: usize,
 ) -> bool {
-    carried_children(ctx, job, carry, parents, position).await.is_some()
+    carried_children(ctx, job, carry, parents, position, 0, 0, false)
+        .await
+        .is_some()
 }
 
-/// The children of parent query `position` carried from the previous snapshot, if they can be.
+/// At most `at_most` of the children of parent query `position` carried from the previous snapshot, from its
+/// `from`th on, if they can be carried (`begun`: an earlier page carried its first ones; see [`Carry::carried`]).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn carried_children(
     ctx: &StepContext,
     job: &JobRecord,
     carry: Option<&Carry>,
     parents: Option<&Parents>,
     position: usize,
-) -> Option<Vec<WorkEntry>> {
+    from: usize,
+    at_most: usize,
+    begun: bool,
+) -> Option<CarriedRun> {
     let (carry, parent) = (carry?, parents?.entry(position)?);
-    carry.children(&ctx.vault, &job.org_id, &parent).await
+    carry
+        .carried(&ctx.vault, &job.org_id, &parent, from, at_most, begun)
+        .await
 }

@@ -16,6 +16,12 @@ use crate::ids::OrgId;
 use crate::ports::JobRecord;
 use crate::snapshot::{Location, Segment, Vault};
 
+/// A run of the children carried for one parent, and how many it has in all.
+pub struct CarriedRun {
+    pub entries: Vec<WorkEntry>,
+    pub total: usize,
+}
+
 pub struct Carry {
     category: &'static Category,
     field: &'static str,
@@ -85,19 +91,36 @@ impl Carry {
     /// The children to carry for `parent` (as this job recorded it), or `None` when they must be
     /// listed again because the parent is new, its marker moved, the log names it (or the log
     /// was not read), the previous snapshot could not list its children, or the marker cannot be read back.
+    #[cfg(test)]
     pub async fn children(&self, vault: &Vault, org: &OrgId, parent: &WorkEntry) -> Option<Vec<WorkEntry>> {
+        self.carried(vault, org, parent, 0, usize::MAX, false)
+            .await
+            .map(|run| run.entries)
+    }
+
+    /// At most `at_most` of the children to carry for `parent`, from its `from`th on (see [`Carry::children`]
+    /// for when there are none). A parent with more children than one page carries spans several pages: `begun`
+    /// says an earlier page of this job carried its first ones, so the decision stands and the System Log is not
+    /// asked again (an event published late could otherwise turn a half-carried parent into a listed one).
+    pub async fn carried(
+        &self,
+        vault: &Vault,
+        org: &OrgId,
+        parent: &WorkEntry,
+        from: usize,
+        at_most: usize,
+        begun: bool,
+    ) -> Option<CarriedRun> {
         // Listed again when the log names the parent, or was not read (never carry blindly).
-        if self.logged.as_ref().is_none_or(|logged| logged.contains(&parent.id)) {
+        if !begun && self.logged.as_ref().is_none_or(|logged| logged.contains(&parent.id)) {
             return None;
         }
         if self.previous.lacks(self.category.name, &parent.id) {
             return None;
         }
-        let (before, children) = {
-            let mut history = self.history.lock().await;
-            let known = history.of(&parent.id).await.ok()?;
-            (known.before.clone()?, known.children.clone())
-        };
+        let mut history = self.history.lock().await;
+        let known = history.of(&parent.id).await.ok()?;
+        let before = known.before.clone()?;
         if before.hash != parent.hash {
             let was = self.marker(vault, org, &before.at).await?;
             let now = self.marker(vault, org, &parent.at).await?;
@@ -105,7 +128,19 @@ impl Carry {
                 return None;
             }
         }
-        Some(children.into_iter().map(work_entry).collect())
+        // Only the run asked for is copied: a group's members may be every user of the org.
+        let entries = known
+            .children
+            .iter()
+            .skip(from)
+            .take(at_most)
+            .cloned()
+            .map(work_entry)
+            .collect();
+        Some(CarriedRun {
+            entries,
+            total: known.children.len(),
+        })
     }
 
     /// The parent's change marker, read from the object stored at `at`; `None` (list the children again) when

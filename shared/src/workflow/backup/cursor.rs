@@ -27,6 +27,14 @@ pub struct Cursor {
     pub listed_any: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_refusal: Option<String>,
+    /// Children of the parent at `position` carried from the previous snapshot by earlier pages: a parent with
+    /// more children than one page carries (the Everyone group's members) goes on in the next page from here.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub carried: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Next links remembered per pass or parent for loop detection.
@@ -141,6 +149,7 @@ impl Cursor {
     /// Starts pass or parent `position` from its first page.
     fn start_part(&mut self, position: usize) {
         self.position = position;
+        self.carried = 0;
         self.next = None;
         self.followed.clear();
         self.pages_here = 0;

@@ -18,5 +18,5 @@ pub use continuation::{ContinueInput, ContinueOutput, continue_backup};
 pub(crate) use cursor::fill_parent;
 pub use finalize::{FinalizeInput, FinalizeOutput, finalize_backup};
 pub(crate) use items::keep_items;
-pub use page::{BackupPageInput, BackupPageOutput, COMMIT_MARGIN, backup_page};
+pub use page::{BackupPageInput, BackupPageOutput, CARRIED_PER_PAGE, COMMIT_MARGIN, backup_page};
 pub use plan::{BackupRequest, FULL_REFRESH_EVERY, PlanInput, PlanOutput, RESUMABLE_FOR, max_iterations, plan_backup};

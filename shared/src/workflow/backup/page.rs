@@ -63,10 +63,11 @@ pub const COMMIT_MARGIN: std::time::Duration = std::time::Duration::from_secs(20
 
 /// Parents whose children are carried from the previous snapshot in one page, at most.
 const CARRY_BATCH: usize = 1000;
-/// Carried children in one page, at most, past which no further parent joins it: a page's entries are held,
-/// encoded and sealed whole, so this bounds a carried page's memory (at 100,000 users every group's members in
-/// one page peaked at 319 MiB). A parent with more children than this still goes whole, in a page of its own.
-const CARRIED_ENTRIES: usize = 20_000;
+/// Children carried from the previous snapshot in one page, at most (the step context's `carried_per_page`): a
+/// page's entries are held, encoded and sealed whole, so this bounds a carried page's memory (at 100,000 users
+/// every group's members in one page peaked at 319 MiB). A parent with more children (the Everyone group has
+/// every user) is carried across pages, its cursor saying how many went before.
+pub const CARRIED_PER_PAGE: usize = 20_000;
 
 pub async fn backup_page(
     ctx: &StepContext,
@@ -150,26 +151,51 @@ pub async fn backup_page(
         if let Some(carry) = &carry
             && cursor.next.is_none()
         {
-            // A run of parents whose children need no call: carried together as one page.
+            // A run of parents whose children need no call: carried together as one page, of at most
+            // `carried_per_page` children; a parent with more goes on in the next page.
             let mut carried = Vec::new();
             let mut skipped_parents = 0;
-            while skipped_parents < CARRY_BATCH
-                && carried.len() < CARRIED_ENTRIES
-                && let Some(children) = carried_children(
+            let mut carried_here = None;
+            while skipped_parents < CARRY_BATCH && carried.len() < ctx.carried_per_page {
+                let (from, begun) = match skipped_parents {
+                    0 => (cursor.carried, cursor.carried > 0),
+                    _ => (0, false),
+                };
+                let run = carried_children(
                     ctx,
                     &job,
                     Some(carry),
                     parents.as_ref(),
                     cursor.position + skipped_parents,
+                    from,
+                    ctx.carried_per_page - carried.len(),
+                    begun,
                 )
-                .await
-            {
-                carried.extend(children);
+                .await;
+                let Some(run) = run else {
+                    if begun {
+                        // Its first children are committed as carried: listing it now would mix two versions.
+                        return Err(StepError::retryable(format!(
+                            "{}: the previous snapshot's children of a parent this job began to carry cannot be read again",
+                            category.name
+                        )));
+                    }
+                    break;
+                };
+                let through = from + run.entries.len();
+                carried.extend(run.entries);
+                if through < run.total {
+                    carried_here = Some(through);
+                    break;
+                }
                 skipped_parents += 1;
             }
-            if skipped_parents > 0 {
+            if skipped_parents > 0 || carried_here.is_some() {
                 let mut next = cursor.clone();
                 next.skip_parents(skipped_parents);
+                if let Some(through) = carried_here {
+                    next.carried = through;
+                }
                 // The previous snapshot listed these parents' children: the category is available.
                 next.listed_any = true;
                 let page = PageContents {
