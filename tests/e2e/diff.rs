@@ -2,17 +2,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-async fn admin(sim: &okta_sim::SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{path}", sim.url()))
-        .header("Authorization", format!("SSWS {}", sim.api_token()));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    assert!(response.status().is_success(), "{path}: {}", response.status());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn diff_shows_what_changed_between_two_snapshots_attribute_by_attribute() {
     let sim = start_sim(300, 61).await;
@@ -20,17 +9,7 @@ async fn diff_shows_what_changed_between_two_snapshots_attribute_by_attribute() 
     let first = backup_with_token(store.path(), &sim).await;
 
     let state = sim.snapshot_state();
-    let user = state.users.iter().filter(|u| u["status"] == "ACTIVE").nth(1).unwrap();
-    let user_id = user["id"].as_str().unwrap().to_owned();
-    let mut profile = user["profile"].clone();
-    profile["title"] = json!("Chief Restore Officer");
-    admin(
-        &sim,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{user_id}"),
-        Some(json!({"profile": profile})),
-    )
-    .await;
+    let user_id = retitle_an_active_user(&sim, &state).await;
     // Only an OKTA_GROUP takes members from an admin; Everyone and app groups are Okta's to fill.
     let okta_group = |id: &String| {
         state
@@ -167,17 +146,7 @@ async fn diff_live_shows_exactly_what_changed_in_the_org_since_the_snapshot() {
     assert_eq!(unchanged["categories"], json!([]), "{unchanged}");
 
     let state = sim.snapshot_state();
-    let user = state.users.iter().filter(|u| u["status"] == "ACTIVE").nth(1).unwrap();
-    let user_id = user["id"].as_str().unwrap().to_owned();
-    let mut profile = user["profile"].clone();
-    profile["title"] = json!("Chief Restore Officer");
-    admin(
-        &sim,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{user_id}"),
-        Some(json!({"profile": profile})),
-    )
-    .await;
+    let user_id = retitle_an_active_user(&sim, &state).await;
     admin(&sim, reqwest::Method::DELETE, &format!("/api/v1/groups/{group}"), None).await;
     let zones_before: Vec<String> = state.resources["network_zones"]
         .values()
@@ -326,4 +295,20 @@ async fn diff_live_lists_a_category_the_app_may_not_read_as_not_compared_and_com
     assert_eq!(not_compared[0]["category"], "network_zones");
     let reason = not_compared[0]["reason"].as_str().unwrap();
     assert!(reason.contains("okta.networkZones.read"), "{reason}");
+}
+
+/// Gives the second ACTIVE user of `state` the title "Chief Restore Officer", as an admin would; answers its id.
+async fn retitle_an_active_user(sim: &okta_sim::SimHandle, state: &okta_sim::OrgState) -> String {
+    let user = state.users.iter().filter(|u| u["status"] == "ACTIVE").nth(1).unwrap();
+    let user_id = user["id"].as_str().unwrap().to_owned();
+    let mut profile = user["profile"].clone();
+    profile["title"] = json!("Chief Restore Officer");
+    admin(
+        sim,
+        reqwest::Method::POST,
+        &format!("/api/v1/users/{user_id}"),
+        Some(json!({"profile": profile})),
+    )
+    .await;
+    user_id
 }

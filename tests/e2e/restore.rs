@@ -48,18 +48,6 @@ pub(crate) async fn restore(store: &std::path::Path, sim: &SimHandle, args: &[&s
     }
 }
 
-pub(crate) async fn admin(sim: &SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{path}", sim.url()))
-        .header("Authorization", format!("SSWS {}", sim.api_token()));
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    assert!(response.status().is_success(), "{path}: {}", response.status());
-    response.json().await.unwrap_or(Value::Null)
-}
-
 /// Deletes a user for good, as an admin does: deactivate, then delete.
 async fn delete_user(sim: &SimHandle, id: &str) {
     for _ in 0..2 {

@@ -8,7 +8,7 @@ use oktavault_shared::categories::{Write, find};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::restore::{admin, restore, validating_sim};
+use crate::restore::{restore, validating_sim};
 use crate::support::*;
 
 async fn get(sim: &okta_sim::SimHandle, path: &str) -> Value {

@@ -172,3 +172,17 @@ impl StoreView {
         self.vault.blobs().list(prefix).await.unwrap()
     }
 }
+
+/// A call to the simulator's API as an org admin would make it (a change the next backup or restore sees); the
+/// call must succeed. Answers its JSON body (null when it has none).
+pub async fn admin(sim: &SimHandle, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", sim.url()))
+        .header("Authorization", format!("SSWS {}", sim.api_token()));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    response.json().await.unwrap_or(Value::Null)
+}

@@ -86,6 +86,14 @@ impl StepContext {
         self
     }
 
+    /// The org's record, or a fatal error when the org was never authorized (or was removed).
+    pub async fn registered_org(&self, org_id: &OrgId) -> Result<OrgRecord, StepError> {
+        self.catalog
+            .get_org(org_id)
+            .await?
+            .ok_or_else(|| StepError::fatal(format!("org {org_id} is not registered; authorize it first")))
+    }
+
     pub fn with_page_budget(mut self, budget: Duration) -> Self {
         self.page_budget = budget;
         self

@@ -118,9 +118,7 @@ impl Carry {
         if self.previous.lacks(self.category.name, &parent.id) {
             return None;
         }
-        let mut history = self.history.lock().await;
-        let known = history.of(&parent.id).await.ok()?;
-        let before = known.before.clone()?;
+        let before = self.history.lock().await.of(&parent.id).await.ok()?.before.clone()?;
         if before.hash != parent.hash {
             let was = self.marker(vault, org, &before.at).await?;
             let now = self.marker(vault, org, &parent.at).await?;
@@ -128,7 +126,10 @@ impl Carry {
                 return None;
             }
         }
-        // Only the run asked for is copied: a group's members may be every user of the org.
+        // Only the run asked for is copied: a group's members may be every user of the org. (`of` keeps what it
+        // read for the parent, so asking again reads nothing.)
+        let mut history = self.history.lock().await;
+        let known = history.of(&parent.id).await.ok()?;
         let entries = known
             .children
             .iter()

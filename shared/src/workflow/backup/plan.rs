@@ -82,11 +82,7 @@ pub struct PlanOutput {
 
 pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutput, StepError> {
     let request = &input.request;
-    let org = ctx
-        .catalog
-        .get_org(&request.org_id)
-        .await?
-        .ok_or_else(|| StepError::fatal(format!("org {} is not registered; authorize it first", request.org_id)))?;
+    let org = ctx.registered_org(&request.org_id).await?;
 
     let (job, resumed) = choose_job(ctx, &org, request, &input.owner).await?;
 

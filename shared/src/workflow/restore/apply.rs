@@ -133,11 +133,7 @@ pub async fn apply_restore(
         .await?
         .ok_or_else(|| StepError::fatal(format!("restore job {} has no plan", job.job_id)))?;
     let chunks = summary.categories.get(&input.category).map_or(0, |c| c.chunks);
-    let org = ctx
-        .catalog
-        .get_org(&job.org_id)
-        .await?
-        .ok_or_else(|| StepError::fatal(format!("org {} is not registered", job.org_id)))?;
+    let org = ctx.registered_org(&job.org_id).await?;
     let client = ctx.okta.client_for(&org).await?;
     let same_org = spec.source_org == job.org_id;
     let live = LiveOrg::new(&client, same_org, id_maps(ctx, &spec.source_org, &job.org_id).await?)

@@ -75,11 +75,7 @@ pub struct PlanRestoreOutput {
 
 pub async fn plan_restore(ctx: &StepContext, input: PlanRestoreInput) -> Result<PlanRestoreOutput, StepError> {
     let request = &input.request;
-    let org = ctx
-        .catalog
-        .get_org(&request.org_id)
-        .await?
-        .ok_or_else(|| StepError::fatal(format!("org {} is not registered; authorize it first", request.org_id)))?;
+    let org = ctx.registered_org(&request.org_id).await?;
     let (job, resumed) = choose_job(ctx, &org, request, &input.owner).await?;
     let spec = spec(&job)?.clone();
     let client = ctx.okta.client_for(&org).await?;
@@ -196,16 +192,10 @@ async fn orgs(
     job: &JobRecord,
     client: &crate::okta::OktaClient,
 ) -> Result<Orgs, StepError> {
-    let record = |id: &OrgId| {
-        let id = id.clone();
-        async move {
-            ctx.catalog
-                .get_org(&id)
-                .await?
-                .ok_or_else(|| StepError::fatal(format!("org {id} is not registered")))
-        }
-    };
-    let (source, target) = (record(&spec.source_org).await?, record(&job.org_id).await?);
+    let (source, target) = (
+        ctx.registered_org(&spec.source_org).await?,
+        ctx.registered_org(&job.org_id).await?,
+    );
     let id_of = |settings: Option<&serde_json::Value>| {
         settings
             .and_then(|s| s.get("id"))
