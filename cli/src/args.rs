@@ -25,7 +25,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Back up an Okta org (resumes the org's unfinished backup job if there is one).
     Backup(BackupArgs),
-    /// List snapshots, oldest first.
+    /// The snapshot timeline, newest first, grouped as last 24 hours / last 7 days / earlier: each snapshot's
+    /// status and what it lacks, its object count, and what changed since the one before (+added -removed
+    /// ~changed per category).
     Snapshots(SnapshotsArgs),
     /// Show a snapshot's categories with counts, or the objects of one category.
     Ls(LsArgs),
@@ -139,6 +141,12 @@ pub struct SnapshotsArgs {
     /// Only this org's snapshots (its id, e.g. acme.okta.com).
     #[arg(long)]
     pub org: Option<String>,
+    /// Only snapshots created since then: a span back from now (24h, 7d), a date (2026-11-01) or an RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only snapshots created until then (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
 }
 
 #[derive(Args)]

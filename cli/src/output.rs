@@ -18,11 +18,12 @@ impl Output {
     }
 
     pub fn emit<T: Serialize + Display>(&self, report: &T) {
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(report).expect("reports serialize"));
+        let text = if self.json {
+            format!("{}\n", serde_json::to_string_pretty(report).expect("reports serialize"))
         } else {
-            print!("{report}");
-        }
+            report.to_string()
+        };
+        write_stdout(&text);
     }
 
     /// A line for a person about what is happening; silent in `--json` mode.
@@ -33,10 +34,22 @@ impl Output {
     }
 }
 
+/// Writes to standard output. A reader that stopped reading (`oktavault snapshots | head`) is not an error of
+/// ours: the rest is dropped quietly instead of panicking as `print!` would.
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write the report to standard output: {e}");
+    }
+}
+
 pub fn print_error(json: bool, error: &anyhow::Error) {
     let message = format!("{error:#}");
     if json {
-        println!("{}", serde_json::json!({ "error": message }));
+        write_stdout(&format!("{}\n", serde_json::json!({ "error": message })));
     } else {
         eprintln!("error: {message}");
     }

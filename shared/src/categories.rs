@@ -1680,7 +1680,21 @@ pub fn find(name: &str) -> Option<&'static Category> {
     CATEGORIES.iter().find(|c| c.name == name)
 }
 
+/// Categories as the catalog lists them (parents first), then any the catalog no longer has.
+pub fn in_catalog_order<'a, T>(items: impl Iterator<Item = (&'a String, T)>) -> Vec<(&'a String, T)> {
+    let rank = |name: &str| CATEGORIES.iter().position(|c| c.name == name).unwrap_or(usize::MAX);
+    let mut items: Vec<_> = items.collect();
+    items.sort_by_key(|(name, _)| (rank(name), name.to_string()));
+    items
+}
+
 impl Category {
+    /// Whether the category holds events (each snapshot its own window of them) rather than a state of the org:
+    /// comparing two snapshots of it says nothing about what changed.
+    pub fn is_event_log(&self) -> bool {
+        matches!(self.source, Source::Log { .. })
+    }
+
     /// The category this one is listed under, if it is listed per parent.
     pub fn parent(&self) -> Option<&'static Category> {
         match self.source {

@@ -14,8 +14,9 @@ use secrecy::ExposeSecret;
 use crate::ids::{JobId, OrgId, SnapshotId, random_suffix};
 use crate::okta::OrgUrl;
 use crate::ports::{
-    AuthKind, BlobStore, Catalog, CatalogError, CategoryCounts, CategoryProgress, DataKey, JobKind, JobRecord,
-    JobStatus, KeyContext, KeyError, KeyProvider, Lease, LogEntry, OrgRecord, SnapshotRecord, StoreError,
+    AuthKind, BlobStore, Catalog, CatalogError, CategoryCounts, CategoryProgress, ChangeCounts, DataKey, JobKind,
+    JobRecord, JobStatus, KeyContext, KeyError, KeyProvider, Lack, Lease, LogEntry, OrgRecord, SnapshotRecord,
+    StoreError,
 };
 
 /// Writers racing in the concurrency checks.
@@ -467,6 +468,21 @@ fn snapshot_record(org: &OrgId, snapshot: &str, created_at: &str) -> SnapshotRec
         counts: BTreeMap::from([("users".to_string(), 3)]),
         status: JobStatus::Completed,
         full_refresh: true,
+        // The timeline's fields round-trip through both adapters like the rest.
+        previous: None,
+        changes: Some(BTreeMap::from([(
+            "users".to_string(),
+            ChangeCounts {
+                added: 3,
+                removed: 0,
+                changed: 0,
+            },
+        )])),
+        lacks: vec![Lack {
+            category: "group_members".into(),
+            part: Some("00g1".into()),
+            reason: "HTTP 403".into(),
+        }],
     }
 }
 

@@ -296,19 +296,3 @@ async fn diff_live_lists_a_category_the_app_may_not_read_as_not_compared_and_com
     let reason = not_compared[0]["reason"].as_str().unwrap();
     assert!(reason.contains("okta.networkZones.read"), "{reason}");
 }
-
-/// Gives the second ACTIVE user of `state` the title "Chief Restore Officer", as an admin would; answers its id.
-async fn retitle_an_active_user(sim: &okta_sim::SimHandle, state: &okta_sim::OrgState) -> String {
-    let user = state.users.iter().filter(|u| u["status"] == "ACTIVE").nth(1).unwrap();
-    let user_id = user["id"].as_str().unwrap().to_owned();
-    let mut profile = user["profile"].clone();
-    profile["title"] = json!("Chief Restore Officer");
-    admin(
-        sim,
-        reqwest::Method::POST,
-        &format!("/api/v1/users/{user_id}"),
-        Some(json!({"profile": profile})),
-    )
-    .await;
-    user_id
-}

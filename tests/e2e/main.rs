@@ -15,3 +15,4 @@ mod restore_full_org;
 mod restore_policies;
 mod resume;
 mod show;
+mod timeline;

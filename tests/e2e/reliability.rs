@@ -16,17 +16,6 @@ use crate::support::*;
 const MEMBER_LISTS: &str = "GET /api/v1/groups/{id}/users";
 const USER_LISTS: &str = "GET /api/v1/users";
 
-/// A group of the simulated org with members, and its members' list path.
-fn group_with_members(sim: &okta_sim::SimHandle) -> (String, String) {
-    let state = sim.snapshot_state();
-    let (group, _) = state
-        .group_members
-        .iter()
-        .find(|(_, members)| members.len() >= 2)
-        .expect("the seeded org has a group with members");
-    (group.clone(), format!("/api/v1/groups/{group}/users"))
-}
-
 /// The parts a snapshot's category lacks, as the manifest records them.
 async fn incomplete_parts(view: &StoreView, report: &Value, category: &str) -> Vec<String> {
     let snapshot = snapshot_id(report);

@@ -10,7 +10,7 @@ use oktavault_shared::ids::SnapshotId;
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::ports::{Catalog, JobRecord};
 use oktavault_shared::snapshot::{SnapshotReader, Vault};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_oktavault");
 
@@ -185,4 +185,31 @@ pub async fn admin(sim: &SimHandle, method: reqwest::Method, path: &str, body: O
     let response = request.send().await.unwrap();
     assert!(response.status().is_success(), "{path}: {}", response.status());
     response.json().await.unwrap_or(Value::Null)
+}
+
+/// A group of the simulated org with members, and its members' list path.
+pub fn group_with_members(sim: &okta_sim::SimHandle) -> (String, String) {
+    let state = sim.snapshot_state();
+    let (group, _) = state
+        .group_members
+        .iter()
+        .find(|(_, members)| members.len() >= 2)
+        .expect("the seeded org has a group with members");
+    (group.clone(), format!("/api/v1/groups/{group}/users"))
+}
+
+/// Gives the second ACTIVE user of `state` the title "Chief Restore Officer", as an admin would; answers its id.
+pub async fn retitle_an_active_user(sim: &SimHandle, state: &okta_sim::OrgState) -> String {
+    let user = state.users.iter().filter(|u| u["status"] == "ACTIVE").nth(1).unwrap();
+    let user_id = user["id"].as_str().unwrap().to_owned();
+    let mut profile = user["profile"].clone();
+    profile["title"] = json!("Chief Restore Officer");
+    admin(
+        sim,
+        reqwest::Method::POST,
+        &format!("/api/v1/users/{user_id}"),
+        Some(json!({"profile": profile})),
+    )
+    .await;
+    user_id
 }

@@ -191,7 +191,7 @@ impl fmt::Display for BackupReport {
             writeln!(f, "  snapshot: {snapshot}")?;
         }
         let w = category_width();
-        for (name, c) in super::browse::in_catalog_order(self.categories.iter()) {
+        for (name, c) in oktavault_shared::categories::in_catalog_order(self.categories.iter()) {
             match &c.skipped {
                 Some(reason) => writeln!(f, "  {name:<w$} skipped: {reason}")?,
                 None => writeln!(

@@ -6,9 +6,11 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use oktavault_shared::categories::{self, Form};
 use oktavault_shared::ids::{OrgId, SnapshotId};
-use oktavault_shared::ports::{JobStatus, SnapshotRecord};
+use oktavault_shared::ports::SnapshotRecord;
 use oktavault_shared::references;
+use oktavault_shared::service::timeline::{self, Window};
 use oktavault_shared::snapshot::{Incomplete, SnapshotReader};
+use oktavault_shared::timefmt;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -19,62 +21,10 @@ use crate::store::Store;
 pub async fn snapshots(store_dir: &Path, args: SnapshotsArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
     let store = Store::open_existing(store_dir)?;
     let org = args.org.map(OrgId::new).transpose()?;
-    let snapshots = store
-        .snapshots(org.as_ref())
-        .await?
-        .into_iter()
-        .map(SnapshotRow::from)
-        .collect();
-    out.emit(&SnapshotList { snapshots });
+    let now = timefmt::now();
+    let window = Window::parse(args.since.as_deref(), args.until.as_deref(), now)?;
+    out.emit(&timeline::timeline(store.catalog.as_ref(), &store.vault, org.as_ref(), window, now).await?);
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-#[derive(Serialize)]
-struct SnapshotList {
-    snapshots: Vec<SnapshotRow>,
-}
-
-#[derive(Serialize)]
-struct SnapshotRow {
-    snapshot_id: SnapshotId,
-    org_id: OrgId,
-    created_at: String,
-    status: JobStatus,
-    objects: u64,
-}
-
-impl From<SnapshotRecord> for SnapshotRow {
-    fn from(s: SnapshotRecord) -> Self {
-        let objects = s.counts.values().sum();
-        Self {
-            snapshot_id: s.snapshot_id,
-            org_id: s.org_id,
-            created_at: s.created_at,
-            status: s.status,
-            objects,
-        }
-    }
-}
-
-impl fmt::Display for SnapshotList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.snapshots.is_empty() {
-            return writeln!(f, "No snapshots yet.");
-        }
-        writeln!(
-            f,
-            "{:<26} {:<30} {:<22} {:>9}  status",
-            "snapshot", "org", "created", "objects"
-        )?;
-        for s in &self.snapshots {
-            writeln!(
-                f,
-                "{:<26} {:<30} {:<22} {:>9}  {}",
-                s.snapshot_id, s.org_id, s.created_at, s.objects, s.status
-            )?;
-        }
-        Ok(())
-    }
 }
 
 pub async fn ls(store_dir: &Path, args: LsArgs, out: &Output) -> anyhow::Result<std::process::ExitCode> {
@@ -107,7 +57,7 @@ pub struct CategoryRow {
 
 pub async fn category_tree(store: &Store, record: &SnapshotRecord) -> anyhow::Result<CategoryTree> {
     let reader = SnapshotReader::open(store.vault.clone(), &record.org_id, &record.snapshot_id).await?;
-    let categories = in_catalog_order(reader.head().categories.iter())
+    let categories = categories::in_catalog_order(reader.head().categories.iter())
         .into_iter()
         .map(|(name, c)| CategoryRow {
             name: name.clone(),
@@ -207,19 +157,6 @@ async fn object_list(store: &Store, record: &SnapshotRecord, category: &str) -> 
         category: category.to_owned(),
         objects,
     })
-}
-
-/// Categories as the catalog lists them (parents first), then any the catalog no longer has.
-pub fn in_catalog_order<'a, T>(items: impl Iterator<Item = (&'a String, T)>) -> Vec<(&'a String, T)> {
-    let rank = |name: &str| {
-        categories::CATEGORIES
-            .iter()
-            .position(|c| c.name == name)
-            .unwrap_or(usize::MAX)
-    };
-    let mut items: Vec<_> = items.collect();
-    items.sort_by_key(|(name, _)| (rank(name), name.to_string()));
-    items
 }
 
 /// The name a person knows an object by: a user's login, a group's or app's name.

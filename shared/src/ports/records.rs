@@ -237,4 +237,40 @@ pub struct SnapshotRecord {
     /// Whether the job listed everything (see [`JobRecord::full_refresh`]).
     #[serde(default)]
     pub full_refresh: bool,
+    /// The org's snapshot before this one, which [`Self::changes`] counts from; `None` for its first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<SnapshotId>,
+    /// Per category, what changed since `previous`, by content (the System Log, which holds events rather than
+    /// a state, is left out). `None` when not recorded: a snapshot written before this was kept, or one whose
+    /// previous snapshot could not be read when it was finalized; the timeline then compares the manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<BTreeMap<String, ChangeCounts>>,
+    /// What the snapshot lacks: categories the org's plan or the app's scopes left out, and parents Okta did
+    /// not list completely, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lacks: Vec<Lack>,
+}
+
+/// How many objects of a category were added, removed and changed from one snapshot to the next.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCounts {
+    pub added: u64,
+    pub removed: u64,
+    pub changed: u64,
+}
+
+impl ChangeCounts {
+    pub fn is_empty(&self) -> bool {
+        self.added == 0 && self.removed == 0 && self.changed == 0
+    }
+}
+
+/// One thing a snapshot lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lack {
+    pub category: String,
+    /// The parent or list pass not listed completely; `None` when the whole category was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
+    pub reason: String,
 }

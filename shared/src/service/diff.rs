@@ -3,7 +3,6 @@
 //! id order a part at a time, and only objects whose content differs are read. The live org is read as a backup
 //! reads it ([`super::live`]), so an object nobody changed compares equal to its snapshot version.
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -12,13 +11,14 @@ use serde_json::Value;
 
 use super::ServiceError;
 use super::live::{self, LiveCategory};
-use crate::categories::{self, Category, Source};
+use crate::categories::{self, Category};
 use crate::compare::{self, Change};
 use crate::ids::{OrgId, SnapshotId};
 use crate::okta::OktaClient;
 use crate::ports::SnapshotRecord;
 use crate::snapshot::CanonicalObject;
-use crate::snapshot::{ManifestEntry, SnapshotError, SnapshotReader, Vault, id_order};
+use crate::snapshot::walk::{CategoryEntries, Paired, PairedEntries};
+use crate::snapshot::{SnapshotError, SnapshotReader, Vault, id_order};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotDiff {
@@ -70,7 +70,7 @@ pub async fn diff_snapshots(
         categories: Vec::new(),
     };
     for name in names {
-        if categories::find(name).is_some_and(|c| matches!(c.source, Source::Log { .. })) {
+        if categories::find(name).is_some_and(|c| c.is_event_log()) {
             continue;
         }
         let diff = diff_category(&before, &after, name).await?;
@@ -90,92 +90,27 @@ async fn diff_category(
         category: category.to_owned(),
         ..CategoryDiff::default()
     };
-    let mut a = Entries::new(before, category);
-    let mut b = Entries::new(after, category);
-    let (mut x, mut y) = (a.next().await?, b.next().await?);
-    loop {
-        match (&x, &y) {
-            (None, None) => return Ok(out),
-            (Some(old), None) => {
-                out.removed.push(old.id.clone());
-                x = a.next().await?;
+    let mut pairs = PairedEntries::new(Some(before), after, category);
+    while let Some(pair) = pairs.next().await? {
+        match pair {
+            Paired::Removed(old) => out.removed.push(old.id),
+            Paired::Added(new) => out.added.push(new.id),
+            Paired::Both(old, new) if old.hash != new.hash => {
+                let (was, now) = (
+                    before.object(category, &old.id).await?,
+                    after.object(category, &new.id).await?,
+                );
+                if let (Some(was), Some(now)) = (was, now) {
+                    out.changed.push(ObjectDiff {
+                        id: old.id,
+                        changes: compare::diff(&was, &now),
+                    });
+                }
             }
-            (None, Some(new)) => {
-                out.added.push(new.id.clone());
-                y = b.next().await?;
-            }
-            (Some(old), Some(new)) => match id_order(&old.id, &new.id) {
-                Ordering::Less => {
-                    out.removed.push(old.id.clone());
-                    x = a.next().await?;
-                }
-                Ordering::Greater => {
-                    out.added.push(new.id.clone());
-                    y = b.next().await?;
-                }
-                Ordering::Equal => {
-                    if old.hash != new.hash {
-                        let (was, now) = (
-                            before.object(category, &old.id).await?,
-                            after.object(category, &new.id).await?,
-                        );
-                        if let (Some(was), Some(now)) = (was, now) {
-                            out.changed.push(ObjectDiff {
-                                id: old.id.clone(),
-                                changes: compare::diff(&was, &now),
-                            });
-                        }
-                    }
-                    x = a.next().await?;
-                    y = b.next().await?;
-                }
-            },
+            Paired::Both(..) => {}
         }
     }
-}
-
-/// A category's manifest entries in id order, a part at a time.
-struct Entries<'a> {
-    reader: &'a SnapshotReader,
-    category: &'a str,
-    part: usize,
-    position: usize,
-    current: Option<std::sync::Arc<crate::snapshot::ManifestPart>>,
-}
-
-impl<'a> Entries<'a> {
-    fn new(reader: &'a SnapshotReader, category: &'a str) -> Self {
-        Self {
-            reader,
-            category,
-            part: 0,
-            position: 0,
-            current: None,
-        }
-    }
-
-    async fn next(&mut self) -> Result<Option<ManifestEntry>, SnapshotError> {
-        let parts = self
-            .reader
-            .head()
-            .categories
-            .get(self.category)
-            .map_or(0, |c| c.parts.len());
-        loop {
-            if let Some(part) = &self.current
-                && let Some(entry) = part.entries.get(self.position)
-            {
-                self.position += 1;
-                return Ok(Some(entry.clone()));
-            }
-            if self.part >= parts {
-                return Ok(None);
-            }
-            self.current = Some(self.reader.part(self.category, self.part).await?);
-            self.part += 1;
-            self.position = 0;
-        }
-    }
+    Ok(out)
 }
 
 impl fmt::Display for SnapshotDiff {
@@ -276,7 +211,7 @@ fn live_categories(reader: &SnapshotReader, only: &[String]) -> Result<Vec<&'sta
                     "{name:?} is not a category; `oktavault ls SNAPSHOT` lists them"
                 )));
             }
-            Some(c) if matches!(c.source, Source::Log { .. }) => {
+            Some(c) if c.is_event_log() => {
                 return Err(ServiceError::Invalid(format!(
                     "{name} is a log, not a state: each snapshot holds the events of its own window, so it has no live \
                      version to compare"
@@ -287,7 +222,7 @@ fn live_categories(reader: &SnapshotReader, only: &[String]) -> Result<Vec<&'sta
     }
     Ok(categories::CATEGORIES
         .iter()
-        .filter(|c| !matches!(c.source, Source::Log { .. }))
+        .filter(|c| !c.is_event_log())
         .filter(|c| match only.is_empty() {
             true => reader.head().categories.contains_key(c.name),
             false => only.iter().any(|n| n == c.name),
@@ -304,7 +239,7 @@ async fn diff_with_live(
         category: category.to_owned(),
         ..CategoryDiff::default()
     };
-    let mut entries = Entries::new(reader, category);
+    let mut entries = CategoryEntries::new(Some(reader), category);
     while let Some(old) = entries.next().await? {
         let Some(now) = live.remove(&old.id) else {
             out.removed.push(old.id.clone());

@@ -9,6 +9,7 @@ pub mod live;
 pub mod orgs;
 pub mod restore;
 pub mod snapshots;
+pub mod timeline;
 pub mod verify;
 
 pub use error::ServiceError;

@@ -7,6 +7,7 @@
 //! - [`Vault`]: seals/opens blobs through the BlobStore and KeyProvider ports.
 //! - [`SnapshotReader`]: reads and verifies a snapshot.
 //! - [`keys`]: the blob key layout.
+//! - [`walk`]: a category's entries in id order, alone or paired with another snapshot's.
 
 pub mod envelope;
 mod error;
@@ -21,6 +22,7 @@ pub mod segment;
 mod stored;
 mod vault;
 mod verify;
+pub mod walk;
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 //! history limit), it answers `finished: false` and the execution hands the job to a new one.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,8 +12,8 @@ use super::previous::parent_of;
 use super::work::{self, Compact, SegmentKeys};
 use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
-use crate::ports::{JobKind, JobRecord, JobStatus, SnapshotRecord};
-use crate::snapshot::{ManifestWriter, id_order};
+use crate::ports::{ChangeCounts, JobKind, JobRecord, JobStatus, Lack, SnapshotRecord};
+use crate::snapshot::{ManifestWriter, SnapshotReader, id_order, walk};
 use crate::timefmt;
 use crate::workflow::job::{running_job, sealing_key};
 use crate::workflow::{StepContext, StepError, lease};
@@ -92,6 +93,7 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
         job.counts.insert(name.clone(), counts);
     }
     let manifest_key = writer.finish().await?;
+    let (changes, lacks) = summarize(ctx, &job, &key.snapshot_id).await?;
     let status = if job.counts.values().any(|c| c.errors > 0) {
         JobStatus::CompletedWithErrors
     } else {
@@ -107,6 +109,9 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
             counts: job.counts.iter().map(|(name, c)| (name.clone(), c.objects)).collect(),
             status,
             full_refresh: job.full_refresh,
+            previous: job.previous_snapshot.clone(),
+            changes,
+            lacks,
         })
         .await?;
     // Never backwards: a slower job that finishes after a newer one leaves the newer one the org's last.
@@ -119,6 +124,36 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
     work::delete_all(&ctx.vault, &job.org_id, &job.job_id).await?;
     lease::release(ctx, &job.org_id, JobKind::Backup, &input.owner).await?;
     Ok(output(&job, true))
+}
+
+/// What the snapshot just written changed since the org's previous one, and what it lacks, for the timeline.
+/// The changes are left unrecorded (the timeline compares the manifests when asked) if the previous snapshot can
+/// no longer be read: a finished backup is never failed for the sake of its summary.
+async fn summarize(
+    ctx: &StepContext,
+    job: &JobRecord,
+    snapshot: &SnapshotId,
+) -> Result<(Option<BTreeMap<String, ChangeCounts>>, Vec<Lack>), StepError> {
+    let after = SnapshotReader::open(ctx.vault.clone(), &job.org_id, snapshot).await?;
+    let lacks = walk::lacks(after.head());
+    let before = match &job.previous_snapshot {
+        None => None,
+        Some(previous) => match SnapshotReader::open(ctx.vault.clone(), &job.org_id, previous).await {
+            Ok(reader) => Some(reader),
+            Err(e) => {
+                tracing::warn!(job = %job.job_id, %previous, error = %e, "changes since the previous snapshot not counted");
+                return Ok((None, lacks));
+            }
+        },
+    };
+    let changes = match walk::count_changes(before.as_ref(), &after).await {
+        Ok(changes) => Some(changes),
+        Err(e) => {
+            tracing::warn!(job = %job.job_id, error = %e, "changes since the previous snapshot not counted");
+            None
+        }
+    };
+    Ok((changes, lacks))
 }
 
 /// Writes one category's committed pages into the manifest, in id order, and returns its object count.
