@@ -51,6 +51,11 @@ pub enum Command {
     /// Restore objects of a snapshot into an Okta org: planned against the live org first (--dry-run shows the
     /// plan), then applied object by object.
     Restore(RestoreArgs),
+    /// Undo one admin change the System Log recorded: put the objects the event names back as they were in the
+    /// last snapshot whose job finished before the event, with their relationships (a deleted group comes back
+    /// with its members, the rules that assigned it and its app assignments), overwriting what the org holds.
+    /// Planned first like any restore (--dry-run shows the plan; the guardrail applies).
+    Undo(UndoArgs),
     /// Run one workflow step on the JSON payload on stdin, as a Lambda would (for the benchmark).
     #[command(hide = true)]
     Step(StepArgs),
@@ -239,6 +244,23 @@ pub struct RestoreArgs {
     /// Continue this restore job (interrupted, or failed for a transient cause).
     #[arg(long, conflicts_with_all = ["snapshot", "select"])]
     pub resume: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArgs,
+    /// Seconds one restore step applies objects before it saves its position.
+    #[arg(long, default_value_t = 20, hide = true)]
+    pub page_budget_secs: u64,
+}
+
+#[derive(Args)]
+pub struct UndoArgs {
+    /// The event's uuid, as the System Log (or `oktavault show SNAPSHOT system_log UUID`) shows it.
+    pub event: String,
+    /// Print the plan and write nothing to Okta.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Confirm a plan the guardrail holds (a mass change, or many activation emails).
+    #[arg(long)]
+    pub yes: bool,
     #[command(flatten)]
     pub org: OrgArgs,
     /// Seconds one restore step applies objects before it saves its position.

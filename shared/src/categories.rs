@@ -408,6 +408,11 @@ pub struct Category {
     pub restorable: bool,
     /// The calls that write an object back (none for download-only rows). Paths are the spec's templates.
     pub restore: Restore,
+    /// The System Log `target[].type` that names this row's objects by their own id (`UserGroup` for a group),
+    /// when Okta logs changes to them; `undo` finds an event's objects through it. Several rows may share one
+    /// (`PolicyRule` for the rules of policies and of authorization servers): Okta's ids are unique, so the row
+    /// holding the id is the one.
+    pub log_target: Option<&'static str>,
 }
 
 impl Category {
@@ -433,6 +438,7 @@ impl Category {
         restores_only: None,
         restorable: true,
         restore: Restore::NONE,
+        log_target: None,
     };
 }
 
@@ -587,6 +593,7 @@ pub const CATEGORIES: &[Category] = &[
             "lastLogin", "passwordChanged", "transitioningToStatus", "credentials.provider",
         ],
         restore: Restore::create_and_update(post("/api/v1/users"), put("/api/v1/users/{id}")).switched(USER_STATUS, lifecycle!("/api/v1/users/{id}")),
+        log_target: Some("User"),
         ..Category::DEFAULTS
     },
     Category {
@@ -601,6 +608,7 @@ pub const CATEGORIES: &[Category] = &[
             "id", "_links", "_embedded", "created", "lastUpdated", "lastMembershipUpdated", "objectClass", "type",
         ],
         restore: Restore::create_and_update(post("/api/v1/groups"), put("/api/v1/groups/{groupId}")),
+        log_target: Some("UserGroup"),
         ..Category::DEFAULTS
     },
     Category {
@@ -635,6 +643,7 @@ pub const CATEGORIES: &[Category] = &[
             "settings.manualProvisioning",
         ],
         restore: Restore::create_and_update(post("/api/v1/apps"), put("/api/v1/apps/{appId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/apps/{appId}")),
+        log_target: Some("AppInstance"),
         ..Category::DEFAULTS
     },
     Category {
@@ -684,6 +693,7 @@ pub const CATEGORIES: &[Category] = &[
         natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "createdBy", "lastUpdatedBy", "default"],
         restore: Restore::create_and_update(post("/api/v1/meta/types/user"), put("/api/v1/meta/types/user/{typeId}")),
+        log_target: Some("UserType"),
         ..Category::DEFAULTS
     },
     Category {
@@ -751,6 +761,7 @@ pub const CATEGORIES: &[Category] = &[
         restore_after: &["user_schemas"],
         natural_key: &["/name"],
         restore: Restore::create_and_update(post("/api/v1/groups/rules"), put("/api/v1/groups/rules/{groupRuleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/groups/rules/{groupRuleId}")),
+        log_target: Some("GroupRule"),
         ..Category::DEFAULTS
     },
     Category {
@@ -776,6 +787,7 @@ pub const CATEGORIES: &[Category] = &[
         natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system"],
         restore: Restore::create_and_update(post("/api/v1/zones"), put("/api/v1/zones/{zoneId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/zones/{zoneId}")),
+        log_target: Some("NetworkZone"),
         ..Category::DEFAULTS
     },
     Category {
@@ -786,6 +798,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/authenticators"] },
         natural_key: &["/key", "/name"],
         restore: Restore::create_and_update(post("/api/v1/authenticators"), put("/api/v1/authenticators/{authenticatorId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authenticators/{authenticatorId}")),
+        log_target: Some("Authenticator"),
         ..Category::DEFAULTS
     },
     Category {
@@ -825,6 +838,7 @@ pub const CATEGORIES: &[Category] = &[
         natural_key: &["/type", "/name"],
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "system"],
         restore: Restore::create_and_update(post("/api/v1/policies"), put("/api/v1/policies/{policyId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/policies/{policyId}")),
+        log_target: Some("PolicyEntity"),
         ..Category::DEFAULTS
     },
     Category {
@@ -858,6 +872,7 @@ pub const CATEGORIES: &[Category] = &[
         natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system", "policyId"],
         restore: Restore::create_and_update(post("/api/v1/policies/{policyId}/rules"), put("/api/v1/policies/{policyId}/rules/{ruleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/policies/{policyId}/rules/{ruleId}")),
+        log_target: Some("PolicyRule"),
         ..Category::DEFAULTS
     },
     // Organization settings: restored first (CATALOG.md "Restore order"), before anything that points at them.
@@ -911,6 +926,7 @@ pub const CATEGORIES: &[Category] = &[
             "id", "_links", "created", "createdBy", "lastUpdated", "lastUpdatedBy", "status",
         ],
         restore: Restore::create_and_update(post("/api/v1/trustedOrigins"), put("/api/v1/trustedOrigins/{trustedOriginId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/trustedOrigins/{trustedOriginId}")),
+        log_target: Some("TrustedOrigin"),
         ..Category::DEFAULTS
     },
     Category {
@@ -925,6 +941,7 @@ pub const CATEGORIES: &[Category] = &[
         strip_on_restore: &["id", "_links", "_embedded", "validationStatus", "dnsValidationRecords"],
         strip_on_update: &["domain", "validationSubdomain"],
         restore: Restore::create_and_update(post("/api/v1/email-domains"), put("/api/v1/email-domains/{emailDomainId}")),
+        log_target: Some("EmailDomain"),
         ..Category::DEFAULTS
     },
     Category {
@@ -991,6 +1008,7 @@ pub const CATEGORIES: &[Category] = &[
             "removePoweredByOkta",
         ],
         restore: Restore::create_and_update(post("/api/v1/brands"), put("/api/v1/brands/{brandId}")),
+        log_target: Some("Brand"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1004,6 +1022,7 @@ pub const CATEGORIES: &[Category] = &[
         references: &[to("brandId", "brands")],
         strip_on_restore: &["id", "_links", "logo", "favicon", "backgroundImage", "brandId"],
         restore: Restore::update_only(put("/api/v1/brands/{brandId}/themes/{themeId}")),
+        log_target: Some("Theme"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1039,6 +1058,7 @@ pub const CATEGORIES: &[Category] = &[
             "channel.config.method", "events.filter.type",
         ],
         restore: Restore::create_and_update(post("/api/v1/eventHooks"), put("/api/v1/eventHooks/{eventHookId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/eventHooks/{eventHookId}")),
+        log_target: Some("EventHook"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1049,6 +1069,7 @@ pub const CATEGORIES: &[Category] = &[
         scope: "okta.inlineHooks.read",
         source: Source::List { passes: &["/api/v1/inlineHooks"] },
         restorable: false,
+        log_target: Some("InlineHook"),
         ..Category::DEFAULTS
     },
     // Devices: download-only, Okta has no create API (devices register themselves through Okta Verify).
@@ -1059,6 +1080,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/devices"] },
         page_limit: Some(200),
         restorable: false,
+        log_target: Some("Device"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1086,6 +1108,7 @@ pub const CATEGORIES: &[Category] = &[
         natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "issuer", "credentials"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers"), put("/api/v1/authorizationServers/{authServerId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}")),
+        log_target: Some("AuthorizationServer"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1127,6 +1150,7 @@ pub const CATEGORIES: &[Category] = &[
         natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated", "status", "system", "authServerId"],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}/policies/{policyId}")),
+        log_target: Some("PolicyEntity"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1151,6 +1175,7 @@ pub const CATEGORIES: &[Category] = &[
             "conditions.people.users.exclude", "conditions.people.groups.exclude",
         ],
         restore: Restore::create_and_update(post("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules"), put("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/authorizationServers/{authServerId}/policies/{policyId}/rules/{ruleId}")),
+        log_target: Some("PolicyRule"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1200,6 +1225,7 @@ pub const CATEGORIES: &[Category] = &[
         natural_key: &["/name"],
         strip_on_restore: &["id", "_links", "_embedded", "created", "lastUpdated", "status", "policy.mapAMRClaims"],
         restore: Restore::create_and_update(post("/api/v1/idps"), put("/api/v1/idps/{idpId}")).switched(ACTIVE_OR_INACTIVE, lifecycle!("/api/v1/idps/{idpId}")),
+        log_target: Some("IdentityProvider"),
         ..Category::DEFAULTS
     },
     // Application extras.
@@ -1328,6 +1354,7 @@ pub const CATEGORIES: &[Category] = &[
         last_updated_field: None,
         references: &[mapping_end("source.id"), mapping_end("target.id")],
         restorable: false,
+        log_target: Some("Mapping"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1351,6 +1378,7 @@ pub const CATEGORIES: &[Category] = &[
         source: Source::List { passes: &["/api/v1/templates/sms"] },
         natural_key: &["/name"],
         restore: Restore::create_and_update(post("/api/v1/templates/sms"), put("/api/v1/templates/sms/{templateId}")),
+        log_target: Some("SmsTemplate"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1441,6 +1469,7 @@ pub const CATEGORIES: &[Category] = &[
         natural_key: &["/label"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated"],
         restore: Restore::create_and_update(post("/api/v1/iam/roles"), put("/api/v1/iam/roles/{roleIdOrLabel}")),
+        log_target: Some("CustomRole"),
         ..Category::DEFAULTS
     },
     Category {
@@ -1467,6 +1496,7 @@ pub const CATEGORIES: &[Category] = &[
         natural_key: &["/label"],
         strip_on_restore: &["id", "_links", "created", "lastUpdated"],
         restore: Restore::create_and_update(post("/api/v1/iam/resource-sets"), put("/api/v1/iam/resource-sets/{resourceSetIdOrLabel}")),
+        log_target: Some("ResourceSet"),
         ..Category::DEFAULTS
     },
     Category {

@@ -16,3 +16,4 @@ mod restore_policies;
 mod resume;
 mod show;
 mod timeline;
+mod undo;

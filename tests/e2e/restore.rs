@@ -33,9 +33,14 @@ pub(crate) struct RestoreRun {
 }
 
 pub(crate) async fn restore(store: &std::path::Path, sim: &SimHandle, args: &[&str]) -> RestoreRun {
+    against_org(store, sim, "restore", args).await
+}
+
+/// One `oktavault --json COMMAND ARGS` run against the simulated org, with its token.
+pub(crate) async fn against_org(store: &std::path::Path, sim: &SimHandle, command: &str, args: &[&str]) -> RestoreRun {
     let url = sim.url();
     let token = sim.api_token();
-    let mut all = vec!["--json", "restore"];
+    let mut all = vec!["--json", command];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--org", &url, "--allow-local-org", "--token", &token]);
     let out = oktavault(store, &all).await;

@@ -7,4 +7,5 @@ pub mod diff;
 pub mod jobs;
 pub mod restore;
 pub mod step;
+pub mod undo;
 pub mod verify;

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use oktavault_shared::ids::{JobId, OrgId};
+use oktavault_shared::okta::OktaClient;
 use oktavault_shared::ports::{Catalog, JobStatus, OnConflict};
-use oktavault_shared::service::restore::{self, RestoreAsk};
+use oktavault_shared::service::restore::{self, RestoreAsk, RestoreReport};
 use oktavault_shared::workflow::embedded::run_restore;
+use oktavault_shared::workflow::restore::RestoreRequest;
 use oktavault_shared::workflow::{StaticConnector, StepContext};
 
 use super::authorize::{authorize, restore_scopes};
@@ -52,20 +54,34 @@ pub async fn run(store_dir: &Path, args: RestoreArgs, out: &Output) -> anyhow::R
             restore::request(catalog, &ask).await?
         }
     };
+    let (report, code) = execute(&store, org.org_id, client, &request, args.page_budget_secs, out).await?;
+    out.emit(&report);
+    Ok(code)
+}
+
+/// Runs `request` through the embedded restore workflow against the org `client` reaches, and answers the job's
+/// report (every planned object on a dry run) with the exit code its status calls for.
+pub async fn execute(
+    store: &Store,
+    org: OrgId,
+    client: OktaClient,
+    request: &RestoreRequest,
+    page_budget_secs: u64,
+    out: &Output,
+) -> anyhow::Result<(RestoreReport, std::process::ExitCode)> {
     let connector = StaticConnector::default();
-    connector.register(org.org_id.clone(), client);
+    connector.register(org.clone(), client);
     let ctx = StepContext::new(store.catalog.clone(), store.vault.clone(), Arc::new(connector))
-        .with_page_budget(Duration::from_secs(args.page_budget_secs));
+        .with_page_budget(Duration::from_secs(page_budget_secs));
     out.note(format!(
-        "{} the restore into {}...",
-        if args.dry_run {
+        "{} the restore into {org}...",
+        if request.dry_run {
             "Planning"
         } else {
             "Planning and applying"
         },
-        org.org_id
     ));
-    let run = run_restore(Arc::new(ctx), &request).await;
+    let run = run_restore(Arc::new(ctx), request).await;
     let Some(job_id) = run.job_id else {
         let why = run
             .failure
@@ -73,12 +89,13 @@ pub async fn run(store_dir: &Path, args: RestoreArgs, out: &Output) -> anyhow::R
             .unwrap_or_else(|| "the restore workflow ended without a job".into());
         bail!("the restore did not start: {why}");
     };
-    let report = restore::report(catalog, &store.vault, &job_id, args.dry_run).await?;
-    out.emit(&report);
+    let catalog = store.catalog.as_ref();
+    let report = restore::report(catalog, &store.vault, &job_id, request.dry_run).await?;
     let status = catalog.get_job(&job_id).await?.map(|j| j.status);
-    Ok(match status {
+    let code = match status {
         Some(JobStatus::Completed) => std::process::ExitCode::SUCCESS,
         Some(JobStatus::CompletedWithErrors) => std::process::ExitCode::from(2),
         _ => std::process::ExitCode::from(1),
-    })
+    };
+    Ok((report, code))
 }

@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod restore;
 pub mod snapshots;
 pub mod timeline;
+pub mod undo;
 pub mod verify;
 
 pub use error::ServiceError;

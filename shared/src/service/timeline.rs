@@ -349,7 +349,11 @@ fn write_entry(f: &mut fmt::Formatter<'_>, s: &TimelineEntry) -> fmt::Result {
 fn write_wrapped(f: &mut fmt::Formatter<'_>, lead: &str, words: &[String]) -> fmt::Result {
     let mut line = lead.to_owned();
     for (n, word) in words.iter().enumerate() {
-        let piece = if n + 1 < words.len() { format!("{word}, ") } else { word.clone() };
+        let piece = if n + 1 < words.len() {
+            format!("{word}, ")
+        } else {
+            word.clone()
+        };
         if line.len() + piece.len() > 110 && line.len() > lead.len() {
             writeln!(f, "{}", line.trim_end())?;
             line = " ".repeat(lead.len());
