@@ -197,3 +197,80 @@ async fn undo_refuses_with_the_reason_an_event_it_cannot_undo() {
     assert_eq!(unknown.code, Some(1));
     assert!(unknown.output.contains("no snapshot of org"), "{}", unknown.output);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_puts_back_an_edited_policy_rule_and_an_app_assignment_a_script_removed() {
+    let sim = validating_sim(40, 113).await;
+    let sign_on = admin(&sim, Method::GET, "/api/v1/policies?type=OKTA_SIGN_ON", None).await;
+    let sid = sign_on
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["system"] == false)
+        .expect("a sign-on policy of the admin's")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rules = admin(&sim, Method::GET, &format!("/api/v1/policies/{sid}/rules"), None).await;
+    let rule = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["system"] == false && r["actions"]["signon"]["session"]["maxSessionIdleMinutes"].is_number())
+        .expect("a sign-on rule of the admin's")
+        .clone();
+    let rid = rule["id"].as_str().unwrap().to_owned();
+    let rule_path = format!("/api/v1/policies/{sid}/rules/{rid}");
+    let state = sim.snapshot_state();
+    let (app, assignment) = state
+        .app_users
+        .iter()
+        .find_map(|(app, rows)| {
+            rows.iter()
+                .find(|r| r["scope"] == "USER")
+                .map(|r| (app.clone(), r.clone()))
+        })
+        .expect("an app with a direct user assignment");
+    let user = assignment["id"].as_str().unwrap().to_owned();
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+
+    // An admin edits the rule; a script removes the assignment.
+    let own = |v: &Value| {
+        oktavault_shared::categories::find("policy_rules")
+            .unwrap()
+            .stripped(v, oktavault_shared::categories::Write::Update)
+    };
+    let mut edited = own(&rule);
+    edited["actions"]["signon"]["session"]["maxSessionIdleMinutes"] = json!(7);
+    admin(&sim, Method::PUT, &rule_path, Some(edited)).await;
+    admin(&sim, Method::DELETE, &format!("/api/v1/apps/{app}/users/{user}"), None).await;
+    let rule_edit = logged(&sim, "policy.rule.update", &rid);
+    let removal = logged(&sim, "application.user_membership.remove", &user);
+    backup_with_token(store.path(), &sim).await;
+
+    let run = undo(store.path(), &sim, &[&rule_edit]).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert_eq!(
+        run.report["undo"]["targets"][0]["restores"],
+        json!(format!("policy_rules:{sid}/{rid}")),
+        "{}",
+        run.report
+    );
+    let now = admin(&sim, Method::GET, &rule_path, None).await;
+    assert_eq!(
+        now["actions"]["signon"]["session"]["maxSessionIdleMinutes"],
+        rule["actions"]["signon"]["session"]["maxSessionIdleMinutes"]
+    );
+    assert_eq!(own(&now), own(&rule), "the rule is as the snapshot held it");
+
+    let run = undo(store.path(), &sim, &[&removal]).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert!(
+        sim.snapshot_state().app_users[&app]
+            .iter()
+            .any(|r| r["id"] == user.as_str()),
+        "the assignment is back: {}",
+        run.report
+    );
+}
