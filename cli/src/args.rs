@@ -235,6 +235,11 @@ pub struct RestoreArgs {
     /// Leave recreated users STAGED: no activation email.
     #[arg(long)]
     pub no_activate: bool,
+    /// Do not add back memberships of groups that an active group rule assigns: the API cannot tell them from
+    /// direct ones, and added back they become direct memberships that outlive the rule. Once the rule is active
+    /// again, Okta adds the users it matches.
+    #[arg(long, conflicts_with = "no_relationships")]
+    pub leave_rule_memberships: bool,
     /// Print the plan and write nothing to Okta.
     #[arg(long)]
     pub dry_run: bool,

@@ -144,6 +144,102 @@ async fn a_deleted_group_comes_back_with_its_members_its_app_assignment_and_its_
     assert_eq!(recreated["conditions"]["people"], rule["conditions"]["people"]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memberships_of_a_rule_assigned_group_are_marked_and_with_leave_rule_memberships_left_to_the_rule() {
+    let sim = validating_sim(80, 103).await;
+    let rule = list(get(&sim, "/api/v1/groups/rules").await)
+        .into_iter()
+        .find(|r| {
+            r["status"] == "ACTIVE"
+                && r["conditions"]["expression"]["value"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("user.department==") && !e.contains(" AND "))
+        })
+        .expect("an active rule on a department");
+    let group_id = rule["actions"]["assignUserToGroups"]["groupIds"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let department = rule["conditions"]["expression"]["value"]
+        .as_str()
+        .unwrap()
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let excluded = strings(&rule["conditions"]["people"]["users"]["exclude"]);
+    let state = sim.snapshot_state();
+    // A member an admin added by hand, whom the rule does not match.
+    let direct = state
+        .users
+        .iter()
+        .find(|u| u["status"] == "ACTIVE" && u["profile"]["department"] != department.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin(
+        &sim,
+        Method::PUT,
+        &format!("/api/v1/groups/{group_id}/users/{direct}"),
+        None,
+    )
+    .await;
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    let name = get(&sim, &format!("/api/v1/groups/{group_id}")).await["profile"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin(&sim, Method::DELETE, &format!("/api/v1/groups/{group_id}"), None).await;
+    let select = format!("groups:{group_id}");
+
+    // By default every member comes back, and the plan says what that means for each.
+    let plan = restore(store.path(), &sim, &["latest", "--select", &select, "--dry-run"]).await;
+    assert_eq!(plan.code, Some(0), "{}", plan.output);
+    let memberships: Vec<&Value> = plan.report["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["category"] == "group_members")
+        .collect();
+    assert!(!memberships.is_empty());
+    for m in &memberships {
+        assert_eq!(m["action"], "create", "{m}");
+        assert!(m["notes"].to_string().contains("outlives the rule"), "{m}");
+    }
+
+    // Left to the rule: no membership is written, and the rule, active again, adds the users it matches.
+    let run = restore(
+        store.path(),
+        &sim,
+        &["latest", "--select", &select, "--leave-rule-memberships"],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert_eq!(run.report["applied"]["group_members"]["created"], 0, "{}", run.report);
+    assert_eq!(run.report["plan"]["leave_rule_memberships"], true);
+    let state = sim.snapshot_state();
+    let new_id = state
+        .groups
+        .iter()
+        .find(|g| g["profile"]["name"] == name.as_str())
+        .expect("the group is back")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let expected: BTreeSet<String> = state
+        .users
+        .iter()
+        .filter(|u| u["status"] != "DEPROVISIONED" && u["profile"]["department"] == department.as_str())
+        .map(|u| u["id"].as_str().unwrap().to_owned())
+        .filter(|id| !excluded.contains(id))
+        .collect();
+    assert!(!expected.is_empty());
+    let members: BTreeSet<String> = state.group_members[&new_id].iter().cloned().collect();
+    assert_eq!(members, expected, "the rule's users, and not the hand-added {direct}");
+}
+
 /// What an admin does to the password policy and the sign-on rule: a value changed, a value removed, an id list
 /// replaced.
 async fn damage(sim: &okta_sim::SimHandle, password_path: &str, rule_path: &str, group: &str, user: &str) {

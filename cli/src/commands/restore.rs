@@ -50,6 +50,7 @@ pub async fn run(store_dir: &Path, args: RestoreArgs, out: &Output) -> anyhow::R
                 activate: !args.no_activate,
                 dry_run: args.dry_run,
                 confirmed: args.yes,
+                leave_rule_memberships: args.leave_rule_memberships,
             };
             restore::request(catalog, &ask).await?
         }

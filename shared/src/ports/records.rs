@@ -79,6 +79,9 @@ pub struct RestoreSpec {
     pub dry_run: bool,
     /// Apply even when the plan goes over the guardrail.
     pub confirmed: bool,
+    /// Leave the memberships of groups an active rule assigns to the rule.
+    #[serde(default)]
+    pub leave_rule_memberships: bool,
     /// The key context the plan's blobs are sealed under (`{org: target, snapshot: this}`).
     pub plan_key: SnapshotId,
 }

@@ -150,6 +150,8 @@ pub struct PlanOptions {
     pub on_conflict: OnConflict,
     pub activate: bool,
     pub same_org: bool,
+    /// Memberships of groups an active rule assigns are left to the rule instead of added directly.
+    pub leave_rule_memberships: bool,
 }
 
 /// What planning produced.
@@ -195,7 +197,7 @@ pub async fn plan(selected: &Selected, live: &mut LiveOrg<'_>, options: PlanOpti
             continue;
         };
         if kind.is_edge() {
-            let edges = plan_edges(live, selected, &mut planned, kind, objects).await?;
+            let edges = plan_edges(live, selected, &mut planned, options, kind, objects).await?;
             planned.objects.insert(kind, edges);
             continue;
         }
@@ -419,6 +421,7 @@ async fn plan_edges(
     live: &mut LiveOrg<'_>,
     selected: &Selected,
     planned: &mut Planned,
+    options: PlanOptions,
     kind: Kind,
     objects: &[(String, Value)],
 ) -> Result<Vec<PlannedObject>, OktaError> {
@@ -465,6 +468,23 @@ async fn plan_edges(
         if kind == Kind::APP_USER && object.get("scope").and_then(Value::as_str) == Some("GROUP") {
             p.skip("assigned through a group: it comes back with the app's assignment to that group");
             continue;
+        }
+        let rule = (kind == Kind::MEMBERSHIP)
+            .then(|| selected.rule_groups.get(&p.links[0].source_id))
+            .flatten();
+        if let Some(rule) = rule {
+            if options.leave_rule_memberships {
+                p.skip(format!(
+                    "left to the group rule {rule:?} (--leave-rule-memberships): once it is active, Okta adds the \
+                     users it matches"
+                ));
+                continue;
+            }
+            p.notes.push(format!(
+                "the group rule {rule:?} assigns this group, and the API cannot tell its memberships from direct \
+                 ones: added back, it is a direct membership that outlives the rule (--leave-rule-memberships leaves \
+                 it to the rule)"
+            ));
         }
         match (parent, child) {
             (End::Missing(why), _) | (_, End::Missing(why)) => p.skip(why),
@@ -625,6 +645,9 @@ pub struct PlanSummary {
     pub selection: Vec<String>,
     pub on_conflict: OnConflict,
     pub relationships: bool,
+    /// Memberships of groups an active rule assigns were left to the rule.
+    #[serde(default)]
+    pub leave_rule_memberships: bool,
     pub activate: bool,
     pub dry_run: bool,
     pub planned_at: String,
@@ -683,7 +706,11 @@ impl fmt::Display for PlanSummary {
             "  selection {}; on conflict {}; relationships {}; activate users {}",
             self.selection.join(" "),
             self.on_conflict.as_str(),
-            if self.relationships { "added" } else { "left out" },
+            match (self.relationships, self.leave_rule_memberships) {
+                (false, _) => "left out",
+                (true, false) => "added",
+                (true, true) => "added (memberships of rule-assigned groups left to the rules)",
+            },
             if self.activate { "yes" } else { "no" }
         )?;
         for stage in &self.stages {

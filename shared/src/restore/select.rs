@@ -20,6 +20,9 @@ use crate::snapshot::SnapshotReader;
 pub struct Selected {
     pub objects: BTreeMap<Kind, Vec<(String, Value)>>,
     pub context: BTreeMap<(Kind, String), Value>,
+    /// The groups (snapshot ids) that an active group rule of the snapshot assigns, with the rule's name: their
+    /// memberships may be the rule's, which the API cannot tell from direct ones.
+    pub rule_groups: BTreeMap<String, String>,
 }
 
 impl Selected {
@@ -70,12 +73,37 @@ pub async fn select(
     let mut selected = Selected {
         objects: chosen.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect(),
         context: BTreeMap::new(),
+        rule_groups: BTreeMap::new(),
     };
     if relationships {
         add_relationships(reader, &mut selected, &whole).await?;
     }
     add_context(reader, &mut selected).await?;
+    if selected.objects.contains_key(&Kind::MEMBERSHIP) {
+        selected.rule_groups = rule_groups(reader).await?;
+    }
     Ok(selected)
+}
+
+/// The groups each ACTIVE group rule of the snapshot assigns, with the rule's name.
+async fn rule_groups(reader: &SnapshotReader) -> Result<BTreeMap<String, String>, RestoreError> {
+    let mut out = BTreeMap::new();
+    for (_, rule) in reader.objects(generic::GROUP_RULES).await? {
+        if rule["status"] != "ACTIVE" {
+            continue;
+        }
+        let name = rule["name"].as_str().unwrap_or_default();
+        for group in rule
+            .pointer("/actions/assignUserToGroups/groupIds")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            out.insert(group.to_owned(), name.to_owned());
+        }
+    }
+    Ok(out)
 }
 
 /// Checks every selector's form and category without reading a snapshot (a request is refused before a job

@@ -31,6 +31,8 @@ pub struct RestoreAsk {
     pub activate: bool,
     pub dry_run: bool,
     pub confirmed: bool,
+    /// Leave memberships of groups an active rule assigns to the rule (`--leave-rule-memberships`).
+    pub leave_rule_memberships: bool,
 }
 
 /// The workflow request for `ask`, or why it cannot run.
@@ -59,6 +61,7 @@ pub async fn request(catalog: &dyn Catalog, ask: &RestoreAsk) -> Result<RestoreR
         activate: ask.activate,
         dry_run: ask.dry_run,
         confirmed: ask.confirmed,
+        leave_rule_memberships: ask.leave_rule_memberships,
     })
 }
 
@@ -76,6 +79,7 @@ pub async fn resume(catalog: &dyn Catalog, job_id: &JobId) -> Result<RestoreRequ
         activate: true,
         dry_run: false,
         confirmed: false,
+        leave_rule_memberships: false,
     })
 }
 

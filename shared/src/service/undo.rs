@@ -140,6 +140,7 @@ pub async fn plan(catalog: &dyn Catalog, vault: &Vault, ask: &UndoAsk) -> Result
             activate: true,
             dry_run: ask.dry_run,
             confirmed: ask.confirmed,
+            leave_rule_memberships: false,
         },
     )
     .await?;

@@ -48,6 +48,9 @@ pub struct RestoreRequest {
     /// A person confirmed a plan the guardrail holds.
     #[serde(default)]
     pub confirmed: bool,
+    /// Leave the memberships of groups an active rule assigns to the rule, rather than add them back directly.
+    #[serde(default)]
+    pub leave_rule_memberships: bool,
 }
 
 fn yes() -> bool {
@@ -116,6 +119,7 @@ async fn write_plan(
         on_conflict: spec.on_conflict,
         activate: spec.activate,
         same_org,
+        leave_rule_memberships: spec.leave_rule_memberships,
     };
     let planned = plan(&selected, &mut live, options).await?;
     // What planning matched by natural key in another org is the id map's from now on.
@@ -144,6 +148,7 @@ async fn write_plan(
         selection: spec.selection.clone(),
         on_conflict: spec.on_conflict,
         relationships: spec.relationships,
+        leave_rule_memberships: spec.leave_rule_memberships,
         activate: spec.activate,
         dry_run: spec.dry_run,
         planned_at: timefmt::rfc3339(timefmt::now()),
@@ -347,6 +352,7 @@ fn new_spec(request: &RestoreRequest) -> Result<RestoreSpec, StepError> {
         activate: request.activate,
         dry_run: request.dry_run,
         confirmed: request.confirmed,
+        leave_rule_memberships: request.leave_rule_memberships,
         plan_key: SnapshotId::generate(timefmt::now()),
     })
 }
@@ -361,6 +367,7 @@ fn same_request(a: &RestoreSpec, b: &RestoreSpec) -> bool {
         a.relationships,
         a.activate,
         a.dry_run,
+        a.leave_rule_memberships,
     ) == (
         &b.source_org,
         &b.snapshot_id,
@@ -369,6 +376,7 @@ fn same_request(a: &RestoreSpec, b: &RestoreSpec) -> bool {
         b.relationships,
         b.activate,
         b.dry_run,
+        b.leave_rule_memberships,
     )
 }
 

@@ -216,8 +216,73 @@ static GROUP_RULE_WRITES: Writes = Writes {
     created_status: Some("INACTIVE"),
     rules: group_rule_rules,
     links: false,
+    on_status: run_group_rule,
     ..Writes::DEFAULTS
 };
+
+/// What Okta does when a group rule is activated: every user the expression matches (and the rule does not
+/// exclude) becomes a member of the rule's groups. Evaluates the expression forms the seed writes
+/// (`user.department=="X"`, `String.stringContains(user.title, "X")`, `isMemberOfAnyGroup("id")`, joined with
+/// `AND`); a clause of another form matches no one.
+fn run_group_rule(org: &mut Org, rule: &Value, now: &str) {
+    if rule["status"] != "ACTIVE" {
+        return;
+    }
+    let expression = rule
+        .pointer("/conditions/expression/value")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let excluded: Vec<&str> = rule
+        .pointer("/conditions/people/users/exclude")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let groups: Vec<String> = rule
+        .pointer("/actions/assignUserToGroups/groupIds")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let matched: Vec<String> = org
+        .users
+        .iter()
+        .map(crate::store::Record::value)
+        .filter(|u| u["status"] != "DEPROVISIONED")
+        .filter(|u| !excluded.contains(&u["id"].as_str().unwrap_or_default()))
+        .filter(|u| rule_matches(org, expression, u))
+        .filter_map(|u| u["id"].as_str().map(str::to_owned))
+        .collect();
+    for group in &groups {
+        let mut changed = false;
+        for user in &matched {
+            changed |= org.add_member(group, user);
+        }
+        if changed {
+            crate::handlers::users::touch_membership(org, group, now);
+        }
+    }
+}
+
+fn rule_matches(org: &Org, expression: &str, user: &Value) -> bool {
+    let quoted = |clause: &str| clause.split('"').nth(1).map(str::to_owned);
+    let profile = |field: &str| user["profile"][field].as_str().unwrap_or_default().to_owned();
+    expression.split(" AND ").all(|clause| {
+        let clause = clause.trim();
+        if let Some(field) = clause.strip_prefix("user.").and_then(|c| c.split("==").next()) {
+            quoted(clause).is_some_and(|v| profile(field) == v)
+        } else if let Some(rest) = clause.strip_prefix("String.stringContains(user.") {
+            let field = rest.split(',').next().unwrap_or_default();
+            quoted(clause).is_some_and(|v| profile(field).contains(&v))
+        } else if clause.starts_with("isMemberOfAnyGroup(") {
+            quoted(clause).is_some_and(|g| {
+                org.group_members
+                    .get(&g)
+                    .is_some_and(|m| m.iter().any(|id| Some(id.as_str()) == user["id"].as_str()))
+            })
+        } else {
+            false
+        }
+    })
+}
 
 fn group_rule_rules(org: &Org, change: &Change) -> Result<(), ApiError> {
     match change {

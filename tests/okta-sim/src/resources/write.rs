@@ -50,6 +50,9 @@ pub struct Writes {
     pub links: bool,
     /// What else goes when an object is deleted (before the objects listed under it): `(org, parent, object)`.
     pub forget: fn(&mut Org, &str, &Value),
+    /// What Okta does once an object's status changed (an activated group rule adds the users it matches):
+    /// `(org, object as now, now)`.
+    pub on_status: fn(&mut Org, &Value, &str),
 }
 
 impl Writes {
@@ -67,6 +70,7 @@ impl Writes {
         fill: |_| {},
         links: true,
         forget: |_, _, _| {},
+        on_status: |_, _, _| {},
     };
 }
 
@@ -570,6 +574,7 @@ fn set_status(sim: &Shared, request: &WriteRequest, to: &str) -> Result<Response
             relink(&sim.base, &item_path(resource, &parent, &key), &mut object);
         }
         put_object(&mut org.resources, resource.name, &parent, &object);
+        (writes.on_status)(&mut org, &object, &sim.clock.now());
         let event = if to == "ACTIVE" {
             writes.events.activate
         } else {
