@@ -246,6 +246,9 @@ pub struct RestoreArgs {
     /// Confirm a plan the guardrail holds (a mass change, or many activation emails).
     #[arg(long)]
     pub yes: bool,
+    /// Confirm the held plan this token came from: the restore applies only if planning finds the same changes.
+    #[arg(long, value_name = "TOKEN", conflicts_with = "yes")]
+    pub confirm: Option<String>,
     /// Continue this restore job (interrupted, or failed for a transient cause).
     #[arg(long, conflicts_with_all = ["snapshot", "select"])]
     pub resume: Option<String>,

@@ -234,6 +234,7 @@ async fn a_restore_through_step_functions_brings_back_a_deleted_user_and_group()
         dry_run: false,
         confirmed: false,
         leave_rule_memberships: false,
+        confirmation_token: None,
     };
     let request = restore::request(aws.catalog().as_ref(), &ask).await.unwrap();
     let execution = aws.start_restore(serde_json::to_value(&request).unwrap()).await;

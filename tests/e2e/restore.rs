@@ -381,10 +381,44 @@ async fn a_mass_overwrite_is_held_by_the_guardrail_until_confirmed() {
         "nothing was written"
     );
 
+    // Confirmed the way the HTTP API confirms: with the held plan's token. A token of another plan confirms nothing.
+    let token = held.report["plan"]["confirmation_token"]
+        .as_str()
+        .expect("a held plan has a token")
+        .to_owned();
+    assert!(error.contains(&token), "the message names the token: {error}");
+    let wrong = restore(
+        store.path(),
+        &sim,
+        &[
+            "latest",
+            "--select",
+            "users",
+            "--on-conflict",
+            "overwrite",
+            "--confirm",
+            "0123456789abcdef01234567",
+        ],
+    )
+    .await;
+    assert_eq!(wrong.code, Some(1), "{}", wrong.output);
+    assert!(
+        wrong.report["plan"]["notes"].to_string().contains("is not this plan's"),
+        "{}",
+        wrong.report
+    );
     let confirmed = restore(
         store.path(),
         &sim,
-        &["latest", "--select", "users", "--on-conflict", "overwrite", "--yes"],
+        &[
+            "latest",
+            "--select",
+            "users",
+            "--on-conflict",
+            "overwrite",
+            "--confirm",
+            &token,
+        ],
     )
     .await;
     assert_eq!(confirmed.code, Some(0), "{}", confirmed.output);

@@ -51,6 +51,7 @@ pub async fn run(store_dir: &Path, args: RestoreArgs, out: &Output) -> anyhow::R
                 dry_run: args.dry_run,
                 confirmed: args.yes,
                 leave_rule_memberships: args.leave_rule_memberships,
+                confirmation_token: args.confirm.clone(),
             };
             restore::request(catalog, &ask).await?
         }

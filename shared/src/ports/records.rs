@@ -82,6 +82,9 @@ pub struct RestoreSpec {
     /// Leave the memberships of groups an active rule assigns to the rule.
     #[serde(default)]
     pub leave_rule_memberships: bool,
+    /// The token of a held plan, confirming it if planning finds the same changes again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_token: Option<String>,
     /// The key context the plan's blobs are sealed under (`{org: target, snapshot: this}`).
     pub plan_key: SnapshotId,
 }

@@ -3,6 +3,26 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::plan::PlanSummary;
+
+/// The token that confirms one held plan: a digest of what it restores, from where, with which options, and what
+/// it would do per category. Planning the same request against an org in the same state gives the same token;
+/// anything that changes what the plan does changes it, so a token confirms only the changes a person reviewed.
+/// It guards against accidents, not attackers: whoever may restore may confirm.
+pub fn confirmation_token(plan: &PlanSummary) -> String {
+    let fingerprint = serde_json::json!({
+        "target": plan.target_org, "source": plan.source_org, "snapshot": plan.snapshot_id,
+        "selection": plan.selection, "on_conflict": plan.on_conflict, "relationships": plan.relationships,
+        "leave_rule_memberships": plan.leave_rule_memberships, "activate": plan.activate,
+        "categories": plan.categories.iter().map(|(name, c)| {
+            (name.clone(), [c.create, c.update, c.reactivate, c.recreate, c.skip, c.changed])
+        }).collect::<std::collections::BTreeMap<_, _>>(),
+        "emails": plan.emails, "held": plan.held,
+    });
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, fingerprint.to_string().as_bytes());
+    digest.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The limits a plan is held to.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Guardrail {

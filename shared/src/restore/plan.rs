@@ -658,6 +658,10 @@ pub struct PlanSummary {
     /// Why the guardrail holds the plan (empty: it does not).
     pub held: Vec<String>,
     pub confirmed: bool,
+    /// When the guardrail holds the plan: the token that confirms exactly this plan (what the HTTP API asks for in
+    /// place of `--yes`). A new request carrying it applies if planning finds the same changes again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_token: Option<String>,
     /// Calls planning made to the target org.
     pub live_calls: u64,
     /// What the plan cannot do, or the snapshot lacks, for a person to know before applying it.
@@ -679,9 +683,13 @@ impl PlanSummary {
         if self.held.is_empty() || self.confirmed {
             return None;
         }
+        let token = self
+            .confirmation_token
+            .as_deref()
+            .map_or_else(String::new, |t| format!(" (or the confirmation token {t})"));
         Some(format!(
             "the restore was stopped before writing anything: {}. Review the plan (--dry-run) and confirm it with \
-             --yes",
+             --yes{token}",
             self.held.join("; ")
         ))
     }

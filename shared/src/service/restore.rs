@@ -33,6 +33,8 @@ pub struct RestoreAsk {
     pub confirmed: bool,
     /// Leave memberships of groups an active rule assigns to the rule (`--leave-rule-memberships`).
     pub leave_rule_memberships: bool,
+    /// The token a held plan gave, to confirm it (what the HTTP API takes in place of `--yes`).
+    pub confirmation_token: Option<String>,
 }
 
 /// The workflow request for `ask`, or why it cannot run.
@@ -62,6 +64,7 @@ pub async fn request(catalog: &dyn Catalog, ask: &RestoreAsk) -> Result<RestoreR
         dry_run: ask.dry_run,
         confirmed: ask.confirmed,
         leave_rule_memberships: ask.leave_rule_memberships,
+        confirmation_token: ask.confirmation_token.clone(),
     })
 }
 
@@ -80,6 +83,7 @@ pub async fn resume(catalog: &dyn Catalog, job_id: &JobId) -> Result<RestoreRequ
         dry_run: false,
         confirmed: false,
         leave_rule_memberships: false,
+        confirmation_token: None,
     })
 }
 

@@ -141,6 +141,7 @@ pub async fn plan(catalog: &dyn Catalog, vault: &Vault, ask: &UndoAsk) -> Result
             dry_run: ask.dry_run,
             confirmed: ask.confirmed,
             leave_rule_memberships: false,
+            confirmation_token: None,
         },
     )
     .await?;

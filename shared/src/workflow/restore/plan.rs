@@ -12,7 +12,7 @@ use super::{id_maps, keep_ids, spec};
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{JobKind, JobRecord, JobStatus, OnConflict, OrgRecord, RestoreSpec};
 use crate::restore::generic::Orgs;
-use crate::restore::guardrail::{Changes, Guardrail};
+use crate::restore::guardrail::{Changes, Guardrail, confirmation_token};
 use crate::restore::kinds::Kind;
 use crate::restore::live::LiveOrg;
 use crate::restore::plan::{PlanOptions, PlanSummary, in_order, plan};
@@ -51,6 +51,9 @@ pub struct RestoreRequest {
     /// Leave the memberships of groups an active rule assigns to the rule, rather than add them back directly.
     #[serde(default)]
     pub leave_rule_memberships: bool,
+    /// Confirms a plan the guardrail held, when planning finds the same changes again (the API's `--yes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation_token: Option<String>,
 }
 
 fn yes() -> bool {
@@ -157,6 +160,7 @@ async fn write_plan(
         emails: planned.emails,
         held: Vec::new(),
         confirmed: spec.confirmed,
+        confirmation_token: None,
         live_calls: live.calls(),
         notes: snapshot_notes(&reader, planned.objects.keys().copied()),
         orgs,
@@ -177,6 +181,18 @@ async fn write_plan(
         }),
         summary.emails,
     );
+    if !summary.held.is_empty() {
+        let token = confirmation_token(&summary);
+        match spec.confirmation_token.as_deref() {
+            Some(given) if given == token => summary.confirmed = true,
+            Some(given) => summary.notes.push(format!(
+                "the confirmation token {given} is not this plan's: the org or the request changed since it was \
+                 given; review this plan and confirm it with its own token"
+            )),
+            None => {}
+        }
+        summary.confirmation_token = Some(token);
+    }
     stored::write_head(&ctx.vault, &key, &summary).await?;
     Ok(summary)
 }
@@ -353,6 +369,7 @@ fn new_spec(request: &RestoreRequest) -> Result<RestoreSpec, StepError> {
         dry_run: request.dry_run,
         confirmed: request.confirmed,
         leave_rule_memberships: request.leave_rule_memberships,
+        confirmation_token: request.confirmation_token.clone(),
         plan_key: SnapshotId::generate(timefmt::now()),
     })
 }
