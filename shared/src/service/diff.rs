@@ -18,7 +18,7 @@ use crate::ids::{OrgId, SnapshotId};
 use crate::okta::OktaClient;
 use crate::ports::SnapshotRecord;
 use crate::snapshot::CanonicalObject;
-use crate::snapshot::{ManifestEntry, SnapshotError, SnapshotReader, Vault, id_order};
+use crate::snapshot::{SnapshotError, SnapshotReader, Vault, id_order};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotDiff {
@@ -90,8 +90,8 @@ async fn diff_category(
         category: category.to_owned(),
         ..CategoryDiff::default()
     };
-    let mut a = Entries::new(before, category);
-    let mut b = Entries::new(after, category);
+    let mut a = before.entries(category);
+    let mut b = after.entries(category);
     let (mut x, mut y) = (a.next().await?, b.next().await?);
     loop {
         match (&x, &y) {
@@ -130,50 +130,6 @@ async fn diff_category(
                     y = b.next().await?;
                 }
             },
-        }
-    }
-}
-
-/// A category's manifest entries in id order, a part at a time.
-struct Entries<'a> {
-    reader: &'a SnapshotReader,
-    category: &'a str,
-    part: usize,
-    position: usize,
-    current: Option<std::sync::Arc<crate::snapshot::ManifestPart>>,
-}
-
-impl<'a> Entries<'a> {
-    fn new(reader: &'a SnapshotReader, category: &'a str) -> Self {
-        Self {
-            reader,
-            category,
-            part: 0,
-            position: 0,
-            current: None,
-        }
-    }
-
-    async fn next(&mut self) -> Result<Option<ManifestEntry>, SnapshotError> {
-        let parts = self
-            .reader
-            .head()
-            .categories
-            .get(self.category)
-            .map_or(0, |c| c.parts.len());
-        loop {
-            if let Some(part) = &self.current
-                && let Some(entry) = part.entries.get(self.position)
-            {
-                self.position += 1;
-                return Ok(Some(entry.clone()));
-            }
-            if self.part >= parts {
-                return Ok(None);
-            }
-            self.current = Some(self.reader.part(self.category, self.part).await?);
-            self.part += 1;
-            self.position = 0;
         }
     }
 }
@@ -304,7 +260,7 @@ async fn diff_with_live(
         category: category.to_owned(),
         ..CategoryDiff::default()
     };
-    let mut entries = Entries::new(reader, category);
+    let mut entries = reader.entries(category);
     while let Some(old) = entries.next().await? {
         let Some(now) = live.remove(&old.id) else {
             out.removed.push(old.id.clone());
