@@ -14,4 +14,5 @@ mod restore;
 mod restore_full_org;
 mod restore_policies;
 mod resume;
+mod search;
 mod show;
