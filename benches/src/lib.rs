@@ -7,6 +7,7 @@ pub mod lambda_init;
 pub mod packages;
 pub mod restore;
 pub mod runtime_api;
+pub mod search;
 mod zip;
 
 use std::path::PathBuf;

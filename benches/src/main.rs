@@ -12,6 +12,11 @@
 //!
 //!   target/release/oktavault-bench --restore --users 10000 --rate-scale 10
 //!
+//! With `--search` it builds 100,000 users x 90 daily snapshots through the library and times the search index
+//! (`src/search.rs`): query latency with the index loaded, cold load, index size:
+//!
+//!   target/release/oktavault-bench --search --users 100000 --days 90
+//!
 //! With `--packages` and/or `--lambda-init` it measures the Lambda function binaries instead
 //! (see the library, `src/lib.rs`):
 //!
@@ -66,6 +71,16 @@ struct Args {
     /// Cold starts per function for --lambda-init.
     #[arg(long, default_value_t = 7)]
     init_runs: usize,
+    /// Instead of backups: build --users users x --days daily snapshots through the library and time the search
+    /// index (no simulator, no oktavault binary).
+    #[arg(long)]
+    search: bool,
+    /// Daily snapshots for --search.
+    #[arg(long, default_value_t = 90)]
+    days: usize,
+    /// The share of users changed each day, for --search.
+    #[arg(long, default_value_t = 0.01)]
+    change: f64,
     /// Where --packages and --lambda-init look for the functions (default: the target directory of this binary).
     #[arg(long)]
     target_dir: Option<PathBuf>,
@@ -81,6 +96,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if args.packages || args.lambda_init {
         let init_runs = args.lambda_init.then_some(args.init_runs);
         return oktavault_bench::lambda_functions(args.target_dir, args.packages, init_runs).await;
+    }
+    if args.search {
+        for &users in &args.users {
+            let bench = oktavault_bench::search::SearchBench {
+                users,
+                days: args.days,
+                change: args.change,
+            };
+            oktavault_bench::search::run(&bench).await?;
+        }
+        return Ok(());
     }
     let binary = args
         .oktavault

@@ -56,6 +56,12 @@ pub enum Command {
     /// with its members, the rules that assigned it and its app assignments), overwriting what the org holds.
     /// Planned first like any restore (--dry-run shows the plan; the guardrail applies).
     Undo(UndoArgs),
+    /// Find objects in every snapshot of an org by part of a name, login, email or label, or by a whole id; each
+    /// with its versions, the snapshots that hold them and what changed. A deleted object is found in the last
+    /// snapshot that had it.
+    Search(SearchArgs),
+    /// The versions of one object across the org's snapshots, with the attributes that changed between them.
+    History(HistoryArgs),
     /// Run one workflow step on the JSON payload on stdin, as a Lambda would (for the benchmark).
     #[command(hide = true)]
     Step(StepArgs),
@@ -197,6 +203,39 @@ pub struct DiffArgs {
     pub categories: Vec<String>,
     #[command(flatten)]
     pub org: Option<OrgArgs>,
+}
+
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  oktavault search alice\n  oktavault search finance --type groups\n  oktavault search     @example.com --type users --from 2026-03-01 --to 2026-03-31"
+)]
+pub struct SearchArgs {
+    /// Part of a name, login, email or label (any case), or a whole id.
+    pub query: String,
+    /// The org (its id, e.g. acme.okta.com); may be left out when the store holds one org.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Only objects of this category (e.g. users, groups, apps).
+    #[arg(long = "type", value_name = "CATEGORY")]
+    pub category: Option<String>,
+    /// Only objects with a version modified (its lastUpdated) on or after this date (2026-03-01) or time.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Only objects with a version modified on or before this date (the whole day) or time.
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+}
+
+#[derive(Args)]
+#[command(after_help = "Examples:\n  oktavault history users alice@example.com\n  oktavault history groups 00g1abc")]
+pub struct HistoryArgs {
+    /// The object's category (users, groups, apps...).
+    pub category: String,
+    /// Its id, or a name it had (login, email, group name, label).
+    pub id_or_name: String,
+    /// The org (its id); may be left out when the store holds one org.
+    #[arg(long)]
+    pub org: Option<String>,
 }
 
 #[derive(Args)]

@@ -43,6 +43,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Job(a) => commands::jobs::show(&cli.store, a, &out).await,
         Command::Restore(a) => commands::restore::run(&cli.store, a, &out).await,
         Command::Undo(a) => commands::undo::run(&cli.store, a, &out).await,
+        Command::Search(a) => commands::search::search(&cli.store, a, &out).await,
+        Command::History(a) => commands::search::history(&cli.store, a, &out).await,
         Command::Step(a) => commands::step::run(&cli.store, a).await,
     }
 }

@@ -390,6 +390,9 @@ pub struct Category {
     /// parent names only its own fields: the parent's comes first by itself. Empty: the key follows from `keep`
     /// (a one-of-a-kind object, an edge, the one object of a parent). See [`crate::restore::keys`].
     pub natural_key: &'static [&'static str],
+    /// JSON pointers to the text a person finds an object by (names, logins, emails, labels): `oktavault search`
+    /// matches any part of their values, and of the natural key's, and the whole id ([`crate::search`]).
+    pub search_names: &'static [&'static str],
     /// What a create or replace must not send, removed from the stored object ([`Category::stripped`]): the
     /// fields Okta sets itself (read-only in the spec), the parent field a per-parent row adds (the parent is in
     /// the call's path), and fields the request schema does not take. Paths as in [`Reference::path`]
@@ -432,6 +435,13 @@ impl Category {
         references: &[],
         restore_after: &[],
         natural_key: &[],
+        search_names: &[
+            "/name",
+            "/label",
+            "/displayName",
+            "/profile/name",
+            "/profile/displayName",
+        ],
         strip_on_restore: OKTA_MANAGED,
         strip_on_create: &[],
         strip_on_update: &[],
@@ -588,6 +598,7 @@ pub const CATEGORIES: &[Category] = &[
         references: &[to("type.id", "user_types")],
         restore_after: &["user_schemas"],
         natural_key: &["/profile/login"],
+        search_names: &["/profile/login", "/profile/email", "/profile/firstName", "/profile/lastName"],
         strip_on_restore: &[
             "id", "_links", "_embedded", "created", "lastUpdated", "status", "activated", "statusChanged",
             "lastLogin", "passwordChanged", "transitioningToStatus", "credentials.provider",
@@ -604,6 +615,7 @@ pub const CATEGORIES: &[Category] = &[
         page_limit: Some(10000),
         restore_after: &["group_schema"],
         natural_key: &["/profile/name", "/type"],
+        search_names: &["/profile/name"],
         strip_on_restore: &[
             "id", "_links", "_embedded", "created", "lastUpdated", "lastMembershipUpdated", "objectClass", "type",
         ],

@@ -307,6 +307,27 @@ pub async fn key_provider(keys: &dyn KeyProvider) {
         expect_unwrap_refused(keys, &key.wrapped, context, case).await;
     }
     key_damage_refused(keys, &key.wrapped, &credentials).await;
+
+    let index = KeyContext::search_index(&org);
+    let key = key_round_trip(keys, &index, "a search index key").await;
+    let wrong_for_index = [
+        (
+            KeyContext::search_index(&other_org),
+            "a search index key unwrapped under another org",
+        ),
+        (
+            KeyContext::snapshot(&org, &snapshot_id(KeyContext::SEARCH_INDEX_PURPOSE)),
+            "a search index key unwrapped as a snapshot's key",
+        ),
+        (
+            KeyContext::org_credentials(&org, &url),
+            "a search index key unwrapped as the org's credentials key",
+        ),
+    ];
+    for (context, case) in &wrong_for_index {
+        expect_unwrap_refused(keys, &key.wrapped, context, case).await;
+    }
+    key_damage_refused(keys, &key.wrapped, &index).await;
 }
 
 /// Generates two keys under `context`: each unwraps to its plaintext, which the wrapped form does

@@ -34,6 +34,7 @@ pub mod okta;
 pub mod ports;
 pub mod references;
 pub mod restore;
+pub mod search;
 pub mod service;
 pub mod snapshot;
 #[cfg(feature = "testkit")]

@@ -303,3 +303,32 @@ fn the_envelope_key_makes_and_opens_snapshot_keys_and_only_opens_credentials() {
         }
     }
 }
+
+#[test]
+fn the_envelope_key_makes_and_opens_an_orgs_search_index_keys_under_that_purpose_only() {
+    let template = template();
+    let envelope = global_env_key(&template, "OKTAVAULT_KMS_KEY_ID");
+    let may = |action: &str, context: &HashMap<String, String>| allowed(&template, &envelope, action, context);
+
+    let index = encryption_context(&KeyContext::search_index(&acme()));
+    assert!(may("kms:GenerateDataKey", &index) && may("kms:Decrypt", &index));
+    let refused = [
+        (
+            "a search index context without its org",
+            with(index.clone(), "org", None),
+        ),
+        (
+            "a search index context naming a snapshot",
+            with(index.clone(), "snapshot", Some("s1")),
+        ),
+        (
+            "a search index context naming a URL",
+            with(index, "url", Some("https://acme.okta.com")),
+        ),
+    ];
+    for (case, context) in &refused {
+        for action in ["kms:GenerateDataKey", "kms:Decrypt"] {
+            assert!(!may(action, context), "{action} is allowed with {case}: {context:?}");
+        }
+    }
+}

@@ -14,6 +14,7 @@ mod restore;
 mod restore_full_org;
 mod restore_policies;
 mod resume;
+mod search;
 mod show;
 mod timeline;
 mod undo;

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod diff;
 pub mod jobs;
 pub mod restore;
+pub mod search;
 pub mod step;
 pub mod undo;
 pub mod verify;

@@ -4,7 +4,8 @@
 //!
 //! - a snapshot's data: `{"org": <org>, "snapshot": <snapshot>}` (unchanged since the first
 //!   snapshots, so they stay readable);
-//! - an org's credentials: `{"org": <org>, "purpose": "org-credentials", "url": <org URL>}`.
+//! - an org's credentials: `{"org": <org>, "purpose": "org-credentials", "url": <org URL>}`;
+//! - an org's search index: `{"org": <org>, "purpose": "search-index"}`.
 //!
 //! A wrapped key copied next to another snapshot, another org's data or another org URL does not
 //! unwrap there, and IAM can condition a role's use of the key on these pairs
@@ -58,6 +59,13 @@ pub fn encryption_context(context: &KeyContext) -> HashMap<String, String> {
             (CONTEXT_ORG.to_string(), org_id.to_string()),
             (CONTEXT_PURPOSE.to_string(), KeyContext::CREDENTIALS_PURPOSE.to_string()),
             (CONTEXT_URL.to_string(), org_url.clone()),
+        ]),
+        KeyContext::SearchIndex { org_id } => HashMap::from([
+            (CONTEXT_ORG.to_string(), org_id.to_string()),
+            (
+                CONTEXT_PURPOSE.to_string(),
+                KeyContext::SEARCH_INDEX_PURPOSE.to_string(),
+            ),
         ]),
     }
 }

@@ -108,8 +108,7 @@ fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeyError> {
 /// The additional authenticated data for a context: a label naming the purpose, then each part
 /// with its length, so no two different contexts encode alike. The snapshot label is the one
 /// version 1 always used, so snapshots written before credentials had a purpose of their own
-/// still open; the two labels differ within their first 17 bytes, so neither encoding can be the
-/// other's.
+/// still open; the labels differ within their first 17 bytes, so no encoding can be another's.
 fn context_aad(context: &KeyContext) -> Vec<u8> {
     let (label, parts): (&[u8], [&str; 2]) = match context {
         KeyContext::Snapshot { org_id, snapshot_id } => {
@@ -118,6 +117,10 @@ fn context_aad(context: &KeyContext) -> Vec<u8> {
         KeyContext::OrgCredentials { org_id, org_url } => (
             b"oktavault/local-credentials-key/v1",
             [org_id.as_str(), org_url.as_str()],
+        ),
+        KeyContext::SearchIndex { org_id } => (
+            b"oktavault/local-search-index-key/v1",
+            [org_id.as_str(), KeyContext::SEARCH_INDEX_PURPOSE],
         ),
     };
     let mut aad = label.to_vec();

@@ -14,12 +14,16 @@ pub enum KeyContext {
     /// The key that seals an org's stored Okta credentials, bound to the one org URL they may be
     /// sent to (its canonical form, [`OrgUrl::as_str`]).
     OrgCredentials { org_id: OrgId, org_url: String },
+    /// The data key of an org's search index (every snapshot's versions at once, so no one snapshot's).
+    SearchIndex { org_id: OrgId },
 }
 
 impl KeyContext {
     /// The name of the credentials purpose where a backend records it (KMS encryption context
     /// `purpose`, IAM conditions in `infra/template.yaml`).
     pub const CREDENTIALS_PURPOSE: &'static str = "org-credentials";
+    /// The name of the search index purpose, recorded as the credentials one is.
+    pub const SEARCH_INDEX_PURPOSE: &'static str = "search-index";
 
     pub fn snapshot(org_id: &OrgId, snapshot_id: &SnapshotId) -> Self {
         Self::Snapshot {
@@ -35,9 +39,15 @@ impl KeyContext {
         }
     }
 
+    pub fn search_index(org_id: &OrgId) -> Self {
+        Self::SearchIndex { org_id: org_id.clone() }
+    }
+
     pub fn org_id(&self) -> &OrgId {
         match self {
-            Self::Snapshot { org_id, .. } | Self::OrgCredentials { org_id, .. } => org_id,
+            Self::Snapshot { org_id, .. } | Self::OrgCredentials { org_id, .. } | Self::SearchIndex { org_id } => {
+                org_id
+            }
         }
     }
 }
@@ -48,6 +58,7 @@ impl fmt::Display for KeyContext {
         match self {
             Self::Snapshot { org_id, snapshot_id } => write!(f, "org {org_id} snapshot {snapshot_id}"),
             Self::OrgCredentials { org_id, org_url } => write!(f, "the credentials of org {org_id} for {org_url}"),
+            Self::SearchIndex { org_id } => write!(f, "the search index of org {org_id}"),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::ids::{OrgId, SnapshotId};
 use crate::okta::OktaClient;
 use crate::ports::SnapshotRecord;
 use crate::snapshot::CanonicalObject;
-use crate::snapshot::walk::{CategoryEntries, Paired, PairedEntries};
+use crate::snapshot::walk::{Paired, PairedEntries};
 use crate::snapshot::{SnapshotError, SnapshotReader, Vault, id_order};
 
 #[derive(Debug, Clone, Serialize)]
@@ -239,7 +239,7 @@ async fn diff_with_live(
         category: category.to_owned(),
         ..CategoryDiff::default()
     };
-    let mut entries = CategoryEntries::new(Some(reader), category);
+    let mut entries = reader.entries(category);
     while let Some(old) = entries.next().await? {
         let Some(now) = live.remove(&old.id) else {
             out.removed.push(old.id.clone());

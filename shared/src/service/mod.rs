@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod live;
 pub mod orgs;
 pub mod restore;
+pub mod search;
 pub mod snapshots;
 pub mod timeline;
 pub mod undo;

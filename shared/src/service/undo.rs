@@ -17,7 +17,6 @@ use crate::categories::{self, Category};
 use crate::ids::{OrgId, SnapshotId};
 use crate::ports::{Catalog, OnConflict, SnapshotRecord};
 use crate::restore::select;
-use crate::snapshot::walk::CategoryEntries;
 use crate::snapshot::{SnapshotReader, Vault};
 use crate::timefmt;
 use crate::workflow::restore::RestoreRequest;
@@ -290,7 +289,7 @@ async fn held_id(reader: &SnapshotReader, row: &Category, id: &str) -> Result<Op
         return Ok(None);
     }
     let suffix = format!("/{id}");
-    let mut entries = CategoryEntries::new(Some(reader), row.name);
+    let mut entries = reader.entries(row.name);
     while let Some(entry) = entries.next().await? {
         if entry.id.ends_with(&suffix) {
             return Ok(Some(entry.id));

@@ -30,6 +30,8 @@ pub enum BlobKind {
     Segment,
     Manifest,
     Work,
+    /// A part of an org's search index, sealed under the org's index key (`KeyContext::SearchIndex`).
+    Index,
 }
 
 impl BlobKind {
@@ -38,6 +40,7 @@ impl BlobKind {
             BlobKind::Segment => 1,
             BlobKind::Manifest => 2,
             BlobKind::Work => 3,
+            BlobKind::Index => 4,
         }
     }
 
@@ -46,6 +49,7 @@ impl BlobKind {
             1 => Some(BlobKind::Segment),
             2 => Some(BlobKind::Manifest),
             3 => Some(BlobKind::Work),
+            4 => Some(BlobKind::Index),
             _ => None,
         }
     }
@@ -57,6 +61,7 @@ impl fmt::Display for BlobKind {
             BlobKind::Segment => "segment",
             BlobKind::Manifest => "manifest",
             BlobKind::Work => "work",
+            BlobKind::Index => "index",
         })
     }
 }

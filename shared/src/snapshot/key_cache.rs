@@ -8,12 +8,11 @@ use aws_lc_rs::aead::LessSafeKey;
 use secrecy::ExposeSecret;
 use tokio::sync::OnceCell;
 
-use crate::ids::{OrgId, SnapshotId};
 use crate::ports::{KeyContext, KeyError, KeyProvider};
 
 use super::envelope::aead_key;
 
-type CacheKey = (OrgId, SnapshotId, Vec<u8>);
+type CacheKey = (KeyContext, Vec<u8>);
 type Slot = Arc<OnceCell<Arc<LessSafeKey>>>;
 
 pub(super) struct KeyCache {
@@ -37,21 +36,20 @@ impl KeyCache {
         }
     }
 
-    /// The key for `wrapped` under (org, snapshot), unwrapping it through `provider` at most once
-    /// while it stays cached. A failed unwrap is not cached, so a retry asks the provider again.
+    /// The key for `wrapped` under `context` (a snapshot, or an org's search index), unwrapping it through
+    /// `provider` at most once while it stays cached. A failed unwrap is not cached, so a retry asks the
+    /// provider again.
     pub(super) async fn get_or_unwrap(
         &self,
         provider: &dyn KeyProvider,
-        org: &OrgId,
-        snapshot: &SnapshotId,
+        context: &KeyContext,
         wrapped: &[u8],
     ) -> Result<Arc<LessSafeKey>, KeyError> {
-        let cache_key = (org.clone(), snapshot.clone(), wrapped.to_vec());
+        let cache_key = (context.clone(), wrapped.to_vec());
         let slot = self.slot(cache_key.clone());
         let result = slot
             .get_or_try_init(|| async {
-                let context = KeyContext::snapshot(org, snapshot);
-                let plaintext = provider.unwrap_data_key(wrapped, &context).await?;
+                let plaintext = provider.unwrap_data_key(wrapped, context).await?;
                 Ok::<_, KeyError>(Arc::new(aead_key(plaintext.expose_secret())))
             })
             .await
@@ -64,8 +62,8 @@ impl KeyCache {
     }
 
     /// Records a key this process generated, so opening its own blobs needs no unwrap.
-    pub(super) fn insert(&self, org: &OrgId, snapshot: &SnapshotId, wrapped: &[u8], key: Arc<LessSafeKey>) {
-        let slot = self.slot((org.clone(), snapshot.clone(), wrapped.to_vec()));
+    pub(super) fn insert(&self, context: &KeyContext, wrapped: &[u8], key: Arc<LessSafeKey>) {
+        let slot = self.slot((context.clone(), wrapped.to_vec()));
         // Already set means another task unwrapped the same wrapped key: same plaintext, keep it.
         let _ = slot.set(key);
     }
@@ -98,6 +96,7 @@ impl KeyCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::{OrgId, SnapshotId};
     use crate::snapshot::tests::fakes::MasterKeyProvider;
     use std::sync::atomic::Ordering;
 
@@ -113,21 +112,21 @@ mod tests {
             wrapped.push(provider.generate_data_key(&context).await.unwrap().wrapped);
         }
         cache
-            .get_or_unwrap(&provider, &org, &snaps[0], &wrapped[0])
+            .get_or_unwrap(&provider, &KeyContext::snapshot(&org, &snaps[0]), &wrapped[0])
             .await
             .unwrap();
         assert!(
             cache
-                .get_or_unwrap(&provider, &org, &snaps[0], b"garbage")
+                .get_or_unwrap(&provider, &KeyContext::snapshot(&org, &snaps[0]), b"garbage")
                 .await
                 .is_err()
         );
         cache
-            .get_or_unwrap(&provider, &org, &snaps[1], &wrapped[1])
+            .get_or_unwrap(&provider, &KeyContext::snapshot(&org, &snaps[1]), &wrapped[1])
             .await
             .unwrap();
         cache
-            .get_or_unwrap(&provider, &org, &snaps[0], &wrapped[0])
+            .get_or_unwrap(&provider, &KeyContext::snapshot(&org, &snaps[0]), &wrapped[0])
             .await
             .unwrap();
         assert_eq!(
@@ -136,11 +135,11 @@ mod tests {
             "s0 stayed cached despite the failure"
         );
         cache
-            .get_or_unwrap(&provider, &org, &snaps[2], &wrapped[2])
+            .get_or_unwrap(&provider, &KeyContext::snapshot(&org, &snaps[2]), &wrapped[2])
             .await
             .unwrap(); // evicts s0
         cache
-            .get_or_unwrap(&provider, &org, &snaps[0], &wrapped[0])
+            .get_or_unwrap(&provider, &KeyContext::snapshot(&org, &snaps[0]), &wrapped[0])
             .await
             .unwrap();
         assert_eq!(provider.unwraps.load(Ordering::SeqCst), 5);

@@ -7,6 +7,8 @@
 //! orgs/<org>/work/<job>/<category>/<seq:08>                a job's scratch document
 //! orgs/<org>/restores/<job>/plan/head                      a restore job's plan: its summary
 //! orgs/<org>/restores/<job>/plan/<category>/<n:06>         ... and its planned objects, a chunk at a time
+//! orgs/<org>/search/base                                   the org's search index, compacted
+//! orgs/<org>/search/deltas/<snapshot>                      ... and what each later snapshot added and removed
 //! ```
 //!
 //! `seq` is the page's sequence number. A segment's `tag` is the start of the SHA-256 of its plaintext, so a
@@ -83,6 +85,21 @@ pub fn restore_prefix(org: &OrgId, job: &JobId) -> String {
     format!("orgs/{org}/restores/{job}/")
 }
 
+/// The compacted base of `org`'s search index (see `crate::search`).
+pub fn search_base(org: &OrgId) -> String {
+    format!("orgs/{org}/search/base")
+}
+
+/// The search index delta of `snapshot`: the versions it holds that the snapshot before it did not, and back.
+pub fn search_delta(org: &OrgId, snapshot: &SnapshotId) -> String {
+    format!("{}{snapshot}", search_deltas_prefix(org))
+}
+
+/// Every search index delta of `org`.
+pub fn search_deltas_prefix(org: &OrgId) -> String {
+    format!("orgs/{org}/search/deltas/")
+}
+
 /// One segment of a blob key: the port's key rule, without `/`.
 fn is_key_segment(s: &str) -> bool {
     !s.contains('/') && crate::ports::validate_key(s).is_ok()
@@ -127,5 +144,12 @@ mod tests {
         assert!(restore_plan_head(&org, &job).starts_with(&restore_prefix(&org, &job)));
         assert!(segment(&org, &snap, "users", 0, &ObjectHash([0; 32])).starts_with(&segments_prefix(&org, &snap)));
         assert!(manifest(&org, &snap).starts_with(&snapshot_prefix(&org, &snap)));
+        assert_eq!(search_base(&org), "orgs/acme.okta.com/search/base");
+        assert_eq!(
+            search_delta(&org, &snap),
+            "orgs/acme.okta.com/search/deltas/20261123T115000Z-3f9a"
+        );
+        assert!(search_delta(&org, &snap).starts_with(&search_deltas_prefix(&org)));
+        assert!(valid(&search_base(&org)) && valid(&search_delta(&org, &snap)));
     }
 }

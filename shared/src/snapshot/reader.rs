@@ -83,6 +83,17 @@ impl SnapshotReader {
         Ok(out)
     }
 
+    /// The entries of `category` in id order, a part at a time (none for a category the snapshot lacks).
+    pub fn entries<'a>(&'a self, category: &'a str) -> Entries<'a> {
+        Entries {
+            reader: self,
+            category,
+            part: 0,
+            position: 0,
+            current: None,
+        }
+    }
+
     async fn value(&self, category: &str, part: &ManifestPart, entry: &ManifestEntry) -> Result<Value, SnapshotError> {
         let segment = self.segment(part.segment_key(entry)).await?;
         check_entry(category, entry, &segment)?;
@@ -97,6 +108,40 @@ impl SnapshotReader {
         let opened = Arc::new(self.vault.read_segment(&self.org, key).await?);
         remember(&self.segments, wanted, opened.clone(), SEGMENT_CACHE_CAPACITY);
         Ok(opened)
+    }
+}
+
+/// A category's manifest entries in id order, a part at a time: see [`SnapshotReader::entries`].
+pub struct Entries<'a> {
+    reader: &'a SnapshotReader,
+    category: &'a str,
+    part: usize,
+    position: usize,
+    current: Option<Arc<ManifestPart>>,
+}
+
+impl Entries<'_> {
+    pub async fn next(&mut self) -> Result<Option<ManifestEntry>, SnapshotError> {
+        let parts = self
+            .reader
+            .head()
+            .categories
+            .get(self.category)
+            .map_or(0, |c| c.parts.len());
+        loop {
+            if let Some(part) = &self.current
+                && let Some(entry) = part.entries.get(self.position)
+            {
+                self.position += 1;
+                return Ok(Some(entry.clone()));
+            }
+            if self.part >= parts {
+                return Ok(None);
+            }
+            self.current = Some(self.reader.part(self.category, self.part).await?);
+            self.part += 1;
+            self.position = 0;
+        }
     }
 }
 

@@ -54,8 +54,23 @@ impl Vault {
             .await
             .map_err(|e| key_error(org, snapshot, None, e))?;
         let aead = Arc::new(envelope::aead_key(data_key.plaintext.expose_secret()));
-        self.cache.insert(org, snapshot, &data_key.wrapped, aead.clone());
+        self.cache
+            .insert(&KeyContext::snapshot(org, snapshot), &data_key.wrapped, aead.clone());
         Ok(SealingKey::new(org.clone(), snapshot.clone(), aead, &data_key.wrapped))
+    }
+
+    /// A fresh data key for `org`'s search index (one KeyProvider call), bound to the org and the index purpose
+    /// rather than to any snapshot: the index outlives the snapshots it describes.
+    pub async fn new_index_key(&self, org: &OrgId) -> Result<SealingKey, SnapshotError> {
+        let context = KeyContext::search_index(org);
+        let data_key = self
+            .keys
+            .generate_data_key(&context)
+            .await
+            .map_err(|e| index_key_error(org, None, e))?;
+        let aead = Arc::new(envelope::aead_key(data_key.plaintext.expose_secret()));
+        self.cache.insert(&context, &data_key.wrapped, aead.clone());
+        Ok(SealingKey::for_index(org.clone(), aead, &data_key.wrapped))
     }
 
     /// The sealing key of a snapshot from its stored wrapped form (e.g. in a later workflow step).
@@ -67,7 +82,7 @@ impl Vault {
     ) -> Result<SealingKey, SnapshotError> {
         let aead = self
             .cache
-            .get_or_unwrap(self.keys.as_ref(), org, snapshot, wrapped)
+            .get_or_unwrap(self.keys.as_ref(), &KeyContext::snapshot(org, snapshot), wrapped)
             .await
             .map_err(|e| key_error(org, snapshot, None, e))?;
         Ok(SealingKey::new(org.clone(), snapshot.clone(), aead, wrapped))
@@ -105,6 +120,12 @@ impl Vault {
         kind: BlobKind,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, SnapshotError> {
+        if key.is_index() != (kind == BlobKind::Index) {
+            return Err(SnapshotError::InvalidInput {
+                what: format!("{kind} blob {blob_key}"),
+                reason: "index blobs are sealed with the org's index key, and only they are".to_owned(),
+            });
+        }
         let compressed = zstd::bulk::compress(plaintext, ZSTD_LEVEL).map_err(|e| SnapshotError::Seal {
             key: blob_key.to_string(),
             reason: format!("zstd: {e}"),
@@ -138,11 +159,24 @@ impl Vault {
         sealed: &[u8],
     ) -> Result<Vec<u8>, SnapshotError> {
         let header = envelope::parse(blob_key, sealed)?;
-        let aead = self
-            .cache
-            .get_or_unwrap(self.keys.as_ref(), org, &header.snapshot_id, header.wrapped_key)
-            .await
-            .map_err(|e| key_error(org, &header.snapshot_id, Some(blob_key), e))?;
+        // The kind is not authenticated yet: a changed kind byte unwraps under the wrong context and fails, or
+        // fails the AAD check below.
+        let aead = match header.kind {
+            BlobKind::Index => self
+                .cache
+                .get_or_unwrap(self.keys.as_ref(), &KeyContext::search_index(org), header.wrapped_key)
+                .await
+                .map_err(|e| index_key_error(org, Some(blob_key), e))?,
+            _ => self
+                .cache
+                .get_or_unwrap(
+                    self.keys.as_ref(),
+                    &KeyContext::snapshot(org, &header.snapshot_id),
+                    header.wrapped_key,
+                )
+                .await
+                .map_err(|e| key_error(org, &header.snapshot_id, Some(blob_key), e))?,
+        };
         let compressed = envelope::open(&aead, org, blob_key, &header)?;
         // Checked after authentication: before it, a different kind byte means tampering, not a mix-up.
         if header.kind != expect {
@@ -221,6 +255,15 @@ fn key_error(org: &OrgId, snapshot: &SnapshotId, blob_key: Option<&str>, source:
     SnapshotError::Key {
         org_id: org.to_string(),
         snapshot_id: snapshot.to_string(),
+        blob_key: blob_key.map(str::to_string),
+        source,
+    }
+}
+
+fn index_key_error(org: &OrgId, blob_key: Option<&str>, source: KeyError) -> SnapshotError {
+    SnapshotError::Key {
+        org_id: org.to_string(),
+        snapshot_id: super::sealing_key::INDEX_KEY_ID.to_owned(),
         blob_key: blob_key.map(str::to_string),
         source,
     }

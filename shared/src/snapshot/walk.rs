@@ -1,57 +1,14 @@
-//! Walking a category's manifest entries in id order, a part at a time, alone or side by side with another
-//! snapshot's. Only hashes are compared here; objects are read by whoever needs their content, so the timeline,
+//! A category's manifest entries side by side with another snapshot's, in id order ([`SnapshotReader::entries`]
+//! walks one alone). Only hashes are compared here; objects are read by whoever needs their content, so the timeline,
 //! `diff` and the search index all see the same pairing of two snapshots and read no more than they must.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use super::{ManifestEntry, ManifestHead, ManifestPart, SnapshotError, SnapshotReader, id_order};
+use super::reader::Entries;
+use super::{ManifestEntry, ManifestHead, SnapshotError, SnapshotReader, id_order};
 use crate::categories;
 use crate::ports::{ChangeCounts, Lack};
-
-/// A category's manifest entries in id order, a part at a time.
-pub struct CategoryEntries<'a> {
-    reader: Option<&'a SnapshotReader>,
-    category: &'a str,
-    part: usize,
-    position: usize,
-    current: Option<Arc<ManifestPart>>,
-}
-
-impl<'a> CategoryEntries<'a> {
-    /// The entries of `category` in `reader`; none when `reader` is `None` (no snapshot before the first one).
-    pub fn new(reader: Option<&'a SnapshotReader>, category: &'a str) -> Self {
-        Self {
-            reader,
-            category,
-            part: 0,
-            position: 0,
-            current: None,
-        }
-    }
-
-    pub async fn next(&mut self) -> Result<Option<ManifestEntry>, SnapshotError> {
-        let Some(reader) = self.reader else {
-            return Ok(None);
-        };
-        let parts = reader.head().categories.get(self.category).map_or(0, |c| c.parts.len());
-        loop {
-            if let Some(part) = &self.current
-                && let Some(entry) = part.entries.get(self.position)
-            {
-                self.position += 1;
-                return Ok(Some(entry.clone()));
-            }
-            if self.part >= parts {
-                return Ok(None);
-            }
-            self.current = Some(reader.part(self.category, self.part).await?);
-            self.part += 1;
-            self.position = 0;
-        }
-    }
-}
 
 /// One id of a category, as two snapshots hold it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,8 +30,8 @@ impl Paired {
 
 /// A category of two snapshots side by side, in id order.
 pub struct PairedEntries<'a> {
-    before: CategoryEntries<'a>,
-    after: CategoryEntries<'a>,
+    before: Option<Entries<'a>>,
+    after: Entries<'a>,
     x: Option<ManifestEntry>,
     y: Option<ManifestEntry>,
     started: bool,
@@ -83,8 +40,8 @@ pub struct PairedEntries<'a> {
 impl<'a> PairedEntries<'a> {
     pub fn new(before: Option<&'a SnapshotReader>, after: &'a SnapshotReader, category: &'a str) -> Self {
         Self {
-            before: CategoryEntries::new(before, category),
-            after: CategoryEntries::new(Some(after), category),
+            before: before.map(|b| b.entries(category)),
+            after: after.entries(category),
             x: None,
             y: None,
             started: false,
@@ -93,7 +50,7 @@ impl<'a> PairedEntries<'a> {
 
     pub async fn next(&mut self) -> Result<Option<Paired>, SnapshotError> {
         if !self.started {
-            self.x = self.before.next().await?;
+            self.x = self.next_before().await?;
             self.y = self.after.next().await?;
             self.started = true;
         }
@@ -105,7 +62,8 @@ impl<'a> PairedEntries<'a> {
         };
         Ok(Some(match order {
             Ordering::Less => {
-                let old = std::mem::replace(&mut self.x, self.before.next().await?);
+                let next = self.next_before().await?;
+                let old = std::mem::replace(&mut self.x, next);
                 Paired::Removed(old.expect("an entry"))
             }
             Ordering::Greater => {
@@ -113,11 +71,21 @@ impl<'a> PairedEntries<'a> {
                 Paired::Added(new.expect("an entry"))
             }
             Ordering::Equal => {
-                let old = std::mem::replace(&mut self.x, self.before.next().await?);
+                let next = self.next_before().await?;
+                let old = std::mem::replace(&mut self.x, next);
                 let new = std::mem::replace(&mut self.y, self.after.next().await?);
                 Paired::Both(old.expect("an entry"), new.expect("an entry"))
             }
         }))
+    }
+}
+
+impl PairedEntries<'_> {
+    async fn next_before(&mut self) -> Result<Option<ManifestEntry>, SnapshotError> {
+        match &mut self.before {
+            Some(entries) => entries.next().await,
+            None => Ok(None),
+        }
     }
 }
 

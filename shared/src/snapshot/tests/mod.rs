@@ -1,6 +1,6 @@
 //! Behaviour of the vault, envelope, reader and verify against in-memory ports.
 
-pub(super) mod fakes;
+pub(crate) mod fakes;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

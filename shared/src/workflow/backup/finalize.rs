@@ -12,7 +12,8 @@ use super::previous::parent_of;
 use super::work::{self, Compact, SegmentKeys};
 use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
-use crate::ports::{ChangeCounts, JobKind, JobRecord, JobStatus, Lack, SnapshotRecord};
+use crate::ports::{ChangeCounts, JobKind, JobRecord, JobStatus, Lack, LogEntry, SnapshotRecord};
+use crate::search;
 use crate::snapshot::{ManifestWriter, SnapshotReader, id_order, walk};
 use crate::timefmt;
 use crate::workflow::job::{running_job, sealing_key};
@@ -116,6 +117,7 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
         .await?;
     // Never backwards: a slower job that finishes after a newer one leaves the newer one the org's last.
     ctx.catalog.advance_last_snapshot(&job.org_id, &key.snapshot_id).await?;
+    index_for_search(ctx, &job, &key.snapshot_id).await?;
     let now = timefmt::rfc3339(timefmt::now());
     job.status = status;
     job.updated_at = now.clone();
@@ -154,6 +156,26 @@ async fn summarize(
         }
     };
     Ok((changes, lacks))
+}
+
+/// Adds the snapshot to the org's search index. The backup stands without it: a failure is logged on the job, and
+/// the next load of the index or finalize indexes the snapshot from its manifest.
+async fn index_for_search(ctx: &StepContext, job: &JobRecord, snapshot: &SnapshotId) -> Result<(), StepError> {
+    let snapshots = ctx.catalog.list_snapshots(&job.org_id).await?;
+    if let Err(e) = search::index_snapshot(&ctx.vault, &job.org_id, &snapshots, snapshot).await {
+        let line = LogEntry {
+            at: timefmt::rfc3339(timefmt::now()),
+            category: "search_index".to_owned(),
+            object_id: None,
+            outcome: "not_indexed".to_owned(),
+            message: format!(
+                "snapshot {snapshot} is not in the search index yet ({e}); the next search or backup indexes it from \
+                 its manifest"
+            ),
+        };
+        ctx.catalog.append_log(&job.job_id, "search_index", &[line]).await?;
+    }
+    Ok(())
 }
 
 /// Writes one category's committed pages into the manifest, in id order, and returns its object count.
