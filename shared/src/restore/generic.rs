@@ -67,9 +67,17 @@ const CREATE_TAKES_ACTIVATE: &[&str] = &["policies", "policy_rules"];
 pub fn supported(row: &Category) -> Result<(), String> {
     let keep = matches!(
         row.keep,
-        Keep::Whole | Keep::Named { .. } | Keep::WithParent { .. } | Keep::OnePerParent { .. }
+        Keep::Whole
+            | Keep::Named { .. }
+            | Keep::WithParent { .. }
+            | Keep::OnePerParent { .. }
+            | Keep::Edge { .. }
+            | Keep::LinkedUser { .. }
     );
-    let source = matches!(row.source, Source::List { .. } | Source::PerParent { .. });
+    let source = matches!(
+        row.source,
+        Source::List { .. } | Source::PerParent { .. } | Source::PerParentAndName { .. } | Source::PerParentLink { .. }
+    );
     if keep && source {
         Ok(())
     } else {
@@ -84,17 +92,47 @@ pub fn supported(row: &Category) -> Result<(), String> {
 /// The target org's stored id of the parent of `object` (its references already rewritten), for a row kept with
 /// its parent.
 pub fn parent_of(row: &Category, object: &Value) -> Option<String> {
+    let field = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_owned);
     match row.keep {
-        Keep::WithParent { parent_field } | Keep::OnePerParent { parent_field } => {
-            object.get(parent_field).and_then(Value::as_str).map(str::to_owned)
+        Keep::WithParent { parent_field } | Keep::OnePerParent { parent_field } | Keep::Edge { parent_field, .. } => {
+            field(parent_field)
         }
+        // Listed per user and relationship name: `/users/{id}/linkedObjects/{name}`.
+        Keep::LinkedUser {
+            parent_field,
+            name_field,
+            ..
+        } => Some(format!("{}/{}", field(parent_field)?, field(name_field)?)),
         _ => None,
     }
 }
 
 /// Whether the row is listed per parent (so a missing parent means nothing can be found or created).
 pub fn has_parent(row: &Category) -> bool {
-    matches!(row.keep, Keep::WithParent { .. } | Keep::OnePerParent { .. })
+    parent_field(row).is_some()
+}
+
+/// The field holding the parent's id, for a row listed per parent: the role assignment of a role's target, the
+/// user of a linked-object value.
+pub fn parent_field(row: &Category) -> Option<&'static str> {
+    match row.keep {
+        Keep::WithParent { parent_field }
+        | Keep::OnePerParent { parent_field }
+        | Keep::Edge { parent_field, .. }
+        | Keep::LinkedUser { parent_field, .. } => Some(parent_field),
+        Keep::Whole | Keep::Named { .. } => None,
+    }
+}
+
+/// The other end's id of a relationship row (a role target's group, a linked user's primary): the last id of its
+/// write call's path.
+fn child_of(row: &Category, object: &Value) -> Option<String> {
+    match row.keep {
+        Keep::Edge { child_field, .. } | Keep::LinkedUser { child_field, .. } => {
+            object.get(child_field).and_then(Value::as_str).map(str::to_owned)
+        }
+        _ => None,
+    }
 }
 
 /// An object's own id (the row's `id_pointer`).
@@ -142,6 +180,12 @@ fn fill_template(method: &str, template: &str, parent: Option<&str>, own: Option
 pub fn listing_paths(row: &Category, parent: Option<&str>) -> Vec<String> {
     match (row.source, parent) {
         (Source::List { passes }, _) => passes.iter().map(|p| (*p).to_owned()).collect(),
+        (Source::PerParentAndName { path, .. }, Some(parent)) => {
+            let Some((id, name)) = parent.rsplit_once('/') else {
+                return Vec::new();
+            };
+            vec![path.replace("{id}", &urlencode(id)).replace("{name}", &urlencode(name))]
+        }
         (Source::PerParent { path, .. }, Some(parent)) => {
             let mut out = path.replace("{id}", &urlencode(parent));
             for (n, part) in parent.split('/').enumerate() {
@@ -166,8 +210,21 @@ pub fn items(row: &Category, answer: Value) -> Vec<Value> {
     }
 }
 
-/// A live object as the row keeps it: with its parent's id under the parent field.
-pub fn kept(row: &Category, mut object: Value, parent: Option<&str>) -> Value {
+/// A live object as the row keeps it: with its parent's id under the parent field; a listed relationship (a role's
+/// group target, a linked user) as the backup keeps it. `None` for an item a backup would not keep either.
+pub fn kept(row: &Category, object: Value, parent: Option<&str>) -> Option<Value> {
+    if let Keep::Edge { child_field, .. } | Keep::LinkedUser { child_field, .. } = row.keep {
+        if object.get(child_field).is_some() {
+            return Some(object);
+        }
+        return crate::workflow::backup::keep_value(row, parent, object)
+            .ok()
+            .map(|(_, v)| v);
+    }
+    Some(kept_with_parent(row, object, parent))
+}
+
+fn kept_with_parent(row: &Category, mut object: Value, parent: Option<&str>) -> Value {
     if let (Keep::WithParent { parent_field } | Keep::OnePerParent { parent_field }, Some(parent)) = (row.keep, parent)
         && let Some(fields) = object.as_object_mut()
     {
@@ -274,6 +331,10 @@ pub fn create_call(row: &Category, object: &Value, parent: Option<&str>) -> Resu
     if APP_TARGETS.contains(&row.name) {
         return app_target_call(&endpoint, parent, object);
     }
+    if let Some(child) = child_of(row, object) {
+        // A relationship is made by naming both ends in the path (`PUT .../targets/groups/{groupId}`), no body.
+        return Ok((method(&endpoint), fill(&endpoint, parent, Some(&child))?, Value::Null));
+    }
     let mut path = fill(&endpoint, parent, None)?;
     if CREATE_TAKES_ACTIVATE.contains(&row.name) && wants_on(row, object) == Some(false) {
         path.push_str("?activate=false");
@@ -284,6 +345,26 @@ pub fn create_call(row: &Category, object: &Value, parent: Option<&str>) -> Resu
         _ => row.stripped(object, crate::categories::Write::Create),
     };
     Ok((method(&endpoint), path, body))
+}
+
+/// The two kinds of target a role assignment has (groups, apps), as pairs of rows. An assignment with no target of
+/// either kind applies to every group and app, so adding one narrows it.
+const ROLE_TARGETS: &[(&str, &str)] = &[
+    ("user_role_group_targets", "user_role_app_targets"),
+    ("group_role_group_targets", "group_role_app_targets"),
+];
+
+/// The row holding the other kind of target of the same role assignments, for a role-target row.
+pub fn other_role_targets(row: &Category) -> Option<&'static str> {
+    ROLE_TARGETS.iter().find_map(|(groups, apps)| {
+        if row.name == *groups {
+            Some(*apps)
+        } else if row.name == *apps {
+            Some(*groups)
+        } else {
+            None
+        }
+    })
 }
 
 /// The rows whose object is an app a role assignment targets: `PUT .../catalog/apps/{appName}/{appId}` names one
@@ -408,6 +489,19 @@ fn method(endpoint: &Endpoint) -> Method {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_restorable_row_of_the_catalog_is_restored_by_a_hook_or_the_generic_path() {
+        let refused: Vec<String> = crate::categories::CATEGORIES
+            .iter()
+            .filter(|row| row.restorable)
+            .filter_map(|row| match super::super::kinds::Kind::of(row.name) {
+                Some(kind) if !kind.is_generic() => None,
+                _ => supported(row).err(),
+            })
+            .collect();
+        assert!(refused.is_empty(), "{refused:#?}");
+    }
     use crate::categories::find;
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::apply::{Applied, Applier, Outcome};
 use super::generic::{
     COMPANIONS, GROUP_RULES, companion_field, create_call, delete_rule_path, find_live, has_parent, kept, own,
-    parent_of, rewritten, switch_call, update_call, wants_on,
+    parent_field, parent_of, rewritten, switch_call, update_call, wants_on,
 };
 use super::keys::okta_own;
 use super::kinds::{Kind, resolved};
@@ -118,7 +118,7 @@ impl Applier<'_> {
         let answer = self.call(method, &path, sent).await?;
         // A relationship made by PUT (a role's app target) answers nothing: it is what was sent.
         let answer = if answer.is_object() { answer } else { r.object.clone() };
-        let created = kept(row, answer, r.parent.as_deref());
+        let created = kept(row, answer, r.parent.as_deref()).unwrap_or_else(|| r.object.clone());
         let Some(new_id) = row.stored_id(&created) else {
             return Ok(Applied::new(Outcome::Failed(format!(
                 "Okta's answer to {path} holds no id; look for {} in the target before restoring it again",
@@ -149,7 +149,7 @@ impl Applier<'_> {
     /// list: written with its update call, addressed by the parent.
     async fn write_in_place(&mut self, kind: Kind, r: &Resolved) -> Result<Applied, OktaError> {
         let row = kind.row();
-        let place = kept(row, json!({}), r.parent.as_deref());
+        let place = kept(row, json!({}), r.parent.as_deref()).unwrap_or_default();
         let (method, path, body) = match update_call(row, &place, own(row, &r.object)) {
             Ok(call) => call,
             Err(why) => return Ok(Applied::new(Outcome::Failed(why))),
@@ -261,8 +261,8 @@ impl Applier<'_> {
         let parent = parent_of(row, live);
         if let Some(id) = row.stored_id(live)
             && answer.is_object()
+            && let Some(answer) = kept(row, answer, parent.as_deref())
         {
-            let answer = kept(row, answer, parent.as_deref());
             self.live.remember(
                 Kind::of(row.name).expect("a kind"),
                 parent.as_deref(),
@@ -328,11 +328,4 @@ pub(super) fn fixed_everywhere(r: &FoundRef) -> bool {
 /// Rows that are the one object of their parent, or of the org.
 fn one_per_parent(row: &Category) -> bool {
     matches!(row.keep, Keep::OnePerParent { .. } | Keep::Named { .. })
-}
-
-fn parent_field(row: &Category) -> Option<&'static str> {
-    match row.keep {
-        Keep::WithParent { parent_field } | Keep::OnePerParent { parent_field } => Some(parent_field),
-        _ => None,
-    }
 }

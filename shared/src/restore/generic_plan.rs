@@ -5,13 +5,14 @@
 use serde_json::Value;
 
 use super::generic::{
-    GROUP_RULES, find_live, has_parent, own, own_write, parent_of, rewritten, rule_recreate_reason, wants_on,
+    GROUP_RULES, find_live, has_parent, other_role_targets, own, own_write, parent_field, parent_of, rewritten,
+    rule_recreate_reason, wants_on,
 };
 use super::kinds::{Kind, resolved};
 use super::live::LiveOrg;
 use super::order::priority_order;
 use super::plan::{Action, PlanOptions, Planned, PlannedObject};
-use crate::categories::{Category, Form, Keep};
+use crate::categories::{Category, Form};
 use crate::compare::{Change, diff};
 use crate::okta::OktaError;
 use crate::ports::OnConflict;
@@ -108,10 +109,7 @@ async fn plan_one(
             r.field, r.category, r.id
         ));
     }
-    let parent_field = match row.keep {
-        Keep::WithParent { parent_field } | Keep::OnePerParent { parent_field } => Some(parent_field),
-        _ => None,
-    };
+    let parent_field = parent_field(row);
     let parent_unresolved = unresolved.iter().find(|r| Some(r.field) == parent_field);
     if let Some(parent) = parent_unresolved {
         if pending.iter().any(|r| r.field == parent.field) {
@@ -140,6 +138,17 @@ async fn plan_one(
         None
     };
     let lives = live.objects(kind, parent.as_deref()).await?;
+    if let Some(other) = other_role_targets(row)
+        && lives.is_empty()
+        && let Some(other) = Kind::of(other)
+        && no_targets(live, other, parent.as_deref()).await?
+    {
+        p.notes.push(format!(
+            "the live role assignment {} has no group or app targets, so it applies to every group and app: adding \
+             the targets the snapshot's assignment had narrows it to them",
+            parent.as_deref().unwrap_or_default()
+        ));
+    }
     let hint = live
         .mapped_category(row.name, id)
         .map(str::to_owned)
@@ -209,6 +218,16 @@ async fn plan_one(
         p.action = Action::Update;
     }
     Ok(p)
+}
+
+/// Whether the live role assignment `parent` has no targets of the kind `other` lists. A role type that takes no
+/// targets of that kind answers 400 `E0000091` ("The provided role type was not the same as required role type").
+async fn no_targets(live: &mut LiveOrg<'_>, other: Kind, parent: Option<&str>) -> Result<bool, OktaError> {
+    match live.objects(other, parent).await {
+        Ok(targets) => Ok(targets.is_empty()),
+        Err(e) if e.error_code() == Some("E0000091") => Ok(true),
+        Err(e) => Err(e),
+    }
 }
 
 fn create(mut p: PlannedObject, row: &Category, object: &Value) -> PlannedObject {

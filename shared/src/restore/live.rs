@@ -123,7 +123,11 @@ impl<'a> LiveOrg<'a> {
         }
         let row = kind.row();
         let mut out = Vec::new();
-        for path in generic::listing_paths(row, parent) {
+        let paths = match (row.source, parent) {
+            (Source::PerParentLink { parent: of, link }, Some(parent)) => self.linked_path(of, link, parent).await?,
+            _ => generic::listing_paths(row, parent),
+        };
+        for path in paths {
             let answers = match row.response {
                 Response::Array => self.read_all(&path, row.page_limit).await,
                 Response::Wrapped { field } => self.read_all_wrapped(&path, field, row.page_limit).await,
@@ -136,13 +140,30 @@ impl<'a> LiveOrg<'a> {
                 }
             };
             match answers {
-                Ok(items) => out.extend(items.into_iter().map(|item| generic::kept(row, item, parent))),
+                Ok(items) => out.extend(items.into_iter().filter_map(|item| generic::kept(row, item, parent))),
                 Err(OktaError::NotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
         self.objects.insert(memo, out.clone());
         Ok(out)
+    }
+
+    /// The link the live parent `parent` (of the row `of`) holds at `link`: where a row read through its parent's
+    /// link (a user type's schema) is. None when the target org has no such parent.
+    async fn linked_path(&mut self, of: &str, link: &str, parent: &str) -> Result<Vec<String>, OktaError> {
+        let Some(of) = Kind::of(of) else {
+            return Ok(Vec::new());
+        };
+        let parents = Box::pin(self.objects(of, None)).await?;
+        Ok(parents
+            .iter()
+            .find(|p| of.row().stored_id(p).as_deref() == Some(parent))
+            .and_then(|p| p.pointer(link))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .into_iter()
+            .collect())
     }
 
     /// Keeps what a write answered (kept as the row keeps it) in the listing of its kind, replacing the object of

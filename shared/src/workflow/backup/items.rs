@@ -47,6 +47,17 @@ fn last_segment(link: &str) -> Option<&str> {
 }
 
 fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<CanonicalObject, Rejected> {
+    let (id, value) = keep_value(category, parent, item)?;
+    let last_updated = category
+        .last_updated_field
+        .and_then(|field| value.get(field))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    Ok(CanonicalObject::new(id, last_updated, &value))
+}
+
+/// One listed item as the snapshot keeps it, with its stored id: what a restore compares live objects by too.
+pub fn keep_value(category: &Category, parent: Option<&str>, item: Value) -> Result<(String, Value), Rejected> {
     let Value::Object(mut fields) = item else {
         return Err(Rejected {
             object_id: None,
@@ -123,12 +134,7 @@ fn keep_item(category: &Category, parent: Option<&str>, item: Value) -> Result<C
             (format!("{pair}/{linked}"), Value::Object(value))
         }
     };
-    let last_updated = category
-        .last_updated_field
-        .and_then(|field| value.get(field))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    Ok(CanonicalObject::new(id, last_updated, &value))
+    Ok((id, value))
 }
 
 #[cfg(test)]
