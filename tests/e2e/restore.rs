@@ -54,7 +54,7 @@ pub(crate) async fn against_org(store: &std::path::Path, sim: &SimHandle, comman
 }
 
 /// Deletes a user for good, as an admin does: deactivate, then delete.
-async fn delete_user(sim: &SimHandle, id: &str) {
+pub(crate) async fn delete_user(sim: &SimHandle, id: &str) {
     for _ in 0..2 {
         admin(sim, reqwest::Method::DELETE, &format!("/api/v1/users/{id}"), None).await;
     }

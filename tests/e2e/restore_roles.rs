@@ -116,3 +116,91 @@ async fn a_removed_linked_object_value_comes_back() {
     );
     assert!(linked(&admin(&sim, Method::GET, &path, None).await), "the link is back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_user_comes_back_with_its_admin_role_its_targets_and_its_manager() {
+    let sim = validating_sim(60, 123).await;
+    let store = tempfile::tempdir().unwrap();
+    let run = backup_with_token(store.path(), &sim).await;
+    let view = open_store(store.path());
+    let contents = view.contents(&snapshot_id(&run)).await;
+    let holder = |id: &str| id.split('/').next().unwrap().to_owned();
+    let managed: BTreeSet<String> = contents["linked_object_values"].keys().map(|id| holder(id)).collect();
+    let (target_id, _) = contents["user_role_group_targets"]
+        .iter()
+        .find(|(id, _)| managed.contains(&holder(id)))
+        .expect("a user with a group-targeted admin role and a manager");
+    let user = holder(target_id);
+    let roles: Vec<&Value> = contents["user_roles"]
+        .iter()
+        .filter(|(id, _)| holder(id) == user)
+        .map(|(_, v)| v)
+        .collect();
+    let targets: BTreeSet<String> = contents["user_role_group_targets"]
+        .keys()
+        .filter(|id| holder(id) == user)
+        .map(|id| id.rsplit('/').next().unwrap().to_owned())
+        .collect();
+    let link = contents["linked_object_values"]
+        .iter()
+        .find(|(id, _)| holder(id) == user)
+        .unwrap()
+        .1
+        .clone();
+    let login = contents["users"][&user]["profile"]["login"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    crate::restore::delete_user(&sim, &user).await;
+
+    let run = restore(store.path(), &sim, &["latest", "--select", &format!("users:{login}")]).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    for category in ["user_roles", "user_role_group_targets", "linked_object_values"] {
+        assert!(
+            run.report["applied"][category]["created"].as_u64().unwrap_or(0) > 0,
+            "{category} comes back with the user: {}",
+            run.report["applied"]
+        );
+    }
+    let state = sim.snapshot_state();
+    let back = state
+        .users
+        .iter()
+        .find(|u| u["profile"]["login"] == login.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let live_roles = admin(&sim, Method::GET, &format!("/api/v1/users/{back}/roles"), None).await;
+    let types = |roles: Vec<&Value>| {
+        roles
+            .iter()
+            .map(|r| r["type"].as_str().unwrap().to_owned())
+            .collect::<BTreeSet<_>>()
+    };
+    assert_eq!(types(live_roles.as_array().unwrap().iter().collect()), types(roles));
+    let targeted = live_roles
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "USER_ADMIN" || r["type"] == "HELP_DESK_ADMIN" || r["type"] == "GROUP_MEMBERSHIP_ADMIN")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/users/{back}/roles/{targeted}/targets/groups");
+    assert_eq!(ids(&admin(&sim, Method::GET, &path, None).await, "id"), targets);
+    let relationship = link["relationship"].as_str().unwrap();
+    let primary = link["primaryUserId"].as_str().unwrap();
+    let links = admin(
+        &sim,
+        Method::GET,
+        &format!("/api/v1/users/{back}/linkedObjects/{relationship}"),
+        None,
+    )
+    .await;
+    assert!(
+        links.to_string().contains(&format!("/users/{primary}")),
+        "the manager link is back: {links}"
+    );
+}

@@ -193,6 +193,7 @@ async fn add_relationships(
 ) -> Result<(), RestoreError> {
     add_group_rules(reader, selected, whole).await?;
     add_companions(reader, selected, whole).await?;
+    add_children(reader, selected, whole).await?;
     for edge in Kind::all().filter(|k| k.is_edge() && !whole.contains(k)) {
         let ((parent_kind, parent_field), (child_kind, child_field)) = edge.ends().expect("an edge");
         let wanted = |object: &Value, selected: &Selected| {
@@ -214,6 +215,69 @@ async fn add_relationships(
     }
     selected.objects.retain(|_, objects| !objects.is_empty());
     Ok(())
+}
+
+/// The objects listed under selected objects, down the catalog's parents: a user's role assignments with their
+/// targets and linked-object values; a group's role assignments and owners; a policy's rules; an
+/// authorization server's scopes, claims and policies. (Memberships and app assignments are the edges above.)
+async fn add_children(
+    reader: &SnapshotReader,
+    selected: &mut Selected,
+    whole: &BTreeSet<Kind>,
+) -> Result<(), RestoreError> {
+    // Catalog order puts a parent before its children, so one pass reaches a user's role targets.
+    for row in categories::CATEGORIES.iter() {
+        let (Some(kind), Some(owner)) = (Kind::of(row.name), owner_row(row)) else {
+            continue;
+        };
+        let Some(parent_kind) = Kind::of(owner) else {
+            continue;
+        };
+        if kind.is_edge() || whole.contains(&kind) || supported(kind).is_err() || NOT_WITH_PARENT.contains(&row.name) {
+            continue;
+        }
+        let parents: BTreeSet<&str> = match selected.objects.get(&parent_kind) {
+            Some(objects) => objects.iter().map(|(id, _)| id.as_str()).collect(),
+            None => continue,
+        };
+        let mut children = Vec::new();
+        let mut entries = reader.entries(row.name);
+        while let Some(entry) = entries.next().await? {
+            if parents.contains(owner_of(row, &entry.id)) && !selected.contains(kind, &entry.id) {
+                children.push(entry.id);
+            }
+        }
+        for id in children {
+            if let Some(object) = reader.object(row.name, &id).await? {
+                selected.objects.entry(kind).or_default().push((id, object));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Children a selected parent does not bring along: a user's factors are enrolled again by the person (only those
+/// they need not enrol are restored, and only when selected).
+const NOT_WITH_PARENT: &[&str] = &["user_factors"];
+
+/// The category of the object a row's objects are listed under, as the reference on its parent field names it (a
+/// user's role assignment is listed under the admins, and names its user).
+fn owner_row(row: &categories::Category) -> Option<&'static str> {
+    let field = super::generic::parent_field(row)?;
+    row.references.iter().find_map(|r| match r.target {
+        categories::Target::Category { name } if r.path == field => Some(name),
+        _ => None,
+    })
+}
+
+/// The stored id of the object a child of `row` is listed under (`00u1/ra1/00g1` -> `00u1/ra1`; a linked-object
+/// value `00u1/manager/00u2` -> `00u1`).
+fn owner_of<'a>(row: &categories::Category, id: &'a str) -> &'a str {
+    match row.keep {
+        categories::Keep::OnePerParent { .. } => id,
+        categories::Keep::LinkedUser { .. } => id.split('/').next().unwrap_or(id),
+        _ => id.rsplit_once('/').map_or(id, |(parent, _)| parent),
+    }
 }
 
 /// The group rules that assign a selected group or name it in their expression: a group deleted and created again
