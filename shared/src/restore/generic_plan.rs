@@ -125,6 +125,9 @@ async fn plan_one(
         ));
         return Ok(p);
     }
+    if let Some(note) = bound_to_the_source_org(row, object, options.same_org) {
+        p.notes.push(note);
+    }
     let what = match own_write(row, object) {
         Ok(what) => what,
         Err(why) => {
@@ -220,6 +223,20 @@ async fn plan_one(
     Ok(p)
 }
 
+/// What of `object` only holds in the org it was taken from, restoring into another: an authorization server whose
+/// issuer is the org's custom domain needs one in the target org (an app grant's `issuer`, the org's URL, is moved
+/// like every href).
+fn bound_to_the_source_org(row: &Category, object: &Value, same_org: bool) -> Option<String> {
+    if same_org || row.name != "authorization_servers" || object["issuerMode"] != "CUSTOM_URL" {
+        return None;
+    }
+    Some(format!(
+        "issuerMode CUSTOM_URL: its issuer {} is the source org's custom domain; the target org needs a custom domain \
+         of its own for it, and the apps and APIs that trust the issuer must be told the new one",
+        object["issuer"].as_str().unwrap_or("(none)")
+    ))
+}
+
 /// Whether the live role assignment `parent` has no targets of the kind `other` lists. A role type that takes no
 /// targets of that kind answers 400 `E0000091` ("The provided role type was not the same as required role type").
 async fn no_targets(live: &mut LiveOrg<'_>, other: Kind, parent: Option<&str>) -> Result<bool, OktaError> {
@@ -237,4 +254,30 @@ fn create(mut p: PlannedObject, row: &Category, object: &Value) -> PlannedObject
         p.notes.push("created INACTIVE (activate=false), as it was".into());
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::categories::find;
+
+    #[test]
+    fn a_custom_domain_issuer_is_reported_when_restoring_into_another_org_only() {
+        let servers = find("authorization_servers").unwrap();
+        let custom = json!({"name": "api", "issuerMode": "CUSTOM_URL", "issuer": "https://login.acme.com/oauth2/aus1"});
+        let note = bound_to_the_source_org(servers, &custom, false).expect("reported across orgs");
+        assert!(
+            note.contains("custom domain") && note.contains("login.acme.com"),
+            "{note}"
+        );
+        assert_eq!(
+            bound_to_the_source_org(servers, &custom, true),
+            None,
+            "the same org has its domain"
+        );
+        let org_url = json!({"name": "api", "issuerMode": "ORG_URL"});
+        assert_eq!(bound_to_the_source_org(servers, &org_url, false), None);
+    }
 }
