@@ -500,3 +500,51 @@ async fn a_deleted_zone_and_authorization_server_with_its_scopes_claims_policies
         "the rules are back, each under its policy: {rules_now:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_app_comes_back_on_its_own_sign_in_policy_not_the_default_one() {
+    let sim = validating_sim(40, 104).await;
+    let policies = list(get(&sim, "/api/v1/policies?type=ACCESS_POLICY").await);
+    let default = policies.iter().find(|p| p["system"] == true).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let policy_of = |app: &Value| {
+        app["_links"]["accessPolicy"]["href"]
+            .as_str()
+            .and_then(|h| h.rsplit('/').next())
+            .map(str::to_owned)
+    };
+    let app = list(get(&sim, "/api/v1/apps").await)
+        .into_iter()
+        .find(|a| a["status"] == "ACTIVE" && policy_of(a).is_some_and(|p| p != default))
+        .expect("an app on a sign-in policy of the admin's");
+    let (id, label, policy) = (
+        app["id"].as_str().unwrap().to_owned(),
+        app["label"].as_str().unwrap().to_owned(),
+        policy_of(&app).unwrap(),
+    );
+    let store = tempfile::tempdir().unwrap();
+    backup_with_token(store.path(), &sim).await;
+    admin(
+        &sim,
+        Method::POST,
+        &format!("/api/v1/apps/{id}/lifecycle/deactivate"),
+        None,
+    )
+    .await;
+    admin(&sim, Method::DELETE, &format!("/api/v1/apps/{id}"), None).await;
+
+    let run = restore(store.path(), &sim, &["latest", "--select", &format!("apps:{label}")]).await;
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    let back = list(get(&sim, "/api/v1/apps").await)
+        .into_iter()
+        .find(|a| a["label"] == label.as_str())
+        .expect("the app is back");
+    assert_ne!(back["id"], id.as_str());
+    assert_eq!(
+        policy_of(&back),
+        Some(policy),
+        "on its own policy again, not the default {default}"
+    );
+}

@@ -165,6 +165,9 @@ impl<'a> Applier<'a> {
         if kind == Kind::APP && own(kind, &created) != own(kind, &p.object) {
             self.settle(kind, p, &new_id, &created).await?;
         }
+        if kind == Kind::APP {
+            notes.extend(self.give_back_access_policy(p, &new_id, &created).await?);
+        }
         if p.activate {
             self.activate(kind, &new_id).await?;
         }
@@ -244,6 +247,39 @@ impl<'a> Applier<'a> {
             }
         }
         Ok(applied)
+    }
+
+    /// Gives the recreated app `target` the app sign-in policy the snapshot's app had (`_links.accessPolicy`), when
+    /// Okta gave it another (a new app starts on the org's default one). An app that exists keeps its policy: one
+    /// policy per app, changed by whoever manages the policies. Answers a note for the log.
+    async fn give_back_access_policy(
+        &mut self,
+        p: &PlannedObject,
+        target: &str,
+        live: &Value,
+    ) -> Result<Option<String>, OktaError> {
+        let Some(source) = access_policy_of(&p.object) else {
+            return Ok(None);
+        };
+        let wanted = self
+            .live
+            .mapped_category("policies", &source)
+            .map(str::to_owned)
+            .or_else(|| self.same_org.then(|| source.clone()));
+        let Some(wanted) = wanted else {
+            return Ok(Some(format!(
+                "its app sign-in policy {source} is not in the target org and was not restored with it: the app keeps \
+                 the policy Okta gave it"
+            )));
+        };
+        if access_policy_of(live).as_deref() == Some(wanted.as_str()) {
+            return Ok(None);
+        }
+        let path = format!("/api/v1/apps/{}/policies/{}", urlencode(target), urlencode(&wanted));
+        self.call(reqwest::Method::PUT, &path, None).await?;
+        Ok(Some(format!(
+            "app sign-in policy {wanted} assigned, as the snapshot's app had"
+        )))
     }
 
     /// Writes the snapshot's own attributes over what a create made.
@@ -412,4 +448,13 @@ fn with_cleared(wanted: &Value, live: &Value) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// The id of the app sign-in policy an app names (`_links.accessPolicy.href`, `.../api/v1/policies/<id>`).
+fn access_policy_of(app: &Value) -> Option<String> {
+    app.pointer("/_links/accessPolicy/href")
+        .and_then(Value::as_str)
+        .and_then(|href| href.rsplit('/').next())
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
 }

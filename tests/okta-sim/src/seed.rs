@@ -229,6 +229,7 @@ pub fn generate(users: usize, seed: u64, base: &str, service_app: ServiceApp) ->
     org.rebuild_login_index();
     // Configuration resources last: their ids come after every id above, which stay as they were.
     crate::resources::seed_all(&mut org, base, seed, &mut ids, &user_type_id);
+    crate::handlers::apps::seed_access_policies(&mut org, base);
     Seeded { org, user_type_id, ids }
 }
 

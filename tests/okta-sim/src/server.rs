@@ -344,6 +344,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/apps", post(apps::create))
         .route("/api/v1/apps/{id}", put(apps::replace).delete(apps::delete))
         .route("/api/v1/apps/{id}/lifecycle/{op}", post(apps::lifecycle))
+        .route("/api/v1/apps/{id}/policies/{policyId}", put(apps::assign_policy))
         .route("/api/v1/apps/{id}/users", post(apps::assign_user))
         .route(
             "/api/v1/apps/{id}/users/{userId}",

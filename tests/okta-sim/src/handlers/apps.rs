@@ -70,6 +70,65 @@ fn find_app(org: &Org, id: &str) -> Result<Value, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("{id} (AppInstance)")))
 }
 
+/// The ACCESS_POLICY policies (app sign-in policies) of the org: the default (`system`) one first.
+fn access_policies(org: &Org) -> Vec<Value> {
+    let mut policies: Vec<Value> = crate::resources::objects_of(&org.resources, "policies", "")
+        .into_iter()
+        .filter(|p| p["type"] == "ACCESS_POLICY")
+        .collect();
+    policies.sort_by_key(|p| p["system"] != true);
+    policies
+}
+
+/// Points `app` at the app sign-in policy `policy_id` (`_links.accessPolicy`), as Okta shows it.
+fn link_access_policy(base: &str, app: &mut Value, policy_id: &str) {
+    app["_links"]["accessPolicy"] = json!({ "href": format!("{base}/api/v1/policies/{policy_id}") });
+}
+
+/// Gives every seeded app an app sign-in policy as Okta does: the default one, and a custom one for every third
+/// app (so a restore has one to give back).
+pub fn seed_access_policies(org: &mut Org, base: &str) {
+    let policies = access_policies(org);
+    let Some(default) = policies.first().and_then(|p| p["id"].as_str()).map(str::to_owned) else {
+        return;
+    };
+    let custom: Vec<String> = policies[1..]
+        .iter()
+        .filter_map(|p| p["id"].as_str().map(str::to_owned))
+        .collect();
+    let apps: Vec<Value> = org.apps.iter().map(Record::value).collect();
+    for (i, mut app) in apps.into_iter().enumerate() {
+        let policy = if i % 3 == 0 && !custom.is_empty() {
+            &custom[(i / 3) % custom.len()]
+        } else {
+            &default
+        };
+        link_access_policy(base, &mut app, policy);
+        org.apps.put_value(&app);
+    }
+}
+
+/// `PUT /api/v1/apps/{appId}/policies/{policyId}`: assigns an app sign-in policy to the app (204).
+pub async fn assign_policy(sim: Sim, Path((id, policy_id)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let mut org = sim.write_org();
+    let mut app = find_app(&org, &id)?;
+    if !access_policies(&org).iter().any(|p| p["id"] == policy_id.as_str()) {
+        return Err(ApiError::NotFound(format!(
+            "{policy_id} (Policy of type ACCESS_POLICY)"
+        )));
+    }
+    link_access_policy(&sim.base, &mut app, &policy_id);
+    app["lastUpdated"] = json!(sim.clock.now());
+    org.apps.put_value(&app);
+    syslog::emit(
+        &mut org,
+        &sim.clock,
+        "application.lifecycle.update",
+        vec![app_target(&app)],
+    );
+    Ok(no_content())
+}
+
 pub async fn get_one(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiError> {
     Ok(json_value(&find_app(&sim.read_org(), &id)?))
 }
@@ -154,6 +213,14 @@ pub async fn create(sim: Sim, RawQuery(raw): RawQuery, body: Bytes) -> Result<Re
     }
     drop(ids);
     let mut org = sim.write_org();
+    // Okta gives a new app the default app sign-in policy.
+    if let Some(default) = access_policies(&org)
+        .first()
+        .and_then(|p| p["id"].as_str())
+        .map(str::to_owned)
+    {
+        link_access_policy(&sim.base, &mut app, &default);
+    }
     org.apps.put_value(&app);
     // As Okta does, the new app comes with its user schema (base attributes only).
     let schema = crate::resources::directory::app_user_schema(&sim.base, &app, &now, &now, json!({}));
@@ -225,7 +292,11 @@ pub async fn lifecycle(sim: Sim, Path((id, op)): Path<(String, String)>) -> Resu
     if app["status"] != status {
         app["status"] = json!(status);
         app["lastUpdated"] = json!(sim.clock.now());
+        let policy = app["_links"]["accessPolicy"].clone();
         app["_links"] = shapes::app_links(&sim.base, &id, app["name"].as_str().unwrap_or_default(), status);
+        if !policy.is_null() {
+            app["_links"]["accessPolicy"] = policy;
+        }
         org.apps.put_value(&app);
         crate::resources::clients::sync(&mut org, &sim.base);
         syslog::emit(
