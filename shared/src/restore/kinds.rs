@@ -83,9 +83,13 @@ impl Kind {
 pub fn natural_key(kind: Kind, object: &Value) -> Option<String> {
     let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
     match kind {
-        Kind::USER => text("/profile/login").map(str::to_lowercase),
-        Kind::GROUP => text("/profile/name").map(str::to_owned),
-        Kind::APP => Some(format!("{}|{}", text("/label")?, text("/signOnMode")?)),
+        // The catalog's keys (a user's login, a group's name and type, an app's label and sign-on mode); Okta
+        // compares logins without case.
+        Kind::USER => {
+            text("/profile/login")?;
+            Some(super::keys::natural_key(kind.row(), object).to_string().to_lowercase())
+        }
+        Kind::GROUP | Kind::APP => Some(super::keys::natural_key(kind.row(), object).to_string()),
         Kind::MEMBERSHIP | Kind::APP_USER | Kind::APP_GROUP => {
             let ((_, parent), (_, child)) = kind.ends().expect("an edge");
             Some(format!(
@@ -319,7 +323,12 @@ mod tests {
         let user = json!({"id": "00u1", "profile": {"login": "Ada@Example.com"}});
         assert_eq!(natural_key(Kind::USER, &user).as_deref(), Some("ada@example.com"));
         let app = json!({"label": "Payroll", "signOnMode": "SAML_2_0"});
-        assert_eq!(natural_key(Kind::APP, &app).as_deref(), Some("Payroll|SAML_2_0"));
+        assert_eq!(natural_key(Kind::APP, &app).as_deref(), Some("Payroll / SAML_2_0"));
+        let group = json!({"profile": {"name": "Finance"}, "type": "OKTA_GROUP"});
+        assert_eq!(
+            natural_key(Kind::GROUP, &group).as_deref(),
+            Some("Finance / OKTA_GROUP")
+        );
         let edge = json!({"groupId": "00g1", "userId": "00u1"});
         assert_eq!(natural_key(Kind::MEMBERSHIP, &edge).as_deref(), Some("00g1/00u1"));
         assert!(writable(Kind::GROUP, &json!({"type": "BUILT_IN"})).is_err());
