@@ -29,13 +29,7 @@ async fn diff_shows_what_changed_between_two_snapshots_attribute_by_attribute() 
         .find(|id| !members.iter().any(|m| m == id))
         .unwrap()
         .to_owned();
-    admin(
-        &sim,
-        reqwest::Method::PUT,
-        &format!("/api/v1/groups/{group}/users/{newcomer}"),
-        None,
-    )
-    .await;
+    add_member(&sim, &group, &newcomer).await;
     let second = backup_with_token(store.path(), &sim).await;
 
     let out = oktavault(
@@ -120,13 +114,7 @@ async fn diff_live_shows_exactly_what_changed_in_the_org_since_the_snapshot() {
         .as_str()
         .unwrap()
         .to_owned();
-    admin(
-        &sim,
-        reqwest::Method::PUT,
-        &format!("/api/v1/groups/{group}/users/{member}"),
-        None,
-    )
-    .await;
+    add_member(&sim, &group, &member).await;
     backup_with_token(store.path(), &sim).await;
     let live_args = ["--org", &sim.url(), "--token", &sim.api_token(), "--allow-local-org"].map(str::to_owned);
     let diff_live = |extra: &[&str]| {

@@ -4,22 +4,6 @@ use crate::support::*;
 
 const MEMBER_LISTS: &str = "GET /api/v1/groups/{id}/users";
 
-/// Adds `user` to `group` through the Okta API, as an admin would; Okta moves the group's
-/// `lastMembershipUpdated` (and not its `lastUpdated`).
-async fn add_member(sim: &okta_sim::SimHandle, group: &str, user: &str) {
-    let response = reqwest::Client::new()
-        .put(format!("{}/api/v1/groups/{group}/users/{user}", sim.url()))
-        .header("Authorization", format!("SSWS {}", sim.api_token()))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "adding a member failed: {}",
-        response.status()
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_one_membership_change_only_that_groups_members_are_listed_again() {
     let sim = start_sim(1_500, 21).await;

@@ -387,40 +387,29 @@ async fn a_mass_overwrite_is_held_by_the_guardrail_until_confirmed() {
         .expect("a held plan has a token")
         .to_owned();
     assert!(error.contains(&token), "the message names the token: {error}");
-    let wrong = restore(
-        store.path(),
-        &sim,
-        &[
-            "latest",
-            "--select",
-            "users",
-            "--on-conflict",
-            "overwrite",
-            "--confirm",
-            "0123456789abcdef01234567",
-        ],
-    )
-    .await;
+    let confirm = |token: String| {
+        let (store, sim) = (store.path().to_owned(), &sim);
+        async move {
+            let args = [
+                "latest",
+                "--select",
+                "users",
+                "--on-conflict",
+                "overwrite",
+                "--confirm",
+                &token,
+            ];
+            restore(&store, sim, &args).await
+        }
+    };
+    let wrong = confirm("0123456789abcdef01234567".into()).await;
     assert_eq!(wrong.code, Some(1), "{}", wrong.output);
     assert!(
         wrong.report["plan"]["notes"].to_string().contains("is not this plan's"),
         "{}",
         wrong.report
     );
-    let confirmed = restore(
-        store.path(),
-        &sim,
-        &[
-            "latest",
-            "--select",
-            "users",
-            "--on-conflict",
-            "overwrite",
-            "--confirm",
-            &token,
-        ],
-    )
-    .await;
+    let confirmed = confirm(token).await;
     assert_eq!(confirmed.code, Some(0), "{}", confirmed.output);
     assert_eq!(
         confirmed.report["applied"]["users"]["updated"], 15,

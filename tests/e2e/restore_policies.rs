@@ -44,32 +44,14 @@ async fn edit(sim: &okta_sim::SimHandle, category: &str, path: &str, change: imp
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_group_comes_back_with_its_members_its_app_assignment_and_its_rule_recreated_active() {
     let sim = validating_sim(60, 101).await;
-    let rule = list(get(&sim, "/api/v1/groups/rules").await)
-        .into_iter()
-        .find(|r| {
-            r["status"] == "ACTIVE"
-                && r["actions"]["assignUserToGroups"]["groupIds"]
-                    .as_array()
-                    .is_some_and(|g| g.len() == 1)
-        })
-        .expect("an active rule assigning one group");
-    let group_id = rule["actions"]["assignUserToGroups"]["groupIds"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (rule, group_id) = an_active_group_rule(&sim, |_| true).await;
     // The group has a direct member and an app assignment when the snapshot is taken.
     let state = sim.snapshot_state();
     let user = state.users.iter().find(|u| u["status"] == "ACTIVE").unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    admin(
-        &sim,
-        Method::PUT,
-        &format!("/api/v1/groups/{group_id}/users/{user}"),
-        None,
-    )
-    .await;
+    add_member(&sim, &group_id, &user).await;
     let app = state
         .app_groups
         .iter()
@@ -147,19 +129,12 @@ async fn a_deleted_group_comes_back_with_its_members_its_app_assignment_and_its_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memberships_of_a_rule_assigned_group_are_marked_and_with_leave_rule_memberships_left_to_the_rule() {
     let sim = validating_sim(80, 103).await;
-    let rule = list(get(&sim, "/api/v1/groups/rules").await)
-        .into_iter()
-        .find(|r| {
-            r["status"] == "ACTIVE"
-                && r["conditions"]["expression"]["value"]
-                    .as_str()
-                    .is_some_and(|e| e.starts_with("user.department==") && !e.contains(" AND "))
-        })
-        .expect("an active rule on a department");
-    let group_id = rule["actions"]["assignUserToGroups"]["groupIds"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (rule, group_id) = an_active_group_rule(&sim, |r| {
+        r["conditions"]["expression"]["value"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("user.department==") && !e.contains(" AND "))
+    })
+    .await;
     let department = rule["conditions"]["expression"]["value"]
         .as_str()
         .unwrap()
@@ -178,13 +153,7 @@ async fn memberships_of_a_rule_assigned_group_are_marked_and_with_leave_rule_mem
         .as_str()
         .unwrap()
         .to_owned();
-    admin(
-        &sim,
-        Method::PUT,
-        &format!("/api/v1/groups/{group_id}/users/{direct}"),
-        None,
-    )
-    .await;
+    add_member(&sim, &group_id, &direct).await;
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let name = get(&sim, &format!("/api/v1/groups/{group_id}")).await["profile"]["name"]
@@ -413,14 +382,7 @@ async fn a_deleted_zone_and_authorization_server_with_its_scopes_claims_policies
     backup_with_token(store.path(), &sim).await;
 
     let zid = zone["id"].as_str().unwrap();
-    admin(
-        &sim,
-        Method::POST,
-        &format!("/api/v1/zones/{zid}/lifecycle/deactivate"),
-        None,
-    )
-    .await;
-    admin(&sim, Method::DELETE, &format!("/api/v1/zones/{zid}"), None).await;
+    deactivate_and_delete(&sim, &format!("/api/v1/zones/{zid}")).await;
     admin(
         &sim,
         Method::POST,
@@ -526,14 +488,7 @@ async fn a_deleted_app_comes_back_on_its_own_sign_in_policy_not_the_default_one(
     );
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
-    admin(
-        &sim,
-        Method::POST,
-        &format!("/api/v1/apps/{id}/lifecycle/deactivate"),
-        None,
-    )
-    .await;
-    admin(&sim, Method::DELETE, &format!("/api/v1/apps/{id}"), None).await;
+    deactivate_and_delete(&sim, &format!("/api/v1/apps/{id}")).await;
 
     let run = restore(store.path(), &sim, &["latest", "--select", &format!("apps:{label}")]).await;
     assert_eq!(run.code, Some(0), "{}", run.output);

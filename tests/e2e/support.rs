@@ -213,3 +213,50 @@ pub async fn retitle_an_active_user(sim: &SimHandle, state: &okta_sim::OrgState)
     .await;
     user_id
 }
+
+/// The first ACTIVE group rule of the simulated org that `wanted` accepts, and the one group it assigns.
+pub async fn an_active_group_rule(sim: &SimHandle, wanted: impl Fn(&Value) -> bool) -> (Value, String) {
+    let rules = admin(sim, reqwest::Method::GET, "/api/v1/groups/rules", None).await;
+    let rule = rules
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| {
+            r["status"] == "ACTIVE"
+                && r["actions"]["assignUserToGroups"]["groupIds"]
+                    .as_array()
+                    .is_some_and(|g| g.len() == 1)
+                && wanted(r)
+        })
+        .expect("an active group rule assigning one group")
+        .clone();
+    let group = rule["actions"]["assignUserToGroups"]["groupIds"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (rule, group)
+}
+
+/// Adds `user` to `group` through the Okta API, as an admin would; Okta moves the group's
+/// `lastMembershipUpdated` (and not its `lastUpdated`).
+pub async fn add_member(sim: &SimHandle, group: &str, user: &str) {
+    admin(
+        sim,
+        reqwest::Method::PUT,
+        &format!("/api/v1/groups/{group}/users/{user}"),
+        None,
+    )
+    .await;
+}
+
+/// Deletes the object at `path` as an admin must: deactivated first (`{path}/lifecycle/deactivate`), then deleted.
+pub async fn deactivate_and_delete(sim: &SimHandle, path: &str) {
+    admin(
+        sim,
+        reqwest::Method::POST,
+        &format!("{path}/lifecycle/deactivate"),
+        None,
+    )
+    .await;
+    admin(sim, reqwest::Method::DELETE, path, None).await;
+}

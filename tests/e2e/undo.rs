@@ -34,35 +34,13 @@ fn logged(sim: &okta_sim::SimHandle, event_type: &str, target: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undo_of_a_logged_group_deletion_brings_the_group_back_with_its_members_and_rule() {
     let sim = validating_sim(60, 111).await;
-    let rules = admin(&sim, Method::GET, "/api/v1/groups/rules", None).await;
-    let rule = rules
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| {
-            r["status"] == "ACTIVE"
-                && r["actions"]["assignUserToGroups"]["groupIds"]
-                    .as_array()
-                    .is_some_and(|g| g.len() == 1)
-        })
-        .expect("an active rule assigning one group")
-        .clone();
-    let group_id = rule["actions"]["assignUserToGroups"]["groupIds"][0]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (rule, group_id) = an_active_group_rule(&sim, |_| true).await;
     let state = sim.snapshot_state();
     let user = state.users.iter().find(|u| u["status"] == "ACTIVE").unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    admin(
-        &sim,
-        Method::PUT,
-        &format!("/api/v1/groups/{group_id}/users/{user}"),
-        None,
-    )
-    .await;
+    add_member(&sim, &group_id, &user).await;
     let store = tempfile::tempdir().unwrap();
     backup_with_token(store.path(), &sim).await;
     let name = admin(&sim, Method::GET, &format!("/api/v1/groups/{group_id}"), None).await["profile"]["name"]
