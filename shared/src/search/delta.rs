@@ -3,15 +3,14 @@
 //! in id order, a part at a time, reading from segments only the objects whose hash is new, so indexing a snapshot
 //! costs its manifest and its changes, not its size.
 
-use std::cmp::Ordering;
-
 use serde::{Deserialize, Serialize};
 
 use super::names::searchable;
-use crate::categories::{self, Source};
+use crate::categories;
 use crate::ids::{OrgId, SnapshotId};
+use crate::snapshot::keys;
+use crate::snapshot::walk::{Paired, PairedEntries};
 use crate::snapshot::{BlobKind, ManifestEntry, ObjectHash, SealingKey, SnapshotError, SnapshotReader, Vault};
-use crate::snapshot::{id_order, keys};
 
 /// The one delta layout this code writes and reads.
 pub const DELTA_FORMAT: u32 = 1;
@@ -80,7 +79,7 @@ pub async fn compute(
         removed: Vec::new(),
     };
     for name in names {
-        if categories::find(name).is_some_and(|c| matches!(c.source, Source::Log { .. })) {
+        if categories::find(name).is_some_and(|c| c.is_event_log()) {
             continue;
         }
         compare_category(&after, before.as_ref(), name, &mut delta).await?;
@@ -94,49 +93,24 @@ async fn compare_category(
     category: &str,
     delta: &mut Delta,
 ) -> Result<(), SnapshotError> {
-    let mut new = after.entries(category);
-    let mut old = before.map(|b| b.entries(category));
-    let mut y = new.next().await?;
-    let mut x = match &mut old {
-        Some(old) => old.next().await?,
-        None => None,
+    let removed = |entry: ManifestEntry| VersionKey {
+        category: category.to_owned(),
+        id: entry.id,
+        hash: entry.hash,
     };
-    loop {
-        let order = match (&x, &y) {
-            (None, None) => return Ok(()),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(a), Some(b)) => id_order(&a.id, &b.id),
-        };
-        let (gone, came) = match order {
-            Ordering::Less => (x.take(), None),
-            Ordering::Greater => (None, y.take()),
-            Ordering::Equal if x.as_ref().map(|e| e.hash) == y.as_ref().map(|e| e.hash) => {
-                x = None;
-                y = None;
-                (None, None)
+    let mut pairs = PairedEntries::new(before, after, category);
+    while let Some(pair) = pairs.next().await? {
+        match pair {
+            Paired::Removed(old) => delta.removed.push(removed(old)),
+            Paired::Added(new) => delta.added.push(new_version(after, category, new).await?),
+            Paired::Both(old, new) if old.hash != new.hash => {
+                delta.removed.push(removed(old));
+                delta.added.push(new_version(after, category, new).await?);
             }
-            Ordering::Equal => (x.take(), y.take()),
-        };
-        if let Some(entry) = gone {
-            delta.removed.push(VersionKey {
-                category: category.to_owned(),
-                id: entry.id,
-                hash: entry.hash,
-            });
-        }
-        if let Some(entry) = came {
-            delta.added.push(new_version(after, category, entry).await?);
-        }
-        if x.is_none()
-            && let Some(old) = &mut old
-        {
-            x = old.next().await?;
-        }
-        if y.is_none() {
-            y = new.next().await?;
+            Paired::Both(..) => {}
         }
     }
+    Ok(())
 }
 
 async fn new_version(
