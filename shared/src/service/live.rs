@@ -42,7 +42,7 @@ pub async fn read(
     // Stages list parents before their children.
     for name in categories::stages(&rows).into_iter().flatten() {
         let category = categories::find(name).expect("stages name catalog rows");
-        if matches!(category.source, Source::Log { .. }) {
+        if category.is_event_log() {
             continue;
         }
         let read = read_category(client, category, &out).await?;
