@@ -91,6 +91,12 @@ impl fmt::Display for DemoReport {
             writeln!(f)?;
             writeln!(f, "Try: oktavault --store {} ls {} users", self.store, tree.snapshot_id)?;
             writeln!(f, "     oktavault --store {} verify {}", self.store, tree.snapshot_id)?;
+            writeln!(f, "     oktavault --store {} snapshots", self.store)?;
+            writeln!(
+                f,
+                "     oktavault --store {} search example.com --type users",
+                self.store
+            )?;
         }
         Ok(())
     }
