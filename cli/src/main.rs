@@ -42,6 +42,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Jobs(a) => commands::jobs::list(&cli.store, a, &out).await,
         Command::Job(a) => commands::jobs::show(&cli.store, a, &out).await,
         Command::Restore(a) => commands::restore::run(&cli.store, a, &out).await,
+        Command::Download(a) => commands::download::run(&cli.store, a, &out).await,
         Command::Step(a) => commands::step::run(&cli.store, a).await,
     }
 }
