@@ -14,6 +14,7 @@ use oktavault_shared::service::download::{self, DownloadAsk};
 use oktavault_shared::workflow::embedded::run_download;
 use oktavault_shared::workflow::{StaticConnector, StepContext};
 
+use super::backup::peak_memory_mib;
 use crate::args::DownloadArgs;
 use crate::output::Output;
 use crate::store::Store;
@@ -63,7 +64,10 @@ pub async fn run(store_dir: &Path, args: DownloadArgs, out: &Output) -> anyhow::
             .unwrap_or_else(|| "the download workflow ended without a job".into());
         bail!("the download did not start: {why}");
     };
-    let report = download::report(catalog, &job_id).await?;
+    let report = Reported {
+        report: download::report(catalog, &job_id).await?,
+        peak_memory_mib: peak_memory_mib(),
+    };
     out.emit(&report);
     let status = catalog.get_job(&job_id).await?.map(|j| j.status);
     Ok(match status {
@@ -71,4 +75,18 @@ pub async fn run(store_dir: &Path, args: DownloadArgs, out: &Output) -> anyhow::
         Some(JobStatus::CompletedWithErrors) => std::process::ExitCode::from(2),
         _ => std::process::ExitCode::from(1),
     })
+}
+
+/// The download's report, with this process's peak memory (what the benchmark reads).
+#[derive(serde::Serialize)]
+struct Reported {
+    #[serde(flatten)]
+    report: download::DownloadReport,
+    peak_memory_mib: Option<f64>,
+}
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.report.fmt(f)
+    }
 }
