@@ -299,3 +299,66 @@ async fn a_damaged_segment_or_a_lost_manifest_fails_the_job_and_leaves_no_file()
     );
     assert!(other_files(out_dir.path(), &[]).is_empty());
 }
+
+#[tokio::test]
+async fn a_sqlite_download_answers_which_users_were_in_a_group_with_a_join() {
+    let sim = start_sim(50, 9).await;
+    let store = tempfile::tempdir().unwrap();
+    let report = backup_with_token(store.path(), &sim).await;
+    let snapshot = snapshot_id(&report);
+    let contents = open_store(store.path()).contents(&snapshot).await;
+    // The group with the most members, and its members' logins, from the snapshot read through the library.
+    let mut members: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for m in contents["group_members"].values() {
+        members
+            .entry(m["groupId"].as_str().unwrap())
+            .or_default()
+            .push(m["userId"].as_str().unwrap());
+    }
+    let (group_id, user_ids) = members.iter().max_by_key(|(_, users)| users.len()).unwrap();
+    let group_name = contents["groups"][*group_id]["profile"]["name"].as_str().unwrap();
+    let mut expected: Vec<String> = user_ids
+        .iter()
+        .map(|u| contents["users"][*u]["profile"]["login"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    let out_dir = tempfile::tempdir().unwrap();
+    let path = out_dir.path().join("snapshot.sqlite");
+
+    let (code, report, output) = download(
+        store.path(),
+        &[
+            "latest",
+            "--select",
+            "users,groups,group_members,apps",
+            "--format",
+            "sqlite",
+            "-o",
+            path.to_str().unwrap(),
+        ],
+    )
+    .await;
+
+    assert_eq!(code, Some(0), "{output}");
+    assert_eq!(report["objects"]["users"], contents["users"].len(), "{output}");
+    // Python's sqlite3 runs the auditor's question as a join.
+    let script = "import json, sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n\
+                  rows = db.execute('''SELECT u.\"profile.login\" FROM users u\n\
+                    JOIN group_members m ON m.userId = u.id AND m.snapshot_id = u.snapshot_id\n\
+                    JOIN groups g ON g.id = m.groupId AND g.snapshot_id = m.snapshot_id\n\
+                    JOIN snapshots s ON s.snapshot_id = g.snapshot_id\n\
+                    WHERE g.\"profile.name\" = ? AND s.snapshot_id = ? ORDER BY 1''', (sys.argv[2], sys.argv[3])).fetchall()\n\
+                  apps = db.execute(\"SELECT count(*) FROM apps WHERE json_extract(json, '$.label') IS NOT NULL\").fetchone()[0]\n\
+                  print(json.dumps({'logins': [r[0] for r in rows], 'apps': apps}))";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .arg(group_name)
+        .arg(snapshot.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["logins"], serde_json::json!(expected));
+    assert_eq!(answer["apps"], contents["apps"].len(), "every app, whole, as JSON");
+}

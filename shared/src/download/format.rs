@@ -12,15 +12,19 @@ pub enum Format {
     Json,
     /// The tabular categories as rows of flattened columns (a user's profile attributes as columns).
     Csv,
+    /// One SQLite file: a table per category (flattened columns and the whole object as JSON) and a `snapshots`
+    /// table. Embedded only.
+    Sqlite,
 }
 
 impl Format {
-    pub const ALL: &[Format] = &[Format::Json, Format::Csv];
+    pub const ALL: &[Format] = &[Format::Json, Format::Csv, Format::Sqlite];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Json => "json",
             Format::Csv => "csv",
+            Format::Sqlite => "sqlite",
         }
     }
 

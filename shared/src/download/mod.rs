@@ -6,6 +6,8 @@ pub mod format;
 pub mod plan;
 pub mod render;
 pub mod select;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod tables;
 pub mod zip;
 

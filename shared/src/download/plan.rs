@@ -59,9 +59,9 @@ pub struct Unit {
 }
 
 impl DownloadPlan {
-    /// A download of several files is a zip of them.
+    /// A download of several files is a zip of them (a SQLite file holds every table itself).
     pub fn is_zip(&self) -> bool {
-        self.files.len() != 1
+        self.files.len() != 1 && self.format != Format::Sqlite
     }
 
     /// The name of file `n` (inside the zip, or the file itself).

@@ -30,12 +30,12 @@ pub async fn render(
             continue;
         }
         let object = reader.value(&file.category, &part, entry).await?;
-        append(&mut piece, format, file, &object);
+        append(&mut piece, format, file, &entry.id, &object);
     }
     Ok(piece)
 }
 
-fn append(piece: &mut Piece, format: Format, file: &FilePlan, object: &Value) {
+fn append(piece: &mut Piece, format: Format, file: &FilePlan, id: &str, object: &Value) {
     match format {
         Format::Json => {
             if piece.objects > 0 {
@@ -51,6 +51,11 @@ fn append(piece: &mut Piece, format: Format, file: &FilePlan, object: &Value) {
                 .map(|column| column.cell(object))
                 .collect();
             csv_row(&mut piece.body, cells.iter().map(Option::as_deref));
+        }
+        Format::Sqlite => {
+            // A JSON line `[id, object]`: the table's rows are made from it when the file is written.
+            serde_json::to_writer(&mut piece.body, &(id, object)).expect("a JSON value serializes");
+            piece.body.push(b'\n');
         }
     }
     piece.objects += 1;
@@ -106,6 +111,11 @@ async fn write_one<W: Write>(vault: &Vault, plan: &DownloadPlan, n: usize, out: 
             // The document is the metadata object with the objects added last, as they stream.
             out.write_all(head[..head.len() - 1].as_bytes())?;
             out.write_all(b",\"objects\":[\n")?;
+        }
+        Format::Sqlite => {
+            return Err(WriteError::Io(std::io::Error::other(
+                "a SQLite download is written by download::sqlite, not streamed",
+            )));
         }
         Format::Csv => {
             let mut header = Vec::new();

@@ -31,7 +31,7 @@ pub struct DownloadAsk {
     pub org: Option<OrgId>,
     pub selection: Vec<String>,
     pub relationships: bool,
-    /// `json` or `csv`.
+    /// `json`, `csv` or `sqlite`.
     pub format: String,
     /// The file to write (embedded); `None` on a host that puts downloads in its export store.
     pub path: Option<String>,
@@ -41,6 +41,12 @@ pub struct DownloadAsk {
 pub async fn request(catalog: &dyn Catalog, ask: &DownloadAsk) -> Result<DownloadRequest, ServiceError> {
     select::check(&ask.selection).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let format: Format = ask.format.parse().map_err(ServiceError::Invalid)?;
+    if format == Format::Sqlite && ask.path.is_none() {
+        return Err(ServiceError::Invalid(
+            "a SQLite download is written by the `oktavault` command to a file (-o PATH); here, download as json or csv"
+                .into(),
+        ));
+    }
     if let Some(path) = &ask.path {
         let path = Path::new(path);
         if path.exists() {

@@ -138,6 +138,9 @@ async fn write_to(
     path: &Path,
 ) -> Result<std::collections::BTreeMap<String, u64>, StepError> {
     let io = |e: std::io::Error| StepError::fatal(format!("could not write the download to {}: {e}", path.display()));
+    if plan.format == crate::download::Format::Sqlite {
+        return write_sqlite(vault, plan, path).await;
+    }
     let file = std::fs::File::create(path).map_err(io)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let counts = write_file(vault, plan, &mut out).await.map_err(|e| match e {
@@ -147,4 +150,29 @@ async fn write_to(
     let file = out.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
     Ok(counts)
+}
+
+#[cfg(feature = "sqlite")]
+async fn write_sqlite(
+    vault: &Vault,
+    plan: &DownloadPlan,
+    path: &Path,
+) -> Result<std::collections::BTreeMap<String, u64>, StepError> {
+    crate::download::sqlite::write_db(vault, plan, path)
+        .await
+        .map_err(|e| match e {
+            WriteError::Snapshot(e) => StepError::from(e),
+            WriteError::Io(e) => StepError::fatal(format!("could not write the download to {}: {e}", path.display())),
+        })
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn write_sqlite(
+    _vault: &Vault,
+    _plan: &DownloadPlan,
+    _path: &Path,
+) -> Result<std::collections::BTreeMap<String, u64>, StepError> {
+    Err(StepError::fatal(
+        "this host writes no SQLite files (the `oktavault` command does): download as json or csv",
+    ))
 }

@@ -119,9 +119,10 @@ fn file_name(org: &OrgId, snapshot: &SnapshotId, selection: &[String], format: F
         [one] if one != "all" => Some(one.split(':').next().unwrap_or(one)),
         _ => None,
     };
-    match one {
-        Some(category) => format!("{org}-{snapshot}-{category}.{}", format.extension()),
-        None => format!("{org}-{snapshot}.zip"),
+    match (one, format) {
+        (_, Format::Sqlite) => format!("{org}-{snapshot}.sqlite"),
+        (Some(category), _) => format!("{org}-{snapshot}-{category}.{}", format.extension()),
+        (None, _) => format!("{org}-{snapshot}.zip"),
     }
 }
 
@@ -146,7 +147,7 @@ async fn make_plan(ctx: &StepContext, job: &JobRecord) -> Result<DownloadPlan, S
         .map(|s| s.split(':').next().unwrap_or(s))
         .collect();
     let user_schemas: Vec<serde_json::Value> = match format {
-        Format::Csv => reader
+        Format::Csv | Format::Sqlite => reader
             .objects("user_schemas")
             .await?
             .into_iter()
@@ -176,6 +177,7 @@ async fn make_plan(ctx: &StepContext, job: &JobRecord) -> Result<DownloadPlan, S
                     continue;
                 }
             },
+            Format::Sqlite => tables::columns(row.name, &user_schemas),
             Format::Json => None,
         };
         if let Some(head) = reader.head().categories.get(row.name) {
