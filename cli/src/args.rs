@@ -253,8 +253,14 @@ pub enum ConflictArg {
 #[derive(Args)]
 pub struct DownloadArgs {
     /// Snapshot id, or `latest` (the newest snapshot of --org, or of the store).
-    #[arg(required_unless_present = "link")]
+    #[arg(required_unless_present_any = ["link", "from"])]
     pub snapshot: Option<String>,
+    /// With --to, instead of one snapshot: every snapshot taken in the range (YYYY-MM-DD or RFC 3339), each
+    /// object's version in each (--format sqlite).
+    #[arg(long, requires = "to", conflicts_with = "snapshot")]
+    pub from: Option<String>,
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
     /// What to download: CATEGORY, CATEGORY:ID_OR_NAME (an Okta id, a login, a group's name, an app's label) or
     /// `all`. Repeat it, or separate selectors with commas.
     #[arg(long, value_delimiter = ',', required_unless_present = "link")]
@@ -263,7 +269,7 @@ pub struct DownloadArgs {
     /// group's members, rules, app assignments and roles.
     #[arg(long)]
     pub with_relationships: bool,
-    /// json or csv.
+    /// json, csv or sqlite.
     #[arg(long, default_value = "json")]
     pub format: String,
     /// The file to write; it appears only once whole, and an existing file is never replaced.

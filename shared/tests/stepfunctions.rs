@@ -283,6 +283,8 @@ async fn a_download_through_step_functions_lands_in_s3_and_its_presigned_link_fe
     // What the HTTP API will do: resolve the request through the service layer, then start the execution.
     let ask = DownloadAsk {
         snapshot: "latest".into(),
+        from: None,
+        to: None,
         org: Some(org_id.clone()),
         selection: vec!["users".into(), "group_members".into()],
         relationships: false,

@@ -362,3 +362,96 @@ async fn a_sqlite_download_answers_which_users_were_in_a_group_with_a_join() {
     assert_eq!(answer["logins"], serde_json::json!(expected));
     assert_eq!(answer["apps"], contents["apps"].len(), "every app, whole, as JSON");
 }
+
+#[tokio::test]
+async fn a_sqlite_download_of_a_date_range_holds_each_snapshots_memberships() {
+    let sim = start_sim(30, 12).await;
+    let store = tempfile::tempdir().unwrap();
+    let first = snapshot_id(&backup_with_token(store.path(), &sim).await);
+    // Between the two backups, a user joins a group it was not in.
+    let contents = open_store(store.path()).contents(&first).await;
+    let (group_id, group) = contents["groups"]
+        .iter()
+        .find(|(_, g)| g["type"] == "OKTA_GROUP")
+        .unwrap();
+    let in_group = |user: &str| {
+        contents["group_members"]
+            .values()
+            .any(|m| m["groupId"] == group_id.as_str() && m["userId"] == user)
+    };
+    let (user_id, user) = contents["users"]
+        .iter()
+        .find(|(id, u)| u["status"] == "ACTIVE" && !in_group(id))
+        .unwrap();
+    admin(
+        &sim,
+        reqwest::Method::PUT,
+        &format!("/api/v1/groups/{group_id}/users/{user_id}"),
+        None,
+    )
+    .await;
+    let second = snapshot_id(&backup_with_token(store.path(), &sim).await);
+    let today = oktavault_shared::timefmt::rfc3339(oktavault_shared::timefmt::now())[..10].to_owned();
+    let out_dir = tempfile::tempdir().unwrap();
+    let path = out_dir.path().join("range.sqlite");
+
+    let (code, _, output) = download(
+        store.path(),
+        &[
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--select",
+            "users,groups,group_members",
+            "--format",
+            "sqlite",
+            "-o",
+            path.to_str().unwrap(),
+        ],
+    )
+    .await;
+
+    assert_eq!(code, Some(0), "{output}");
+    let script = "import json, sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\n\
+                  snaps = [r[0] for r in db.execute('SELECT snapshot_id FROM snapshots ORDER BY created_at')]\n\
+                  q = '''SELECT count(*) FROM group_members m JOIN users u ON u.id = m.userId AND u.snapshot_id = m.snapshot_id\n\
+                    WHERE m.groupId = ? AND u.\"profile.login\" = ? AND m.snapshot_id = ?'''\n\
+                  print(json.dumps({'snapshots': snaps, 'member': [db.execute(q, (sys.argv[2], sys.argv[3], s)).fetchone()[0] for s in snaps]}))";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .arg(group_id)
+        .arg(user["profile"]["login"].as_str().unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        answer["snapshots"],
+        serde_json::json!([first.to_string(), second.to_string()])
+    );
+    assert_eq!(
+        answer["member"],
+        serde_json::json!([0, 1]),
+        "not a member, then a member of {}",
+        group["profile"]["name"]
+    );
+    // A range is for SQLite only: JSON and CSV hold one snapshot.
+    let (code, _, output) = download(
+        store.path(),
+        &[
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--select",
+            "users",
+            "-o",
+            out_dir.path().join("r.json").to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_ne!(code, Some(0));
+    assert!(output.contains("only --format sqlite"), "{output}");
+}

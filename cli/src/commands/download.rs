@@ -29,10 +29,13 @@ pub async fn run(store_dir: &Path, args: DownloadArgs, out: &Output) -> anyhow::
         return Ok(std::process::ExitCode::SUCCESS);
     }
     let ask = DownloadAsk {
-        snapshot: args
-            .snapshot
-            .clone()
-            .context("name the snapshot to download (an id, or latest)")?,
+        snapshot: match (&args.snapshot, &args.from) {
+            (Some(snapshot), _) => snapshot.clone(),
+            (None, Some(_)) => String::new(),
+            (None, None) => bail!("name the snapshot to download (an id, or latest), or --from and --to"),
+        },
+        from: args.from.clone(),
+        to: args.to.clone(),
         org: args.org.as_deref().map(OrgId::new).transpose()?,
         selection: args.select.clone(),
         relationships: args.with_relationships,

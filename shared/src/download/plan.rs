@@ -20,8 +20,11 @@ pub const UNIT_ENTRIES: usize = 5_000;
 pub struct DownloadPlan {
     pub job_id: JobId,
     pub format: Format,
+    /// The newest snapshot read (the one, without a range): what each JSON document names.
     pub snapshot: SnapshotMeta,
-    /// One file per category, in catalog order.
+    /// Every snapshot read, oldest first.
+    pub snapshots: Vec<SnapshotMeta>,
+    /// One file per category (per snapshot read), in catalog order.
     pub files: Vec<FilePlan>,
     /// What the download leaves out, and what the snapshot lacks, for a person.
     pub notes: Vec<String>,
@@ -41,6 +44,9 @@ pub struct SnapshotMeta {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FilePlan {
     pub category: String,
+    /// The snapshot it is read from (an index into `snapshots`).
+    #[serde(default)]
+    pub snapshot: usize,
     /// Only these objects (a selection of objects, or their relationships); every object when `None`.
     pub ids: Option<BTreeSet<String>>,
     /// The columns of a CSV file.

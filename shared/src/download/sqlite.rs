@@ -85,18 +85,19 @@ fn write_rows(plan: &DownloadPlan, path: &Path, receiver: mpsc::Receiver<Message
          created_at TEXT NOT NULL, status TEXT NOT NULL)",
     )
     .map_err(sql_error)?;
-    let s = &plan.snapshot;
-    tx.execute(
-        "INSERT INTO snapshots VALUES (?1, ?2, ?3, ?4, ?5)",
-        [
-            s.snapshot_id.as_str(),
-            s.org_id.as_str(),
-            s.job_id.as_str(),
-            s.created_at.as_str(),
-            s.status.as_str(),
-        ],
-    )
-    .map_err(sql_error)?;
+    for s in &plan.snapshots {
+        tx.execute(
+            "INSERT INTO snapshots VALUES (?1, ?2, ?3, ?4, ?5)",
+            [
+                s.snapshot_id.as_str(),
+                s.org_id.as_str(),
+                s.job_id.as_str(),
+                s.created_at.as_str(),
+                s.status.as_str(),
+            ],
+        )
+        .map_err(sql_error)?;
+    }
     let mut current: Option<usize> = None;
     for message in receiver {
         match message {
@@ -114,7 +115,7 @@ fn write_rows(plan: &DownloadPlan, path: &Path, receiver: mpsc::Receiver<Message
                 definition.push("json TEXT NOT NULL".to_owned());
                 definition.push("PRIMARY KEY (snapshot_id, id)".to_owned());
                 tx.execute_batch(&format!(
-                    "CREATE TABLE {} ({})",
+                    "CREATE TABLE IF NOT EXISTS {} ({})",
                     quoted(&file.category),
                     definition.join(", ")
                 ))
@@ -134,7 +135,8 @@ fn write_rows(plan: &DownloadPlan, path: &Path, receiver: mpsc::Receiver<Message
                 for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
                     let (id, object): (String, Value) = serde_json::from_slice(line)
                         .map_err(|e| WriteError::Io(std::io::Error::other(format!("a staged row: {e}"))))?;
-                    let mut values: Vec<Option<String>> = vec![Some(s.snapshot_id.to_string()), Some(id)];
+                    let snapshot = &plan.snapshots[file.snapshot].snapshot_id;
+                    let mut values: Vec<Option<String>> = vec![Some(snapshot.to_string()), Some(id)];
                     values.extend(columns.iter().map(|c| c.cell(&object)));
                     values.push(Some(object.to_string()));
                     insert.execute(params_from_iter(values)).map_err(sql_error)?;

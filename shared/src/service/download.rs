@@ -25,8 +25,11 @@ pub const DEFAULT_LINK_VALIDITY: Duration = Duration::from_secs(15 * 60);
 /// A download as a person asks for it.
 #[derive(Debug, Clone)]
 pub struct DownloadAsk {
-    /// A snapshot id, or `latest`.
+    /// A snapshot id, or `latest` (ignored with `from` and `to`).
     pub snapshot: String,
+    /// Every snapshot taken from this date (`YYYY-MM-DD`, or RFC 3339) to `to` (SQLite only).
+    pub from: Option<String>,
+    pub to: Option<String>,
     /// The org whose snapshot it is (needed for `latest` when the store holds several orgs).
     pub org: Option<OrgId>,
     pub selection: Vec<String>,
@@ -66,8 +69,21 @@ pub async fn request(catalog: &dyn Catalog, ask: &DownloadAsk) -> Result<Downloa
             )));
         }
     }
-    let snapshot = snapshots::resolve(catalog, &ask.snapshot, ask.org.as_ref()).await?;
+    let range = match (&ask.from, &ask.to) {
+        (None, None) => None,
+        (Some(from), Some(to)) => Some(in_range(catalog, ask, from, to, format).await?),
+        _ => {
+            return Err(ServiceError::Invalid(
+                "give both --from and --to (dates such as 2026-03-01, or RFC 3339 times)".into(),
+            ));
+        }
+    };
+    let snapshot = match &range {
+        Some(range) => range.last().cloned().expect("a range holds a snapshot"),
+        None => snapshots::resolve(catalog, &ask.snapshot, ask.org.as_ref()).await?,
+    };
     Ok(DownloadRequest {
+        snapshots: range.unwrap_or_default().into_iter().map(|s| s.snapshot_id).collect(),
         org_id: snapshot.org_id,
         snapshot_id: snapshot.snapshot_id,
         selection: ask.selection.clone(),
@@ -75,6 +91,53 @@ pub async fn request(catalog: &dyn Catalog, ask: &DownloadAsk) -> Result<Downloa
         format,
         path: ask.path.clone(),
     })
+}
+
+/// A date (`2026-03-01`, the start of that day in UTC) or an RFC 3339 time; `end` takes the end of a date's day.
+fn instant(value: &str, end: bool) -> Result<time::OffsetDateTime, ServiceError> {
+    if let Some(t) = crate::timefmt::parse_rfc3339(value) {
+        return Ok(t);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(value, &format).map_err(|_| {
+        ServiceError::Invalid(format!(
+            "{value:?} is not a date: give YYYY-MM-DD or an RFC 3339 time such as 2026-03-01T12:00:00Z"
+        ))
+    })?;
+    let start = day.midnight().assume_utc();
+    Ok(if end { start + time::Duration::days(1) } else { start })
+}
+
+/// The snapshots of the org taken from `from` to `to`, oldest first.
+async fn in_range(
+    catalog: &dyn Catalog,
+    ask: &DownloadAsk,
+    from: &str,
+    to: &str,
+    format: Format,
+) -> Result<Vec<crate::ports::SnapshotRecord>, ServiceError> {
+    if format != Format::Sqlite {
+        return Err(ServiceError::Invalid(
+            "--from and --to write every version in the range, which only --format sqlite holds".into(),
+        ));
+    }
+    let (from, to) = (instant(from, false)?, instant(to, true)?);
+    let mut all: Vec<_> = snapshots::list(catalog, ask.org.as_ref())
+        .await?
+        .into_iter()
+        .filter(|s| crate::timefmt::parse_rfc3339(&s.created_at).is_some_and(|t| from <= t && t < to))
+        .collect();
+    let orgs: std::collections::BTreeSet<&OrgId> = all.iter().map(|s| &s.org_id).collect();
+    if orgs.len() > 1 {
+        return Err(ServiceError::Invalid(
+            "snapshots of several orgs are in that range: name the org with --org".into(),
+        ));
+    }
+    all.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.snapshot_id.cmp(&b.snapshot_id)));
+    if all.is_empty() {
+        return Err(ServiceError::NotFound("no snapshot was taken in that range".into()));
+    }
+    Ok(all)
 }
 
 async fn download_job(catalog: &dyn Catalog, job_id: &JobId) -> Result<JobRecord, ServiceError> {

@@ -49,13 +49,13 @@ pub async fn export_page(
         None => started + ctx.page_budget,
     };
     let job = running_job(ctx, &input.job_id).await?;
-    let spec = spec(&job)?;
+    spec(&job)?;
     lease::renew(ctx, &job.org_id, JobKind::Download, &job.job_id, &input.owner).await?;
     let plan = read_plan(&ctx.vault, &job.org_id, &job.job_id)
         .await?
         .ok_or_else(|| StepError::fatal(format!("download job {} has no plan", job.job_id)))?;
     let key = piece_key(ctx, &job).await?;
-    let reader = SnapshotReader::open(ctx.vault.clone(), &job.org_id, &spec.snapshot_id).await?;
+    let mut reader: Option<(usize, SnapshotReader)> = None;
     let (mut file, mut unit) = (input.file, input.unit);
     let answer = |file, unit, done| ExportPageOutput {
         job_id: input.job_id.clone(),
@@ -67,8 +67,17 @@ pub async fn export_page(
     };
     while file < plan.files.len() {
         let units = &plan.files[file].units;
+        let snapshot = plan.files[file].snapshot;
+        if units.len() > unit && reader.as_ref().is_none_or(|(open, _)| *open != snapshot) {
+            let id = &plan.snapshots[snapshot].snapshot_id;
+            reader = Some((
+                snapshot,
+                SnapshotReader::open(ctx.vault.clone(), &job.org_id, id).await?,
+            ));
+        }
         while unit < units.len() {
-            let piece = render(&reader, plan.format, &plan.files[file], &units[unit]).await?;
+            let (_, reader) = reader.as_ref().expect("opened above");
+            let piece = render(reader, plan.format, &plan.files[file], &units[unit]).await?;
             write_piece(&ctx.vault, &key, &plan, file, unit, &piece).await?;
             unit += 1;
             if Instant::now() >= stop_at {

@@ -27,6 +27,9 @@ pub struct DownloadRequest {
     /// The org whose snapshot is read.
     pub org_id: OrgId,
     pub snapshot_id: SnapshotId,
+    /// Every snapshot to read, oldest first (a `--from`/`--to` range, SQLite only); just `snapshot_id` when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<SnapshotId>,
     pub selection: Vec<String>,
     #[serde(default)]
     pub relationships: bool,
@@ -99,7 +102,11 @@ async fn choose_job(ctx: &StepContext, request: &DownloadRequest, owner: &str) -
         restore: None,
         download: Some(DownloadSpec {
             snapshot_id: request.snapshot_id.clone(),
-            snapshots: vec![request.snapshot_id.clone()],
+            snapshots: if request.snapshots.is_empty() {
+                vec![request.snapshot_id.clone()]
+            } else {
+                request.snapshots.clone()
+            },
             selection: request.selection.clone(),
             relationships: request.relationships,
             format: format.as_str().to_owned(),
@@ -129,85 +136,103 @@ fn file_name(org: &OrgId, snapshot: &SnapshotId, selection: &[String], format: F
 async fn make_plan(ctx: &StepContext, job: &JobRecord) -> Result<DownloadPlan, StepError> {
     let spec = spec(job)?;
     let format: Format = spec.format.parse().map_err(StepError::fatal)?;
-    let record = ctx
-        .catalog
-        .get_snapshot(&job.org_id, &spec.snapshot_id)
-        .await?
-        .ok_or_else(|| StepError::fatal(format!("org {} has no snapshot {}", job.org_id, spec.snapshot_id)))?;
-    let reader = SnapshotReader::open(ctx.vault.clone(), &job.org_id, &spec.snapshot_id).await?;
-    let chosen = select::resolve(&reader, &spec.selection, spec.relationships)
-        .await
-        .map_err(|e| match e {
-            SelectError::Snapshot(e) => StepError::from(e),
-            other => StepError::fatal(other.to_string()),
-        })?;
+    let read = if spec.snapshots.is_empty() {
+        std::slice::from_ref(&spec.snapshot_id)
+    } else {
+        spec.snapshots.as_slice()
+    };
     let named: Vec<&str> = spec
         .selection
         .iter()
         .map(|s| s.split(':').next().unwrap_or(s))
         .collect();
-    let user_schemas: Vec<serde_json::Value> = match format {
-        Format::Csv | Format::Sqlite => reader
-            .objects("user_schemas")
-            .await?
-            .into_iter()
-            .map(|(_, v)| v)
-            .collect(),
-        Format::Json => Vec::new(),
-    };
+    let mut snapshots = Vec::new();
     let mut notes = Vec::new();
     let mut files = Vec::new();
-    for row in CATEGORIES {
-        let Some(ids) = chosen.get(row.name) else { continue };
-        let columns = match format {
-            Format::Csv => match tables::columns(row.name, &user_schemas) {
-                Some(columns) => Some(columns),
-                None if named.contains(&row.name) => {
-                    return Err(StepError::fatal(format!(
-                        "{} is not a table: CSV holds {}; download it as --format json",
-                        row.name,
-                        tables::tabular().collect::<Vec<_>>().join(", ")
-                    )));
-                }
-                None => {
-                    notes.push(format!(
-                        "{} is left out: CSV holds only tables; --format json has it",
-                        row.name
-                    ));
-                    continue;
-                }
-            },
-            Format::Sqlite => tables::columns(row.name, &user_schemas),
-            Format::Json => None,
+    for (index, snapshot_id) in read.iter().enumerate() {
+        let record = ctx
+            .catalog
+            .get_snapshot(&job.org_id, snapshot_id)
+            .await?
+            .ok_or_else(|| StepError::fatal(format!("org {} has no snapshot {snapshot_id}", job.org_id)))?;
+        let reader = SnapshotReader::open(ctx.vault.clone(), &job.org_id, snapshot_id).await?;
+        let chosen = select::resolve(&reader, &spec.selection, spec.relationships)
+            .await
+            .map_err(|e| match e {
+                SelectError::Snapshot(e) => StepError::from(e),
+                other => StepError::fatal(format!("snapshot {snapshot_id}: {other}")),
+            })?;
+        let user_schemas: Vec<serde_json::Value> = match format {
+            Format::Csv | Format::Sqlite => reader
+                .objects("user_schemas")
+                .await?
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect(),
+            Format::Json => Vec::new(),
         };
-        if let Some(head) = reader.head().categories.get(row.name) {
-            if let Some(why) = &head.skipped {
-                notes.push(format!("the snapshot has no {}: {why}", row.name));
+        for row in CATEGORIES {
+            let Some(ids) = chosen.get(row.name) else { continue };
+            let columns = match format {
+                Format::Csv => match tables::columns(row.name, &user_schemas) {
+                    Some(columns) => Some(columns),
+                    None if named.contains(&row.name) => {
+                        return Err(StepError::fatal(format!(
+                            "{} is not a table: CSV holds {}; download it as --format json",
+                            row.name,
+                            tables::tabular().collect::<Vec<_>>().join(", ")
+                        )));
+                    }
+                    None => {
+                        if index == 0 {
+                            notes.push(format!(
+                                "{} is left out: CSV holds only tables; --format json has it",
+                                row.name
+                            ));
+                        }
+                        continue;
+                    }
+                },
+                // Every snapshot's table has the same columns: those of the first (newest columns would drop
+                // nothing a row needs, since each row keeps its whole object as JSON).
+                Format::Sqlite => match files.iter().find(|f: &&FilePlan| f.category == row.name) {
+                    Some(first) => first.columns.clone(),
+                    None => tables::columns(row.name, &user_schemas),
+                },
+                Format::Json => None,
+            };
+            if let Some(head) = reader.head().categories.get(row.name) {
+                if let Some(why) = &head.skipped {
+                    notes.push(format!("the snapshot {snapshot_id} has no {}: {why}", row.name));
+                }
+                for incomplete in &head.incomplete {
+                    notes.push(format!(
+                        "the snapshot {snapshot_id} lacks part of {} ({}): {}",
+                        row.name, incomplete.part, incomplete.reason
+                    ));
+                }
             }
-            for incomplete in &head.incomplete {
-                notes.push(format!(
-                    "the snapshot lacks part of {} ({}): {}",
-                    row.name, incomplete.part, incomplete.reason
-                ));
-            }
+            files.push(FilePlan {
+                category: row.name.to_owned(),
+                snapshot: index,
+                ids: ids.clone(),
+                columns,
+                units: units(&reader, row.name),
+            });
         }
-        files.push(FilePlan {
-            category: row.name.to_owned(),
-            ids: ids.clone(),
-            columns,
-            units: units(&reader, row.name),
-        });
-    }
-    Ok(DownloadPlan {
-        job_id: job.job_id.clone(),
-        format,
-        snapshot: SnapshotMeta {
+        snapshots.push(SnapshotMeta {
             org_id: record.org_id,
             snapshot_id: record.snapshot_id,
             job_id: record.job_id,
             created_at: record.created_at,
             status: record.status,
-        },
+        });
+    }
+    Ok(DownloadPlan {
+        job_id: job.job_id.clone(),
+        format,
+        snapshot: snapshots.last().cloned().expect("at least one snapshot"),
+        snapshots,
         files,
         notes,
     })
