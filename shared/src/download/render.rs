@@ -109,7 +109,7 @@ async fn write_one<W: Write>(vault: &Vault, plan: &DownloadPlan, n: usize, out: 
             let head = serde_json::json!({"snapshot": plan.snapshot, "category": file.category});
             let head = serde_json::to_string(&head).expect("metadata serializes");
             // The document is the metadata object with the objects added last, as they stream.
-            out.write_all(head[..head.len() - 1].as_bytes())?;
+            out.write_all(&head.as_bytes()[..head.len() - 1])?;
             out.write_all(b",\"objects\":[\n")?;
         }
         Format::Sqlite => {
