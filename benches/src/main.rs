@@ -17,6 +17,11 @@
 //!
 //!   target/release/oktavault-bench --search --users 100000 --days 90
 //!
+//! With `--download` it backs up an org's users and memberships and downloads them as CSV, printing the download's
+//! peak memory (`src/download.rs`):
+//!
+//!   target/release/oktavault-bench --download --users 100000 --rate-scale 50
+//!
 //! With `--packages` and/or `--lambda-init` it measures the Lambda function binaries instead
 //! (see the library, `src/lib.rs`):
 //!
@@ -59,6 +64,10 @@ struct Args {
     /// The oktavault binary (default: beside this one).
     #[arg(long)]
     oktavault: Option<PathBuf>,
+    /// Instead of backups: back up an org of --users, download its users and memberships as CSV and print the
+    /// download's peak memory.
+    #[arg(long)]
+    download: bool,
     /// Run every workflow step in a process of its own, as Lambda does, and print each step's peak memory.
     #[arg(long)]
     per_step: bool,
@@ -117,6 +126,17 @@ async fn run(args: Args) -> anyhow::Result<()> {
             "{} not found: build it with `cargo build --release -p oktavault-cli`",
             binary.display()
         );
+    }
+    if args.download {
+        for &users in &args.users {
+            let bench = oktavault_bench::download::DownloadBench {
+                users,
+                seed: args.seed,
+                rate_scale: args.rate_scale,
+            };
+            oktavault_bench::download::run(&binary, &bench).await?;
+        }
+        return Ok(());
     }
     if args.restore {
         for &users in &args.users {

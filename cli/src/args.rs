@@ -62,6 +62,11 @@ pub enum Command {
     Search(SearchArgs),
     /// The versions of one object across the org's snapshots, with the attributes that changed between them.
     History(HistoryArgs),
+    /// Take objects of a snapshot out as a file: JSON (one document per category, with the snapshot's metadata) or
+    /// CSV (the tables: users with their profile attributes as columns, groups, memberships, assignments); several
+    /// categories make a zip of one file per category. Runs as a download job; `--link JOB` says where a finished
+    /// download is.
+    Download(DownloadArgs),
     /// Run one workflow step on the JSON payload on stdin, as a Lambda would (for the benchmark).
     #[command(hide = true)]
     Step(StepArgs),
@@ -320,4 +325,43 @@ pub enum ConflictArg {
     Skip,
     Overwrite,
     Merge,
+}
+
+#[derive(Args)]
+pub struct DownloadArgs {
+    /// Snapshot id, or `latest` (the newest snapshot of --org, or of the store).
+    #[arg(required_unless_present_any = ["link", "from"])]
+    pub snapshot: Option<String>,
+    /// With --to, instead of one snapshot: every snapshot taken in the range (YYYY-MM-DD or RFC 3339), each
+    /// object's version in each (--format sqlite).
+    #[arg(long, requires = "to", conflicts_with = "snapshot")]
+    pub from: Option<String>,
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// What to download: CATEGORY, CATEGORY:ID_OR_NAME (an Okta id, a login, a group's name, an app's label) or
+    /// `all`. Repeat it, or separate selectors with commas.
+    #[arg(long, value_delimiter = ',', required_unless_present = "link")]
+    pub select: Vec<String>,
+    /// Add what the selected objects relate to: a user's groups, app assignments, factors and admin roles; a
+    /// group's members, rules, app assignments and roles.
+    #[arg(long)]
+    pub with_relationships: bool,
+    /// json, csv or sqlite.
+    #[arg(long, default_value = "json")]
+    pub format: String,
+    /// The file to write; it appears only once whole, and an existing file is never replaced.
+    #[arg(short = 'o', long = "output", required_unless_present = "link")]
+    pub output: Option<std::path::PathBuf>,
+    /// The org whose snapshot it is (its id, e.g. acme.okta.com), for `latest` in a store of several orgs.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Say where the finished download of this job is (a presigned link on AWS).
+    #[arg(long, conflicts_with_all = ["snapshot", "select", "output"])]
+    pub link: Option<String>,
+    /// How long a link is valid for, in seconds (at most 7 days).
+    #[arg(long, default_value_t = 900, requires = "link")]
+    pub expires_secs: u64,
+    /// Seconds one export step renders objects before it answers with its position.
+    #[arg(long, default_value_t = 20, hide = true)]
+    pub page_budget_secs: u64,
 }

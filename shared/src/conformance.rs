@@ -466,6 +466,7 @@ fn job_record(org: &OrgId, job: &str, created_at: &str) -> JobRecord {
         resumable: false,
         reopened: 0,
         restore: None,
+        download: None,
     }
 }
 

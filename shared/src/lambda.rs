@@ -15,9 +15,9 @@ use aws_config::SdkConfig;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 
-use crate::aws::{AwsConfig, DynamoCatalog, KmsKeyProvider, S3BlobStore, SfnExecutions, s3_client};
+use crate::aws::{AwsConfig, DynamoCatalog, KmsKeyProvider, S3BlobStore, S3ExportStore, SfnExecutions, s3_client};
 use crate::credentials::StoredCredentialsConnector;
-use crate::ports::{BlobStore, Catalog, KeyProvider};
+use crate::ports::{BlobStore, Catalog, ExportStore, KeyProvider};
 use crate::snapshot::Vault;
 use crate::workflow::{ExecutionStarter, STEPS, StepContext, StepError, dispatch};
 
@@ -118,6 +118,8 @@ pub struct Adapters {
     pub catalog: Arc<dyn Catalog>,
     /// Starts a job's continuation execution (Step Functions' StartExecution).
     pub executions: Arc<dyn ExecutionStarter>,
+    /// Where finished downloads go (the bucket's `exports/` prefix).
+    pub exports: Arc<dyn ExportStore>,
 }
 
 impl Adapters {
@@ -135,6 +137,12 @@ impl Adapters {
             keys: Arc::new(KmsKeyProvider::new(kms, settings.kms_key_id.clone())),
             catalog: Arc::new(DynamoCatalog::new(dynamodb, settings.table.clone())),
             executions: Arc::new(SfnExecutions::new(aws_sdk_sfn::Client::new(config))),
+            exports: Arc::new(S3ExportStore::new(
+                s3_client(config),
+                settings.bucket.clone(),
+                Some(settings.bucket_kms_key_id.clone()),
+                config.credentials_provider(),
+            )),
         }
     }
 }
@@ -149,6 +157,7 @@ pub fn step_context(adapters: Adapters, settings: &LambdaSettings) -> StepContex
         Arc::new(connector),
     )
     .with_executions(adapters.executions)
+    .with_exports(adapters.exports)
     .with_page_budget(settings.page_budget)
 }
 

@@ -26,6 +26,7 @@ pub mod compare;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod credentials;
+pub mod download;
 pub mod ids;
 #[cfg(feature = "lambda")]
 pub mod lambda;

@@ -1,5 +1,5 @@
-//! Backup and restore as AWS runs them, reproduced on this machine: moto's Step Functions interpreter runs
-//! `statemachines/backup.asl.json` and `restore.asl.json`, and every Task's Lambda invocation lands in the
+//! Backup, restore and download as AWS runs them, reproduced on this machine: moto's Step Functions interpreter
+//! runs `statemachines/backup.asl.json`, `restore.asl.json` and `download.asl.json`, and every Task's Lambda invocation lands in the
 //! project's own step code, storing into moto S3/KMS/DynamoDB through the AWS adapters.
 //!
 //! How (see ../shared/TESTING.md, "the proxy approach"): the test binds a loopback proxy port P
@@ -39,12 +39,15 @@ use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secr
 use oktavault_shared::ports::{
     AuthKind, BlobStore, Catalog, JobKind, JobRecord, JobStatus, OnConflict, OrgRecord, StoreError,
 };
+use oktavault_shared::service::download::{self, DownloadAsk};
 use oktavault_shared::service::restore::{self, RestoreAsk};
 use oktavault_shared::snapshot::{SnapshotReader, Vault};
 use oktavault_shared::testkit::expected::{Contents, assert_same_contents, expected_contents};
 use oktavault_shared::testkit::moto::{MotoOptions, MotoServer};
 use oktavault_shared::timefmt;
-use oktavault_shared::workflow::embedded::{BACKUP_DEFINITION, BackupOptions, RESTORE_DEFINITION, run_backup};
+use oktavault_shared::workflow::embedded::{
+    BACKUP_DEFINITION, BackupOptions, DOWNLOAD_DEFINITION, RESTORE_DEFINITION, run_backup,
+};
 use oktavault_shared::workflow::{STEPS, StaticConnector, StepContext, StepError, dispatch};
 use serde_json::{Value, json};
 
@@ -271,6 +274,108 @@ async fn a_restore_through_step_functions_brings_back_a_deleted_user_and_group()
     assert!(applied >= 3, "ApplyRestore ran per category: {applied}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_download_through_step_functions_lands_in_s3_and_its_presigned_link_fetches_it() {
+    let sim = start_sim(17).await;
+    let aws = AwsBackup::start(|blobs| blobs).await;
+    let (org_id, _) = aws.authorize(&sim).await;
+    let execution = aws.start_execution(&org_id, json!({"org_id": org_id})).await;
+    aws.wait_for_success(&execution).await;
+
+    // What the HTTP API will do: resolve the request through the service layer, then start the execution.
+    let ask = DownloadAsk {
+        snapshot: "latest".into(),
+        from: None,
+        to: None,
+        org: Some(org_id.clone()),
+        selection: vec!["users".into(), "group_members".into()],
+        relationships: false,
+        format: "csv".into(),
+        path: None,
+    };
+    let request = download::request(aws.catalog().as_ref(), &ask).await.unwrap();
+    let execution = aws
+        .start_named(
+            "download",
+            &aws.download_machine_arn,
+            serde_json::to_value(&request).unwrap(),
+        )
+        .await;
+    aws.wait_for_success(&execution).await;
+
+    let jobs = aws.catalog().list_jobs(&org_id, None).await.unwrap();
+    let job = jobs
+        .iter()
+        .find(|j| j.kind == JobKind::Download)
+        .expect("a download job");
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    let spec = job.download.as_ref().unwrap();
+    let key = spec.export_key.clone().expect("the job records its key");
+    assert_eq!(key, format!("exports/{org_id}/{}/{}", job.job_id, spec.file_name));
+    assert!(spec.file_name.ends_with(".zip"), "two categories: a zip");
+    assert_eq!(job.counts["users"].objects, USERS as u64);
+    let s3 = s3_client(&aws.sdk);
+    let head = s3.head_object().bucket(&aws.bucket).key(&key).send().await.unwrap();
+    assert_eq!(
+        head.server_side_encryption(),
+        Some(&aws_sdk_s3::types::ServerSideEncryption::AwsKms),
+        "the file is encrypted at rest"
+    );
+    let pieces = aws
+        .vault()
+        .blobs()
+        .list(&format!("orgs/{org_id}/downloads/"))
+        .await
+        .unwrap();
+    assert!(pieces.is_empty(), "the staged pieces are deleted: {pieces:?}");
+
+    // A link, made when asked for: it expires when asked, names the file, and fetches it from moto's S3.
+    let link = download::link(
+        aws.catalog().as_ref(),
+        Some(aws.adapters.exports.as_ref()),
+        &job.job_id,
+        Duration::from_secs(600),
+    )
+    .await
+    .unwrap();
+    assert_eq!(link.expires_in_secs, Some(600));
+    let url = url::Url::parse(&link.url).unwrap();
+    let query: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
+    assert_eq!(query["X-Amz-Expires"], "600", "{url}");
+    assert_eq!(
+        query["response-content-disposition"],
+        format!("attachment; filename=\"{}\"", spec.file_name)
+    );
+    let fetched = reqwest::get(url.clone()).await.unwrap();
+    assert!(fetched.status().is_success(), "{}", fetched.status());
+    let fetched = fetched.bytes().await.unwrap();
+    let stored = s3.get_object().bucket(&aws.bucket).key(&key).send().await.unwrap();
+    assert_eq!(fetched, stored.body.collect().await.unwrap().into_bytes());
+    // The zip holds a row per user (Python's zipfile and csv read it).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("download.zip");
+    std::fs::write(&path, &fetched).unwrap();
+    let script = "import csv, io, sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\n\
+                  print(len(list(csv.DictReader(io.TextIOWrapper(z.open('users.csv'), newline='')))))";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), USERS.to_string());
+    // Over SigV4's 7 days is refused before anything is signed.
+    let refused = download::link(
+        aws.catalog().as_ref(),
+        Some(aws.adapters.exports.as_ref()),
+        &job.job_id,
+        Duration::from_secs(8 * 24 * 3600),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.to_string().contains("7 days"), "{refused}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The AWS side: moto, the proxy, the resources, the state machine
 
@@ -282,7 +387,10 @@ struct AwsBackup {
     sfn: aws_sdk_sfn::Client,
     state_machine_arn: String,
     restore_machine_arn: String,
+    download_machine_arn: String,
     adapters: Adapters,
+    sdk: SdkConfig,
+    bucket: String,
 }
 
 impl AwsBackup {
@@ -339,6 +447,7 @@ impl AwsBackup {
         for (name, definition) in [
             ("oktavault-backup", BACKUP_DEFINITION),
             ("oktavault-restore", RESTORE_DEFINITION),
+            ("oktavault-download", DOWNLOAD_DEFINITION),
         ] {
             let mut definition = definition.to_owned();
             for (step, arn) in &arns {
@@ -361,6 +470,9 @@ impl AwsBackup {
         Self {
             state_machine_arn: machines[0].clone(),
             restore_machine_arn: machines[1].clone(),
+            download_machine_arn: machines[2].clone(),
+            bucket: settings.bucket.clone(),
+            sdk,
             _moto: moto,
             ctx,
             proxy,
@@ -424,6 +536,20 @@ impl AwsBackup {
         name
     }
 
+    /// An execution of `machine` named `<prefix>-<random>`. Returns its name.
+    async fn start_named(&self, prefix: &str, machine: &str, input: Value) -> String {
+        let name = format!("{prefix}-{}", oktavault_shared::ids::random_suffix());
+        self.sfn
+            .start_execution()
+            .state_machine_arn(machine)
+            .name(&name)
+            .input(input.to_string())
+            .send()
+            .await
+            .unwrap();
+        name
+    }
+
     /// The org's one job.
     async fn only_job(&self, org_id: &OrgId) -> JobRecord {
         let jobs = self.catalog().list_jobs(org_id, None).await.unwrap();
@@ -464,6 +590,8 @@ impl AwsBackup {
     async fn wait_for_success(&self, execution: &str) -> Vec<HistoryEvent> {
         let machine = if execution.starts_with("restore-") {
             &self.restore_machine_arn
+        } else if execution.starts_with("download-") {
+            &self.download_machine_arn
         } else {
             &self.state_machine_arn
         };

@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod categories;
 mod diff;
+mod download;
 mod incremental;
 mod integrity;
 mod reliability;

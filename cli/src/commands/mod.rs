@@ -4,6 +4,7 @@ pub mod browse;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod diff;
+pub mod download;
 pub mod jobs;
 pub mod restore;
 pub mod search;

@@ -17,5 +17,5 @@ mod sfn;
 pub use config::{AwsClients, AwsConfig, s3_client};
 pub use dynamo::{DynamoCatalog, TableSpec};
 pub use kms::{KmsKeyProvider, encryption_context};
-pub use s3::{MultipartPolicy, S3BlobStore};
+pub use s3::{MultipartPolicy, S3BlobStore, S3ExportStore, content_disposition, link_validity};
 pub use sfn::SfnExecutions;

@@ -60,6 +60,7 @@ async fn two_catalogs_on_one_directory_race_update_job_and_one_wins() {
         resumable: false,
         reopened: 0,
         restore: None,
+        download: None,
     };
     first.create_job(&job).await.unwrap();
     for round in 0..10 {
@@ -187,6 +188,7 @@ fn race_job() -> crate::ports::JobRecord {
         resumable: false,
         reopened: 0,
         restore: None,
+        download: None,
     }
 }
 

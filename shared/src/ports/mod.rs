@@ -3,10 +3,12 @@
 
 mod blob;
 mod catalog;
+mod export;
 mod keys;
 mod records;
 
 pub use blob::{BlobStore, StoreError, validate_key};
 pub use catalog::{Catalog, CatalogError};
+pub use export::{ExportStore, Link};
 pub use keys::{DataKey, KeyContext, KeyError, KeyProvider, PlainKey};
 pub use records::*;

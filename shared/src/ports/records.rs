@@ -38,6 +38,7 @@ pub struct OrgRecord {
 pub enum JobKind {
     Backup,
     Restore,
+    Download,
 }
 
 impl JobKind {
@@ -45,6 +46,7 @@ impl JobKind {
         match self {
             JobKind::Backup => "backup",
             JobKind::Restore => "restore",
+            JobKind::Download => "download",
         }
     }
 }
@@ -87,6 +89,32 @@ pub struct RestoreSpec {
     pub confirmation_token: Option<String>,
     /// The key context the plan's blobs are sealed under (`{org: target, snapshot: this}`).
     pub plan_key: SnapshotId,
+}
+
+/// What a download job was asked for. The job's `org_id` is the org whose snapshots it reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadSpec {
+    /// The snapshot read; with `from` and `to`, the newest of the range (the snapshots table names them all).
+    pub snapshot_id: SnapshotId,
+    /// Every snapshot read, oldest first: the one snapshot, or each snapshot of the `--from`/`--to` range.
+    #[serde(default)]
+    pub snapshots: Vec<SnapshotId>,
+    /// `CATEGORY`, `CATEGORY:ID_OR_NAME`, or `all`.
+    pub selection: Vec<String>,
+    /// Add the memberships, assignments, factors, roles and rules of the selected objects.
+    pub relationships: bool,
+    /// `json`, `csv`, `sqlite` or `jsonl` (gzipped JSON Lines for Athena).
+    pub format: String,
+    /// Embedded: the file the download is written to (it appears there only when complete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// On AWS: the S3 key the finished file was put at (set when the job completes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_key: Option<String>,
+    /// The file name a person gets (the presigned link's `Content-Disposition`).
+    pub file_name: String,
+    /// The key context the job's staged pieces are sealed under (`{org, snapshot: this}`).
+    pub piece_key: SnapshotId,
 }
 
 impl OnConflict {
@@ -206,6 +234,9 @@ pub struct JobRecord {
     /// Set on restore jobs: what was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreSpec>,
+    /// Set on download jobs: what was asked for, and where the file went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download: Option<DownloadSpec>,
 }
 
 /// A category's resumable position inside a running backup job. The cursor is opaque to

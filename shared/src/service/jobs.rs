@@ -102,6 +102,11 @@ impl fmt::Display for JobList {
             // A backup names the snapshot it wrote; a restore, the snapshot it restored from.
             let snapshot = match &job.restore {
                 Some(spec) => format!("from {} of {}", spec.snapshot_id, spec.source_org),
+                None if job.download.is_some() => job
+                    .download
+                    .as_ref()
+                    .map(|d| format!("of {}", d.snapshot_id))
+                    .unwrap_or_default(),
                 None => job.snapshot_id.as_ref().map(|s| s.to_string()).unwrap_or_default(),
             };
             writeln!(
@@ -142,6 +147,7 @@ impl fmt::Display for JobDetail {
         let kind = match j.kind {
             JobKind::Backup => "Backup",
             JobKind::Restore => "Restore",
+            JobKind::Download => "Download",
         };
         writeln!(f, "Job {} ({kind}) of {}: {}", j.job_id, j.org_id, self.state)?;
         if let JobState::Running { runner, lease_until } = &self.state {

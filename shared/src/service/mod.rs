@@ -3,6 +3,7 @@
 //! and returns report types that both serialize (for `--json` and the API) and display (for a person).
 
 pub mod diff;
+pub mod download;
 mod error;
 pub mod jobs;
 pub mod live;

@@ -9,6 +9,9 @@
 //! orgs/<org>/restores/<job>/plan/<category>/<n:06>         ... and its planned objects, a chunk at a time
 //! orgs/<org>/search/base                                   the org's search index, compacted
 //! orgs/<org>/search/deltas/<snapshot>                      ... and what each later snapshot added and removed
+//! orgs/<org>/downloads/<job>/plan                          a download job's plan: its files and filters
+//! orgs/<org>/downloads/<job>/pieces/<file:03>/<unit:08>    ... and its rendered pieces, until the file is made
+//! exports/<org>/<job>/<file name>                          a finished download on AWS (not sealed: SSE-KMS, expiring)
 //! ```
 //!
 //! `seq` is the page's sequence number. A segment's `tag` is the start of the SHA-256 of its plaintext, so a
@@ -69,6 +72,26 @@ pub fn work_prefix(org: &OrgId, job: &JobId) -> String {
 /// The summary of restore job `job`'s plan (`org` is the org restored into).
 pub fn restore_plan_head(org: &OrgId, job: &JobId) -> String {
     format!("orgs/{org}/restores/{job}/plan/head")
+}
+
+/// The plan of download job `job` (`org` is the org whose snapshot it reads).
+pub fn download_plan(org: &OrgId, job: &JobId) -> String {
+    format!("orgs/{org}/downloads/{job}/plan")
+}
+
+/// Piece `unit` of file `file` of a download job: the rendered rows of a bounded run of objects.
+pub fn download_piece(org: &OrgId, job: &JobId, file: usize, unit: usize) -> String {
+    format!("orgs/{org}/downloads/{job}/pieces/{file:03}/{unit:08}")
+}
+
+/// Everything a download job stages (`orgs/<org>/downloads/<job>/`), deleted when the job ends.
+pub fn download_prefix(org: &OrgId, job: &JobId) -> String {
+    format!("orgs/{org}/downloads/{job}/")
+}
+
+/// Where a finished download is put on AWS: under `exports/`, which the bucket's lifecycle rule expires.
+pub fn export(org: &OrgId, job: &JobId, file_name: &str) -> String {
+    format!("exports/{org}/{job}/{file_name}")
 }
 
 /// Chunk `n` of a restore plan's objects of `category`.

@@ -94,7 +94,19 @@ impl SnapshotReader {
         }
     }
 
-    async fn value(&self, category: &str, part: &ManifestPart, entry: &ManifestEntry) -> Result<Value, SnapshotError> {
+    /// How many manifest parts `category` has (none for a category the snapshot lacks): what a reader that keeps
+    /// one part in memory at a time walks.
+    pub fn part_count(&self, category: &str) -> usize {
+        self.stored.category(category).map_or(0, |c| c.parts.len())
+    }
+
+    /// The object `entry` of `part` names, checked against the manifest's hash.
+    pub async fn value(
+        &self,
+        category: &str,
+        part: &ManifestPart,
+        entry: &ManifestEntry,
+    ) -> Result<Value, SnapshotError> {
         let segment = self.segment(part.segment_key(entry)).await?;
         check_entry(category, entry, &segment)?;
         segment.value(entry.index)

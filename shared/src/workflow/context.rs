@@ -8,7 +8,7 @@ use super::StepError;
 use super::backup::previous::Previous;
 use crate::ids::{OrgId, SnapshotId};
 use crate::okta::OktaClient;
-use crate::ports::{Catalog, OrgRecord};
+use crate::ports::{Catalog, ExportStore, OrgRecord};
 use crate::snapshot::Vault;
 
 /// Hands a step an authenticated Okta client for an org. Embedded, the command registers the
@@ -60,6 +60,8 @@ pub struct StepContext {
     pub vault: Vault,
     pub okta: Arc<dyn OktaConnector>,
     pub executions: Option<Arc<dyn ExecutionStarter>>,
+    /// Where a finished download goes when its job names no local file (S3 on AWS).
+    pub exports: Option<Arc<dyn ExportStore>>,
     /// How long one BackupPage call keeps fetching pages before it returns a cursor (well under
     /// a Lambda's limit; the state machine loops until the category is done).
     pub page_budget: Duration,
@@ -75,6 +77,7 @@ impl StepContext {
             vault,
             okta,
             executions: None,
+            exports: None,
             page_budget: Duration::from_secs(20),
             carried_per_page: super::backup::CARRIED_PER_PAGE,
             previous: Mutex::new(None),
@@ -83,6 +86,11 @@ impl StepContext {
 
     pub fn with_executions(mut self, executions: Arc<dyn ExecutionStarter>) -> Self {
         self.executions = Some(executions);
+        self
+    }
+
+    pub fn with_exports(mut self, exports: Arc<dyn ExportStore>) -> Self {
+        self.exports = Some(exports);
         self
     }
 

@@ -19,6 +19,8 @@ use crate::ids::{JobId, OrgId};
 pub const BACKUP_DEFINITION: &str = include_str!("../../../statemachines/backup.asl.json");
 /// The restore workflow definition.
 pub const RESTORE_DEFINITION: &str = include_str!("../../../statemachines/restore.asl.json");
+/// The download workflow definition.
+pub const DOWNLOAD_DEFINITION: &str = include_str!("../../../statemachines/download.asl.json");
 
 struct StepInvoker {
     ctx: Arc<StepContext>,
@@ -44,7 +46,7 @@ impl TaskInvoker for StepInvoker {
                 error: e.name().to_owned(),
                 cause: e.message,
             })?;
-        if matches!(function, "PlanBackup" | "PlanRestore" | "FailJob")
+        if matches!(function, "PlanBackup" | "PlanRestore" | "PlanDownload" | "FailJob")
             && let Some(job) = result
                 .get("job_id")
                 .and_then(|j| serde_json::from_value(j.clone()).ok())
@@ -188,6 +190,54 @@ pub async fn run_restore(ctx: Arc<StepContext>, request: &super::restore::Restor
     RestoreRun {
         job_id: invoker.job.lock().expect("job lock").clone(),
         history_events: report.history_events(),
+        outcome: report.outcome,
+        failure: invoker.failure.lock().expect("failure lock").clone(),
+    }
+}
+
+/// How an embedded download ended.
+#[derive(Debug)]
+pub struct DownloadRun {
+    /// The job PlanDownload chose (none when it failed before choosing one).
+    pub job_id: Option<JobId>,
+    /// The execution's output, or why it failed.
+    pub outcome: Result<Value, ExecutionFailed>,
+    /// Why the workflow failed, for a person (the error FailJob recorded).
+    pub failure: Option<String>,
+}
+
+/// Runs `download.asl.json` for `request` to its end.
+pub async fn run_download(ctx: Arc<StepContext>, request: &super::download::DownloadRequest) -> DownloadRun {
+    let failed = |cause: String| DownloadRun {
+        job_id: None,
+        outcome: Err(ExecutionFailed {
+            error: "States.Runtime".into(),
+            cause,
+        }),
+        failure: None,
+    };
+    let machine = match StateMachine::parse(DOWNLOAD_DEFINITION, &embedded_function_substitutions(STEPS)) {
+        Ok(machine) => machine,
+        Err(e) => return failed(format!("download.asl.json: {e}")),
+    };
+    let input = match serde_json::to_value(request) {
+        Ok(input) => input,
+        Err(e) => return failed(format!("a download request that does not serialize: {e}")),
+    };
+    let invoker = Arc::new(StepInvoker {
+        ctx,
+        job: Mutex::new(None),
+        failure: Mutex::new(None),
+    });
+    let report = machine
+        .run(
+            input,
+            invoker.clone(),
+            &ExecutionOptions::new(local_runner().to_owned()),
+        )
+        .await;
+    DownloadRun {
+        job_id: invoker.job.lock().expect("job lock").clone(),
         outcome: report.outcome,
         failure: invoker.failure.lock().expect("failure lock").clone(),
     }

@@ -95,6 +95,10 @@ pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobO
     if !job.resumable && kind == JobKind::Backup {
         work::delete_all(&ctx.vault, org, &job.job_id).await?;
     }
+    // A download's staged pieces are of no use once it failed: a download is asked for again, not continued.
+    if kind == JobKind::Download {
+        crate::download::plan::delete_staged(&ctx.vault, org, &job.job_id).await?;
+    }
     lease::release(ctx, org, kind, &input.owner).await?;
     nothing(Some(job.job_id), Some(JobStatus::Failed))
 }

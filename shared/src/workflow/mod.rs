@@ -9,6 +9,7 @@
 
 pub mod backup;
 mod context;
+pub mod download;
 pub mod embedded;
 mod error;
 mod fail;
@@ -38,6 +39,9 @@ pub const STEPS: &[&str] = &[
     "PlanRestore",
     "ApplyRestore",
     "FinalizeRestore",
+    "PlanDownload",
+    "ExportPage",
+    "FinalizeDownload",
     "FailJob",
 ];
 
@@ -57,6 +61,9 @@ pub async fn dispatch(
         "PlanRestore" => encode(restore::plan_restore(ctx, decode(function, payload)?).await?),
         "ApplyRestore" => encode(restore::apply_restore(ctx, decode(function, payload)?, deadline).await?),
         "FinalizeRestore" => encode(restore::finalize_restore(ctx, decode(function, payload)?).await?),
+        "PlanDownload" => encode(download::plan_download(ctx, decode(function, payload)?).await?),
+        "ExportPage" => encode(download::export_page(ctx, decode(function, payload)?, deadline).await?),
+        "FinalizeDownload" => encode(download::finalize_download(ctx, decode(function, payload)?).await?),
         "FailJob" => encode(fail_job(ctx, decode(function, payload)?).await?),
         other => Err(StepError::fatal(format!(
             "unknown step {other:?}; the steps are {}",

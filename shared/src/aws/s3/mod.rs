@@ -7,6 +7,7 @@
 //! - `put_if_absent` is a conditional write (`If-None-Match: *`), race-free across Lambdas.
 //! - Blobs above a threshold go up as a multipart upload ([`multipart`]).
 
+mod export;
 mod multipart;
 
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ use aws_sdk_s3::operation::head_object::HeadObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
+pub use export::{S3ExportStore, content_disposition, link_validity};
 pub use multipart::MultipartPolicy;
 
 use crate::aws::errors::Failure;

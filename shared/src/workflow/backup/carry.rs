@@ -274,6 +274,7 @@ mod tests {
             resumable: false,
             reopened: 0,
             restore: None,
+            download: None,
         }
     }
 

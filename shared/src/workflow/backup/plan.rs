@@ -274,6 +274,7 @@ async fn create_job(
         resumable: false,
         reopened: 0,
         restore: None,
+        download: None,
     };
     ctx.catalog.create_job(&job).await?;
     Ok(job)

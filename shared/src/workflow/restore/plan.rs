@@ -343,6 +343,7 @@ async fn choose_job(
         resumable: false,
         reopened: 0,
         restore: Some(wanted),
+        download: None,
     };
     ctx.catalog.create_job(&job).await?;
     Ok((job, false))

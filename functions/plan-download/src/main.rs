@@ -1,0 +1,6 @@
+//! The PlanDownload Lambda: the library step behind lambda_runtime (see `oktavault_shared::lambda`).
+
+#[tokio::main]
+async fn main() -> Result<(), oktavault_shared::lambda::Error> {
+    oktavault_shared::lambda::serve("PlanDownload").await
+}
