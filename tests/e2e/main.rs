@@ -13,6 +13,7 @@ mod reliability;
 mod restore;
 mod restore_full_org;
 mod restore_policies;
+mod restore_speed;
 mod resume;
 mod search;
 mod show;
