@@ -188,9 +188,14 @@ impl Expected {
             (
                 "GET",
                 "/api/v1/users",
-                (pages(live_users.len() - deprovisioned, 200) + pages(deprovisioned, 200)).min(before.users.len() as u64),
+                (pages(live_users.len() - deprovisioned, 200) + pages(deprovisioned, 200))
+                    .min(before.users.len() as u64),
             ),
-            ("GET", "/api/v1/groups", pages(before.groups.len(), 10000).min(named_groups)),
+            (
+                "GET",
+                "/api/v1/groups",
+                pages(before.groups.len(), 10000).min(named_groups),
+            ),
             ("GET", "/api/v1/apps", pages(before.apps.len(), 200).min(named_apps)),
             memberships,
             ("GET", "/api/v1/apps/{id}/users", assignment_pages),

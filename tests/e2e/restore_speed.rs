@@ -14,7 +14,11 @@ use crate::support::*;
 /// Deletes the first `n` users that are not DEPROVISIONED (but the admin the token belongs to), as an admin does.
 async fn delete_users(sim: &SimHandle, n: usize) -> Vec<Value> {
     let state = sim.snapshot_state();
-    let admin = state.users.iter().find(|u| u["status"] == "ACTIVE").map(|u| u["id"].clone());
+    let admin = state
+        .users
+        .iter()
+        .find(|u| u["status"] == "ACTIVE")
+        .map(|u| u["id"].clone());
     let deleted: Vec<Value> = state
         .users
         .into_iter()
@@ -67,7 +71,10 @@ async fn planning_lists_the_groups_and_apps_of_restored_users_once_rather_than_r
     let state = sim.snapshot_state();
     let groups_with_members = state.group_members.values().filter(|m| !m.is_empty()).count();
     let apps_with_users = state.app_users.values().filter(|m| !m.is_empty()).count();
-    assert!(groups_with_members > 1 && apps_with_users > 1, "the seeded org has groups and apps in use");
+    assert!(
+        groups_with_members > 1 && apps_with_users > 1,
+        "the seeded org has groups and apps in use"
+    );
     sim.reset_calls();
 
     let run = restore(store.path(), &sim, &["latest", "--select", "users", "--dry-run"]).await;

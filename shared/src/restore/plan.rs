@@ -473,7 +473,14 @@ async fn plan_edges(
     objects: &[(String, Value)],
 ) -> Result<Vec<PlannedObject>, OktaError> {
     let ((parent_kind, parent_field), (child_kind, child_field)) = kind.ends().expect("an edge");
-    list_ends(live, selected, planned, [(parent_kind, parent_field), (child_kind, child_field)], objects).await?;
+    list_ends(
+        live,
+        selected,
+        planned,
+        [(parent_kind, parent_field), (child_kind, child_field)],
+        objects,
+    )
+    .await?;
     let mut out = Vec::with_capacity(objects.len());
     let mut ends = Vec::with_capacity(objects.len());
     for (id, object) in objects {
@@ -893,7 +900,10 @@ mod tests {
         // Whatever an edge of users needs besides them is written in an earlier stage.
         for edge in &with_users[1..] {
             let ((other, _), _) = edge.ends().expect("an edge");
-            assert!(stage_of(&stages, other.category()) < stage_of(&stages, "users"), "{edge:?}");
+            assert!(
+                stage_of(&stages, other.category()) < stage_of(&stages, "users"),
+                "{edge:?}"
+            );
         }
     }
 }
