@@ -98,9 +98,10 @@ pub fn per_bucket<'a>(calls: impl IntoIterator<Item = (&'a str, &'a str, u64)>, 
 }
 
 /// What restoring `deleted` (user ids) of `before` (the org as backed up) with `--select users` must cost: the
-/// writes (with the lookup by login before each create), and the reads planning needs at the least (`planning`: one listing of the live users, groups and apps
-/// at the largest page size, and one of the members or direct assignments of each group or app a live user of
-/// the selection belongs to).
+/// writes (with the lookup by login before each create), and the reads planning needs at the least (`planning`:
+/// for the users, and the groups and apps their relationships name, the cheaper of one listing at the largest page
+/// size and a GET each; and, to check a live user's relationships, the cheaper of each group's members and each
+/// live user's groups, and each app's direct assignments).
 pub struct Expected {
     pub writes: Vec<(&'static str, &'static str, u64)>,
     pub planning: Vec<(&'static str, &'static str, u64)>,
@@ -137,9 +138,13 @@ impl Expected {
         let live_users: Vec<&Value> = before.users.iter().filter(|u| !deleted.contains(id_of(u))).collect();
         let deprovisioned = live_users.iter().filter(|u| u["status"] == "DEPROVISIONED").count();
         let pages = |n: usize, size: usize| n.div_ceil(size).max(1) as u64;
+        // Each category planning must find things in costs the cheaper of one listing and one GET per thing: the
+        // selected users (all of them), and the groups and apps their relationships name.
+        let named_groups = before.group_members.values().filter(|m| !m.is_empty()).count() as u64;
+        let named_apps = before.app_users.values().filter(|rows| !rows.is_empty()).count() as u64;
         // `--select users` brings every user's relationships: those of a restored user are new, but those of a live
-        // user must be checked, in one listing of each group's members (Okta's own groups and the groups an app
-        // imports are left alone: no check) and of each app's direct assignments.
+        // user must be checked (Okta's own groups and the groups an app imports are left alone: no check), from
+        // the cheaper side: each group's members, or each live user's groups.
         let writable: HashSet<&str> = before
             .groups
             .iter()
@@ -154,6 +159,19 @@ impl Expected {
             .filter(|live| *live > 0)
             .map(|live| pages(live, 1000))
             .sum();
+        let live_members: HashSet<&str> = before
+            .group_members
+            .iter()
+            .filter(|(g, _)| writable.contains(g.as_str()))
+            .flat_map(|(_, members)| members.iter().map(String::as_str))
+            .filter(|m| !deleted.contains(*m))
+            .collect();
+        let memberships = if (live_members.len() as u64) < member_pages {
+            ("GET", "/api/v1/users/{id}/groups", live_members.len() as u64)
+        } else {
+            ("GET", "/api/v1/groups/{id}/users", member_pages)
+        };
+        // Each app's live direct assignments: one listing, or one GET each when fewer.
         let assignment_pages: u64 = before
             .app_users
             .values()
@@ -170,11 +188,16 @@ impl Expected {
             (
                 "GET",
                 "/api/v1/users",
-                pages(live_users.len() - deprovisioned, 200) + pages(deprovisioned, 200),
+                (pages(live_users.len() - deprovisioned, 200) + pages(deprovisioned, 200))
+                    .min(before.users.len() as u64),
             ),
-            ("GET", "/api/v1/groups", pages(before.groups.len(), 10000)),
-            ("GET", "/api/v1/apps", pages(before.apps.len(), 200)),
-            ("GET", "/api/v1/groups/{id}/users", member_pages),
+            (
+                "GET",
+                "/api/v1/groups",
+                pages(before.groups.len(), 10000).min(named_groups),
+            ),
+            ("GET", "/api/v1/apps", pages(before.apps.len(), 200).min(named_apps)),
+            memberships,
             ("GET", "/api/v1/apps/{id}/users", assignment_pages),
         ];
         Expected { writes, planning }
@@ -435,5 +458,34 @@ mod tests {
         // 00g1 has a live member to check; Everyone's are Okta's, and 00g3's only member is new.
         assert_eq!(planning["/api/v1/groups/{id}/users"], 1);
         assert_eq!(planning["/api/v1/apps/{id}/users"], 1);
+    }
+
+    #[test]
+    fn planning_needs_no_listing_of_what_nothing_names_and_checks_memberships_from_the_cheaper_side() {
+        let state: OrgState = serde_json::from_value(serde_json::json!({
+            "users": [{"id": "00u1", "status": "ACTIVE"}, {"id": "00u2", "status": "ACTIVE"}],
+            "groups": [
+                {"id": "00g1", "type": "OKTA_GROUP"},
+                {"id": "00g2", "type": "OKTA_GROUP"},
+                {"id": "00g3", "type": "OKTA_GROUP"},
+            ],
+            "group_members": {"00g1": ["00u1", "00u2"], "00g2": ["00u2"], "00g3": ["00u2"]},
+            "apps": [{"id": "0oa1"}],
+            "app_users": {},
+            "app_groups": {},
+        }))
+        .unwrap();
+        let deleted: HashSet<String> = ["00u1"].map(str::to_owned).into();
+        let planning: BTreeMap<&str, u64> = Expected::of(&state, &deleted)
+            .planning
+            .iter()
+            .map(|(_, t, n)| (*t, *n))
+            .collect();
+        // No relationship names an app: nothing to find there.
+        assert_eq!(planning["/api/v1/apps"], 0);
+        assert_eq!(planning["/api/v1/groups"], 1);
+        // One live user in three groups: its groups, in one call, rather than each group's members.
+        assert_eq!(planning["/api/v1/users/{id}/groups"], 1);
+        assert!(!planning.contains_key("/api/v1/groups/{id}/users"));
     }
 }

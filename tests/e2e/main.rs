@@ -15,6 +15,7 @@ mod restore;
 mod restore_full_org;
 mod restore_policies;
 mod restore_roles;
+mod restore_speed;
 mod resume;
 mod search;
 mod show;

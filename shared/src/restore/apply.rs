@@ -393,6 +393,29 @@ impl<'a> Applier<'a> {
         }
     }
 
+    /// The categories of `p`'s ends whose target ids the applier does not know yet: created by this restore, in a
+    /// category being written beside `p`'s, or not restored at all.
+    pub fn unknown_ends(&self, p: &PlannedObject) -> Vec<String> {
+        if !p.kind().is_edge() || p.action != Action::Create {
+            return Vec::new();
+        }
+        let mut out: Vec<String> = p
+            .links
+            .iter()
+            .filter(|l| self.target_of(l).is_none())
+            .map(|l| l.category.clone())
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// Learns the id map of `category` (snapshot id -> target id) as the catalog holds it now.
+    pub fn learn_ids(&mut self, category: &str, pairs: std::collections::BTreeMap<String, String>) {
+        for (old, new) in pairs {
+            self.live.map_category(category, &old, &new);
+        }
+    }
+
     fn target_of(&self, link: &Link) -> Option<String> {
         let kind = Kind::of(&link.category)?;
         link.target_id

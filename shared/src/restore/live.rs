@@ -15,9 +15,23 @@ use super::kinds::{Kind, get_path, natural_key, search_path, urlencode};
 use crate::categories::{self, Response, Source};
 use crate::okta::{OktaClient, OktaError};
 
-/// Above this many objects of a kind to look up, listing the live category costs fewer calls than one GET each
-/// (a listing page holds 200 users, or every group and app of most orgs).
-pub const LIST_ABOVE: usize = 20;
+/// The calls a listing of `kind`'s live category costs when it holds about `objects` (the snapshot's count):
+/// a page per `page_limit` objects, in each of the row's listing passes.
+pub fn listing_cost(kind: Kind, objects: u64) -> u64 {
+    let row = kind.row();
+    let passes = match row.source {
+        Source::List { passes } => passes.len().max(1) as u64,
+        _ => return u64::MAX,
+    };
+    let page = u64::from(row.page_limit.unwrap_or(200)).max(1);
+    passes * objects.div_ceil(page).max(1)
+}
+
+/// Whether finding `lookups` objects of `kind` costs fewer calls in one listing of its live category (about
+/// `objects` of them) than one GET each: planning then lists it once.
+pub fn worth_listing(kind: Kind, lookups: usize, objects: u64) -> bool {
+    lookups as u64 > listing_cost(kind, objects)
+}
 /// Above this many assignments of one app to check, its assignments are listed rather than read one by one.
 const LIST_ASSIGNMENTS_ABOVE: usize = 20;
 

@@ -71,16 +71,7 @@ pub fn restore_order_with(
     after: &[(&'static str, &'static str)],
 ) -> Result<RestoreOrder, OrderError> {
     let rows: Vec<&'static Category> = selected.iter().copied().filter(|c| c.restorable).collect();
-    let mut needs = needs(&rows);
-    for (category, before) in after {
-        if let Some(edges) = needs.get_mut(category)
-            && rows.iter().any(|r| r.name == *before)
-            && before != category
-            && !edges.iter().any(|(o, _)| o == before)
-        {
-            edges.push((before, Because::After));
-        }
-    }
+    let mut needs = needs_with(&rows, after);
     let mut placed: Vec<&'static str> = Vec::new();
     let mut stages = Vec::new();
     let mut deferred = Vec::new();
@@ -99,6 +90,36 @@ pub fn restore_order_with(
         stages.push(ready);
     }
     Ok(RestoreOrder { stages, deferred })
+}
+
+/// For each restorable row of `selected`, the rows it is written right after (its parent, the rows its references
+/// point at, its `restore_after` and the `after` edges), among the selected ones.
+pub fn direct_needs(
+    selected: &[&'static Category],
+    after: &[(&'static str, &'static str)],
+) -> BTreeMap<&'static str, Vec<&'static str>> {
+    let rows: Vec<&'static Category> = selected.iter().copied().filter(|c| c.restorable).collect();
+    needs_with(&rows, after)
+        .into_iter()
+        .map(|(row, edges)| (row, edges.into_iter().map(|(other, _)| other).collect()))
+        .collect()
+}
+
+fn needs_with(
+    rows: &[&'static Category],
+    after: &[(&'static str, &'static str)],
+) -> BTreeMap<&'static str, Vec<(&'static str, Because)>> {
+    let mut needs = needs(rows);
+    for (category, before) in after {
+        if let Some(edges) = needs.get_mut(category)
+            && rows.iter().any(|r| r.name == *before)
+            && before != category
+            && !edges.iter().any(|(o, _)| o == before)
+        {
+            edges.push((before, Because::After));
+        }
+    }
+    needs
 }
 
 /// For each row, the rows it is written after and why (one reason per pair: parent, then after, then the first

@@ -1,14 +1,14 @@
 //! The plan: per selected object, what the restore will do to the target org and why (create, update,
 //! reactivate, skip), with the attribute changes it makes. Planning reads the live org and writes nothing to it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::kinds::{Kind, display_name, own, resolved, user_was_active, writable};
-use super::live::{LIST_ABOVE, LiveOrg};
+use super::live::{LiveOrg, worth_listing};
 use super::select::Selected;
 use crate::compare::{Change, diff};
 use crate::ids::{JobId, OrgId, SnapshotId};
@@ -206,7 +206,7 @@ pub async fn plan(selected: &Selected, live: &mut LiveOrg<'_>, options: PlanOpti
             with_companions(selected, kind, &mut out);
             out
         } else {
-            if objects.len() > LIST_ABOVE {
+            if worth_listing(kind, objects.len(), snapshot_count(selected, kind)) {
                 live.list(kind).await?;
             }
             let mut out = Vec::with_capacity(objects.len());
@@ -288,6 +288,7 @@ pub fn in_order(kinds: impl Iterator<Item = Kind>) -> Vec<Vec<Kind>> {
         .collect();
     let order =
         super::order::restore_order_with(&rows, &after).unwrap_or_else(|e| panic!("the catalog's restore order: {e}"));
+    let needs = super::order::direct_needs(&rows, &after);
     let mut stages: Vec<Vec<Kind>> = Vec::new();
     let mut groups_placed = !rows.iter().any(|r| r.name == Kind::GROUP.category());
     for stage in order.stages {
@@ -302,7 +303,53 @@ pub fn in_order(kinds: impl Iterator<Item = Kind>) -> Vec<Vec<Kind>> {
             stages.push(kinds);
         }
     }
+    beside_users(&mut stages, &needs);
     stages
+}
+
+/// The relationships of users that may be written beside the users' creates rather than after them.
+const BESIDE_USERS: [Kind; 2] = [Kind::MEMBERSHIP, Kind::APP_USER];
+
+/// Moves the relationships of users that need nothing else unwritten (their other end, and whatever else they are
+/// written after, is in earlier stages) into a stage of their own with the users: users first, because a Map
+/// starts its items in order and an edge whose new user is not created yet waits for it
+/// (`workflow::restore::apply`). A stage of users and these edges holds at most three categories, the concurrency
+/// the state machine gives a stage, so the users' category always runs while its edges wait.
+fn beside_users(stages: &mut Vec<Vec<Kind>>, needs: &BTreeMap<&'static str, Vec<&'static str>>) {
+    let Some(at) = stages.iter().position(|s| s.contains(&Kind::USER)) else {
+        return;
+    };
+    let written_before: HashSet<&str> = stages[..=at]
+        .iter()
+        .flatten()
+        .filter(|k| **k != Kind::USER)
+        .map(|k| k.category())
+        .collect();
+    let joining: Vec<Kind> = BESIDE_USERS
+        .into_iter()
+        .filter(|k| stages[at + 1..].iter().any(|s| s.contains(k)))
+        .filter(|k| {
+            needs
+                .get(k.category())
+                .into_iter()
+                .flatten()
+                .all(|n| *n == Kind::USER.category() || written_before.contains(n))
+        })
+        .collect();
+    if joining.is_empty() {
+        return;
+    }
+    for stage in &mut stages[at + 1..] {
+        stage.retain(|k| !joining.contains(k));
+    }
+    let with_users: Vec<Kind> = std::iter::once(Kind::USER).chain(joining).collect();
+    stages[at].retain(|k| *k != Kind::USER);
+    if stages[at].is_empty() {
+        stages[at] = with_users;
+    } else {
+        stages.insert(at + 1, with_users);
+    }
+    stages.retain(|s| !s.is_empty());
 }
 
 async fn plan_thing(
@@ -426,6 +473,14 @@ async fn plan_edges(
     objects: &[(String, Value)],
 ) -> Result<Vec<PlannedObject>, OktaError> {
     let ((parent_kind, parent_field), (child_kind, child_field)) = kind.ends().expect("an edge");
+    list_ends(
+        live,
+        selected,
+        planned,
+        [(parent_kind, parent_field), (child_kind, child_field)],
+        objects,
+    )
+    .await?;
     let mut out = Vec::with_capacity(objects.len());
     let mut ends = Vec::with_capacity(objects.len());
     for (id, object) in objects {
@@ -507,7 +562,50 @@ async fn plan_edges(
             _ => p.action = Action::Create,
         }
     }
+    in_creation_order(planned, &mut out);
     Ok(out)
+}
+
+/// Lists the live category of an end the plan does not restore, when its objects to look up cost more calls one
+/// by one than one listing does (a user's groups and apps: every group of most orgs is one page).
+async fn list_ends(
+    live: &mut LiveOrg<'_>,
+    selected: &Selected,
+    planned: &Planned,
+    ends: [(Kind, &str); 2],
+    objects: &[(String, Value)],
+) -> Result<(), OktaError> {
+    for (kind, field) in ends {
+        let to_look_up: HashSet<&str> = objects
+            .iter()
+            .filter_map(|(_, o)| o.get(field).and_then(Value::as_str))
+            .filter(|id| planned.get(kind, id).is_none())
+            .collect();
+        if worth_listing(kind, to_look_up.len(), snapshot_count(selected, kind)) {
+            live.list(kind).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The snapshot's count of `kind`: about what the live category holds.
+fn snapshot_count(selected: &Selected, kind: Kind) -> u64 {
+    selected.counts.get(&kind).copied().unwrap_or(0)
+}
+
+/// Puts edges in the order their new ends are created, so an edge stage that runs beside the one creating them
+/// ([`in_order`]) finds each end created in time: edges between live things first, then by the position of their
+/// latest new end in its category's plan.
+fn in_creation_order(planned: &Planned, edges: &mut [PlannedObject]) {
+    let position = |p: &PlannedObject| {
+        p.links
+            .iter()
+            .filter(|l| l.target_id.is_none())
+            .filter_map(|l| Some(*planned.index.get(&(Kind::of(&l.category)?, l.source_id.clone()))? + 1))
+            .max()
+            .unwrap_or(0)
+    };
+    edges.sort_by_cached_key(position);
 }
 
 fn link(kind: Kind, source_id: &str, end: &End) -> Link {
@@ -780,6 +878,32 @@ mod tests {
     #[test]
     fn a_selection_without_groups_keeps_users_where_the_catalog_puts_them() {
         let stages = in_order([Kind::USER, Kind::MEMBERSHIP].into_iter());
-        assert_eq!(stages, vec![vec![Kind::USER], vec![Kind::MEMBERSHIP]]);
+        assert_eq!(stages, vec![vec![Kind::USER, Kind::MEMBERSHIP]]);
+    }
+
+    #[test]
+    fn memberships_and_app_assignments_are_written_beside_the_users_they_need() {
+        let stages = in_order([Kind::USER, Kind::GROUP, Kind::APP, Kind::MEMBERSHIP, Kind::APP_USER].into_iter());
+        let last = stages.last().expect("stages");
+        // Users first: a Map starts its items in order, and the edges wait for them.
+        assert_eq!(last, &vec![Kind::USER, Kind::MEMBERSHIP, Kind::APP_USER]);
+        assert!(stage_of(&stages, "groups") < stage_of(&stages, "users"));
+        assert!(stage_of(&stages, "apps") < stage_of(&stages, "users"));
+    }
+
+    #[test]
+    fn a_stage_beside_the_users_fits_the_concurrency_the_state_machine_gives_a_stage() {
+        let stages = in_order(Kind::all());
+        let with_users = &stages[stage_of(&stages, "users")];
+        assert_eq!(with_users[0], Kind::USER);
+        assert!(with_users.len() <= 3, "{with_users:?}");
+        // Whatever an edge of users needs besides them is written in an earlier stage.
+        for edge in &with_users[1..] {
+            let ((other, _), _) = edge.ends().expect("an edge");
+            assert!(
+                stage_of(&stages, other.category()) < stage_of(&stages, "users"),
+                "{edge:?}"
+            );
+        }
     }
 }

@@ -23,6 +23,8 @@ pub struct Selected {
     /// The groups (snapshot ids) that an active group rule of the snapshot assigns, with the rule's name: their
     /// memberships may be the rule's, which the API cannot tell from direct ones.
     pub rule_groups: BTreeMap<String, String>,
+    /// How many objects of each category the snapshot holds: what a listing of the live category may cost.
+    pub counts: BTreeMap<Kind, u64>,
 }
 
 impl Selected {
@@ -74,6 +76,9 @@ pub async fn select(
         objects: chosen.into_iter().map(|(k, v)| (k, v.into_iter().collect())).collect(),
         context: BTreeMap::new(),
         rule_groups: BTreeMap::new(),
+        counts: Kind::all()
+            .filter_map(|k| Some((k, reader.head().categories.get(k.category())?.objects)))
+            .collect(),
     };
     if relationships {
         add_relationships(reader, &mut selected, &whole).await?;

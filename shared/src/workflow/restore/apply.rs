@@ -21,6 +21,8 @@ use crate::workflow::{StepContext, StepError, lease};
 
 /// Objects applied between two saves of the position.
 const SAVE_EVERY: usize = 50;
+/// How often an edge whose new end is being created beside it looks for the end's id.
+const END_POLL: Duration = Duration::from_millis(500);
 /// A step stops taking new objects this long before its invocation's deadline.
 const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
 
@@ -148,6 +150,7 @@ pub async fn apply_restore(
         category: &input.category,
         applier,
         pending: Vec::new(),
+        ends_seen: BTreeMap::new(),
         batch_start: (position.chunk, position.index),
         position,
         progress,
@@ -163,6 +166,11 @@ pub async fn apply_restore(
         .await?;
         while run.position.index < objects.len() {
             let planned = &objects[run.position.index];
+            if !run.ends_ready(planned, stop_at).await? {
+                // Its new end is still being created beside this category: the next step goes on from here.
+                run.save(false).await?;
+                return Ok(output(false));
+            }
             let applied = match run.applier.apply(planned).await {
                 Ok(applied) => applied,
                 Err(e) => {
@@ -199,6 +207,8 @@ struct CategoryRun<'a> {
     applier: Applier<'a>,
     /// Log lines of objects applied since the last save.
     pending: Vec<LogEntry>,
+    /// Per category whose new ids this one waits for: its saved progress (pages, done) when its id map was read.
+    ends_seen: BTreeMap<String, (u64, bool)>,
     /// The position those lines started at: it names their log batch, so a repeat of them replaces them.
     batch_start: (usize, usize),
     position: Position,
@@ -206,6 +216,43 @@ struct CategoryRun<'a> {
 }
 
 impl CategoryRun<'_> {
+    /// Whether the applier knows the target ids of `planned`'s ends, waiting for a category that creates them
+    /// beside this one (in the same stage) to save them; false when the step's time is up first. An end whose
+    /// category is done and left no id was not restored, and applying the edge says so.
+    ///
+    /// The creating category saves its new ids before its position, so once its position says done, the id map
+    /// read after it holds every id it created.
+    async fn ends_ready(&mut self, planned: &PlannedObject, stop_at: Instant) -> Result<bool, StepError> {
+        loop {
+            let unknown = self.applier.unknown_ends(planned);
+            if unknown.is_empty() {
+                return Ok(true);
+            }
+            let progress = self.ctx.catalog.load_progress(&self.job.job_id).await?;
+            let mut open = false;
+            for category in &unknown {
+                let now = progress.get(category).map_or((0, false), |p| (p.pages, p.done));
+                if self.ends_seen.get(category) != Some(&now) {
+                    let ids = self
+                        .ctx
+                        .catalog
+                        .id_map(&self.spec.source_org, &self.job.org_id, category)
+                        .await?;
+                    self.applier.learn_ids(category, ids);
+                    self.ends_seen.insert(category.clone(), now);
+                }
+                open |= !now.1;
+            }
+            if !open || self.applier.unknown_ends(planned).is_empty() {
+                return Ok(true);
+            }
+            if Instant::now() + END_POLL >= stop_at {
+                return Ok(false);
+            }
+            tokio::time::sleep(END_POLL).await;
+        }
+    }
+
     /// Saves what was applied since the last save: the ids created first (so a repeat finds them), then the log
     /// lines, then the position.
     async fn save(&mut self, done: bool) -> Result<(), StepError> {
