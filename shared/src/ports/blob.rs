@@ -48,6 +48,15 @@ pub trait BlobStore: Send + Sync + 'static {
 
 /// Checks a blob key against the rules above; adapters call it before touching storage.
 pub fn validate_key(key: &str) -> Result<(), StoreError> {
+    check_key(key, b"")
+}
+
+/// Like [`validate_key`], with `=` also allowed: the exports' Hive-style partition directories (`org=<org>`).
+pub fn validate_export_key(key: &str) -> Result<(), StoreError> {
+    check_key(key, b"=")
+}
+
+fn check_key(key: &str, also: &[u8]) -> Result<(), StoreError> {
     let bad = |reason: &str| {
         Err(StoreError::InvalidKey {
             key: key.to_string(),
@@ -63,9 +72,13 @@ pub fn validate_key(key: &str) -> Result<(), StoreError> {
         }
         if !part
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') || also.contains(&b))
         {
-            return bad("only A-Z a-z 0-9 . _ - and / are allowed");
+            return bad(if also.is_empty() {
+                "only A-Z a-z 0-9 . _ - and / are allowed"
+            } else {
+                "only A-Z a-z 0-9 . _ - = and / are allowed"
+            });
         }
     }
     Ok(())
