@@ -683,3 +683,68 @@ print(json.dumps(sorted({r[0] for r in db.execute(query).fetchall()})))
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer, serde_json::json!(expected), "{query}");
 }
+
+#[tokio::test]
+async fn a_jsonl_download_never_replaces_a_directory_and_a_damaged_segment_leaves_none() {
+    let sim = start_sim(20, 8).await;
+    let store = tempfile::tempdir().unwrap();
+    let snapshot = snapshot_id(&backup_with_token(store.path(), &sim).await);
+    let view = open_store(store.path());
+    let org = view.snapshot_org(&snapshot).await;
+    let out_dir = tempfile::tempdir().unwrap();
+    let root = out_dir.path().join("tables");
+    let root = root.to_str().unwrap();
+    let args = |select: &'static str| {
+        [
+            snapshot.to_string(),
+            "--select".into(),
+            select.into(),
+            "--format".into(),
+            "jsonl".into(),
+            "-o".into(),
+            root.to_owned(),
+        ]
+    };
+
+    // An existing directory at -o is refused before any job starts, and kept as it was.
+    std::fs::create_dir(root).unwrap();
+    std::fs::write(Path::new(root).join("mine.txt"), b"keep").unwrap();
+    let a = args("users");
+    let (code, _, output) = download(store.path(), &a.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_ne!(code, Some(0), "{output}");
+    assert!(output.contains("exists"), "{output}");
+    assert_eq!(std::fs::read(Path::new(root).join("mine.txt")).unwrap(), b"keep");
+    std::fs::remove_dir_all(root).unwrap();
+
+    // One byte of a users segment flipped on disk: the job fails and leaves no directory, not even a partial one.
+    let segments = view.blob_keys(&format!("orgs/{org}/segments/{snapshot}/users/")).await;
+    let damaged = store.path().join("blobs").join(&segments[0]);
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&damaged, &bytes).unwrap();
+    let (code, report, output) = download(store.path(), &a.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(code, Some(1), "{output}");
+    assert_eq!(report["state"]["state"], "failed", "{output}");
+    assert!(
+        report["error"].as_str().unwrap().contains("failed authentication"),
+        "{output}"
+    );
+    assert!(
+        other_files(out_dir.path(), &[]).is_empty(),
+        "no directory, not even a partial one"
+    );
+    let job = view.job(&report).await;
+    assert!(
+        view.blob_keys(&format!("orgs/{org}/downloads/{}/", job.job_id))
+            .await
+            .is_empty(),
+        "its pieces are deleted"
+    );
+    // The groups, which the damage does not touch, still download.
+    let g = args("groups");
+    let (code, report, output) = download(store.path(), &g.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(code, Some(0), "{output}");
+    assert_eq!(report["path"], root, "{output}");
+    assert!(Path::new(root).join("snapshots").is_dir());
+}
