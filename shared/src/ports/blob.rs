@@ -83,3 +83,18 @@ fn check_key(key: &str, also: &[u8]) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn only_export_keys_may_hold_hive_style_partitions() {
+        let key = "exports/acme.okta.com/job-1/users/org=acme.okta.com/snapshot=s1/part-00000.json.gz";
+        assert!(validate_export_key(key).is_ok());
+        assert!(validate_key(key).is_err(), "blob keys stay as they were");
+        for bad in ["exports//x", "exports/../x", "exports/a b", "exports/a?b=c"] {
+            assert!(validate_export_key(bad).is_err(), "{bad}");
+        }
+    }
+}
