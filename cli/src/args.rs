@@ -333,7 +333,7 @@ pub struct DownloadArgs {
     #[arg(required_unless_present_any = ["link", "from"])]
     pub snapshot: Option<String>,
     /// With --to, instead of one snapshot: every snapshot taken in the range (YYYY-MM-DD or RFC 3339), each
-    /// object's version in each (--format sqlite).
+    /// object's version in each (--format sqlite or jsonl).
     #[arg(long, requires = "to", conflicts_with = "snapshot")]
     pub from: Option<String>,
     #[arg(long, requires = "from")]
@@ -346,10 +346,12 @@ pub struct DownloadArgs {
     /// group's members, rules, app assignments and roles.
     #[arg(long)]
     pub with_relationships: bool,
-    /// json, csv or sqlite.
+    /// json, csv, sqlite, or jsonl (a directory of gzipped JSON Lines tables, partitioned by org and snapshot,
+    /// which Athena and DuckDB query; docs/athena.md).
     #[arg(long, default_value = "json")]
     pub format: String,
-    /// The file to write; it appears only once whole, and an existing file is never replaced.
+    /// The file (a directory, for jsonl) to write; it appears only once whole, and an existing one is never
+    /// replaced.
     #[arg(short = 'o', long = "output", required_unless_present = "link")]
     pub output: Option<std::path::PathBuf>,
     /// The org whose snapshot it is (its id, e.g. acme.okta.com), for `latest` in a store of several orgs.

@@ -376,6 +376,116 @@ async fn a_download_through_step_functions_lands_in_s3_and_its_presigned_link_fe
     assert!(refused.to_string().contains("7 days"), "{refused}");
 }
 
+#[tokio::test]
+async fn a_jsonl_download_through_step_functions_lands_under_exports_in_hive_partitions() {
+    let sim = start_sim(17).await;
+    let aws = AwsBackup::start(|blobs| blobs).await;
+    let (org_id, _) = aws.authorize(&sim).await;
+    let execution = aws.start_execution(&org_id, json!({"org_id": org_id})).await;
+    aws.wait_for_success(&execution).await;
+    let ask = DownloadAsk {
+        snapshot: "latest".into(),
+        from: None,
+        to: None,
+        org: Some(org_id.clone()),
+        selection: vec!["users".into(), "group_members".into()],
+        relationships: false,
+        format: "jsonl".into(),
+        path: None,
+    };
+    let request = download::request(aws.catalog().as_ref(), &ask).await.unwrap();
+    let execution = aws
+        .start_named(
+            "download",
+            &aws.download_machine_arn,
+            serde_json::to_value(&request).unwrap(),
+        )
+        .await;
+    aws.wait_for_success(&execution).await;
+
+    let jobs = aws.catalog().list_jobs(&org_id, None).await.unwrap();
+    let job = jobs
+        .iter()
+        .find(|j| j.kind == JobKind::Download)
+        .expect("a download job");
+    assert_eq!(job.status, JobStatus::Completed, "{job:?}");
+    let prefix = job
+        .download
+        .as_ref()
+        .unwrap()
+        .export_key
+        .clone()
+        .expect("the job records its prefix");
+    assert_eq!(prefix, format!("exports/{org_id}/{}/", job.job_id));
+    let snapshot = &request.snapshot_id;
+    let s3 = s3_client(&aws.sdk);
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&aws.bucket)
+        .prefix(&prefix)
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    let partition = |table: &str| format!("{prefix}{table}/org={org_id}/snapshot={snapshot}/part-00000.json.gz");
+    assert_eq!(
+        keys,
+        [partition("group_members"), partition("snapshots"), partition("users")],
+        "a directory per table, partitioned by org and snapshot"
+    );
+    let head = s3
+        .head_object()
+        .bucket(&aws.bucket)
+        .key(partition("users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        head.server_side_encryption(),
+        Some(&aws_sdk_s3::types::ServerSideEncryption::AwsKms),
+        "each object is encrypted at rest"
+    );
+    // The users' part is gzipped JSON Lines: a row per user, with its login flattened.
+    let body = s3
+        .get_object()
+        .bucket(&aws.bucket)
+        .key(partition("users"))
+        .send()
+        .await
+        .unwrap();
+    let body = body.body.collect().await.unwrap().into_bytes();
+    let mut lines = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut lines).unwrap();
+    let rows: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), USERS);
+    assert_eq!(job.counts["users"].objects, USERS as u64);
+    assert!(
+        rows.iter()
+            .all(|r| r["profile_login"].as_str().is_some_and(|l| l.contains('@')))
+    );
+    let pieces = aws
+        .vault()
+        .blobs()
+        .list(&format!("orgs/{org_id}/downloads/"))
+        .await
+        .unwrap();
+    assert!(pieces.is_empty(), "the staged pieces are deleted: {pieces:?}");
+    // Tables are queried where they are; there is no single file to link to.
+    let refused = download::link(
+        aws.catalog().as_ref(),
+        Some(aws.adapters.exports.as_ref()),
+        &job.job_id,
+        Duration::from_secs(600),
+    )
+    .await
+    .unwrap_err();
+    assert!(refused.to_string().contains("wrote tables, not a file"), "{refused}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The AWS side: moto, the proxy, the resources, the state machine
 

@@ -455,3 +455,296 @@ async fn a_sqlite_download_of_a_date_range_holds_each_snapshots_memberships() {
     assert_ne!(code, Some(0));
     assert!(output.contains("only --format sqlite"), "{output}");
 }
+
+/// The project venv's python, with DuckDB (`scripts/ensure-duckdb` installs it).
+fn duckdb_python() -> std::path::PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let python = root.join(".venv/bin/python");
+    let has_duckdb = std::process::Command::new(&python)
+        .args(["-c", "import duckdb"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has_duckdb,
+        "{} cannot import duckdb: run scripts/ensure-duckdb",
+        python.display()
+    );
+    python
+}
+
+#[tokio::test]
+async fn a_jsonl_download_of_a_date_range_answers_a_join_in_duckdb_over_hive_partitions() {
+    let sim = start_sim(40, 12).await;
+    let store = tempfile::tempdir().unwrap();
+    let first = snapshot_id(&backup_with_token(store.path(), &sim).await);
+    // Between the two backups, a user joins a group it was not in.
+    let before = open_store(store.path()).contents(&first).await;
+    let (group_id, group) = before["groups"]
+        .iter()
+        .find(|(_, g)| g["type"] == "OKTA_GROUP")
+        .unwrap();
+    let in_group = |user: &str| {
+        before["group_members"]
+            .values()
+            .any(|m| m["groupId"] == group_id.as_str() && m["userId"] == user)
+    };
+    let (user_id, user) = before["users"]
+        .iter()
+        .find(|(id, u)| u["status"] == "ACTIVE" && !in_group(id))
+        .unwrap();
+    admin(
+        &sim,
+        reqwest::Method::PUT,
+        &format!("/api/v1/groups/{group_id}/users/{user_id}"),
+        None,
+    )
+    .await;
+    let second = snapshot_id(&backup_with_token(store.path(), &sim).await);
+    let after = open_store(store.path()).contents(&second).await;
+    let group_name = group["profile"]["name"].as_str().unwrap();
+    // The group's members in the second snapshot, read through the library.
+    let mut expected: Vec<&str> = after["group_members"]
+        .values()
+        .filter(|m| m["groupId"] == group_id.as_str())
+        .map(|m| {
+            after["users"][m["userId"].as_str().unwrap()]["profile"]["login"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    expected.sort();
+    let today = oktavault_shared::timefmt::rfc3339(oktavault_shared::timefmt::now())[..10].to_owned();
+    let out_dir = tempfile::tempdir().unwrap();
+    let root = out_dir.path().join("tables");
+
+    let (code, report, output) = download(
+        store.path(),
+        &[
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--select",
+            "users,groups,group_members,apps",
+            "--format",
+            "jsonl",
+            "-o",
+            root.to_str().unwrap(),
+        ],
+    )
+    .await;
+
+    assert_eq!(code, Some(0), "{output}");
+    assert_eq!(
+        report["objects"]["users"],
+        before["users"].len() + after["users"].len(),
+        "a row per user per snapshot: {output}"
+    );
+    let org = report["org_id"].as_str().unwrap();
+    for snapshot in [&first, &second] {
+        for table in ["users", "groups", "group_members", "apps", "snapshots"] {
+            let part = root.join(format!("{table}/org={org}/snapshot={snapshot}/part-00000.json.gz"));
+            assert!(part.is_file(), "{} is missing", part.display());
+        }
+    }
+    assert!(
+        other_files(out_dir.path(), &["tables"]).is_empty(),
+        "nothing beside the directory"
+    );
+    // DuckDB reads each table's directory as Athena does: the org and snapshot come from the partition keys.
+    let script = r#"
+import duckdb, json, sys
+root, group_id, group_name, login, snapshot = sys.argv[1:6]
+def t(name):
+    return f"read_json_auto('{root}/{name}/**/*.json.gz', hive_partitioning = 1, hive_types_autocast = 0)"
+db = duckdb.connect()
+logins = db.execute(f'''SELECT u.profile_login FROM {t('users')} u
+    JOIN {t('group_members')} m ON m.userId = u.id AND m.org = u.org AND m.snapshot = u.snapshot
+    JOIN {t('groups')} g ON g.id = m.groupId AND g.org = m.org AND g.snapshot = m.snapshot
+    WHERE g.profile_name = ? AND g.snapshot = ? ORDER BY 1''', [group_name, snapshot]).fetchall()
+snapshots = [r[0] for r in db.execute(f"SELECT snapshot FROM {t('snapshots')} ORDER BY created_at").fetchall()]
+member = [db.execute(f'''SELECT count(*) FROM {t('group_members')} m
+    JOIN {t('users')} u ON u.id = m.userId AND u.snapshot = m.snapshot
+    WHERE m.groupId = ? AND u.profile_login = ? AND m.snapshot = ?''', [group_id, login, s]).fetchone()[0]
+    for s in snapshots]
+apps = db.execute(f"SELECT count(*) FROM {t('apps')} WHERE json_extract_string(json, '$.label') IS NOT NULL AND snapshot = ?", [snapshot]).fetchone()[0]
+print(json.dumps({'logins': [r[0] for r in logins], 'snapshots': snapshots, 'member': member, 'apps': apps}))
+"#;
+    let out = std::process::Command::new(duckdb_python())
+        .args(["-c", script])
+        .arg(&root)
+        .arg(group_id)
+        .arg(group_name)
+        .arg(user["profile"]["login"].as_str().unwrap())
+        .arg(second.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        answer["logins"],
+        serde_json::json!(expected),
+        "the group's members in the second snapshot"
+    );
+    assert_eq!(
+        answer["snapshots"],
+        serde_json::json!([first.to_string(), second.to_string()])
+    );
+    assert_eq!(
+        answer["member"],
+        serde_json::json!([0, 1]),
+        "not a member, then a member"
+    );
+    assert_eq!(answer["apps"], after["apps"].len(), "every app, whole, as JSON");
+    // The tables are a directory, not a file to link to.
+    let job = report["job_id"].as_str().unwrap();
+    let (code, _, output) = download(store.path(), &["--link", job]).await;
+    assert_ne!(code, Some(0));
+    assert!(output.contains("wrote tables, not a file"), "{output}");
+}
+
+/// The first ```sql block after `heading` in docs/athena.md.
+fn documented_query(heading: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let doc = std::fs::read_to_string(root.join("docs/athena.md")).unwrap();
+    let after = &doc[doc.find(heading).expect("the heading is in docs/athena.md")..];
+    let start = after.find("```sql\n").unwrap() + "```sql\n".len();
+    after[start..start + after[start..].find("```").unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn the_documented_super_admin_query_answers_from_a_jsonl_download_in_duckdb() {
+    let sim = start_sim(40, 5).await;
+    let store = tempfile::tempdir().unwrap();
+    let snapshot = snapshot_id(&backup_with_token(store.path(), &sim).await);
+    let contents = open_store(store.path()).contents(&snapshot).await;
+    // Who held SUPER_ADMIN, directly or through a group, read through the library.
+    let holder = |id: &str| id.split('/').next().unwrap().to_owned();
+    let mut expected: std::collections::BTreeSet<String> = contents["user_roles"]
+        .iter()
+        .filter(|(_, r)| r["type"] == "SUPER_ADMIN")
+        .map(|(id, _)| holder(id))
+        .collect();
+    for (id, _) in contents["group_roles"]
+        .iter()
+        .filter(|(_, r)| r["type"] == "SUPER_ADMIN")
+    {
+        let group = holder(id);
+        expected.extend(
+            contents["group_members"]
+                .values()
+                .filter(|m| m["groupId"] == group.as_str())
+                .map(|m| m["userId"].as_str().unwrap().to_owned()),
+        );
+    }
+    let expected: std::collections::BTreeSet<&str> = expected
+        .iter()
+        .map(|u| contents["users"][u]["profile"]["login"].as_str().unwrap())
+        .collect();
+    assert!(!expected.is_empty(), "the simulator seeds a super admin");
+    let out_dir = tempfile::tempdir().unwrap();
+    let root = out_dir.path().join("tables");
+    let (code, _, output) = download(
+        store.path(),
+        &[
+            "latest",
+            "--select",
+            "users,group_members,user_roles,group_roles",
+            "--format",
+            "jsonl",
+            "-o",
+            root.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{output}");
+    // The Athena query of docs/athena.md, as written, over views named like the Athena tables; "1 March" is the
+    // day the snapshot was taken.
+    let today = oktavault_shared::timefmt::rfc3339(oktavault_shared::timefmt::now())[..10].to_owned();
+    let query = documented_query("## \"Who held a super-admin role on 1 March?\"").replace("2026-03-01", &today);
+    let script = r#"
+import duckdb, json, sys
+root, query = sys.argv[1:3]
+db = duckdb.connect()
+for table in ['snapshots', 'users', 'group_members', 'user_roles', 'group_roles']:
+    source = f"read_json_auto('{root}/{table}/**/*.json.gz', hive_partitioning = 1, hive_types_autocast = 0)"
+    # Athena's columns are strings; DuckDB infers timestamps, which LIKE does not take.
+    cast = ' REPLACE (CAST(created_at AS VARCHAR) AS created_at)' if table == 'snapshots' else ''
+    db.execute(f"CREATE VIEW okta_{table} AS SELECT *{cast} FROM {source}")
+print(json.dumps(sorted({r[0] for r in db.execute(query).fetchall()})))
+"#;
+    let out = std::process::Command::new(duckdb_python())
+        .args(["-c", script])
+        .arg(&root)
+        .arg(&query)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer, serde_json::json!(expected), "{query}");
+}
+
+#[tokio::test]
+async fn a_jsonl_download_never_replaces_a_directory_and_a_damaged_segment_leaves_none() {
+    let sim = start_sim(20, 8).await;
+    let store = tempfile::tempdir().unwrap();
+    let snapshot = snapshot_id(&backup_with_token(store.path(), &sim).await);
+    let view = open_store(store.path());
+    let org = view.snapshot_org(&snapshot).await;
+    let out_dir = tempfile::tempdir().unwrap();
+    let root = out_dir.path().join("tables");
+    let root = root.to_str().unwrap();
+    let args = |select: &'static str| {
+        [
+            snapshot.to_string(),
+            "--select".into(),
+            select.into(),
+            "--format".into(),
+            "jsonl".into(),
+            "-o".into(),
+            root.to_owned(),
+        ]
+    };
+
+    // An existing directory at -o is refused before any job starts, and kept as it was.
+    std::fs::create_dir(root).unwrap();
+    std::fs::write(Path::new(root).join("mine.txt"), b"keep").unwrap();
+    let a = args("users");
+    let (code, _, output) = download(store.path(), &a.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_ne!(code, Some(0), "{output}");
+    assert!(output.contains("exists"), "{output}");
+    assert_eq!(std::fs::read(Path::new(root).join("mine.txt")).unwrap(), b"keep");
+    std::fs::remove_dir_all(root).unwrap();
+
+    // One byte of a users segment flipped on disk: the job fails and leaves no directory, not even a partial one.
+    let segments = view.blob_keys(&format!("orgs/{org}/segments/{snapshot}/users/")).await;
+    let damaged = store.path().join("blobs").join(&segments[0]);
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&damaged, &bytes).unwrap();
+    let (code, report, output) = download(store.path(), &a.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(code, Some(1), "{output}");
+    assert_eq!(report["state"]["state"], "failed", "{output}");
+    assert!(
+        report["error"].as_str().unwrap().contains("failed authentication"),
+        "{output}"
+    );
+    assert!(
+        other_files(out_dir.path(), &[]).is_empty(),
+        "no directory, not even a partial one"
+    );
+    let job = view.job(&report).await;
+    assert!(
+        view.blob_keys(&format!("orgs/{org}/downloads/{}/", job.job_id))
+            .await
+            .is_empty(),
+        "its pieces are deleted"
+    );
+    // The groups, which the damage does not touch, still download.
+    let g = args("groups");
+    let (code, report, output) = download(store.path(), &g.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    assert_eq!(code, Some(0), "{output}");
+    assert_eq!(report["path"], root, "{output}");
+    assert!(Path::new(root).join("snapshots").is_dir());
+}

@@ -15,22 +15,34 @@ pub enum Format {
     /// One SQLite file: a table per category (flattened columns and the whole object as JSON) and a `snapshots`
     /// table. Embedded only.
     Sqlite,
+    /// The SQLite export's tables as gzipped JSON Lines, one directory (or S3 prefix) per table, partitioned
+    /// Hive-style by org and snapshot (`download::jsonl`): what Athena, DuckDB and Spark read as tables.
+    Jsonl,
 }
 
 impl Format {
-    pub const ALL: &[Format] = &[Format::Json, Format::Csv, Format::Sqlite];
+    pub const ALL: &[Format] = &[Format::Json, Format::Csv, Format::Sqlite, Format::Jsonl];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Json => "json",
             Format::Csv => "csv",
             Format::Sqlite => "sqlite",
+            Format::Jsonl => "jsonl",
         }
     }
 
     /// The extension of one category's file.
     pub fn extension(self) -> &'static str {
-        self.as_str()
+        match self {
+            Format::Jsonl => "json.gz",
+            other => other.as_str(),
+        }
+    }
+
+    /// Whether the download holds every snapshot of a `--from`/`--to` range (a table with a snapshot column).
+    pub fn holds_ranges(self) -> bool {
+        matches!(self, Format::Sqlite | Format::Jsonl)
     }
 }
 

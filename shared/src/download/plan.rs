@@ -49,7 +49,7 @@ pub struct FilePlan {
     pub snapshot: usize,
     /// Only these objects (a selection of objects, or their relationships); every object when `None`.
     pub ids: Option<BTreeSet<String>>,
-    /// The columns of a CSV file.
+    /// The columns of a table (CSV, SQLite, JSON Lines).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<Column>>,
     /// The runs of manifest entries rendered one piece each, in order.
@@ -67,7 +67,7 @@ pub struct Unit {
 impl DownloadPlan {
     /// A download of several files is a zip of them (a SQLite file holds every table itself).
     pub fn is_zip(&self) -> bool {
-        self.files.len() != 1 && self.format != Format::Sqlite
+        self.files.len() != 1 && matches!(self.format, Format::Json | Format::Csv)
     }
 
     /// The name of file `n` (inside the zip, or the file itself).

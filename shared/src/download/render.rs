@@ -7,6 +7,7 @@ use std::io::Write;
 use serde_json::Value;
 
 use super::format::Format;
+use super::jsonl::{self, RowShape};
 use super::plan::{DownloadPlan, FilePlan, Piece, Unit, read_piece};
 use super::tables::csv_row;
 use super::zip::ZipWriter;
@@ -24,13 +25,24 @@ pub async fn render(
 ) -> Result<Piece, SnapshotError> {
     let part = reader.part(&file.category, unit.part).await?;
     let mut piece = Piece::default();
+    let rows = (format == Format::Jsonl).then(|| RowShape::of(file));
     let end = unit.end.min(part.entries.len());
     for entry in &part.entries[unit.start.min(end)..end] {
         if file.ids.as_ref().is_some_and(|ids| !ids.contains(&entry.id)) {
             continue;
         }
         let object = reader.value(&file.category, &part, entry).await?;
-        append(&mut piece, format, file, &entry.id, &object);
+        match &rows {
+            Some(rows) => {
+                rows.append(&mut piece.body, &entry.id, &object);
+                piece.objects += 1;
+            }
+            None => append(&mut piece, format, file, &entry.id, &object),
+        }
+    }
+    if rows.is_some() {
+        // Each piece is a part file of its own, stored as it will be published.
+        piece.body = jsonl::gzip(&piece.body);
     }
     Ok(piece)
 }
@@ -57,6 +69,7 @@ fn append(piece: &mut Piece, format: Format, file: &FilePlan, id: &str, object: 
             serde_json::to_writer(&mut piece.body, &(id, object)).expect("a JSON value serializes");
             piece.body.push(b'\n');
         }
+        Format::Jsonl => unreachable!("JSON Lines rows are rendered by jsonl::RowShape"),
     }
     piece.objects += 1;
 }
@@ -112,10 +125,11 @@ async fn write_one<W: Write>(vault: &Vault, plan: &DownloadPlan, n: usize, out: 
             out.write_all(&head.as_bytes()[..head.len() - 1])?;
             out.write_all(b",\"objects\":[\n")?;
         }
-        Format::Sqlite => {
-            return Err(WriteError::Io(std::io::Error::other(
-                "a SQLite download is written by download::sqlite, not streamed",
-            )));
+        Format::Sqlite | Format::Jsonl => {
+            return Err(WriteError::Io(std::io::Error::other(format!(
+                "a {} download is written table by table, not streamed as one file",
+                plan.format
+            ))));
         }
         Format::Csv => {
             let mut header = Vec::new();

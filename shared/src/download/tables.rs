@@ -34,6 +34,33 @@ impl Column {
     }
 }
 
+/// The name `column` has as a field of a JSON Lines row (`download::jsonl`): its name with every character but
+/// ASCII letters, digits and `_` made `_` (`profile.login` is `profile_login`), since Athena's column names hold
+/// no dots. Athena matches a JSON key to a column case-insensitively, so names equal but for case get `_2`, `_3`.
+pub fn field_names(columns: &[Column]) -> Vec<String> {
+    let mut taken = BTreeSet::from(["id".to_owned(), "json".to_owned()]);
+    let mut out = Vec::with_capacity(columns.len());
+    for column in columns {
+        let base: String = column
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+            .collect();
+        if base == "id" {
+            out.push(base);
+            continue;
+        }
+        let mut name = base.clone();
+        let mut n = 2;
+        while !taken.insert(name.to_ascii_lowercase()) {
+            name = format!("{base}_{n}");
+            n += 1;
+        }
+        out.push(name);
+    }
+    out
+}
+
 /// The fixed columns of each tabular category, beside the users' (whose profile columns come from the schemas).
 const TABLES: &[(&str, &[(&str, &str)])] = &[
     (
@@ -203,6 +230,25 @@ mod tests {
         let slash = columns("users", &schemas).unwrap().pop().unwrap();
         assert_eq!(slash.cell(&json!({"profile": {"a/b": "x"}})).as_deref(), Some("x"));
         assert!(columns("policies", &schemas).is_none());
+    }
+
+    #[test]
+    fn field_names_hold_no_dots_and_differ_beyond_case() {
+        let columns: Vec<Column> = ["id", "type.id", "profile.login", "profile.Login", "profile.a/b", "json"]
+            .iter()
+            .map(|n| Column::new(n, "/x"))
+            .collect();
+        assert_eq!(
+            field_names(&columns),
+            [
+                "id",
+                "type_id",
+                "profile_login",
+                "profile_Login_2",
+                "profile_a_b",
+                "json_2"
+            ]
+        );
     }
 
     #[test]

@@ -48,6 +48,15 @@ pub trait BlobStore: Send + Sync + 'static {
 
 /// Checks a blob key against the rules above; adapters call it before touching storage.
 pub fn validate_key(key: &str) -> Result<(), StoreError> {
+    check_key(key, b"")
+}
+
+/// Like [`validate_key`], with `=` also allowed: the exports' Hive-style partition directories (`org=<org>`).
+pub fn validate_export_key(key: &str) -> Result<(), StoreError> {
+    check_key(key, b"=")
+}
+
+fn check_key(key: &str, also: &[u8]) -> Result<(), StoreError> {
     let bad = |reason: &str| {
         Err(StoreError::InvalidKey {
             key: key.to_string(),
@@ -63,10 +72,29 @@ pub fn validate_key(key: &str) -> Result<(), StoreError> {
         }
         if !part
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-') || also.contains(&b))
         {
-            return bad("only A-Z a-z 0-9 . _ - and / are allowed");
+            return bad(if also.is_empty() {
+                "only A-Z a-z 0-9 . _ - and / are allowed"
+            } else {
+                "only A-Z a-z 0-9 . _ - = and / are allowed"
+            });
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn only_export_keys_may_hold_hive_style_partitions() {
+        let key = "exports/acme.okta.com/job-1/users/org=acme.okta.com/snapshot=s1/part-00000.json.gz";
+        assert!(validate_export_key(key).is_ok());
+        assert!(validate_key(key).is_err(), "blob keys stay as they were");
+        for bad in ["exports//x", "exports/../x", "exports/a b", "exports/a?b=c"] {
+            assert!(validate_export_key(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ mod export;
 mod keys;
 mod records;
 
-pub use blob::{BlobStore, StoreError, validate_key};
+pub use blob::{BlobStore, StoreError, validate_export_key, validate_key};
 pub use catalog::{Catalog, CatalogError};
 pub use export::{ExportStore, Link};
 pub use keys::{DataKey, KeyContext, KeyError, KeyProvider, PlainKey};

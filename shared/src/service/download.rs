@@ -27,14 +27,14 @@ pub const DEFAULT_LINK_VALIDITY: Duration = Duration::from_secs(15 * 60);
 pub struct DownloadAsk {
     /// A snapshot id, or `latest` (ignored with `from` and `to`).
     pub snapshot: String,
-    /// Every snapshot taken from this date (`YYYY-MM-DD`, or RFC 3339) to `to` (SQLite only).
+    /// Every snapshot taken from this date (`YYYY-MM-DD`, or RFC 3339) to `to` (SQLite and JSON Lines only).
     pub from: Option<String>,
     pub to: Option<String>,
     /// The org whose snapshot it is (needed for `latest` when the store holds several orgs).
     pub org: Option<OrgId>,
     pub selection: Vec<String>,
     pub relationships: bool,
-    /// `json`, `csv` or `sqlite`.
+    /// `json`, `csv`, `sqlite` or `jsonl`.
     pub format: String,
     /// The file to write (embedded); `None` on a host that puts downloads in its export store.
     pub path: Option<String>,
@@ -116,9 +116,9 @@ async fn in_range(
     to: &str,
     format: Format,
 ) -> Result<Vec<crate::ports::SnapshotRecord>, ServiceError> {
-    if format != Format::Sqlite {
+    if !format.holds_ranges() {
         return Err(ServiceError::Invalid(
-            "--from and --to write every version in the range, which only --format sqlite holds".into(),
+            "--from and --to write every version in the range, which only --format sqlite and jsonl hold".into(),
         ));
     }
     let (from, to) = (instant(from, false)?, instant(to, true)?);
@@ -206,7 +206,11 @@ impl fmt::Display for DownloadReport {
         if let Some(path) = &self.path {
             writeln!(f, "  written to {path}")?;
         }
-        if let Some(key) = &self.export_key {
+        if let Some(key) = &self.export_key
+            && self.format == Format::Jsonl.as_str()
+        {
+            writeln!(f, "  tables stored under {key}; docs/athena.md defines them for Athena")?;
+        } else if let Some(key) = &self.export_key {
             writeln!(
                 f,
                 "  stored at {key}; `oktavault download --link {}` makes a link to it",
@@ -263,6 +267,18 @@ pub async fn link(
         )));
     }
     let spec = job.download.expect("a download job has its spec");
+    if spec.format == Format::Jsonl.as_str() {
+        let at = spec
+            .export_key
+            .as_ref()
+            .or(spec.path.as_ref())
+            .cloned()
+            .unwrap_or_default();
+        return Err(ServiceError::Invalid(format!(
+            "download job {job_id} wrote tables, not a file: query them where they are ({at}), with Athena or \
+             DuckDB (docs/athena.md)"
+        )));
+    }
     match (&spec.export_key, &spec.path) {
         (Some(key), _) => {
             let exports = exports.ok_or_else(|| {

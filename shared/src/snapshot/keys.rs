@@ -94,6 +94,11 @@ pub fn export(org: &OrgId, job: &JobId, file_name: &str) -> String {
     format!("exports/{org}/{job}/{file_name}")
 }
 
+/// Where a download of several objects (the JSON Lines tables) is put on AWS: the objects under this prefix.
+pub fn export_prefix(org: &OrgId, job: &JobId) -> String {
+    format!("exports/{org}/{job}")
+}
+
 /// Chunk `n` of a restore plan's objects of `category`.
 pub fn restore_plan_chunk(org: &OrgId, job: &JobId, category: &str, n: usize) -> String {
     debug_assert!(

@@ -11,7 +11,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
 use crate::aws::errors::Failure;
-use crate::ports::{ExportStore, Link, StoreError, validate_key};
+use crate::ports::{ExportStore, Link, StoreError, validate_export_key};
 
 /// A link is never valid for less than this: shorter than a person can click.
 const SHORTEST_LINK: Duration = Duration::from_secs(60);
@@ -89,7 +89,7 @@ pub fn content_disposition(file_name: &str) -> String {
 #[async_trait]
 impl ExportStore for S3ExportStore {
     async fn publish(&self, key: &str, local: &Path) -> Result<(), StoreError> {
-        validate_key(key)?;
+        validate_export_key(key)?;
         let body = ByteStream::from_path(local)
             .await
             .map_err(|e| self.io_error("put", key, format!("could not read {}: {e}", local.display()), false))?;
@@ -110,7 +110,7 @@ impl ExportStore for S3ExportStore {
     }
 
     async fn link(&self, key: &str, file_name: &str, expires: Duration) -> Result<Link, StoreError> {
-        validate_key(key)?;
+        validate_export_key(key)?;
         let expires = link_validity(expires, self.credentials_expiry().await, SystemTime::now());
         let presigning =
             PresigningConfig::expires_in(expires).map_err(|e| self.io_error("presign", key, e.to_string(), false))?;

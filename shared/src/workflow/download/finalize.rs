@@ -1,12 +1,16 @@
 //! FinalizeDownload: streams the rendered pieces into the file and ends the job. Embedded, the file is written
 //! beside its path and linked there only when whole (never over an existing file); on AWS it is written to a
-//! temporary file and uploaded to the exports prefix, and the job records its key. The staged pieces are deleted.
+//! temporary file and uploaded to the exports prefix, and the job records its key. JSON Lines tables are a
+//! directory (renamed into place when whole) or objects under the job's exports prefix, which the job records.
+//! The staged pieces are deleted.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::spec;
+use crate::download::Format;
+use crate::download::jsonl;
 use crate::download::plan::{DownloadPlan, delete_staged, read_plan};
 use crate::download::render::{WriteError, write_file};
 use crate::ids::JobId;
@@ -41,6 +45,29 @@ pub async fn finalize_download(
         .await?
         .ok_or_else(|| StepError::fatal(format!("download job {} has no plan", job.job_id)))?;
     let (counts, location) = match &spec.path {
+        Some(path) if plan.format == Format::Jsonl => {
+            let counts = write_local_tables(&ctx.vault, &plan, Path::new(path)).await?;
+            (counts, path.clone())
+        }
+        None if plan.format == Format::Jsonl => {
+            let exports = ctx.exports.as_ref().ok_or_else(|| {
+                StepError::fatal("this host has nowhere to put a download: give the directory to write (-o PATH)")
+            })?;
+            let prefix = keys::export_prefix(&job.org_id, &job.job_id);
+            let scratch = Partial(std::env::temp_dir().join(format!("oktavault-{}.part", job.job_id)));
+            let to = jsonl::Destination::Exports {
+                store: exports.as_ref(),
+                prefix: &prefix,
+                scratch: &scratch.0,
+            };
+            let counts = jsonl::write_parts(&ctx.vault, &plan, &to)
+                .await
+                .map_err(|e| write_error(e, &format!("s3 {prefix}/")))?;
+            // The job records the prefix, with its slash: the tables are the objects under it.
+            let location = format!("{prefix}/");
+            spec.export_key = Some(location.clone());
+            (counts, location)
+        }
         Some(path) => {
             let counts = write_local(&ctx.vault, &plan, Path::new(path)).await?;
             (counts, path.clone())
@@ -129,6 +156,64 @@ async fn write_local(
             "could not put the download at {}: {e}",
             path.display()
         ))),
+    }
+}
+
+/// Converts a writing failure into the step's error, naming where the download was going.
+fn write_error(e: WriteError, to: &str) -> StepError {
+    match e {
+        WriteError::Snapshot(e) => StepError::from(e),
+        WriteError::Io(e) => StepError::fatal(format!("could not write the download to {to}: {e}")),
+    }
+}
+
+/// Writes the JSON Lines tables into a directory beside `path` and renames it to `path` once whole; an existing
+/// file or directory is never replaced.
+async fn write_local_tables(
+    vault: &Vault,
+    plan: &DownloadPlan,
+    path: &Path,
+) -> Result<std::collections::BTreeMap<String, u64>, StepError> {
+    let exists = |path: &Path| {
+        StepError::fatal(format!(
+            "{} exists: a download never replaces a file or directory; remove it or name another",
+            path.display()
+        ))
+    };
+    if path.exists() {
+        return Err(exists(path));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = PartialDir(path.with_file_name(format!(".{name}.{}.partial", plan.job_id)));
+    // A retried step starts the directory afresh: what a failed attempt left is not known to be whole.
+    if partial.0.exists() {
+        std::fs::remove_dir_all(&partial.0).map_err(|e| {
+            StepError::fatal(format!(
+                "could not clear {} left by an earlier attempt: {e}",
+                partial.0.display()
+            ))
+        })?;
+    }
+    let counts = jsonl::write_parts(vault, plan, &jsonl::Destination::Directory(&partial.0))
+        .await
+        .map_err(|e| write_error(e, &partial.0.display().to_string()))?;
+    if path.exists() {
+        return Err(exists(path));
+    }
+    std::fs::rename(&partial.0, path)
+        .map_err(|e| StepError::fatal(format!("could not put the download at {}: {e}", path.display())))?;
+    Ok(counts)
+}
+
+/// A directory being written: removed when dropped, unless it was renamed into place.
+struct PartialDir(PathBuf);
+
+impl Drop for PartialDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

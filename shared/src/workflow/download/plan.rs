@@ -27,7 +27,7 @@ pub struct DownloadRequest {
     /// The org whose snapshot is read.
     pub org_id: OrgId,
     pub snapshot_id: SnapshotId,
-    /// Every snapshot to read, oldest first (a `--from`/`--to` range, SQLite only); just `snapshot_id` when empty.
+    /// Every snapshot to read, oldest first (a `--from`/`--to` range, SQLite and JSON Lines only); just `snapshot_id` when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<SnapshotId>,
     pub selection: Vec<String>,
@@ -128,6 +128,7 @@ fn file_name(org: &OrgId, snapshot: &SnapshotId, selection: &[String], format: F
     };
     match (one, format) {
         (_, Format::Sqlite) => format!("{org}-{snapshot}.sqlite"),
+        (_, Format::Jsonl) => format!("{org}-{snapshot}-tables"),
         (Some(category), _) => format!("{org}-{snapshot}-{category}.{}", format.extension()),
         (None, _) => format!("{org}-{snapshot}.zip"),
     }
@@ -163,7 +164,7 @@ async fn make_plan(ctx: &StepContext, job: &JobRecord) -> Result<DownloadPlan, S
                 other => StepError::fatal(format!("snapshot {snapshot_id}: {other}")),
             })?;
         let user_schemas: Vec<serde_json::Value> = match format {
-            Format::Csv | Format::Sqlite => reader
+            Format::Csv | Format::Sqlite | Format::Jsonl => reader
                 .objects("user_schemas")
                 .await?
                 .into_iter()
@@ -195,7 +196,7 @@ async fn make_plan(ctx: &StepContext, job: &JobRecord) -> Result<DownloadPlan, S
                 },
                 // Every snapshot's table has the same columns: those of the first (newest columns would drop
                 // nothing a row needs, since each row keeps its whole object as JSON).
-                Format::Sqlite => match files.iter().find(|f: &&FilePlan| f.category == row.name) {
+                Format::Sqlite | Format::Jsonl => match files.iter().find(|f: &&FilePlan| f.category == row.name) {
                     Some(first) => first.columns.clone(),
                     None => tables::columns(row.name, &user_schemas),
                 },
