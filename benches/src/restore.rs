@@ -127,12 +127,57 @@ impl Expected {
             .flatten()
             .filter(|a| deleted.contains(id_of(a)) && a["scope"] == "USER")
             .count() as u64;
+        // A restored user also brings what hangs off it (restore::select): its admin role assignments, their group
+        // targets, and its links to a primary user (a manager).
+        // Kept under `<user id>` (roles) or `<user id>/<role assignment id>` (targets).
+        let of_deleted = |resource: &str| -> u64 {
+            before.resources.get(resource).map_or(0, |by_parent| {
+                by_parent
+                    .iter()
+                    .filter(|(parent, _)| deleted.contains(parent.split('/').next().unwrap_or(parent)))
+                    .map(|(_, items)| items.len() as u64)
+                    .sum()
+            })
+        };
+        let primary_names: HashSet<&str> = before
+            .resources
+            .get("linked_object_definitions")
+            .into_iter()
+            .flat_map(|by_parent| by_parent.values().flatten())
+            .filter_map(|d| d["primary"]["name"].as_str())
+            .collect();
+        let links: u64 = before.resources.get("linked_object_values").map_or(0, |by_parent| {
+            by_parent
+                .iter()
+                .filter(|(key, _)| {
+                    key.split_once('/')
+                        .is_some_and(|(u, name)| deleted.contains(u) && primary_names.contains(name))
+                })
+                .map(|(_, items)| items.len() as u64)
+                .sum()
+        });
         let writes = vec![
             // Before each create, the user is looked up by login: a create repeated after a crash finds it.
             ("GET", "/api/v1/users/{idOrLogin}", deleted.len() as u64),
             ("POST", "/api/v1/users", deleted.len() as u64),
             ("POST", "/api/v1/users/{id}/lifecycle/activate", activations),
             ("POST", "/api/v1/apps/{id}/users", assignments),
+            ("POST", "/api/v1/users/{userId}/roles", of_deleted("user_roles")),
+            (
+                "PUT",
+                "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/groups/{groupId}",
+                of_deleted("user_role_group_targets"),
+            ),
+            (
+                "PUT",
+                "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}",
+                of_deleted("user_role_app_targets"),
+            ),
+            (
+                "PUT",
+                "/api/v1/users/{userIdOrLogin}/linkedObjects/{primaryRelationshipName}/{primaryUserId}",
+                links,
+            ),
         ];
 
         let live_users: Vec<&Value> = before.users.iter().filter(|u| !deleted.contains(id_of(u))).collect();
