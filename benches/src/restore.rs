@@ -485,6 +485,16 @@ mod tests {
                 {"id": "00u3", "scope": "USER"},
             ]},
             "app_groups": {},
+            // 00u1 holds a group-targeted admin role and has a manager (00u3); 00u3 is its manager's report.
+            "resources": {
+                "user_roles": {"00u1": [{"id": "ra1"}], "00u3": [{"id": "ra3"}]},
+                "user_role_group_targets": {"00u1/ra1": [{"id": "00g1"}, {"id": "00g3"}]},
+                "linked_object_definitions": {"": [{"primary": {"name": "manager"}, "associated": {"name": "reports"}}]},
+                "linked_object_values": {
+                    "00u1/manager": [{"_links": {"self": {"href": "https://x/api/v1/users/00u3"}}}],
+                    "00u3/reports": [{"_links": {"self": {"href": "https://x/api/v1/users/00u1"}}}],
+                },
+            },
         }))
         .unwrap();
         let deleted: HashSet<String> = ["00u1", "00u2"].map(str::to_owned).into();
@@ -496,6 +506,22 @@ mod tests {
                 ("POST", "/api/v1/users", 2),
                 ("POST", "/api/v1/users/{id}/lifecycle/activate", 1),
                 ("POST", "/api/v1/apps/{id}/users", 1),
+                ("POST", "/api/v1/users/{userId}/roles", 1),
+                (
+                    "PUT",
+                    "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/groups/{groupId}",
+                    2
+                ),
+                (
+                    "PUT",
+                    "/api/v1/users/{userId}/roles/{roleAssignmentId}/targets/catalog/apps/{appName}/{appId}",
+                    0
+                ),
+                (
+                    "PUT",
+                    "/api/v1/users/{userIdOrLogin}/linkedObjects/{primaryRelationshipName}/{primaryUserId}",
+                    1
+                ),
             ]
         );
         let planning: BTreeMap<&str, u64> = expected.planning.iter().map(|(_, t, n)| (*t, *n)).collect();
