@@ -23,7 +23,6 @@ const UNRESOLVED_BY_DESIGN: &[(&str, &str, &str)] = &[(
 /// References the simulator's seeded org has no value for, so the test above cannot resolve them; the spec test
 /// below still checks that each names a field Okta answers with, and `references`' unit tests cover their forms.
 const NOT_SEEDED: &[(&str, &str)] = &[
-    ("apps", "_links.accessPolicy.href"),
     ("apps", "settings.inlineHookId"),
     ("apps", "settings.signOn.inlineHooks[].id"),
     ("group_rules", "conditions.people.groups.exclude[]"),
