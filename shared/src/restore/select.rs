@@ -245,10 +245,16 @@ async fn add_children(
             Some(objects) => objects.iter().map(|(id, _)| id.as_str()).collect(),
             None => continue,
         };
+        // Looked up once per entry: a set, since a whole-category selection brings thousands of children.
+        let already: BTreeSet<&str> = selected
+            .objects
+            .get(&kind)
+            .map(|objects| objects.iter().map(|(id, _)| id.as_str()).collect())
+            .unwrap_or_default();
         let mut children = Vec::new();
         let mut entries = reader.entries(row.name);
         while let Some(entry) = entries.next().await? {
-            if parents.contains(owner_of(row, &entry.id)) && !selected.contains(kind, &entry.id) {
+            if parents.contains(owner_of(row, &entry.id)) && !already.contains(entry.id.as_str()) {
                 children.push(entry.id);
             }
         }

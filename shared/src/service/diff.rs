@@ -51,18 +51,17 @@ pub async fn diff_snapshots(
 ) -> Result<SnapshotDiff, SnapshotError> {
     let before = SnapshotReader::open(vault.clone(), &from.org_id, &from.snapshot_id).await?;
     let after = SnapshotReader::open(vault.clone(), &to.org_id, &to.snapshot_id).await?;
-    let mut names: Vec<&String> = before
-        .head()
-        .categories
-        .keys()
-        .chain(after.head().categories.keys())
-        .collect();
-    names.sort_by_key(|n| {
-        categories::CATEGORIES
-            .iter()
-            .position(|c| c.name == n.as_str())
-            .unwrap_or(usize::MAX)
-    });
+    let mut names: Vec<&String> = categories::in_catalog_order(
+        before
+            .head()
+            .categories
+            .keys()
+            .chain(after.head().categories.keys())
+            .map(|name| (name, ())),
+    )
+    .into_iter()
+    .map(|(name, ())| name)
+    .collect();
     names.dedup();
     let mut out = SnapshotDiff {
         from: from.snapshot_id.clone(),
