@@ -278,7 +278,7 @@ pub struct SnapshotRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<SnapshotId>,
     /// Per category, what changed since `previous`, by content (the System Log, which holds events rather than
-    /// a state, is left out). `None` when not recorded: a snapshot written before this was kept, or one whose
+    /// a state, is left out; empty for the org's first snapshot). `None` when not recorded: a snapshot written before this was kept, or one whose
     /// previous snapshot could not be read when it was finalized; the timeline then compares the manifests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<BTreeMap<String, ChangeCounts>>,

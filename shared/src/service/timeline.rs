@@ -244,14 +244,14 @@ async fn compare_manifests(
         }
     };
     let lacks = walk::lacks(after.head());
-    let before = match previous {
-        None => None,
-        Some(id) => match SnapshotReader::open(vault.clone(), &record.org_id, id).await {
-            Ok(reader) => Some(reader),
-            Err(e) => return (not_counted(format!("snapshot {id} cannot be read: {e}")), lacks),
-        },
+    let Some(id) = previous else {
+        return (Changes::First, lacks);
     };
-    match walk::count_changes(before.as_ref(), &after).await {
+    let before = match SnapshotReader::open(vault.clone(), &record.org_id, id).await {
+        Ok(reader) => reader,
+        Err(e) => return (not_counted(format!("snapshot {id} cannot be read: {e}")), lacks),
+    };
+    match walk::count_changes(&before, &after).await {
         Ok(counted) => (counted_changes(&counted), lacks),
         Err(e) => (not_counted(format!("the manifests cannot be compared: {e}")), lacks),
     }

@@ -89,11 +89,10 @@ impl PairedEntries<'_> {
     }
 }
 
-/// Per category of `after`, how many objects were added, removed and changed since `before` (`None`: everything
-/// is added), by hash alone. Categories of events (the System Log) are left out, and so is a category `after`
+/// Per category of `after`, how many objects were added, removed and changed since `before`, by hash alone. Categories of events (the System Log) are left out, and so is a category `after`
 /// skipped. Reads both manifests a part at a time.
 pub async fn count_changes(
-    before: Option<&SnapshotReader>,
+    before: &SnapshotReader,
     after: &SnapshotReader,
 ) -> Result<BTreeMap<String, ChangeCounts>, SnapshotError> {
     let mut out = BTreeMap::new();
@@ -102,7 +101,7 @@ pub async fn count_changes(
             continue;
         }
         let mut counts = ChangeCounts::default();
-        let mut pairs = PairedEntries::new(before, after, name);
+        let mut pairs = PairedEntries::new(Some(before), after, name);
         while let Some(pair) = pairs.next().await? {
             match pair {
                 Paired::Added(_) => counts.added += 1,

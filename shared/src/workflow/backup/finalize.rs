@@ -139,16 +139,17 @@ async fn summarize(
     let after = SnapshotReader::open(ctx.vault.clone(), &job.org_id, snapshot).await?;
     let lacks = walk::lacks(after.head());
     let before = match &job.previous_snapshot {
-        None => None,
+        // The org's first snapshot: nothing to count against (the timeline shows it as the first).
+        None => return Ok((Some(BTreeMap::new()), lacks)),
         Some(previous) => match SnapshotReader::open(ctx.vault.clone(), &job.org_id, previous).await {
-            Ok(reader) => Some(reader),
+            Ok(reader) => reader,
             Err(e) => {
                 tracing::warn!(job = %job.job_id, %previous, error = %e, "changes since the previous snapshot not counted");
                 return Ok((None, lacks));
             }
         },
     };
-    let changes = match walk::count_changes(before.as_ref(), &after).await {
+    let changes = match walk::count_changes(&before, &after).await {
         Ok(changes) => Some(changes),
         Err(e) => {
             tracing::warn!(job = %job.job_id, error = %e, "changes since the previous snapshot not counted");
