@@ -114,6 +114,7 @@ pub async fn run(bench: &SearchBench) -> anyhow::Result<()> {
             previous: None,
             changes: None,
             lacks: Vec::new(),
+            trigger: Default::default(),
         });
         writing += started.elapsed();
         let started = Instant::now();

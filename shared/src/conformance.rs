@@ -14,9 +14,9 @@ use secrecy::ExposeSecret;
 use crate::ids::{JobId, OrgId, SnapshotId, random_suffix};
 use crate::okta::OrgUrl;
 use crate::ports::{
-    AuthKind, BlobStore, Catalog, CatalogError, CategoryCounts, CategoryProgress, ChangeCounts, DataKey, JobKind,
-    JobRecord, JobStatus, KeyContext, KeyError, KeyProvider, Lack, Lease, LogEntry, OrgRecord, SnapshotRecord,
-    StoreError,
+    AuthKind, BackupSchedule, BackupTrigger, BlobStore, CaptureSettings, Catalog, CatalogError, CategoryCounts,
+    CategoryProgress, ChangeCounts, ConnectivityCheck, DataKey, JobKind, JobRecord, JobStatus, KeyContext, KeyError,
+    KeyProvider, Lack, Lease, LogEntry, OrgRecord, RetentionPolicy, SnapshotRecord, StoreError,
 };
 
 /// Writers racing in the concurrency checks.
@@ -436,14 +436,30 @@ fn snapshot_id(value: &str) -> SnapshotId {
 
 fn org_record(org: &OrgId) -> OrgRecord {
     OrgRecord {
-        org_id: org.clone(),
-        url: format!("https://{org}"),
-        auth: AuthKind::ClientSecret,
-        client_id: Some("0oa-conformance".into()),
         sealed_credentials: Some("c2VhbGVk".to_owned()),
-        backup_enabled: true,
-        created_at: "2026-01-01T00:00:00Z".into(),
-        last_snapshot: None,
+        // The org settings round-trip through both adapters like the rest.
+        granted_scopes: Some(vec!["okta.users.read".into()]),
+        last_check: Some(ConnectivityCheck {
+            at: "2026-01-01T00:00:00Z".into(),
+            ok: false,
+            message: "the secret was refused".into(),
+        }),
+        schedule: BackupSchedule { every_hours: 6 },
+        retention: RetentionPolicy {
+            days: Some(30),
+            count: Some(10),
+        },
+        capture: Some(CaptureSettings {
+            source_name: "aws.partner/okta.com/acme/stream".into(),
+            debounce_secs: 300,
+        }),
+        ..OrgRecord::new(
+            org.clone(),
+            format!("https://{org}"),
+            AuthKind::ClientSecret,
+            Some("0oa-conformance".into()),
+            "2026-01-01T00:00:00Z".into(),
+        )
     }
 }
 
@@ -465,6 +481,7 @@ fn job_record(org: &OrgId, job: &str, created_at: &str) -> JobRecord {
         error: None,
         resumable: false,
         reopened: 0,
+        trigger: Default::default(),
         restore: None,
         download: None,
     }
@@ -505,6 +522,7 @@ fn snapshot_record(org: &OrgId, snapshot: &str, created_at: &str) -> SnapshotRec
             part: Some("00g1".into()),
             reason: "HTTP 403".into(),
         }],
+        trigger: BackupTrigger::Capture,
     }
 }
 

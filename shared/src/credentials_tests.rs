@@ -31,14 +31,14 @@ fn client_secret() -> Credentials {
 
 fn record(org_id: &OrgId, url: &str, sealed: Option<String>) -> OrgRecord {
     OrgRecord {
-        org_id: org_id.clone(),
-        url: url.to_owned(),
-        auth: AuthKind::ApiToken,
-        client_id: None,
         sealed_credentials: sealed,
-        backup_enabled: true,
-        created_at: "2025-01-01T00:00:00Z".into(),
-        last_snapshot: None,
+        ..OrgRecord::new(
+            org_id.clone(),
+            url.to_owned(),
+            AuthKind::ApiToken,
+            None,
+            "2025-01-01T00:00:00Z".into(),
+        )
     }
 }
 

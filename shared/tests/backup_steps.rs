@@ -53,16 +53,13 @@ async fn fixture_with(users: usize, seed: u64, page_budget: Duration, carried_pe
     let url = OrgUrl::parse(&sim.url(), true).unwrap();
     let org_id = url.org_id();
     catalog
-        .put_org(&OrgRecord {
-            org_id: org_id.clone(),
-            url: sim.url(),
-            auth: AuthKind::ApiToken,
-            client_id: None,
-            sealed_credentials: None,
-            backup_enabled: true,
-            created_at: timefmt::rfc3339(timefmt::now()),
-            last_snapshot: None,
-        })
+        .put_org(&OrgRecord::new(
+            org_id.clone(),
+            sim.url(),
+            AuthKind::ApiToken,
+            None,
+            timefmt::rfc3339(timefmt::now()),
+        ))
         .await
         .unwrap();
     let connector = StaticConnector::default();
@@ -94,6 +91,7 @@ impl Fixture {
             categories: Some(categories.iter().map(|c| c.to_string()).collect()),
             full_refresh: false,
             max_iterations: None,
+            trigger: Default::default(),
         };
         plan_backup(
             &self.ctx,

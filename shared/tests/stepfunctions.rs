@@ -1112,14 +1112,11 @@ fn invoked_function_names_are_read_from_names_and_encoded_arns() {
 
 /// The record of the simulated org, authorized with its API token (credentials not yet sealed on it).
 fn api_token_org(org_id: &OrgId, sim: &SimHandle) -> OrgRecord {
-    OrgRecord {
-        org_id: org_id.clone(),
-        url: sim.url(),
-        auth: AuthKind::ApiToken,
-        client_id: None,
-        sealed_credentials: None,
-        backup_enabled: true,
-        created_at: timefmt::rfc3339(timefmt::now()),
-        last_snapshot: None,
-    }
+    OrgRecord::new(
+        org_id.clone(),
+        sim.url(),
+        AuthKind::ApiToken,
+        None,
+        timefmt::rfc3339(timefmt::now()),
+    )
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
 use oktavault_shared::okta::{ClientStats, OktaClient};
-use oktavault_shared::ports::{Catalog, CategoryCounts, JobRecord, JobStatus, OrgRecord};
+use oktavault_shared::ports::{BackupTrigger, Catalog, CategoryCounts, JobRecord, JobStatus, OrgRecord};
 use oktavault_shared::workflow::embedded::{self, BackupOptions};
 use oktavault_shared::workflow::{StaticConnector, StepContext};
 use serde::Serialize;
@@ -32,6 +32,7 @@ pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Re
             categories: args.categories,
             full_refresh: args.full,
             max_iterations: args.max_page_calls,
+            trigger: BackupTrigger::Manual,
         },
         page_budget: Duration::from_secs(args.page_budget_secs),
     };

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use oktavault_shared::ids::OrgId;
 use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
-use oktavault_shared::ports::AuthKind;
+use oktavault_shared::ports::{AuthKind, BackupTrigger};
 use serde::Serialize;
 
 use oktavault_shared::workflow::embedded::BackupOptions;
@@ -57,7 +57,10 @@ pub async fn run(store_dir: &Path, args: DemoArgs, out: &Output) -> anyhow::Resu
     let job = BackupJob {
         org,
         client,
-        options: BackupOptions::default(),
+        options: BackupOptions {
+            trigger: BackupTrigger::Manual,
+            ..BackupOptions::default()
+        },
         page_budget: Duration::from_secs(20),
     };
     let backup = job.run(&store, out).await?;

@@ -59,6 +59,7 @@ async fn two_catalogs_on_one_directory_race_update_job_and_one_wins() {
         error: None,
         resumable: false,
         reopened: 0,
+        trigger: Default::default(),
         restore: None,
         download: None,
     };
@@ -187,6 +188,7 @@ fn race_job() -> crate::ports::JobRecord {
         error: None,
         resumable: false,
         reopened: 0,
+        trigger: Default::default(),
         restore: None,
         download: None,
     }

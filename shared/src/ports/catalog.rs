@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+use super::org::OrgRecord;
 use super::records::*;
 use crate::ids::{JobId, OrgId, SnapshotId};
 

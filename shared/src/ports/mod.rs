@@ -5,10 +5,12 @@ mod blob;
 mod catalog;
 mod export;
 mod keys;
+mod org;
 mod records;
 
 pub use blob::{BlobStore, StoreError, validate_export_key, validate_key};
 pub use catalog::{Catalog, CatalogError};
 pub use export::{ExportStore, Link};
 pub use keys::{DataKey, KeyContext, KeyError, KeyProvider, PlainKey};
+pub use org::*;
 pub use records::*;

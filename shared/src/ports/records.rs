@@ -7,32 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{JobId, OrgId, SnapshotId};
 
-/// How oktavault authenticates to an org (the secret itself is never stored in this record).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthKind {
-    ApiToken,
-    ClientSecret,
-    PrivateKeyJwt,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OrgRecord {
-    pub org_id: OrgId,
-    /// `https://acme.okta.com` (or the simulator's loopback URL when explicitly allowed).
-    pub url: String,
-    pub auth: AuthKind,
-    pub client_id: Option<String>,
-    /// The org's credentials sealed under the key provider for this org and the one URL they may
-    /// be sent to (`crate::credentials`), base64. Absent when the caller supplies credentials per
-    /// run (the `oktavault backup` flags).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sealed_credentials: Option<String>,
-    pub backup_enabled: bool,
-    pub created_at: String,
-    pub last_snapshot: Option<SnapshotId>,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
@@ -231,6 +205,9 @@ pub struct JobRecord {
     /// How many times this job was reopened after a transient failure.
     #[serde(default)]
     pub reopened: u32,
+    /// What started a backup job (restore and download jobs keep the default).
+    #[serde(default)]
+    pub trigger: BackupTrigger,
     /// Set on restore jobs: what was asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore: Option<RestoreSpec>,
@@ -286,6 +263,23 @@ pub struct SnapshotRecord {
     /// not list completely, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lacks: Vec<Lack>,
+    /// What started the backup that wrote it (retention counts scheduled and manual snapshots, and keeps
+    /// captures by age).
+    #[serde(default)]
+    pub trigger: BackupTrigger,
+}
+
+/// What started a backup.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupTrigger {
+    /// The org's schedule (and every backup from before triggers were recorded).
+    #[default]
+    Scheduled,
+    /// A person: `oktavault backup`, or "backup now".
+    Manual,
+    /// Admin changes seen in the org's log stream.
+    Capture,
 }
 
 /// How many objects of a category were added, removed and changed from one snapshot to the next.

@@ -71,6 +71,7 @@ impl World {
             previous: None,
             changes: None,
             lacks: Vec::new(),
+            trigger: Default::default(),
         });
         index_snapshot(&self.vault, &self.org, &self.records, &id)
             .await

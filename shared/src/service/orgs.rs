@@ -16,17 +16,20 @@ pub async fn register(
     client_id: Option<String>,
 ) -> Result<OrgRecord, ServiceError> {
     let existing = catalog.get_org(&org_id).await?;
-    let org = OrgRecord {
-        org_id,
-        url: url.as_str().to_owned(),
-        auth,
-        client_id,
-        sealed_credentials: existing.as_ref().and_then(|o| o.sealed_credentials.clone()),
-        backup_enabled: existing.as_ref().is_none_or(|o| o.backup_enabled),
-        created_at: existing
-            .as_ref()
-            .map_or_else(|| timefmt::rfc3339(timefmt::now()), |o| o.created_at.clone()),
-        last_snapshot: existing.and_then(|o| o.last_snapshot),
+    let org = match existing {
+        Some(existing) => OrgRecord {
+            url: url.as_str().to_owned(),
+            auth,
+            client_id,
+            ..existing
+        },
+        None => OrgRecord::new(
+            org_id,
+            url.as_str().to_owned(),
+            auth,
+            client_id,
+            timefmt::rfc3339(timefmt::now()),
+        ),
     };
     catalog.put_org(&org).await?;
     Ok(org)

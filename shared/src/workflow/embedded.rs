@@ -14,6 +14,7 @@ use crate::asl::{
     ExecutionFailed, ExecutionOptions, StateMachine, TaskFailure, TaskInvoker, embedded_function_substitutions,
 };
 use crate::ids::{JobId, OrgId};
+use crate::ports::BackupTrigger;
 
 /// The backup workflow definition, compiled in so the command needs no files beside it.
 pub const BACKUP_DEFINITION: &str = include_str!("../../../statemachines/backup.asl.json");
@@ -66,6 +67,8 @@ pub struct BackupOptions {
     pub full_refresh: bool,
     /// At most this many BackupPage calls per category in one execution (see `BackupRequest`).
     pub max_iterations: Option<u32>,
+    /// What started the backup (the schedule when not said).
+    pub trigger: BackupTrigger,
 }
 
 /// How an embedded backup ended.
@@ -111,6 +114,7 @@ pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOp
         "categories": options.categories,
         "full_refresh": options.full_refresh,
         "max_iterations": options.max_iterations,
+        "trigger": options.trigger,
     });
     let (mut executions, mut most_history_events) = (0, 0);
     loop {

@@ -273,6 +273,7 @@ mod tests {
             error: None,
             resumable: false,
             reopened: 0,
+            trigger: Default::default(),
             restore: None,
             download: None,
         }

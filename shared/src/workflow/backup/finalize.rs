@@ -113,6 +113,7 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
             previous: job.previous_snapshot.clone(),
             changes,
             lacks,
+            trigger: job.trigger,
         })
         .await?;
     // Never backwards: a slower job that finishes after a newer one leaves the newer one the org's last.

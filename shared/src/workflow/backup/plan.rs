@@ -19,7 +19,7 @@ use time::Duration;
 use super::work;
 use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
-use crate::ports::{JobKind, JobRecord, JobStatus, OrgRecord};
+use crate::ports::{BackupTrigger, JobKind, JobRecord, JobStatus, OrgRecord};
 use crate::timefmt;
 use crate::workflow::job::{job_log, reopen};
 use crate::workflow::{StepContext, StepError, lease};
@@ -41,6 +41,10 @@ pub struct BackupRequest {
     /// to make executions short, and to test continuations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iterations: Option<u32>,
+    /// What started the backup: the schedule (the default, so a schedule's input needs no field), a person, or a
+    /// capture of admin changes.
+    #[serde(default)]
+    pub trigger: BackupTrigger,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -273,6 +277,7 @@ async fn create_job(
         error: None,
         resumable: false,
         reopened: 0,
+        trigger: request.trigger,
         restore: None,
         download: None,
     };

@@ -99,6 +99,7 @@ async fn choose_job(ctx: &StepContext, request: &DownloadRequest, owner: &str) -
         error: None,
         resumable: false,
         reopened: 0,
+        trigger: Default::default(),
         restore: None,
         download: Some(DownloadSpec {
             snapshot_id: request.snapshot_id.clone(),

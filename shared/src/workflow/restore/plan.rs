@@ -342,6 +342,7 @@ async fn choose_job(
         error: None,
         resumable: false,
         reopened: 0,
+        trigger: Default::default(),
         restore: Some(wanted),
         download: None,
     };
