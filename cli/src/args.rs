@@ -67,6 +67,9 @@ pub enum Command {
     /// categories make a zip of one file per category. Runs as a download job; `--link JOB` says where a finished
     /// download is.
     Download(DownloadArgs),
+    /// Authorize an org for unattended backups (its credentials checked live, then kept sealed in the store), and
+    /// show or change the orgs: `org add`, `org list`, `org show`, `org set`, `org delete`.
+    Org(OrgCommandArgs),
     /// Run one workflow step on the JSON payload on stdin, as a Lambda would (for the benchmark).
     #[command(hide = true)]
     Step(StepArgs),
@@ -122,6 +125,48 @@ pub struct OrgArgs {
     /// Share of each Okta rate-limit bucket oktavault may use (0.05 to 1.0).
     #[arg(long, default_value_t = 0.5)]
     pub rate_share: f64,
+}
+
+#[derive(Args)]
+pub struct OrgCommandArgs {
+    #[command(subcommand)]
+    pub action: OrgAction,
+}
+
+#[derive(Subcommand)]
+pub enum OrgAction {
+    /// Check the credentials against the live org (a token, then one read per scope group), then seal and store
+    /// them: later commands on this org need no credential flags. An org already stored gets the new credentials
+    /// in place of the old; its snapshots and settings stay. An OAuth app asks for the read and manage scopes
+    /// (or --scopes) and keeps those it is granted; the categories the rest leave out are listed.
+    Add(OrgArgs),
+    /// Every org's card: domain, storage, backup on or off, app status, last backup, next run.
+    List,
+    /// One org's card.
+    Show(OrgRef),
+    /// Change an org's settings.
+    Set(OrgSetArgs),
+    /// Stop backing an org up and drop its stored credentials; its snapshots are kept per its retention, then
+    /// purged. `org add` brings it back.
+    Delete(OrgRef),
+}
+
+#[derive(Args)]
+pub struct OrgRef {
+    /// The org: its id (acme.okta.com) or URL.
+    pub org: String,
+}
+
+#[derive(Args)]
+pub struct OrgSetArgs {
+    #[command(flatten)]
+    pub org: OrgRef,
+    /// Scheduled backups on or off.
+    #[arg(long, value_parser = clap::builder::BoolishValueParser::new())]
+    pub backup: Option<bool>,
+    /// Hours between scheduled backups: 1 (hourly) to 24 (daily).
+    #[arg(long)]
+    pub every_hours: Option<u32>,
 }
 
 #[derive(Args)]

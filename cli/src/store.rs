@@ -13,17 +13,20 @@ use oktavault_shared::snapshot::Vault;
 pub struct Store {
     pub catalog: Arc<LocalCatalog>,
     pub vault: Vault,
+    /// The store's key file: what org credentials are sealed under.
+    pub keys: Arc<LocalKeyProvider>,
 }
 
 impl Store {
     pub fn open(dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the store directory {}", dir.display()))?;
         let blobs = LocalBlobStore::open(dir.join("blobs"))?;
-        let keys = LocalKeyProvider::open(dir.join("master.key"))?;
+        let keys = Arc::new(LocalKeyProvider::open(dir.join("master.key"))?);
         let catalog = LocalCatalog::open(dir.join("catalog"))?;
         Ok(Self {
             catalog: Arc::new(catalog),
-            vault: Vault::new(Arc::new(blobs), Arc::new(keys)),
+            vault: Vault::new(Arc::new(blobs), keys.clone()),
+            keys,
         })
     }
 

@@ -443,6 +443,7 @@ fn org_record(org: &OrgId) -> OrgRecord {
             at: "2026-01-01T00:00:00Z".into(),
             ok: false,
             message: "the secret was refused".into(),
+            refused_scopes: BTreeMap::from([("okta.logs.read".into(), "not granted to the OAuth app".into())]),
         }),
         schedule: BackupSchedule { every_hours: 6 },
         retention: RetentionPolicy {

@@ -10,6 +10,7 @@ mod diff;
 mod download;
 mod incremental;
 mod integrity;
+mod orgs;
 mod reliability;
 mod restore;
 mod restore_full_org;

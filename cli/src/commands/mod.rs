@@ -6,6 +6,7 @@ pub mod demo;
 pub mod diff;
 pub mod download;
 pub mod jobs;
+pub mod org;
 pub mod restore;
 pub mod search;
 pub mod step;

@@ -42,6 +42,23 @@ impl Credentials {
             Self::PrivateKey { .. } => "OAuth private key",
         }
     }
+
+    /// The OAuth scopes these credentials ask for; `None` for an API token (it acts with its admin's rights).
+    pub fn scopes(&self) -> Option<&[String]> {
+        match self {
+            Self::ApiToken(_) => None,
+            Self::ClientSecret { scopes, .. } | Self::PrivateKey { scopes, .. } => Some(scopes),
+        }
+    }
+
+    /// The same credentials asking for `wanted` scopes instead (an API token is unchanged).
+    pub fn with_scopes(&self, wanted: Vec<String>) -> Credentials {
+        let mut narrowed = self.clone();
+        if let Self::ClientSecret { scopes, .. } | Self::PrivateKey { scopes, .. } = &mut narrowed {
+            *scopes = wanted;
+        }
+        narrowed
+    }
 }
 
 /// How the client authenticates, with keys parsed once.

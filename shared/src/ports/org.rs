@@ -1,6 +1,8 @@
 //! The org record the [`super::Catalog`] keeps, and the per-org settings it carries: schedule, retention,
 //! near-real-time capture, and what the last authorization found.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{OrgId, SnapshotId};
@@ -84,6 +86,11 @@ pub struct ConnectivityCheck {
     /// What was wrong, for a person; empty when `ok`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
+    /// Read scopes whose categories cannot be backed up, with why (not granted; refused by the admin role; a
+    /// feature the org does not have). Those categories are listed as missing from every snapshot, not skipped
+    /// silently.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub refused_scopes: BTreeMap<String, String>,
 }
 
 /// How often the org's scheduled backup runs.

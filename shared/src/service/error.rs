@@ -1,6 +1,7 @@
 //! What the service layer answers when a request cannot be served: the caller's mistake (an HTTP 400 or 404) or
 //! a store that failed (a 500).
 
+use super::orgs::Refused;
 use crate::okta::OktaError;
 use crate::ports::CatalogError;
 use crate::snapshot::SnapshotError;
@@ -13,6 +14,12 @@ pub enum ServiceError {
     /// The request names something that does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with the state it would change (a deleted org's settings; a job already running).
+    #[error("{0}")]
+    Conflict(String),
+    /// Credentials given to authorize an org were refused; names the part that was wrong.
+    #[error("{0}")]
+    Refused(Refused),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
