@@ -13,7 +13,7 @@ use okta_sim::{Faults, SimConfig, SimHandle};
 use oktavault_shared::ids::OrgId;
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
-use oktavault_shared::ports::{AuthKind, Catalog, JobStatus, OrgRecord};
+use oktavault_shared::ports::{AuthKind, BackupTrigger, Catalog, JobStatus, OrgRecord};
 use oktavault_shared::snapshot::{SnapshotReader, Vault};
 use oktavault_shared::testkit::expected::expected_contents;
 use oktavault_shared::timefmt;
@@ -249,4 +249,42 @@ async fn a_group_with_more_members_than_a_carried_page_holds_is_carried_across_p
         "{members} members carried {PER_PAGE} a page took only {calls} calls: a page held more than it may"
     );
     f.finalize_and_compare(&second).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_scheduled_run_that_finds_the_org_s_backup_running_is_skipped_and_logged_on_the_running_job() {
+    let f = fixture(20, 3, Duration::from_secs(20)).await;
+    let running = f.plan(&["users"]).await;
+    assert!(running.skipped.is_none());
+
+    let plan_as = |owner: &str, trigger: BackupTrigger| {
+        plan_backup(
+            &f.ctx,
+            PlanInput {
+                request: BackupRequest {
+                    org_id: f.org_id.clone(),
+                    job_id: None,
+                    categories: Some(vec!["users".into()]),
+                    full_refresh: false,
+                    max_iterations: None,
+                    trigger,
+                },
+                owner: owner.into(),
+            },
+        )
+    };
+    let skipped = plan_as("schedule-run-2", BackupTrigger::Scheduled).await.unwrap();
+    assert_eq!(skipped.job_id, running.job_id, "the running job is named");
+    assert!(skipped.stages.is_empty());
+    assert!(skipped.skipped.as_deref().unwrap().contains("skipped"), "{skipped:?}");
+    let log = f.ctx.catalog.read_log(&running.job_id).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.message.contains("schedule-run-2") && l.message.contains("skipped")),
+        "{log:?}"
+    );
+
+    // A person's backup is not skipped: it says which job runs (and waits or continues it elsewhere).
+    let error = plan_as("person", BackupTrigger::Manual).await.unwrap_err();
+    assert!(error.to_string().contains(running.job_id.as_str()), "{error}");
 }

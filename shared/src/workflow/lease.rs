@@ -73,6 +73,22 @@ pub async fn may_write(ctx: &StepContext, org: &OrgId, kind: JobKind, owner: &st
     })
 }
 
+/// The live lease another runner holds on the org's `kind` job, if any: what a scheduled run that must not
+/// wait for it checks first.
+pub async fn held_by_other(
+    ctx: &StepContext,
+    org: &OrgId,
+    kind: JobKind,
+    owner: &str,
+) -> Result<Option<Lease>, StepError> {
+    let now = timefmt::now_millis();
+    Ok(ctx
+        .catalog
+        .get_lease(org, kind)
+        .await?
+        .filter(|held| held.owner != owner && held.is_live(now) && !is_dead_local_runner(&held.owner)))
+}
+
 pub async fn release(ctx: &StepContext, org: &OrgId, kind: JobKind, owner: &str) -> Result<(), StepError> {
     ctx.catalog.release_lease(org, kind, owner).await?;
     Ok(())

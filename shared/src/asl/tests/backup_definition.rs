@@ -489,8 +489,9 @@ async fn a_failed_finalize_runs_fail_job() {
 }
 
 /// The history events one execution of `backup.asl.json` writes, from the event rules in `asl/history.rs`:
-/// 20 whatever the org (the execution's start and end; PlanBackup and FinalizeBackup, five each: entered,
-/// scheduled, started, succeeded, exited; BackupStages entered, started, succeeded, exited; BackupFinished
+/// 22 whatever the org (the execution's start and end; PlanBackup and FinalizeBackup, five each: entered,
+/// scheduled, started, succeeded, exited; Skipped entered and exited; BackupStages entered, started, succeeded,
+/// exited; BackupFinished
 /// entered and exited; BackupSucceeded entered and exited), 6 per stage (its iteration started and succeeded;
 /// BackupCategories entered, started, succeeded, exited), 4 per category (its iteration started and succeeded;
 /// CategoryBackedUp or CategoryWaits entered and exited), 7 per BackupPage call (its five, CategoryDone entered
@@ -503,7 +504,7 @@ fn backup_history_events(
     retries: usize,
     continued: bool,
 ) -> usize {
-    20 + 6 * stages + 4 * categories + 7 * page_calls + 3 * retries + if continued { 5 } else { 0 }
+    22 + 6 * stages + 4 * categories + 7 * page_calls + 3 * retries + if continued { 5 } else { 0 }
 }
 
 async fn backup_report(fake: &Arc<FakeBackupSteps>, input: Value) -> crate::asl::ExecutionReport {

@@ -19,7 +19,7 @@ use time::Duration;
 use super::work;
 use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
-use crate::ports::{BackupTrigger, JobKind, JobRecord, JobStatus, OrgRecord};
+use crate::ports::{BackupTrigger, JobKind, JobRecord, JobStatus, OrgRecord, SnapshotRecord};
 use crate::timefmt;
 use crate::workflow::job::{job_log, reopen};
 use crate::workflow::{StepContext, StepError, lease};
@@ -54,9 +54,10 @@ pub struct PlanInput {
     pub owner: String,
 }
 
-/// Every this many snapshots, a backup lists every parent's children again rather than trusting
-/// change markers: a safety net under incremental backups.
-pub const FULL_REFRESH_EVERY: usize = 7;
+/// A backup lists every parent's children again, rather than trusting change markers, when the org's last
+/// snapshot that did is this old: a safety net under incremental backups. Measured in time, not in snapshots, so
+/// hourly schedules and captures (which add snapshots) do not make it come sooner.
+pub const FULL_REFRESH_AFTER: Duration = Duration::days(7);
 
 /// How long a job that failed for a transient cause may be continued by the next backup of its org. Later, its
 /// work is given up and a new job starts: a snapshot stitched from listings days apart helps nobody.
@@ -82,11 +83,18 @@ pub struct PlanOutput {
     pub max_iterations: u32,
     /// True when an unfinished job was picked up rather than created.
     pub resumed: bool,
+    /// Set when this run does nothing, and why: a scheduled run that found the org's backup job running (the
+    /// running job is the one named). The state machine ends at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutput, StepError> {
     let request = &input.request;
     let org = ctx.registered_org(&request.org_id).await?;
+    if let Some(skipped) = skip_scheduled_run(ctx, &org, request, &input.owner).await? {
+        return Ok(skipped);
+    }
 
     let (job, resumed) = choose_job(ctx, &org, request, &input.owner).await?;
 
@@ -114,7 +122,47 @@ pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutp
             .collect(),
         max_iterations: max_iterations(selected.len(), input.request.max_iterations),
         resumed,
+        skipped: None,
     })
+}
+
+/// A scheduled run that finds another runner working on the org's backup does not wait for it or take it over:
+/// it is skipped, and the running job's log says so. (A person's backup waits for, or continues, that job; a
+/// capture is queued until it ends.)
+async fn skip_scheduled_run(
+    ctx: &StepContext,
+    org: &OrgRecord,
+    request: &BackupRequest,
+    owner: &str,
+) -> Result<Option<PlanOutput>, StepError> {
+    if request.trigger != BackupTrigger::Scheduled || request.job_id.is_some() {
+        return Ok(None);
+    }
+    let Some(held) = lease::held_by_other(ctx, &org.org_id, JobKind::Backup, owner).await? else {
+        return Ok(None);
+    };
+    let Some(running) = ctx.catalog.get_job(&held.job_id).await? else {
+        return Ok(None);
+    };
+    let why = format!(
+        "the scheduled backup {owner} started at {} and was skipped: this job was running",
+        timefmt::rfc3339(timefmt::now())
+    );
+    job_log(ctx, &running.job_id, &format!("skipped-{owner}"), why.clone()).await?;
+    tracing::info!(org = %org.org_id, job = %running.job_id, run = owner, "scheduled backup skipped: a job is running");
+    Ok(Some(PlanOutput {
+        snapshot_id: running
+            .snapshot_id
+            .clone()
+            .ok_or_else(|| StepError::fatal(format!("job {} has no snapshot id", running.job_id)))?,
+        job_id: running.job_id,
+        org_id: org.org_id.clone(),
+        owner: owner.to_owned(),
+        stages: Vec::new(),
+        max_iterations: 1,
+        resumed: false,
+        skipped: Some(why),
+    }))
 }
 
 /// BackupPage calls each category may make in one execution: the history budget shared by all of them, or less
@@ -217,10 +265,16 @@ async fn give_up(ctx: &StepContext, job: &JobRecord, why: &str) -> Result<(), St
     work::delete_all(&ctx.vault, &job.org_id, &job.job_id).await
 }
 
-/// Whether none of the org's last [`FULL_REFRESH_EVERY`] snapshots listed everything.
+/// Whether the org has no snapshot that listed everything within [`FULL_REFRESH_AFTER`].
 async fn full_refresh_due(ctx: &StepContext, org: &OrgId) -> Result<bool, StepError> {
     let snapshots = ctx.catalog.list_snapshots(org).await?;
-    Ok(!snapshots.iter().rev().take(FULL_REFRESH_EVERY).any(|s| s.full_refresh))
+    Ok(full_refresh_due_at(&snapshots, timefmt::now()))
+}
+
+fn full_refresh_due_at(snapshots: &[SnapshotRecord], now: time::OffsetDateTime) -> bool {
+    !snapshots.iter().any(|s| {
+        s.full_refresh && timefmt::parse_rfc3339(&s.created_at).is_some_and(|at| now - at < FULL_REFRESH_AFTER)
+    })
 }
 
 /// The org's last snapshot if it can be read back, else none and why: a missing, damaged or tampered previous
@@ -283,4 +337,37 @@ async fn create_job(
     };
     ctx.catalog.create_job(&job).await?;
     Ok(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(created_at: &str, full_refresh: bool) -> SnapshotRecord {
+        SnapshotRecord {
+            snapshot_id: SnapshotId::new("s1").unwrap(),
+            org_id: OrgId::new("acme.okta.com").unwrap(),
+            job_id: JobId::new("j1").unwrap(),
+            created_at: created_at.into(),
+            manifest_key: "m".into(),
+            counts: BTreeMap::new(),
+            status: JobStatus::Completed,
+            full_refresh,
+            previous: None,
+            changes: None,
+            lacks: Vec::new(),
+            trigger: BackupTrigger::Capture,
+        }
+    }
+
+    #[test]
+    fn a_full_refresh_comes_a_week_after_the_last_one_however_many_snapshots_were_taken_since() {
+        let now = timefmt::parse_rfc3339("2026-03-10T12:00:00Z").unwrap();
+        let mut snapshots = vec![snapshot("2026-03-04T12:00:00Z", true)];
+        // Hourly captures since: many snapshots, but less than a week.
+        snapshots.extend((0..100).map(|_| snapshot("2026-03-09T00:00:00Z", false)));
+        assert!(!full_refresh_due_at(&snapshots, now));
+        assert!(full_refresh_due_at(&snapshots, now + Duration::days(1)));
+        assert!(full_refresh_due_at(&[], now), "an org's first backup lists everything");
+    }
 }
