@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use oktavault_shared::ids::OrgId;
 use oktavault_shared::okta::OrgUrl;
+use oktavault_shared::ports::RecordSchedules;
 use oktavault_shared::service::orgs::{self, OrgSettings};
 
 use super::authorize::{client_config, restore_scopes};
@@ -25,7 +26,8 @@ pub async fn run(store_dir: &Path, args: OrgCommandArgs, out: &Output) -> anyhow
             let (config, _) = client_config(&org, restore_scopes)?;
             let store = Store::open(store_dir)?;
             out.note(format!("Checking the credentials against {}...", config.url));
-            let authorized = orgs::authorize(store.catalog.as_ref(), store.keys.as_ref(), &config).await?;
+            let authorized =
+                orgs::authorize(store.catalog.as_ref(), store.keys.as_ref(), &RecordSchedules, &config).await?;
             out.emit(&authorized);
         }
         OrgAction::List => {
@@ -48,13 +50,13 @@ pub async fn run(store_dir: &Path, args: OrgCommandArgs, out: &Output) -> anyhow
                 anyhow::bail!("say what to change: --backup on|off, --every-hours N");
             }
             let org_id = org_id(&set.org)?;
-            orgs::update(store.catalog.as_ref(), &org_id, &settings).await?;
+            orgs::update(store.catalog.as_ref(), &RecordSchedules, &org_id, &settings).await?;
             out.emit(&orgs::card(store.catalog.as_ref(), &org_id, &storage(store_dir)).await?);
         }
         OrgAction::Delete(org) => {
             let store = Store::open_existing(store_dir)?;
             let org_id = org_id(&org)?;
-            orgs::delete(store.catalog.as_ref(), &org_id).await?;
+            orgs::delete(store.catalog.as_ref(), &RecordSchedules, &org_id).await?;
             out.emit(&orgs::card(store.catalog.as_ref(), &org_id, &storage(store_dir)).await?);
         }
     }

@@ -5,6 +5,7 @@
 //!   org + snapshot encryption context).
 //! - [`DynamoCatalog`]: [`crate::ports::Catalog`] on one DynamoDB table ([`TableSpec`]).
 //! - [`SfnExecutions`]: starts a job's continuation execution on Step Functions.
+//! - [`EventBridgeSchedules`]: [`crate::ports::Schedules`] on EventBridge Scheduler.
 //! - [`AwsConfig`] / [`AwsClients`]: SDK configuration and clients, built once per process.
 
 mod config;
@@ -12,10 +13,12 @@ mod dynamo;
 mod errors;
 mod kms;
 mod s3;
+mod scheduler;
 mod sfn;
 
 pub use config::{AwsClients, AwsConfig, s3_client};
 pub use dynamo::{DynamoCatalog, TableSpec};
 pub use kms::{KmsKeyProvider, encryption_context};
 pub use s3::{MultipartPolicy, S3BlobStore, S3ExportStore, content_disposition, link_validity};
+pub use scheduler::EventBridgeSchedules;
 pub use sfn::SfnExecutions;

@@ -7,6 +7,7 @@ mod export;
 mod keys;
 mod org;
 mod records;
+mod schedules;
 
 pub use blob::{BlobStore, StoreError, validate_export_key, validate_key};
 pub use catalog::{Catalog, CatalogError};
@@ -14,3 +15,4 @@ pub use export::{ExportStore, Link};
 pub use keys::{DataKey, KeyContext, KeyError, KeyProvider, PlainKey};
 pub use org::*;
 pub use records::*;
+pub use schedules::{RecordSchedules, ScheduleError, ScheduleState, Schedules, rate_expression};

@@ -3,7 +3,7 @@
 
 use super::orgs::Refused;
 use crate::okta::OktaError;
-use crate::ports::CatalogError;
+use crate::ports::{CatalogError, ScheduleError};
 use crate::snapshot::SnapshotError;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +22,10 @@ pub enum ServiceError {
     Refused(Refused),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// The scheduler failed to make or change an org's schedule (the org itself was saved; saving it again syncs
+    /// the schedule).
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
     /// The live org could not be read (unreachable, credentials refused, rate limited for too long).

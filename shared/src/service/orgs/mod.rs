@@ -12,7 +12,9 @@ use super::ServiceError;
 use crate::credentials::store_org_credentials;
 use crate::ids::OrgId;
 use crate::okta::{ClientConfig, Credentials, OrgUrl};
-use crate::ports::{AuthKind, BackupSchedule, Catalog, ConnectivityCheck, KeyProvider, OrgRecord};
+use crate::ports::{
+    AuthKind, BackupSchedule, Catalog, ConnectivityCheck, KeyProvider, OrgRecord, ScheduleState, Schedules,
+};
 use crate::timefmt;
 
 /// Registers the org at `url` as `org_id` (or updates its registration): how it authenticates, and its OAuth
@@ -55,6 +57,8 @@ pub struct Authorized {
     pub check: AccessCheck,
     /// The categories the credentials cannot back up, with why.
     pub unreachable: Vec<UnreachableCategory>,
+    /// The org's backup schedule as the scheduler now holds it.
+    pub schedule: Option<ScheduleState>,
 }
 
 impl std::fmt::Display for Authorized {
@@ -98,10 +102,12 @@ pub(crate) fn auth_label(auth: AuthKind) -> &'static str {
 /// Authorizes the org `config` reaches: checks its credentials live (a token, then one read per scope group),
 /// and only then seals them (narrowed to the granted scopes) under the key provider for this org and URL and
 /// stores the org. An org already registered gets the new credentials in place of the old, which are not kept;
-/// its snapshots and settings stay. A refusal stores nothing and names the part that was wrong.
+/// its snapshots and settings stay. A refusal stores nothing and names the part that was wrong. The org's backup
+/// schedule is then made (or brought in line with the org).
 pub async fn authorize(
     catalog: &dyn Catalog,
     keys: &dyn KeyProvider,
+    schedules: &dyn Schedules,
     config: &ClientConfig,
 ) -> Result<Authorized, ServiceError> {
     let (check, credentials) = access::check(config).await.map_err(ServiceError::Refused)?;
@@ -138,6 +144,7 @@ pub async fn authorize(
     let org = store_org_credentials(catalog, keys, org, url, &credentials)
         .await
         .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let schedule = schedules.sync(&org).await?;
     Ok(Authorized {
         org_id,
         url: org.url.clone(),
@@ -145,6 +152,7 @@ pub async fn authorize(
         reauthorized,
         unreachable: card::unreachable_categories(org.last_check.as_ref()),
         check,
+        schedule,
     })
 }
 
@@ -191,8 +199,13 @@ pub struct OrgSettings {
     pub every_hours: Option<u32>,
 }
 
-/// Changes an org's settings. A deleted org takes none: authorize it again first.
-pub async fn update(catalog: &dyn Catalog, org_id: &OrgId, settings: &OrgSettings) -> Result<OrgRecord, ServiceError> {
+/// Changes an org's settings, and its schedule with them. A deleted org takes none: authorize it again first.
+pub async fn update(
+    catalog: &dyn Catalog,
+    schedules: &dyn Schedules,
+    org_id: &OrgId,
+    settings: &OrgSettings,
+) -> Result<OrgRecord, ServiceError> {
     let mut org = get(catalog, org_id).await?;
     if org.deleted_at.is_some() {
         return Err(ServiceError::Conflict(format!(
@@ -211,12 +224,18 @@ pub async fn update(catalog: &dyn Catalog, org_id: &OrgId, settings: &OrgSetting
         org.backup_enabled = enabled;
     }
     catalog.put_org(&org).await?;
+    schedules.sync(&org).await?;
     Ok(org)
 }
 
 /// Deletes an org: it is no longer backed up, its sealed credentials are dropped at once, and its snapshots are
-/// kept per its retention, then purged by the retention sweep. Deleting it again changes nothing.
-pub async fn delete(catalog: &dyn Catalog, org_id: &OrgId) -> Result<OrgRecord, ServiceError> {
+/// kept per its retention, then purged by the retention sweep; its schedule is removed. Deleting it again changes
+/// nothing.
+pub async fn delete(
+    catalog: &dyn Catalog,
+    schedules: &dyn Schedules,
+    org_id: &OrgId,
+) -> Result<OrgRecord, ServiceError> {
     let mut org = get(catalog, org_id).await?;
     if org.deleted_at.is_none() {
         org.deleted_at = Some(timefmt::rfc3339(timefmt::now()));
@@ -224,6 +243,7 @@ pub async fn delete(catalog: &dyn Catalog, org_id: &OrgId) -> Result<OrgRecord, 
     org.backup_enabled = false;
     org.sealed_credentials = None;
     catalog.put_org(&org).await?;
+    schedules.sync(&org).await?;
     Ok(org)
 }
 

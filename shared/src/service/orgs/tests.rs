@@ -9,6 +9,7 @@ use super::*;
 use crate::credentials::open_credentials;
 use crate::local::{LocalCatalog, LocalKeyProvider};
 use crate::okta::{Credentials, Secret};
+use crate::ports::RecordSchedules;
 use crate::service::ServiceError;
 
 struct Fixture {
@@ -51,7 +52,9 @@ async fn an_app_missing_a_scope_is_authorized_with_the_scopes_it_has_and_the_cat
     let asked = ["okta.users.read", "okta.groups.read", "okta.logs.read"];
     let config = config(&sim, secret_app(&sim, &sim.client_secret(), &asked));
 
-    let authorized = authorize(&f.catalog, f.keys.as_ref(), &config).await.unwrap();
+    let authorized = authorize(&f.catalog, f.keys.as_ref(), &RecordSchedules, &config)
+        .await
+        .unwrap();
 
     assert_eq!(
         authorized.check.granted_scopes.as_deref(),
@@ -99,7 +102,9 @@ async fn a_wrong_secret_names_the_secret_and_stores_nothing() {
     let f = fixture();
     let config = config(&sim, secret_app(&sim, "not-the-secret", &["okta.users.read"]));
 
-    let error = authorize(&f.catalog, f.keys.as_ref(), &config).await.unwrap_err();
+    let error = authorize(&f.catalog, f.keys.as_ref(), &RecordSchedules, &config)
+        .await
+        .unwrap_err();
 
     let ServiceError::Refused(refused) = error else {
         panic!("not a refusal: {error}");
@@ -118,7 +123,9 @@ async fn an_app_granted_none_of_the_scopes_names_the_scopes() {
         secret_app(&sim, &sim.client_secret(), &["okta.groups.read", "okta.apps.read"]),
     );
 
-    let error = authorize(&f.catalog, f.keys.as_ref(), &config).await.unwrap_err();
+    let error = authorize(&f.catalog, f.keys.as_ref(), &RecordSchedules, &config)
+        .await
+        .unwrap_err();
 
     let ServiceError::Refused(refused) = error else {
         panic!("not a refusal: {error}");
@@ -141,7 +148,9 @@ async fn an_unreachable_domain_names_the_domain() {
     );
     config.max_retries = 0;
 
-    let error = authorize(&f.catalog, f.keys.as_ref(), &config).await.unwrap_err();
+    let error = authorize(&f.catalog, f.keys.as_ref(), &RecordSchedules, &config)
+        .await
+        .unwrap_err();
 
     let ServiceError::Refused(refused) = error else {
         panic!("not a refusal: {error}");
@@ -161,7 +170,9 @@ async fn an_api_token_whose_admin_cannot_read_a_scope_group_is_authorized_with_t
     let f = fixture();
     let config = config(&sim, Credentials::ApiToken(Secret::new(sim.api_token())));
 
-    let first = authorize(&f.catalog, f.keys.as_ref(), &config).await.unwrap();
+    let first = authorize(&f.catalog, f.keys.as_ref(), &RecordSchedules, &config)
+        .await
+        .unwrap();
 
     assert_eq!(first.auth, AuthKind::ApiToken);
     assert!(first.check.granted_scopes.is_none());
@@ -173,6 +184,7 @@ async fn an_api_token_whose_admin_cannot_read_a_scope_group_is_authorized_with_t
     // Re-authorized: the credentials are replaced, the org's settings stay.
     update(
         &f.catalog,
+        &RecordSchedules,
         &first.org_id,
         &OrgSettings {
             every_hours: Some(6),
@@ -182,7 +194,9 @@ async fn an_api_token_whose_admin_cannot_read_a_scope_group_is_authorized_with_t
     .await
     .unwrap();
     sim.clear_path_faults();
-    let again = authorize(&f.catalog, f.keys.as_ref(), &config).await.unwrap();
+    let again = authorize(&f.catalog, f.keys.as_ref(), &RecordSchedules, &config)
+        .await
+        .unwrap();
     assert!(again.reauthorized);
     assert!(again.unreachable.is_empty(), "{:?}", again.unreachable);
     let org = f.catalog.get_org(&again.org_id).await.unwrap().unwrap();
@@ -194,28 +208,36 @@ async fn settings_are_checked_and_a_deleted_org_drops_its_credentials_and_takes_
     let sim = okta_sim::start(SimConfig::new(2, 9), 0).await.unwrap();
     let f = fixture();
     let config = config(&sim, Credentials::ApiToken(Secret::new(sim.api_token())));
-    let org_id = authorize(&f.catalog, f.keys.as_ref(), &config).await.unwrap().org_id;
+    let org_id = authorize(&f.catalog, f.keys.as_ref(), &RecordSchedules, &config)
+        .await
+        .unwrap()
+        .org_id;
 
     let bad = OrgSettings {
         every_hours: Some(25),
         ..OrgSettings::default()
     };
     assert!(matches!(
-        update(&f.catalog, &org_id, &bad).await,
+        update(&f.catalog, &RecordSchedules, &org_id, &bad).await,
         Err(ServiceError::Invalid(_))
     ));
     let off = OrgSettings {
         backup_enabled: Some(false),
         ..OrgSettings::default()
     };
-    assert!(!update(&f.catalog, &org_id, &off).await.unwrap().backup_enabled);
+    assert!(
+        !update(&f.catalog, &RecordSchedules, &org_id, &off)
+            .await
+            .unwrap()
+            .backup_enabled
+    );
 
-    let deleted = delete(&f.catalog, &org_id).await.unwrap();
+    let deleted = delete(&f.catalog, &RecordSchedules, &org_id).await.unwrap();
     assert!(deleted.deleted_at.is_some() && deleted.sealed_credentials.is_none());
     let card = card(&f.catalog, &org_id, "local store").await.unwrap();
     assert!(card.next_run.is_none() && !card.credentials_stored);
     assert!(matches!(
-        update(&f.catalog, &org_id, &off).await,
+        update(&f.catalog, &RecordSchedules, &org_id, &off).await,
         Err(ServiceError::Conflict(_))
     ));
     let unknown = OrgId::new("nobody.okta.com").unwrap();
