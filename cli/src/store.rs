@@ -5,16 +5,19 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use oktavault_shared::ids::OrgId;
-use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
+use oktavault_shared::local::{AlertFile, LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::ports::SnapshotRecord;
 use oktavault_shared::service::snapshots;
 use oktavault_shared::snapshot::Vault;
+use oktavault_shared::workflow::{OktaConnector, StepContext};
 
 pub struct Store {
     pub catalog: Arc<LocalCatalog>,
     pub vault: Vault,
     /// The store's key file: what org credentials are sealed under.
     pub keys: Arc<LocalKeyProvider>,
+    /// `alerts.jsonl`: a failed job, a mass change (see docs/alerts.md).
+    pub alerts: Arc<AlertFile>,
 }
 
 impl Store {
@@ -27,7 +30,13 @@ impl Store {
             catalog: Arc::new(catalog),
             vault: Vault::new(Arc::new(blobs), keys.clone()),
             keys,
+            alerts: Arc::new(AlertFile::new(dir.join("alerts.jsonl"))),
         })
+    }
+
+    /// The context the workflow steps run in over this store, reaching Okta through `okta`.
+    pub fn step_context(&self, okta: Arc<dyn OktaConnector>) -> StepContext {
+        StepContext::new(self.catalog.clone(), self.vault.clone(), okta).with_alerts(self.alerts.clone())
     }
 
     /// Opens a store that must already hold data (browsing commands never create one).

@@ -15,9 +15,11 @@ use aws_config::SdkConfig;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 
-use crate::aws::{AwsConfig, DynamoCatalog, KmsKeyProvider, S3BlobStore, S3ExportStore, SfnExecutions, s3_client};
+use crate::aws::{
+    AwsConfig, DynamoCatalog, KmsKeyProvider, S3BlobStore, S3ExportStore, SfnExecutions, SnsAlerts, s3_client,
+};
 use crate::credentials::StoredCredentialsConnector;
-use crate::ports::{BlobStore, Catalog, ExportStore, KeyProvider};
+use crate::ports::{Alerts, BlobStore, Catalog, ExportStore, KeyProvider};
 use crate::snapshot::Vault;
 use crate::workflow::{ExecutionStarter, STEPS, StepContext, StepError, dispatch};
 
@@ -29,6 +31,8 @@ pub const ENV_KMS_KEY_ID: &str = "OKTAVAULT_KMS_KEY_ID";
 pub const ENV_BUCKET_KMS_KEY_ID: &str = "OKTAVAULT_BUCKET_KMS_KEY_ID";
 pub const ENV_PAGE_BUDGET_SECS: &str = "OKTAVAULT_PAGE_BUDGET_SECS";
 pub const ENV_ALLOW_LOCAL_ORGS: &str = "OKTAVAULT_ALLOW_LOCAL_ORGS";
+/// The SNS topic alerts are published to; without it, no alert is sent.
+pub const ENV_ALERT_TOPIC_ARN: &str = "OKTAVAULT_ALERT_TOPIC_ARN";
 /// Well under the functions' 300 s timeout: a page in flight when the budget ends still finishes.
 pub const DEFAULT_PAGE_BUDGET: Duration = Duration::from_secs(60);
 
@@ -60,6 +64,8 @@ pub struct LambdaSettings {
     pub page_budget: Duration,
     /// Accept loopback/private org URLs (the simulator). Never set in a deployment.
     pub allow_local_orgs: bool,
+    /// Where alerts go (the deployment's SNS topic).
+    pub alert_topic_arn: Option<String>,
 }
 
 impl LambdaSettings {
@@ -105,6 +111,7 @@ impl LambdaSettings {
             )?,
             page_budget,
             allow_local_orgs,
+            alert_topic_arn: get(ENV_ALERT_TOPIC_ARN),
         })
     }
 }
@@ -120,6 +127,8 @@ pub struct Adapters {
     pub executions: Arc<dyn ExecutionStarter>,
     /// Where finished downloads go (the bucket's `exports/` prefix).
     pub exports: Arc<dyn ExportStore>,
+    /// Where alerts go, when the deployment has a topic.
+    pub alerts: Option<Arc<dyn Alerts>>,
 }
 
 impl Adapters {
@@ -143,6 +152,9 @@ impl Adapters {
                 Some(settings.bucket_kms_key_id.clone()),
                 config.credentials_provider(),
             )),
+            alerts: settings.alert_topic_arn.as_ref().map(|topic| {
+                Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(config), topic.clone())) as Arc<dyn Alerts>
+            }),
         }
     }
 }
@@ -151,14 +163,18 @@ impl Adapters {
 /// from the orgs' stored credentials.
 pub fn step_context(adapters: Adapters, settings: &LambdaSettings) -> StepContext {
     let connector = StoredCredentialsConnector::new(adapters.keys.clone(), settings.allow_local_orgs);
-    StepContext::new(
+    let ctx = StepContext::new(
         adapters.catalog,
         Vault::new(adapters.blobs, adapters.keys),
         Arc::new(connector),
     )
     .with_executions(adapters.executions)
     .with_exports(adapters.exports)
-    .with_page_budget(settings.page_budget)
+    .with_page_budget(settings.page_budget);
+    match adapters.alerts {
+        Some(alerts) => ctx.with_alerts(alerts),
+        None => ctx,
+    }
 }
 
 /// [`step_context`] from the container's environment and `config` (what [`serve`] runs with).

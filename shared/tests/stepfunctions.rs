@@ -529,6 +529,7 @@ impl AwsBackup {
             bucket_kms_key_id: create_key(&sdk).await,
             page_budget: Duration::ZERO,
             allow_local_orgs: true,
+            alert_topic_arn: None,
         };
         s3_client(&sdk)
             .create_bucket()

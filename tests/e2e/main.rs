@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alerts;
 mod auth;
 mod backup;
 mod categories;

@@ -11,8 +11,8 @@ use anyhow::Context;
 use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
 use oktavault_shared::okta::{ClientStats, OktaClient};
 use oktavault_shared::ports::{BackupTrigger, Catalog, CategoryCounts, JobRecord, JobStatus, OrgRecord};
+use oktavault_shared::workflow::StaticConnector;
 use oktavault_shared::workflow::embedded::{self, BackupOptions};
-use oktavault_shared::workflow::{StaticConnector, StepContext};
 use serde::Serialize;
 
 use super::authorize::{backup_scopes, connect};
@@ -61,7 +61,8 @@ impl BackupJob {
         let connector = StaticConnector::default();
         connector.register(self.org.org_id.clone(), self.client.clone());
         let ctx = Arc::new(
-            StepContext::new(catalog.clone(), store.vault.clone(), Arc::new(connector))
+            store
+                .step_context(Arc::new(connector))
                 .with_page_budget(self.page_budget),
         );
         let bars = BackupProgress::start(catalog.clone(), self.org.org_id.clone(), names, !out.is_json());

@@ -11,8 +11,8 @@ use anyhow::{Context, bail};
 use oktavault_shared::ids::{JobId, OrgId};
 use oktavault_shared::ports::{Catalog, JobStatus};
 use oktavault_shared::service::download::{self, DownloadAsk};
+use oktavault_shared::workflow::StaticConnector;
 use oktavault_shared::workflow::embedded::run_download;
-use oktavault_shared::workflow::{StaticConnector, StepContext};
 
 use super::backup::peak_memory_mib;
 use crate::args::DownloadArgs;
@@ -49,12 +49,9 @@ pub async fn run(store_dir: &Path, args: DownloadArgs, out: &Output) -> anyhow::
         ),
     };
     let request = download::request(catalog, &ask).await?;
-    let ctx = StepContext::new(
-        store.catalog.clone(),
-        store.vault.clone(),
-        Arc::new(StaticConnector::default()),
-    )
-    .with_page_budget(Duration::from_secs(args.page_budget_secs));
+    let ctx = store
+        .step_context(Arc::new(StaticConnector::default()))
+        .with_page_budget(Duration::from_secs(args.page_budget_secs));
     out.note(format!(
         "Downloading from snapshot {} of {}...",
         request.snapshot_id, request.org_id

@@ -11,9 +11,9 @@ use oktavault_shared::ids::{JobId, OrgId};
 use oktavault_shared::okta::OktaClient;
 use oktavault_shared::ports::{Catalog, JobStatus, OnConflict};
 use oktavault_shared::service::restore::{self, RestoreAsk, RestoreReport};
+use oktavault_shared::workflow::StaticConnector;
 use oktavault_shared::workflow::embedded::run_restore;
 use oktavault_shared::workflow::restore::RestoreRequest;
-use oktavault_shared::workflow::{StaticConnector, StepContext};
 
 use super::authorize::{authorize, restore_scopes};
 use crate::args::{ConflictArg, RestoreArgs};
@@ -73,7 +73,8 @@ pub async fn execute(
 ) -> anyhow::Result<(RestoreReport, std::process::ExitCode)> {
     let connector = StaticConnector::default();
     connector.register(org.clone(), client);
-    let ctx = StepContext::new(store.catalog.clone(), store.vault.clone(), Arc::new(connector))
+    let ctx = store
+        .step_context(Arc::new(connector))
         .with_page_budget(Duration::from_secs(page_budget_secs));
     out.note(format!(
         "{} the restore into {org}...",

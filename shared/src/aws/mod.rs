@@ -6,6 +6,7 @@
 //! - [`DynamoCatalog`]: [`crate::ports::Catalog`] on one DynamoDB table ([`TableSpec`]).
 //! - [`SfnExecutions`]: starts a job's continuation execution on Step Functions.
 //! - [`EventBridgeSchedules`]: [`crate::ports::Schedules`] on EventBridge Scheduler.
+//! - [`SnsAlerts`]: [`crate::ports::Alerts`] published to an SNS topic.
 //! - [`AwsConfig`] / [`AwsClients`]: SDK configuration and clients, built once per process.
 
 mod config;
@@ -15,6 +16,7 @@ mod kms;
 mod s3;
 mod scheduler;
 mod sfn;
+mod sns;
 
 pub use config::{AwsClients, AwsConfig, s3_client};
 pub use dynamo::{DynamoCatalog, TableSpec};
@@ -22,3 +24,4 @@ pub use kms::{KmsKeyProvider, encryption_context};
 pub use s3::{MultipartPolicy, S3BlobStore, S3ExportStore, content_disposition, link_validity};
 pub use scheduler::EventBridgeSchedules;
 pub use sfn::SfnExecutions;
+pub use sns::SnsAlerts;

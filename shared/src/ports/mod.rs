@@ -1,6 +1,7 @@
 //! The storage ports. Each is a trait with an embedded adapter (`crate::local`) and an AWS
 //! adapter (S3, KMS, DynamoDB); `crate::conformance` holds the behaviour both must show.
 
+mod alerts;
 mod blob;
 mod catalog;
 mod export;
@@ -9,6 +10,7 @@ mod org;
 mod records;
 mod schedules;
 
+pub use alerts::{Alert, AlertError, AlertKind, Alerts};
 pub use blob::{BlobStore, StoreError, validate_export_key, validate_key};
 pub use catalog::{Catalog, CatalogError};
 pub use export::{ExportStore, Link};

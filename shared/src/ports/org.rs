@@ -42,6 +42,8 @@ pub struct OrgRecord {
     pub schedule: BackupSchedule,
     #[serde(default)]
     pub retention: RetentionPolicy,
+    #[serde(default)]
+    pub alerts: AlertSettings,
     /// Near-real-time capture from the org's Okta log stream, when enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<CaptureSettings>,
@@ -67,6 +69,7 @@ impl OrgRecord {
             last_check: None,
             schedule: BackupSchedule::default(),
             retention: RetentionPolicy::default(),
+            alerts: AlertSettings::default(),
             capture: None,
             deleted_at: None,
         }
@@ -123,6 +126,25 @@ impl Default for RetentionPolicy {
         Self {
             days: Some(365),
             count: None,
+        }
+    }
+}
+
+/// When an org's alerts fire.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct AlertSettings {
+    /// A snapshot that removes more than this percentage of the org's users or groups, or of its app
+    /// assignments, since the snapshot before it raises a mass-change alert.
+    pub mass_change_percent: f64,
+    /// Hours past a scheduled backup's due time before the org's backup counts as stale.
+    pub stale_after_hours: u32,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        Self {
+            mass_change_percent: 5.0,
+            stale_after_hours: 2,
         }
     }
 }

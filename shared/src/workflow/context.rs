@@ -8,7 +8,7 @@ use super::StepError;
 use super::backup::previous::Previous;
 use crate::ids::{OrgId, SnapshotId};
 use crate::okta::OktaClient;
-use crate::ports::{Catalog, ExportStore, OrgRecord};
+use crate::ports::{Alert, Alerts, Catalog, ExportStore, OrgRecord};
 use crate::snapshot::Vault;
 
 /// Hands a step an authenticated Okta client for an org. Embedded, the command registers the
@@ -62,6 +62,8 @@ pub struct StepContext {
     pub executions: Option<Arc<dyn ExecutionStarter>>,
     /// Where a finished download goes when its job names no local file (S3 on AWS).
     pub exports: Option<Arc<dyn ExportStore>>,
+    /// Where alerts go (a failed job, a mass change); none sends nothing.
+    pub alerts: Option<Arc<dyn Alerts>>,
     /// How long one BackupPage call keeps fetching pages before it returns a cursor (well under
     /// a Lambda's limit; the state machine loops until the category is done).
     pub page_budget: Duration,
@@ -78,6 +80,7 @@ impl StepContext {
             okta,
             executions: None,
             exports: None,
+            alerts: None,
             page_budget: Duration::from_secs(20),
             carried_per_page: super::backup::CARRIED_PER_PAGE,
             previous: Mutex::new(None),
@@ -92,6 +95,26 @@ impl StepContext {
     pub fn with_exports(mut self, exports: Arc<dyn ExportStore>) -> Self {
         self.exports = Some(exports);
         self
+    }
+
+    pub fn with_alerts(mut self, alerts: Arc<dyn Alerts>) -> Self {
+        self.alerts = Some(alerts);
+        self
+    }
+
+    /// Sends `alert` where alerts go. An alert that cannot be sent never fails the step that raised it: the
+    /// job's log says it was not sent, and why.
+    pub(crate) async fn alert(&self, alert: Option<Alert>) {
+        let (Some(alerts), Some(alert)) = (&self.alerts, alert) else {
+            return;
+        };
+        if let Err(error) = alerts.send(&alert).await {
+            tracing::warn!(org = %alert.org_id, kind = ?alert.kind, %error, "alert not sent");
+            if let Some(job) = &alert.job_id {
+                let line = format!("the {:?} alert could not be sent: {error}", alert.kind);
+                let _ = super::job::job_log(self, job, &format!("alert-{:?}", alert.kind), line).await;
+            }
+        }
     }
 
     /// The org's record, or a fatal error when the org was never authorized (or was removed).

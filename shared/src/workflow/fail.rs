@@ -100,6 +100,7 @@ pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobO
         crate::download::plan::delete_staged(&ctx.vault, org, &job.job_id).await?;
     }
     lease::release(ctx, org, kind, &input.owner).await?;
+    ctx.alert(crate::service::alerts::job_ended(&job)).await;
     nothing(Some(job.job_id), Some(JobStatus::Failed))
 }
 

@@ -12,7 +12,7 @@ use super::previous::parent_of;
 use super::work::{self, Compact, SegmentKeys};
 use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
-use crate::ports::{ChangeCounts, JobKind, JobRecord, JobStatus, Lack, LogEntry, SnapshotRecord};
+use crate::ports::{Alert, ChangeCounts, JobKind, JobRecord, JobStatus, Lack, LogEntry, SnapshotRecord};
 use crate::search;
 use crate::snapshot::{ManifestWriter, SnapshotReader, id_order, walk};
 use crate::timefmt;
@@ -100,22 +100,21 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
     } else {
         JobStatus::Completed
     };
-    ctx.catalog
-        .put_snapshot(&SnapshotRecord {
-            snapshot_id: key.snapshot_id.clone(),
-            org_id: job.org_id.clone(),
-            job_id: job.job_id.clone(),
-            created_at: job.created_at.clone(),
-            manifest_key,
-            counts: job.counts.iter().map(|(name, c)| (name.clone(), c.objects)).collect(),
-            status,
-            full_refresh: job.full_refresh,
-            previous: job.previous_snapshot.clone(),
-            changes,
-            lacks,
-            trigger: job.trigger,
-        })
-        .await?;
+    let snapshot = SnapshotRecord {
+        snapshot_id: key.snapshot_id.clone(),
+        org_id: job.org_id.clone(),
+        job_id: job.job_id.clone(),
+        created_at: job.created_at.clone(),
+        manifest_key,
+        counts: job.counts.iter().map(|(name, c)| (name.clone(), c.objects)).collect(),
+        status,
+        full_refresh: job.full_refresh,
+        previous: job.previous_snapshot.clone(),
+        changes,
+        lacks,
+        trigger: job.trigger,
+    };
+    ctx.catalog.put_snapshot(&snapshot).await?;
     // Never backwards: a slower job that finishes after a newer one leaves the newer one the org's last.
     ctx.catalog.advance_last_snapshot(&job.org_id, &key.snapshot_id).await?;
     index_for_search(ctx, &job, &key.snapshot_id).await?;
@@ -126,7 +125,21 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
     ctx.catalog.update_job(&job, JobStatus::Running).await?;
     work::delete_all(&ctx.vault, &job.org_id, &job.job_id).await?;
     lease::release(ctx, &job.org_id, JobKind::Backup, &input.owner).await?;
+    ctx.alert(crate::service::alerts::job_ended(&job)).await;
+    ctx.alert(mass_change(ctx, &snapshot).await?).await;
     Ok(output(&job, true))
+}
+
+/// The mass-change alert the snapshot just written calls for, judged against the counts of the snapshot before it.
+async fn mass_change(ctx: &StepContext, snapshot: &SnapshotRecord) -> Result<Option<Alert>, StepError> {
+    let Some(previous) = &snapshot.previous else {
+        return Ok(None);
+    };
+    let Some(before) = ctx.catalog.get_snapshot(&snapshot.org_id, previous).await? else {
+        return Ok(None);
+    };
+    let org = ctx.registered_org(&snapshot.org_id).await?;
+    Ok(crate::service::alerts::mass_change(&org, snapshot, &before.counts))
 }
 
 /// What the snapshot just written changed since the org's previous one, and what it lacks, for the timeline.

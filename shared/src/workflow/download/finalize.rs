@@ -112,6 +112,7 @@ pub async fn finalize_download(
     ctx.catalog.update_job(&job, JobStatus::Running).await?;
     delete_staged(&ctx.vault, &job.org_id, &job.job_id).await?;
     lease::release(ctx, &job.org_id, JobKind::Download, &input.owner).await?;
+    ctx.alert(crate::service::alerts::job_ended(&job)).await;
     Ok(FinalizeDownloadOutput {
         job_id: job.job_id,
         status: job.status,

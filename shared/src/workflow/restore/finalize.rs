@@ -78,6 +78,7 @@ pub async fn finalize_restore(
     job.updated_at = now.clone();
     job.finished_at = Some(now);
     ctx.catalog.update_job(&job, JobStatus::Running).await?;
+    ctx.alert(crate::service::alerts::job_ended(&job)).await;
     lease::release(ctx, &job.org_id, JobKind::Restore, &input.owner).await?;
     Ok(FinalizeRestoreOutput {
         job_id: job.job_id,
