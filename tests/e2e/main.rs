@@ -17,6 +17,7 @@ mod restore_policies;
 mod restore_roles;
 mod restore_speed;
 mod resume;
+mod retention;
 mod search;
 mod show;
 mod timeline;

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod download;
 pub mod jobs;
 pub mod restore;
+pub mod retention;
 pub mod search;
 pub mod step;
 pub mod undo;
