@@ -342,6 +342,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_retention_sweep_invoked_at_its_deadline_starts_nothing_and_says_the_next_one_goes_on() {
+        use crate::local::LocalCatalog;
+        use crate::ports::{AuthKind, OrgRecord};
+        use crate::snapshot::tests::fakes::{MasterKeyProvider, MemoryStore};
+
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = LocalCatalog::open(dir.path().join("catalog")).unwrap();
+        let org = crate::ids::OrgId::new("acme.okta.com").unwrap();
+        let record = OrgRecord::new(
+            org,
+            "https://acme.okta.com".into(),
+            AuthKind::ApiToken,
+            None,
+            "x".into(),
+        );
+        catalog.put_org(&record).await.unwrap();
+        let vault = Vault::new(Arc::new(MemoryStore::default()), Arc::new(MasterKeyProvider::new()));
+
+        let now = tokio::time::Instant::now();
+        let report = sweep_retention(&catalog, &vault, Some(now)).await.unwrap();
+        assert_eq!(report["finished"], false, "{report}");
+        assert_eq!(report["orgs"].as_array().unwrap().len(), 0, "{report}");
+
+        let report = sweep_retention(&catalog, &vault, Some(now + Duration::from_secs(600)))
+            .await
+            .unwrap();
+        assert_eq!(report["finished"], true, "{report}");
+        assert_eq!(report["orgs"][0]["org_id"], "acme.okta.com", "{report}");
+    }
+
+    #[tokio::test]
     async fn an_unknown_step_is_refused_before_anything_is_built() {
         let err = serve("Backup").await.unwrap_err();
         assert!(err.to_string().contains("PlanBackup"), "{err}");
