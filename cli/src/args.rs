@@ -70,6 +70,13 @@ pub enum Command {
     /// Authorize an org for unattended backups (its credentials checked live, then kept sealed in the store), and
     /// show or change the orgs: `org add`, `org list`, `org show`, `org set`, `org delete`.
     Org(OrgCommandArgs),
+    /// Show or set how long an org's snapshots are kept: --days N (older ones go) and --count N (scheduled and
+    /// manual snapshots beyond the newest N go; captures go by age only), each `none` for no limit. The newest
+    /// snapshot of an org that is still backed up is always kept. `oktavault prune` applies it.
+    Retention(RetentionArgs),
+    /// Delete the snapshots retention expires and the segments no remaining snapshot needs (--dry-run shows
+    /// which go and which stay, and why). Safe to interrupt: the next run finishes what this one started.
+    Prune(PruneArgs),
     /// Run one workflow step on the JSON payload on stdin, as a Lambda would (for the benchmark).
     #[command(hide = true)]
     Step(StepArgs),
@@ -411,4 +418,31 @@ pub struct DownloadArgs {
     /// Seconds one export step renders objects before it answers with its position.
     #[arg(long, default_value_t = 20, hide = true)]
     pub page_budget_secs: u64,
+}
+
+#[derive(Args)]
+#[command(
+    after_help = "Examples:\n  oktavault retention --org acme.okta.com\n  oktavault retention --org \
+    https://acme.okta.com --days 90 --count 30\n  oktavault retention --org acme.okta.com --days none"
+)]
+pub struct RetentionArgs {
+    /// The org: its id (acme.okta.com) or its URL.
+    #[arg(long)]
+    pub org: String,
+    /// Keep snapshots this many days (a whole number from 1), or `none` for no age limit.
+    #[arg(long, value_name = "N|none")]
+    pub days: Option<String>,
+    /// Keep at most the newest N scheduled and manual snapshots, or `none` for no count limit.
+    #[arg(long, value_name = "N|none")]
+    pub count: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PruneArgs {
+    /// Only this org (its id or URL); every org when left out, deleted and disabled ones included.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Show what would be deleted and what is kept, and why; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }

@@ -47,6 +47,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::History(a) => commands::search::history(&cli.store, a, &out).await,
         Command::Download(a) => commands::download::run(&cli.store, a, &out).await,
         Command::Org(a) => commands::org::run(&cli.store, a, &out).await,
+        Command::Retention(a) => commands::retention::policy(&cli.store, a, &out).await,
+        Command::Prune(a) => commands::retention::prune(&cli.store, a, &out).await,
         Command::Step(a) => commands::step::run(&cli.store, a).await,
     }
 }

@@ -873,6 +873,7 @@ async fn catalog_snapshots(catalog: &dyn Catalog, run: &str) {
         Some(&middle),
         "Catalog: get_snapshot after put_snapshot"
     );
+    let (oldest_id, newest_id) = (oldest.snapshot_id.clone(), newest.snapshot_id.clone());
     assert_eq!(
         cat_ok("list_snapshots", catalog.list_snapshots(&org).await),
         vec![oldest, middle.clone(), newest],
@@ -897,6 +898,41 @@ async fn catalog_snapshots(catalog: &dyn Catalog, run: &str) {
             catalog.get_snapshot(&org, &missing).await
         ),
         None
+    );
+    let other_copy = SnapshotRecord {
+        org_id: other.clone(),
+        ..middle.clone()
+    };
+    cat_ok("put_snapshot", catalog.put_snapshot(&other_copy).await);
+    cat_ok(
+        "delete_snapshot",
+        catalog.delete_snapshot(&org, &middle.snapshot_id).await,
+    );
+    assert_eq!(
+        cat_ok("get_snapshot", catalog.get_snapshot(&org, &middle.snapshot_id).await),
+        None,
+        "Catalog: delete_snapshot must remove the snapshot"
+    );
+    assert_eq!(
+        cat_ok("list_snapshots", catalog.list_snapshots(&org).await)
+            .into_iter()
+            .map(|s| s.snapshot_id)
+            .collect::<Vec<_>>(),
+        vec![oldest_id, newest_id],
+        "Catalog: delete_snapshot must leave the org's other snapshots"
+    );
+    assert_eq!(
+        cat_ok("get_snapshot", catalog.get_snapshot(&other, &middle.snapshot_id).await),
+        Some(other_copy),
+        "Catalog: delete_snapshot must leave another org's snapshot of the same id"
+    );
+    cat_ok(
+        "delete_snapshot of a snapshot already deleted",
+        catalog.delete_snapshot(&org, &middle.snapshot_id).await,
+    );
+    cat_ok(
+        "delete_snapshot of a missing id",
+        catalog.delete_snapshot(&org, &missing).await,
     );
 }
 

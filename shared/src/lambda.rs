@@ -227,6 +227,62 @@ pub async fn serve(step: &'static str) -> Result<(), Error> {
     .await
 }
 
+/// Kept back from the retention sweep's invocation deadline (at most a quarter of the time left): a delete in
+/// flight when the budget ends still finishes, and the report is still sent.
+pub const SWEEP_MARGIN: Duration = Duration::from_secs(30);
+
+/// One retention sweep over every org, deleted and disabled ones included
+/// ([`service::retention::sweep_all`](crate::service::retention::sweep_all)), that stops starting new work
+/// [`SWEEP_MARGIN`] before `deadline`; a sweep cut short is finished by the next invocation. Answers the report.
+/// One org's failure is in the report (and logged), never the others' end.
+pub async fn sweep_retention(
+    catalog: &dyn Catalog,
+    vault: &Vault,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<Value, Diagnostic> {
+    let budget_end = deadline.map(|d| {
+        let left = d.saturating_duration_since(tokio::time::Instant::now());
+        d - SWEEP_MARGIN.min(left / 4)
+    });
+    let now = crate::timefmt::now();
+    let report = crate::service::retention::sweep_all(catalog, vault, None, now, budget_end)
+        .await
+        .map_err(|e| {
+            let error = StepError::retryable(format!("the retention sweep could not list the orgs: {e}"));
+            tracing::error!(error = %error.message, "retention sweep failed");
+            diagnostic(&error)
+        })?;
+    for org in report.orgs.iter().filter(|o| o.error.is_some()) {
+        tracing::error!(org = %org.org_id, error = org.error.as_deref().unwrap_or_default(), "retention sweep of an org failed");
+    }
+    tracing::info!(
+        snapshots_deleted = report.snapshots_deleted,
+        segments_deleted = report.segments_deleted,
+        finished = report.finished,
+        "retention sweep done"
+    );
+    Ok(serde_json::to_value(&report).expect("the sweep report serializes"))
+}
+
+/// Runs the Lambda runtime loop of the retention-sweep function (a schedule invokes it daily; its event is not
+/// read). The same environment as the step functions. Returns only when the container cannot start.
+pub async fn serve_retention_sweep() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let settings = LambdaSettings::from_env().inspect_err(|e| tracing::error!("cannot start: {e}"))?;
+    let config = AwsConfig::load(None).await;
+    let adapters = Adapters::from_config(&config, &settings);
+    let (catalog, vault) = (adapters.catalog, Arc::new(Vault::new(adapters.blobs, adapters.keys)));
+    tracing::info!("oktavault retention sweep ready");
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let (catalog, vault) = (catalog.clone(), vault.clone());
+        async move {
+            let deadline = invocation_deadline(event.context.deadline);
+            sweep_retention(catalog.as_ref(), &vault, deadline).await
+        }
+    }))
+    .await
+}
+
 /// The invocation's deadline (Lambda's milliseconds since the epoch) as an instant of this process's clock.
 fn invocation_deadline(deadline_ms: u64) -> Option<tokio::time::Instant> {
     let now_ms = u64::try_from(crate::timefmt::now_millis()).ok()?;
@@ -299,6 +355,37 @@ mod tests {
         assert_eq!(d.error_type, "OktaVault.Retryable");
         assert_eq!(d.error_message, "Okta answered 503 for /api/v1/users");
         assert_eq!(diagnostic(&StepError::fatal("no")).error_type, "OktaVault.Fatal");
+    }
+
+    #[tokio::test]
+    async fn a_retention_sweep_invoked_at_its_deadline_starts_nothing_and_says_the_next_one_goes_on() {
+        use crate::local::LocalCatalog;
+        use crate::ports::{AuthKind, OrgRecord};
+        use crate::snapshot::tests::fakes::{MasterKeyProvider, MemoryStore};
+
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = LocalCatalog::open(dir.path().join("catalog")).unwrap();
+        let org = crate::ids::OrgId::new("acme.okta.com").unwrap();
+        let record = OrgRecord::new(
+            org,
+            "https://acme.okta.com".into(),
+            AuthKind::ApiToken,
+            None,
+            "x".into(),
+        );
+        catalog.put_org(&record).await.unwrap();
+        let vault = Vault::new(Arc::new(MemoryStore::default()), Arc::new(MasterKeyProvider::new()));
+
+        let now = tokio::time::Instant::now();
+        let report = sweep_retention(&catalog, &vault, Some(now)).await.unwrap();
+        assert_eq!(report["finished"], false, "{report}");
+        assert_eq!(report["orgs"].as_array().unwrap().len(), 0, "{report}");
+
+        let report = sweep_retention(&catalog, &vault, Some(now + Duration::from_secs(600)))
+            .await
+            .unwrap();
+        assert_eq!(report["finished"], true, "{report}");
+        assert_eq!(report["orgs"][0]["org_id"], "acme.okta.com", "{report}");
     }
 
     #[tokio::test]

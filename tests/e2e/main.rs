@@ -19,6 +19,7 @@ mod restore_policies;
 mod restore_roles;
 mod restore_speed;
 mod resume;
+mod retention;
 mod search;
 mod show;
 mod timeline;

@@ -8,6 +8,7 @@ pub mod download;
 pub mod jobs;
 pub mod org;
 pub mod restore;
+pub mod retention;
 pub mod search;
 pub mod step;
 pub mod undo;

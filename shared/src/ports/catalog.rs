@@ -109,4 +109,7 @@ pub trait Catalog: Send + Sync + 'static {
     ) -> Result<Option<SnapshotRecord>, CatalogError>;
     /// An org's snapshots, oldest first.
     async fn list_snapshots(&self, org_id: &OrgId) -> Result<Vec<SnapshotRecord>, CatalogError>;
+    /// Removes a snapshot's record (retention; its blobs are the sweep's to delete). Removing a missing one is not
+    /// an error, so a sweep that stopped half way can repeat it.
+    async fn delete_snapshot(&self, org_id: &OrgId, snapshot_id: &SnapshotId) -> Result<(), CatalogError>;
 }

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod live;
 pub mod orgs;
 pub mod restore;
+pub mod retention;
 pub mod search;
 pub mod snapshots;
 pub mod timeline;

@@ -9,6 +9,7 @@
 //! orgs/<org>/restores/<job>/plan/<category>/<n:06>         ... and its planned objects, a chunk at a time
 //! orgs/<org>/search/base                                   the org's search index, compacted
 //! orgs/<org>/search/deltas/<snapshot>                      ... and what each later snapshot added and removed
+//! orgs/<org>/expired/<snapshot>                           retention's mark on a snapshot it is deleting
 //! orgs/<org>/downloads/<job>/plan                          a download job's plan: its files and filters
 //! orgs/<org>/downloads/<job>/pieces/<file:03>/<unit:08>    ... and its rendered pieces, until the file is made
 //! exports/<org>/<job>/<file name>                          a finished download on AWS (not sealed: SSE-KMS, expiring)
@@ -128,6 +129,23 @@ pub fn search_deltas_prefix(org: &OrgId) -> String {
     format!("orgs/{org}/search/deltas/")
 }
 
+/// Everything stored for one org (`orgs/<org>/`): what retention deletes once an org that is no longer backed up
+/// has no snapshot left.
+pub fn org_prefix(org: &OrgId) -> String {
+    format!("orgs/{org}/")
+}
+
+/// Retention's mark on `snapshot` while it is deleted: written before the snapshot's catalog record goes and
+/// removed after its last blob, so a sweep that stopped half way finds what it has to finish.
+pub fn expired(org: &OrgId, snapshot: &SnapshotId) -> String {
+    format!("{}{snapshot}", expired_prefix(org))
+}
+
+/// Every retention mark of `org`.
+pub fn expired_prefix(org: &OrgId) -> String {
+    format!("orgs/{org}/expired/")
+}
+
 /// One segment of a blob key: the port's key rule, without `/`.
 fn is_key_segment(s: &str) -> bool {
     !s.contains('/') && crate::ports::validate_key(s).is_ok()
@@ -179,5 +197,15 @@ mod tests {
         );
         assert!(search_delta(&org, &snap).starts_with(&search_deltas_prefix(&org)));
         assert!(valid(&search_base(&org)) && valid(&search_delta(&org, &snap)));
+        assert_eq!(expired(&org, &snap), "orgs/acme.okta.com/expired/20261123T115000Z-3f9a");
+        assert!(expired(&org, &snap).starts_with(&expired_prefix(&org)) && valid(&expired(&org, &snap)));
+        for key in [
+            manifest(&org, &snap),
+            expired(&org, &snap),
+            search_base(&org),
+            work(&org, &job, "users", 0),
+        ] {
+            assert!(key.starts_with(&org_prefix(&org)), "{key}");
+        }
     }
 }

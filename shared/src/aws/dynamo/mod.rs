@@ -682,4 +682,21 @@ impl Catalog for DynamoCatalog {
         });
         Ok(snapshots)
     }
+
+    async fn delete_snapshot(&self, org_id: &OrgId, snapshot_id: &SnapshotId) -> Result<(), CatalogError> {
+        // DeleteItem of a missing key succeeds: a repeated delete is not an error.
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(org_pk(org_id), snapshot_sk(snapshot_id))))
+            .send()
+            .await
+            .map_err(|err| {
+                self.backend(
+                    &format!("deleting snapshot {snapshot_id} of org {org_id}"),
+                    Failure::from_sdk(&err),
+                )
+            })?;
+        Ok(())
+    }
 }

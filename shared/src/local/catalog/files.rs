@@ -335,6 +335,14 @@ impl CatalogFiles {
         });
         Ok(snapshots)
     }
+
+    pub(crate) fn delete_snapshot(&self, org_id: &OrgId, snapshot_id: &SnapshotId) -> Result<(), CatalogError> {
+        json_file::remove(
+            &self
+                .snapshot_dir(org_id)
+                .join(json_file::file_name(snapshot_id.as_str())),
+        )
+    }
 }
 
 fn encoded(name: &str, kind: &str, job_id: &JobId) -> Result<String, CatalogError> {

@@ -185,4 +185,10 @@ impl Catalog for LocalCatalog {
         let org_id = org_id.clone();
         self.run(move |files| files.list_snapshots(&org_id)).await
     }
+
+    async fn delete_snapshot(&self, org_id: &OrgId, snapshot_id: &SnapshotId) -> Result<(), CatalogError> {
+        let (org_id, snapshot_id) = (org_id.clone(), snapshot_id.clone());
+        self.run(move |files| files.delete_snapshot(&org_id, &snapshot_id))
+            .await
+    }
 }
