@@ -14,6 +14,7 @@
 //! - `testkit` (feature `testkit`): helpers for tests, such as a moto server child process and the
 //!   expected contents of a simulated org's snapshot (it links the Okta simulator).
 //! - [`service`]: what the command, the Lambdas, the HTTP API and the console call (jobs, verify...).
+//! - [`capture`]: near-real-time capture of admin changes from an org's Okta log stream.
 //! - [`asl`]: the embedded runner for the Amazon States Language definitions in `statemachines/`.
 //!
 //! Neither test feature is enabled by a Lambda function or by the `oktavault` command's normal build.
@@ -21,6 +22,7 @@
 pub mod asl;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod capture;
 pub mod categories;
 pub mod compare;
 #[cfg(any(test, feature = "conformance"))]

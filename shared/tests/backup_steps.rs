@@ -137,6 +137,7 @@ impl Fixture {
                 owner: OWNER.into(),
                 resumed: false,
                 max_iterations: None,
+                state_machine: None,
             },
         )
         .await

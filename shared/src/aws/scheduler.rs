@@ -3,7 +3,11 @@
 
 use async_trait::async_trait;
 use aws_lc_rs::digest::{SHA256, digest};
-use aws_sdk_scheduler::types::{FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState as AwsState, Target};
+use aws_sdk_scheduler::types::{
+    ActionAfterCompletion, FlexibleTimeWindow, FlexibleTimeWindowMode, ScheduleState as AwsState, Target,
+};
+use serde_json::Value;
+use time::OffsetDateTime;
 
 use crate::aws::errors::Failure;
 use crate::ids::OrgId;
@@ -37,13 +41,7 @@ impl EventBridgeSchedules {
     /// The schedule's name: `org-<org id>`, or a digest of the id when that is too long (org ids are already
     /// made of the allowed characters).
     pub fn schedule_name(org: &OrgId) -> String {
-        let name = format!("org-{org}");
-        if name.len() <= NAME_LIMIT {
-            return name;
-        }
-        let hash = digest(&SHA256, org.as_str().as_bytes());
-        let hex: String = hash.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect();
-        format!("org-{hex}")
+        fit(format!("org-{org}"), "org")
     }
 
     fn error(&self, org: &OrgId, doing: &str, failure: Failure) -> ScheduleError {
@@ -88,6 +86,16 @@ impl EventBridgeSchedules {
                 retryable: false,
             })
     }
+}
+
+/// `name` when it fits the limit, else `<kind>-` and a digest of it.
+fn fit(name: String, kind: &str) -> String {
+    if name.len() <= NAME_LIMIT {
+        return name;
+    }
+    let hash = digest(&SHA256, name.as_bytes());
+    let hex: String = hash.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{kind}-{hex}")
 }
 
 #[async_trait]
@@ -142,5 +150,53 @@ impl Schedules for EventBridgeSchedules {
             expression,
             enabled,
         }))
+    }
+
+    async fn once(&self, org: &OrgId, name: &str, at: OffsetDateTime, input: Value) -> Result<(), ScheduleError> {
+        let name = fit(name.to_owned(), "capture");
+        let at = at.to_offset(time::UtcOffset::UTC);
+        let expression = format!(
+            "at({:04}-{:02}-{:02}T{:02}:{:02}:{:02})",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second()
+        );
+        let target = Target::builder()
+            .arn(&self.state_machine_arn)
+            .role_arn(&self.role_arn)
+            .input(input.to_string())
+            .build()
+            .map_err(|e| ScheduleError {
+                org: org.clone(),
+                message: format!("could not build the capture's target: {e}"),
+                retryable: false,
+            })?;
+        let made = self
+            .client
+            .create_schedule()
+            .name(&name)
+            .group_name(&self.group)
+            .schedule_expression(&expression)
+            .schedule_expression_timezone("UTC")
+            .flexible_time_window(
+                FlexibleTimeWindow::builder()
+                    .mode(FlexibleTimeWindowMode::Off)
+                    .build()
+                    .expect("the mode is set"),
+            )
+            .action_after_completion(ActionAfterCompletion::Delete)
+            .description(format!("oktavault: capture of {org}"))
+            .target(target)
+            .send()
+            .await;
+        match made {
+            Ok(_) => Ok(()),
+            // This window's capture is already scheduled.
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conflict_exception()) => Ok(()),
+            Err(err) => Err(self.error(org, "scheduling a capture", Failure::from_sdk(&err))),
+        }
     }
 }

@@ -5,6 +5,8 @@
 
 use async_trait::async_trait;
 use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::OrgRecord;
 use crate::ids::OrgId;
@@ -33,6 +35,10 @@ pub trait Schedules: Send + Sync + 'static {
     /// is backed up; none once the org is deleted. Idempotent: calling it again with the same record changes
     /// nothing. Answers the schedule now held, `None` when there is none.
     async fn sync(&self, org: &OrgRecord) -> Result<Option<ScheduleState>, ScheduleError>;
+
+    /// Starts the org's backup once, at `at`, with `input` (a capture at the end of its debounce window), under
+    /// `name`. A schedule of that name already made is left as it is: scheduling a window twice starts one backup.
+    async fn once(&self, org: &OrgId, name: &str, at: OffsetDateTime, input: Value) -> Result<(), ScheduleError>;
 }
 
 /// The schedule expression of `every_hours`: `rate(1 hour)` or `rate(N hours)`.
@@ -56,6 +62,16 @@ impl Schedules for RecordSchedules {
             expression: rate_expression(org.schedule.every_hours),
             enabled: org.is_backed_up(),
         }))
+    }
+
+    async fn once(&self, org: &OrgId, _name: &str, _at: OffsetDateTime, _input: Value) -> Result<(), ScheduleError> {
+        Err(ScheduleError {
+            org: org.clone(),
+            message: "the embedded host runs no captures (they come from an Okta log stream on AWS); its scheduled \
+                      backups still run"
+                .to_owned(),
+            retryable: false,
+        })
     }
 }
 

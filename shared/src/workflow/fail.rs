@@ -19,6 +19,10 @@ pub struct FailJobInput {
     /// The workflow's kind of job (a backup when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<JobKind>,
+    /// The state machine running this (`$$.StateMachine.Id`): a capture that waited for a failed backup starts on
+    /// it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_machine: Option<String>,
 }
 
 /// What FailJob reads of the caught state: the org always, the job once PlanBackup chose it, and the error.
@@ -101,6 +105,9 @@ pub async fn fail_job(ctx: &StepContext, input: FailJobInput) -> Result<FailJobO
     }
     lease::release(ctx, org, kind, &input.owner).await?;
     ctx.alert(crate::service::alerts::job_ended(&job)).await;
+    if kind == JobKind::Backup {
+        crate::capture::start_waiting(ctx, org, input.state_machine.as_deref()).await?;
+    }
     nothing(Some(job.job_id), Some(JobStatus::Failed))
 }
 

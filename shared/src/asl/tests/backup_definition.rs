@@ -286,7 +286,8 @@ async fn backup_plans_then_runs_stages_in_order_with_categories_in_parallel_then
     // The Maps discard their results, so Finalize reads the plan's output.
     assert_eq!(
         last_payload,
-        &json!({"job_id": "job-7", "owner": "test-execution", "resumed": false, "max_iterations": 100})
+        &json!({"job_id": "job-7", "owner": "test-execution", "resumed": false, "max_iterations": 100,
+                "state_machine": "arn:aws:states:local:000000000000:stateMachine:embedded"})
     );
 
     // Each category was paged exactly as many times as it has pages: first with the item the Map built,

@@ -12,9 +12,11 @@ use super::previous::parent_of;
 use super::work::{self, Compact, SegmentKeys};
 use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
-use crate::ports::{Alert, ChangeCounts, JobKind, JobRecord, JobStatus, Lack, LogEntry, SnapshotRecord};
+use crate::ports::{
+    Alert, BackupTrigger, CategoryCounts, ChangeCounts, JobKind, JobRecord, JobStatus, Lack, LogEntry, SnapshotRecord,
+};
 use crate::search;
-use crate::snapshot::{ManifestWriter, SnapshotReader, id_order, walk};
+use crate::snapshot::{Location, ManifestWriter, SnapshotReader, id_order, walk};
 use crate::timefmt;
 use crate::workflow::job::{running_job, sealing_key};
 use crate::workflow::{StepContext, StepError, lease};
@@ -28,6 +30,9 @@ pub struct FinalizeInput {
     pub resumed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iterations: Option<u32>,
+    /// The state machine running this (`$$.StateMachine.Id`): a capture that waited for this job starts on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_machine: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,6 +98,9 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
         }
         job.counts.insert(name.clone(), counts);
     }
+    if job.trigger == BackupTrigger::Capture {
+        carry_unlisted(ctx, &mut writer, &mut job).await?;
+    }
     let manifest_key = writer.finish().await?;
     let (changes, lacks) = summarize(ctx, &job, &key.snapshot_id).await?;
     let status = if job.counts.values().any(|c| c.errors > 0) {
@@ -127,7 +135,58 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
     lease::release(ctx, &job.org_id, JobKind::Backup, &input.owner).await?;
     ctx.alert(crate::service::alerts::job_ended(&job)).await;
     ctx.alert(mass_change(ctx, &snapshot).await?).await;
+    crate::capture::start_waiting(ctx, &job.org_id, input.state_machine.as_deref()).await?;
     Ok(output(&job, true))
+}
+
+/// A capture's snapshot is whole: every category it did not list is carried whole from the snapshot it builds on,
+/// entry by entry (the same segments), with what that snapshot lacked. A category that snapshot does not hold is
+/// recorded as skipped, with why.
+async fn carry_unlisted(
+    ctx: &StepContext,
+    writer: &mut ManifestWriter<'_>,
+    job: &mut JobRecord,
+) -> Result<(), StepError> {
+    let Some(previous) = &job.previous_snapshot else {
+        return Ok(());
+    };
+    let before = SnapshotReader::open(ctx.vault.clone(), &job.org_id, previous).await?;
+    for category in categories::CATEGORIES {
+        if job.categories.iter().any(|c| c == category.name) {
+            continue;
+        }
+        let mut counts = CategoryCounts::default();
+        match before.head().categories.get(category.name) {
+            None => {
+                let why = format!("the snapshot {previous} this capture carries from does not hold it");
+                writer.skipped(category.name, why.clone());
+                counts.skipped = Some(why);
+            }
+            Some(held) if held.skipped.is_some() => {
+                writer.skipped(category.name, held.skipped.clone().unwrap_or_default());
+                counts.skipped = held.skipped.clone();
+            }
+            Some(held) => {
+                writer.begin(category.name, held.incomplete.clone()).await?;
+                for n in 0..before.part_count(category.name) {
+                    let part = before.part(category.name, n).await?;
+                    for entry in &part.entries {
+                        let at = Location {
+                            segment_key: part.segment_key(entry).to_owned(),
+                            index: entry.index,
+                        };
+                        writer
+                            .push(entry.id.clone(), entry.hash, entry.last_updated.clone(), &at)
+                            .await?;
+                        counts.objects += 1;
+                    }
+                }
+                writer.end().await?;
+            }
+        }
+        job.counts.insert(category.name.to_owned(), counts);
+    }
+    Ok(())
 }
 
 /// The mass-change alert the snapshot just written calls for, judged against the counts of the snapshot before it.

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use super::work;
+use crate::capture::pending;
 use crate::categories::{self, Category};
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{BackupTrigger, JobKind, JobRecord, JobStatus, OrgRecord, SnapshotRecord};
@@ -95,6 +96,9 @@ pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutp
     if let Some(skipped) = skip_scheduled_run(ctx, &org, request, &input.owner).await? {
         return Ok(skipped);
     }
+    if let Some(skipped) = hold_capture(ctx, &org, request, &input.owner).await? {
+        return Ok(skipped);
+    }
 
     let (job, resumed) = choose_job(ctx, &org, request, &input.owner).await?;
 
@@ -124,6 +128,57 @@ pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutp
         resumed,
         skipped: None,
     })
+}
+
+/// A capture that finds another runner working on the org's backup waits for it: its changes stay pending, and
+/// the job starts a capture when it ends (`capture::start_waiting`). A capture that finds nothing pending (an
+/// earlier backup took its changes) does nothing.
+async fn hold_capture(
+    ctx: &StepContext,
+    org: &OrgRecord,
+    request: &BackupRequest,
+    owner: &str,
+) -> Result<Option<PlanOutput>, StepError> {
+    if request.trigger != BackupTrigger::Capture || request.job_id.is_some() {
+        return Ok(None);
+    }
+    let (job_id, why) = match lease::held_by_other(ctx, &org.org_id, JobKind::Backup, owner).await? {
+        Some(held) => {
+            let why = format!(
+                "the capture {owner} waits for job {}: it starts when that job ends",
+                held.job_id
+            );
+            job_log(ctx, &held.job_id, &format!("capture-waits-{owner}"), why.clone()).await?;
+            (held.job_id, why)
+        }
+        None if !pending::any(ctx.vault.blobs().as_ref(), &org.org_id).await? => {
+            let why = format!("the capture {owner} found no change pending: an earlier backup took them");
+            let newest = ctx.catalog.list_jobs(&org.org_id, None).await?;
+            match newest.into_iter().find(|j| j.kind == JobKind::Backup) {
+                Some(job) => (job.job_id, why),
+                None => return Ok(None),
+            }
+        }
+        None => return Ok(None),
+    };
+    tracing::info!(org = %org.org_id, run = owner, "{why}");
+    let job = ctx
+        .catalog
+        .get_job(&job_id)
+        .await?
+        .ok_or_else(|| StepError::fatal(format!("job {job_id} not found")))?;
+    Ok(Some(PlanOutput {
+        job_id,
+        org_id: org.org_id.clone(),
+        snapshot_id: job
+            .snapshot_id
+            .ok_or_else(|| StepError::fatal(format!("job {} has no snapshot id", job.job_id)))?,
+        owner: owner.to_owned(),
+        stages: Vec::new(),
+        max_iterations: 1,
+        resumed: false,
+        skipped: Some(why),
+    }))
 }
 
 /// A scheduled run that finds another runner working on the org's backup does not wait for it or take it over:
@@ -227,18 +282,33 @@ async fn choose_job(
     for stale in backups().filter(|j| j.status == JobStatus::Failed && j.resumable) {
         give_up(ctx, stale, "superseded by a newer job").await?;
     }
-    let full_refresh = request.full_refresh || full_refresh_due(ctx, &org.org_id).await?;
     let (previous, note) = readable_previous(ctx, org).await?;
-    let job = create_job(
-        ctx,
-        request,
-        job_id,
-        previous.clone(),
-        full_refresh || previous.is_none(),
-    )
-    .await?;
+    // A capture lists what its changes touched (a capture with nothing to build on lists everything); any other
+    // backup lists everything it selects, so changes still pending are covered by it too.
+    let taken = pending::take(ctx.vault.blobs().as_ref(), &org.org_id).await?;
+    let capture = request.trigger == BackupTrigger::Capture && previous.is_some();
+    let mut request = request.clone();
+    let full_refresh = if capture {
+        request.categories = Some(taken.categories.iter().cloned().collect());
+        false
+    } else {
+        request.full_refresh || full_refresh_due(ctx, &org.org_id).await? || previous.is_none()
+    };
+    let job = create_job(ctx, &request, job_id, previous.clone(), full_refresh).await?;
     if let Some(note) = note {
         job_log(ctx, &job.job_id, "previous-snapshot", note).await?;
+    }
+    if capture || request.categories.is_none() {
+        if capture {
+            let note = format!(
+                "a capture of {} admin changes: lists {}; every other category is carried whole from snapshot {}",
+                taken.keys.len(),
+                job.categories.join(", "),
+                previous.as_ref().map_or_else(String::new, |p| p.to_string()),
+            );
+            job_log(ctx, &job.job_id, "capture", note).await?;
+        }
+        pending::clear(ctx.vault.blobs().as_ref(), &taken.keys).await?;
     }
     Ok((job, false))
 }
