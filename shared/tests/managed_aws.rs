@@ -1,13 +1,13 @@
 //! The managed service's AWS pieces on moto: each org's backup schedule on EventBridge Scheduler (made when the
 //! org is authorized, changed with its settings, disabled while backup is off, removed when the org is deleted;
 //! always starting the backup state machine for that org with the scheduled trigger), and alerts published to
-//! SNS.
+//! SNS, and each org's capture bus and rule on EventBridge.
 //!
 //! Run: `cargo test -p oktavault-shared --features aws,testkit --test managed_aws`
 
-use oktavault_shared::aws::{EventBridgeSchedules, SnsAlerts};
+use oktavault_shared::aws::{EventBridgeCaptureBuses, EventBridgeSchedules, SnsAlerts};
 use oktavault_shared::ids::{JobId, OrgId};
-use oktavault_shared::ports::{Alert, AlertKind, Alerts, AuthKind, BackupSchedule, OrgRecord, Schedules};
+use oktavault_shared::ports::{Alert, AlertKind, Alerts, AuthKind, BackupSchedule, CaptureBuses, OrgRecord, Schedules};
 use oktavault_shared::testkit::moto::MotoServer;
 
 const GROUP: &str = "oktavault-test";
@@ -133,4 +133,51 @@ async fn an_alert_is_published_to_the_topic_with_its_subject_and_its_json() {
     assert!(subject.starts_with("oktavault: backup of acme.okta.com Failed") && subject.len() <= 100);
     let body: Alert = serde_json::from_str(sent[0][1].as_str().unwrap()).unwrap();
     assert_eq!(body, alert, "the message is the alert's JSON");
+}
+
+#[tokio::test]
+async fn capture_makes_the_org_s_partner_bus_and_a_rule_sending_admin_changes_to_the_capture_function() {
+    let moto = MotoServer::shared();
+    let events = aws_sdk_eventbridge::Client::new(&moto.sdk_config());
+    let function = "arn:aws:lambda:us-east-1:123456789012:function:oktavault-capture";
+    let buses = EventBridgeCaptureBuses::new(events.clone(), function.into());
+    let org = OrgId::new("acme.okta.com").unwrap();
+    let source = "aws.partner/okta.com/acme/oktavault";
+
+    // Before Okta's log stream made the source, enabling says what to check.
+    let missing = buses.enable(&org, source).await.unwrap_err();
+    assert!(missing.to_string().contains("pending in this account"), "{missing}");
+    // Okta (the partner) makes the source in the account when the log stream is set up.
+    events
+        .create_partner_event_source()
+        .name(source)
+        .account("123456789012")
+        .send()
+        .await
+        .unwrap();
+
+    // moto 5 keeps only the last `/` segment of a bus name in its rule and target calls, so the rule on a partner
+    // bus (whose name has slashes, which AWS takes) cannot be made there: this checks the bus it made, the rule's
+    // pattern (below) and removal. On AWS the same calls take the partner bus's name, as Okta's own sample does.
+    let _ = buses.enable(&org, source).await;
+    let bus = events.describe_event_bus().name(source).send().await.unwrap();
+    assert_eq!(bus.name(), Some(source), "the source has a bus of its own, of its name");
+    let pattern: serde_json::Value = serde_json::from_str(&EventBridgeCaptureBuses::pattern()).unwrap();
+    assert_eq!(pattern["detail-type"], serde_json::json!(["SystemLog"]));
+    let prefixes = pattern["detail"]["eventType"].as_array().unwrap();
+    assert!(prefixes.contains(&serde_json::json!({"prefix": "group."})), "{pattern}");
+    assert!(
+        !prefixes.contains(&serde_json::json!({"prefix": "user.session."})),
+        "{pattern}"
+    );
+
+    buses.disable(&org, source).await.unwrap();
+    assert!(
+        events.describe_event_bus().name(source).send().await.is_err(),
+        "the bus is gone"
+    );
+    buses
+        .disable(&org, source)
+        .await
+        .expect("disabling again is not an error");
 }

@@ -7,8 +7,10 @@
 //! - [`SfnExecutions`]: starts a job's continuation execution on Step Functions.
 //! - [`EventBridgeSchedules`]: [`crate::ports::Schedules`] on EventBridge Scheduler.
 //! - [`SnsAlerts`]: [`crate::ports::Alerts`] published to an SNS topic.
+//! - [`EventBridgeCaptureBuses`]: [`crate::ports::CaptureBuses`]: each org's partner event bus and capture rule.
 //! - [`AwsConfig`] / [`AwsClients`]: SDK configuration and clients, built once per process.
 
+mod capture_bus;
 mod config;
 mod dynamo;
 mod errors;
@@ -18,6 +20,7 @@ mod scheduler;
 mod sfn;
 mod sns;
 
+pub use capture_bus::{CAPTURE_RULE, EventBridgeCaptureBuses};
 pub use config::{AwsClients, AwsConfig, s3_client};
 pub use dynamo::{DynamoCatalog, TableSpec};
 pub use kms::{KmsKeyProvider, encryption_context};

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod blob;
+mod capture_buses;
 mod catalog;
 mod export;
 mod keys;
@@ -12,6 +13,7 @@ mod schedules;
 
 pub use alerts::{Alert, AlertError, AlertKind, Alerts};
 pub use blob::{BlobStore, StoreError, validate_export_key, validate_key};
+pub use capture_buses::{CaptureBus, CaptureBusError, CaptureBuses, NoCaptureBuses};
 pub use catalog::{Catalog, CatalogError};
 pub use export::{ExportStore, Link};
 pub use keys::{DataKey, KeyContext, KeyError, KeyProvider, PlainKey};

@@ -3,7 +3,7 @@
 
 use super::orgs::Refused;
 use crate::okta::OktaError;
-use crate::ports::{CatalogError, ScheduleError};
+use crate::ports::{CaptureBusError, CatalogError, ScheduleError};
 use crate::snapshot::SnapshotError;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,9 @@ pub enum ServiceError {
     /// the schedule).
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
+    /// An org's capture event bus or rule could not be made or removed.
+    #[error(transparent)]
+    CaptureBus(#[from] CaptureBusError),
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
     /// The live org could not be read (unreachable, credentials refused, rate limited for too long).

@@ -2,9 +2,11 @@
 //! off, schedule, deletion). Registering an org keeps what an earlier registration knew.
 
 pub mod access;
+mod capture;
 mod card;
 
 pub use access::{AccessCheck, CredentialPart, Refused, ScopeProbe};
+pub use capture::{CaptureAsk, set_capture};
 pub use card::{LastBackup, OrgCard, UnreachableCategory, card, cards};
 use serde::Serialize;
 
