@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::support::*;
 
 async fn org_json(store: &std::path::Path, args: &[&str]) -> (Option<i32>, Value, String) {
-    let mut all = vec!["--json", "org"];
+    // Most verbose: every log line is searched for the secret too.
+    let mut all = vec!["-vv", "--json", "org"];
     all.extend_from_slice(args);
     let out = oktavault(store, &all).await;
     let output = text(&out);
