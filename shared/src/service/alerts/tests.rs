@@ -158,3 +158,54 @@ async fn the_hourly_check_sends_a_stale_org_s_alert_to_the_alert_file() {
         sent[0].message
     );
 }
+
+/// Alerts that never go out.
+struct Unreachable;
+
+#[async_trait::async_trait]
+impl Alerts for Unreachable {
+    async fn send(&self, alert: &Alert) -> Result<(), crate::ports::AlertError> {
+        Err(crate::ports::AlertError {
+            kind: alert.kind,
+            org: alert.org_id.clone(),
+            message: "the topic is gone".into(),
+        })
+    }
+}
+
+#[tokio::test]
+async fn an_alert_that_cannot_be_sent_is_written_to_its_job_s_log_and_fails_nothing() {
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = Arc::new(crate::local::LocalCatalog::open(dir.path().join("catalog")).unwrap());
+    let vault = crate::snapshot::Vault::new(
+        Arc::new(crate::local::LocalBlobStore::open(dir.path().join("blobs")).unwrap()),
+        Arc::new(crate::local::LocalKeyProvider::open(dir.path().join("master.key")).unwrap()),
+    );
+    let ctx = crate::workflow::StepContext::new(
+        catalog.clone(),
+        vault,
+        Arc::new(crate::workflow::StaticConnector::default()),
+    )
+    .with_alerts(Arc::new(Unreachable));
+    let job = JobId::new("job-9").unwrap();
+    let alert = Alert {
+        kind: AlertKind::JobFailed,
+        org_id: OrgId::new("acme.okta.com").unwrap(),
+        subject: "s".into(),
+        message: "m".into(),
+        at: "2026-01-01T00:00:00Z".into(),
+        job_id: Some(job.clone()),
+        snapshot_id: None,
+    };
+
+    ctx.alert(Some(alert)).await;
+
+    let log = catalog.read_log(&job).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.message.contains("could not be sent") && l.message.contains("the topic is gone")),
+        "{log:?}"
+    );
+}
