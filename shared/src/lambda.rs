@@ -14,6 +14,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::aws::{
     AwsConfig, DynamoCatalog, KmsKeyProvider, S3BlobStore, S3ExportStore, SfnExecutions, SnsAlerts, s3_client,
@@ -198,20 +199,25 @@ pub async fn handle(
     payload: Value,
     deadline: Option<tokio::time::Instant>,
 ) -> Result<Value, Diagnostic> {
-    dispatch(ctx, step, payload, deadline).await.map_err(|e| {
-        tracing::warn!(step, error_type = e.name(), error = %e.message, "step failed");
-        diagnostic(&e)
-    })
+    // Every line of the invocation names its step, job and org (see `logs`).
+    let span = crate::logs::invocation_span(step, &payload);
+    async {
+        dispatch(ctx, step, payload, deadline).await.map_err(|e| {
+            tracing::warn!(step, error_type = e.name(), error = %e.message, "step failed");
+            diagnostic(&e)
+        })
+    }
+    .instrument(span)
+    .await
 }
 
 /// Runs the Lambda runtime loop for `step` ("PlanBackup", "BackupPage", "FinalizeBackup" or
-/// "FailJob"). Sets up tracing to stdout (`AWS_LAMBDA_LOG_FORMAT=JSON` for JSON lines, level
-/// from `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`). Returns only when the container cannot start.
+/// "FailJob"). Logs JSON lines to stdout ([`crate::logs`]). Returns only when the container cannot start.
 pub async fn serve(step: &'static str) -> Result<(), Error> {
     if !STEPS.contains(&step) {
         return Err(StartupError::UnknownStep(step.to_owned()).into());
     }
-    lambda_runtime::tracing::init_default_subscriber();
+    crate::logs::init();
     // Settings first: a misconfigured container fails before any AWS call is attempted.
     let settings = LambdaSettings::from_env().inspect_err(|e| tracing::error!("cannot start: {e}"))?;
     let config = AwsConfig::load(None).await;
@@ -267,7 +273,7 @@ pub async fn sweep_retention(
 /// Runs the Lambda runtime loop of the retention-sweep function (a schedule invokes it daily; its event is not
 /// read). The same environment as the step functions. Returns only when the container cannot start.
 pub async fn serve_retention_sweep() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    crate::logs::init();
     let settings = LambdaSettings::from_env().inspect_err(|e| tracing::error!("cannot start: {e}"))?;
     let config = AwsConfig::load(None).await;
     let adapters = Adapters::from_config(&config, &settings);
@@ -279,6 +285,65 @@ pub async fn serve_retention_sweep() -> Result<(), Error> {
             let deadline = invocation_deadline(event.context.deadline);
             sweep_retention(catalog.as_ref(), &vault, deadline).await
         }
+    }))
+    .await
+}
+
+/// How often the backup check runs (the template's hourly schedule): a stale backup is alerted once, by the first
+/// check after its deadline, not by every check after it.
+pub const CHECK_PERIOD: time::Duration = time::Duration::hours(1);
+
+/// One stale-backup check over every backed-up org at `now` ([`service::alerts::check_backups`]
+/// (crate::service::alerts::check_backups) with [`CHECK_PERIOD`]): sends an alert per org whose newest complete
+/// snapshot is older than its schedule plus grace, and answers the report. An alert that could not be sent is in the
+/// report's `unsent` (and logged); a catalog that cannot be read fails the invocation, as retryable.
+pub async fn check_backups(
+    catalog: &dyn Catalog,
+    alerts: &dyn Alerts,
+    now: time::OffsetDateTime,
+) -> Result<Value, Diagnostic> {
+    let check = crate::service::alerts::check_backups(catalog, alerts, now, CHECK_PERIOD)
+        .await
+        .map_err(|e| {
+            let error = StepError::retryable(format!("the backup check could not read the catalog: {e}"));
+            tracing::error!(error = %error.message, "backup check failed");
+            diagnostic(&error)
+        })?;
+    for alert in &check.alerts {
+        tracing::warn!(org_id = %alert.org_id, subject = %alert.subject, "stale backup");
+    }
+    for unsent in &check.unsent {
+        tracing::error!(error = %unsent, "a stale-backup alert could not be sent");
+    }
+    tracing::info!(
+        orgs_checked = check.orgs_checked,
+        stale = check.alerts.len(),
+        "backup check done"
+    );
+    Ok(serde_json::to_value(&check).expect("the backup check report serializes"))
+}
+
+/// Runs the Lambda runtime loop of the check-backups function (a schedule invokes it hourly; its event is not read).
+/// The step functions' environment, and `OKTAVAULT_ALERT_TOPIC_ARN` is required: a check with nowhere to send its
+/// alerts would find stale backups and tell no one. Returns only when the container cannot start.
+pub async fn serve_check_backups() -> Result<(), Error> {
+    crate::logs::init();
+    let settings = LambdaSettings::from_env().inspect_err(|e| tracing::error!("cannot start: {e}"))?;
+    let config = AwsConfig::load(None).await;
+    let adapters = Adapters::from_config(&config, &settings);
+    let Some(alerts) = adapters.alerts else {
+        let error = StartupError::Missing {
+            name: ENV_ALERT_TOPIC_ARN,
+            what: "SNS topic the stale-backup alerts are published to",
+        };
+        tracing::error!("cannot start: {error}");
+        return Err(error.into());
+    };
+    let catalog = adapters.catalog;
+    tracing::info!("oktavault backup check ready");
+    lambda_runtime::run(service_fn(move |_event: LambdaEvent<Value>| {
+        let (catalog, alerts) = (catalog.clone(), alerts.clone());
+        async move { check_backups(catalog.as_ref(), alerts.as_ref(), crate::timefmt::now()).await }
     }))
     .await
 }
@@ -386,6 +451,115 @@ mod tests {
             .unwrap();
         assert_eq!(report["finished"], true, "{report}");
         assert_eq!(report["orgs"][0]["org_id"], "acme.okta.com", "{report}");
+    }
+
+    #[tokio::test]
+    async fn every_log_line_of_a_dispatched_step_names_its_job_and_the_org_read_from_the_job() {
+        use std::collections::BTreeMap;
+
+        use crate::ids::{JobId, OrgId};
+        use crate::local::LocalCatalog;
+        use crate::logs::tests::Captured;
+        use crate::ports::{BackupTrigger, JobKind, JobRecord, JobStatus};
+        use crate::snapshot::tests::fakes::{MasterKeyProvider, MemoryStore};
+        use crate::workflow::StaticConnector;
+
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Arc::new(LocalCatalog::open(dir.path().join("catalog")).unwrap());
+        let org = OrgId::new("acme.okta.com").unwrap();
+        let job = JobRecord {
+            job_id: JobId::new("job-20261128T120000Z-0a1b").unwrap(),
+            org_id: org.clone(),
+            kind: JobKind::Restore,
+            status: JobStatus::Completed,
+            created_at: "2026-11-28T12:00:00Z".into(),
+            updated_at: "2026-11-28T12:00:00Z".into(),
+            finished_at: Some("2026-11-28T12:01:00Z".into()),
+            snapshot_id: None,
+            previous_snapshot: None,
+            full_refresh: false,
+            wrapped_key: None,
+            categories: Vec::new(),
+            counts: BTreeMap::new(),
+            error: None,
+            resumable: false,
+            reopened: 0,
+            trigger: BackupTrigger::Manual,
+            restore: None,
+            download: None,
+        };
+        catalog.create_job(&job).await.unwrap();
+        let vault = Vault::new(Arc::new(MemoryStore::default()), Arc::new(MasterKeyProvider::new()));
+        let ctx = StepContext::new(catalog, vault, Arc::new(StaticConnector::default()));
+
+        let captured = Captured::default();
+        let _logger = tracing::subscriber::set_default(crate::logs::subscriber(
+            captured.clone(),
+            tracing_subscriber::filter::LevelFilter::INFO,
+        ));
+        // FinalizeRestore's input names only the job; the job is no longer running, so the step fails and says so.
+        let input = serde_json::json!({"job_id": job.job_id.as_str(), "owner": "exec-1"});
+        let error = handle(&ctx, "FinalizeRestore", input, None).await.unwrap_err();
+        assert_eq!(error.error_type, "OktaVault.Fatal");
+
+        let lines = captured.lines();
+        let failed = lines
+            .iter()
+            .find(|l| l["message"] == "step failed")
+            .unwrap_or_else(|| panic!("no step failed line in {lines:?}"));
+        assert!(failed["error"].as_str().unwrap().contains("not running"), "{failed}");
+        for line in &lines {
+            assert_eq!(line["job_id"], job.job_id.as_str(), "{line}");
+            assert_eq!(line["org_id"], org.as_str(), "{line}");
+            assert_eq!(line["step"], "FinalizeRestore", "{line}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_hourly_check_alerts_a_backup_whose_deadline_passed_within_the_hour_once() {
+        use crate::ids::OrgId;
+        use crate::local::{AlertFile, LocalCatalog};
+        use crate::ports::{AlertKind, AuthKind, OrgRecord};
+
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = LocalCatalog::open(dir.path().join("catalog")).unwrap();
+        let alerts = AlertFile::new(dir.path().join("alerts.jsonl"));
+        let now = crate::timefmt::parse_rfc3339("2026-11-28T12:00:00Z").unwrap();
+        // Daily backups with 2 hours' grace: the deadline is 26 hours after the org was authorized (no snapshot yet).
+        for (org, authorized_hours_ago) in [
+            ("late.okta.com", 26.5),
+            ("later.okta.com", 27.5),
+            ("fresh.okta.com", 3.0),
+        ] {
+            let authorized = now - time::Duration::seconds_f64(authorized_hours_ago * 3600.0);
+            let record = OrgRecord::new(
+                OrgId::new(org).unwrap(),
+                format!("https://{org}"),
+                AuthKind::ApiToken,
+                None,
+                crate::timefmt::rfc3339(authorized),
+            );
+            catalog.put_org(&record).await.unwrap();
+        }
+
+        let report = check_backups(&catalog, &alerts, now).await.unwrap();
+        assert_eq!(report["orgs_checked"], 3, "{report}");
+        let sent = alerts.read().unwrap();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0].kind, AlertKind::BackupStale);
+        assert_eq!(
+            sent[0].org_id.as_str(),
+            "late.okta.com",
+            "the one an hour ago was alerted by the last check"
+        );
+        assert_eq!(report["alerts"][0]["org_id"], "late.okta.com", "{report}");
+
+        check_backups(&catalog, &alerts, now + CHECK_PERIOD).await.unwrap();
+        assert_eq!(
+            alerts.read().unwrap().len(),
+            1,
+            "the next hourly check does not repeat it"
+        );
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@
 //! - [`references`]: the ids inside stored objects that name other objects, extracted and rewritten.
 //! - [`restore`]: what a restore needs of the catalog: the restore order and natural keys.
 //! - [`workflow`]: the backup steps (PlanBackup, BackupPage, FinalizeBackup, FailJob).
+//! - `logs` (feature `lambda`): the functions' JSON log lines, each naming its step, job and org.
 //! - `aws` (feature `aws`): the AWS adapters of the ports (S3, KMS, DynamoDB) and client setup.
 //! - `testkit` (feature `testkit`): helpers for tests, such as a moto server child process and the
 //!   expected contents of a simulated org's snapshot (it links the Okta simulator).
@@ -33,6 +34,8 @@ pub mod ids;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod local;
+#[cfg(feature = "lambda")]
+pub mod logs;
 pub mod okta;
 pub mod ports;
 pub mod references;

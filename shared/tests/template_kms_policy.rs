@@ -154,13 +154,25 @@ fn conditions_hold(statement: &Value, context: &HashMap<String, String>) -> bool
 
 /// Whether any function may call `action` on `key` with `context`.
 fn allowed(template: &Value, key: &str, action: &str, context: &HashMap<String, String>) -> bool {
-    kms_statements(template).iter().any(|(_, statement)| {
-        statement["Effect"].as_str() == Some("Allow")
-            && actions(statement).contains(&action)
-            && statement_resources(statement).contains(&key)
-            && conditions_hold(statement, context)
-    })
+    !functions_allowed(template, key, action, context).is_empty()
 }
+
+/// The functions that may call `action` on `key` with `context`.
+fn functions_allowed(template: &Value, key: &str, action: &str, context: &HashMap<String, String>) -> BTreeSet<String> {
+    kms_statements(template)
+        .into_iter()
+        .filter(|(_, statement)| {
+            statement["Effect"].as_str() == Some("Allow")
+                && actions(statement).contains(&action)
+                && statement_resources(statement).contains(&key)
+                && conditions_hold(statement, context)
+        })
+        .map(|(function, _)| function)
+        .collect()
+}
+
+/// The one function that authorizes orgs, and so seals their credentials.
+const API_FUNCTION: &str = "ApiFunction";
 
 fn acme() -> OrgId {
     OrgId::new("acme.okta.com").unwrap()
@@ -261,9 +273,10 @@ fn the_envelope_key_makes_and_opens_snapshot_keys_and_only_opens_credentials() {
     let credentials = credentials_context();
     assert!(may("kms:GenerateDataKey", &snapshot) && may("kms:Decrypt", &snapshot));
     assert!(may("kms:Decrypt", &credentials));
-    assert!(
-        !may("kms:GenerateDataKey", &credentials),
-        "sealing credentials is the authorizing operator's job, not a step's"
+    assert_eq!(
+        functions_allowed(&template, &envelope, "kms:GenerateDataKey", &credentials),
+        BTreeSet::from([API_FUNCTION.to_owned()]),
+        "sealing credentials is the API's job (authorizing an org), not a step's"
     );
 
     let refused = [
@@ -331,4 +344,52 @@ fn the_envelope_key_makes_and_opens_an_orgs_search_index_keys_under_that_purpose
             assert!(!may(action, context), "{action} is allowed with {case}: {context:?}");
         }
     }
+}
+
+#[test]
+fn both_keys_resist_deletion_and_a_deletion_or_disabling_reaches_the_alert_topic() {
+    let template = template();
+    let resources = resources(&template);
+    let envelope = global_env_key(&template, "OKTAVAULT_KMS_KEY_ID");
+    let bucket_key = global_env_key(&template, "OKTAVAULT_BUCKET_KMS_KEY_ID");
+    for key in [&envelope, &bucket_key] {
+        let properties = &resources[key.as_str()]["Properties"];
+        assert_eq!(
+            properties["PendingWindowInDays"].as_u64(),
+            Some(30),
+            "{key}: the longest deletion window"
+        );
+        let guarded = one_or_many(&properties["KeyPolicy"]["Statement"]).into_iter().any(|s| {
+            let denied = actions(s);
+            s["Effect"].as_str() == Some("Deny")
+                && denied.contains(&"kms:ScheduleKeyDeletion")
+                && denied.contains(&"kms:DisableKey")
+        });
+        assert!(
+            guarded,
+            "{key}: its policy denies scheduling its deletion and disabling it"
+        );
+    }
+
+    let rule = &resources["KeyGuardRule"]["Properties"];
+    let pattern = &rule["EventPattern"]["detail"];
+    let events: Vec<&str> = one_or_many(&pattern["eventName"])
+        .into_iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for event in ["ScheduleKeyDeletion", "DisableKey"] {
+        assert!(events.contains(&event), "the rule matches {event}: {events:?}");
+    }
+    let watched: BTreeSet<&str> = one_or_many(&pattern["resources"]["ARN"])
+        .into_iter()
+        .filter_map(referenced)
+        .collect();
+    assert_eq!(watched, BTreeSet::from([envelope.as_str(), bucket_key.as_str()]));
+    let target = &rule["Targets"][0]["Arn"];
+    assert_eq!(referenced(target), Some("AlertTopic"), "{target:?}");
+    assert_eq!(
+        referenced(&template["Globals"]["Function"]["Environment"]["Variables"]["OKTAVAULT_ALERT_TOPIC_ARN"]),
+        Some("AlertTopic"),
+        "the functions' alerts and the key guard share the topic"
+    );
 }

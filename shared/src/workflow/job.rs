@@ -16,6 +16,8 @@ pub async fn running_job(ctx: &StepContext, job_id: &JobId) -> Result<JobRecord,
         .get_job(job_id)
         .await?
         .ok_or_else(|| StepError::fatal(format!("job {job_id} not found")))?;
+    // The steps whose input names only the job: their log lines name the org from here on (see `logs`).
+    tracing::Span::current().record("org_id", job.org_id.as_str());
     if job.status != JobStatus::Running {
         return Err(StepError::fatal(format!("job {job_id} is {}, not running", job.status)));
     }
