@@ -109,4 +109,11 @@ pub trait Catalog: Send + Sync + 'static {
     ) -> Result<Option<SnapshotRecord>, CatalogError>;
     /// An org's snapshots, oldest first.
     async fn list_snapshots(&self, org_id: &OrgId) -> Result<Vec<SnapshotRecord>, CatalogError>;
+
+    // ---- audit: the trail of actions taken through the API ----
+
+    /// Adds `entry` to the audit trail; `AlreadyExists` when its id is taken (an entry is never replaced).
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), CatalogError>;
+    /// The audit trail, newest first: every entry, or those about `org` only.
+    async fn list_audit(&self, org: Option<&OrgId>) -> Result<Vec<AuditEntry>, CatalogError>;
 }
