@@ -92,6 +92,7 @@ impl Fixture {
             full_refresh: false,
             max_iterations: None,
             trigger: Default::default(),
+            new_job_id: None,
         };
         plan_backup(
             &self.ctx,

@@ -2,6 +2,7 @@
 //! what a person asks ("the jobs of this org", "restore this group from the latest snapshot") into the ports
 //! and returns report types that both serialize (for `--json` and the API) and display (for a person).
 
+pub mod browse;
 pub mod diff;
 pub mod download;
 mod error;
