@@ -14,10 +14,13 @@
 //! - `testkit` (feature `testkit`): helpers for tests, such as a moto server child process and the
 //!   expected contents of a simulated org's snapshot (it links the Okta simulator).
 //! - [`service`]: what the command, the Lambdas, the HTTP API and the console call (jobs, verify...).
+//! - `api` (feature `api`): the HTTP API's router over the service layer, with its OpenAPI document.
 //! - [`asl`]: the embedded runner for the Amazon States Language definitions in `statemachines/`.
 //!
 //! Neither test feature is enabled by a Lambda function or by the `oktavault` command's normal build.
 
+#[cfg(feature = "api")]
+pub mod api;
 pub mod asl;
 #[cfg(feature = "aws")]
 pub mod aws;
