@@ -67,6 +67,9 @@ pub enum Command {
     /// categories make a zip of one file per category. Runs as a download job; `--link JOB` says where a finished
     /// download is.
     Download(DownloadArgs),
+    /// Serve the HTTP API over this store (the routes the AWS deployment serves; docs/api.md): reads, restores,
+    /// downloads and backups of the orgs authorized with stored credentials, to the holder of a bearer token.
+    Serve(ServeArgs),
     /// Run one workflow step on the JSON payload on stdin, as a Lambda would (for the benchmark).
     #[command(hide = true)]
     Step(StepArgs),
@@ -366,4 +369,17 @@ pub struct DownloadArgs {
     /// Seconds one export step renders objects before it answers with its position.
     #[arg(long, default_value_t = 20, hide = true)]
     pub page_budget_secs: u64,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default: the API holds the keys to every org in the store).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The bearer token callers must send (at least 16 characters); a fresh one is made and printed when absent.
+    #[arg(long, env = "OKTAVAULT_API_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Allow orgs whose stored URL is http://, loopback or private (the simulator in tests and demos).
+    #[arg(long)]
+    pub allow_local_org: bool,
 }

@@ -46,6 +46,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Search(a) => commands::search::search(&cli.store, a, &out).await,
         Command::History(a) => commands::search::history(&cli.store, a, &out).await,
         Command::Download(a) => commands::download::run(&cli.store, a, &out).await,
+        Command::Serve(a) => commands::serve::run(&cli.store, a, &out).await,
         Command::Step(a) => commands::step::run(&cli.store, a).await,
     }
 }

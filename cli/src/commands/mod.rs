@@ -8,6 +8,7 @@ pub mod download;
 pub mod jobs;
 pub mod restore;
 pub mod search;
+pub mod serve;
 pub mod step;
 pub mod undo;
 pub mod verify;
