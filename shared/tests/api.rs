@@ -504,3 +504,38 @@ async fn backup_now_answers_409_with_the_running_job_and_starts_nothing() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
 }
+
+#[test]
+fn every_route_is_in_the_openapi_document_and_every_documented_operation_is_a_route() {
+    let document: serde_yaml::Value = serde_yaml::from_str(&api::openapi_document()).expect("the document is YAML");
+    assert_eq!(document["openapi"].as_str(), Some("3.1.0"));
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in document["paths"].as_mapping().expect("paths") {
+        for (method, operation) in item.as_mapping().expect("a path item") {
+            let (path, method) = (
+                path.as_str().unwrap().to_owned(),
+                method.as_str().unwrap().to_uppercase(),
+            );
+            assert!(
+                operation["responses"].as_mapping().is_some_and(|r| !r.is_empty()),
+                "{method} {path} documents no response"
+            );
+            documented.insert((method, path));
+        }
+    }
+    let routed: std::collections::BTreeSet<(String, String)> = api::route_set()
+        .declared()
+        .iter()
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect();
+    assert_eq!(
+        routed.difference(&documented).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "routes the document lacks"
+    );
+    assert_eq!(
+        documented.difference(&routed).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "documented operations no route serves"
+    );
+}

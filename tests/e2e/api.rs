@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
+use okta_sim::SimHandle;
 use oktavault_shared::credentials::store_org_credentials;
+use oktavault_shared::ids::OrgId;
 use oktavault_shared::local::{LocalCatalog, LocalKeyProvider};
 use oktavault_shared::okta::{Credentials, OrgUrl, Secret};
 use oktavault_shared::ports::{AuthKind, OrgRecord};
@@ -16,17 +18,17 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::support::{admin, command, start_sim};
 
-const TOKEN: &str = "e2e-api-token-0123456789";
+pub(crate) const TOKEN: &str = "e2e-api-token-0123456789";
 
-struct Server {
-    base: String,
+pub(crate) struct Server {
+    pub(crate) base: String,
     http: reqwest::Client,
     secret: String,
     _child: tokio::process::Child,
 }
 
 impl Server {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -44,13 +46,13 @@ impl Server {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn accepted(&self, path: &str, body: Option<Value>) -> String {
+    pub(crate) async fn accepted(&self, path: &str, body: Option<Value>) -> String {
         let (status, answer) = self.call(Method::POST, path, body).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{path}: {answer}");
         answer["job_id"].as_str().unwrap().to_owned()
     }
 
-    async fn finished(&self, job: &str) -> Value {
+    pub(crate) async fn finished(&self, job: &str) -> Value {
         for _ in 0..1200 {
             let (status, body) = self.call(Method::GET, &format!("/v1/jobs/{job}"), None).await;
             if status == StatusCode::OK && body["state"]["state"] != "running" {
@@ -62,9 +64,11 @@ impl Server {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn through_oktavault_serve_a_deleted_group_is_restored_a_download_fetched_and_both_audited() {
-    let sim = start_sim(40, 23).await;
+/// A store whose org (the simulator) is authorized with sealed credentials, served by `oktavault serve`; and a
+/// task collecting what the server writes besides its first line.
+pub(crate) async fn serve_authorized(
+    sim: &SimHandle,
+) -> (Server, tempfile::TempDir, OrgId, tokio::task::JoinHandle<String>) {
     let store = tempfile::tempdir().unwrap();
     // Authorizing the org: its credentials sealed onto its record in the store the server opens.
     let catalog = LocalCatalog::open(store.path().join("catalog")).unwrap();
@@ -112,6 +116,13 @@ async fn through_oktavault_serve_a_deleted_group_is_restored_a_download_fetched_
         secret: sim.api_token(),
         _child: child,
     };
+    (server, store, org, logs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_oktavault_serve_a_deleted_group_is_restored_a_download_fetched_and_both_audited() {
+    let sim = start_sim(40, 23).await;
+    let (server, _store, org, logs) = serve_authorized(&sim).await;
     let org = org.to_string();
 
     // Without the token, nothing is answered but 401.

@@ -4,6 +4,7 @@
 mod support;
 
 mod api;
+mod api_schema;
 mod auth;
 mod backup;
 mod categories;
