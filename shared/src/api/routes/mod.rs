@@ -19,6 +19,8 @@ use super::error::{ApiError, ErrorCode};
 use crate::ids::{JobId, OrgId};
 use crate::ports::JobKind;
 use crate::service::jobs::{JobState, JobSummary, state_of};
+use crate::timefmt;
+use crate::workflow::runner::is_dead_local_runner;
 
 /// A resource: its routes and its paths in the OpenAPI document.
 pub struct Resource {
@@ -107,22 +109,31 @@ impl JobAccepted {
     }
 }
 
-/// Refuses with 409, answering the job, when the org's job of `kind` is running: one job of a kind per org at a
-/// time (its lease), so a second would fail once started.
+/// Refuses with 409, answering the job, while the org's job of `kind` holds its lease: one job of a kind per org at
+/// a time, so a second would fail once started. A job that has just ended may hold it a moment longer (its last
+/// step cleans up, then lets go): that is a 409 too, to ask again shortly.
 async fn refuse_if_running(api: &Api, org: &OrgId, kind: JobKind) -> Result<(), ApiError> {
     let Some(lease) = api.catalog.get_lease(org, kind).await? else {
         return Ok(());
     };
-    let Some(job) = api.catalog.get_job(&lease.job_id).await? else {
-        return Ok(());
-    };
-    let state = state_of(api.catalog.as_ref(), &job).await?;
-    if !matches!(state, JobState::Running { .. }) {
+    if !lease.is_live(timefmt::now_millis()) || is_dead_local_runner(&lease.owner) {
         return Ok(());
     }
+    let Some(job) = api.catalog.get_job(&lease.job_id).await? else {
+        return Err(ApiError::conflict(format!(
+            "org {org}'s {kind} job {} is starting; follow it at /v1/jobs/{}, and ask again when it ends",
+            lease.job_id, lease.job_id
+        )));
+    };
+    let state = state_of(api.catalog.as_ref(), &job).await?;
+    let doing = if matches!(state, JobState::Running { .. }) {
+        "is running"
+    } else {
+        "is finishing"
+    };
     Err(ApiError::running_job(
         format!(
-            "org {org}'s {kind} job {} is running; follow it at /v1/jobs/{}, and ask again when it ends",
+            "org {org}'s {kind} job {} {doing}; follow it at /v1/jobs/{}, and ask again when it ends",
             job.job_id, job.job_id
         ),
         &JobSummary { job, state },
