@@ -77,6 +77,9 @@ pub enum Command {
     /// Delete the snapshots retention expires and the segments no remaining snapshot needs (--dry-run shows
     /// which go and which stay, and why). Safe to interrupt: the next run finishes what this one started.
     Prune(PruneArgs),
+    /// Serve the HTTP API over this store (the routes the AWS deployment serves; docs/api.md): reads, restores,
+    /// downloads and backups of the orgs authorized with stored credentials, to the holder of a bearer token.
+    Serve(ServeArgs),
     /// Run one workflow step on the JSON payload on stdin, as a Lambda would (for the benchmark).
     #[command(hide = true)]
     Step(StepArgs),
@@ -445,4 +448,17 @@ pub struct PruneArgs {
     /// Show what would be deleted and what is kept, and why; delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default: the API holds the keys to every org in the store).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The bearer token callers must send (at least 16 characters); a fresh one is made and printed when absent.
+    #[arg(long, env = "OKTAVAULT_API_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Allow orgs whose stored URL is http://, loopback or private (the simulator in tests and demos).
+    #[arg(long)]
+    pub allow_local_org: bool,
 }

@@ -49,6 +49,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Org(a) => commands::org::run(&cli.store, a, &out).await,
         Command::Retention(a) => commands::retention::policy(&cli.store, a, &out).await,
         Command::Prune(a) => commands::retention::prune(&cli.store, a, &out).await,
+        Command::Serve(a) => commands::serve::run(&cli.store, a, &out).await,
         Command::Step(a) => commands::step::run(&cli.store, a).await,
     }
 }

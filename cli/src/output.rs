@@ -55,4 +55,4 @@ pub fn print_error(json: bool, error: &anyhow::Error) {
     }
 }
 
-pub use oktavault_shared::categories::{name_width as category_width, title_width};
+pub use oktavault_shared::categories::name_width as category_width;

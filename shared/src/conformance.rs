@@ -14,9 +14,10 @@ use secrecy::ExposeSecret;
 use crate::ids::{JobId, OrgId, SnapshotId, random_suffix};
 use crate::okta::OrgUrl;
 use crate::ports::{
-    AuthKind, BackupSchedule, BackupTrigger, BlobStore, CaptureSettings, Catalog, CatalogError, CategoryCounts,
-    CategoryProgress, ChangeCounts, ConnectivityCheck, DataKey, JobKind, JobRecord, JobStatus, KeyContext, KeyError,
-    KeyProvider, Lack, Lease, LogEntry, OrgRecord, RetentionPolicy, SnapshotRecord, StoreError,
+    AuditEntry, AuditResult, AuthKind, BackupSchedule, BackupTrigger, BlobStore, CaptureSettings, Catalog,
+    CatalogError, CategoryCounts, CategoryProgress, ChangeCounts, ConnectivityCheck, DataKey, JobKind, JobRecord,
+    JobStatus, KeyContext, KeyError, KeyProvider, Lack, Lease, LogEntry, OrgRecord, RetentionPolicy, SnapshotRecord,
+    StoreError,
 };
 
 /// Writers racing in the concurrency checks.
@@ -416,6 +417,7 @@ pub async fn catalog(catalog: &dyn Catalog) {
     catalog_leases(catalog, &run).await;
     catalog_concurrent_leases(catalog, &run).await;
     catalog_id_maps(catalog, &run).await;
+    catalog_audit(catalog, &run).await;
 }
 
 fn cat_ok<T>(step: &str, result: Result<T, CatalogError>) -> T {
@@ -1181,5 +1183,53 @@ async fn catalog_id_maps(catalog: &dyn Catalog, run: &str) {
     assert!(
         cat_ok("id_map the other way", catalog.id_map(&target, &source, "users").await).is_empty(),
         "Catalog: an id map belongs to one pair of orgs in one direction"
+    );
+}
+
+/// The audit trail: entries come back newest first, filtered by org, and an entry is never replaced.
+async fn catalog_audit(catalog: &dyn Catalog, run: &str) {
+    let org = org_id(&format!("conformance-{run}-audited.example.com"));
+    let other = org_id(&format!("conformance-{run}-other.example.com"));
+    let entry = |n: u32, org: &OrgId, result: AuditResult| AuditEntry {
+        id: format!("20260101T00000{n}Z-000-{run}"),
+        at: format!("2026-01-01T00:00:0{n}Z"),
+        subject: format!("person-{n}@example.com"),
+        action: "restore".into(),
+        org_id: Some(org.clone()),
+        job_id: Some(JobId::new(format!("job-{run}-{n}")).expect("job id")),
+        snapshot_id: None,
+        result,
+        detail: format!("groups:Finance ({n})"),
+    };
+    let (first, second, elsewhere) = (
+        entry(1, &org, AuditResult::Started),
+        entry(2, &org, AuditResult::Refused),
+        entry(3, &other, AuditResult::Failed),
+    );
+    for e in [&second, &first, &elsewhere] {
+        cat_ok("append_audit", catalog.append_audit(e).await);
+    }
+    let mut replaced = first.clone();
+    replaced.subject = "someone-else".into();
+    assert!(
+        matches!(
+            catalog.append_audit(&replaced).await,
+            Err(CatalogError::AlreadyExists { .. })
+        ),
+        "Catalog: an audit entry with a taken id must be refused with AlreadyExists, never replace the entry"
+    );
+    assert_eq!(
+        cat_ok("list_audit of an org", catalog.list_audit(Some(&org)).await),
+        vec![second.clone(), first.clone()],
+        "Catalog: an org's audit entries, newest first, and only its own"
+    );
+    let all: Vec<AuditEntry> = cat_ok("list_audit", catalog.list_audit(None).await)
+        .into_iter()
+        .filter(|e| e.id.ends_with(run))
+        .collect();
+    assert_eq!(
+        all,
+        vec![elsewhere, second, first],
+        "Catalog: the whole audit trail, newest first"
     );
 }

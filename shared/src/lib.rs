@@ -16,10 +16,13 @@
 //!   expected contents of a simulated org's snapshot (it links the Okta simulator).
 //! - [`service`]: what the command, the Lambdas, the HTTP API and the console call (jobs, verify...).
 //! - [`capture`]: near-real-time capture of admin changes from an org's Okta log stream.
+//! - `api` (feature `api`): the HTTP API's router over the service layer, with its OpenAPI document.
 //! - [`asl`]: the embedded runner for the Amazon States Language definitions in `statemachines/`.
 //!
 //! Neither test feature is enabled by a Lambda function or by the `oktavault` command's normal build.
 
+#[cfg(feature = "api")]
+pub mod api;
 pub mod asl;
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -92,6 +92,7 @@ impl Fixture {
             full_refresh: false,
             max_iterations: None,
             trigger: Default::default(),
+            new_job_id: None,
         };
         plan_backup(
             &self.ctx,
@@ -269,6 +270,7 @@ async fn a_scheduled_run_that_finds_the_org_s_backup_running_is_skipped_and_logg
                     full_refresh: false,
                     max_iterations: None,
                     trigger,
+                    new_job_id: None,
                 },
                 owner: owner.into(),
             },

@@ -4,6 +4,8 @@
 mod support;
 
 mod alerts;
+mod api;
+mod api_schema;
 mod auth;
 mod backup;
 mod categories;

@@ -33,6 +33,7 @@ pub async fn run(store_dir: &Path, args: BackupArgs, out: &Output) -> anyhow::Re
             full_refresh: args.full,
             max_iterations: args.max_page_calls,
             trigger: BackupTrigger::Manual,
+            new_job_id: None,
         },
         page_budget: Duration::from_secs(args.page_budget_secs),
     };

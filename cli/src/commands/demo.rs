@@ -15,7 +15,9 @@ use oktavault_shared::workflow::embedded::BackupOptions;
 use oktavault_shared::service::orgs;
 
 use super::backup::{BackupJob, BackupReport};
-use super::browse::{CategoryTree, category_tree};
+use oktavault_shared::service::browse::CategoryTree;
+
+use super::browse::category_tree;
 use crate::args::DemoArgs;
 use crate::output::Output;
 

@@ -10,6 +10,7 @@ pub mod org;
 pub mod restore;
 pub mod retention;
 pub mod search;
+pub mod serve;
 pub mod step;
 pub mod undo;
 pub mod verify;

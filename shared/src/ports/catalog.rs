@@ -112,4 +112,11 @@ pub trait Catalog: Send + Sync + 'static {
     /// Removes a snapshot's record (retention; its blobs are the sweep's to delete). Removing a missing one is not
     /// an error, so a sweep that stopped half way can repeat it.
     async fn delete_snapshot(&self, org_id: &OrgId, snapshot_id: &SnapshotId) -> Result<(), CatalogError>;
+
+    // ---- audit: the trail of actions taken through the API ----
+
+    /// Adds `entry` to the audit trail; `AlreadyExists` when its id is taken (an entry is never replaced).
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), CatalogError>;
+    /// The audit trail, newest first: every entry, or those about `org` only.
+    async fn list_audit(&self, org: Option<&OrgId>) -> Result<Vec<AuditEntry>, CatalogError>;
 }

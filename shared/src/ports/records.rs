@@ -305,3 +305,49 @@ pub struct Lack {
     pub part: Option<String>,
     pub reason: String,
 }
+
+/// One action taken through the API (or refused there), as the audit trail keeps it. Entries are only ever
+/// added: neither port adapter replaces or deletes one, and the API has no route that writes one directly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Unique and sortable by time: `<compact time>-<millisecond>-<random>` ([`AuditEntry::new_id`]).
+    pub id: String,
+    pub at: String,
+    /// Who acted: the JWT subject behind API Gateway, or `local-token` for the holder of `oktavault serve`'s token.
+    pub subject: String,
+    /// What was asked: `restore`, `restore.plan`, `undo`, `download`, `backup`, ...
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<OrgId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<JobId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<SnapshotId>,
+    pub result: AuditResult,
+    /// What was asked for (the selection, the format) or why it was refused.
+    pub detail: String,
+}
+
+impl AuditEntry {
+    /// A fresh entry id for an entry made at `now`: ids sort in time order.
+    pub fn new_id(now: time::OffsetDateTime) -> String {
+        format!(
+            "{}-{:03}-{}",
+            crate::timefmt::compact(now),
+            now.millisecond(),
+            crate::ids::random_suffix()
+        )
+    }
+}
+
+/// How an audited action ended when it was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditResult {
+    /// The job was started (its own status tells how it ends).
+    Started,
+    /// The caller lacks the role: nothing happened.
+    Refused,
+    /// The request was valid and authorized, but could not be carried out (a conflict, a store failure).
+    Failed,
+}

@@ -90,6 +90,7 @@ pub async fn request(catalog: &dyn Catalog, ask: &DownloadAsk) -> Result<Downloa
         relationships: ask.relationships,
         format,
         path: ask.path.clone(),
+        new_job_id: None,
     })
 }
 

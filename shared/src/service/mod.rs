@@ -3,6 +3,7 @@
 //! and returns report types that both serialize (for `--json` and the API) and display (for a person).
 
 pub mod alerts;
+pub mod browse;
 pub mod diff;
 pub mod download;
 mod error;

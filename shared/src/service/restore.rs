@@ -55,6 +55,7 @@ pub async fn request(catalog: &dyn Catalog, ask: &RestoreAsk) -> Result<RestoreR
     Ok(RestoreRequest {
         org_id: ask.target_org.clone(),
         job_id: None,
+        new_job_id: None,
         source_org: Some(snapshot.org_id),
         snapshot_id: Some(snapshot.snapshot_id),
         selection: ask.selection.clone(),
@@ -74,6 +75,7 @@ pub async fn resume(catalog: &dyn Catalog, job_id: &JobId) -> Result<RestoreRequ
     Ok(RestoreRequest {
         org_id: job.org_id,
         job_id: Some(job.job_id),
+        new_job_id: None,
         source_org: None,
         snapshot_id: None,
         selection: Vec::new(),

@@ -82,7 +82,7 @@ fn parse_moment(text: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Servi
 }
 
 /// Where a snapshot sits on the console's timeline, by its age.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Period {
     Last24Hours,

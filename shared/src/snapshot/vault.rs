@@ -46,6 +46,11 @@ impl Vault {
         &self.blobs
     }
 
+    /// The key provider (what opens an org's sealed credentials too).
+    pub fn keys(&self) -> &Arc<dyn KeyProvider> {
+        &self.keys
+    }
+
     /// A fresh data key for a new snapshot (one KeyProvider call).
     pub async fn new_sealing_key(&self, org: &OrgId, snapshot: &SnapshotId) -> Result<SealingKey, SnapshotError> {
         let data_key = self

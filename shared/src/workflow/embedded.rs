@@ -69,6 +69,8 @@ pub struct BackupOptions {
     pub max_iterations: Option<u32>,
     /// What started the backup (the schedule when not said).
     pub trigger: BackupTrigger,
+    /// The id a new job takes (see `BackupRequest::new_job_id`).
+    pub new_job_id: Option<JobId>,
 }
 
 /// How an embedded backup ended.
@@ -115,6 +117,7 @@ pub async fn run_backup(ctx: Arc<StepContext>, org_id: &OrgId, options: BackupOp
         "full_refresh": options.full_refresh,
         "max_iterations": options.max_iterations,
         "trigger": options.trigger,
+        "new_job_id": options.new_job_id,
     });
     let (mut executions, mut most_history_events) = (0, 0);
     loop {

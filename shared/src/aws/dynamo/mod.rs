@@ -31,7 +31,8 @@ pub use table::TableSpec;
 use crate::aws::errors::Failure;
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{
-    Catalog, CatalogError, CategoryProgress, JobKind, JobRecord, JobStatus, Lease, LogEntry, OrgRecord, SnapshotRecord,
+    AuditEntry, Catalog, CatalogError, CategoryProgress, JobKind, JobRecord, JobStatus, Lease, LogEntry, OrgRecord,
+    SnapshotRecord,
 };
 use schema::*;
 
@@ -698,5 +699,48 @@ impl Catalog for DynamoCatalog {
                 )
             })?;
         Ok(())
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), CatalogError> {
+        let what = format!("audit entry {}", entry.id);
+        let mut item = Self::key(AUDIT_PK.to_owned(), format!("{AUDIT_SK_PREFIX}{}", entry.id));
+        if let Some(org) = &entry.org_id {
+            item.insert(ORG.into(), s(org.as_str()));
+        }
+        item.insert(RECORD.into(), record_attribute(entry, &what)?);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Err(CatalogError::AlreadyExists { what })
+            }
+            Err(err) => Err(self.backend(&format!("adding {what}"), Failure::from_sdk(&err))),
+        }
+    }
+
+    async fn list_audit(&self, org: Option<&OrgId>) -> Result<Vec<AuditEntry>, CatalogError> {
+        let items = self
+            .query_prefix(AUDIT_PK.to_owned(), AUDIT_SK_PREFIX, "listing the audit trail")
+            .await?;
+        let mut entries = Vec::new();
+        for item in items.iter().rev() {
+            if org.is_none_or(|o| get_s(item, ORG) == Some(o.as_str())) {
+                entries.push(parse_record::<AuditEntry>(item, "an audit entry")?);
+            }
+        }
+        Ok(entries)
     }
 }

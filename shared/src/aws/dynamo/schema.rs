@@ -9,6 +9,7 @@
 //! | job               | `JOB#<job>`   | `JOB`                   | `JOBS#<org>`  | `<status>#<created_at>#<job>`      |
 //! | category progress | `JOB#<job>`   | `PROGRESS#<category>`   |               |                                    |
 //! | job log part      | `JOB#<job>`   | `LOG#<batch>#<part>`    |               |                                    |
+//! | audit entry       | `AUDIT`       | `ENTRY#<entry id>`      |               |                                    |
 //!
 //! Records are stored whole as a JSON string in `record` (serde, the same form as the embedded
 //! catalog): exact round trips of u64 counts and of the opaque JSON cursor, which DynamoDB
@@ -62,6 +63,9 @@ pub(crate) const LEASE_SK_PREFIX: &str = "LEASE#";
 pub(crate) const SNAPSHOT_SK_PREFIX: &str = "SNAP#";
 pub(crate) const PROGRESS_SK_PREFIX: &str = "PROGRESS#";
 pub(crate) const LOG_SK_PREFIX: &str = "LOG#";
+/// The audit trail: one partition (API actions are few), sorted by entry id, which sorts by time.
+pub(crate) const AUDIT_PK: &str = "AUDIT";
+pub(crate) const AUDIT_SK_PREFIX: &str = "ENTRY#";
 
 /// DynamoDB allows sort keys of up to 1024 bytes; names are capped well below it.
 pub(crate) const MAX_NAME_LEN: usize = 512;

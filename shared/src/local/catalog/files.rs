@@ -12,6 +12,7 @@
 //! progress/<job>/<category>.json       one category's position
 //! logs/<job>/<batch>.json              one batch of log lines (`/` in a batch name is encoded)
 //! snapshots/<org>/<snapshot>.json      one snapshot
+//! audit/<entry>.json                   one audit trail entry, created once and never rewritten
 //! ```
 
 use std::collections::BTreeMap;
@@ -21,7 +22,8 @@ use super::{file_lock, json_file, names};
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::local::atomic_file::is_temp_name;
 use crate::ports::{
-    CatalogError, CategoryProgress, JobKind, JobRecord, JobStatus, Lease, LogEntry, OrgRecord, SnapshotRecord,
+    AuditEntry, CatalogError, CategoryProgress, JobKind, JobRecord, JobStatus, Lease, LogEntry, OrgRecord,
+    SnapshotRecord,
 };
 
 #[derive(Debug)]
@@ -342,6 +344,31 @@ impl CatalogFiles {
                 .snapshot_dir(org_id)
                 .join(json_file::file_name(snapshot_id.as_str())),
         )
+    }
+
+    pub(crate) fn append_audit(&self, entry: &AuditEntry) -> Result<(), CatalogError> {
+        let name = names::encode(&entry.id).map_err(|reason| CatalogError::Backend {
+            message: format!("the audit entry id {:?} cannot be stored: {reason}", entry.id),
+            retryable: false,
+        })?;
+        let path = self.root.join("audit").join(json_file::file_name(&name));
+        if json_file::create(&path, entry)? {
+            Ok(())
+        } else {
+            Err(CatalogError::AlreadyExists {
+                what: format!("audit entry {}", entry.id),
+            })
+        }
+    }
+
+    pub(crate) fn list_audit(&self, org: Option<&OrgId>) -> Result<Vec<AuditEntry>, CatalogError> {
+        let mut entries: Vec<AuditEntry> = json_file::list(&self.root.join("audit"), "audit entry")?
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .filter(|entry: &AuditEntry| org.is_none_or(|o| entry.org_id.as_ref() == Some(o)))
+            .collect();
+        entries.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(entries)
     }
 }
 

@@ -15,7 +15,8 @@ use async_trait::async_trait;
 
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{
-    Catalog, CatalogError, CategoryProgress, JobKind, JobRecord, JobStatus, Lease, LogEntry, OrgRecord, SnapshotRecord,
+    AuditEntry, Catalog, CatalogError, CategoryProgress, JobKind, JobRecord, JobStatus, Lease, LogEntry, OrgRecord,
+    SnapshotRecord,
 };
 use files::CatalogFiles;
 
@@ -190,5 +191,15 @@ impl Catalog for LocalCatalog {
         let (org_id, snapshot_id) = (org_id.clone(), snapshot_id.clone());
         self.run(move |files| files.delete_snapshot(&org_id, &snapshot_id))
             .await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), CatalogError> {
+        let entry = entry.clone();
+        self.run(move |files| files.append_audit(&entry)).await
+    }
+
+    async fn list_audit(&self, org: Option<&OrgId>) -> Result<Vec<AuditEntry>, CatalogError> {
+        let org = org.cloned();
+        self.run(move |files| files.list_audit(org.as_ref())).await
     }
 }

@@ -19,4 +19,6 @@ pub(crate) use cursor::fill_parent;
 pub use finalize::{FinalizeInput, FinalizeOutput, finalize_backup};
 pub(crate) use items::{keep_items, keep_value};
 pub use page::{BackupPageInput, BackupPageOutput, CARRIED_PER_PAGE, COMMIT_MARGIN, backup_page};
-pub use plan::{BackupRequest, FULL_REFRESH_AFTER, PlanInput, PlanOutput, RESUMABLE_FOR, max_iterations, plan_backup};
+pub use plan::{
+    BackupRequest, FULL_REFRESH_AFTER, PlanInput, PlanOutput, RESUMABLE_FOR, continued_job, max_iterations, plan_backup,
+};

@@ -46,6 +46,10 @@ pub struct BackupRequest {
     /// capture of admin changes.
     #[serde(default)]
     pub trigger: BackupTrigger,
+    /// The id a new job takes, chosen by a host that answers with the job before the workflow runs (the HTTP
+    /// API). Unused when the backup continues a job ([`continued_job`] says which); a random id otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_job_id: Option<JobId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -259,25 +263,20 @@ async fn choose_job(
     let now = timefmt::now();
     let jobs = ctx.catalog.list_jobs(&org.org_id, None).await?;
     let backups = || jobs.iter().filter(|j| j.kind == JobKind::Backup);
-    // An interrupted job: Running, and its runner stopped (else taking its lease below fails and says so).
-    if let Some(running) = backups().find(|j| j.status == JobStatus::Running) {
-        if within(running, RESUMABLE_FOR, now) {
-            lease::take(ctx, &org.org_id, JobKind::Backup, &running.job_id, owner).await?;
-            return Ok((running.clone(), true));
-        }
-        // Refuses if its runner still holds the lease, however old the job.
-        lease::take(ctx, &org.org_id, JobKind::Backup, &running.job_id, owner).await?;
-        give_up(ctx, running, "abandoned: no runner continued it").await?;
+    // A Running job too old to continue: refused if its runner still holds the lease, however old the job.
+    if let Some(stale) = backups().find(|j| j.status == JobStatus::Running && !within(j, RESUMABLE_FOR, now)) {
+        lease::take(ctx, &org.org_id, JobKind::Backup, &stale.job_id, owner).await?;
+        give_up(ctx, stale, "abandoned: no runner continued it").await?;
     }
-    if let Some(newest) = backups().next()
-        && newest.status == JobStatus::Failed
-        && newest.resumable
-        && within(newest, RESUMABLE_FOR, now)
-    {
-        lease::take(ctx, &org.org_id, JobKind::Backup, &newest.job_id, owner).await?;
-        return Ok((reopen(ctx, newest).await?, true));
+    if let Some(continued) = continued_job(&jobs, now) {
+        // An interrupted job's runner stopped, else taking its lease fails and says so.
+        lease::take(ctx, &org.org_id, JobKind::Backup, &continued.job_id, owner).await?;
+        return match continued.status {
+            JobStatus::Failed => Ok((reopen(ctx, continued).await?, true)),
+            _ => Ok((continued.clone(), true)),
+        };
     }
-    let job_id = JobId::generate(now);
+    let job_id = request.new_job_id.clone().unwrap_or_else(|| JobId::generate(now));
     lease::take(ctx, &org.org_id, JobKind::Backup, &job_id, owner).await?;
     for stale in backups().filter(|j| j.status == JobStatus::Failed && j.resumable) {
         give_up(ctx, stale, "superseded by a newer job").await?;
@@ -311,6 +310,22 @@ async fn choose_job(
         pending::clear(ctx.vault.blobs().as_ref(), &taken.keys).await?;
     }
     Ok((job, false))
+}
+
+/// The backup job of `jobs` (an org's jobs, newest first) that a backup starting at `now` continues rather than
+/// starting a new one: a Running job whose runner stopped (younger than [`RESUMABLE_FOR`]), else the newest job
+/// if it Failed for a transient cause less than [`RESUMABLE_FOR`] ago.
+pub fn continued_job(jobs: &[JobRecord], now: time::OffsetDateTime) -> Option<&JobRecord> {
+    let mut backups = jobs.iter().filter(|j| j.kind == JobKind::Backup);
+    if let Some(running) = backups
+        .clone()
+        .find(|j| j.status == JobStatus::Running && within(j, RESUMABLE_FOR, now))
+    {
+        return Some(running);
+    }
+    backups
+        .next()
+        .filter(|newest| newest.status == JobStatus::Failed && newest.resumable && within(newest, RESUMABLE_FOR, now))
 }
 
 fn within(job: &JobRecord, age: Duration, now: time::OffsetDateTime) -> bool {

@@ -37,6 +37,10 @@ pub struct DownloadRequest {
     /// Embedded: the file to write. On AWS: none (the file goes to the exports prefix in S3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The id the new job takes, chosen by a host that answers with the job before the workflow runs (the HTTP
+    /// API). Once that job exists, the request continues it (a repeated PlanDownload); a random id otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_job_id: Option<JobId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,6 +72,18 @@ pub async fn plan_download(ctx: &StepContext, input: PlanDownloadInput) -> Resul
 /// The job this runner already made for the request (a retried step), or a new one, with the org's lease.
 async fn choose_job(ctx: &StepContext, request: &DownloadRequest, owner: &str) -> Result<JobRecord, StepError> {
     let org = &request.org_id;
+    if let Some(job_id) = &request.new_job_id
+        && let Some(job) = ctx.catalog.get_job(job_id).await?
+    {
+        if job.kind != JobKind::Download || job.org_id != *org || job.status != JobStatus::Running {
+            return Err(StepError::fatal(format!(
+                "job {job_id} is a {} job of {} that is {}: it cannot be this download; ask for the download again",
+                job.kind, job.org_id, job.status
+            )));
+        }
+        lease::take(ctx, org, JobKind::Download, &job.job_id, owner).await?;
+        return Ok(job);
+    }
     if let Some(held) = ctx.catalog.get_lease(org, JobKind::Download).await?
         && held.owner == owner
         && let Some(job) = ctx.catalog.get_job(&held.job_id).await?
@@ -77,7 +93,7 @@ async fn choose_job(ctx: &StepContext, request: &DownloadRequest, owner: &str) -
         return Ok(job);
     }
     let now = timefmt::now();
-    let job_id = JobId::generate(now);
+    let job_id = request.new_job_id.clone().unwrap_or_else(|| JobId::generate(now));
     lease::take(ctx, org, JobKind::Download, &job_id, owner).await?;
     let piece_key = SnapshotId::generate(now);
     let key = ctx.vault.new_sealing_key(org, &piece_key).await?;

@@ -30,6 +30,10 @@ pub struct RestoreRequest {
     /// Continue this job (interrupted, or failed for a transient cause); the rest of the request is its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<JobId>,
+    /// The id the new job takes, chosen by a host that answers with the job before the workflow runs (the HTTP
+    /// API). Once that job exists, the request continues it (a repeated PlanRestore); a random id otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_job_id: Option<JobId>,
     /// The org the snapshot was taken of, and the snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_org: Option<OrgId>,
@@ -279,7 +283,12 @@ async fn choose_job(
     request: &RestoreRequest,
     owner: &str,
 ) -> Result<(JobRecord, bool), StepError> {
-    if let Some(job_id) = &request.job_id {
+    let continued = match (&request.job_id, &request.new_job_id) {
+        (Some(job_id), _) => Some(job_id),
+        (None, Some(job_id)) if ctx.catalog.get_job(job_id).await?.is_some() => Some(job_id),
+        _ => None,
+    };
+    if let Some(job_id) = continued {
         let job = ctx
             .catalog
             .get_job(job_id)
@@ -307,7 +316,8 @@ async fn choose_job(
     for running in &interrupted {
         // Refuses, naming the job and its runner, while that runner still holds the lease.
         lease::take(ctx, &org.org_id, JobKind::Restore, &running.job_id, owner).await?;
-        if running.restore.as_ref().is_some_and(|s| same_request(s, &wanted)) {
+        // A request with its own job id starts that job: the host has already named it to a person.
+        if request.new_job_id.is_none() && running.restore.as_ref().is_some_and(|s| same_request(s, &wanted)) {
             job_log(
                 ctx,
                 &running.job_id,
@@ -319,7 +329,7 @@ async fn choose_job(
         }
     }
     let now = timefmt::now();
-    let job_id = JobId::generate(now);
+    let job_id = request.new_job_id.clone().unwrap_or_else(|| JobId::generate(now));
     lease::take(ctx, &org.org_id, JobKind::Restore, &job_id, owner).await?;
     for stale in interrupted {
         end_interrupted(ctx, stale, &job_id).await?;

@@ -1,0 +1,320 @@
+//! Who is calling and what they may do. A [`Caller`] holds a subject and its grants: a role (admin, operator,
+//! viewer; each includes the ones below it), for every org or for one named org.
+//!
+//! Behind API Gateway the HTTP API's JWT authorizer has checked the token; its claims reach the function in the
+//! request context. The subject is the `sub` claim and the grants are the [`ROLES_CLAIM`] claim: values such as
+//! `admin` or `viewer@acme.okta.com`. The HTTP API hands an array claim to the function as one string, `[a b]`;
+//! a JSON array (`["admin","viewer@acme.okta.com"]`) and a space- or comma-separated string are read too.
+//! Locally, `oktavault serve` takes a bearer token of its own, whose holder is an admin ([`BearerToken`]).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use super::Api;
+use super::error::ApiError;
+use crate::ids::OrgId;
+
+/// The JWT claim that holds a caller's grants.
+pub const ROLES_CLAIM: &str = "oktavault_roles";
+/// The subject recorded for the holder of `oktavault serve`'s token.
+pub const LOCAL_SUBJECT: &str = "local-token";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads snapshots, objects, jobs.
+    Viewer,
+    /// Also starts backups and downloads, and plans restores (a dry run writes nothing).
+    Operator,
+    /// Also restores, undoes changes, authorizes orgs and reads the audit trail.
+    Admin,
+}
+
+impl Role {
+    fn parse(text: &str) -> Option<Role> {
+        match text {
+            "viewer" => Some(Role::Viewer),
+            "operator" => Some(Role::Operator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role, for every org (`org: None`) or for one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub role: Role,
+    pub org: Option<OrgId>,
+}
+
+impl Grant {
+    /// `admin`, or `viewer@acme.okta.com`.
+    pub fn parse(text: &str) -> Result<Grant, String> {
+        let (role, org) = match text.split_once('@') {
+            Some((role, org)) => (role, Some(org)),
+            None => (text, None),
+        };
+        let role = Role::parse(role).ok_or_else(|| {
+            format!("{text:?} is not a grant: write admin, operator or viewer, optionally @ORG (viewer@acme.okta.com)")
+        })?;
+        let org = org
+            .map(|o| OrgId::new(o).map_err(|e| format!("{text:?} names no org: {e}")))
+            .transpose()?;
+        Ok(Grant { role, org })
+    }
+}
+
+/// Who made a request, and what they may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Caller {
+    pub subject: String,
+    pub grants: Vec<Grant>,
+}
+
+impl Caller {
+    /// The holder of `oktavault serve`'s token: an admin of every org.
+    pub fn local_admin() -> Self {
+        Self {
+            subject: LOCAL_SUBJECT.to_owned(),
+            grants: vec![Grant {
+                role: Role::Admin,
+                org: None,
+            }],
+        }
+    }
+
+    /// Whether the caller holds `role` (or a higher one) for `org`; with `org: None`, for every org.
+    pub fn allows(&self, role: Role, org: Option<&OrgId>) -> bool {
+        self.grants.iter().any(|g| {
+            g.role >= role
+                && match (&g.org, org) {
+                    (None, _) => true,
+                    (Some(granted), Some(org)) => granted == org,
+                    (Some(_), None) => false,
+                }
+        })
+    }
+
+    /// Refuses with 403, naming the role and the org, unless the caller holds `role` for `org`.
+    pub fn require(&self, role: Role, org: Option<&OrgId>) -> Result<(), ApiError> {
+        if self.allows(role, org) {
+            return Ok(());
+        }
+        let what = match org {
+            Some(org) => format!("the {role} role for org {org}"),
+            None => format!("the {role} role for every org"),
+        };
+        Err(ApiError::forbidden(format!(
+            "{} needs {what} for this; it holds {}. Ask an administrator to add the grant to the {ROLES_CLAIM} claim",
+            self.subject,
+            self.describe_grants()
+        )))
+    }
+
+    /// Refuses with 403 unless the caller holds `role` for at least one org.
+    pub fn require_any(&self, role: Role) -> Result<(), ApiError> {
+        if self.grants.iter().any(|g| g.role >= role) {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(format!(
+            "{} needs the {role} role for at least one org; it holds {}",
+            self.subject,
+            self.describe_grants()
+        )))
+    }
+
+    fn describe_grants(&self) -> String {
+        if self.grants.is_empty() {
+            return "no grant".into();
+        }
+        self.grants
+            .iter()
+            .map(|g| match &g.org {
+                Some(org) => format!("{}@{org}", g.role),
+                None => g.role.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The grants in a roles claim as it reaches the function: the HTTP API's `[a b]`, a JSON array, or a plain
+/// space- or comma-separated string.
+pub fn parse_roles_claim(value: &str) -> Result<Vec<Grant>, String> {
+    let value = value.trim();
+    let items: Vec<String> = match serde_json::from_str::<Vec<String>>(value) {
+        Ok(items) => items,
+        Err(_) => {
+            let inner = value
+                .strip_prefix('[')
+                .and_then(|v| v.strip_suffix(']'))
+                .unwrap_or(value);
+            inner
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        }
+    };
+    items.iter().map(|item| Grant::parse(item.trim())).collect()
+}
+
+/// The caller an API Gateway JWT authorizer's claims describe: `sub` and [`ROLES_CLAIM`].
+pub fn caller_from_claims(claims: &HashMap<String, String>) -> Result<Caller, ApiError> {
+    let subject = claims
+        .get("sub")
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ApiError::unauthenticated("the token has no `sub` claim: the caller cannot be named"))?;
+    let grants = match claims.get(ROLES_CLAIM) {
+        Some(value) => parse_roles_claim(value)
+            .map_err(|e| ApiError::forbidden(format!("the token's {ROLES_CLAIM} claim cannot be read: {e}")))?,
+        None => Vec::new(),
+    };
+    Ok(Caller {
+        subject: subject.clone(),
+        grants,
+    })
+}
+
+/// Finds the caller of a request: the host's part of authorization.
+pub trait Authenticate: Send + Sync + 'static {
+    fn caller(&self, parts: &Parts) -> Result<Caller, ApiError>;
+}
+
+/// `oktavault serve`'s authentication: `Authorization: Bearer <token>`, whose holder is an admin.
+pub struct BearerToken {
+    token: SecretString,
+}
+
+impl BearerToken {
+    /// Refuses a token too short to be unguessable.
+    pub fn new(token: SecretString) -> Result<Self, String> {
+        if token.expose_secret().len() < 16 {
+            return Err("the API token must have at least 16 characters".into());
+        }
+        Ok(Self { token })
+    }
+
+    /// A fresh random token (32 hex characters).
+    pub fn generate() -> (Self, SecretString) {
+        let token: String = (0..4).map(|_| crate::ids::random_suffix()).collect();
+        let secret = SecretString::from(token);
+        (Self { token: secret.clone() }, secret)
+    }
+}
+
+impl Authenticate for BearerToken {
+    fn caller(&self, parts: &Parts) -> Result<Caller, ApiError> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthenticated(
+                "send `Authorization: Bearer <token>` with the token `oktavault serve` printed or was given",
+            )
+        })?;
+        let given = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+        let expected = self.token.expose_secret().as_bytes();
+        if aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), expected).is_err() {
+            return Err(ApiError::unauthenticated(
+                "the bearer token is not this server's: use the token `oktavault serve` printed or was given",
+            ));
+        }
+        Ok(Caller::local_admin())
+    }
+}
+
+impl FromRequestParts<std::sync::Arc<Api>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, api: &std::sync::Arc<Api>) -> Result<Self, ApiError> {
+        api.auth.caller(parts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(name: &str) -> OrgId {
+        OrgId::new(name).unwrap()
+    }
+
+    #[test]
+    fn both_forms_of_an_array_claim_give_the_same_grants() {
+        let expected = vec![
+            Grant {
+                role: Role::Admin,
+                org: None,
+            },
+            Grant {
+                role: Role::Viewer,
+                org: Some(org("acme.okta.com")),
+            },
+        ];
+        assert_eq!(parse_roles_claim("[admin viewer@acme.okta.com]").unwrap(), expected);
+        assert_eq!(
+            parse_roles_claim(r#"["admin","viewer@acme.okta.com"]"#).unwrap(),
+            expected
+        );
+        assert_eq!(parse_roles_claim("admin viewer@acme.okta.com").unwrap(), expected);
+        assert_eq!(parse_roles_claim("[]").unwrap(), Vec::new());
+        assert!(parse_roles_claim("[root]").unwrap_err().contains("root"));
+    }
+
+    #[test]
+    fn higher_roles_include_lower_ones_and_an_org_grant_covers_only_its_org() {
+        let caller = Caller {
+            subject: "ada".into(),
+            grants: parse_roles_claim("[operator@acme.okta.com]").unwrap(),
+        };
+        let (acme, other) = (org("acme.okta.com"), org("other.okta.com"));
+        assert!(caller.allows(Role::Viewer, Some(&acme)));
+        assert!(caller.allows(Role::Operator, Some(&acme)));
+        assert!(!caller.allows(Role::Admin, Some(&acme)));
+        assert!(!caller.allows(Role::Viewer, Some(&other)));
+        assert!(!caller.allows(Role::Viewer, None));
+        let refusal = caller.require(Role::Admin, Some(&acme)).unwrap_err();
+        assert_eq!(refusal.status, axum::http::StatusCode::FORBIDDEN);
+        assert!(
+            refusal.message.contains("operator@acme.okta.com"),
+            "{}",
+            refusal.message
+        );
+    }
+
+    #[test]
+    fn a_token_without_a_subject_is_refused_and_without_roles_grants_nothing() {
+        let claims = HashMap::from([(ROLES_CLAIM.to_owned(), "[admin]".to_owned())]);
+        assert_eq!(
+            caller_from_claims(&claims).unwrap_err().status,
+            axum::http::StatusCode::UNAUTHORIZED
+        );
+        let claims = HashMap::from([("sub".to_owned(), "ada".to_owned())]);
+        let caller = caller_from_claims(&claims).unwrap();
+        assert!(caller.grants.is_empty());
+        assert!(caller.require_any(Role::Viewer).is_err());
+    }
+}
