@@ -13,12 +13,14 @@ use axum::http::request::Parts;
 use okta_sim::{SimConfig, SimHandle};
 use oktavault_shared::api::auth::{Authenticate, Caller, ROLES_CLAIM, caller_from_claims};
 use oktavault_shared::api::launcher::EmbeddedLauncher;
-use oktavault_shared::api::{self, Api, ApiError, Downloads};
+use oktavault_shared::api::{self, Api, ApiError, Downloads, OrgHosting};
 use oktavault_shared::credentials::{StoredCredentialsConnector, store_org_credentials};
 use oktavault_shared::ids::{JobId, OrgId};
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
-use oktavault_shared::okta::{Credentials, OrgUrl, Secret};
-use oktavault_shared::ports::{AuthKind, Catalog, JobKind, JobRecord, JobStatus, KeyProvider, Lease, OrgRecord};
+use oktavault_shared::okta::{Credentials, OrgUrl, OrgUrlPolicy, Secret};
+use oktavault_shared::ports::{
+    AuthKind, Catalog, JobKind, JobRecord, JobStatus, KeyProvider, Lease, NoCaptureBuses, OrgRecord, RecordSchedules,
+};
 use oktavault_shared::snapshot::Vault;
 use oktavault_shared::timefmt;
 use reqwest::{Method, StatusCode};
@@ -106,6 +108,15 @@ async fn fixture() -> Fixture {
         launcher: Arc::new(launcher),
         auth: Arc::new(table),
         downloads: Downloads::Files { dir: downloads },
+        orgs: OrgHosting {
+            schedules: Arc::new(RecordSchedules),
+            capture: Arc::new(NoCaptureBuses),
+            storage: "local store".into(),
+            url_policy: OrgUrlPolicy {
+                allow_local: true,
+                allow_custom_domain: false,
+            },
+        },
     }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -627,5 +638,109 @@ async fn undo_of_a_logged_group_deletion_through_the_api_brings_the_group_back_a
             .iter()
             .any(|e| e["action"] == "undo" && e["subject"] == "ada@example.com" && e["job_id"] == job.as_str()),
         "{trail}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_org_is_authorized_shown_changed_and_deleted_through_the_api_by_an_admin_only_and_never_shows_a_secret() {
+    let f = fixture().await;
+    let token = f.sim.api_token();
+    let body = json!({"url": f.sim.url(), "api_token": token});
+
+    let (status, refused) = f.call(Method::POST, "/v1/orgs", "operator", Some(body.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let (status, wrong) = f
+        .call(
+            Method::POST,
+            "/v1/orgs",
+            "admin",
+            Some(json!({"url": f.sim.url(), "api_token": "not-the-token-Qz8"})),
+        )
+        .await;
+    assert_eq!(
+        (status, wrong["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("credentials_refused"))
+    );
+    assert!(
+        wrong["error"]["message"].as_str().unwrap().contains("part: secret"),
+        "{wrong}"
+    );
+    let (status, both) = f
+        .call(
+            Method::POST,
+            "/v1/orgs",
+            "admin",
+            Some(json!({"url": f.sim.url(), "api_token": "a", "client_id": "b", "client_secret": "c"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{both}");
+
+    // The fixture stored the org already: authorizing it again replaces its credentials (200, not 201).
+    let (status, authorized) = f.call(Method::POST, "/v1/orgs", "admin", Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{authorized}");
+    assert_eq!(authorized["reauthorized"], true);
+    assert_eq!(authorized["org_id"], f.org.as_str());
+
+    let (status, card) = f
+        .call(Method::GET, &format!("/v1/orgs/{}", f.org), "viewer", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{card}");
+    assert_eq!(
+        (card["credentials_stored"].clone(), card["app_status"]["ok"].clone()),
+        (json!(true), json!(true))
+    );
+    let (_, list) = f.call(Method::GET, "/v1/orgs", "viewer", None).await;
+    assert_eq!(list["orgs"].as_array().unwrap().len(), 1);
+
+    let path = format!("/v1/orgs/{}", f.org);
+    let (status, _) = f
+        .call(Method::PATCH, &path, "admin", Some(json!({"every_hours": 25})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, changed) = f
+        .call(Method::PATCH, &path, "admin", Some(json!({"every_hours": 6})))
+        .await;
+    assert_eq!(
+        (status, changed["schedule"]["every_hours"].clone()),
+        (StatusCode::OK, json!(6))
+    );
+    let (status, capture) = f
+        .call(
+            Method::PUT,
+            &format!("{path}/capture"),
+            "admin",
+            Some(json!({"source_name": "aws.partner/okta.com/sim/stream"})),
+        )
+        .await;
+    assert_eq!(
+        (status, capture["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("capture_unavailable")),
+        "the embedded host has no log stream: {capture}"
+    );
+
+    let (status, deleted) = f.call(Method::DELETE, &path, "admin", None).await;
+    assert_eq!(status, StatusCode::OK, "{deleted}");
+    assert_eq!(deleted["credentials_stored"], false);
+    assert!(deleted["deleted_at"].is_string());
+
+    let (_, trail) = f.call(Method::GET, "/v1/audit", "admin", None).await;
+    let actions: Vec<(&str, &str)> = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["result"].as_str().unwrap()))
+        .collect();
+    for wanted in [
+        ("authorize", "refused"),
+        ("authorize", "failed"),
+        ("authorize", "done"),
+        ("delete org", "done"),
+    ] {
+        assert!(actions.contains(&wanted), "{wanted:?} in {actions:?}");
+    }
+    let everything = format!("{refused}{wrong}{authorized}{card}{list}{changed}{deleted}{trail}");
+    assert!(
+        !everything.contains(&token) && !everything.contains("not-the-token-Qz8"),
+        "no secret answered"
     );
 }

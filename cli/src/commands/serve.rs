@@ -8,8 +8,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use oktavault_shared::api::auth::BearerToken;
 use oktavault_shared::api::launcher::EmbeddedLauncher;
-use oktavault_shared::api::{self, Api, Downloads};
+use oktavault_shared::api::{self, Api, Downloads, OrgHosting};
 use oktavault_shared::credentials::StoredCredentialsConnector;
+use oktavault_shared::okta::OrgUrlPolicy;
+use oktavault_shared::ports::{NoCaptureBuses, RecordSchedules};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::args::ServeArgs;
@@ -42,6 +44,15 @@ pub async fn run(store_dir: &Path, args: ServeArgs, out: &Output) -> anyhow::Res
         launcher: Arc::new(launcher),
         auth: Arc::new(auth),
         downloads: Downloads::Files { dir: downloads },
+        orgs: OrgHosting {
+            schedules: Arc::new(RecordSchedules),
+            capture: Arc::new(NoCaptureBuses),
+            storage: format!("local store {}", store_dir.display()),
+            url_policy: OrgUrlPolicy {
+                allow_local: args.allow_local_org,
+                allow_custom_domain: false,
+            },
+        },
     }));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use lambda_http::request::RequestContext;
 use oktavault_shared::api::auth::{Authenticate, Caller, caller_from_claims};
 use oktavault_shared::api::launcher::{StateMachineLauncher, StateMachines};
-use oktavault_shared::api::{self, Api, ApiError, Downloads};
+use oktavault_shared::api::{self, Api, ApiError, Downloads, OrgHosting};
 use oktavault_shared::lambda::{Adapters, StartupError};
 use oktavault_shared::snapshot::Vault;
 use tower::ServiceExt;
@@ -60,7 +60,7 @@ impl Authenticate for JwtAuthorizerClaims {
 
 /// The API over the AWS adapters: snapshots in S3 under KMS, the DynamoDB catalog, downloads in the export store
 /// behind presigned links, and jobs started as executions of `machines`.
-pub fn aws_api(adapters: Adapters, machines: StateMachines) -> Arc<Api> {
+pub fn aws_api(adapters: Adapters, machines: StateMachines, orgs: OrgHosting) -> Arc<Api> {
     let launcher = StateMachineLauncher::new(adapters.executions.clone(), machines);
     Arc::new(Api {
         catalog: adapters.catalog,
@@ -68,6 +68,7 @@ pub fn aws_api(adapters: Adapters, machines: StateMachines) -> Arc<Api> {
         launcher: Arc::new(launcher),
         auth: Arc::new(JwtAuthorizerClaims),
         downloads: Downloads::Exports(adapters.exports),
+        orgs,
     })
 }
 

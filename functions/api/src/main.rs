@@ -12,9 +12,17 @@ async fn main() -> Result<(), Error> {
     let machines = oktavault_fn_api::state_machines(|name| std::env::var(name).ok())
         .inspect_err(|e| tracing::error!("cannot start: {e}"))?;
     let config = AwsConfig::load(None).await;
+    let orgs = oktavault_shared::api::aws_orgs::aws_org_hosting(
+        &config,
+        |name| std::env::var(name).ok(),
+        &machines.backup,
+        settings.allow_local_orgs,
+    )
+    .inspect_err(|e| tracing::error!("cannot start: {e}"))?;
     let router = oktavault_fn_api::router(oktavault_fn_api::aws_api(
         Adapters::from_config(&config, &settings),
         machines,
+        orgs,
     ));
     tracing::info!("oktavault API function ready");
     lambda_http::run(service_fn(move |request| {

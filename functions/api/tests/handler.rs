@@ -5,14 +5,18 @@
 //!
 //! `cargo test -p oktavault-fn-api --test handler`
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use oktavault_fn_api::{aws_api, handle, router};
+use oktavault_shared::api::OrgHosting;
 use oktavault_shared::api::launcher::StateMachines;
 use oktavault_shared::aws::{TableSpec, s3_client};
 use oktavault_shared::ids::OrgId;
 use oktavault_shared::lambda::{Adapters, LambdaSettings};
+use oktavault_shared::okta::OrgUrlPolicy;
 use oktavault_shared::ports::{AuditResult, AuthKind, Catalog, OrgRecord};
+use oktavault_shared::ports::{NoCaptureBuses, RecordSchedules};
 use oktavault_shared::testkit::moto::MotoServer;
 use oktavault_shared::workflow::embedded::{BACKUP_DEFINITION, DOWNLOAD_DEFINITION, RESTORE_DEFINITION};
 use serde_json::{Value, json};
@@ -143,7 +147,16 @@ async fn fixture() -> Fixture {
         .unwrap();
     Fixture {
         _moto: moto,
-        router: router(aws_api(adapters, machines.clone())),
+        router: router(aws_api(
+            adapters,
+            machines.clone(),
+            OrgHosting {
+                schedules: Arc::new(RecordSchedules),
+                capture: Arc::new(NoCaptureBuses),
+                storage: "AWS us-east-1".into(),
+                url_policy: OrgUrlPolicy::default(),
+            },
+        )),
         catalog,
         sfn,
         machines,

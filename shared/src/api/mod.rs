@@ -9,6 +9,8 @@
 
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "lambda")]
+pub mod aws_orgs;
 mod error;
 mod extract;
 pub mod launcher;
@@ -24,7 +26,8 @@ use axum::routing::{MethodFilter, on};
 
 pub use error::{ApiError, ErrorCode};
 
-use crate::ports::{Catalog, ExportStore};
+use crate::okta::OrgUrlPolicy;
+use crate::ports::{CaptureBuses, Catalog, ExportStore, Schedules};
 use crate::snapshot::Vault;
 use auth::Authenticate;
 use launcher::JobLauncher;
@@ -45,6 +48,17 @@ pub struct Api {
     pub launcher: Arc<dyn JobLauncher>,
     pub auth: Arc<dyn Authenticate>,
     pub downloads: Downloads,
+    pub orgs: OrgHosting,
+}
+
+/// What the org routes need of the host: where the org's schedule and capture live, what the cards say about
+/// storage, and which org URLs may be authorized.
+pub struct OrgHosting {
+    pub schedules: Arc<dyn Schedules>,
+    pub capture: Arc<dyn CaptureBuses>,
+    /// Where snapshots are kept, for the cards (`AWS us-east-1`, `local store ./oktavault-data`).
+    pub storage: String,
+    pub url_policy: OrgUrlPolicy,
 }
 
 pub type ApiRouter = Router<Arc<Api>>;
@@ -70,6 +84,18 @@ impl RouteSet {
 
     pub fn post<H: Handler<T, Arc<Api>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
         self.add(Method::POST, MethodFilter::POST, path, handler)
+    }
+
+    pub fn put<H: Handler<T, Arc<Api>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add(Method::PUT, MethodFilter::PUT, path, handler)
+    }
+
+    pub fn patch<H: Handler<T, Arc<Api>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add(Method::PATCH, MethodFilter::PATCH, path, handler)
+    }
+
+    pub fn delete<H: Handler<T, Arc<Api>>, T: 'static>(self, path: &'static str, handler: H) -> Self {
+        self.add(Method::DELETE, MethodFilter::DELETE, path, handler)
     }
 
     fn add<H: Handler<T, Arc<Api>>, T: 'static>(

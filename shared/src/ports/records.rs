@@ -350,4 +350,6 @@ pub enum AuditResult {
     Refused,
     /// The request was valid and authorized, but could not be carried out (a conflict, a store failure).
     Failed,
+    /// The action was carried out at once (an org authorized, changed or deleted; capture turned on or off).
+    Done,
 }

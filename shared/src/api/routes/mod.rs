@@ -7,6 +7,7 @@ mod downloads;
 mod jobs;
 mod objects;
 mod openapi;
+mod orgs;
 mod restores;
 mod snapshots;
 
@@ -33,6 +34,7 @@ pub const OPENAPI_HEAD: &str = include_str!("../openapi.yaml");
 
 pub const RESOURCES: &[Resource] = &[
     openapi::RESOURCE,
+    orgs::RESOURCE,
     snapshots::RESOURCE,
     objects::RESOURCE,
     restores::RESOURCE,

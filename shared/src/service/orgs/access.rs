@@ -102,6 +102,21 @@ impl AccessCheck {
     }
 }
 
+/// The OAuth scopes authorizing an org asks for: every category's read scope, and the manage scope of everything a
+/// restore writes. The app keeps those it is granted.
+pub fn scopes_to_ask() -> Vec<String> {
+    let mut scopes: Vec<String> = CATEGORIES
+        .iter()
+        .map(|c| c.scope)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    scopes.extend(crate::restore::kinds::Kind::all().map(|k| k.manage_scope().to_owned()));
+    scopes.sort();
+    scopes.dedup();
+    scopes
+}
+
 /// Checks `config`'s credentials against the live org; answers what it found and the credentials narrowed to
 /// the granted scopes (what gets sealed), or which part is wrong.
 pub async fn check(config: &ClientConfig) -> Result<(AccessCheck, Credentials), Refused> {

@@ -5,7 +5,7 @@ pub mod access;
 mod capture;
 mod card;
 
-pub use access::{AccessCheck, CredentialPart, Refused, ScopeProbe};
+pub use access::{AccessCheck, CredentialPart, Refused, ScopeProbe, scopes_to_ask};
 pub use capture::{CaptureAsk, set_capture};
 pub use card::{LastBackup, OrgCard, UnreachableCategory, card, cards};
 use serde::Serialize;
