@@ -81,7 +81,12 @@ values = ["users", "groups", "apps"]
         // Authorizing calls the org URL it is given: fuzzed URLs would reach hosts outside loopback (the routes are
         // tested in shared/tests/api.rs against the simulator). Deleting the org would leave the other operations
         // nothing to work on.
-        .args(["--exclude-operation-id", "authorizeOrg", "--exclude-operation-id", "deleteOrg"])
+        .args([
+            "--exclude-operation-id",
+            "authorizeOrg",
+            "--exclude-operation-id",
+            "deleteOrg",
+        ])
         .args(["--header", &format!("Authorization: Bearer {TOKEN}")])
         .args([
             "--request-timeout",
