@@ -8,8 +8,9 @@
 
 pub mod billing;
 pub mod meter;
-mod run;
+pub mod run;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +23,8 @@ use oktavault_shared::snapshot::Vault;
 use serde_json::json;
 
 use meter::{Meter, MeteredBlobs, MeteredCatalog, MeteredKeys};
-use run::{DailyRun, RunKind};
+use run::DailyRun;
+pub use run::{Measured, RunKind};
 
 /// The memory of the step functions in infra/template.yaml (`Globals.Function.MemorySize`).
 pub const STEP_MEMORY_MB: u64 = 512;
@@ -43,23 +45,32 @@ pub struct CostBench {
     pub groups_changed: usize,
 }
 
+/// Measures `bench` in a temporary store and prints each run and a month.
 pub async fn run(bench: &CostBench) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let runs = measure(bench, dir.path()).await?;
+    run::print_month(&runs, MONTH_DAYS, REFRESH_EVERY);
+    Ok(())
+}
+
+/// The first backup and `bench.days` daily ones of a simulated org into an embedded store at `store`, each printed
+/// as it ends.
+pub async fn measure(bench: &CostBench, store: &Path) -> anyhow::Result<Vec<Measured>> {
     let mut config = SimConfig::new(bench.users, bench.seed);
     config.rate.scale = bench.rate_scale;
     let sim = okta_sim::start(config, 0).await?;
-    let dir = tempfile::tempdir()?;
     let meter = Arc::new(Meter::default());
     let catalog: Arc<dyn Catalog> = Arc::new(MeteredCatalog {
-        inner: Arc::new(LocalCatalog::open(dir.path().join("catalog"))?),
+        inner: Arc::new(LocalCatalog::open(store.join("catalog"))?),
         meter: meter.clone(),
     });
     let vault = Vault::new(
         Arc::new(MeteredBlobs {
-            inner: Arc::new(LocalBlobStore::open(dir.path().join("blobs"))?),
+            inner: Arc::new(LocalBlobStore::open(store.join("blobs"))?),
             meter: meter.clone(),
         }),
         Arc::new(MeteredKeys {
-            inner: Arc::new(LocalKeyProvider::open(dir.path().join("master.key"))?),
+            inner: Arc::new(LocalKeyProvider::open(store.join("master.key"))?),
             meter: meter.clone(),
         }),
     );
@@ -109,8 +120,7 @@ pub async fn run(bench: &CostBench) -> anyhow::Result<()> {
         runs.push(measured);
     }
     sim.shutdown().await;
-    run::print_month(&runs, MONTH_DAYS, REFRESH_EVERY);
-    Ok(())
+    Ok(runs)
 }
 
 /// A day's admin changes: `change` of the users get a new title, and `groups_changed` groups gain a member. Each goes
