@@ -45,11 +45,20 @@ pub struct CostBench {
     pub groups_changed: usize,
 }
 
+impl CostBench {
+    /// How long one BackupPage call keeps paging: the 20 s a Lambda gets, shortened as much as the rate limits are
+    /// raised, so a call does the share of a category's work it would do at Okta's own limits and the runs take the
+    /// invocations (and so the transitions, progress writes and billed seconds) they would take there.
+    pub fn page_budget(&self) -> Duration {
+        Duration::from_secs(20).div_f64(self.rate_scale.max(1.0))
+    }
+}
+
 /// Measures `bench` in a temporary store and prints each run and a month.
 pub async fn run(bench: &CostBench) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let runs = measure(bench, dir.path()).await?;
-    run::print_month(&runs, MONTH_DAYS, REFRESH_EVERY);
+    run::print_month(&runs, MONTH_DAYS, REFRESH_EVERY, bench.rate_scale);
     Ok(())
 }
 
@@ -81,10 +90,12 @@ pub async fn measure(bench: &CostBench, store: &Path) -> anyhow::Result<Vec<Meas
     meter.take();
 
     println!(
-        "\n{} users, Okta's limits x{}, share {}, {} day(s) after the first; each day {:.1}% of users and {} groups change",
+        "\n{} users, Okta's limits x{}, share {}, page budget {:?}, {} day(s) after the first; each day {:.1}% of users \
+         and {} groups change",
         bench.users,
         bench.rate_scale,
         bench.rate_share,
+        bench.page_budget(),
         bench.days,
         bench.change * 100.0,
         bench.groups_changed
@@ -114,6 +125,7 @@ pub async fn measure(bench: &CostBench, store: &Path) -> anyhow::Result<Vec<Meas
             token: sim.api_token(),
             rate_share: bench.rate_share,
             rate_scale: bench.rate_scale,
+            page_budget: bench.page_budget(),
         };
         let measured = daily.backup(day, kind).await?;
         measured.print();

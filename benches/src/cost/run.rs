@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use oktavault_shared::asl::{
@@ -79,6 +79,7 @@ pub struct DailyRun {
     pub token: String,
     pub rate_share: f64,
     pub rate_scale: f64,
+    pub page_budget: Duration,
 }
 
 /// What one day's backup used.
@@ -107,11 +108,10 @@ impl DailyRun {
         let client = OktaClient::new(config)?;
         let connector = StaticConnector::default();
         connector.register(self.org.org_id.clone(), client.clone());
-        let ctx = Arc::new(StepContext::new(
-            self.catalog.clone(),
-            self.vault.clone(),
-            Arc::new(connector),
-        ));
+        let ctx = Arc::new(
+            StepContext::new(self.catalog.clone(), self.vault.clone(), Arc::new(connector))
+                .with_page_budget(self.page_budget),
+        );
         let invoker = Arc::new(TimedInvoker {
             ctx,
             steps: Mutex::new(BTreeMap::new()),
@@ -163,9 +163,6 @@ impl DailyRun {
         })
     }
 }
-
-/// BackupPage invocations that run at once (`BackupCategories`' MaxConcurrency in backup.asl.json).
-const CONCURRENT_PAGES: u64 = 4;
 
 const MB: f64 = 1024.0 * 1024.0;
 
@@ -228,9 +225,13 @@ pub struct Month {
     pub invocations: f64,
     /// At the measured run's limits.
     pub lambda_gb_s: f64,
-    /// At Okta's published limits, an upper estimate: the measured seconds plus, for the whole of the wall time the
-    /// slowest bucket needs, [`CONCURRENT_PAGES`] BackupPage invocations billed while they wait.
+    /// At Okta's published limits: the measured seconds times the rate scale (the page budget was shortened as
+    /// much, so each invocation stood for one that long). An upper estimate: the work between calls does not
+    /// lengthen with the limits.
     pub lambda_gb_s_paced: f64,
+    /// The least any run can be billed at Okta's limits: one invocation waiting for the whole of the time the
+    /// slowest bucket needs.
+    pub lambda_gb_s_floor: f64,
     pub s3_put_tier: f64,
     pub s3_get_tier: f64,
     pub dynamodb_write_units: f64,
@@ -252,7 +253,7 @@ fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
 
 /// A month of daily backups in steady state: per `refresh_every` days, one full refresh and the rest incremental,
 /// each at the measured average of its kind. Storage is reported apart, as the first snapshot plus a daily growth.
-pub fn month(runs: &[Measured], days: f64, refresh_every: usize) -> Option<Month> {
+pub fn month(runs: &[Measured], days: f64, refresh_every: usize, rate_scale: f64) -> Option<Month> {
     let of = |kind: RunKind| runs.iter().filter(move |r| r.kind == kind);
     let first = of(RunKind::First).next()?;
     let refresh_from_first = of(RunKind::Refresh).next().is_none();
@@ -279,9 +280,8 @@ pub fn month(runs: &[Measured], days: f64, refresh_every: usize) -> Option<Month
         transitions: per(&|r| r.transitions as f64)?,
         invocations: per(&|r| r.invocations as f64)?,
         lambda_gb_s: per(&gb_s)?,
-        lambda_gb_s_paced: per(&|r| {
-            gb_s(r) + gb_seconds((r.okta_bound_s * 1000.0) as u64 * CONCURRENT_PAGES, STEP_MEMORY_MB)
-        })?,
+        lambda_gb_s_paced: per(&|r| gb_s(r) * rate_scale.max(1.0))?,
+        lambda_gb_s_floor: per(&|r| gb_seconds((r.okta_bound_s * 1000.0) as u64, STEP_MEMORY_MB))?,
         s3_put_tier: per(&|r| r.usage.s3_put_tier as f64)?,
         s3_get_tier: per(&|r| r.usage.s3_get_tier as f64)?,
         dynamodb_write_units: per(&|r| r.usage.dynamodb_write_units as f64)?,
@@ -294,8 +294,8 @@ pub fn month(runs: &[Measured], days: f64, refresh_every: usize) -> Option<Month
     })
 }
 
-pub fn print_month(runs: &[Measured], days: f64, refresh_every: usize) {
-    let Some(m) = month(runs, days, refresh_every) else {
+pub fn print_month(runs: &[Measured], days: f64, refresh_every: usize, rate_scale: f64) {
+    let Some(m) = month(runs, days, refresh_every, rate_scale) else {
         println!("\nA month needs the first run and at least one daily run: give --cost-days 1 or more.");
         return;
     };
@@ -355,13 +355,14 @@ mod tests {
             run(RunKind::Incremental, 300, 3_000, 30, 1_030),
             run(RunKind::Refresh, 800, 6_000, 20, 1_030),
         ];
-        let m = month(&runs, 28.0, 7).unwrap();
+        let m = month(&runs, 28.0, 7, 10.0).unwrap();
         // 4 refreshes of 800 and 24 daily runs of 200 on average.
         assert_eq!(m.transitions, 4.0 * 800.0 + 24.0 * 200.0);
-        // 512 MB: 4 refreshes of 3 GB-s, 24 daily runs of 1 GB-s; at Okta's limits each run also waits its bound
-        // (here 10 s) in 4 invocations at once: 20 GB-s more.
+        // 512 MB: 4 refreshes of 3 GB-s, 24 daily runs of 1 GB-s; ten times as long at limits ten times lower; at
+        // least each run's bound (10 s, 5 GB-s) however the work is spread.
         assert_eq!(m.lambda_gb_s, 4.0 * 3.0 + 24.0 * 1.0);
-        assert_eq!(m.lambda_gb_s_paced, m.lambda_gb_s + 28.0 * 20.0);
+        assert_eq!(m.lambda_gb_s_paced, 10.0 * m.lambda_gb_s);
+        assert_eq!(m.lambda_gb_s_floor, 28.0 * 5.0);
         assert_eq!(m.first_bytes, 1_000.0);
         // Growth 10, 20, 0; written but not kept 0, 10, 20.
         assert_eq!(m.daily_growth_bytes, 10.0);
@@ -375,9 +376,9 @@ mod tests {
             run(RunKind::First, 700, 0, 0, 0),
             run(RunKind::Incremental, 100, 0, 0, 0),
         ];
-        let m = month(&runs, 7.0, 7).unwrap();
+        let m = month(&runs, 7.0, 7, 1.0).unwrap();
         assert_eq!(m.transitions, 700.0 + 6.0 * 100.0);
         assert!(m.refresh_from_first);
-        assert_eq!(month(&runs[..1], 7.0, 7), None);
+        assert_eq!(month(&runs[..1], 7.0, 7, 1.0), None);
     }
 }
