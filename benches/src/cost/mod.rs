@@ -129,6 +129,15 @@ pub async fn measure(bench: &CostBench, store: &Path) -> anyhow::Result<Vec<Meas
         };
         let measured = daily.backup(day, kind).await?;
         measured.print();
+        let paced_s = measured.okta_bound_s / bench.rate_scale.max(1.0);
+        if measured.wall_s < paced_s / 2.0 {
+            println!(
+                "      day {day} took {:.1} s, less than half the {paced_s:.1} s the raised limits allow: Okta's limits did \
+                 not pace it, so its invocations and billed seconds undercount those at Okta's own; use a smaller \
+                 --rate-scale",
+                measured.wall_s
+            );
+        }
         runs.push(measured);
     }
     sim.shutdown().await;

@@ -313,7 +313,8 @@ pub fn print_month(runs: &[Measured], days: f64, refresh_every: usize, rate_scal
         "  Lambda GB-s ({STEP_MEMORY_MB} MB), as measured   {:>10.0}",
         m.lambda_gb_s
     );
-    println!("  Lambda GB-s at Okta's limits (upper) {:>11.0}", m.lambda_gb_s_paced);
+    println!("  Lambda GB-s at Okta's limits, high  {:>12.0}", m.lambda_gb_s_paced);
+    println!("  Lambda GB-s at Okta's limits, floor {:>12.0}", m.lambda_gb_s_floor);
     println!("  S3 PUT/LIST requests              {:>14.0}", m.s3_put_tier);
     println!("  S3 GET/HEAD requests              {:>14.0}", m.s3_get_tier);
     println!("  DynamoDB write request units      {:>14.0}", m.dynamodb_write_units);
