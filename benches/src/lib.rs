@@ -2,6 +2,7 @@
 //! sizes ([`packages`]) and init times ([`lambda_init`], against the local Lambda Runtime API
 //! emulator in [`runtime_api`]), and a restore's wall time against the bound Okta's buckets set ([`restore`]).
 
+pub mod cost;
 pub mod download;
 mod elf;
 pub mod lambda_init;

@@ -22,6 +22,11 @@
 //!
 //!   target/release/oktavault-bench --download --users 100000 --rate-scale 50
 //!
+//! With `--cost` it backs up an org on its first day and on --cost-days more, changing a share of its users and a
+//! few groups' memberships each day, and prints what AWS bills for each run and for a month (`src/cost/`):
+//!
+//!   target/release/oktavault-bench --cost --users 10000 --rate-scale 10
+//!
 //! With `--packages` and/or `--lambda-init` it measures the Lambda function binaries instead
 //! (see the library, `src/lib.rs`):
 //!
@@ -87,9 +92,19 @@ struct Args {
     /// Daily snapshots for --search.
     #[arg(long, default_value_t = 90)]
     days: usize,
-    /// The share of users changed each day, for --search.
+    /// The share of users changed each day, for --search and --cost.
     #[arg(long, default_value_t = 0.01)]
     change: f64,
+    /// Instead of backups: the AWS billing units of a first backup and --cost-days daily ones (the 7th a full
+    /// refresh), with --change of the users and --groups-changed groups changed each day, and of a month.
+    #[arg(long)]
+    cost: bool,
+    /// Daily backups after the first, for --cost.
+    #[arg(long, default_value_t = 7)]
+    cost_days: usize,
+    /// Groups that gain a member each day, for --cost.
+    #[arg(long, default_value_t = 5)]
+    groups_changed: usize,
     /// Where --packages and --lambda-init look for the functions (default: the target directory of this binary).
     #[arg(long)]
     target_dir: Option<PathBuf>,
@@ -105,6 +120,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
     if args.packages || args.lambda_init {
         let init_runs = args.lambda_init.then_some(args.init_runs);
         return oktavault_bench::lambda_functions(args.target_dir, args.packages, init_runs).await;
+    }
+    if args.cost {
+        for &users in &args.users {
+            let bench = oktavault_bench::cost::CostBench {
+                users,
+                seed: args.seed,
+                rate_scale: args.rate_scale,
+                rate_share: args.rate_share,
+                days: args.cost_days,
+                change: args.change,
+                groups_changed: args.groups_changed,
+            };
+            oktavault_bench::cost::run(&bench).await?;
+        }
+        return Ok(());
     }
     if args.search {
         for &users in &args.users {
