@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use oktavault_shared::ids::{JobId, OrgId, SnapshotId};
 use oktavault_shared::ports::{
-    BlobStore, Catalog, CatalogError, CategoryProgress, DataKey, JobKind, JobRecord, JobStatus, KeyContext, KeyError,
-    KeyProvider, Lease, LogEntry, OrgRecord, PlainKey, SnapshotRecord, StoreError,
+    AuditEntry, BlobStore, Catalog, CatalogError, CategoryProgress, DataKey, JobKind, JobRecord, JobStatus, KeyContext,
+    KeyError, KeyProvider, Lease, LogEntry, OrgRecord, PlainKey, SnapshotRecord, StoreError,
 };
 use serde::Serialize;
 
@@ -313,5 +313,16 @@ impl Catalog for MeteredCatalog {
     async fn delete_snapshot(&self, org_id: &OrgId, snapshot_id: &SnapshotId) -> Result<(), CatalogError> {
         self.meter.dynamodb_write(ITEM_KEY_BYTES);
         self.inner.delete_snapshot(org_id, snapshot_id).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<(), CatalogError> {
+        self.meter.dynamodb_write(item_bytes(entry));
+        self.inner.append_audit(entry).await
+    }
+
+    async fn list_audit(&self, org: Option<&OrgId>) -> Result<Vec<AuditEntry>, CatalogError> {
+        let entries = self.inner.list_audit(org).await?;
+        self.meter.dynamodb_read(items_bytes(&entries));
+        Ok(entries)
     }
 }
