@@ -290,6 +290,10 @@ async fn a_backup_started_through_the_api_is_read_through_every_read_route_and_b
         .await;
     assert_eq!(status, StatusCode::OK, "{jobs}");
     assert_eq!(jobs["jobs"][0]["job_id"], job["job_id"]);
+    assert!(
+        jobs["jobs"][0]["wrapped_key"].is_null() && jobs["jobs"][0].get("snapshot_id").is_some(),
+        "a backup job is answered without its data key: {jobs}"
+    );
     let (_, none) = f.get("/v1/jobs?kind=restore", "viewer").await;
     assert_eq!(none["jobs"], json!([]));
     let (status, log) = f

@@ -72,6 +72,15 @@ pub struct JobSummary {
     pub state: JobState,
 }
 
+impl JobSummary {
+    /// A job as people and the API see it: without its wrapped data key, which is the workflow's business alone
+    /// (KMS-wrapped, so no secret, but nothing a reader needs).
+    pub fn new(mut job: JobRecord, state: JobState) -> Self {
+        job.wrapped_key = None;
+        Self { job, state }
+    }
+}
+
 /// Jobs, newest first.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobList {
@@ -85,7 +94,7 @@ pub async fn list(catalog: &dyn Catalog, org: Option<&OrgId>) -> Result<JobList,
         if org.is_none_or(|o| *o == record.org_id) {
             for job in catalog.list_jobs(&record.org_id, None).await? {
                 let state = state_of(catalog, &job).await?;
-                jobs.push(JobSummary { job, state });
+                jobs.push(JobSummary::new(job, state));
             }
         }
     }
@@ -138,6 +147,7 @@ pub async fn detail(catalog: &dyn Catalog, job_id: &JobId) -> Result<Option<JobD
     };
     let state = state_of(catalog, &job).await?;
     let log = catalog.read_log(job_id).await?;
+    let JobSummary { job, state } = JobSummary::new(job, state);
     Ok(Some(JobDetail { job, state, log }))
 }
 

@@ -84,7 +84,7 @@ async fn detail(
 ) -> Result<Json<JobSummary>, ApiError> {
     let job = readable_job(&api, &caller, &job).await?;
     let state = state_of(api.catalog.as_ref(), &job).await?;
-    Ok(Json(JobSummary { job, state }))
+    Ok(Json(JobSummary::new(job, state)))
 }
 
 #[derive(Serialize)]

@@ -138,7 +138,7 @@ async fn refuse_if_running(api: &Api, org: &OrgId, kind: JobKind) -> Result<(), 
             "org {org}'s {kind} job {} {doing}; follow it at /v1/jobs/{}, and ask again when it ends",
             job.job_id, job.job_id
         ),
-        &JobSummary { job, state },
+        &JobSummary::new(job, state),
     ))
 }
 
