@@ -15,6 +15,16 @@ pub struct Subject {
     pub snapshot: Option<SnapshotId>,
 }
 
+impl Subject {
+    /// An entry about `org` alone.
+    pub fn org(org: &OrgId) -> Self {
+        Self {
+            org: Some(org.clone()),
+            ..Self::default()
+        }
+    }
+}
+
 /// Writes one entry: `caller` asked for `action` on `about`, with `result`, and `detail` says what was asked (or
 /// why it was refused).
 pub async fn record(

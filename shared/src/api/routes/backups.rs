@@ -7,14 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::{JobAccepted, Resource, org_id, refuse_if_running};
+use super::{JobAccepted, Resource, launch_audited, org_id, refuse_if_running};
 use crate::api::audit::{self, Subject};
 use crate::api::auth::{Caller, Role};
 use crate::api::extract::Path;
 use crate::api::launcher::{Launch, backup_now};
 use crate::api::{Api, ApiError, RouteSet};
 use crate::ids::JobId;
-use crate::ports::{AuditResult, JobKind};
+use crate::ports::JobKind;
 use crate::timefmt;
 use crate::workflow::backup::continued_job;
 
@@ -34,10 +34,7 @@ async fn start(
 ) -> Result<(StatusCode, Json<JobAccepted>), ApiError> {
     let org = org_id(&org)?;
     let catalog = api.catalog.as_ref();
-    let about = Subject {
-        org: Some(org.clone()),
-        ..Subject::default()
-    };
+    let about = Subject::org(&org);
     audit::require(catalog, &caller, Role::Operator, "backup", &about).await?;
     let record = catalog
         .get_org(&org)
@@ -64,23 +61,8 @@ async fn start(
     } else {
         "backup now".to_owned()
     };
-    audit::record(catalog, &caller, "backup", &about, AuditResult::Started, detail).await?;
-    if let Err(e) = api
-        .launcher
-        .launch(Launch::Backup(backup_now(org.clone(), job_id.clone())))
-        .await
-    {
-        audit::record(
-            catalog,
-            &caller,
-            "backup",
-            &about,
-            AuditResult::Failed,
-            e.message.clone(),
-        )
-        .await?;
-        return Err(e);
-    }
+    let launch = Launch::Backup(backup_now(org.clone(), job_id.clone()));
+    launch_audited(&api, &caller, "backup", &about, detail, launch).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(JobAccepted::new(job_id, org, JobKind::Backup, continues)),

@@ -13,14 +13,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
 
-use super::{JobAccepted, Resource, org_id, readable_job, refuse_if_running};
+use super::{JobAccepted, Resource, launch_audited, org_id, readable_job, refuse_if_running};
 use crate::api::audit::{self, Subject};
 use crate::api::auth::{Caller, Role};
 use crate::api::extract::{Json as JsonBody, Path, Query};
 use crate::api::launcher::Launch;
 use crate::api::{Api, ApiError, Downloads, RouteSet};
 use crate::ids::JobId;
-use crate::ports::{AuditResult, JobKind, JobStatus};
+use crate::ports::{JobKind, JobStatus};
 use crate::service::download::{self, DEFAULT_LINK_VALIDITY, DownloadAsk, DownloadLink, DownloadReport};
 use crate::timefmt;
 
@@ -73,10 +73,7 @@ async fn create(
 ) -> Result<(StatusCode, Json<JobAccepted>), ApiError> {
     let org = org_id(&org)?;
     let catalog = api.catalog.as_ref();
-    let about = Subject {
-        org: Some(org.clone()),
-        ..Subject::default()
-    };
+    let about = Subject::org(&org);
     audit::require(catalog, &caller, Role::Operator, "download", &about).await?;
     refuse_if_running(&api, &org, JobKind::Download).await?;
     let job_id = JobId::generate(timefmt::now());
@@ -122,19 +119,7 @@ async fn create(
             ""
         }
     );
-    audit::record(catalog, &caller, "download", &about, AuditResult::Started, detail).await?;
-    if let Err(e) = api.launcher.launch(Launch::Download(request)).await {
-        audit::record(
-            catalog,
-            &caller,
-            "download",
-            &about,
-            AuditResult::Failed,
-            e.message.clone(),
-        )
-        .await?;
-        return Err(e);
-    }
+    launch_audited(&api, &caller, "download", &about, detail, Launch::Download(request)).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(JobAccepted::new(job_id, org, JobKind::Download, false)),

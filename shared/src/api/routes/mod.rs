@@ -111,6 +111,26 @@ impl JobAccepted {
     }
 }
 
+/// Starts the job `launch` under the audit trail: the entry that it started is written first (an action whose entry
+/// cannot be written does not start), and a launch that fails is recorded as failed.
+async fn launch_audited(
+    api: &Api,
+    caller: &super::auth::Caller,
+    action: &str,
+    about: &super::audit::Subject,
+    detail: String,
+    launch: super::launcher::Launch,
+) -> Result<(), ApiError> {
+    use crate::ports::AuditResult;
+    let catalog = api.catalog.as_ref();
+    super::audit::record(catalog, caller, action, about, AuditResult::Started, detail).await?;
+    if let Err(e) = api.launcher.launch(launch).await {
+        super::audit::record(catalog, caller, action, about, AuditResult::Failed, e.message.clone()).await?;
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// Refuses with 409, answering the job, while the org's job of `kind` holds its lease: one job of a kind per org at
 /// a time, so a second would fail once started. A job that has just ended may hold it a moment longer (its last
 /// step cleans up, then lets go): that is a 409 too, to ask again shortly.

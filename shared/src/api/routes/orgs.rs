@@ -13,6 +13,7 @@ use crate::api::audit::{self, Subject};
 use crate::api::auth::{Caller, Role};
 use crate::api::extract::{Json, Path};
 use crate::api::{Api, ApiError, OrgHosting, RouteSet};
+use crate::ids::OrgId;
 use crate::okta::{ClientConfig, Credentials, OrgUrl, Secret};
 use crate::ports::AuditResult;
 use crate::service::orgs::{self, Authorized, CaptureAsk, OrgCard, OrgSettings};
@@ -112,10 +113,7 @@ async fn authorize(
 ) -> Result<(StatusCode, AxumJson<Authorized>), ApiError> {
     let config = body.config(&api.orgs)?;
     let org = config.url.org_id();
-    let about = Subject {
-        org: Some(org.clone()),
-        ..Subject::default()
-    };
+    let about = Subject::org(&org);
     let catalog = api.catalog.as_ref();
     audit::require(catalog, &caller, Role::Admin, "authorize", &about).await?;
     let keys = api.vault.keys();
@@ -152,13 +150,8 @@ async fn update(
     Path(org): Path<String>,
     Json(settings): Json<OrgSettings>,
 ) -> Result<AxumJson<OrgCard>, ApiError> {
-    let org = org_id(&org)?;
-    let about = Subject {
-        org: Some(org.clone()),
-        ..Subject::default()
-    };
+    let (org, about) = admin_of(&api, &caller, &org, "update org").await?;
     let catalog = api.catalog.as_ref();
-    audit::require(catalog, &caller, Role::Admin, "update org", &about).await?;
     if settings == OrgSettings::default() {
         return Err(ApiError::invalid("say what to change: backup_enabled, every_hours"));
     }
@@ -173,13 +166,8 @@ async fn delete(
     caller: Caller,
     Path(org): Path<String>,
 ) -> Result<AxumJson<OrgCard>, ApiError> {
-    let org = org_id(&org)?;
-    let about = Subject {
-        org: Some(org.clone()),
-        ..Subject::default()
-    };
+    let (org, about) = admin_of(&api, &caller, &org, "delete org").await?;
     let catalog = api.catalog.as_ref();
-    audit::require(catalog, &caller, Role::Admin, "delete org", &about).await?;
     if let Some(capture) = orgs::get(catalog, &org).await?.capture {
         api.orgs
             .capture
@@ -191,6 +179,14 @@ async fn delete(
     let detail = "deleted: backups stopped, credentials dropped, snapshots kept per retention".to_owned();
     audit::record(catalog, &caller, "delete org", &about, AuditResult::Done, detail).await?;
     Ok(AxumJson(orgs::card(catalog, &org, &api.orgs.storage).await?))
+}
+
+/// The org an admin-only action names, and what its audit entry is about; refused (and audited) without the role.
+async fn admin_of(api: &Api, caller: &Caller, org: &str, action: &str) -> Result<(OrgId, Subject), ApiError> {
+    let org = org_id(org)?;
+    let about = Subject::org(&org);
+    audit::require(api.catalog.as_ref(), caller, Role::Admin, action, &about).await?;
+    Ok((org, about))
 }
 
 async fn capture_on(
@@ -216,13 +212,8 @@ async fn set_capture(
     org: String,
     ask: Option<CaptureAsk>,
 ) -> Result<AxumJson<OrgCard>, ApiError> {
-    let org = org_id(&org)?;
-    let about = Subject {
-        org: Some(org.clone()),
-        ..Subject::default()
-    };
+    let (org, about) = admin_of(&api, &caller, &org, "capture").await?;
     let catalog = api.catalog.as_ref();
-    audit::require(catalog, &caller, Role::Admin, "capture", &about).await?;
     let result = orgs::set_capture(catalog, api.orgs.capture.as_ref(), &org, ask.as_ref()).await;
     let (outcome, detail) = match (&result, &ask) {
         (Ok(_), Some(ask)) => (AuditResult::Done, format!("capture on from {}", ask.source_name)),

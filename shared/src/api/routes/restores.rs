@@ -9,14 +9,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{JobAccepted, Resource, org_id, readable_job, refuse_if_running};
+use super::{JobAccepted, Resource, launch_audited, org_id, readable_job, refuse_if_running};
 use crate::api::audit::{self, Subject};
 use crate::api::auth::{Caller, Role};
 use crate::api::extract::{Json as Body, Path, Query};
 use crate::api::launcher::Launch;
 use crate::api::{Api, ApiError, RouteSet};
 use crate::ids::{JobId, OrgId};
-use crate::ports::{AuditResult, JobKind, OnConflict};
+use crate::ports::{JobKind, OnConflict};
 use crate::service::restore::{self, RestoreAsk, RestoreReport};
 use crate::service::undo::{self, UndoAsk, UndoPlan};
 use crate::timefmt;
@@ -129,21 +129,8 @@ async fn launch(
         job: Some(job_id.clone()),
         snapshot: request.snapshot_id.clone(),
     };
-    let catalog = api.catalog.as_ref();
-    audit::record(catalog, caller, action, &subject, AuditResult::Started, detail).await?;
     let org = request.org_id.clone();
-    if let Err(e) = api.launcher.launch(Launch::Restore(request)).await {
-        audit::record(
-            catalog,
-            caller,
-            action,
-            &subject,
-            AuditResult::Failed,
-            e.message.clone(),
-        )
-        .await?;
-        return Err(e);
-    }
+    launch_audited(api, caller, action, &subject, detail, Launch::Restore(request)).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(JobAccepted::new(job_id, org, JobKind::Restore, false)),
@@ -151,10 +138,7 @@ async fn launch(
 }
 
 fn about(org: &OrgId) -> Subject {
-    Subject {
-        org: Some(org.clone()),
-        ..Subject::default()
-    }
+    Subject::org(&org)
 }
 
 fn describe(request: &RestoreRequest) -> String {
