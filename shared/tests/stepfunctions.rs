@@ -2,58 +2,37 @@
 //! runs `statemachines/backup.asl.json`, `restore.asl.json` and `download.asl.json`, and every Task's Lambda invocation lands in the
 //! project's own step code, storing into moto S3/KMS/DynamoDB through the AWS adapters.
 //!
-//! How (see ../shared/TESTING.md, "the proxy approach"): the test binds a loopback proxy port P
-//! and starts moto (on its own port M) with `MOTO_PORT=P`, so moto's interpreter sends
-//! `POST /2015-03-31/functions/<fn>/invocations` to the proxy. The proxy runs
-//! `workflow::dispatch` with the StepContext a Lambda container builds (`lambda::step_context`,
-//! endpoint pointed at moto) and answers as Lambda does (a failure is a 200 with
-//! `X-Amz-Function-Error: Unhandled` and `{errorType, errorMessage}`); it forwards anything else
-//! to moto. The expected contents are this file's own copy of `tests/e2e/support.rs`
+//! How: `testkit::aws_stack` (moto behind a loopback proxy that answers Lambda's Invoke API with the step code).
+//! The expected contents are this file's own copy of `tests/e2e/support.rs`
 //! `expected_contents` (written from the simulator's state, independently of the backup code).
 //!
 //! Needs `scripts/ensure-moto`. Run:
-//! `cargo test -p oktavault-shared --features lambda,testkit --test stepfunctions`
+//! `cargo test -p oktavault-shared --features lambda,api,testkit --test stepfunctions`
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_config::SdkConfig;
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
+use aws_sdk_sfn::types::HistoryEvent;
 use okta_sim::{SimConfig, SimHandle};
-use oktavault_shared::aws::{TableSpec, s3_client};
-use oktavault_shared::credentials::store_org_credentials;
+use oktavault_shared::aws::s3_client;
 use oktavault_shared::ids::{OrgId, SnapshotId};
-use oktavault_shared::lambda::{Adapters, LambdaSettings, step_context};
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
-use oktavault_shared::ports::{
-    AuthKind, BlobStore, Catalog, JobKind, JobRecord, JobStatus, OnConflict, OrgRecord, StoreError,
-};
+use oktavault_shared::ports::{BlobStore, Catalog, JobKind, JobStatus, OnConflict, StoreError};
 use oktavault_shared::service::download::{self, DownloadAsk};
 use oktavault_shared::service::restore::{self, RestoreAsk};
 use oktavault_shared::snapshot::{SnapshotReader, Vault};
+use oktavault_shared::testkit::aws_stack::{AwsStack, Invocation, StackOptions, api_token_org, failed_with, org_id};
 use oktavault_shared::testkit::expected::{Contents, assert_same_contents, expected_contents};
-use oktavault_shared::testkit::moto::{MotoOptions, MotoServer};
-use oktavault_shared::timefmt;
-use oktavault_shared::workflow::embedded::{
-    BACKUP_DEFINITION, BackupOptions, DOWNLOAD_DEFINITION, RESTORE_DEFINITION, run_backup,
-};
-use oktavault_shared::workflow::{STEPS, StaticConnector, StepContext, StepError, dispatch};
+use oktavault_shared::workflow::embedded::{BackupOptions, run_backup};
+use oktavault_shared::workflow::{StaticConnector, StepContext, StepError};
 use serde_json::{Value, json};
 
 /// More users than one page of `users` holds (200), so that category takes several pages.
 const USERS: usize = 250;
-const EXECUTION_TIMEOUT: Duration = Duration::from_secs(240);
 
 // ---------------------------------------------------------------------------------------------
 // The tests
@@ -61,7 +40,7 @@ const EXECUTION_TIMEOUT: Duration = Duration::from_secs(240);
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_through_step_functions_matches_the_org_and_the_embedded_backup() {
     let sim = start_sim(11).await;
-    let aws = AwsBackup::start(|blobs| blobs).await;
+    let aws = AwsStack::start(StackOptions::default()).await;
     let (org_id, _) = aws.authorize(&sim).await;
     let execution = aws.start_execution(&org_id, json!({"org_id": org_id})).await;
     let history = aws.wait_for_success(&execution).await;
@@ -106,10 +85,13 @@ async fn a_page_that_fails_after_writing_its_segment_is_retried_with_nothing_los
     let target = "/users/00000001".to_owned();
     let injected: Arc<Mutex<Option<Arc<FailOnce>>>> = Arc::default();
     let slot = injected.clone();
-    let aws = AwsBackup::start(move |blobs| {
-        let failing = Arc::new(FailOnce::new(blobs, target, org_id.clone()));
-        *slot.lock().unwrap() = Some(failing.clone());
-        failing as Arc<dyn BlobStore>
+    let aws = AwsStack::start(StackOptions {
+        wrap_blobs: Box::new(move |blobs| {
+            let failing = Arc::new(FailOnce::new(blobs, target, org_id.clone()));
+            *slot.lock().unwrap() = Some(failing.clone());
+            failing as Arc<dyn BlobStore>
+        }),
+        ..StackOptions::default()
     })
     .await;
     let failing = injected.lock().unwrap().clone().unwrap();
@@ -156,7 +138,7 @@ async fn a_page_that_fails_after_writing_its_segment_is_retried_with_nothing_los
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_that_outgrows_one_execution_continues_in_new_executions_to_the_same_snapshot() {
     let sim = start_sim(13).await;
-    let aws = AwsBackup::start(|blobs| blobs).await;
+    let aws = AwsStack::start(StackOptions::default()).await;
     let (org_id, _) = aws.authorize(&sim).await;
     // One BackupPage call per category per execution (page budget zero: one page per call).
     let first = aws
@@ -181,7 +163,7 @@ async fn a_job_that_outgrows_one_execution_continues_in_new_executions_to_the_sa
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_restore_through_step_functions_brings_back_a_deleted_user_and_group() {
     let sim = start_sim(13).await;
-    let aws = AwsBackup::start(|blobs| blobs).await;
+    let aws = AwsStack::start(StackOptions::default()).await;
     let (org_id, _) = aws.authorize(&sim).await;
     let execution = aws.start_execution(&org_id, json!({"org_id": org_id})).await;
     aws.wait_for_success(&execution).await;
@@ -277,7 +259,7 @@ async fn a_restore_through_step_functions_brings_back_a_deleted_user_and_group()
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_download_through_step_functions_lands_in_s3_and_its_presigned_link_fetches_it() {
     let sim = start_sim(17).await;
-    let aws = AwsBackup::start(|blobs| blobs).await;
+    let aws = AwsStack::start(StackOptions::default()).await;
     let (org_id, _) = aws.authorize(&sim).await;
     let execution = aws.start_execution(&org_id, json!({"org_id": org_id})).await;
     aws.wait_for_success(&execution).await;
@@ -379,7 +361,7 @@ async fn a_download_through_step_functions_lands_in_s3_and_its_presigned_link_fe
 #[tokio::test]
 async fn a_jsonl_download_through_step_functions_lands_under_exports_in_hive_partitions() {
     let sim = start_sim(17).await;
-    let aws = AwsBackup::start(|blobs| blobs).await;
+    let aws = AwsStack::start(StackOptions::default()).await;
     let (org_id, _) = aws.authorize(&sim).await;
     let execution = aws.start_execution(&org_id, json!({"org_id": org_id})).await;
     aws.wait_for_success(&execution).await;
@@ -489,496 +471,11 @@ async fn a_jsonl_download_through_step_functions_lands_under_exports_in_hive_par
 // ---------------------------------------------------------------------------------------------
 // The AWS side: moto, the proxy, the resources, the state machine
 
-struct AwsBackup {
-    /// Stops moto when the test ends.
-    _moto: MotoServer,
-    ctx: Arc<StepContext>,
-    proxy: Arc<Proxy>,
-    sfn: aws_sdk_sfn::Client,
-    state_machine_arn: String,
-    restore_machine_arn: String,
-    download_machine_arn: String,
-    adapters: Adapters,
-    sdk: SdkConfig,
-    bucket: String,
-}
-
-impl AwsBackup {
-    /// moto behind the proxy, the bucket, key and table, the functions and the state machine.
-    /// `wrap_blobs` may replace the S3 blob store the steps use (to inject a failure).
-    async fn start(wrap_blobs: impl FnOnce(Arc<dyn BlobStore>) -> Arc<dyn BlobStore>) -> Self {
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.unwrap();
-        let proxy_port = listener.local_addr().unwrap().port();
-        let moto = tokio::task::spawn_blocking(move || {
-            MotoServer::start_with(MotoOptions {
-                lambda_invoke_port: Some(proxy_port),
-                ..MotoOptions::default()
-            })
-        })
-        .await
-        .unwrap();
-        // Before any state machine exists: machines created earlier keep the canned behaviour.
-        moto.configure(&json!({"stepfunctions": {"execute_state_machine": true}, "lambda": {"use_docker": false}}))
-            .await;
-        let sdk = moto.sdk_config();
-
-        let settings = LambdaSettings {
-            bucket: "oktavault-snapshots".into(),
-            table: "oktavault-catalog".into(),
-            kms_key_id: create_key(&sdk).await,
-            bucket_kms_key_id: create_key(&sdk).await,
-            page_budget: Duration::ZERO,
-            allow_local_orgs: true,
-            alert_topic_arn: None,
-        };
-        s3_client(&sdk)
-            .create_bucket()
-            .bucket(&settings.bucket)
-            .send()
-            .await
-            .unwrap();
-        TableSpec::new(&settings.table)
-            .create_table(&aws_sdk_dynamodb::Client::new(&sdk))
-            .await
-            .unwrap();
-
-        // The context a Lambda container builds, with the test's blob store wrapper if any.
-        let mut adapters = Adapters::from_config(&sdk, &settings);
-        adapters.blobs = wrap_blobs(adapters.blobs);
-        let ctx = Arc::new(step_context(adapters.clone(), &settings));
-        let proxy = Proxy::serve(listener, ctx.clone(), moto.endpoint());
-
-        let role_arn = create_role(&moto).await;
-        let mut arns = Vec::new();
-        for step in STEPS {
-            arns.push((step, create_function(&moto, step, &role_arn).await));
-        }
-        let sfn = aws_sdk_sfn::Client::new(&sdk);
-        let mut machines = Vec::new();
-        for (name, definition) in [
-            ("oktavault-backup", BACKUP_DEFINITION),
-            ("oktavault-restore", RESTORE_DEFINITION),
-            ("oktavault-download", DOWNLOAD_DEFINITION),
-        ] {
-            let mut definition = definition.to_owned();
-            for (step, arn) in &arns {
-                definition = definition.replace(&format!("${{{step}FunctionArn}}"), arn);
-            }
-            assert!(
-                !definition.contains("${"),
-                "every placeholder is replaced: {definition}"
-            );
-            let machine = sfn
-                .create_state_machine()
-                .name(name)
-                .definition(definition)
-                .role_arn(&role_arn)
-                .send()
-                .await
-                .unwrap();
-            machines.push(machine.state_machine_arn().to_owned());
-        }
-        Self {
-            state_machine_arn: machines[0].clone(),
-            restore_machine_arn: machines[1].clone(),
-            download_machine_arn: machines[2].clone(),
-            bucket: settings.bucket.clone(),
-            sdk,
-            _moto: moto,
-            ctx,
-            proxy,
-            sfn,
-            adapters,
-        }
-    }
-
-    fn catalog(&self) -> &Arc<dyn Catalog> {
-        &self.ctx.catalog
-    }
-
-    fn vault(&self) -> Vault {
-        self.ctx.vault.clone()
-    }
-
-    /// Registers the simulated org with its API token sealed on its record (what authorizing an
-    /// org for scheduled backups does), through the real KMS key provider.
-    async fn authorize(&self, sim: &SimHandle) -> (OrgId, OrgRecord) {
-        let org_id = org_id(sim);
-        let record = api_token_org(&org_id, sim);
-        let token = Credentials::ApiToken(Secret::new(sim.api_token()));
-        let stored = store_org_credentials(
-            self.adapters.catalog.as_ref(),
-            self.adapters.keys.as_ref(),
-            record,
-            &OrgUrl::parse(&sim.url(), true).unwrap(),
-            &token,
-        )
-        .await
-        .expect("the org is authorized");
-        assert!(!stored.sealed_credentials.as_deref().unwrap().contains(&sim.api_token()));
-        (org_id, stored)
-    }
-
-    /// What the scheduler or the API does: an execution asking for a backup of the org. Returns its name.
-    async fn start_execution(&self, org_id: &OrgId, input: Value) -> String {
-        let name = format!("backup-{org_id}-{}", oktavault_shared::ids::random_suffix()).replace('.', "-");
-        self.sfn
-            .start_execution()
-            .state_machine_arn(&self.state_machine_arn)
-            .name(&name)
-            .input(input.to_string())
-            .send()
-            .await
-            .unwrap();
-        name
-    }
-
-    /// What the API does for a restore: an execution of the restore state machine. Returns its name.
-    async fn start_restore(&self, input: Value) -> String {
-        let name = format!("restore-{}", oktavault_shared::ids::random_suffix());
-        self.sfn
-            .start_execution()
-            .state_machine_arn(&self.restore_machine_arn)
-            .name(&name)
-            .input(input.to_string())
-            .send()
-            .await
-            .unwrap();
-        name
-    }
-
-    /// An execution of `machine` named `<prefix>-<random>`. Returns its name.
-    async fn start_named(&self, prefix: &str, machine: &str, input: Value) -> String {
-        let name = format!("{prefix}-{}", oktavault_shared::ids::random_suffix());
-        self.sfn
-            .start_execution()
-            .state_machine_arn(machine)
-            .name(&name)
-            .input(input.to_string())
-            .send()
-            .await
-            .unwrap();
-        name
-    }
-
-    /// The org's one job.
-    async fn only_job(&self, org_id: &OrgId) -> JobRecord {
-        let jobs = self.catalog().list_jobs(org_id, None).await.unwrap();
-        assert_eq!(jobs.len(), 1, "{jobs:?}");
-        jobs.into_iter().next().unwrap()
-    }
-
-    /// Polls until the org's one job has finished (across continuation executions).
-    async fn wait_for_job_end(&self, org_id: &OrgId) -> JobRecord {
-        let deadline = Instant::now() + EXECUTION_TIMEOUT;
-        loop {
-            let job = self.only_job(org_id).await;
-            if job.status.is_finished() {
-                return job;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "job still running after {EXECUTION_TIMEOUT:?}: {job:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    /// The names of every execution of the state machine.
-    async fn executions(&self) -> Vec<String> {
-        let listed = self
-            .sfn
-            .list_executions()
-            .state_machine_arn(&self.state_machine_arn)
-            .send()
-            .await
-            .unwrap();
-        listed.executions().iter().map(|e| e.name().to_owned()).collect()
-    }
-
-    /// Polls until the execution ends; panics with its cause, the failed events and the proxy's
-    /// log unless it succeeded. Returns the execution's history.
-    async fn wait_for_success(&self, execution: &str) -> Vec<HistoryEvent> {
-        let machine = if execution.starts_with("restore-") {
-            &self.restore_machine_arn
-        } else if execution.starts_with("download-") {
-            &self.download_machine_arn
-        } else {
-            &self.state_machine_arn
-        };
-        let arn = format!("{}:{execution}", machine.replace(":stateMachine:", ":execution:"));
-        let deadline = Instant::now() + EXECUTION_TIMEOUT;
-        let execution = loop {
-            let execution = self.sfn.describe_execution().execution_arn(&arn).send().await.unwrap();
-            if execution.status() != &ExecutionStatus::Running {
-                break execution;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "execution {arn} still running after {EXECUTION_TIMEOUT:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
-        let history = self.history(&arn).await;
-        if execution.status() != &ExecutionStatus::Succeeded {
-            let failures: Vec<&HistoryEvent> = history.iter().filter(|e| failed_with(e, "")).collect();
-            panic!(
-                "execution {arn} ended {:?}: {:?} {:?}\nfailed events: {failures:#?}\nproxy answers: {:#?}",
-                execution.status(),
-                execution.error(),
-                execution.cause(),
-                self.proxy.invocations.lock().unwrap()
-            );
-        }
-        history
-    }
-
-    async fn history(&self, execution_arn: &str) -> Vec<HistoryEvent> {
-        let mut events = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .sfn
-                .get_execution_history()
-                .execution_arn(execution_arn)
-                .max_results(1000)
-                .set_next_token(token)
-                .send()
-                .await
-                .unwrap();
-            events.extend(page.events().iter().cloned());
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return events;
-            }
-        }
-    }
-}
-
-/// A Task that failed with `error` ("" matches any error).
-fn failed_with(event: &HistoryEvent, error: &str) -> bool {
-    let task = event.task_failed_event_details().and_then(|d| d.error());
-    let lambda = event.lambda_function_failed_event_details().and_then(|d| d.error());
-    [task, lambda]
-        .into_iter()
-        .flatten()
-        .any(|e| error.is_empty() || e == error)
-}
-
 fn succeeded_tasks(history: &[HistoryEvent]) -> usize {
     history
         .iter()
         .filter(|e| e.task_succeeded_event_details().is_some() || e.lambda_function_succeeded_event_details().is_some())
         .count()
-}
-
-async fn create_key(sdk: &SdkConfig) -> String {
-    let kms = aws_sdk_kms::Client::new(sdk);
-    let key = kms
-        .create_key()
-        .description("oktavault envelope key (test)")
-        .send()
-        .await
-        .unwrap();
-    key.key_metadata().unwrap().key_id().to_owned()
-}
-
-/// moto routes a request by the service named in its (unchecked) signature.
-fn signed_as(service: &str) -> String {
-    format!(
-        "AWS4-HMAC-SHA256 Credential=testing/20250101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
-    )
-}
-
-/// The role the functions and the state machine name (moto checks that it exists).
-async fn create_role(moto: &MotoServer) -> String {
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]}, "Action": "sts:AssumeRole"}]});
-    let form = [
-        ("Action", "CreateRole"),
-        ("Version", "2010-05-08"),
-        ("RoleName", "oktavault-test"),
-        ("AssumeRolePolicyDocument", &trust.to_string()),
-    ];
-    let answer = reqwest::Client::new()
-        .post(format!("{}/", moto.endpoint()))
-        .header("Authorization", signed_as("iam"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let status = answer.status();
-    let xml = answer.text().await.unwrap();
-    assert!(status.is_success(), "IAM CreateRole answered {status}: {xml}");
-    between(&xml, "<Arn>", "</Arn>")
-        .unwrap_or_else(|| panic!("no role ARN in {xml}"))
-        .to_owned()
-}
-
-/// A function per step so the state machine's ARNs resolve; its code is never run (the proxy
-/// answers its invocations), so an empty zip will do.
-async fn create_function(moto: &MotoServer, step: &str, role_arn: &str) -> String {
-    let empty_zip = [b"PK\x05\x06".as_slice(), &[0u8; 18]].concat();
-    let answer = reqwest::Client::new()
-        .post(format!("{}/2015-03-31/functions", moto.endpoint()))
-        .header("Authorization", signed_as("lambda"))
-        .json(&json!({
-            "FunctionName": step,
-            "Runtime": "provided.al2023",
-            "Architectures": ["arm64"],
-            "Handler": "bootstrap",
-            "Role": role_arn,
-            "Code": {"ZipFile": BASE64.encode(empty_zip)},
-            "Timeout": 300,
-        }))
-        .send()
-        .await
-        .unwrap();
-    let status = answer.status();
-    let body: Value = answer.json().await.unwrap();
-    assert!(
-        status.is_success(),
-        "Lambda CreateFunction {step} answered {status}: {body}"
-    );
-    body["FunctionArn"].as_str().unwrap().to_owned()
-}
-
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let from = text.find(start)? + start.len();
-    Some(&text[from..from + text[from..].find(end)?])
-}
-
-// ---------------------------------------------------------------------------------------------
-// The proxy: Lambda's Invoke API in front of the step code; everything else goes to moto
-
-#[derive(Debug)]
-struct Invocation {
-    step: String,
-    payload: Value,
-    error: Option<String>,
-}
-
-struct Proxy {
-    ctx: Arc<StepContext>,
-    moto: String,
-    http: reqwest::Client,
-    invocations: Mutex<Vec<Invocation>>,
-}
-
-impl Proxy {
-    fn serve(listener: tokio::net::TcpListener, ctx: Arc<StepContext>, moto: String) -> Arc<Self> {
-        let proxy = Arc::new(Proxy {
-            ctx,
-            moto,
-            http: reqwest::Client::new(),
-            invocations: Mutex::new(Vec::new()),
-        });
-        let app = axum::Router::new().fallback(route).with_state(proxy.clone());
-        let addr: SocketAddr = listener.local_addr().unwrap();
-        assert!(addr.ip().is_loopback());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        proxy
-    }
-
-    /// Runs the step the function stands for, answering as Lambda's Invoke API does.
-    async fn invoke(&self, function: &str, body: Bytes) -> Response {
-        let step = function_name(function);
-        let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let result = dispatch(&self.ctx, &step, payload.clone(), None).await;
-        let error = result.as_ref().err().map(|e| format!("{}: {}", e.name(), e.message));
-        self.invocations.lock().unwrap().push(Invocation {
-            step: step.clone(),
-            payload,
-            error,
-        });
-        match result {
-            Ok(output) => (StatusCode::OK, axum::Json(output)).into_response(),
-            Err(e) => {
-                let mut response = (
-                    StatusCode::OK,
-                    axum::Json(json!({"errorType": e.name(), "errorMessage": e.message})),
-                )
-                    .into_response();
-                response
-                    .headers_mut()
-                    .insert("X-Amz-Function-Error", HeaderValue::from_static("Unhandled"));
-                response
-            }
-        }
-    }
-
-    async fn forward(&self, method: Method, path_and_query: &str, headers: HeaderMap, body: Bytes) -> Response {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path_and_query}", self.moto))
-            .body(body);
-        for (name, value) in &headers {
-            if !matches!(
-                name.as_str(),
-                "host" | "content-length" | "connection" | "transfer-encoding"
-            ) {
-                request = request.header(name, value);
-            }
-        }
-        let answer = match request.send().await {
-            Ok(answer) => answer,
-            Err(e) => return (StatusCode::BAD_GATEWAY, format!("proxy: moto did not answer: {e}")).into_response(),
-        };
-        let mut response = Response::builder().status(answer.status().as_u16());
-        for (name, value) in answer.headers() {
-            if !matches!(name.as_str(), "content-length" | "connection" | "transfer-encoding") {
-                response = response.header(name, value);
-            }
-        }
-        response
-            .body(Body::from(answer.bytes().await.unwrap_or_default()))
-            .unwrap()
-    }
-}
-
-async fn route(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-    let path = parts.uri.path();
-    let invoked = path
-        .strip_prefix("/2015-03-31/functions/")
-        .and_then(|rest| rest.trim_end_matches('/').strip_suffix("/invocations"));
-    match invoked {
-        Some(function) if parts.method == Method::POST => proxy.invoke(function, body).await,
-        _ => {
-            let path_and_query = parts.uri.path_and_query().map_or(path, |pq| pq.as_str()).to_owned();
-            proxy.forward(parts.method, &path_and_query, parts.headers, body).await
-        }
-    }
-}
-
-/// `PlanBackup`, or the function's ARN (percent-encoded in the path, maybe with a qualifier).
-fn function_name(in_path: &str) -> String {
-    let decoded = percent_decode(in_path);
-    match decoded.split_once(":function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest).to_owned(),
-        None => decoded,
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1052,10 +549,6 @@ async fn start_sim(seed: u64) -> SimHandle {
     okta_sim::start(config, 0).await.expect("the simulator starts")
 }
 
-fn org_id(sim: &SimHandle) -> OrgId {
-    OrgUrl::parse(&sim.url(), true).unwrap().org_id()
-}
-
 /// The same org backed up by the embedded host (local adapters in a temporary directory).
 async fn embedded_backup(sim: &SimHandle) -> Contents {
     let dir = tempfile::tempdir().unwrap();
@@ -1096,28 +589,4 @@ async fn read_contents(vault: Vault, org: &OrgId, snapshot: &SnapshotId) -> Cont
         contents.insert(category.clone(), by_id);
     }
     contents
-}
-
-#[test]
-fn invoked_function_names_are_read_from_names_and_encoded_arns() {
-    assert_eq!(function_name("PlanBackup"), "PlanBackup");
-    assert_eq!(
-        function_name("arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3ABackupPage"),
-        "BackupPage"
-    );
-    assert_eq!(
-        function_name("arn:aws:lambda:us-east-1:123456789012:function:FailJob:$LATEST"),
-        "FailJob"
-    );
-}
-
-/// The record of the simulated org, authorized with its API token (credentials not yet sealed on it).
-fn api_token_org(org_id: &OrgId, sim: &SimHandle) -> OrgRecord {
-    OrgRecord::new(
-        org_id.clone(),
-        sim.url(),
-        AuthKind::ApiToken,
-        None,
-        timefmt::rfc3339(timefmt::now()),
-    )
 }

@@ -44,6 +44,53 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Removes the blob at `key`; removing a missing blob is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// The lock every new blob gets, when the store locks blobs (S3 Object Lock's default retention); `None` for a
+    /// store without locks, which is every store but a locked bucket.
+    async fn lock_rule(&self) -> Result<Option<LockRule>, StoreError> {
+        Ok(None)
+    }
+
+    /// How long the blob at `key` is locked; `None` when it is not locked (or not there).
+    async fn retention(&self, key: &str) -> Result<Option<Retention>, StoreError> {
+        let _ = key;
+        Ok(None)
+    }
+
+    /// Locks the blob at `key` until `retention.until`, in `retention.mode`. Only ever asked to lengthen a lock: a
+    /// store refuses to shorten a compliance-mode one.
+    async fn extend_retention(&self, key: &str, retention: &Retention) -> Result<(), StoreError> {
+        let _ = retention;
+        Err(StoreError::Io {
+            operation: "extend retention",
+            key: key.to_string(),
+            message: "this store does not lock blobs".into(),
+            retryable: false,
+        })
+    }
+}
+
+/// How a locked blob may be unlocked early: governance (by a principal allowed to bypass it) or compliance (by
+/// nobody).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LockMode {
+    Governance,
+    Compliance,
+}
+
+/// The lock a store gives every new blob: its mode, for this many days from the write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockRule {
+    pub mode: LockMode,
+    pub days: u32,
+}
+
+/// One blob's lock: no delete of this version before `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub mode: LockMode,
+    pub until: time::OffsetDateTime,
 }
 
 /// Checks a blob key against the rules above; adapters call it before touching storage.

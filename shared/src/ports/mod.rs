@@ -12,7 +12,7 @@ mod records;
 mod schedules;
 
 pub use alerts::{Alert, AlertError, AlertKind, Alerts};
-pub use blob::{BlobStore, StoreError, validate_export_key, validate_key};
+pub use blob::{BlobStore, LockMode, LockRule, Retention, StoreError, validate_export_key, validate_key};
 pub use capture_buses::{CaptureBus, CaptureBusError, CaptureBuses, NoCaptureBuses};
 pub use catalog::{Catalog, CatalogError};
 pub use export::{ExportStore, Link};

@@ -8,6 +8,7 @@
 //! - Blobs above a threshold go up as a multipart upload ([`multipart`]).
 
 mod export;
+mod lock;
 mod multipart;
 
 use async_trait::async_trait;
@@ -21,7 +22,7 @@ pub use export::{S3ExportStore, content_disposition, link_validity};
 pub use multipart::MultipartPolicy;
 
 use crate::aws::errors::Failure;
-use crate::ports::{BlobStore, StoreError, validate_key};
+use crate::ports::{BlobStore, LockRule, Retention, StoreError, validate_key};
 
 /// The [`BlobStore`] on S3. Cheap to clone: the SDK client is shared.
 #[derive(Debug, Clone)]
@@ -264,6 +265,18 @@ impl BlobStore for S3BlobStore {
             .await
             .map_err(|err| self.io_error("delete", key, Failure::from_sdk(&err)))?;
         Ok(())
+    }
+
+    async fn lock_rule(&self) -> Result<Option<LockRule>, StoreError> {
+        self.bucket_lock_rule().await
+    }
+
+    async fn retention(&self, key: &str) -> Result<Option<Retention>, StoreError> {
+        self.object_retention(key).await
+    }
+
+    async fn extend_retention(&self, key: &str, retention: &Retention) -> Result<(), StoreError> {
+        self.lengthen_retention(key, retention).await
     }
 }
 

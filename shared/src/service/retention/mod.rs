@@ -6,6 +6,7 @@
 //! - [`settings`] / [`set_policy`]: an org's policy, shown or changed.
 
 mod in_use;
+pub mod locks;
 mod plan;
 mod report;
 mod sweep;

@@ -27,6 +27,8 @@ pub struct OrgSweep {
     /// Expired snapshots whose blobs wait for an active job that reads them, with why.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub deferred: BTreeMap<SnapshotId, String>,
+    /// Segments whose Object Lock was lengthened because a newer snapshot still names them (locked buckets only).
+    pub locks_extended: usize,
     /// Every remaining blob of the org was deleted (no longer backed up, no snapshot left).
     pub purged: bool,
     /// False when the time budget ended first: the next sweep finishes the job.
@@ -46,6 +48,7 @@ impl OrgSweep {
             segments_deleted: 0,
             segments_kept: 0,
             other_blobs_deleted: 0,
+            locks_extended: 0,
             deferred: BTreeMap::new(),
             purged: false,
             finished: true,
@@ -102,6 +105,13 @@ impl fmt::Display for OrgSweep {
             self.segments_kept,
             self.other_blobs_deleted
         )?;
+        if self.locks_extended > 0 {
+            write!(
+                f,
+                "; {} segment lock(s) lengthened for newer snapshots",
+                self.locks_extended
+            )?;
+        }
         if self.purged {
             write!(f, "; no snapshot remains, every blob of the org is deleted")?;
         }

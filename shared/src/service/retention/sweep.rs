@@ -11,6 +11,8 @@
 //! 3. Mark: every segment key named by the manifest of every snapshot the catalog still lists, and of every
 //!    snapshot an active job reads or builds on, is read. A snapshot whose manifest cannot be read stops the
 //!    sweep of the org before anything is deleted: what it needs is unknown.
+//!    On a bucket with Object Lock, each marked segment's lock is then lengthened as far as the newest
+//!    snapshot that names it needs (`locks.rs`), every sweep, expired snapshots or not.
 //! 4. It is forgotten in the org's search index.
 //! 5. Sweep: the snapshot's own segments (`orgs/<org>/segments/<snapshot>/`) that the mark does not hold are
 //!    deleted (a later snapshot that deduplicated against it still names the rest), then its manifest blobs.
@@ -22,19 +24,20 @@
 //! deletes only what that mark does not hold. Every step is safe to repeat, and a blob a remaining snapshot needs
 //! is never deleted. A running backup's own segments are under its own snapshot, never an expired one's.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use time::OffsetDateTime;
 use tokio::time::Instant;
 
 use super::in_use::{InUse, active_jobs};
+use super::locks::extend_locks;
 use super::plan::{RetentionPlan, decide};
 use super::report::OrgSweep;
 use crate::ids::{OrgId, SnapshotId};
 use crate::ports::{Catalog, OrgRecord, SnapshotRecord};
-use crate::search;
 use crate::service::ServiceError;
 use crate::snapshot::{SnapshotError, SnapshotReader, Vault, keys};
+use crate::{search, timefmt};
 
 /// What retention writes in an expired snapshot's mark: enough for a person who finds one to know what it is.
 #[derive(serde::Serialize)]
@@ -106,11 +109,19 @@ pub(super) async fn sweep_org(
     }
     report.records_deleted = doomed.len();
     let remaining = catalog.list_snapshots(org_id).await?;
-    let marked = mark(vault, org_id, &remaining, &doomed, &in_use, deadline).await?;
+    let marked = mark(vault, org_id, &remaining, &doomed, &in_use, now, deadline).await?;
     let Some(marked) = marked else {
         report.finished = false;
         return Ok(());
     };
+    let named: HashMap<String, OffsetDateTime> = marked
+        .iter()
+        .filter_map(|(key, newest)| newest.map(|at| (key.clone(), at)))
+        .collect();
+    if !extend_locks(vault, &named, now, deadline, report).await? {
+        report.finished = false;
+        return Ok(());
+    }
     forget_in_search(vault, org_id, &remaining, &doomed).await?;
     for snapshot in &doomed {
         if let Some(why) = in_use.snapshots.get(snapshot) {
@@ -167,25 +178,34 @@ async fn forget_in_search(
     Ok(())
 }
 
-/// Every segment key a remaining snapshot's manifest names, and those of the doomed snapshots an active job reads
-/// or builds on (a job that started before their records went may still carry their objects). `None` when the
-/// deadline passed first.
+/// Every segment key a remaining snapshot's manifest names, with the time of the newest such snapshot, and those
+/// of the doomed snapshots an active job reads or builds on (a job that started before their records went may
+/// still carry their objects), with no time unless a remaining snapshot names them too. `None` when the deadline
+/// passed first.
 async fn mark(
     vault: &Vault,
     org: &OrgId,
     remaining: &[SnapshotRecord],
     doomed: &BTreeSet<SnapshotId>,
     in_use: &InUse,
+    now: OffsetDateTime,
     deadline: Option<Instant>,
-) -> Result<Option<HashSet<String>>, ServiceError> {
-    let mut marked = HashSet::new();
+) -> Result<Option<Marked>, ServiceError> {
+    let mut marked = Marked::new();
     let held = in_use.snapshots.keys().filter(|s| doomed.contains(*s));
-    let readers: Vec<(&SnapshotId, bool)> = remaining
+    // A record whose time does not parse counts as taken now: its segments then stay locked the longest.
+    let readers: Vec<(&SnapshotId, Option<OffsetDateTime>)> = remaining
         .iter()
-        .map(|r| (&r.snapshot_id, true))
-        .chain(held.map(|s| (s, false)))
+        .map(|r| {
+            (
+                &r.snapshot_id,
+                Some(timefmt::parse_rfc3339(&r.created_at).unwrap_or(now)),
+            )
+        })
+        .chain(held.map(|s| (s, None)))
         .collect();
-    for (snapshot, listed) in readers {
+    for (snapshot, taken) in readers {
+        let listed = taken.is_some();
         if out_of_time(deadline) {
             return Ok(None);
         }
@@ -198,12 +218,18 @@ async fn mark(
         for (category, head) in &reader.head().categories {
             for n in 0..head.parts.len() {
                 let part = reader.part(category, n).await.map_err(|e| unreadable(snapshot, e))?;
-                marked.extend(part.segments.iter().cloned());
+                for segment in &part.segments {
+                    let newest = marked.entry(segment.clone()).or_insert(taken);
+                    *newest = (*newest).max(taken);
+                }
             }
         }
     }
     Ok(Some(marked))
 }
+
+/// Segment key -> the time of the newest remaining snapshot that names it (`None`: only a held, doomed one does).
+type Marked = HashMap<String, Option<OffsetDateTime>>;
 
 fn unreadable(snapshot: &SnapshotId, e: SnapshotError) -> ServiceError {
     ServiceError::Invalid(format!(
@@ -219,7 +245,7 @@ async fn delete_snapshot_blobs(
     vault: &Vault,
     org: &OrgId,
     snapshot: &SnapshotId,
-    marked: &HashSet<String>,
+    marked: &Marked,
     deadline: Option<Instant>,
     report: &mut OrgSweep,
 ) -> Result<bool, ServiceError> {
@@ -229,7 +255,7 @@ async fn delete_snapshot_blobs(
         .await
         .map_err(SnapshotError::from)?;
     for key in segments {
-        if marked.contains(&key) {
+        if marked.contains_key(&key) {
             report.segments_kept += 1;
             continue;
         }

@@ -772,3 +772,133 @@ async fn the_policy_is_shown_and_set_through_the_service() {
     .unwrap_err();
     assert!(refused.to_string().contains("would delete every snapshot"), "{refused}");
 }
+
+/// A store that locks blobs as S3 Object Lock with a default retention does: the test sets each blob's lock.
+struct LockingStore {
+    inner: Arc<MemoryStore>,
+    rule: crate::ports::LockRule,
+    locks: std::sync::Mutex<BTreeMap<String, crate::ports::Retention>>,
+}
+
+#[async_trait]
+impl BlobStore for LockingStore {
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
+        self.inner.put(key, bytes).await
+    }
+    async fn put_if_absent(&self, key: &str, bytes: Vec<u8>) -> Result<bool, StoreError> {
+        self.inner.put_if_absent(key, bytes).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        self.inner.exists(key).await
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.list(prefix).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn lock_rule(&self) -> Result<Option<crate::ports::LockRule>, StoreError> {
+        Ok(Some(self.rule))
+    }
+    async fn retention(&self, key: &str) -> Result<Option<crate::ports::Retention>, StoreError> {
+        Ok(self.locks.lock().unwrap().get(key).copied())
+    }
+    async fn extend_retention(&self, key: &str, retention: &crate::ports::Retention) -> Result<(), StoreError> {
+        let mut locks = self.locks.lock().unwrap();
+        let held = locks.get(key).copied();
+        assert!(
+            held.is_none_or(|h| h.until <= retention.until && h.mode == retention.mode),
+            "{key}: a lock is only lengthened, in its own mode: {held:?} -> {retention:?}"
+        );
+        locks.insert(key.to_owned(), *retention);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_segment_a_newer_snapshot_names_stays_locked_for_the_lock_days_from_that_snapshot() {
+    use crate::ports::{LockMode, LockRule, Retention};
+    // Four snapshots 9, 8, 7 and 6 days old; every blob locked for 30 days from its snapshot, as S3 does from
+    // the write.
+    let (world, snapshots) = World::four_snapshots(policy(None, None)).await;
+    let records = world.records().await;
+    let taken: HashMap<SnapshotId, OffsetDateTime> = records
+        .iter()
+        .map(|r| (r.snapshot_id.clone(), timefmt::parse_rfc3339(&r.created_at).unwrap()))
+        .collect();
+    let rule = LockRule {
+        mode: LockMode::Compliance,
+        days: 30,
+    };
+    let mut locks = BTreeMap::new();
+    for key in world.keys() {
+        let writer = snapshots
+            .iter()
+            .find(|s| key.starts_with(&keys::segments_prefix(&world.org, s)))
+            .or_else(|| {
+                snapshots
+                    .iter()
+                    .find(|s| key.starts_with(&keys::snapshot_prefix(&world.org, s)))
+            });
+        if let Some(snapshot) = writer {
+            let until = taken[snapshot] + Duration::days(30);
+            locks.insert(key, Retention { mode: rule.mode, until });
+        }
+    }
+    let store = Arc::new(LockingStore {
+        inner: world.store.clone(),
+        rule,
+        locks: std::sync::Mutex::new(locks.clone()),
+    });
+    let vault = Vault::new(store.clone(), Arc::new(MasterKeyProvider::new()));
+
+    let report = world.sweep(&vault).await.unwrap();
+    // The first snapshot's segment (users 2 to 4, named by all four) and the third's (user 2's second version,
+    // named by the fourth too) now end 30 days after the fourth; the second's and the fourth's are named by no
+    // newer snapshot and keep their locks.
+    let segment_of = |snapshot: &SnapshotId| {
+        world
+            .keys()
+            .into_iter()
+            .find(|k| k.starts_with(&keys::segments_prefix(&world.org, snapshot)))
+            .unwrap()
+    };
+    let newest = taken[&snapshots[3]] + Duration::days(30);
+    let held = store.locks.lock().unwrap().clone();
+    assert_eq!(held[&segment_of(&snapshots[0])].until, newest);
+    assert_eq!(held[&segment_of(&snapshots[2])].until, newest);
+    assert_eq!(held[&segment_of(&snapshots[0])].mode, LockMode::Compliance);
+    for unchanged in [&snapshots[1], &snapshots[3]] {
+        let key = segment_of(unchanged);
+        assert_eq!(held[&key], locks[&key], "{key}");
+    }
+    assert_eq!(report.orgs[0].locks_extended, 2, "{report}");
+    assert!(report.to_string().contains("2 segment lock(s) lengthened"), "{report}");
+
+    // Locks long enough are not touched again.
+    let again = world.sweep(&vault).await.unwrap();
+    assert_eq!(again.orgs[0].locks_extended, 0, "{again}");
+}
+
+#[test]
+fn a_lock_is_kept_past_the_next_two_sweeps_and_lengthened_with_slack() {
+    use super::locks::{GAP, SLACK, lengthened, needed};
+    use crate::ports::{LockMode, LockRule};
+    let rule = LockRule {
+        mode: LockMode::Governance,
+        days: 1,
+    };
+    let taken = now() - Duration::hours(1);
+    assert_eq!(
+        needed(rule, taken, now()),
+        now() + GAP,
+        "short locks still outlast two sweeps"
+    );
+    assert_eq!(lengthened(rule, taken, now()), now() + GAP + SLACK);
+    let long = LockRule { days: 365, ..rule };
+    assert_eq!(needed(long, taken, now()), taken + Duration::days(365));
+    assert_eq!(lengthened(long, taken, now()), taken + Duration::days(365));
+}
