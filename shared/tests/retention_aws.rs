@@ -8,9 +8,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
 use okta_sim::{SimConfig, SimHandle};
-use oktavault_shared::aws::{TableSpec, s3_client};
+use oktavault_shared::aws::TableSpec;
 use oktavault_shared::ids::{OrgId, SnapshotId};
 use oktavault_shared::lambda::{Adapters, LambdaSettings, sweep_retention};
 use oktavault_shared::okta::{ClientConfig, Credentials, OktaClient, OrgUrl, Secret};
@@ -18,6 +17,7 @@ use oktavault_shared::ports::{AuthKind, JobStatus, OrgRecord};
 use oktavault_shared::service::retention::{self, PolicyChange};
 use oktavault_shared::service::verify;
 use oktavault_shared::snapshot::{SnapshotReader, Vault, keys};
+use oktavault_shared::testkit::aws_fixtures::{create_bucket, create_key};
 use oktavault_shared::testkit::moto::MotoServer;
 use oktavault_shared::timefmt;
 use oktavault_shared::workflow::embedded::{BackupOptions, run_backup};
@@ -37,12 +37,7 @@ async fn the_retention_sweep_lambda_deletes_the_expired_snapshot_and_its_unnamed
         allow_local_orgs: true,
         alert_topic_arn: None,
     };
-    s3_client(&sdk)
-        .create_bucket()
-        .bucket(&settings.bucket)
-        .send()
-        .await
-        .unwrap();
+    create_bucket(&sdk, &settings.bucket, None).await;
     TableSpec::new(&settings.table)
         .create_table(&aws_sdk_dynamodb::Client::new(&sdk))
         .await
@@ -204,9 +199,4 @@ async fn admin(sim: &SimHandle, method: reqwest::Method, path: &str, body: serde
         .await
         .unwrap();
     assert!(response.status().is_success(), "{path}: {}", response.status());
-}
-
-async fn create_key(sdk: &SdkConfig) -> String {
-    let key = aws_sdk_kms::Client::new(sdk).create_key().send().await.unwrap();
-    key.key_metadata().unwrap().key_id().to_owned()
 }

@@ -11,12 +11,13 @@ use std::time::Duration;
 use oktavault_fn_api::{aws_api, handle, router};
 use oktavault_shared::api::OrgHosting;
 use oktavault_shared::api::launcher::StateMachines;
-use oktavault_shared::aws::{TableSpec, s3_client};
+use oktavault_shared::aws::TableSpec;
 use oktavault_shared::ids::OrgId;
 use oktavault_shared::lambda::{Adapters, LambdaSettings};
 use oktavault_shared::okta::OrgUrlPolicy;
 use oktavault_shared::ports::{AuditResult, AuthKind, Catalog, OrgRecord};
 use oktavault_shared::ports::{NoCaptureBuses, RecordSchedules};
+use oktavault_shared::testkit::aws_fixtures::{create_bucket, create_key};
 use oktavault_shared::testkit::moto::MotoServer;
 use oktavault_shared::workflow::embedded::{BACKUP_DEFINITION, DOWNLOAD_DEFINITION, RESTORE_DEFINITION};
 use serde_json::{Value, json};
@@ -86,27 +87,16 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let moto = tokio::task::spawn_blocking(MotoServer::start).await.unwrap();
     let sdk = moto.sdk_config();
-    let kms = aws_sdk_kms::Client::new(&sdk);
-    let mut keys = Vec::new();
-    for _ in 0..2 {
-        let key = kms.create_key().send().await.unwrap();
-        keys.push(key.key_metadata().unwrap().key_id().to_owned());
-    }
     let settings = LambdaSettings {
         bucket: "oktavault-snapshots".into(),
         table: "oktavault-catalog".into(),
-        kms_key_id: keys[0].clone(),
-        bucket_kms_key_id: keys[1].clone(),
+        kms_key_id: create_key(&sdk).await,
+        bucket_kms_key_id: create_key(&sdk).await,
         page_budget: Duration::from_secs(20),
         allow_local_orgs: false,
         alert_topic_arn: None,
     };
-    s3_client(&sdk)
-        .create_bucket()
-        .bucket(&settings.bucket)
-        .send()
-        .await
-        .unwrap();
+    create_bucket(&sdk, &settings.bucket, None).await;
     TableSpec::new(&settings.table)
         .create_table(&aws_sdk_dynamodb::Client::new(&sdk))
         .await

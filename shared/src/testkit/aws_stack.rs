@@ -5,7 +5,8 @@
 //! How (see ../shared/TESTING.md, "the proxy approach"): the stack binds a loopback proxy port P and starts moto
 //! (on its own port M) with `MOTO_PORT=P`, so moto's interpreter sends
 //! `POST /2015-03-31/functions/<fn>/invocations` to the proxy. The proxy runs `workflow::dispatch` with the
-//! StepContext a Lambda container builds (`lambda::step_context`, endpoint pointed at moto) and answers as Lambda
+//! StepContext a Lambda container builds (`lambda::step_context`, endpoint pointed at moto) through the
+//! Lambda host's own `lambda::handle` and answers as Lambda
 //! does (a failure is a 200 with `X-Amz-Function-Error: Unhandled` and `{errorType, errorMessage}`); it forwards
 //! anything else to moto.
 
@@ -14,9 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use aws_sdk_s3::types::{
-    DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule,
-};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -28,17 +26,18 @@ use okta_sim::SimHandle;
 use serde_json::{Value, json};
 
 use crate::api::launcher::StateMachines;
-use crate::aws::{TableSpec, s3_client};
+use crate::aws::TableSpec;
 use crate::credentials::store_org_credentials;
 use crate::ids::OrgId;
-use crate::lambda::{Adapters, LambdaSettings, step_context};
+use crate::lambda::{Adapters, LambdaSettings, handle, step_context};
 use crate::okta::{Credentials, OrgUrl, Secret};
-use crate::ports::{AuthKind, BlobStore, Catalog, JobRecord, LockMode, LockRule, OrgRecord};
+use crate::ports::{AuthKind, BlobStore, Catalog, JobRecord, LockRule, OrgRecord};
 use crate::snapshot::Vault;
+use crate::testkit::aws_fixtures::{create_bucket, create_key};
 use crate::testkit::moto::{MotoOptions, MotoServer};
 use crate::timefmt;
 use crate::workflow::embedded::{BACKUP_DEFINITION, DOWNLOAD_DEFINITION, RESTORE_DEFINITION};
-use crate::workflow::{STEPS, StepContext, dispatch};
+use crate::workflow::{STEPS, StepContext};
 
 /// How long a test waits for one execution or job.
 pub const EXECUTION_TIMEOUT: Duration = Duration::from_secs(240);
@@ -342,17 +341,6 @@ pub fn failed_with(event: &HistoryEvent, error: &str) -> bool {
         .any(|e| error.is_empty() || e == error)
 }
 
-pub async fn create_key(sdk: &SdkConfig) -> String {
-    let kms = aws_sdk_kms::Client::new(sdk);
-    let key = kms
-        .create_key()
-        .description("oktavault envelope key (test)")
-        .send()
-        .await
-        .unwrap();
-    key.key_metadata().unwrap().key_id().to_owned()
-}
-
 /// moto routes a request by the service named in its (unchecked) signature.
 fn signed_as(service: &str) -> String {
     format!(
@@ -455,8 +443,12 @@ impl LambdaProxy {
     async fn invoke(&self, function: &str, body: Bytes) -> Response {
         let step = function_name(function);
         let payload: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let result = dispatch(&self.ctx, &step, payload.clone(), None).await;
-        let error = result.as_ref().err().map(|e| format!("{}: {}", e.name(), e.message));
+        // What the Lambda host runs per invocation: the step inside its log span (step, job, org).
+        let result = handle(&self.ctx, &step, payload.clone(), None).await;
+        let error = result
+            .as_ref()
+            .err()
+            .map(|e| format!("{}: {}", e.error_type, e.error_message));
         self.invocations.lock().unwrap().push(Invocation {
             step: step.clone(),
             payload,
@@ -467,7 +459,7 @@ impl LambdaProxy {
             Err(e) => {
                 let mut response = (
                     StatusCode::OK,
-                    axum::Json(json!({"errorType": e.name(), "errorMessage": e.message})),
+                    axum::Json(json!({"errorType": e.error_type, "errorMessage": e.error_message})),
                 )
                     .into_response();
                 response
@@ -565,34 +557,6 @@ pub fn api_token_org(org_id: &OrgId, sim: &SimHandle) -> OrgRecord {
         None,
         timefmt::rfc3339(timefmt::now()),
     )
-}
-
-/// The snapshot bucket, with Object Lock's default retention when `lock` is given (as the template makes it).
-pub async fn create_bucket(sdk: &SdkConfig, bucket: &str, lock: Option<LockRule>) {
-    let s3 = s3_client(sdk);
-    s3.create_bucket()
-        .bucket(bucket)
-        .object_lock_enabled_for_bucket(lock.is_some())
-        .send()
-        .await
-        .unwrap();
-    if let Some(rule) = lock {
-        let mode = match rule.mode {
-            LockMode::Governance => ObjectLockRetentionMode::Governance,
-            LockMode::Compliance => ObjectLockRetentionMode::Compliance,
-        };
-        let retention = DefaultRetention::builder().mode(mode).days(rule.days as i32).build();
-        let configuration = ObjectLockConfiguration::builder()
-            .object_lock_enabled(ObjectLockEnabled::Enabled)
-            .rule(ObjectLockRule::builder().default_retention(retention).build())
-            .build();
-        s3.put_object_lock_configuration()
-            .bucket(bucket)
-            .object_lock_configuration(configuration)
-            .send()
-            .await
-            .unwrap();
-    }
 }
 
 #[cfg(test)]
