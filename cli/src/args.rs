@@ -461,4 +461,7 @@ pub struct ServeArgs {
     /// Allow orgs whose stored URL is http://, loopback or private (the simulator in tests and demos).
     #[arg(long)]
     pub allow_local_org: bool,
+    /// Start no scheduled backups (by default each backed-up org's runs every `every_hours`, as on AWS).
+    #[arg(long)]
+    pub no_schedules: bool,
 }

@@ -58,6 +58,8 @@ struct Fixture {
     catalog: Arc<dyn Catalog>,
     base: String,
     http: reqwest::Client,
+    /// What the server serves, for what it does on its own (the schedules).
+    api: Arc<Api>,
     _dir: tempfile::TempDir,
 }
 
@@ -102,7 +104,7 @@ async fn fixture() -> Fixture {
     let launcher = EmbeddedLauncher::new(catalog.clone(), vault.clone(), connector);
     let downloads = dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
-    let router = api::router(Arc::new(Api {
+    let served = Arc::new(Api {
         catalog: catalog.clone(),
         vault,
         launcher: Arc::new(launcher),
@@ -117,11 +119,13 @@ async fn fixture() -> Fixture {
                 allow_custom_domain: false,
             },
         },
-    }));
+    });
+    let router = api::router(served.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await });
     Fixture {
+        api: served,
         sim,
         org,
         catalog,
@@ -747,4 +751,41 @@ async fn an_org_is_authorized_shown_changed_and_deleted_through_the_api_by_an_ad
         !everything.contains(&token) && !everything.contains("not-the-token-Qz8"),
         "no secret answered"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn serve_starts_an_org_s_scheduled_backup_when_it_is_due_and_the_card_says_when_the_next_is() {
+    let f = fixture().await;
+    let now = timefmt::now();
+    let due = |at| oktavault_shared::api::schedules::start_due(&f.api, at);
+    assert!(
+        due(now).await.unwrap().is_empty(),
+        "registered just now, on a daily schedule"
+    );
+    let started = due(now + time::Duration::hours(24)).await.unwrap();
+    assert_eq!(started.len(), 1, "{started:?}");
+    assert_eq!(started[0].0, f.org);
+    let job = f.finished(started[0].1.as_str()).await;
+    assert_eq!(job["state"]["state"], "completed", "{job}");
+    assert_eq!(job["trigger"], "scheduled", "{job}");
+    // The next one is due a day after this one began, and the card says so.
+    let began = timefmt::parse_rfc3339(job["created_at"].as_str().unwrap()).unwrap();
+    assert!(due(began + time::Duration::hours(23)).await.unwrap().is_empty());
+    let (_, card) = f.get(&format!("/v1/orgs/{}", f.org), "viewer").await;
+    assert_eq!(
+        card["next_run"].as_str(),
+        Some(timefmt::rfc3339(began + time::Duration::hours(24)).as_str()),
+        "{card}"
+    );
+    // Backup off: never due.
+    let (status, _) = f
+        .call(
+            Method::PATCH,
+            &format!("/v1/orgs/{}", f.org),
+            "admin",
+            Some(json!({"backup_enabled": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(due(now + time::Duration::days(30)).await.unwrap().is_empty());
 }

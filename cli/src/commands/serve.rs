@@ -1,5 +1,6 @@
 //! `oktavault serve`: the HTTP API over the embedded store, the same router the AWS deployment serves. Jobs run
-//! in this process with the orgs' stored credentials; the holder of the bearer token is an admin.
+//! in this process with the orgs' stored credentials; the holder of the bearer token is an admin. Each
+//! backed-up org's scheduled backups run while it serves (`--no-schedules` turns them off).
 
 use std::io::Write;
 use std::path::Path;
@@ -38,7 +39,7 @@ pub async fn run(store_dir: &Path, args: ServeArgs, out: &Output) -> anyhow::Res
     std::fs::create_dir_all(&downloads)
         .with_context(|| format!("cannot create the downloads directory {}", downloads.display()))?;
     let launcher = EmbeddedLauncher::new(store.catalog.clone(), store.vault.clone(), connector);
-    let router = api::router(Arc::new(Api {
+    let served = Arc::new(Api {
         catalog: store.catalog.clone(),
         vault: store.vault.clone(),
         launcher: Arc::new(launcher),
@@ -53,7 +54,10 @@ pub async fn run(store_dir: &Path, args: ServeArgs, out: &Output) -> anyhow::Res
                 allow_custom_domain: false,
             },
         },
-    }));
+    });
+    let router = api::router(served.clone());
+    // Each org's scheduled backups, as EventBridge Scheduler starts them on AWS.
+    let schedules = (!args.no_schedules).then(|| api::schedules::run(served, api::schedules::TICK));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}: is another server using it?", args.listen))?;
@@ -67,6 +71,9 @@ pub async fn run(store_dir: &Path, args: ServeArgs, out: &Output) -> anyhow::Res
     stdout.flush()?;
     drop(stdout);
     out.note("Send `Authorization: Bearer <token>`; GET /v1/openapi.yaml lists the routes. Ctrl-C stops.");
+    if schedules.is_some() {
+        out.note("Backed-up orgs with stored credentials are backed up on their schedules while this runs.");
+    }
     axum::serve(listener, router)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

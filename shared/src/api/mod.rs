@@ -15,6 +15,7 @@ mod error;
 mod extract;
 pub mod launcher;
 pub mod routes;
+pub mod schedules;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -216,6 +216,33 @@ pub struct JobRecord {
     pub download: Option<DownloadSpec>,
 }
 
+impl JobRecord {
+    /// A Running job of `kind` created at `created_at`, with nothing recorded yet; the workflows fill in the rest.
+    pub fn new(job_id: JobId, org_id: OrgId, kind: JobKind, created_at: String) -> Self {
+        Self {
+            job_id,
+            org_id,
+            kind,
+            status: JobStatus::Running,
+            updated_at: created_at.clone(),
+            created_at,
+            finished_at: None,
+            snapshot_id: None,
+            previous_snapshot: None,
+            full_refresh: false,
+            wrapped_key: None,
+            categories: Vec::new(),
+            counts: BTreeMap::new(),
+            error: None,
+            resumable: false,
+            reopened: 0,
+            trigger: BackupTrigger::default(),
+            restore: None,
+            download: None,
+        }
+    }
+}
+
 /// A category's resumable position inside a running backup job. The cursor is opaque to
 /// everyone but the backup step that wrote it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

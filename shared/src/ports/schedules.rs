@@ -49,8 +49,8 @@ pub fn rate_expression(every_hours: u32) -> String {
     }
 }
 
-/// The embedded host's schedules: the org record itself, which `oktavault serve` (or cron running
-/// `oktavault backup`) acts on. Nothing else is kept.
+/// The embedded host's schedules: the org record itself, which `oktavault serve` acts on
+/// (`api::schedules`), or cron running `oktavault backup`. Nothing else is kept.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RecordSchedules;
 

@@ -99,10 +99,7 @@ fn build(org: OrgRecord, jobs: &[JobRecord], storage: &str, now: time::OffsetDat
         trigger: job.trigger,
         error: job.error.clone(),
     });
-    let last_scheduled = backups
-        .iter()
-        .find(|j| j.trigger == BackupTrigger::Scheduled)
-        .and_then(|j| timefmt::parse_rfc3339(&j.created_at));
+    let last_scheduled = last_scheduled(jobs);
     let next_run = org
         .is_backed_up()
         .then(|| next_run(&org, last_scheduled, now))
@@ -127,6 +124,25 @@ fn build(org: OrgRecord, jobs: &[JobRecord], storage: &str, now: time::OffsetDat
         capture: org.capture,
         last_snapshot: org.last_snapshot,
     }
+}
+
+/// When the newest of `jobs` (newest first) that the schedule started began.
+fn last_scheduled(jobs: &[JobRecord]) -> Option<time::OffsetDateTime> {
+    jobs.iter()
+        .find(|j| j.kind == JobKind::Backup && j.trigger == BackupTrigger::Scheduled)
+        .and_then(|j| timefmt::parse_rfc3339(&j.created_at))
+}
+
+/// Whether the org's scheduled backup is due at `now` (`jobs`: its jobs, newest first): it is backed up, its
+/// credentials are stored (an unattended backup needs them), and `every_hours` have passed since its last
+/// scheduled backup began (or since it was registered). What `oktavault serve` starts, as EventBridge Scheduler
+/// does on AWS.
+pub fn scheduled_backup_due(org: &OrgRecord, jobs: &[JobRecord], now: time::OffsetDateTime) -> bool {
+    let Some(anchor) = last_scheduled(jobs).or_else(|| timefmt::parse_rfc3339(&org.created_at)) else {
+        return false;
+    };
+    let every = Duration::hours(i64::from(org.schedule.every_hours.max(1)));
+    org.is_backed_up() && org.sealed_credentials.is_some() && anchor + every <= now
 }
 
 /// The schedule fires every `every_hours` from the org's last scheduled backup (or its registration): the first
@@ -267,6 +283,32 @@ mod tests {
 
     fn at(s: &str) -> time::OffsetDateTime {
         timefmt::parse_rfc3339(s).unwrap()
+    }
+
+    #[test]
+    fn a_scheduled_backup_is_due_every_hours_after_the_last_one_began_for_a_backed_up_org_with_credentials() {
+        let mut org = org("2026-01-01T00:00:00Z", 6);
+        let due = |org: &OrgRecord, jobs: &[JobRecord], now: &str| scheduled_backup_due(org, jobs, at(now));
+        assert!(!due(&org, &[], "2026-01-01T07:00:00Z"), "no credentials stored");
+        org.sealed_credentials = Some("sealed".into());
+        assert!(!due(&org, &[], "2026-01-01T05:59:59Z"));
+        assert!(due(&org, &[], "2026-01-01T06:00:00Z"), "six hours after registration");
+        let mut job = JobRecord::new(
+            JobId::new("job-1").unwrap(),
+            org.org_id.clone(),
+            JobKind::Backup,
+            "2026-01-01T06:00:30Z".into(),
+        );
+        job.trigger = BackupTrigger::Scheduled;
+        assert!(!due(&org, &[job.clone()], "2026-01-01T12:00:00Z"));
+        assert!(due(&org, &[job.clone()], "2026-01-01T12:00:30Z"));
+        job.trigger = BackupTrigger::Manual;
+        assert!(
+            due(&org, &[job], "2026-01-01T12:00:00Z"),
+            "a manual backup does not move the schedule"
+        );
+        org.backup_enabled = false;
+        assert!(!due(&org, &[], "2026-01-02T00:00:00Z"), "backup off");
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod card;
 
 pub use access::{AccessCheck, CredentialPart, Refused, ScopeProbe, scopes_to_ask};
 pub use capture::{CaptureAsk, set_capture};
-pub use card::{LastBackup, OrgCard, UnreachableCategory, card, cards};
+pub use card::{LastBackup, OrgCard, UnreachableCategory, card, cards, scheduled_backup_due};
 use serde::Serialize;
 
 use super::ServiceError;
