@@ -1,6 +1,7 @@
 //! Browsing one snapshot: its category tree, a category's objects a page at a time, and one object with the
 //! objects it points at named (what `oktavault ls`/`show` print and the API's snapshot routes answer).
 
+use std::cmp::Ordering;
 use std::fmt;
 
 use serde::Serialize;
@@ -11,7 +12,7 @@ use crate::categories::{self, Form};
 use crate::ids::{OrgId, SnapshotId};
 use crate::ports::SnapshotRecord;
 use crate::references;
-use crate::snapshot::{Incomplete, SnapshotReader, Vault};
+use crate::snapshot::{Incomplete, SnapshotReader, Vault, id_order};
 
 /// Objects on one page unless asked otherwise, and at most.
 pub const DEFAULT_PAGE: usize = 200;
@@ -106,17 +107,30 @@ pub async fn object_list(
             known.join(", ")
         )));
     }
-    let all = reader.objects(category).await?;
-    let total = all.len();
-    let mut rows: Vec<ObjectRow> = all
-        .into_iter()
-        .filter(|(id, _)| page.after.as_deref().is_none_or(|after| id.as_str() > after))
-        .take(limit + 1)
-        .map(|(id, value)| ObjectRow {
-            name: display_name(&value),
-            id,
-        })
-        .collect();
+    // Only the page's objects are opened: parts wholly at or before `after` are skipped by their id range, and
+    // reading stops one object past the page. Ids compare as the manifest orders them (`id_order`), so a
+    // per-parent id (`parent/child`) pages as it is stored.
+    let head = &reader.head().categories[category];
+    let total = head.objects as usize;
+    let after = page.after.as_deref();
+    let past = |id: &str| after.is_none_or(|after| id_order(id, after) == Ordering::Greater);
+    let mut rows: Vec<ObjectRow> = Vec::with_capacity(limit + 1);
+    'parts: for (n, range) in head.parts.iter().enumerate() {
+        if !past(&range.last_id) {
+            continue;
+        }
+        let part = reader.part(category, n).await?;
+        for entry in part.entries.iter().filter(|e| past(&e.id)) {
+            if rows.len() > limit {
+                break 'parts;
+            }
+            let value = reader.value(category, &part, entry).await?;
+            rows.push(ObjectRow {
+                name: display_name(&value),
+                id: entry.id.clone(),
+            });
+        }
+    }
     let next_after = (rows.len() > limit).then(|| {
         rows.truncate(limit);
         rows.last().map(|r| r.id.clone()).unwrap_or_default()
@@ -289,5 +303,95 @@ impl fmt::Display for CategoryTree {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering as Atomic;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::ids::JobId;
+    use crate::ports::{BackupTrigger, JobStatus};
+    use crate::snapshot::tests::fakes::{MasterKeyProvider, MemoryStore};
+    use crate::snapshot::{CanonicalObject, Location, ManifestWriter};
+
+    /// 20 users written as a backup writes them: five pages of four, a segment each.
+    async fn snapshot(store: Arc<MemoryStore>) -> (Vault, SnapshotRecord) {
+        let vault = Vault::new(store, Arc::new(MasterKeyProvider::new()));
+        let org = OrgId::new("acme.okta.com").unwrap();
+        let id = SnapshotId::new("20261128T120000Z-0001").unwrap();
+        let key = vault.new_sealing_key(&org, &id).await.unwrap();
+        let mut writer = ManifestWriter::new(
+            &vault,
+            &key,
+            JobId::new("job-1").unwrap(),
+            "2026-11-28T12:00:00Z".into(),
+            None,
+        );
+        writer.begin("users", Vec::new()).await.unwrap();
+        for page in 0..5u32 {
+            let objects: Vec<CanonicalObject> = (0..4)
+                .map(|i| {
+                    let n = page * 4 + i;
+                    let user = json!({"id": format!("00u{n:02}"), "profile": {"login": format!("u{n:02}@acme.test")}});
+                    CanonicalObject::new(format!("00u{n:02}"), None, &user)
+                })
+                .collect();
+            let segment = vault.write_page_segment(&key, "users", page, &objects).await.unwrap();
+            for (index, o) in objects.iter().enumerate() {
+                let at = Location {
+                    segment_key: segment.clone(),
+                    index: index as u32,
+                };
+                writer.push(o.id.clone(), o.hash, None, &at).await.unwrap();
+            }
+        }
+        let manifest_key = writer.finish().await.unwrap();
+        let record = SnapshotRecord {
+            snapshot_id: id,
+            org_id: org,
+            job_id: JobId::new("job-1").unwrap(),
+            created_at: "2026-11-28T12:00:00Z".into(),
+            manifest_key,
+            counts: BTreeMap::new(),
+            status: JobStatus::Completed,
+            full_refresh: true,
+            previous: None,
+            changes: None,
+            lacks: Vec::new(),
+            trigger: BackupTrigger::Manual,
+        };
+        (vault, record)
+    }
+
+    #[tokio::test]
+    async fn a_page_of_objects_opens_only_the_segments_its_objects_are_in_and_pages_reach_every_object_once() {
+        let store = Arc::new(MemoryStore::default());
+        let (vault, record) = snapshot(store.clone()).await;
+        let page = |after: Option<String>| Page { after, limit: Some(3) };
+
+        let before = store.gets.load(Atomic::SeqCst);
+        let first = object_list(&vault, &record, "users", &page(None)).await.unwrap();
+        let reads = store.gets.load(Atomic::SeqCst) - before;
+        assert_eq!(first.total, 20);
+        assert_eq!(first.objects.len(), 3);
+        assert_eq!(first.objects[0].name, "u00@acme.test");
+        // The manifest's head and part, and the one segment the first four users are in; not all five.
+        assert!(reads <= 3, "{reads} blobs read for a page in one segment");
+
+        let mut seen: Vec<String> = first.objects.iter().map(|o| o.id.clone()).collect();
+        let mut after = first.next_after;
+        while let Some(next) = after {
+            let list = object_list(&vault, &record, "users", &page(Some(next))).await.unwrap();
+            seen.extend(list.objects.iter().map(|o| o.id.clone()));
+            after = list.next_after;
+        }
+        let expected: Vec<String> = (0..20).map(|n| format!("00u{n:02}")).collect();
+        assert_eq!(seen, expected, "every user once, in order");
     }
 }
