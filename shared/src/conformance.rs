@@ -468,25 +468,10 @@ fn org_record(org: &OrgId) -> OrgRecord {
 
 fn job_record(org: &OrgId, job: &str, created_at: &str) -> JobRecord {
     JobRecord {
-        job_id: job_id(job),
-        org_id: org.clone(),
-        kind: JobKind::Backup,
-        status: JobStatus::Running,
-        created_at: created_at.into(),
-        updated_at: created_at.into(),
-        finished_at: None,
-        snapshot_id: None,
-        previous_snapshot: None,
         full_refresh: true,
         wrapped_key: Some("d3JhcHBlZA==".into()),
         categories: vec!["users".into(), "groups".into()],
-        counts: BTreeMap::new(),
-        error: None,
-        resumable: false,
-        reopened: 0,
-        trigger: Default::default(),
-        restore: None,
-        download: None,
+        ..JobRecord::new(job_id(job), org.clone(), JobKind::Backup, created_at.into())
     }
 }
 

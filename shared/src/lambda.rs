@@ -455,8 +455,6 @@ mod tests {
 
     #[tokio::test]
     async fn every_log_line_of_a_dispatched_step_names_its_job_and_the_org_read_from_the_job() {
-        use std::collections::BTreeMap;
-
         use crate::ids::{JobId, OrgId};
         use crate::local::LocalCatalog;
         use crate::logs::tests::Captured;
@@ -468,25 +466,15 @@ mod tests {
         let catalog = Arc::new(LocalCatalog::open(dir.path().join("catalog")).unwrap());
         let org = OrgId::new("acme.okta.com").unwrap();
         let job = JobRecord {
-            job_id: JobId::new("job-20261128T120000Z-0a1b").unwrap(),
-            org_id: org.clone(),
-            kind: JobKind::Restore,
             status: JobStatus::Completed,
-            created_at: "2026-11-28T12:00:00Z".into(),
-            updated_at: "2026-11-28T12:00:00Z".into(),
             finished_at: Some("2026-11-28T12:01:00Z".into()),
-            snapshot_id: None,
-            previous_snapshot: None,
-            full_refresh: false,
-            wrapped_key: None,
-            categories: Vec::new(),
-            counts: BTreeMap::new(),
-            error: None,
-            resumable: false,
-            reopened: 0,
             trigger: BackupTrigger::Manual,
-            restore: None,
-            download: None,
+            ..JobRecord::new(
+                JobId::new("job-20261128T120000Z-0a1b").unwrap(),
+                org.clone(),
+                JobKind::Restore,
+                "2026-11-28T12:00:00Z".into(),
+            )
         };
         catalog.create_job(&job).await.unwrap();
         let vault = Vault::new(Arc::new(MemoryStore::default()), Arc::new(MasterKeyProvider::new()));

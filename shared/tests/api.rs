@@ -19,7 +19,7 @@ use oktavault_shared::ids::{JobId, OrgId};
 use oktavault_shared::local::{LocalBlobStore, LocalCatalog, LocalKeyProvider};
 use oktavault_shared::okta::{Credentials, OrgUrl, OrgUrlPolicy, Secret};
 use oktavault_shared::ports::{
-    AuthKind, Catalog, JobKind, JobRecord, JobStatus, KeyProvider, Lease, NoCaptureBuses, OrgRecord, RecordSchedules,
+    AuthKind, Catalog, JobKind, JobRecord, KeyProvider, Lease, NoCaptureBuses, OrgRecord, RecordSchedules,
 };
 use oktavault_shared::snapshot::Vault;
 use oktavault_shared::timefmt;
@@ -486,27 +486,12 @@ async fn backup_now_answers_409_with_the_running_job_and_starts_nothing() {
     let f = fixture().await;
     // A backup of the org is running in another runner: its job, and its live lease.
     let now = timefmt::now();
-    let running = JobRecord {
-        job_id: JobId::generate(now),
-        org_id: f.org.clone(),
-        kind: JobKind::Backup,
-        status: JobStatus::Running,
-        created_at: timefmt::rfc3339(now),
-        updated_at: timefmt::rfc3339(now),
-        finished_at: None,
-        snapshot_id: None,
-        previous_snapshot: None,
-        full_refresh: false,
-        wrapped_key: None,
-        categories: Vec::new(),
-        counts: Default::default(),
-        error: None,
-        resumable: false,
-        reopened: 0,
-        trigger: Default::default(),
-        restore: None,
-        download: None,
-    };
+    let running = JobRecord::new(
+        JobId::generate(now),
+        f.org.clone(),
+        JobKind::Backup,
+        timefmt::rfc3339(now),
+    );
     f.catalog.create_job(&running).await.unwrap();
     let lease = Lease {
         org_id: f.org.clone(),

@@ -181,11 +181,7 @@ async fn named_segments(vault: &Vault, org: &OrgId, snapshots: &[SnapshotId]) ->
     let mut named = BTreeSet::new();
     for snapshot in snapshots {
         let reader = SnapshotReader::open(vault.clone(), org, snapshot).await.unwrap();
-        for (category, head) in &reader.head().categories {
-            for n in 0..head.parts.len() {
-                named.extend(reader.part(category, n).await.unwrap().segments.iter().cloned());
-            }
-        }
+        named.extend(reader.named_segments().await.unwrap());
     }
     named
 }

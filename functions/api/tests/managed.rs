@@ -17,13 +17,13 @@ use okta_sim::{SimConfig, SimHandle};
 use oktavault_fn_api::{aws_api, handle, router};
 use oktavault_shared::api::OrgHosting;
 use oktavault_shared::aws::{EventBridgeSchedules, s3_client};
-use oktavault_shared::ids::{OrgId, SnapshotId};
+use oktavault_shared::ids::SnapshotId;
 use oktavault_shared::lambda::sweep_retention;
 use oktavault_shared::okta::OrgUrlPolicy;
 use oktavault_shared::ports::{AuditResult, LockMode, LockRule, NoCaptureBuses};
 use oktavault_shared::service::retention::{self, PolicyChange};
 use oktavault_shared::service::verify;
-use oktavault_shared::snapshot::{SnapshotReader, Vault, keys};
+use oktavault_shared::snapshot::{SnapshotReader, keys};
 use oktavault_shared::testkit::aws_stack::{AwsStack, StackOptions, org_id};
 use oktavault_shared::timefmt;
 use serde_json::{Value, json};
@@ -330,7 +330,12 @@ async fn the_managed_service_authorizes_backs_up_restores_downloads_and_expires_
     // 7. Retention keeps one snapshot: the first goes with the segments only it named, under the lock.
     let vault = service.stack.vault();
     let before: BTreeSet<String> = vault.blobs().list("").await.unwrap().into_iter().collect();
-    let later = named_segments(&vault, &org, &[second.clone()]).await;
+    let later = SnapshotReader::open(vault.clone(), &org, &second)
+        .await
+        .unwrap()
+        .named_segments()
+        .await
+        .unwrap();
     let first_segments: BTreeSet<String> = before
         .iter()
         .filter(|k| k.starts_with(&keys::segments_prefix(&org, &first)))
@@ -435,17 +440,4 @@ async fn the_managed_service_authorizes_backs_up_restores_downloads_and_expires_
         assert!(!answers.contains(secret.as_str()), "an API answer holds a secret");
         assert!(!logs.contains(secret.as_str()), "a log line holds a secret");
     }
-}
-
-async fn named_segments(vault: &Vault, org: &OrgId, snapshots: &[SnapshotId]) -> BTreeSet<String> {
-    let mut named = BTreeSet::new();
-    for snapshot in snapshots {
-        let reader = SnapshotReader::open(vault.clone(), org, snapshot).await.unwrap();
-        for (category, head) in &reader.head().categories {
-            for n in 0..head.parts.len() {
-                named.extend(reader.part(category, n).await.unwrap().segments.iter().cloned());
-            }
-        }
-    }
-    named
 }

@@ -43,25 +43,13 @@ async fn two_catalogs_on_one_directory_race_update_job_and_one_wins() {
     let first = Arc::new(LocalCatalog::open(dir.path()).unwrap());
     let second = Arc::new(LocalCatalog::open(dir.path()).unwrap());
     let job = JobRecord {
-        job_id: "job-race".parse().unwrap(),
-        org_id: "acme.okta.com".parse().unwrap(),
-        kind: JobKind::Backup,
-        status: JobStatus::Running,
-        created_at: "2026-01-01T00:00:00Z".into(),
-        updated_at: "2026-01-01T00:00:00Z".into(),
-        finished_at: None,
-        snapshot_id: None,
-        previous_snapshot: None,
         full_refresh: true,
-        wrapped_key: None,
-        categories: vec![],
-        counts: Default::default(),
-        error: None,
-        resumable: false,
-        reopened: 0,
-        trigger: Default::default(),
-        restore: None,
-        download: None,
+        ..JobRecord::new(
+            "job-race".parse().unwrap(),
+            "acme.okta.com".parse().unwrap(),
+            JobKind::Backup,
+            "2026-01-01T00:00:00Z".into(),
+        )
     };
     first.create_job(&job).await.unwrap();
     for round in 0..10 {
@@ -170,27 +158,15 @@ const RACE_CHILD_VAR: &str = "OKTAVAULT_TEST_CATALOG_RACE_CHILD";
 const PROCESSES: usize = 4;
 
 fn race_job() -> crate::ports::JobRecord {
-    use crate::ports::{JobKind, JobRecord, JobStatus};
+    use crate::ports::{JobKind, JobRecord};
     JobRecord {
-        job_id: "job-process-race".parse().unwrap(),
-        org_id: "acme.okta.com".parse().unwrap(),
-        kind: JobKind::Backup,
-        status: JobStatus::Running,
-        created_at: "2026-01-01T00:00:00Z".into(),
-        updated_at: "2026-01-01T00:00:00Z".into(),
-        finished_at: None,
-        snapshot_id: None,
-        previous_snapshot: None,
         full_refresh: true,
-        wrapped_key: None,
-        categories: vec![],
-        counts: Default::default(),
-        error: None,
-        resumable: false,
-        reopened: 0,
-        trigger: Default::default(),
-        restore: None,
-        download: None,
+        ..JobRecord::new(
+            "job-process-race".parse().unwrap(),
+            "acme.okta.com".parse().unwrap(),
+            JobKind::Backup,
+            "2026-01-01T00:00:00Z".into(),
+        )
     }
 }
 

@@ -1,6 +1,7 @@
 //! Reading a snapshot's objects through its manifest, a part at a time, with small caches of opened parts and
 //! segments.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -68,6 +69,17 @@ impl SnapshotReader {
             Some(entry) => self.value(category, &part, entry).await.map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Every segment key the manifest names, over every category: what the snapshot needs kept.
+    pub async fn named_segments(&self) -> Result<BTreeSet<String>, SnapshotError> {
+        let mut named = BTreeSet::new();
+        for (category, head) in &self.head().categories {
+            for n in 0..head.parts.len() {
+                named.extend(self.part(category, n).await?.segments.iter().cloned());
+            }
+        }
+        Ok(named)
     }
 
     /// Every object of `category` as (id, object), in id order; empty for an unknown category.

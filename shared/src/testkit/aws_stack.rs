@@ -197,33 +197,17 @@ impl AwsStack {
 
     /// What the scheduler or the API does: an execution asking for a backup of the org. Returns its name.
     pub async fn start_execution(&self, org_id: &OrgId, input: Value) -> String {
-        let name = format!("backup-{org_id}-{}", crate::ids::random_suffix()).replace('.', "-");
-        self.sfn
-            .start_execution()
-            .state_machine_arn(&self.state_machine_arn)
-            .name(&name)
-            .input(input.to_string())
-            .send()
-            .await
-            .unwrap();
-        name
+        let prefix = format!("backup-{org_id}").replace('.', "-");
+        self.start_named(&prefix, &self.state_machine_arn, input).await
     }
 
     /// What the API does for a restore: an execution of the restore state machine. Returns its name.
     pub async fn start_restore(&self, input: Value) -> String {
-        let name = format!("restore-{}", crate::ids::random_suffix());
-        self.sfn
-            .start_execution()
-            .state_machine_arn(&self.restore_machine_arn)
-            .name(&name)
-            .input(input.to_string())
-            .send()
-            .await
-            .unwrap();
-        name
+        self.start_named("restore", &self.restore_machine_arn, input).await
     }
 
-    /// An execution of `machine` named `<prefix>-<random>`. Returns its name.
+    /// An execution of `machine` named `<prefix>-<random>` (`wait_for_success` knows the machine by the prefix:
+    /// `restore`, `download`, else backup). Returns its name.
     pub async fn start_named(&self, prefix: &str, machine: &str, input: Value) -> String {
         let name = format!("{prefix}-{}", crate::ids::random_suffix());
         self.sfn

@@ -215,14 +215,9 @@ async fn mark(
             Err(SnapshotError::Missing { .. }) if !listed => continue,
             Err(e) => return Err(unreadable(snapshot, e)),
         };
-        for (category, head) in &reader.head().categories {
-            for n in 0..head.parts.len() {
-                let part = reader.part(category, n).await.map_err(|e| unreadable(snapshot, e))?;
-                for segment in &part.segments {
-                    let newest = marked.entry(segment.clone()).or_insert(taken);
-                    *newest = (*newest).max(taken);
-                }
-            }
+        for segment in reader.named_segments().await.map_err(|e| unreadable(snapshot, e))? {
+            let newest = marked.entry(segment).or_insert(taken);
+            *newest = (*newest).max(taken);
         }
     }
     Ok(Some(marked))

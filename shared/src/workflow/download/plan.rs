@@ -2,8 +2,6 @@
 //! retried), takes the org's download lease, resolves the selection in the snapshot and writes the plan: one file
 //! per category, each a list of units to render.
 
-use std::collections::BTreeMap;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
@@ -99,24 +97,7 @@ async fn choose_job(ctx: &StepContext, request: &DownloadRequest, owner: &str) -
     let key = ctx.vault.new_sealing_key(org, &piece_key).await?;
     let format = request.format;
     let job = JobRecord {
-        job_id: job_id.clone(),
-        org_id: org.clone(),
-        kind: JobKind::Download,
-        status: JobStatus::Running,
-        created_at: timefmt::rfc3339(now),
-        updated_at: timefmt::rfc3339(now),
-        finished_at: None,
-        snapshot_id: None,
-        previous_snapshot: None,
-        full_refresh: false,
         wrapped_key: Some(BASE64.encode(key.wrapped())),
-        categories: Vec::new(),
-        counts: BTreeMap::new(),
-        error: None,
-        resumable: false,
-        reopened: 0,
-        trigger: Default::default(),
-        restore: None,
         download: Some(DownloadSpec {
             snapshot_id: request.snapshot_id.clone(),
             snapshots: if request.snapshots.is_empty() {
@@ -132,6 +113,7 @@ async fn choose_job(ctx: &StepContext, request: &DownloadRequest, owner: &str) -
             file_name: file_name(org, &request.snapshot_id, &request.selection, format),
             piece_key,
         }),
+        ..JobRecord::new(job_id.clone(), org.clone(), JobKind::Download, timefmt::rfc3339(now))
     };
     ctx.catalog.create_job(&job).await?;
     Ok(job)
