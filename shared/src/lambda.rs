@@ -17,11 +17,12 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::aws::{
-    AwsConfig, DynamoCatalog, KmsKeyProvider, S3BlobStore, S3ExportStore, SfnExecutions, SnsAlerts, s3_client,
+    AwsConfig, DynamoCatalog, KmsKeyProvider, ObjectLocking, S3BlobStore, S3ExportStore, SfnExecutions, SnsAlerts,
+    s3_client,
 };
 use crate::credentials::StoredCredentialsConnector;
-use crate::ports::{Alerts, BlobStore, Catalog, ExportStore, KeyProvider};
-use crate::snapshot::Vault;
+use crate::ports::{Alerts, BlobStore, Catalog, ExportStore, KeyProvider, LockMode, LockRule};
+use crate::snapshot::{Vault, keys};
 use crate::workflow::{ExecutionStarter, STEPS, StepContext, StepError, dispatch};
 
 pub use lambda_runtime::Error;
@@ -34,6 +35,10 @@ pub const ENV_PAGE_BUDGET_SECS: &str = "OKTAVAULT_PAGE_BUDGET_SECS";
 pub const ENV_ALLOW_LOCAL_ORGS: &str = "OKTAVAULT_ALLOW_LOCAL_ORGS";
 /// The SNS topic alerts are published to; without it, no alert is sent.
 pub const ENV_ALERT_TOPIC_ARN: &str = "OKTAVAULT_ALERT_TOPIC_ARN";
+/// S3 Object Lock on snapshot blobs: `GOVERNANCE`, `COMPLIANCE`, or `NONE`/unset for none.
+pub const ENV_OBJECT_LOCK_MODE: &str = "OKTAVAULT_OBJECT_LOCK_MODE";
+/// Days each snapshot blob is locked from its write, when a lock mode is set.
+pub const ENV_OBJECT_LOCK_DAYS: &str = "OKTAVAULT_OBJECT_LOCK_DAYS";
 /// Well under the functions' 300 s timeout: a page in flight when the budget ends still finishes.
 pub const DEFAULT_PAGE_BUDGET: Duration = Duration::from_secs(60);
 
@@ -67,6 +72,8 @@ pub struct LambdaSettings {
     pub allow_local_orgs: bool,
     /// Where alerts go (the deployment's SNS topic).
     pub alert_topic_arn: Option<String>,
+    /// S3 Object Lock on snapshot blobs (segments and manifests), set on each write; `None` for none.
+    pub object_lock: Option<LockRule>,
 }
 
 impl LambdaSettings {
@@ -113,7 +120,36 @@ impl LambdaSettings {
             page_budget,
             allow_local_orgs,
             alert_topic_arn: get(ENV_ALERT_TOPIC_ARN),
+            object_lock: object_lock(get(ENV_OBJECT_LOCK_MODE), get(ENV_OBJECT_LOCK_DAYS))?,
         })
+    }
+}
+
+/// The lock from its two variables: a mode (or none) and, with a mode, its days.
+fn object_lock(mode: Option<String>, days: Option<String>) -> Result<Option<LockRule>, StartupError> {
+    let mode = match mode.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("NONE") => return Ok(None),
+        Some("GOVERNANCE") => LockMode::Governance,
+        Some("COMPLIANCE") => LockMode::Compliance,
+        Some(_) => {
+            return Err(StartupError::Invalid {
+                name: ENV_OBJECT_LOCK_MODE,
+                value: mode.unwrap_or_default(),
+                expected: "GOVERNANCE, COMPLIANCE or NONE",
+            });
+        }
+    };
+    let days = days.ok_or(StartupError::Missing {
+        name: ENV_OBJECT_LOCK_DAYS,
+        what: "days each snapshot blob is locked (a lock mode is set)",
+    })?;
+    match days.parse::<u32>() {
+        Ok(days @ 1..=36_500) => Ok(Some(LockRule { mode, days })),
+        _ => Err(StartupError::Invalid {
+            name: ENV_OBJECT_LOCK_DAYS,
+            value: days,
+            expected: "a whole number of days from 1 to 36500",
+        }),
     }
 }
 
@@ -138,12 +174,7 @@ impl Adapters {
         let kms = aws_sdk_kms::Client::new(config);
         let dynamodb = aws_sdk_dynamodb::Client::new(config);
         Self {
-            blobs: Arc::new(S3BlobStore::new(
-                s3_client(config),
-                settings.bucket.clone(),
-                Some(settings.bucket_kms_key_id.clone()),
-                None,
-            )),
+            blobs: Arc::new(snapshot_store(config, settings)),
             keys: Arc::new(KmsKeyProvider::new(kms, settings.kms_key_id.clone())),
             catalog: Arc::new(DynamoCatalog::new(dynamodb, settings.table.clone())),
             executions: Arc::new(SfnExecutions::new(aws_sdk_sfn::Client::new(config))),
@@ -157,6 +188,23 @@ impl Adapters {
                 Arc::new(SnsAlerts::new(aws_sdk_sns::Client::new(config), topic.clone())) as Arc<dyn Alerts>
             }),
         }
+    }
+}
+
+/// The snapshot bucket's store, locking snapshot blobs as they are written when the deployment asks for it.
+fn snapshot_store(config: &SdkConfig, settings: &LambdaSettings) -> S3BlobStore {
+    let store = S3BlobStore::new(
+        s3_client(config),
+        settings.bucket.clone(),
+        Some(settings.bucket_kms_key_id.clone()),
+        None,
+    );
+    match settings.object_lock {
+        Some(rule) => store.with_lock(ObjectLocking {
+            rule,
+            applies_to: keys::is_snapshot_blob,
+        }),
+        None => store,
     }
 }
 
@@ -388,6 +436,26 @@ mod tests {
         let settings = LambdaSettings::from_vars(vars(&more)).unwrap();
         assert_eq!(settings.page_budget, Duration::from_secs(20));
         assert!(settings.allow_local_orgs);
+        assert_eq!(settings.object_lock, None);
+
+        for (mode, expected) in [
+            ("COMPLIANCE", LockMode::Compliance),
+            ("governance", LockMode::Governance),
+        ] {
+            let mut locked = BASE.to_vec();
+            locked.extend([(ENV_OBJECT_LOCK_MODE, mode), (ENV_OBJECT_LOCK_DAYS, "30")]);
+            let settings = LambdaSettings::from_vars(vars(&locked)).unwrap();
+            assert_eq!(
+                settings.object_lock,
+                Some(LockRule {
+                    mode: expected,
+                    days: 30
+                })
+            );
+        }
+        let mut none = BASE.to_vec();
+        none.extend([(ENV_OBJECT_LOCK_MODE, "NONE"), (ENV_OBJECT_LOCK_DAYS, "30")]);
+        assert_eq!(LambdaSettings::from_vars(vars(&none)).unwrap().object_lock, None);
     }
 
     #[test]
@@ -403,6 +471,7 @@ mod tests {
             (ENV_PAGE_BUDGET_SECS, "soon"),
             (ENV_PAGE_BUDGET_SECS, "0"),
             (ENV_ALLOW_LOCAL_ORGS, "yes"),
+            (ENV_OBJECT_LOCK_MODE, "FOREVER"),
         ] {
             let mut bad = BASE.to_vec();
             bad.push((name, value));
@@ -412,6 +481,17 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn a_lock_mode_needs_its_days() {
+        let mut no_days = BASE.to_vec();
+        no_days.push((ENV_OBJECT_LOCK_MODE, "GOVERNANCE"));
+        let err = LambdaSettings::from_vars(vars(&no_days)).unwrap_err();
+        assert!(err.to_string().contains(ENV_OBJECT_LOCK_DAYS), "{err}");
+        no_days.push((ENV_OBJECT_LOCK_DAYS, "0"));
+        let err = LambdaSettings::from_vars(vars(&no_days)).unwrap_err();
+        assert!(err.to_string().contains(ENV_OBJECT_LOCK_DAYS), "{err}");
     }
 
     #[test]

@@ -36,8 +36,9 @@ async fn the_retention_sweep_lambda_deletes_the_expired_snapshot_and_its_unnamed
         page_budget: Duration::from_secs(60),
         allow_local_orgs: true,
         alert_topic_arn: None,
+        object_lock: None,
     };
-    create_bucket(&sdk, &settings.bucket, None).await;
+    create_bucket(&sdk, &settings.bucket, false).await;
     TableSpec::new(&settings.table)
         .create_table(&aws_sdk_dynamodb::Client::new(&sdk))
         .await

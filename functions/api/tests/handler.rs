@@ -95,8 +95,9 @@ async fn fixture() -> Fixture {
         page_budget: Duration::from_secs(20),
         allow_local_orgs: false,
         alert_topic_arn: None,
+        object_lock: None,
     };
-    create_bucket(&sdk, &settings.bucket, None).await;
+    create_bucket(&sdk, &settings.bucket, false).await;
     TableSpec::new(&settings.table)
         .create_table(&aws_sdk_dynamodb::Client::new(&sdk))
         .await

@@ -241,6 +241,17 @@ async fn the_managed_service_authorizes_backs_up_restores_downloads_and_expires_
         manifest.object_lock_retain_until_date().is_some(),
         "the manifest is locked"
     );
+    // What oktavault rewrites is not: the search index (like the work documents) leaves no locked versions.
+    let search = format!("orgs/{org}/search/");
+    let index_keys = service.stack.vault().blobs().list(&search).await.unwrap();
+    let index = s3
+        .head_object()
+        .bucket(&service.stack.bucket)
+        .key(index_keys.first().expect("the search index is in S3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(index.object_lock_mode(), None, "the search index is not locked");
 
     // 5. A deleted user comes back through a restore call; a viewer may not ask for it.
     let state = service.sim.snapshot_state();
@@ -367,7 +378,6 @@ async fn the_managed_service_authorizes_backs_up_restores_downloads_and_expires_
     assert_eq!(report["snapshots_deleted"], 1, "{report}");
     assert_eq!(report["segments_deleted"], unnamed.len(), "{report}");
     let after: BTreeSet<String> = vault.blobs().list("").await.unwrap().into_iter().collect();
-    let search = format!("orgs/{org}/search/");
     for key in before.difference(&after) {
         assert!(
             unnamed.contains(key) || key.starts_with(&keys::snapshot_prefix(&org, &first)) || key.starts_with(&search),

@@ -24,7 +24,7 @@ pub use capture_bus::{CAPTURE_RULE, EventBridgeCaptureBuses};
 pub use config::{AwsClients, AwsConfig, s3_client};
 pub use dynamo::{DynamoCatalog, TableSpec};
 pub use kms::{KmsKeyProvider, encryption_context};
-pub use s3::{MultipartPolicy, S3BlobStore, S3ExportStore, content_disposition, link_validity};
+pub use s3::{MultipartPolicy, ObjectLocking, S3BlobStore, S3ExportStore, content_disposition, link_validity};
 pub use scheduler::EventBridgeSchedules;
 pub use sfn::SfnExecutions;
 pub use sns::SnsAlerts;

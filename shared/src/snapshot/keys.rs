@@ -38,6 +38,13 @@ pub fn manifest_part(org: &OrgId, snapshot: &SnapshotId, category: &str, n: usiz
     format!("orgs/{org}/snapshots/{snapshot}/parts/{category}/{n:06}")
 }
 
+/// Whether `key` is a snapshot blob (a segment, or a manifest's head or part): what S3 Object Lock locks. Work
+/// documents, the search index, retention marks and downloads are rewritten or removed by oktavault itself.
+pub fn is_snapshot_blob(key: &str) -> bool {
+    let mut parts = key.split('/');
+    parts.next() == Some("orgs") && parts.next().is_some() && matches!(parts.next(), Some("segments" | "snapshots"))
+}
+
 /// Everything stored for one snapshot's manifest (`orgs/<org>/snapshots/<snapshot>/`).
 pub fn snapshot_prefix(org: &OrgId, snapshot: &SnapshotId) -> String {
     format!("orgs/{org}/snapshots/{snapshot}/")
@@ -157,6 +164,32 @@ mod tests {
 
     fn valid(key: &str) -> bool {
         crate::ports::validate_key(key).is_ok()
+    }
+
+    #[test]
+    fn only_segments_and_manifests_are_snapshot_blobs() {
+        let org = OrgId::new("acme.okta.com").unwrap();
+        let snap = SnapshotId::new("20261123T115000Z-3f9a").unwrap();
+        let job = JobId::new("job-1").unwrap();
+        for locked in [
+            manifest(&org, &snap),
+            manifest_part(&org, &snap, "users", 0),
+            segment(&org, &snap, "users", 7, &ObjectHash([0xab; 32])),
+        ] {
+            assert!(is_snapshot_blob(&locked), "{locked}");
+        }
+        for unlocked in [
+            work(&org, &job, "users", 0),
+            restore_plan_head(&org, &job),
+            download_piece(&org, &job, 0, 0),
+            search_base(&org),
+            search_delta(&org, &snap),
+            expired(&org, &snap),
+            "orgs".to_owned(),
+            "exports/acme.okta.com/job-1/users.json".to_owned(),
+        ] {
+            assert!(!is_snapshot_blob(&unlocked), "{unlocked}");
+        }
     }
 
     #[test]

@@ -1,12 +1,8 @@
 //! Resources the AWS tests make on moto, as the deployment template makes them.
 
 use aws_config::SdkConfig;
-use aws_sdk_s3::types::{
-    DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule,
-};
 
 use crate::aws::s3_client;
-use crate::ports::{LockMode, LockRule};
 
 /// A symmetric KMS key; returns its id.
 pub async fn create_key(sdk: &SdkConfig) -> String {
@@ -20,30 +16,14 @@ pub async fn create_key(sdk: &SdkConfig) -> String {
     key.key_metadata().unwrap().key_id().to_owned()
 }
 
-/// The snapshot bucket, with Object Lock's default retention when `lock` is given (as the template makes it).
-pub async fn create_bucket(sdk: &SdkConfig, bucket: &str, lock: Option<LockRule>) {
-    let s3 = s3_client(sdk);
-    s3.create_bucket()
+/// The snapshot bucket, with Object Lock on (and no default retention: oktavault locks snapshot blobs as it
+/// writes them) when `object_lock`, as the template makes it.
+pub async fn create_bucket(sdk: &SdkConfig, bucket: &str, object_lock: bool) {
+    s3_client(sdk)
+        .create_bucket()
         .bucket(bucket)
-        .object_lock_enabled_for_bucket(lock.is_some())
+        .object_lock_enabled_for_bucket(object_lock)
         .send()
         .await
         .unwrap();
-    if let Some(rule) = lock {
-        let mode = match rule.mode {
-            LockMode::Governance => ObjectLockRetentionMode::Governance,
-            LockMode::Compliance => ObjectLockRetentionMode::Compliance,
-        };
-        let retention = DefaultRetention::builder().mode(mode).days(rule.days as i32).build();
-        let configuration = ObjectLockConfiguration::builder()
-            .object_lock_enabled(ObjectLockEnabled::Enabled)
-            .rule(ObjectLockRule::builder().default_retention(retention).build())
-            .build();
-        s3.put_object_lock_configuration()
-            .bucket(bucket)
-            .object_lock_configuration(configuration)
-            .send()
-            .await
-            .unwrap();
-    }
 }

@@ -39,8 +39,9 @@ use crate::timefmt;
 use crate::workflow::embedded::{BACKUP_DEFINITION, DOWNLOAD_DEFINITION, RESTORE_DEFINITION};
 use crate::workflow::{STEPS, StepContext};
 
-/// How long a test waits for one execution or job.
-pub const EXECUTION_TIMEOUT: Duration = Duration::from_secs(240);
+/// How long a test waits for one execution or job (a guard against a hang, not a measure: a job continued over
+/// many executions takes minutes on moto on a loaded 2-core machine).
+pub const EXECUTION_TIMEOUT: Duration = Duration::from_secs(480);
 
 pub struct AwsStack {
     /// Stops moto when the stack is dropped.
@@ -62,7 +63,8 @@ pub struct AwsStack {
 pub struct StackOptions {
     /// Replaces the S3 blob store the steps use (to inject a failure).
     pub wrap_blobs: Box<dyn FnOnce(Arc<dyn BlobStore>) -> Arc<dyn BlobStore> + Send>,
-    /// S3 Object Lock's default retention on the snapshot bucket, as the template's `ObjectLockMode` sets it.
+    /// S3 Object Lock on the snapshot blobs, as the template's `ObjectLockMode` and `ObjectLockDays` set it (the
+    /// bucket gets Object Lock on, the functions' settings the rule).
     pub object_lock: Option<LockRule>,
 }
 
@@ -101,8 +103,9 @@ impl AwsStack {
             page_budget: Duration::ZERO,
             allow_local_orgs: true,
             alert_topic_arn: None,
+            object_lock: options.object_lock,
         };
-        create_bucket(&sdk, &settings.bucket, options.object_lock).await;
+        create_bucket(&sdk, &settings.bucket, options.object_lock.is_some()).await;
         TableSpec::new(&settings.table)
             .create_table(&aws_sdk_dynamodb::Client::new(&sdk))
             .await

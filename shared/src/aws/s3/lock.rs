@@ -1,4 +1,6 @@
-//! S3 Object Lock on the snapshot bucket: the bucket's default retention, one object's lock, and lengthening it.
+//! S3 Object Lock on the snapshot bucket: one object's lock, and lengthening it. Each snapshot blob is locked as
+//! it is written (`S3BlobStore::with_lock`); the bucket has Object Lock on and no default retention, so work
+//! documents and the search index, which oktavault rewrites and deletes, leave no locked versions behind.
 //!
 //! The retention sweep lengthens the lock of a segment a newer snapshot still names (deduplication carries it),
 //! so every snapshot's blobs stay locked for the bucket's days from the snapshot, not from the segment's write.
@@ -10,51 +12,9 @@ use time::OffsetDateTime;
 
 use super::S3BlobStore;
 use crate::aws::errors::Failure;
-use crate::ports::{LockMode, LockRule, Retention, StoreError, validate_key};
+use crate::ports::{LockMode, Retention, StoreError, validate_key};
 
 impl S3BlobStore {
-    /// The bucket's default retention; `None` when the bucket has no Object Lock or no default rule.
-    pub(super) async fn bucket_lock_rule(&self) -> Result<Option<LockRule>, StoreError> {
-        let answer = self
-            .client
-            .get_object_lock_configuration()
-            .bucket(&self.bucket)
-            .send()
-            .await;
-        let output = match answer {
-            Ok(output) => output,
-            Err(err) => {
-                let failure = Failure::from_sdk(&err);
-                if failure.has_code("ObjectLockConfigurationNotFoundError") {
-                    return Ok(None);
-                }
-                return Err(StoreError::Io {
-                    operation: "read the object lock configuration of",
-                    key: String::new(),
-                    message: format!("bucket {}: {}", self.bucket, failure.message),
-                    retryable: failure.retryable,
-                });
-            }
-        };
-        let Some(default) = output
-            .object_lock_configuration()
-            .and_then(|c| c.rule())
-            .and_then(|r| r.default_retention())
-        else {
-            return Ok(None);
-        };
-        let Some(mode) = default.mode().and_then(|m| lock_mode(m.as_str())) else {
-            return Ok(None);
-        };
-        // A default rule gives days or years; a year counts as 365 days, as S3 counts it.
-        let days = match (default.days(), default.years()) {
-            (Some(days), _) if days > 0 => days as u32,
-            (_, Some(years)) if years > 0 => years as u32 * 365,
-            _ => return Ok(None),
-        };
-        Ok(Some(LockRule { mode, days }))
-    }
-
     pub(super) async fn object_retention(&self, key: &str) -> Result<Option<Retention>, StoreError> {
         validate_key(key)?;
         let answer = self
@@ -101,6 +61,14 @@ impl S3BlobStore {
             .await
             .map_err(|err| self.io_error("extend the lock of", key, Failure::from_sdk(&err)))?;
         Ok(())
+    }
+}
+
+/// The mode a write or an object's retention is given in.
+pub(super) fn object_mode(mode: LockMode) -> ObjectLockMode {
+    match mode {
+        LockMode::Governance => ObjectLockMode::Governance,
+        LockMode::Compliance => ObjectLockMode::Compliance,
     }
 }
 

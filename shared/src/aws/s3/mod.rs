@@ -34,6 +34,16 @@ pub struct S3BlobStore {
     /// Without surrounding `/`; every object key starts with it and a `/`.
     prefix: Option<String>,
     multipart: MultipartPolicy,
+    /// S3 Object Lock on the blobs it applies to, set on each write (see [`S3BlobStore::with_lock`]).
+    lock: Option<ObjectLocking>,
+}
+
+/// Which blobs a store locks as it writes them, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct ObjectLocking {
+    pub rule: LockRule,
+    /// Whether a blob key is locked (the snapshot blobs: `snapshot::keys::is_snapshot_blob`).
+    pub applies_to: fn(&str) -> bool,
 }
 
 /// Whether a write may replace an existing object.
@@ -56,7 +66,29 @@ impl S3BlobStore {
             kms_key_id,
             prefix,
             multipart: MultipartPolicy::default(),
+            lock: None,
         }
+    }
+
+    /// Locks each blob `locking` applies to for its rule's days from the write (PutObject's Object Lock
+    /// headers), on a bucket with Object Lock on. Blobs it does not apply to (work documents, the search index)
+    /// are written unlocked, so rewriting and deleting them leaves no locked versions behind.
+    pub fn with_lock(mut self, locking: ObjectLocking) -> Self {
+        self.lock = Some(locking);
+        self
+    }
+
+    /// The lock a write of `key` gets now, if any.
+    pub(crate) fn lock_for(
+        &self,
+        key: &str,
+    ) -> Option<(aws_sdk_s3::types::ObjectLockMode, aws_sdk_s3::primitives::DateTime)> {
+        let locking = self.lock.filter(|l| (l.applies_to)(key))?;
+        let until = time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(locking.rule.days));
+        Some((
+            lock::object_mode(locking.rule.mode),
+            aws_sdk_s3::primitives::DateTime::from_secs(until.unix_timestamp()),
+        ))
     }
 
     /// Replaces when and how large blobs are uploaded in parts.
@@ -115,6 +147,9 @@ impl S3BlobStore {
             .body(ByteStream::from(bytes));
         if mode == WriteMode::IfAbsent {
             request = request.if_none_match("*");
+        }
+        if let Some((lock_mode, until)) = self.lock_for(key) {
+            request = request.object_lock_mode(lock_mode).object_lock_retain_until_date(until);
         }
         self.write_outcome(mode, "put", key, request.send().await)
     }
@@ -268,7 +303,7 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn lock_rule(&self) -> Result<Option<LockRule>, StoreError> {
-        self.bucket_lock_rule().await
+        Ok(self.lock.map(|locking| locking.rule))
     }
 
     async fn retention(&self, key: &str) -> Result<Option<Retention>, StoreError> {

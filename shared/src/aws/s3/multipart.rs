@@ -57,6 +57,7 @@ pub(crate) async fn upload(store: &S3BlobStore, key: &str, bytes: &[u8], mode: W
         return Ok(false);
     }
     let object_key = store.object_key(key);
+    let (lock_mode, lock_until) = store.lock_for(key).unzip();
     let created = store
         .client
         .create_multipart_upload()
@@ -65,6 +66,8 @@ pub(crate) async fn upload(store: &S3BlobStore, key: &str, bytes: &[u8], mode: W
         .server_side_encryption(ServerSideEncryption::AwsKms)
         .set_ssekms_key_id(store.kms_key_id.clone())
         .checksum_algorithm(ChecksumAlgorithm::Crc32)
+        .set_object_lock_mode(lock_mode)
+        .set_object_lock_retain_until_date(lock_until)
         .send()
         .await
         .map_err(|err| store.io_error("put (start multipart upload)", key, Failure::from_sdk(&err)))?;
