@@ -1,6 +1,7 @@
 // The console's shell: the sign-in gate, the navigation, the selection tray, and the page the path names.
 import { useEffect, useState } from 'preact/hooks';
 import { session, whenSignedOut } from './api/client';
+import { setCurrentOrg, useCurrentOrg } from './currentOrg';
 import { match, useLocation } from './router';
 import { Link } from './ui';
 import { SignIn } from './pages/SignIn';
@@ -14,10 +15,9 @@ import { JobPage } from './pages/JobPage';
 import { Downloads } from './pages/Downloads';
 import { SelectionTray } from './pages/SelectionTray';
 
-const LAST_ORG = 'oktavault.org';
-
 export function App() {
   const where = useLocation();
+  const remembered = useCurrentOrg();
   const [signedIn, setSignedIn] = useState(() => !!session.token());
   useEffect(() => {
     whenSignedOut(() => {
@@ -31,8 +31,10 @@ export function App() {
   }
 
   const orgParam = match('/orgs/:org', where.path.split('/').slice(0, 3).join('/'))?.org ?? null;
-  if (orgParam) sessionStorage.setItem(LAST_ORG, orgParam);
-  const org = orgParam ?? sessionStorage.getItem(LAST_ORG);
+  useEffect(() => {
+    if (orgParam) setCurrentOrg(orgParam);
+  }, [orgParam]);
+  const org = orgParam ?? remembered;
 
   return (
     <>

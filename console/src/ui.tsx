@@ -36,7 +36,8 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
     setState((s) => ({ ...s, loading: true }));
     load().then(
       (data) => mine === generation.current && setState({ data, loading: false }),
-      (error) => mine === generation.current && setState({ error, loading: false }),
+      // A failed reload keeps what was shown, with the error beside it.
+      (error) => mine === generation.current && setState((s) => ({ data: s.data, error, loading: false })),
     );
   };
   useEffect(run, deps);

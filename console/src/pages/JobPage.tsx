@@ -1,7 +1,8 @@
 // One job: its state, per-category counts and per-object log, polled while it runs; a restore's results and
 // failures, or a download's file.
 import { useState } from 'preact/hooks';
-import { enc, get, type DownloadReport, type JobLog, type JobSummary, type RestoreReport } from '../api/client';
+import { ApiFailure, enc, get, type DownloadReport, type JobLog, type JobSummary, type RestoreReport } from '../api/client';
+import { setCurrentOrg } from '../currentOrg';
 import { Badge, ErrorNote, Link, Loading, Page, When, plural, useLoad, usePoll } from '../ui';
 import { FetchFile } from './Downloads';
 
@@ -9,17 +10,23 @@ const PROBLEMS = new Set(['failed', 'error', 'skipped', 'warning', 'refused']);
 
 export function JobPage(props: { job: string }) {
   const id = enc(props.job);
-  const job = useLoad(() => get<JobSummary>(`/v1/jobs/${id}`), [props.job]);
+  const job = useLoad(async () => {
+    const answer = await get<JobSummary>(`/v1/jobs/${id}`);
+    setCurrentOrg(answer.org_id);
+    return answer;
+  }, [props.job]);
   const log = useLoad(() => get<JobLog>(`/v1/jobs/${id}/log`), [props.job]);
   const running = !job.data || job.data.state.state === 'running';
-  usePoll(running && !job.error, 1000, () => {
+  // Until the job's first step records it the API may answer 404 for a moment, so that is polled through too.
+  usePoll(running, 1000, () => {
     job.reload();
     log.reload();
   });
   const kind = job.data?.kind;
   return (
     <Page title={job.data ? `${job.data.kind[0].toUpperCase()}${job.data.kind.slice(1)} job` : 'Job'}>
-      <ErrorNote error={job.error} />
+      {job.error && !(job.error instanceof ApiFailure && job.error.status === 404 && !job.data) && <ErrorNote error={job.error} />}
+      {job.error instanceof ApiFailure && job.error.status === 404 && !job.data && <p role="status">Waiting for the job to start…</p>}
       {job.loading && !job.data && <Loading what="the job" />}
       {job.data && <Summary job={job.data} />}
       {job.data && !running && kind === 'restore' && <RestoreResult job={props.job} />}
@@ -80,7 +87,7 @@ function Summary(props: { job: JobSummary }) {
             {counts.map(([name, value]) => (
               <tr key={name}>
                 <th scope="row">{name}</th>
-                <td>{typeof value === 'object' && value ? Object.entries(value).map(([k, v]) => `${k} ${v}`).join(', ') : String(value)}</td>
+                <td>{typeof value === 'object' && value ? Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`).join(', ') : String(value)}</td>
               </tr>
             ))}
           </tbody>

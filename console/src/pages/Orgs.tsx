@@ -2,11 +2,16 @@
 // and the actions on it: authorize (or again), backup on or off, back up now.
 import { useState } from 'preact/hooks';
 import { enc, get, patch, post, type Authorized, type JobAccepted, type OrgCard } from '../api/client';
+import { offerOrg } from '../currentOrg';
 import { navigate } from '../router';
 import { Badge, Dialog, ErrorNote, Link, Loading, Page, When, describe, useLoad } from '../ui';
 
 export function Orgs() {
-  const orgs = useLoad(() => get<{ orgs: OrgCard[] }>('/v1/orgs'), []);
+  const orgs = useLoad(async () => {
+    const answer = await get<{ orgs: OrgCard[] }>('/v1/orgs');
+    if (answer.orgs[0]) offerOrg(answer.orgs[0].org_id);
+    return answer;
+  }, []);
   const [authorizing, setAuthorizing] = useState<{ url: string } | null>(null);
   return (
     <Page
@@ -218,7 +223,7 @@ function AuthorizeForm(props: { initialUrl: string; onAuthorized: () => void; on
           <input type="radio" name="method" checked={method === 'private_key'} onChange={() => setMethod('private_key')} /> Client id and private key
         </label>
         <label class="inline">
-          <input type="radio" name="method" checked={method === 'api_token'} onChange={() => setMethod('api_token')} /> API token
+          <input type="radio" name="method" checked={method === 'api_token'} onChange={() => setMethod('api_token')} /> An API token (SSWS)
         </label>
       </fieldset>
       {method !== 'api_token' && (
