@@ -136,3 +136,90 @@ async fn in_a_browser_the_console_authorizes_backs_up_finds_restores_downloads_a
         }
     }
 }
+
+/// `oktavault serve` with its printed lines read: the console link, and the server kept alive.
+async fn serve_console(store: &Path) -> (tokio::process::Child, String, String) {
+    let mut server = command(store)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let (mut base, mut link) = (None, None);
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(rest) = line.strip_prefix("listening on ") {
+            base = Some(rest.to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("console: ") {
+            link = Some(rest.to_owned());
+            break;
+        }
+    }
+    (
+        server,
+        base.expect("serve prints where it listens"),
+        link.expect("serve prints the console link"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oktavault_serve_answers_the_console_with_content_types_cache_headers_and_page_fallback_and_its_link_signs_in_once()
+ {
+    let store = tempfile::tempdir().unwrap();
+    let (_server, base, link) = serve_console(store.path()).await;
+    let http = reqwest::Client::new();
+
+    let index = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(index.status(), 200);
+    assert_eq!(index.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    let html = index.text().await.unwrap();
+    let script = html
+        .split('"')
+        .find(|part| part.starts_with("/assets/") && part.ends_with(".js"))
+        .expect("index.html names its hashed script");
+    let asset = http.get(format!("{base}{script}")).send().await.unwrap();
+    assert_eq!(asset.status(), 200);
+    assert_eq!(asset.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert!(asset.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    // A console page is the page itself (it routes in the browser); a missing file and an unknown API route are
+    // the API's JSON 404, and the API still wants its token.
+    let page = http.get(format!("{base}/jobs/job-1")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.text().await.unwrap(), html);
+    for missing in ["/assets/missing.js", "/v1/nothing"] {
+        let answer = http.get(format!("{base}{missing}")).send().await.unwrap();
+        assert_eq!(answer.status(), 404, "{missing}");
+        assert_eq!(answer.headers()["content-type"], "application/json");
+    }
+    assert_eq!(http.get(format!("{base}/v1/orgs")).send().await.unwrap().status(), 401);
+
+    // The link's code is traded once for a session token that reads the API; a second use is told so.
+    let code = link.split_once("#code=").unwrap().1;
+    let sign_in = |code: &str| {
+        http.post(format!("{base}/v1/console/sessions"))
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+    };
+    let wrong = sign_in("0123456789abcdef0123456789abcdef").await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let session: serde_json::Value = sign_in(code).await.unwrap().json().await.unwrap();
+    let token = session["token"].as_str().expect("a session token");
+    assert_eq!(session["role"], "admin");
+    let orgs = http
+        .get(format!("{base}/v1/orgs"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(orgs.status(), 200);
+    let again = sign_in(code).await.unwrap();
+    assert_eq!(again.status(), 401);
+    let message: serde_json::Value = again.json().await.unwrap();
+    assert!(
+        message["error"]["message"].as_str().unwrap().contains("used already"),
+        "{message}"
+    );
+}
