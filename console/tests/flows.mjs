@@ -14,6 +14,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 
 const env = (name) => {
   const value = process.env[name];
@@ -96,6 +97,57 @@ async function finishedJob(page) {
     return b && b.textContent !== 'running';
   }, null, { timeout: JOB_TIMEOUT, polling: 500 });
   return (await badge.textContent()).trim();
+}
+
+/** The console's OIDC sign-in (authorization code with PKCE) in a fresh tab: the server's sign-in config and the
+ * identity provider are stood in for by request interception (no network), the provider checks the PKCE
+ * verifier against the challenge, and the console must send the ID token it was issued as the API's bearer. */
+async function oidcSignIn() {
+  const idp = 'https://idp.oktavault.test';
+  const tab = await context.newPage();
+  watch(tab);
+  const cors = { 'access-control-allow-origin': BASE };
+  const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  let authorize = null;
+  let idToken = null;
+  let bearer = null;
+  await tab.route(`${BASE}/v1/console/config`, (r) =>
+    r.fulfill({ json: { sign_in: 'oidc', issuer: idp, client_id: '0oaconsole', token: 'id_token', scopes: ['openid', 'profile'] } }),
+  );
+  await tab.route(`${idp}/**`, async (route) => {
+    const url = new URL(route.request().url());
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return route.fulfill({ json: { issuer: idp, authorization_endpoint: `${idp}/authorize`, token_endpoint: `${idp}/token` }, headers: cors });
+    }
+    if (url.pathname === '/authorize') {
+      authorize = Object.fromEntries(url.searchParams);
+      return route.fulfill({ status: 302, headers: { location: `${BASE}/sign-in?code=the-code&state=${encodeURIComponent(authorize.state)}` } });
+    }
+    if (url.pathname === '/token') {
+      const form = new URLSearchParams(route.request().postData() ?? '');
+      const verified = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url') === authorize?.code_challenge;
+      if (!verified || form.get('code') !== 'the-code' || form.get('grant_type') !== 'authorization_code') {
+        return route.fulfill({ status: 400, json: { error: 'invalid_grant', error_description: 'PKCE verification failed' }, headers: cors });
+      }
+      idToken = `${b64({ alg: 'RS256' })}.${b64({ sub: 'ada@acme.com', aud: '0oaconsole', nonce: authorize.nonce })}.signature`;
+      return route.fulfill({ json: { id_token: idToken, access_token: 'an-access-token', token_type: 'Bearer' }, headers: cors });
+    }
+    return route.fulfill({ status: 404, headers: cors });
+  });
+  await tab.route(`${BASE}/v1/orgs`, (r) => {
+    bearer = r.request().headers().authorization;
+    return r.fulfill({ json: { orgs: [] } });
+  });
+  await tab.goto(`${BASE}/sign-in`);
+  await tab.getByRole('button', { name: 'Sign in' }).click();
+  await tab.getByRole('heading', { name: 'Orgs' }).waitFor();
+  assert.equal(authorize.code_challenge_method, 'S256');
+  assert.equal(authorize.client_id, '0oaconsole');
+  assert.equal(authorize.redirect_uri, `${BASE}/sign-in`);
+  assert.ok(idToken, 'the stand-in provider issued tokens: the PKCE verifier matched its challenge');
+  assert.equal(bearer, `Bearer ${idToken}`, 'the console sends the ID token as the bearer');
+  assert.equal(new URL(tab.url()).search, '', 'the spent code is gone from the address bar');
+  await tab.close();
 }
 
 let page;
@@ -239,6 +291,9 @@ try {
   await again.getByRole('alert').filter({ hasText: 'used already' }).waitFor();
   await shoot(again, 'sign-in');
   await again.close();
+
+  step('OIDC sign-in with PKCE, as on AWS, at a stand-in identity provider');
+  await oidcSignIn();
 
   assert.deepEqual(problems, [], `the pages logged errors:\n${problems.join('\n')}`);
   step(`all flows passed; ${shotCount} pages shot at 1280 and 390 px into ${SHOTS}`);

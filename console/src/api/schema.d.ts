@@ -416,6 +416,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How the web console signs in on this host - `link` (the one-time link `oktavault serve` printed), `oidc` (authorization code with PKCE at the issuer, sending the ID token or the access token as the bearer), or `unavailable` with the reason. Holds no secret. */
+        get: operations["consoleConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/console/sessions": {
         parameters: {
             query?: never;
@@ -1701,6 +1718,35 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["ServerError"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    consoleConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sign-in. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        sign_in: "link" | "oidc" | "unavailable";
+                        issuer?: string;
+                        client_id?: string;
+                        /** @enum {string} */
+                        token?: "id_token" | "access_token";
+                        scopes?: string[];
+                        reason?: string;
+                    };
+                };
+            };
         };
     };
     signIn: {

@@ -213,6 +213,84 @@ pub trait Authenticate: Send + Sync + 'static {
             "this host has no sign-in links: the console signs in with your company's identity provider (OIDC)",
         ))
     }
+
+    /// How the console signs in on this host (answered by `GET /v1/console/config`).
+    fn console_sign_in(&self) -> ConsoleSignIn {
+        ConsoleSignIn::Unavailable {
+            reason: "this deployment has no console sign-in configured".into(),
+        }
+    }
+}
+
+/// How the web console signs in: what `GET /v1/console/config` answers, before anyone is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "sign_in", rename_all = "snake_case")]
+pub enum ConsoleSignIn {
+    /// `oktavault serve`: the one-time link it printed (or its bearer token, pasted).
+    Link,
+    /// OIDC at the company's identity provider: authorization code with PKCE, in the browser.
+    Oidc {
+        issuer: String,
+        client_id: String,
+        /// Which token the console sends to the API: the ID token (Okta's org authorization server, whose access
+        /// tokens are only for Okta's own APIs) or the access token (a custom authorization server).
+        token: ConsoleToken,
+        scopes: Vec<String>,
+    },
+    /// The console cannot sign in here; `reason` says what to configure.
+    Unavailable { reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsoleToken {
+    IdToken,
+    AccessToken,
+}
+
+impl ConsoleSignIn {
+    /// The OIDC sign-in the `api` function's environment describes: `OKTAVAULT_CONSOLE_ISSUER`,
+    /// `OKTAVAULT_CONSOLE_CLIENT_ID`, `OKTAVAULT_CONSOLE_TOKEN` (`id_token`, the default, or `access_token`) and
+    /// `OKTAVAULT_CONSOLE_SCOPES` (space-separated; `openid profile` by default).
+    pub fn oidc_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<ConsoleSignIn, String> {
+        let value = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let (Some(issuer), Some(client_id)) = (value("OKTAVAULT_CONSOLE_ISSUER"), value("OKTAVAULT_CONSOLE_CLIENT_ID"))
+        else {
+            return Ok(ConsoleSignIn::Unavailable {
+                reason: "the console's sign-in is not configured: deploy with the ConsoleClientId parameter \
+                         (docs/deploy.md, \"The web console\")"
+                    .into(),
+            });
+        };
+        if !issuer.starts_with("https://") {
+            return Err(format!(
+                "OKTAVAULT_CONSOLE_ISSUER must be an https:// URL, not {issuer:?}"
+            ));
+        }
+        let token = match value("OKTAVAULT_CONSOLE_TOKEN").as_deref() {
+            None | Some("id_token") => ConsoleToken::IdToken,
+            Some("access_token") => ConsoleToken::AccessToken,
+            Some(other) => {
+                return Err(format!(
+                    "OKTAVAULT_CONSOLE_TOKEN must be id_token or access_token, not {other:?}"
+                ));
+            }
+        };
+        let mut scopes: Vec<String> = value("OKTAVAULT_CONSOLE_SCOPES")
+            .unwrap_or_else(|| "openid profile".into())
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.insert(0, "openid".into());
+        }
+        Ok(ConsoleSignIn::Oidc {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            client_id,
+            token,
+            scopes,
+        })
+    }
 }
 
 /// `oktavault serve`'s authentication: `Authorization: Bearer <token>`, whose holder is an admin; or a console
@@ -318,6 +396,10 @@ impl Authenticate for BearerToken {
             )),
         }
     }
+
+    fn console_sign_in(&self) -> ConsoleSignIn {
+        ConsoleSignIn::Link
+    }
 }
 
 impl FromRequestParts<std::sync::Arc<Api>> for Caller {
@@ -405,6 +487,38 @@ mod tests {
             Caller::local_admin()
         );
         assert!(auth.caller(&parts_with("0123456789abcdef0123")).is_err());
+    }
+
+    #[test]
+    fn the_console_signs_in_with_oidc_where_the_environment_says_and_refuses_a_wrong_setting() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        assert!(matches!(
+            ConsoleSignIn::oidc_from_env(env(&[])).unwrap(),
+            ConsoleSignIn::Unavailable { .. }
+        ));
+        let oidc = ConsoleSignIn::oidc_from_env(env(&[
+            ("OKTAVAULT_CONSOLE_ISSUER", "https://acme.okta.com/"),
+            ("OKTAVAULT_CONSOLE_CLIENT_ID", "0oaconsole"),
+            ("OKTAVAULT_CONSOLE_SCOPES", "profile groups"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            oidc,
+            ConsoleSignIn::Oidc {
+                issuer: "https://acme.okta.com".into(),
+                client_id: "0oaconsole".into(),
+                token: ConsoleToken::IdToken,
+                scopes: vec!["openid".into(), "profile".into(), "groups".into()],
+            }
+        );
+        let wrong = ConsoleSignIn::oidc_from_env(env(&[
+            ("OKTAVAULT_CONSOLE_ISSUER", "https://acme.okta.com/oauth2/default"),
+            ("OKTAVAULT_CONSOLE_CLIENT_ID", "0oaconsole"),
+            ("OKTAVAULT_CONSOLE_TOKEN", "refresh_token"),
+        ]));
+        assert!(wrong.unwrap_err().contains("refresh_token"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The console's local sign-in: `oktavault serve` prints a link carrying a one-time code, and the page trades it
-//! here for a session token of its own (an admin, as the printed bearer token is). On AWS the console signs in
-//! with OIDC instead, and this route refuses, saying so.
+//! How the console signs in. `GET /v1/console/config` says how, on this host: `oktavault serve` prints a link
+//! carrying a one-time code, which the page trades at `POST /v1/console/sessions` for a session token of its own
+//! (an admin, as the printed bearer token is); on AWS the console signs in with OIDC (authorization code with
+//! PKCE) at the company's identity provider, and the exchange refuses, saying so.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 use super::Resource;
+use crate::api::auth::ConsoleSignIn;
 use crate::api::extract::Json as JsonBody;
 use crate::api::{Api, ApiError, RouteSet};
 
@@ -20,7 +22,14 @@ pub const RESOURCE: Resource = Resource {
 };
 
 fn routes() -> RouteSet {
-    RouteSet::new().post("/v1/console/sessions", sign_in)
+    RouteSet::new()
+        .get("/v1/console/config", config)
+        .post("/v1/console/sessions", sign_in)
+}
+
+/// How the console signs in here: read before anyone is signed in, so it needs no token and holds no secret.
+async fn config(State(api): State<Arc<Api>>) -> Json<ConsoleSignIn> {
+    Json(api.auth.console_sign_in())
 }
 
 #[derive(Deserialize)]
