@@ -1,5 +1,5 @@
 // What the person has picked to restore or download: objects of one snapshot of one org, from any categories,
-// gathered while browsing or searching. A restore and a download each take one snapshot, so picking from
+// gathered while browsing or searching, and kept for the tab. A restore and a download each take one snapshot, so picking from
 // another snapshot starts a new selection (the tray says so).
 import { useEffect, useState } from 'preact/hooks';
 
@@ -15,9 +15,21 @@ export interface Selection {
   items: Picked[];
 }
 
-let selection: Selection | null = null;
+// Kept for the tab, so a reload or an opened link does not lose what was picked.
+const KEY = 'oktavault.selection';
+let selection: Selection | null = (() => {
+  try {
+    return JSON.parse(sessionStorage.getItem(KEY) ?? 'null') as Selection | null;
+  } catch {
+    return null;
+  }
+})();
 const listeners = new Set<() => void>();
-const changed = () => listeners.forEach((l) => l());
+const changed = () => {
+  if (selection) sessionStorage.setItem(KEY, JSON.stringify(selection));
+  else sessionStorage.removeItem(KEY);
+  listeners.forEach((l) => l());
+};
 
 export function useSelection(): Selection | null {
   const [, setTick] = useState(0);

@@ -195,6 +195,7 @@ try {
   step('timeline and browse');
   await page.getByRole('link', { name: 'Timeline' }).click();
   await page.getByRole('heading', { name: 'Last 24 hours' }).waitFor();
+  const org = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
   await page.locator('.snapshot').nth(1).waitFor();
   assert.match(await page.locator('.snapshot').first().textContent(), /users.*−1/, 'the newest snapshot counts the deleted user');
   await shoot(page, 'timeline');
@@ -253,6 +254,19 @@ try {
   const found = (Array.isArray(file) ? file : Object.values(file).find(Array.isArray) ?? []).filter((u) => u?.profile?.login);
   assert.equal(found.length, listed, `${download.suggestedFilename()} holds the ${listed} users of the snapshot`);
   assert.ok(!found.some((u) => u.profile.login === login), `the snapshot without ${login} does not hold it`);
+
+  step('undo from the System Log event of the group\'s deletion: its restore preview');
+  const logs = (await sim('GET', '/api/v1/logs?limit=1000')).body;
+  const deletion = logs.find((e) => e.eventType === 'group.lifecycle.delete' && (e.target ?? []).some((t) => t.id === GROUP));
+  assert.ok(deletion, `the simulator logged the deletion of group ${GROUP}`);
+  await page.goto(`${BASE}/orgs/${encodeURIComponent(org)}/snapshots/latest/system_log/${deletion.uuid}`);
+  await page.getByText('group.lifecycle.delete').first().waitFor();
+  await page.getByRole('button', { name: 'Undo this change' }).click();
+  const undo = page.getByRole('dialog', { name: 'Undo this change' });
+  await undo.getByRole('heading', { name: /The plan for/ }).waitFor({ timeout: JOB_TIMEOUT });
+  await undo.locator('.planned > li').filter({ hasText: groupName }).locator('.action-create').first().waitFor();
+  await shoot(page, 'undo-plan');
+  await undo.getByRole('button', { name: 'Back' }).click();
 
   step('6. open a failed job and read its per-object error');
   await page.getByRole('link', { name: 'Search' }).click();

@@ -18,8 +18,13 @@ export function ObjectPage(props: { org: string; snapshot: string; category: str
       ),
     [props.snapshot, props.category, props.id],
   );
+  // A System Log event never changes and is not in the search index: it has no history to ask for.
+  const hasHistory = props.category !== 'system_log';
   const history = useLoad(
-    () => get<HistoryAnswer>(`/v1/orgs/${enc(props.org)}/objects/${enc(props.category)}/${enc(props.id)}/history`),
+    () =>
+      hasHistory
+        ? get<HistoryAnswer>(`/v1/orgs/${enc(props.org)}/objects/${enc(props.category)}/${enc(props.id)}/history`)
+        : Promise.resolve(null),
     [props.org, props.category, props.id],
   );
   const snapshot = object.data?.snapshot_id ?? props.snapshot;
@@ -51,6 +56,7 @@ export function ObjectPage(props: { org: string; snapshot: string; category: str
       </p>
       <ErrorNote error={object.error} />
       {object.loading && !object.data && <Loading what="the object" />}
+      {object.data && props.category === 'system_log' && <LogEvent event={object.data.object} />}
       {object.data && object.data.references.length > 0 && (
         <section aria-labelledby="refs-title">
           <h2 id="refs-title">Points at</h2>
@@ -71,6 +77,7 @@ export function ObjectPage(props: { org: string; snapshot: string; category: str
           </pre>
         </section>
       )}
+      {hasHistory && (
       <section aria-labelledby="history-title">
         <h2 id="history-title">History</h2>
         <ErrorNote error={history.error} />
@@ -86,6 +93,7 @@ export function ObjectPage(props: { org: string; snapshot: string; category: str
           </>
         )}
       </section>
+      )}
     </Page>
   );
 }
@@ -151,4 +159,29 @@ function JsonView(props: {
     );
   }
   return JSON.stringify(value);
+}
+
+/** What a System Log event says, above its JSON: what happened, to what, by whom, when. */
+function LogEvent(props: { event: unknown }) {
+  const e = props.event as {
+    eventType?: string;
+    displayMessage?: string;
+    published?: string;
+    actor?: { displayName?: string; alternateId?: string };
+    target?: { type?: string; displayName?: string; alternateId?: string }[];
+  };
+  return (
+    <dl class="facts">
+      <dt>Event</dt>
+      <dd>
+        {e.displayMessage ?? e.eventType} <code>{e.eventType}</code>
+      </dd>
+      <dt>When</dt>
+      <dd>{e.published ? new Date(e.published).toLocaleString() : 'not recorded'}</dd>
+      <dt>By</dt>
+      <dd>{e.actor?.displayName ?? e.actor?.alternateId ?? 'not recorded'}</dd>
+      <dt>Targets</dt>
+      <dd>{(e.target ?? []).map((t) => `${t.type ?? ''} ${t.displayName ?? t.alternateId ?? ''}`.trim()).join(', ') || 'none'}</dd>
+    </dl>
+  );
 }
