@@ -175,6 +175,10 @@ try {
   await dialog.getByRole('button', { name: 'Done' }).click();
   const card = page.locator('.card').first();
   await card.getByText('allowed').waitFor();
+  await card.getByRole('button', { name: 'Turn backup off' }).click();
+  await card.getByText('backup is off').waitFor();
+  await card.getByRole('button', { name: 'Turn backup on' }).click();
+  await card.getByText(/^on, every \d+ h$/).waitFor();
 
   step('2. back it up (twice: the user and the group are deleted in between)');
   await card.getByRole('button', { name: /Back up .* now/ }).click();
