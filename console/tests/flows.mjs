@@ -138,7 +138,20 @@ async function oidcSignIn() {
     bearer = r.request().headers().authorization;
     return r.fulfill({ json: { orgs: [] } });
   });
+  // The provider refuses first (the person is not assigned to the app): the page says so in its words.
+  let refuse = true;
+  await tab.route(`${idp}/authorize?*`, (route) => {
+    if (!refuse) return route.fallback();
+    refuse = false;
+    const state = new URL(route.request().url()).searchParams.get('state');
+    return route.fulfill({
+      status: 302,
+      headers: { location: `${BASE}/sign-in?error=access_denied&error_description=User+is+not+assigned+to+the+client+application.&state=${state}` },
+    });
+  });
   await tab.goto(`${BASE}/sign-in`);
+  await tab.getByRole('button', { name: 'Sign in' }).click();
+  await tab.getByRole('alert').filter({ hasText: 'User is not assigned to the client application.' }).waitFor();
   await tab.getByRole('button', { name: 'Sign in' }).click();
   await tab.getByRole('heading', { name: 'Orgs' }).waitFor();
   assert.equal(authorize.code_challenge_method, 'S256');
@@ -179,6 +192,14 @@ try {
   await card.getByText('backup is off').waitFor();
   await card.getByRole('button', { name: 'Turn backup on' }).click();
   await card.getByText(/^on, every \d+ h$/).waitFor();
+  await card.getByRole('button', { name: 'Re-authorize' }).click();
+  const reauthorize = page.getByRole('dialog', { name: 'Re-authorize the org' });
+  assert.equal(await reauthorize.getByLabel('Org URL').inputValue(), SIM, 'the dialog knows the org');
+  await reauthorize.getByLabel('An API token (SSWS)').check();
+  await reauthorize.getByLabel('API token', { exact: true }).fill(SIM_TOKEN);
+  await reauthorize.getByRole('button', { name: 'Check and authorize' }).click();
+  await reauthorize.getByText('is re-authorized').waitFor();
+  await reauthorize.getByRole('button', { name: 'Done' }).click();
 
   step('2. back it up (twice: the user and the group are deleted in between)');
   await card.getByRole('button', { name: /Back up .* now/ }).click();
