@@ -9,6 +9,7 @@ mod api_schema;
 mod auth;
 mod backup;
 mod categories;
+mod console;
 mod diff;
 mod download;
 mod incremental;

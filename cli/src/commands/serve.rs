@@ -1,6 +1,7 @@
 //! `oktavault serve`: the HTTP API over the embedded store, the same router the AWS deployment serves. Jobs run
-//! in this process with the orgs' stored credentials; the holder of the bearer token is an admin. Each
-//! backed-up org's scheduled backups run while it serves (`--no-schedules` turns them off).
+//! in this process with the orgs' stored credentials; the holder of the bearer token is an admin, and so is the
+//! browser that opens the printed one-time console link. The web console is served from `/`. Each backed-up
+//! org's scheduled backups run while it serves (`--no-schedules` turns them off).
 
 use std::io::Write;
 use std::path::Path;
@@ -31,6 +32,7 @@ pub async fn run(store_dir: &Path, args: ServeArgs, out: &Output) -> anyhow::Res
             (auth, Some(token))
         }
     };
+    let sign_in_code = auth.issue_sign_in_code();
     let connector = Arc::new(StoredCredentialsConnector::new(
         store.vault.keys().clone(),
         args.allow_local_org,
@@ -68,9 +70,18 @@ pub async fn run(store_dir: &Path, args: ServeArgs, out: &Output) -> anyhow::Res
     if let Some(token) = &printed {
         writeln!(stdout, "token: {}", token.expose_secret())?;
     }
+    // The code rides in the fragment, which browsers never send: it stays out of logs and Referer headers.
+    writeln!(
+        stdout,
+        "console: http://{address}/sign-in#code={}",
+        sign_in_code.expose_secret()
+    )?;
     stdout.flush()?;
     drop(stdout);
-    out.note("Send `Authorization: Bearer <token>`; GET /v1/openapi.yaml lists the routes. Ctrl-C stops.");
+    out.note(
+        "Open the console link in a browser (it signs in once), or send `Authorization: Bearer <token>`; \
+         GET /v1/openapi.yaml lists the routes. Ctrl-C stops.",
+    );
     if schedules.is_some() {
         out.note("Backed-up orgs with stored credentials are backed up on their schedules while this runs.");
     }

@@ -4,13 +4,15 @@
 //! Environment: what every oktavault function reads (`OKTAVAULT_BUCKET`, `OKTAVAULT_TABLE`,
 //! `OKTAVAULT_KMS_KEY_ID`, `OKTAVAULT_BUCKET_KMS_KEY_ID`, see `oktavault_shared::lambda`), and the ARNs of the
 //! state machines it starts: `OKTAVAULT_BACKUP_STATE_MACHINE_ARN`, `OKTAVAULT_RESTORE_STATE_MACHINE_ARN`,
-//! `OKTAVAULT_DOWNLOAD_STATE_MACHINE_ARN`.
+//! `OKTAVAULT_DOWNLOAD_STATE_MACHINE_ARN`; for the web console's sign-in, `OKTAVAULT_CONSOLE_ISSUER`,
+//! `OKTAVAULT_CONSOLE_CLIENT_ID`, `OKTAVAULT_CONSOLE_TOKEN` and `OKTAVAULT_CONSOLE_SCOPES` (see
+//! [`ConsoleSignIn::oidc_from_env`]). The same router serves the console's static files from the API's domain.
 
 use std::sync::Arc;
 
 use axum::http::request::Parts;
 use lambda_http::request::RequestContext;
-use oktavault_shared::api::auth::{Authenticate, Caller, caller_from_claims};
+use oktavault_shared::api::auth::{Authenticate, Caller, ConsoleSignIn, caller_from_claims};
 use oktavault_shared::api::launcher::{StateMachineLauncher, StateMachines};
 use oktavault_shared::api::{self, Api, ApiError, Downloads, OrgHosting};
 use oktavault_shared::lambda::{Adapters, StartupError};
@@ -36,10 +38,17 @@ pub fn state_machines(lookup: impl Fn(&str) -> Option<String>) -> Result<StateMa
     })
 }
 
-/// Callers from the HTTP API's JWT authorizer: the claims lambda_http puts in the request's context.
-pub struct JwtAuthorizerClaims;
+/// Callers from the HTTP API's JWT authorizer: the claims lambda_http puts in the request's context; and how the
+/// console signs in (OIDC at the issuer the authorizer trusts, from the function's environment).
+pub struct JwtAuthorizerClaims {
+    pub console: ConsoleSignIn,
+}
 
 impl Authenticate for JwtAuthorizerClaims {
+    fn console_sign_in(&self) -> ConsoleSignIn {
+        self.console.clone()
+    }
+
     fn caller(&self, parts: &Parts) -> Result<Caller, ApiError> {
         let claims = match parts.extensions.get::<RequestContext>() {
             Some(RequestContext::ApiGatewayV2(context)) => context
@@ -60,13 +69,13 @@ impl Authenticate for JwtAuthorizerClaims {
 
 /// The API over the AWS adapters: snapshots in S3 under KMS, the DynamoDB catalog, downloads in the export store
 /// behind presigned links, and jobs started as executions of `machines`.
-pub fn aws_api(adapters: Adapters, machines: StateMachines, orgs: OrgHosting) -> Arc<Api> {
+pub fn aws_api(adapters: Adapters, machines: StateMachines, orgs: OrgHosting, console: ConsoleSignIn) -> Arc<Api> {
     let launcher = StateMachineLauncher::new(adapters.executions.clone(), machines);
     Arc::new(Api {
         catalog: adapters.catalog,
         vault: Vault::new(adapters.blobs, adapters.keys),
         launcher: Arc::new(launcher),
-        auth: Arc::new(JwtAuthorizerClaims),
+        auth: Arc::new(JwtAuthorizerClaims { console }),
         downloads: Downloads::Exports(adapters.exports),
         orgs,
     })

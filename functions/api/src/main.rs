@@ -11,6 +11,8 @@ async fn main() -> Result<(), Error> {
     let settings = LambdaSettings::from_env().inspect_err(|e| tracing::error!("cannot start: {e}"))?;
     let machines = oktavault_fn_api::state_machines(|name| std::env::var(name).ok())
         .inspect_err(|e| tracing::error!("cannot start: {e}"))?;
+    let console = oktavault_shared::api::auth::ConsoleSignIn::oidc_from_env(|name| std::env::var(name).ok())
+        .inspect_err(|e| tracing::error!("cannot start: {e}"))?;
     let config = AwsConfig::load(None).await;
     let orgs = oktavault_shared::api::aws_orgs::aws_org_hosting(
         &config,
@@ -23,6 +25,7 @@ async fn main() -> Result<(), Error> {
         Adapters::from_config(&config, &settings),
         machines,
         orgs,
+        console,
     ));
     tracing::info!("oktavault API function ready");
     lambda_http::run(service_fn(move |request| {

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use oktavault_fn_api::{aws_api, handle, router};
 use oktavault_shared::api::OrgHosting;
+use oktavault_shared::api::auth::{ConsoleSignIn, ConsoleToken};
 use oktavault_shared::api::launcher::StateMachines;
 use oktavault_shared::aws::TableSpec;
 use oktavault_shared::ids::OrgId;
@@ -147,6 +148,12 @@ async fn fixture() -> Fixture {
                 storage: "AWS us-east-1".into(),
                 url_policy: OrgUrlPolicy::default(),
             },
+            ConsoleSignIn::Oidc {
+                issuer: "https://acme.okta.com".into(),
+                client_id: "0oaconsole".into(),
+                token: ConsoleToken::IdToken,
+                scopes: vec!["openid".into(), "profile".into()],
+            },
         )),
         catalog,
         sfn,
@@ -161,6 +168,16 @@ impl Fixture {
         let status = response.status().as_u16();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    /// The answer's status, content type and body, whatever its type.
+    async fn invoke_raw(&self, event: &str) -> (u16, String, Vec<u8>) {
+        let request = lambda_http::request::from_str(event).expect("lambda_http decodes the event");
+        let response = handle(self.router.clone(), request).await;
+        let status = response.status().as_u16();
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, content_type, bytes.to_vec())
     }
 
     async fn backup_executions(&self) -> Vec<aws_sdk_sfn::types::ExecutionListItem> {
@@ -241,4 +258,32 @@ async fn api_gateway_events_reach_the_router_with_their_jwt_claims_in_either_arr
         body["error"]["message"].as_str().unwrap().contains("JWT authorizer"),
         "{body}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_function_serves_the_console_and_its_oidc_sign_in_without_claims_and_keeps_the_api_behind_them() {
+    let f = fixture().await;
+    // The routes the template opens without the JWT authorizer: no claims reach the function.
+    let (status, content_type, page) = f.invoke_raw(&event("GET", "/", None, None)).await;
+    assert_eq!((status, content_type.as_str()), (200, "text/html; charset=utf-8"));
+    let (status, _, deep) = f
+        .invoke_raw(&event("GET", "/orgs/acme.okta.com/timeline", None, None))
+        .await;
+    assert_eq!((status, deep), (200, page));
+    let (status, body) = f.invoke(&event("GET", "/v1/console/config", None, None)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sign_in"], "oidc");
+    assert_eq!(body["issuer"], "https://acme.okta.com");
+    assert_eq!(body["token"], "id_token");
+    // The sign-in link exchange is `oktavault serve`'s alone.
+    let (status, body) = f
+        .invoke(&event(
+            "POST",
+            "/v1/console/sessions",
+            None,
+            Some(json!({"code": "0123456789abcdef"})),
+        ))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("OIDC"), "{body}");
 }

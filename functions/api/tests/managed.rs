@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use okta_sim::{SimConfig, SimHandle};
 use oktavault_fn_api::{aws_api, handle, router};
 use oktavault_shared::api::OrgHosting;
+use oktavault_shared::api::auth::{ConsoleSignIn, ConsoleToken};
 use oktavault_shared::aws::{EventBridgeSchedules, s3_client};
 use oktavault_shared::ids::SnapshotId;
 use oktavault_shared::lambda::sweep_retention;
@@ -166,7 +167,13 @@ async fn the_managed_service_authorizes_backs_up_restores_downloads_and_expires_
             allow_custom_domain: false,
         },
     };
-    let router = router(aws_api(stack.adapters.clone(), stack.machines(), hosting));
+    let console = ConsoleSignIn::Oidc {
+        issuer: "https://acme.okta.com".into(),
+        client_id: "0oaconsole".into(),
+        token: ConsoleToken::IdToken,
+        scopes: vec!["openid".into(), "profile".into()],
+    };
+    let router = router(aws_api(stack.adapters.clone(), stack.machines(), hosting, console));
     let mut sim_config = SimConfig::new(40, 11);
     sim_config.rate.scale = 20.0;
     let sim = okta_sim::start(sim_config, 0).await.expect("the simulator starts");

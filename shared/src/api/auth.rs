@@ -23,6 +23,8 @@ use crate::ids::OrgId;
 pub const ROLES_CLAIM: &str = "oktavault_roles";
 /// The subject recorded for the holder of `oktavault serve`'s token.
 pub const LOCAL_SUBJECT: &str = "local-token";
+/// The subject recorded for a console signed in through `oktavault serve`'s sign-in link.
+pub const CONSOLE_SUBJECT: &str = "local-console";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -94,8 +96,12 @@ pub struct Caller {
 impl Caller {
     /// The holder of `oktavault serve`'s token: an admin of every org.
     pub fn local_admin() -> Self {
+        Self::admin(LOCAL_SUBJECT)
+    }
+
+    fn admin(subject: &str) -> Self {
         Self {
-            subject: LOCAL_SUBJECT.to_owned(),
+            subject: subject.to_owned(),
             grants: vec![Grant {
                 role: Role::Admin,
                 org: None,
@@ -199,11 +205,109 @@ pub fn caller_from_claims(claims: &HashMap<String, String>) -> Result<Caller, Ap
 /// Finds the caller of a request: the host's part of authorization.
 pub trait Authenticate: Send + Sync + 'static {
     fn caller(&self, parts: &Parts) -> Result<Caller, ApiError>;
+
+    /// Trades a sign-in link's one-time code for a session token and the caller it stands for. Only
+    /// `oktavault serve` prints such links; other hosts sign the console in with OIDC.
+    fn sign_in(&self, _code: &str) -> Result<(SecretString, Caller), ApiError> {
+        Err(ApiError::invalid(
+            "this host has no sign-in links: the console signs in with your company's identity provider (OIDC)",
+        ))
+    }
+
+    /// How the console signs in on this host (answered by `GET /v1/console/config`).
+    fn console_sign_in(&self) -> ConsoleSignIn {
+        ConsoleSignIn::Unavailable {
+            reason: "this deployment has no console sign-in configured".into(),
+        }
+    }
 }
 
-/// `oktavault serve`'s authentication: `Authorization: Bearer <token>`, whose holder is an admin.
+/// How the web console signs in: what `GET /v1/console/config` answers, before anyone is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "sign_in", rename_all = "snake_case")]
+pub enum ConsoleSignIn {
+    /// `oktavault serve`: the one-time link it printed (or its bearer token, pasted).
+    Link,
+    /// OIDC at the company's identity provider: authorization code with PKCE, in the browser.
+    Oidc {
+        issuer: String,
+        client_id: String,
+        /// Which token the console sends to the API: the ID token (Okta's org authorization server, whose access
+        /// tokens are only for Okta's own APIs) or the access token (a custom authorization server).
+        token: ConsoleToken,
+        scopes: Vec<String>,
+    },
+    /// The console cannot sign in here; `reason` says what to configure.
+    Unavailable { reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsoleToken {
+    IdToken,
+    AccessToken,
+}
+
+impl ConsoleSignIn {
+    /// The OIDC sign-in the `api` function's environment describes: `OKTAVAULT_CONSOLE_ISSUER`,
+    /// `OKTAVAULT_CONSOLE_CLIENT_ID`, `OKTAVAULT_CONSOLE_TOKEN` (`id_token`, the default, or `access_token`) and
+    /// `OKTAVAULT_CONSOLE_SCOPES` (space-separated; `openid profile` by default).
+    pub fn oidc_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<ConsoleSignIn, String> {
+        let value = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let (Some(issuer), Some(client_id)) = (value("OKTAVAULT_CONSOLE_ISSUER"), value("OKTAVAULT_CONSOLE_CLIENT_ID"))
+        else {
+            return Ok(ConsoleSignIn::Unavailable {
+                reason: "the console's sign-in is not configured: deploy with the ConsoleClientId parameter \
+                         (docs/deploy.md, \"The web console\")"
+                    .into(),
+            });
+        };
+        if !issuer.starts_with("https://") {
+            return Err(format!(
+                "OKTAVAULT_CONSOLE_ISSUER must be an https:// URL, not {issuer:?}"
+            ));
+        }
+        let token = match value("OKTAVAULT_CONSOLE_TOKEN").as_deref() {
+            None | Some("id_token") => ConsoleToken::IdToken,
+            Some("access_token") => ConsoleToken::AccessToken,
+            Some(other) => {
+                return Err(format!(
+                    "OKTAVAULT_CONSOLE_TOKEN must be id_token or access_token, not {other:?}"
+                ));
+            }
+        };
+        let mut scopes: Vec<String> = value("OKTAVAULT_CONSOLE_SCOPES")
+            .unwrap_or_else(|| "openid profile".into())
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.insert(0, "openid".into());
+        }
+        Ok(ConsoleSignIn::Oidc {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            client_id,
+            token,
+            scopes,
+        })
+    }
+}
+
+/// `oktavault serve`'s authentication: `Authorization: Bearer <token>`, whose holder is an admin; or a console
+/// session's token, which the one-time code of the printed sign-in link was traded for (an admin too).
 pub struct BearerToken {
     token: SecretString,
+    sign_in: std::sync::Mutex<SignInState>,
+}
+
+#[derive(Default)]
+struct SignInState {
+    /// The code of the link not yet used; `None` before one is issued and after it is used.
+    code: Option<SecretString>,
+    /// Whether a link was issued and used, so a second use is told so rather than called wrong.
+    used: bool,
+    /// The session tokens the console holds; they live as long as the server.
+    sessions: Vec<SecretString>,
 }
 
 impl BearerToken {
@@ -212,15 +316,38 @@ impl BearerToken {
         if token.expose_secret().len() < 16 {
             return Err("the API token must have at least 16 characters".into());
         }
-        Ok(Self { token })
+        Ok(Self::holding(token))
     }
 
     /// A fresh random token (32 hex characters).
     pub fn generate() -> (Self, SecretString) {
-        let token: String = (0..4).map(|_| crate::ids::random_suffix()).collect();
-        let secret = SecretString::from(token);
-        (Self { token: secret.clone() }, secret)
+        let secret = random_secret();
+        (Self::holding(secret.clone()), secret)
     }
+
+    fn holding(token: SecretString) -> Self {
+        Self {
+            token,
+            sign_in: std::sync::Mutex::new(SignInState::default()),
+        }
+    }
+
+    /// A new one-time sign-in code for the console's link (the one issued before it stops working).
+    pub fn issue_sign_in_code(&self) -> SecretString {
+        let code = random_secret();
+        let mut state = self.sign_in.lock().unwrap_or_else(|e| e.into_inner());
+        state.code = Some(code.clone());
+        state.used = false;
+        code
+    }
+}
+
+fn random_secret() -> SecretString {
+    SecretString::from((0..4).map(|_| crate::ids::random_suffix()).collect::<String>())
+}
+
+fn same_secret(given: &str, expected: &SecretString) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), expected.expose_secret().as_bytes()).is_ok()
 }
 
 impl Authenticate for BearerToken {
@@ -236,13 +363,42 @@ impl Authenticate for BearerToken {
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be `Bearer <token>`"))?;
-        let expected = self.token.expose_secret().as_bytes();
-        if aws_lc_rs::constant_time::verify_slices_are_equal(given.as_bytes(), expected).is_err() {
-            return Err(ApiError::unauthenticated(
-                "the bearer token is not this server's: use the token `oktavault serve` printed or was given",
-            ));
+        if same_secret(given, &self.token) {
+            return Ok(Caller::local_admin());
         }
-        Ok(Caller::local_admin())
+        let state = self.sign_in.lock().unwrap_or_else(|e| e.into_inner());
+        if state.sessions.iter().any(|session| same_secret(given, session)) {
+            return Ok(Caller::admin(CONSOLE_SUBJECT));
+        }
+        Err(ApiError::unauthenticated(
+            "the bearer token is not this server's: use the token `oktavault serve` printed or was given, \
+             or open its sign-in link again",
+        ))
+    }
+
+    fn sign_in(&self, code: &str) -> Result<(SecretString, Caller), ApiError> {
+        let mut state = self.sign_in.lock().unwrap_or_else(|e| e.into_inner());
+        match &state.code {
+            Some(expected) if same_secret(code, expected) => {
+                let session = random_secret();
+                state.code = None;
+                state.used = true;
+                state.sessions.push(session.clone());
+                Ok((session, Caller::admin(CONSOLE_SUBJECT)))
+            }
+            _ if state.used => Err(ApiError::unauthenticated(
+                "this sign-in link was used already: each link signs in once. Sign in with the token \
+                 `oktavault serve` printed, or restart it for a new link",
+            )),
+            _ => Err(ApiError::unauthenticated(
+                "this sign-in code is not the one `oktavault serve` printed: copy the whole link it printed, \
+                 or sign in with its token",
+            )),
+        }
+    }
+
+    fn console_sign_in(&self) -> ConsoleSignIn {
+        ConsoleSignIn::Link
     }
 }
 
@@ -303,6 +459,66 @@ mod tests {
             "{}",
             refusal.message
         );
+    }
+
+    #[test]
+    fn a_sign_in_code_works_once_and_its_session_token_is_an_admin_beside_the_printed_token() {
+        let (auth, printed) = BearerToken::generate();
+        let code = auth.issue_sign_in_code();
+        let wrong = auth.sign_in("not-the-code").unwrap_err();
+        assert!(wrong.message.contains("not the one"), "{}", wrong.message);
+        let (session, caller) = auth.sign_in(code.expose_secret()).unwrap();
+        assert_eq!(caller.subject, CONSOLE_SUBJECT);
+        let again = auth.sign_in(code.expose_secret()).unwrap_err();
+        assert!(again.message.contains("used already"), "{}", again.message);
+        let parts_with = |token: &str| {
+            let request = axum::http::Request::builder()
+                .header("authorization", format!("Bearer {token}"))
+                .body(())
+                .unwrap();
+            request.into_parts().0
+        };
+        assert_eq!(
+            auth.caller(&parts_with(session.expose_secret())).unwrap(),
+            Caller::admin(CONSOLE_SUBJECT)
+        );
+        assert_eq!(
+            auth.caller(&parts_with(printed.expose_secret())).unwrap(),
+            Caller::local_admin()
+        );
+        assert!(auth.caller(&parts_with("0123456789abcdef0123")).is_err());
+    }
+
+    #[test]
+    fn the_console_signs_in_with_oidc_where_the_environment_says_and_refuses_a_wrong_setting() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        assert!(matches!(
+            ConsoleSignIn::oidc_from_env(env(&[])).unwrap(),
+            ConsoleSignIn::Unavailable { .. }
+        ));
+        let oidc = ConsoleSignIn::oidc_from_env(env(&[
+            ("OKTAVAULT_CONSOLE_ISSUER", "https://acme.okta.com/"),
+            ("OKTAVAULT_CONSOLE_CLIENT_ID", "0oaconsole"),
+            ("OKTAVAULT_CONSOLE_SCOPES", "profile groups"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            oidc,
+            ConsoleSignIn::Oidc {
+                issuer: "https://acme.okta.com".into(),
+                client_id: "0oaconsole".into(),
+                token: ConsoleToken::IdToken,
+                scopes: vec!["openid".into(), "profile".into(), "groups".into()],
+            }
+        );
+        let wrong = ConsoleSignIn::oidc_from_env(env(&[
+            ("OKTAVAULT_CONSOLE_ISSUER", "https://acme.okta.com/oauth2/default"),
+            ("OKTAVAULT_CONSOLE_CLIENT_ID", "0oaconsole"),
+            ("OKTAVAULT_CONSOLE_TOKEN", "refresh_token"),
+        ]));
+        assert!(wrong.unwrap_err().contains("refresh_token"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 #[cfg(feature = "lambda")]
 pub mod aws_orgs;
+pub mod console;
 mod error;
 mod extract;
 pub mod launcher;

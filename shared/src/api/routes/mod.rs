@@ -9,9 +9,11 @@ mod objects;
 mod openapi;
 mod orgs;
 mod restores;
+mod sessions;
 mod snapshots;
 
-use axum::http::{StatusCode, Uri};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::Api;
@@ -42,15 +44,22 @@ pub const RESOURCES: &[Resource] = &[
     backups::RESOURCE,
     jobs::RESOURCE,
     audit::RESOURCE,
+    sessions::RESOURCE,
 ];
 
-/// A path no route serves.
-pub async fn unknown_route(uri: Uri) -> ApiError {
+/// A path no route serves: outside `/v1`, the web console's file or page; otherwise a JSON 404.
+pub async fn unknown_route(method: Method, uri: Uri) -> Response {
+    if super::console::serves(&method, uri.path())
+        && let Some(page) = super::console::respond(&uri)
+    {
+        return page;
+    }
     ApiError::new(
         StatusCode::NOT_FOUND,
         ErrorCode::NotFound,
         format!("no route {}: GET /v1/openapi.yaml lists every route", uri.path()),
     )
+    .into_response()
 }
 
 /// A route asked with a method it does not take.
