@@ -263,6 +263,22 @@ async fn a_backup_started_through_the_api_is_read_through_every_read_route_and_b
         .await;
     assert_eq!(status, StatusCode::OK, "{object}");
     assert_eq!(object["object"]["id"], user.as_str());
+    // The user's groups, read from the memberships that name it: every user is in Everyone.
+    let groups = object["held_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["via"] == "group_members")
+        .unwrap_or_else(|| panic!("the user's groups: {object}"));
+    assert_eq!(groups["category"], "groups");
+    assert!(
+        groups["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["name"] == "Everyone"),
+        "{groups}"
+    );
     let login = object["object"]["profile"]["login"].as_str().unwrap().to_owned();
 
     let (status, history) = f

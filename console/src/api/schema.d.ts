@@ -1128,6 +1128,16 @@ export interface operations {
                             id: string;
                             name?: string | null;
                         }[];
+                        /** @description The objects that hold this one as a child, per kind (a user's groups by group_members, its apps by app_users), at most 200 of each. */
+                        held_by: {
+                            via: string;
+                            category: string;
+                            truncated: boolean;
+                            objects: {
+                                id: string;
+                                name: string;
+                            }[];
+                        }[];
                     };
                 };
             };

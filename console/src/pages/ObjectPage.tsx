@@ -1,5 +1,6 @@
 // One object as a snapshot holds it: its JSON, with the ids it points at shown as names that open those
-// objects, and its history across the org's snapshots as an attribute-level diff.
+// objects, the objects that hold it (a user's groups and apps), and its history across the org's snapshots as an
+// attribute-level diff.
 import type { ComponentChildren } from 'preact';
 import { enc, get, type HistoryAnswer, type ObjectView } from '../api/client';
 import { Versions } from '../changes';
@@ -67,6 +68,25 @@ export function ObjectPage(props: { org: string; snapshot: string; category: str
               </li>
             ))}
           </ul>
+        </section>
+      )}
+      {object.data && object.data.held_by.length > 0 && (
+        <section aria-labelledby="held-title">
+          <h2 id="held-title">Held by</h2>
+          {object.data.held_by.map((h) => (
+            <div key={h.via}>
+              <h3>
+                {h.category} <span class="muted">({h.via}{h.truncated ? ', the first 200' : ''})</span>
+              </h3>
+              <ul class="refs">
+                {h.objects.map((o) => (
+                  <li key={o.id}>
+                    <Link href={link(h.category, o.id)}>{o.name}</Link>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          ))}
         </section>
       )}
       {object.data && (

@@ -186,7 +186,23 @@ pub struct ObjectView {
     pub object: Value,
     /// The objects this one points at, by name, as they were in the same snapshot.
     pub references: Vec<ResolvedReference>,
+    /// The objects that hold this one as a child (a user's groups and apps, a group's apps), by name.
+    pub held_by: Vec<HeldBy>,
 }
+
+/// Objects of `category` that hold the viewed object in their `via` children (a group whose members include a
+/// user: `via` is `group_members`).
+#[derive(Debug, Clone, Serialize)]
+pub struct HeldBy {
+    pub via: String,
+    pub category: String,
+    pub objects: Vec<ObjectRow>,
+    /// More hold it than are listed (at most [`HELD_BY_LIMIT`] are).
+    pub truncated: bool,
+}
+
+/// How many holders of one kind an object page lists.
+pub const HELD_BY_LIMIT: usize = 200;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ResolvedReference {
@@ -216,13 +232,66 @@ pub async fn object_view(
         ))
     })?;
     let references = resolve_references(&reader, category, &object).await?;
+    let held_by = held_by(&reader, category, id).await?;
     Ok(ObjectView {
         snapshot_id: record.snapshot_id.clone(),
         category: category.to_owned(),
         id: id.to_owned(),
         object,
         references,
+        held_by,
     })
+}
+
+/// Every per-parent category whose children point at `category` (memberships, assignments) names its entries
+/// `<parent>/<child>`: the parents of the entries whose child is `id` hold the object. Only the manifest's ids
+/// are read for the scan, then the holders' names.
+async fn held_by(reader: &SnapshotReader, category: &str, id: &str) -> Result<Vec<HeldBy>, ServiceError> {
+    let mut held = Vec::new();
+    for row in categories::CATEGORIES {
+        let categories::Source::PerParent { parent, .. } = row.source else {
+            continue;
+        };
+        let points_here = row
+            .references
+            .iter()
+            .any(|r| matches!(r.target, categories::Target::Category { name } if name == category && name != parent));
+        if !points_here || !reader.head().categories.contains_key(row.name) {
+            continue;
+        }
+        let suffix = format!("/{id}");
+        let mut parents = Vec::new();
+        let mut truncated = false;
+        let mut entries = reader.entries(row.name);
+        while let Some(entry) = entries.next().await? {
+            let Some(parent_id) = entry.id.strip_suffix(&suffix) else {
+                continue;
+            };
+            if parents.len() == HELD_BY_LIMIT {
+                truncated = true;
+                break;
+            }
+            parents.push(parent_id.to_owned());
+        }
+        if parents.is_empty() {
+            continue;
+        }
+        let mut objects = Vec::with_capacity(parents.len());
+        for parent_id in parents {
+            let name = reader.object(parent, &parent_id).await?.as_ref().map(display_name);
+            objects.push(ObjectRow {
+                name: name.unwrap_or_else(|| parent_id.clone()),
+                id: parent_id,
+            });
+        }
+        held.push(HeldBy {
+            via: row.name.to_owned(),
+            category: parent.to_owned(),
+            objects,
+            truncated,
+        });
+    }
+    Ok(held)
 }
 
 /// Names every object `object` points at, as the catalog's references find them (the same extraction a restore
