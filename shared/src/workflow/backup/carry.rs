@@ -50,7 +50,7 @@ impl Carry {
         history: Option<&Arc<tokio::sync::Mutex<PreviousChildren>>>,
     ) -> Option<Self> {
         let (field, events, target) = match category.incremental {
-            Incremental::Always => return None,
+            Incremental::Always | Incremental::ListedByChange { .. } => return None,
             Incremental::WhenParentFieldMoves { field } => (field, &[][..], ""),
             Incremental::WhenParentChangesOrLogged { field, events, target } => (field, events, target),
         };

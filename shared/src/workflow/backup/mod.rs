@@ -3,11 +3,13 @@
 
 mod batch;
 mod carry;
+mod changed;
 mod continuation;
 mod cursor;
 mod finalize;
 mod items;
 pub mod log_window;
+pub mod logged;
 mod page;
 mod parents;
 mod plan;
