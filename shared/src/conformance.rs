@@ -447,7 +447,10 @@ fn org_record(org: &OrgId) -> OrgRecord {
             message: "the secret was refused".into(),
             refused_scopes: BTreeMap::from([("okta.logs.read".into(), "not granted to the OAuth app".into())]),
         }),
-        schedule: BackupSchedule { every_hours: 6 },
+        schedule: BackupSchedule {
+            every_hours: 6,
+            ..BackupSchedule::default()
+        },
         retention: RetentionPolicy {
             days: Some(30),
             count: Some(10),

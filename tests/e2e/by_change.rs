@@ -145,3 +145,106 @@ async fn without_the_system_log_every_user_is_listed_again_and_the_job_log_says_
         "the job log says why every user was listed: {lines:?}"
     );
 }
+
+const LINK_READS: &str = "GET /api/v1/users/{userIdOrLogin}/linkedObjects/{relationshipName}";
+
+/// `oktavault --json ls latest`'s row for `category`.
+async fn listed_row(store: &std::path::Path, category: &str) -> Value {
+    let out = oktavault(store, &["--json", "ls", "latest"]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let tree: Value = serde_json::from_slice(&out.stdout).unwrap();
+    tree["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == category)
+        .cloned()
+        .unwrap_or_else(|| panic!("{category} is not in the snapshot: {tree}"))
+}
+
+/// Linked-object values have no change signal (no System Log event; the spec does not say a link moves the user's
+/// `lastUpdated`), so they are read on a cadence in time. Within it, a backup after one user change, one user
+/// deletion and one link change reads no value and records them "as of" the snapshot that read them (shown by
+/// `ls`); at the end of the cadence every (user, relationship) pair is read again and the link change is in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_object_values_are_carried_as_of_their_last_read_within_the_cadence_and_read_again_at_its_end() {
+    let sim = start_sim(400, 33).await;
+    let store = tempfile::tempdir().unwrap();
+    let url = sim.url();
+    let token = sim.api_token();
+    let flags = ["--token", token.as_str(), "--categories", "linked_object_values"];
+    let first = backup(store.path(), &sim, &flags).await;
+    assert_eq!(first.code, Some(0), "{}", first.output);
+    let definitions = first.report["categories"]["linked_object_definitions"]["objects"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        definitions > 0,
+        "the seeded org defines relationships: {}",
+        first.report
+    );
+
+    let state = sim.snapshot_state();
+    let changed = retitle_an_active_user(&sim, &state).await;
+    let active: Vec<&str> = state
+        .users
+        .iter()
+        .filter(|u| u["status"] == "ACTIVE" && u["id"] != changed.as_str())
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    deactivate_and_delete(&sim, &format!("/api/v1/users/{}", active[3])).await;
+    let relationship = admin(
+        &sim,
+        reqwest::Method::GET,
+        "/api/v1/meta/schemas/user/linkedObjects",
+        None,
+    )
+    .await[0]["primary"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (subordinate, manager) = (active[5], active[6]);
+    let link = format!("/api/v1/users/{subordinate}/linkedObjects/{relationship}/{manager}");
+    admin(&sim, reqwest::Method::PUT, &link, None).await;
+    let new_link = format!("{subordinate}/{relationship}/{manager}");
+
+    // Within the cadence: no value is read; they are carried as of the first snapshot.
+    sim.reset_calls();
+    let second = backup(store.path(), &sim, &flags).await;
+    assert_eq!(second.code, Some(0), "{}", second.output);
+    let calls = sim.calls();
+    assert_eq!(calls.get(LINK_READS), 0, "no value read within the cadence: {calls:?}");
+    assert_eq!(calls.get(USER_LISTS), 1, "one page of changed users: {calls:?}");
+    let row = listed_row(store.path(), "linked_object_values").await;
+    assert_eq!(row["as_of"]["snapshot_id"], first.report["snapshot_id"], "{row}");
+    let shown = text(&oktavault(store.path(), &["ls", "latest"]).await);
+    assert!(shown.contains("as of"), "ls says the values are carried: {shown}");
+    let view = open_store(store.path());
+    let carried = view.contents(&snapshot_id(&second.report)).await;
+    assert!(
+        !carried["linked_object_values"].contains_key(&new_link),
+        "the link change waits for the next read"
+    );
+
+    // At the end of the cadence (here: every backup), every pair is read again.
+    let set = oktavault(store.path(), &["org", "set", &url, "--linked-objects-every-days", "0"]).await;
+    assert!(set.status.success(), "{}", text(&set));
+    sim.reset_calls();
+    let third = backup(store.path(), &sim, &flags).await;
+    assert_eq!(third.code, Some(0), "{}", third.output);
+    let users = third.report["categories"]["users"]["objects"].as_u64().unwrap();
+    let calls = sim.calls();
+    assert_eq!(
+        calls.get(LINK_READS),
+        users * definitions,
+        "every (user, relationship) pair: {calls:?}"
+    );
+    assert_eq!(calls.get(USER_LISTS), 1, "users are still listed by change: {calls:?}");
+    let row = listed_row(store.path(), "linked_object_values").await;
+    assert!(row.get("as_of").is_none(), "read by this snapshot: {row}");
+    let read = view.contents(&snapshot_id(&third.report)).await;
+    assert!(read["linked_object_values"].contains_key(&new_link));
+    let mut expected = view.expected(&third.report, &sim).await;
+    expected.retain(|category, _| read.contains_key(category));
+    assert_same_contents(&read, &expected);
+}

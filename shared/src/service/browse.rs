@@ -11,7 +11,7 @@ use crate::categories::{self, Form};
 use crate::ids::{OrgId, SnapshotId};
 use crate::ports::SnapshotRecord;
 use crate::references;
-use crate::snapshot::{Incomplete, SnapshotReader, Vault};
+use crate::snapshot::{AsOf, Incomplete, SnapshotReader, Vault};
 
 /// Objects on one page unless asked otherwise, and at most.
 pub const DEFAULT_PAGE: usize = 200;
@@ -33,6 +33,10 @@ pub struct CategoryRow {
     pub skipped: Option<String>,
     /// What the snapshot lacks of the category: the parts Okta did not list completely, and why.
     pub incomplete: Vec<Incomplete>,
+    /// Set when the values were carried from an earlier snapshot, not read by this one (linked-object values
+    /// between their reads): the snapshot that read them, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<AsOf>,
 }
 
 /// The categories of snapshot `record`, in catalog order, with their counts and what each lacks.
@@ -46,6 +50,7 @@ pub async fn category_tree(vault: &Vault, record: &SnapshotRecord) -> Result<Cat
             objects: c.objects as usize,
             skipped: c.skipped.clone(),
             incomplete: c.incomplete.clone(),
+            as_of: c.as_of.clone(),
         })
         .collect();
     Ok(CategoryTree {
@@ -275,6 +280,13 @@ impl fmt::Display for CategoryTree {
             match &c.skipped {
                 Some(reason) => writeln!(f, "  {:<width$} {:<title$} skipped: {reason}", c.name, c.title)?,
                 None => writeln!(f, "  {:<width$} {:<title$} {:>8}", c.name, c.title, c.objects)?,
+            }
+            if let Some(as_of) = &c.as_of {
+                writeln!(
+                    f,
+                    "  {:<width$} as of {} (snapshot {}): carried, not read again by this snapshot",
+                    "", as_of.read_at, as_of.snapshot_id
+                )?;
             }
             if !c.incomplete.is_empty() {
                 writeln!(

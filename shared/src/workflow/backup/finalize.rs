@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::cadence;
 use super::previous::parent_of;
 use super::work::{self, Compact, SegmentKeys};
 use crate::categories::{self, Category};
@@ -16,7 +17,7 @@ use crate::ports::{
     Alert, BackupTrigger, CategoryCounts, ChangeCounts, JobKind, JobRecord, JobStatus, Lack, LogEntry, SnapshotRecord,
 };
 use crate::search;
-use crate::snapshot::{Location, ManifestWriter, SnapshotReader, id_order, walk};
+use crate::snapshot::{AsOf, Location, ManifestWriter, SnapshotReader, id_order, walk};
 use crate::timefmt;
 use crate::workflow::job::{running_job, sealing_key};
 use crate::workflow::{StepContext, StepError, lease};
@@ -93,7 +94,8 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
             None => {
                 let category = categories::find(name)
                     .ok_or_else(|| StepError::fatal(format!("job {}: unknown category {name}", job.job_id)))?;
-                counts.objects = write_category(ctx, &mut writer, &job, category).await?;
+                let as_of = cadence::recorded(ctx, &job, category).await?;
+                counts.objects = write_category(ctx, &mut writer, &job, category, as_of).await?;
             }
         }
         job.counts.insert(name.clone(), counts);
@@ -263,6 +265,7 @@ async fn write_category(
     writer: &mut ManifestWriter<'_>,
     job: &JobRecord,
     category: &'static Category,
+    as_of: Option<AsOf>,
 ) -> Result<u64, StepError> {
     let pages = work::page_keys(&ctx.vault, &job.org_id, &job.job_id, category.name).await?;
     let mut segments = SegmentKeys::default();
@@ -271,6 +274,9 @@ async fn write_category(
         let mut group: Vec<Compact> = Vec::new();
         let mut written = 0u64;
         writer.begin(category.name, Vec::new()).await?;
+        if let Some(as_of) = &as_of {
+            writer.set_as_of(as_of.clone());
+        }
         let mut in_order = true;
         'pages: for page in &pages {
             let doc = work::read_page(&ctx.vault, &job.org_id, page).await?;
@@ -310,6 +316,9 @@ async fn write_category(
         );
     }
     writer.begin(category.name, incomplete).await?;
+    if let Some(as_of) = as_of {
+        writer.set_as_of(as_of);
+    }
     let written = push_sorted(writer, entries, &segments).await?;
     writer.end().await?;
     Ok(written)

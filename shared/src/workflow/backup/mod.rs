@@ -2,6 +2,7 @@
 //! wired by `statemachines/backup.asl.json`.
 
 mod batch;
+mod cadence;
 mod carry;
 mod changed;
 mod continuation;
@@ -16,6 +17,7 @@ mod plan;
 pub mod previous;
 pub(crate) mod work;
 
+pub use cadence::DEFAULT_EVERY_DAYS as LINKED_OBJECTS_EVERY_DAYS;
 pub use continuation::{ContinueInput, ContinueOutput, continue_backup};
 pub(crate) use cursor::fill_parent;
 pub use finalize::{FinalizeInput, FinalizeOutput, finalize_backup};

@@ -13,6 +13,7 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{FETCH_CONCURRENCY, carried_children, next_requests};
+use super::cadence;
 use super::carry::Carry;
 use super::changed::ByChange;
 use super::cursor::{Cursor, NextRequest};
@@ -132,7 +133,12 @@ pub async fn backup_page(
         true => logged::logged(ctx, &job, &run.client).await?,
         false => None,
     };
+    let on_cadence = cadence::carried_as_of(ctx, &job, category, run.previous.as_ref()).await?;
     let carry = match Carry::new(category, &job, run.previous.as_ref(), run.history.as_ref()) {
+        None if on_cadence.is_some() => run
+            .previous
+            .as_ref()
+            .and_then(|previous| Carry::on_cadence(category, previous, run.history.as_ref())),
         Some(mut carry) if !carry.events().is_empty() => {
             match run
                 .logged_parents(logged.as_ref(), carry.events(), carry.target())

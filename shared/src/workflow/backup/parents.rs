@@ -72,11 +72,12 @@ impl Parents {
         })
     }
 
-    /// The parent object behind query `i`, as this job recorded it.
+    /// The parent object behind query `i`, as this job recorded it, under the query's id (`<parent>/<name>` for a
+    /// row listed per parent and name: the id its children are kept under).
     pub fn entry(&self, i: usize) -> Option<WorkEntry> {
         let entry = self.entries.get(i / self.names.len().max(1))?;
         Some(WorkEntry {
-            id: entry.id.to_string(),
+            id: self.query(i)?.id,
             hash: entry.hash,
             last_updated: None,
             at: Location {
