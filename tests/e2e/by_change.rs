@@ -192,7 +192,8 @@ async fn linked_object_values_are_carried_as_of_their_last_read_within_the_caden
         .filter(|u| u["status"] == "ACTIVE" && u["id"] != changed.as_str())
         .map(|u| u["id"].as_str().unwrap())
         .collect();
-    deactivate_and_delete(&sim, &format!("/api/v1/users/{}", active[3])).await;
+    let deleted = active[3];
+    deactivate_and_delete(&sim, &format!("/api/v1/users/{deleted}")).await;
     let relationship = admin(
         &sim,
         reqwest::Method::GET,
@@ -224,6 +225,12 @@ async fn linked_object_values_are_carried_as_of_their_last_read_within_the_caden
     assert!(
         !carried["linked_object_values"].contains_key(&new_link),
         "the link change waits for the next read"
+    );
+    assert!(
+        carried["linked_object_values"]
+            .keys()
+            .all(|id| !id.split('/').any(|part| part == deleted)),
+        "the deleted user's links go with it"
     );
 
     // At the end of the cadence (here: every backup), every pair is read again.

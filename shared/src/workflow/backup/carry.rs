@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::previous::{Previous, PreviousChildren, PreviousEntry};
 use super::work::WorkEntry;
-use crate::categories::{Category, Incremental, Source};
+use crate::categories::{Category, Incremental, Keep, Source};
 use crate::ids::OrgId;
 use crate::ports::JobRecord;
 use crate::snapshot::{Location, Segment, Vault};
@@ -42,6 +42,8 @@ pub struct Carry {
     cadence: bool,
     /// For a cadence: the previous snapshot's parent ids and (for a row listed per parent and name) names.
     known: tokio::sync::Mutex<Option<(HashSet<String>, Option<HashSet<String>>)>>,
+    /// For a cadence: the parents this job lists (a carried link to a user no longer there is dropped).
+    current: Option<HashSet<String>>,
 }
 
 impl Carry {
@@ -76,6 +78,7 @@ impl Carry {
             segment: Mutex::new(None),
             cadence: false,
             known: tokio::sync::Mutex::new(None),
+            current: None,
         })
     }
 
@@ -86,6 +89,7 @@ impl Carry {
         category: &'static Category,
         previous: &Arc<Previous>,
         history: Option<&Arc<tokio::sync::Mutex<PreviousChildren>>>,
+        current: HashSet<String>,
     ) -> Option<Self> {
         let parent = category.parent()?;
         previous.backed_up(parent.name)?;
@@ -101,6 +105,7 @@ impl Carry {
             segment: Mutex::new(None),
             cadence: true,
             known: tokio::sync::Mutex::new(None),
+            current: Some(current),
         })
     }
 
@@ -196,18 +201,28 @@ impl Carry {
         // read for the parent, so asking again reads nothing.)
         let mut history = self.history.lock().await;
         let known = history.of(&parent.id).await.ok()?;
-        let entries = known
-            .children
+        let kept: Vec<&PreviousEntry> = known.children.iter().filter(|c| self.still_links(&c.id)).collect();
+        let entries = kept
             .iter()
             .skip(from)
             .take(at_most)
-            .cloned()
-            .map(work_entry)
+            .map(|c| work_entry((*c).clone()))
             .collect();
         Some(CarriedRun {
             entries,
-            total: known.children.len(),
+            total: kept.len(),
         })
+    }
+
+    /// Whether a carried child may stay: a link to a user this job no longer lists is dropped (Okta removes a
+    /// user's links with the user); anything else stays.
+    fn still_links(&self, child_id: &str) -> bool {
+        match (&self.current, self.category.keep) {
+            (Some(current), Keep::LinkedUser { .. }) => child_id
+                .rsplit_once('/')
+                .is_some_and(|(_, linked)| current.contains(linked)),
+            _ => true,
+        }
     }
 
     /// `Some(())` when the parent's change marker is the same as in the previous snapshot (an unchanged object

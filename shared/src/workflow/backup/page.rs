@@ -135,10 +135,10 @@ pub async fn backup_page(
     };
     let on_cadence = cadence::carried_as_of(ctx, &job, category, run.previous.as_ref()).await?;
     let carry = match Carry::new(category, &job, run.previous.as_ref(), run.history.as_ref()) {
-        None if on_cadence.is_some() => run
-            .previous
-            .as_ref()
-            .and_then(|previous| Carry::on_cadence(category, previous, run.history.as_ref())),
+        None if on_cadence.is_some() => run.previous.as_ref().and_then(|previous| {
+            let current = parents.as_ref().map(Parents::ids).unwrap_or_default();
+            Carry::on_cadence(category, previous, run.history.as_ref(), current)
+        }),
         Some(mut carry) if !carry.events().is_empty() => {
             match run
                 .logged_parents(logged.as_ref(), carry.events(), carry.target())

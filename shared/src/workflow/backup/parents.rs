@@ -50,6 +50,11 @@ impl Parents {
         }
     }
 
+    /// The parents' own ids.
+    pub fn ids(&self) -> std::collections::HashSet<String> {
+        self.entries.iter().map(|e| e.id.to_string()).collect()
+    }
+
     /// Query `i`: its id and where its children are listed.
     pub fn query(&self, i: usize) -> Option<ParentQuery> {
         let per_parent = self.names.len().max(1);
