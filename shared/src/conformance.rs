@@ -513,6 +513,7 @@ fn snapshot_record(org: &OrgId, snapshot: &str, created_at: &str) -> SnapshotRec
         counts: BTreeMap::from([("users".to_string(), 3)]),
         status: JobStatus::Completed,
         full_refresh: true,
+        as_of: Default::default(),
         // The timeline's fields round-trip through both adapters like the rest.
         previous: None,
         changes: Some(BTreeMap::from([(

@@ -220,6 +220,15 @@ async fn linked_object_values_are_carried_as_of_their_last_read_within_the_caden
     assert_eq!(row["as_of"]["snapshot_id"], first.report["snapshot_id"], "{row}");
     let shown = text(&oktavault(store.path(), &["ls", "latest"]).await);
     assert!(shown.contains("as of"), "ls says the values are carried: {shown}");
+    let out = oktavault(store.path(), &["--json", "snapshots"]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let timeline: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let newest = &timeline["snapshots"][0];
+    assert_eq!(newest["snapshot_id"], second.report["snapshot_id"], "{timeline}");
+    assert_eq!(
+        newest["as_of"]["linked_object_values"]["snapshot_id"], first.report["snapshot_id"],
+        "the timeline says the values are carried: {timeline}"
+    );
     let view = open_store(store.path());
     let carried = view.contents(&snapshot_id(&second.report)).await;
     assert!(
@@ -249,6 +258,9 @@ async fn linked_object_values_are_carried_as_of_their_last_read_within_the_caden
     assert_eq!(calls.get(USER_LISTS), 1, "users are still listed by change: {calls:?}");
     let row = listed_row(store.path(), "linked_object_values").await;
     assert!(row.get("as_of").is_none(), "read by this snapshot: {row}");
+    let out = oktavault(store.path(), &["--json", "snapshots"]).await;
+    let timeline: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(timeline["snapshots"][0].get("as_of").is_none(), "{timeline}");
     let read = view.contents(&snapshot_id(&third.report)).await;
     assert!(read["linked_object_values"].contains_key(&new_link));
     let mut expected = view.expected(&third.report, &sim).await;

@@ -29,6 +29,7 @@ fn snapshot(created_at: &str, removed: &[(&str, u64)]) -> SnapshotRecord {
         counts: BTreeMap::new(),
         status: JobStatus::Completed,
         full_refresh: false,
+        as_of: Default::default(),
         previous: Some(SnapshotId::new("s1").unwrap()),
         changes: Some(
             removed

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::cadence;
 use super::previous::parent_of;
 use super::work::{self, Compact, SegmentKeys};
-use crate::categories::{self, Category};
+use crate::categories::{self, Category, Incremental};
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{
     Alert, BackupTrigger, CategoryCounts, ChangeCounts, JobKind, JobRecord, JobStatus, Lack, LogEntry, SnapshotRecord,
@@ -87,6 +87,7 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
         job.created_at.clone(),
         job.previous_snapshot.clone(),
     );
+    let mut carried_as_of = BTreeMap::new();
     for name in &job.categories {
         let mut counts = progress[name].counts.clone();
         match &counts.skipped {
@@ -95,13 +96,16 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
                 let category = categories::find(name)
                     .ok_or_else(|| StepError::fatal(format!("job {}: unknown category {name}", job.job_id)))?;
                 let as_of = cadence::recorded(ctx, &job, category).await?;
+                if let Some(as_of) = &as_of {
+                    carried_as_of.insert(name.clone(), as_of.clone());
+                }
                 counts.objects = write_category(ctx, &mut writer, &job, category, as_of).await?;
             }
         }
         job.counts.insert(name.clone(), counts);
     }
     if job.trigger == BackupTrigger::Capture {
-        carry_unlisted(ctx, &mut writer, &mut job).await?;
+        carry_unlisted(ctx, &mut writer, &mut job, &mut carried_as_of).await?;
     }
     let manifest_key = writer.finish().await?;
     let (changes, lacks) = summarize(ctx, &job, &key.snapshot_id).await?;
@@ -123,6 +127,7 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
         changes,
         lacks,
         trigger: job.trigger,
+        as_of: carried_as_of,
     };
     ctx.catalog.put_snapshot(&snapshot).await?;
     // Never backwards: a slower job that finishes after a newer one leaves the newer one the org's last.
@@ -148,6 +153,7 @@ async fn carry_unlisted(
     ctx: &StepContext,
     writer: &mut ManifestWriter<'_>,
     job: &mut JobRecord,
+    carried_as_of: &mut BTreeMap<String, AsOf>,
 ) -> Result<(), StepError> {
     let Some(previous) = &job.previous_snapshot else {
         return Ok(());
@@ -170,6 +176,17 @@ async fn carry_unlisted(
             }
             Some(held) => {
                 writer.begin(category.name, held.incomplete.clone()).await?;
+                // A category read on a cadence stays as of its last read (the capture did not read it).
+                let as_of = held.as_of.clone().or_else(|| {
+                    (category.incremental == Incremental::OnCadence).then(|| AsOf {
+                        snapshot_id: previous.clone(),
+                        read_at: before.head().created_at.clone(),
+                    })
+                });
+                if let Some(as_of) = as_of {
+                    carried_as_of.insert(category.name.to_owned(), as_of.clone());
+                    writer.set_as_of(as_of);
+                }
                 for n in 0..before.part_count(category.name) {
                     let part = before.part(category.name, n).await?;
                     for entry in &part.entries {

@@ -442,6 +442,7 @@ mod tests {
             counts: BTreeMap::new(),
             status: JobStatus::Completed,
             full_refresh,
+            as_of: Default::default(),
             previous: None,
             changes: None,
             lacks: Vec::new(),
