@@ -127,3 +127,99 @@ fn decode(key: &str, bytes: &[u8]) -> Result<Logged, StepError> {
     serde_json::from_slice(bytes)
         .map_err(|e| StepError::fatal(format!("the job's logged events {key} are unreadable: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{JobId, OrgId};
+    use crate::ports::{JobKind, JobStatus};
+
+    fn target(event: &str, kind: &str, id: &str) -> (String, String, String) {
+        (event.to_owned(), kind.to_owned(), id.to_owned())
+    }
+
+    #[test]
+    fn each_category_takes_the_targets_of_its_own_event_types_and_target_type_from_the_one_read() {
+        let logged = Logged {
+            window: None,
+            targets: BTreeSet::from([
+                target("application.user_membership.add", "AppInstance", "0oa1"),
+                target("application.user_membership.add", "User", "00u1"),
+                target("user.lifecycle.delete.completed", "User", "00u2"),
+                target("user.mfa.factor.activate", "User", "00u3"),
+            ]),
+            unreadable: None,
+        };
+        let apps = logged
+            .targets(&["application.user_membership.add"], "AppInstance")
+            .unwrap();
+        assert_eq!(apps, HashSet::from(["0oa1".to_owned()]));
+        let deleted = logged
+            .targets(
+                &["user.lifecycle.delete.initiated", "user.lifecycle.delete.completed"],
+                "User",
+            )
+            .unwrap();
+        assert_eq!(
+            deleted,
+            HashSet::from(["00u2".to_owned()]),
+            "not the users other events name"
+        );
+        let unreadable = Logged {
+            unreadable: Some("E0000006 not granted".into()),
+            ..logged
+        };
+        assert_eq!(unreadable.targets(&["x"], "User"), Err("E0000006 not granted"));
+    }
+
+    #[test]
+    fn the_one_query_asks_for_every_selected_categorys_event_types_once() {
+        let job = JobRecord {
+            job_id: JobId::new("j2").unwrap(),
+            org_id: OrgId::new("acme").unwrap(),
+            kind: JobKind::Backup,
+            status: JobStatus::Running,
+            created_at: "2026-11-23T11:00:00Z".into(),
+            updated_at: "2026-11-23T11:00:00Z".into(),
+            finished_at: None,
+            snapshot_id: None,
+            previous_snapshot: None,
+            full_refresh: false,
+            wrapped_key: None,
+            categories: [
+                "users",
+                "apps",
+                "app_users",
+                "app_groups",
+                "user_factors",
+                "linked_object_values",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            counts: Default::default(),
+            error: None,
+            resumable: false,
+            reopened: 0,
+            trigger: Default::default(),
+            restore: None,
+            download: None,
+        };
+        let types = event_types(&job);
+        for wanted in [
+            "user.lifecycle.delete.completed",
+            "application.user_membership.add",
+            "group.application_assignment.add",
+            "user.mfa.factor.activate",
+        ] {
+            assert!(types.contains(&wanted), "{wanted} in {types:?}");
+        }
+        assert!(
+            !types.iter().any(|t| t.starts_with("group.privilege")),
+            "group_roles is not selected"
+        );
+        let mut sorted = types.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(types, sorted);
+    }
+}
