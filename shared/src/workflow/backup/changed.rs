@@ -5,8 +5,9 @@
 //! object the previous snapshot listed, so the snapshot stays whole for `ls`, `show`, restore, search and diff.
 //!
 //! Everything is listed instead on a full refresh, without a readable previous snapshot of the category, when
-//! that snapshot could not list it completely, or when the System Log cannot be read (then the job log says so):
-//! a deleted object would otherwise be carried on.
+//! that snapshot could not list it completely or carried it whole from an older one (a capture that did not list
+//! it records it "as of" that read), or when the System Log cannot be read (then the job log says so): a deleted
+//! object would otherwise be carried on.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -47,8 +48,13 @@ impl ByChange {
         if job.full_refresh {
             return Ok(None);
         }
-        let Some(previous) = previous.filter(|p| p.backed_up(category.name).is_some_and(|c| c.incomplete.is_empty()))
-        else {
+        // A previous snapshot that carried the category whole (a capture that did not list it) holds it as of an
+        // older read: changes since that read are not all after the previous job's start, so everything is listed.
+        let listed_whole = |p: &&Arc<Previous>| {
+            p.backed_up(category.name)
+                .is_some_and(|c| c.incomplete.is_empty() && c.as_of.is_none())
+        };
+        let Some(previous) = previous.filter(listed_whole) else {
             return Ok(None);
         };
         let Some(logged) = logged else {

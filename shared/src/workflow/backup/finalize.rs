@@ -176,9 +176,14 @@ async fn carry_unlisted(
             }
             Some(held) => {
                 writer.begin(category.name, held.incomplete.clone()).await?;
-                // A category read on a cadence stays as of its last read (the capture did not read it).
+                // A category read on a cadence or by change stays as of its last read (the capture did not read
+                // it): the next backup must not take the capture's start as the time its values were read.
+                let by_time = matches!(
+                    category.incremental,
+                    Incremental::OnCadence | Incremental::ListedByChange { .. }
+                );
                 let as_of = held.as_of.clone().or_else(|| {
-                    (category.incremental == Incremental::OnCadence).then(|| AsOf {
+                    by_time.then(|| AsOf {
                         snapshot_id: previous.clone(),
                         read_at: before.head().created_at.clone(),
                     })
