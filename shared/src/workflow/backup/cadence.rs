@@ -38,9 +38,11 @@ pub(crate) async fn carried_as_of(
     category: &'static Category,
     previous: Option<&Arc<Previous>>,
 ) -> Result<Option<AsOf>, StepError> {
-    if category.incremental != Incremental::OnCadence {
+    // Nothing to carry: read, with no decision to keep.
+    let held = previous.filter(|p| !job.full_refresh && p.backed_up(category.name).is_some());
+    let Some(previous) = held.filter(|_| category.incremental == Incremental::OnCadence) else {
         return Ok(None);
-    }
+    };
     let key = blob_key(job, category);
     match ctx.vault.get_opened(&job.org_id, &key, BlobKind::Work).await {
         Ok(bytes) => return decode(&key, &bytes),
@@ -51,16 +53,14 @@ pub(crate) async fn carried_as_of(
         Some(org) => org.schedule.linked_objects_every_days,
         None => DEFAULT_EVERY_DAYS,
     };
-    let held = match (job.full_refresh, previous) {
-        (false, Some(previous)) => previous.backed_up(category.name).map(|held| {
-            held.as_of.clone().unwrap_or_else(|| AsOf {
-                snapshot_id: previous.snapshot_id().clone(),
-                read_at: previous.created_at().to_owned(),
-            })
-        }),
-        _ => None,
-    };
-    let decided = held.filter(|read| !due(read, &job.created_at, Duration::days(i64::from(every))));
+    let read = previous
+        .backed_up(category.name)
+        .and_then(|held| held.as_of.clone())
+        .unwrap_or_else(|| AsOf {
+            snapshot_id: previous.snapshot_id().clone(),
+            read_at: previous.created_at().to_owned(),
+        });
+    let decided = (!due(&read, &job.created_at, Duration::days(i64::from(every)))).then_some(read);
     let bytes =
         serde_json::to_vec(&decided).map_err(|e| StepError::fatal(format!("could not encode a cadence: {e}")))?;
     let sealing = sealing_key(ctx, job).await?;
