@@ -33,6 +33,7 @@
 //!   cargo build --release && cargo build --release -p oktavault-bench
 //!   target/release/oktavault-bench --packages --lambda-init
 
+mod changes;
 mod steps;
 
 use std::collections::BTreeMap;
@@ -92,7 +93,8 @@ struct Args {
     /// Daily snapshots for --search.
     #[arg(long, default_value_t = 90)]
     days: usize,
-    /// The share of users changed each day, for --search and --cost.
+    /// The share of users changed each day, for --search and --cost; for backups, the share of users, memberships
+    /// and app assignments changed between the full run and the repeat one (0: none).
     #[arg(long, default_value_t = 0.01)]
     change: f64,
     /// Instead of backups: the AWS billing units of a first backup and --cost-days daily ones (the 7th a full
@@ -199,11 +201,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let mut per_category: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
         println!("\n{users} users");
         println!(
-            "{:>6} {:>8} {:>8} {:>9} {:>9} {:>6}",
-            "run", "calls", "minimum", "wall s", "peak MiB", "429s"
+            "{:>6} {:>8} {:>8} {:>9} {:>9} {:>9} {:>6}  {}",
+            "run", "calls", "minimum", "wall s", "bound s", "peak MiB", "429s", "bound set by"
         );
         for (i, run) in ["full", "again"].into_iter().enumerate() {
             if i > 0 {
+                if args.change > 0.0 {
+                    let changed = changes::change(&sim, args.change).await?;
+                    println!(
+                        "  changed between the runs ({:.1}%): {} users, {} memberships, {} app assignments",
+                        args.change * 100.0,
+                        changed.users,
+                        changed.memberships,
+                        changed.assignments
+                    );
+                }
                 // Okta's buckets are org-wide and last a minute; real backups are hours apart, so
                 // the previous run's use must not be charged to this one.
                 tokio::time::sleep(Duration::from_secs(61)).await;
@@ -213,12 +225,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let report = backup(&binary, store.path(), &sim).await?;
             let wall = started.elapsed().as_secs_f64();
             let calls = sim.calls();
+            let bound = backup_bound(&calls.by_endpoint, args.rate_scale, args.rate_share);
             println!(
-                "{run:>6} {:>8} {:>8} {wall:>9.1} {:>9.1} {:>6}",
+                "{run:>6} {:>8} {:>8} {wall:>9.1} {:>9.1} {:>9.1} {:>6}  {}",
                 calls.total(),
                 minimum.values().sum::<u64>(),
+                bound.time.as_secs_f64(),
                 report["peak_memory_mib"].as_f64().unwrap_or(f64::NAN),
-                report["rate_limited"].as_u64().unwrap_or(0)
+                report["rate_limited"].as_u64().unwrap_or(0),
+                bound.slowest.unwrap_or("-")
             );
             for (category, n) in calls_per_category(&calls.by_endpoint) {
                 per_category.entry(category).or_default().push(n);
@@ -263,6 +278,17 @@ async fn backup(binary: &Path, store: &Path, sim: &SimHandle) -> anyhow::Result<
         );
     }
     Ok(serde_json::from_slice(&out.stdout)?)
+}
+
+/// The shortest time the calls a run made could take at `share` of each bucket: the slowest bucket's calls over
+/// its allowance a minute (the buckets are used side by side).
+fn backup_bound(by_endpoint: &BTreeMap<String, u64>, scale: f64, share: f64) -> oktavault_bench::restore::Bound {
+    let calls = by_endpoint.iter().filter_map(|(endpoint, n)| {
+        let (method, template) = endpoint.split_once(' ')?;
+        Some((method, template, *n))
+    });
+    let needs = oktavault_bench::restore::per_bucket(calls, scale);
+    oktavault_bench::restore::bound(&needs, share, Duration::from_secs(60))
 }
 
 /// `/api/v1/groups/{groupId}/users` and `/api/v1/groups/{id}/users` alike: parameters blanked.

@@ -111,6 +111,7 @@ pub async fn run(bench: &SearchBench) -> anyhow::Result<()> {
             counts: Default::default(),
             status: JobStatus::Completed,
             full_refresh: false,
+            as_of: Default::default(),
             previous: None,
             changes: None,
             lacks: Vec::new(),

@@ -177,6 +177,10 @@ pub struct OrgSetArgs {
     /// Hours between scheduled backups: 1 (hourly) to 24 (daily).
     #[arg(long)]
     pub every_hours: Option<u32>,
+    /// Days between reads of linked-object values (0, every backup, to 365; default 7); carried in between, since
+    /// Okta logs no event for a link change. `backup --full` reads them whatever this says.
+    #[arg(long)]
+    pub linked_objects_every_days: Option<u32>,
 }
 
 #[derive(Args)]

@@ -447,7 +447,10 @@ fn org_record(org: &OrgId) -> OrgRecord {
             message: "the secret was refused".into(),
             refused_scopes: BTreeMap::from([("okta.logs.read".into(), "not granted to the OAuth app".into())]),
         }),
-        schedule: BackupSchedule { every_hours: 6 },
+        schedule: BackupSchedule {
+            every_hours: 6,
+            ..BackupSchedule::default()
+        },
         retention: RetentionPolicy {
             days: Some(30),
             count: Some(10),
@@ -495,6 +498,7 @@ fn snapshot_record(org: &OrgId, snapshot: &str, created_at: &str) -> SnapshotRec
         counts: BTreeMap::from([("users".to_string(), 3)]),
         status: JobStatus::Completed,
         full_refresh: true,
+        as_of: Default::default(),
         // The timeline's fields round-trip through both adapters like the rest.
         previous: None,
         changes: Some(BTreeMap::from([(

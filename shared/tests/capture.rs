@@ -215,6 +215,10 @@ async fn a_membership_change_is_captured_by_listing_only_what_it_touched_into_a_
             assert_eq!(kept.unwrap().objects, held.objects, "{name} carried whole");
         }
     }
+    // Linked-object values, read on a cadence, stay as of the snapshot that read them: the capture's start is not
+    // the time of their last read.
+    let links = &after.head().categories["linked_object_values"];
+    assert_eq!(links.as_of.as_ref().map(|a| &a.snapshot_id), Some(&first), "{links:?}");
     let apps_before: Vec<_> = before.objects("apps").await.unwrap();
     assert_eq!(
         after.objects("apps").await.unwrap(),

@@ -7,7 +7,7 @@
 
 use oktavault_shared::aws::{EventBridgeCaptureBuses, EventBridgeSchedules, SnsAlerts};
 use oktavault_shared::ids::{JobId, OrgId};
-use oktavault_shared::ports::{Alert, AlertKind, Alerts, AuthKind, BackupSchedule, CaptureBuses, OrgRecord, Schedules};
+use oktavault_shared::ports::{Alert, AlertKind, Alerts, AuthKind, CaptureBuses, OrgRecord, Schedules};
 use oktavault_shared::testkit::moto::MotoServer;
 
 const GROUP: &str = "oktavault-test";
@@ -53,7 +53,7 @@ async fn an_org_s_schedule_follows_its_record_from_authorization_to_deletion() {
     );
 
     // Hourly, then backup off: the same schedule, changed.
-    org.schedule = BackupSchedule { every_hours: 1 };
+    org.schedule.every_hours = 1;
     org.backup_enabled = false;
     let changed = schedules.sync(&org).await.unwrap().unwrap();
     assert!(!changed.enabled);

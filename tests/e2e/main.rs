@@ -8,6 +8,7 @@ mod api;
 mod api_schema;
 mod auth;
 mod backup;
+mod by_change;
 mod categories;
 mod console;
 mod diff;

@@ -45,9 +45,10 @@ pub async fn run(store_dir: &Path, args: OrgCommandArgs, out: &Output) -> anyhow
             let settings = OrgSettings {
                 backup_enabled: set.backup,
                 every_hours: set.every_hours,
+                linked_objects_every_days: set.linked_objects_every_days,
             };
             if settings == OrgSettings::default() {
-                anyhow::bail!("say what to change: --backup on|off, --every-hours N");
+                anyhow::bail!("say what to change: --backup on|off, --every-hours N, --linked-objects-every-days N");
             }
             let org_id = org_id(&set.org)?;
             orgs::update(store.catalog.as_ref(), &RecordSchedules, &org_id, &settings).await?;

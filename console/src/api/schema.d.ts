@@ -989,6 +989,13 @@ export interface operations {
                             previous?: string | null;
                             changes: Record<string, never>;
                             lacks: unknown[];
+                            /** @description Categories carried from an earlier snapshot rather than read by this one (linked-object values between their reads): per category, that snapshot and its job start. */
+                            as_of?: {
+                                [key: string]: {
+                                    snapshot_id: string;
+                                    read_at: string;
+                                };
+                            };
                         }[];
                     };
                 };
@@ -1032,6 +1039,11 @@ export interface operations {
                             objects: number;
                             skipped?: string | null;
                             incomplete: unknown[];
+                            /** @description Present when the category's values were carried from an earlier snapshot rather than read by this one (linked-object values between their reads): that snapshot and its job start. */
+                            as_of?: {
+                                snapshot_id: string;
+                                read_at: string;
+                            };
                         }[];
                     };
                 };

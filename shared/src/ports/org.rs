@@ -101,11 +101,21 @@ pub struct ConnectivityCheck {
 pub struct BackupSchedule {
     /// Hours between scheduled backups: 1 to 24 (daily, the default).
     pub every_hours: u32,
+    /// Days between reads of linked-object values (carried in between: Okta logs no event for a link change).
+    #[serde(default = "default_linked_objects_every_days")]
+    pub linked_objects_every_days: u32,
+}
+
+fn default_linked_objects_every_days() -> u32 {
+    crate::workflow::backup::LINKED_OBJECTS_EVERY_DAYS
 }
 
 impl Default for BackupSchedule {
     fn default() -> Self {
-        Self { every_hours: 24 }
+        Self {
+            every_hours: 24,
+            linked_objects_every_days: default_linked_objects_every_days(),
+        }
     }
 }
 

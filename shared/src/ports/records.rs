@@ -294,6 +294,10 @@ pub struct SnapshotRecord {
     /// captures by age).
     #[serde(default)]
     pub trigger: BackupTrigger,
+    /// Per category carried from an earlier snapshot rather than read by this one (linked-object values between
+    /// their reads): the snapshot that read it, and when. The timeline shows it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub as_of: BTreeMap<String, crate::snapshot::AsOf>,
 }
 
 /// What started a backup.

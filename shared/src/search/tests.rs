@@ -68,6 +68,7 @@ impl World {
             counts: Default::default(),
             status: JobStatus::Completed,
             full_refresh: false,
+            as_of: Default::default(),
             previous: None,
             changes: None,
             lacks: Vec::new(),

@@ -12,7 +12,7 @@ use crate::categories::{self, Form};
 use crate::ids::{OrgId, SnapshotId};
 use crate::ports::SnapshotRecord;
 use crate::references;
-use crate::snapshot::{Incomplete, SnapshotReader, Vault, id_order};
+use crate::snapshot::{AsOf, Incomplete, SnapshotReader, Vault, id_order};
 
 /// Objects on one page unless asked otherwise, and at most.
 pub const DEFAULT_PAGE: usize = 200;
@@ -34,6 +34,10 @@ pub struct CategoryRow {
     pub skipped: Option<String>,
     /// What the snapshot lacks of the category: the parts Okta did not list completely, and why.
     pub incomplete: Vec<Incomplete>,
+    /// Set when the values were carried from an earlier snapshot, not read by this one (linked-object values
+    /// between their reads): the snapshot that read them, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<AsOf>,
 }
 
 /// The categories of snapshot `record`, in catalog order, with their counts and what each lacks.
@@ -47,6 +51,7 @@ pub async fn category_tree(vault: &Vault, record: &SnapshotRecord) -> Result<Cat
             objects: c.objects as usize,
             skipped: c.skipped.clone(),
             incomplete: c.incomplete.clone(),
+            as_of: c.as_of.clone(),
         })
         .collect();
     Ok(CategoryTree {
@@ -359,6 +364,13 @@ impl fmt::Display for CategoryTree {
                 Some(reason) => writeln!(f, "  {:<width$} {:<title$} skipped: {reason}", c.name, c.title)?,
                 None => writeln!(f, "  {:<width$} {:<title$} {:>8}", c.name, c.title, c.objects)?,
             }
+            if let Some(as_of) = &c.as_of {
+                writeln!(
+                    f,
+                    "  {:<width$} as of {} (snapshot {}): carried, not read again by this snapshot",
+                    "", as_of.read_at, as_of.snapshot_id
+                )?;
+            }
             if !c.incomplete.is_empty() {
                 writeln!(
                     f,
@@ -434,6 +446,7 @@ mod tests {
             changes: None,
             lacks: Vec::new(),
             trigger: BackupTrigger::Manual,
+            as_of: BTreeMap::new(),
         };
         (vault, record)
     }

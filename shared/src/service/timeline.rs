@@ -15,7 +15,7 @@ use super::ServiceError;
 use crate::categories;
 use crate::ids::{OrgId, SnapshotId};
 use crate::ports::{Catalog, ChangeCounts, JobStatus, Lack, SnapshotRecord};
-use crate::snapshot::{SnapshotReader, Vault, walk};
+use crate::snapshot::{AsOf, SnapshotReader, Vault, walk};
 use crate::timefmt;
 
 /// Which snapshots a timeline shows: those created in `[since, until]`.
@@ -139,6 +139,10 @@ pub struct TimelineEntry {
     pub previous: Option<SnapshotId>,
     pub changes: Changes,
     pub lacks: Vec<Lack>,
+    /// Categories carried from an earlier snapshot rather than read by this one (linked-object values between
+    /// their reads), with the snapshot that read them and when.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub as_of: BTreeMap<String, AsOf>,
 }
 
 /// Snapshots newest first (by org, then time), each with its period.
@@ -214,6 +218,7 @@ async fn entry(
         previous: previous.clone(),
         changes: if previous.is_none() { Changes::First } else { changes },
         lacks,
+        as_of: record.as_of.clone(),
     }
 }
 
@@ -340,6 +345,13 @@ fn write_entry(f: &mut fmt::Formatter<'_>, s: &TimelineEntry) -> fmt::Result {
             lack.category,
             lack.part.as_deref().unwrap_or_default(),
             lack.reason
+        )?;
+    }
+    for (category, as_of) in &s.as_of {
+        writeln!(
+            f,
+            "      {category} as of {} (snapshot {}): carried, not read again",
+            as_of.read_at, as_of.snapshot_id
         )?;
     }
     Ok(())

@@ -31,7 +31,9 @@ pub use envelope::BlobKind;
 pub use error::SnapshotError;
 pub use hash::{CanonicalObject, InvalidHash, ObjectHash, canonical_json, hash_object};
 pub use manifest::{CategoryManifest, CompactLocation, Incomplete, Location, Manifest, ManifestEntry};
-pub use parts::{CategoryHead, MANIFEST_FORMAT_VERSION, ManifestHead, ManifestPart, PART_ENTRIES, PartRef, id_order};
+pub use parts::{
+    AsOf, CategoryHead, MANIFEST_FORMAT_VERSION, ManifestHead, ManifestPart, PART_ENTRIES, PartRef, id_order,
+};
 pub use reader::{Entries, SnapshotReader};
 pub use sealing_key::{INDEX_KEY_ID, SealingKey};
 pub use segment::Segment;

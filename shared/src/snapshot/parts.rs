@@ -57,6 +57,18 @@ pub struct CategoryHead {
     pub incomplete: Vec<Incomplete>,
     pub objects: u64,
     pub parts: Vec<PartRef>,
+    /// Set when the category's values were carried from an earlier snapshot rather than read by this one (a
+    /// category read on a cadence, such as linked-object values): the snapshot that last read them, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<AsOf>,
+}
+
+/// When a carried category's values were last read from Okta.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AsOf {
+    pub snapshot_id: SnapshotId,
+    /// The start of that snapshot's job (RFC 3339).
+    pub read_at: String,
 }
 
 /// Where a part is, and the range of ids it holds.

@@ -14,7 +14,7 @@ use super::hash::ObjectHash;
 use super::keys;
 use super::manifest::{self, Incomplete, Location, Manifest, ManifestEntry};
 use super::parts::{
-    self, CategoryHead, MANIFEST_FORMAT_VERSION, ManifestHead, ManifestPart, PART_ENTRIES, PartRef, id_order,
+    self, AsOf, CategoryHead, MANIFEST_FORMAT_VERSION, ManifestHead, ManifestPart, PART_ENTRIES, PartRef, id_order,
 };
 use super::sealing_key::SealingKey;
 use super::vault::Vault;
@@ -160,6 +160,11 @@ impl<'a> ManifestWriter<'a> {
     /// Sets what the open category lacks (known once all its pages were read).
     pub fn set_incomplete(&mut self, incomplete: Vec<Incomplete>) {
         self.open.as_mut().expect("an open category").head.incomplete = incomplete;
+    }
+
+    /// Records that the open category's values were carried from the snapshot that read them (see [`AsOf`]).
+    pub fn set_as_of(&mut self, as_of: AsOf) {
+        self.open.as_mut().expect("an open category").head.as_of = Some(as_of);
     }
 
     /// Forgets the open category: it is written again from its first part (whose blobs the new ones replace).
@@ -348,6 +353,7 @@ fn legacy_head(whole: &Manifest) -> ManifestHead {
                 incomplete: c.incomplete.clone(),
                 objects: c.entries.len() as u64,
                 parts,
+                as_of: None,
             };
             (name.clone(), head)
         })

@@ -132,6 +132,7 @@ fn display_message(event_type: &str) -> &'static str {
         "user.lifecycle.unsuspend" => "Unsuspend Okta user",
         "user.lifecycle.reactivate" => "Reactivate Okta user",
         "user.lifecycle.delete.initiated" => "Delete Okta user",
+        "user.lifecycle.delete.completed" => "Okta user deleted",
         "user.account.unlock" => "Unlock user account",
         "user.account.expire_password" => "Expire user password",
         "user.account.reset_password" => "Reset user password",

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::local::AlertFile;
-use crate::ports::{AuthKind, BackupSchedule, BackupTrigger, ChangeCounts, JobKind};
+use crate::ports::{AuthKind, BackupTrigger, ChangeCounts, JobKind};
 
 fn at(s: &str) -> OffsetDateTime {
     timefmt::parse_rfc3339(s).unwrap()
@@ -29,6 +29,7 @@ fn snapshot(created_at: &str, removed: &[(&str, u64)]) -> SnapshotRecord {
         counts: BTreeMap::new(),
         status: JobStatus::Completed,
         full_refresh: false,
+        as_of: Default::default(),
         previous: Some(SnapshotId::new("s1").unwrap()),
         changes: Some(
             removed
@@ -84,7 +85,7 @@ fn removing_more_than_the_threshold_of_users_or_assignments_is_a_mass_change_and
 #[test]
 fn a_backup_is_stale_once_its_schedule_and_grace_pass_and_the_alert_is_raised_once() {
     let mut org = org();
-    org.schedule = BackupSchedule { every_hours: 24 };
+    org.schedule.every_hours = 24;
     let newest = snapshot("2026-03-01T00:00:00Z", &[]);
     let hour = Duration::hours(1);
     // Due at 03-02 00:00, stale at 02:00 with the default grace.

@@ -270,7 +270,10 @@ mod tests {
 
     fn org(created_at: &str, every_hours: u32) -> OrgRecord {
         OrgRecord {
-            schedule: BackupSchedule { every_hours },
+            schedule: BackupSchedule {
+                every_hours,
+                ..BackupSchedule::default()
+            },
             ..OrgRecord::new(
                 OrgId::new("acme.okta.com").unwrap(),
                 "https://acme.okta.com".into(),

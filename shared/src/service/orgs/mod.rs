@@ -14,9 +14,7 @@ use super::ServiceError;
 use crate::credentials::store_org_credentials;
 use crate::ids::OrgId;
 use crate::okta::{ClientConfig, Credentials, OrgUrl};
-use crate::ports::{
-    AuthKind, BackupSchedule, Catalog, ConnectivityCheck, KeyProvider, OrgRecord, ScheduleState, Schedules,
-};
+use crate::ports::{AuthKind, Catalog, ConnectivityCheck, KeyProvider, OrgRecord, ScheduleState, Schedules};
 use crate::timefmt;
 
 /// Registers the org at `url` as `org_id` (or updates its registration): how it authenticates, and its OAuth
@@ -199,6 +197,9 @@ pub struct OrgSettings {
     /// Hours between scheduled backups, 1 to 24.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every_hours: Option<u32>,
+    /// Days between reads of linked-object values, 0 (every backup) to 365 (carried in between).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_objects_every_days: Option<u32>,
 }
 
 /// Changes an org's settings, and its schedule with them. A deleted org takes none: authorize it again first.
@@ -220,7 +221,15 @@ pub async fn update(
                 "every_hours must be 1 to 24 (hourly to daily), not {hours}"
             )));
         }
-        org.schedule = BackupSchedule { every_hours: hours };
+        org.schedule.every_hours = hours;
+    }
+    if let Some(days) = settings.linked_objects_every_days {
+        if days > 365 {
+            return Err(ServiceError::Invalid(format!(
+                "linked_objects_every_days must be 0 (every backup) to 365, not {days}"
+            )));
+        }
+        org.schedule.linked_objects_every_days = days;
     }
     if let Some(enabled) = settings.backup_enabled {
         org.backup_enabled = enabled;

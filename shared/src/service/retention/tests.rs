@@ -56,6 +56,7 @@ fn record(n: u32, age_days: i64, trigger: BackupTrigger) -> SnapshotRecord {
         counts: BTreeMap::new(),
         status: JobStatus::Completed,
         full_refresh: false,
+        as_of: Default::default(),
         previous: None,
         changes: None,
         lacks: Vec::new(),

@@ -34,10 +34,10 @@ pub(super) async fn next_requests(
     category: &Category,
     cursor: &Cursor,
     parents: Option<&Parents>,
-    log_query: Option<&str>,
+    query: Option<&str>,
     carry: Option<&Carry>,
 ) -> Result<Vec<NextRequest>, StepError> {
-    let Some(first) = cursor.next_request(category, parents, log_query) else {
+    let Some(first) = cursor.next_request(category, parents, query) else {
         return Ok(Vec::new());
     };
     let mut requests = vec![first];
@@ -49,7 +49,7 @@ pub(super) async fn next_requests(
             position: cursor.position + requests.len(),
             ..Cursor::default()
         };
-        let Some(request) = ahead.next_request(category, parents, log_query) else {
+        let Some(request) = ahead.next_request(category, parents, query) else {
             break;
         };
         if can_carry(ctx, job, carry, parents, ahead.position).await {

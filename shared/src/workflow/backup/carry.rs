@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::previous::{Previous, PreviousChildren, PreviousEntry};
 use super::work::WorkEntry;
-use crate::categories::{Category, Incremental};
+use crate::categories::{Category, Incremental, Keep, Source};
 use crate::ids::OrgId;
 use crate::ports::JobRecord;
 use crate::snapshot::{Location, Segment, Vault};
@@ -37,6 +37,13 @@ pub struct Carry {
     history: Arc<tokio::sync::Mutex<PreviousChildren>>,
     /// The last segment read to compare a parent's marker; parents of one page share one.
     segment: Mutex<Option<Arc<Segment>>>,
+    /// Carried on a cadence ([`Carry::on_cadence`]): no marker is compared; only parents (and names) the previous
+    /// snapshot held are carried.
+    cadence: bool,
+    /// For a cadence: the previous snapshot's parent ids and (for a row listed per parent and name) names.
+    known: tokio::sync::Mutex<Option<(HashSet<String>, Option<HashSet<String>>)>>,
+    /// For a cadence: the parents this job lists (a carried link to a user no longer there is dropped).
+    current: Option<HashSet<String>>,
 }
 
 impl Carry {
@@ -50,7 +57,7 @@ impl Carry {
         history: Option<&Arc<tokio::sync::Mutex<PreviousChildren>>>,
     ) -> Option<Self> {
         let (field, events, target) = match category.incremental {
-            Incremental::Always => return None,
+            Incremental::Always | Incremental::ListedByChange { .. } | Incremental::OnCadence => return None,
             Incremental::WhenParentFieldMoves { field } => (field, &[][..], ""),
             Incremental::WhenParentChangesOrLogged { field, events, target } => (field, events, target),
         };
@@ -69,7 +76,71 @@ impl Carry {
             previous: previous.clone(),
             history: history.clone(),
             segment: Mutex::new(None),
+            cadence: false,
+            known: tokio::sync::Mutex::new(None),
+            current: None,
         })
+    }
+
+    /// How a category read on a cadence is carried when its read is not due (see `cadence.rs`): every parent the
+    /// previous snapshot held keeps the children it recorded; a new parent, or a new name (a relationship defined
+    /// since), is read.
+    pub fn on_cadence(
+        category: &'static Category,
+        previous: &Arc<Previous>,
+        history: Option<&Arc<tokio::sync::Mutex<PreviousChildren>>>,
+        current: HashSet<String>,
+    ) -> Option<Self> {
+        let parent = category.parent()?;
+        previous.backed_up(parent.name)?;
+        previous.backed_up(category.name)?;
+        Some(Self {
+            category,
+            field: "",
+            events: &[],
+            target: "",
+            logged: Some(HashSet::new()),
+            previous: previous.clone(),
+            history: history?.clone(),
+            segment: Mutex::new(None),
+            cadence: true,
+            known: tokio::sync::Mutex::new(None),
+            current: Some(current),
+        })
+    }
+
+    /// Whether the previous snapshot held the parent of query `query_id` (`<parent>` or `<parent>/<name>`) and
+    /// its name; `false` when that cannot be read (the parent's children are then read).
+    async fn known_before(&self, query_id: &str) -> bool {
+        let mut known = self.known.lock().await;
+        if known.is_none() {
+            let parent = self.category.parent().expect("checked in on_cadence");
+            let parents = match self.previous.ids(parent.name).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    tracing::warn!(category = self.category.name, error = %e, "the previous snapshot's parents cannot be read; reading every value");
+                    return false;
+                }
+            };
+            let names = match self.category.source {
+                Source::PerParentAndName { names, .. } => match self.previous.ids(names).await {
+                    Ok(ids) => Some(ids),
+                    Err(e) => {
+                        tracing::warn!(category = self.category.name, error = %e, "the previous snapshot's names cannot be read; reading every value");
+                        return false;
+                    }
+                },
+                _ => None,
+            };
+            *known = Some((parents, names));
+        }
+        let (parents, names) = known.as_ref().expect("read above");
+        match names {
+            Some(names) => query_id
+                .split_once('/')
+                .is_some_and(|(parent, name)| parents.contains(parent) && names.contains(name)),
+            None => parents.contains(query_id),
+        }
     }
 
     /// The System Log event types whose targets must be known before anything is carried (see
@@ -118,30 +189,57 @@ impl Carry {
         if self.previous.lacks(self.category.name, &parent.id) {
             return None;
         }
-        let before = self.history.lock().await.of(&parent.id).await.ok()?.before.clone()?;
-        if before.hash != parent.hash {
-            let was = self.marker(vault, org, &before.at).await?;
-            let now = self.marker(vault, org, &parent.at).await?;
-            if was.is_none() || was != now {
+        if self.cadence {
+            if !self.known_before(&parent.id).await {
                 return None;
             }
+        } else {
+            let before = self.history.lock().await.of(&parent.id).await.ok()?.before.clone()?;
+            self.marker_unchanged(vault, org, &before, parent).await?;
         }
         // Only the run asked for is copied: a group's members may be every user of the org. (`of` keeps what it
         // read for the parent, so asking again reads nothing.)
         let mut history = self.history.lock().await;
         let known = history.of(&parent.id).await.ok()?;
-        let entries = known
-            .children
+        let kept: Vec<&PreviousEntry> = known.children.iter().filter(|c| self.still_links(&c.id)).collect();
+        let entries = kept
             .iter()
             .skip(from)
             .take(at_most)
-            .cloned()
-            .map(work_entry)
+            .map(|c| work_entry((*c).clone()))
             .collect();
         Some(CarriedRun {
             entries,
-            total: known.children.len(),
+            total: kept.len(),
         })
+    }
+
+    /// Whether a carried child may stay: a link to a user this job no longer lists is dropped (Okta removes a
+    /// user's links with the user); anything else stays.
+    fn still_links(&self, child_id: &str) -> bool {
+        match (&self.current, self.category.keep) {
+            (Some(current), Keep::LinkedUser { .. }) => child_id
+                .rsplit_once('/')
+                .is_some_and(|(_, linked)| current.contains(linked)),
+            _ => true,
+        }
+    }
+
+    /// `Some(())` when the parent's change marker is the same as in the previous snapshot (an unchanged object
+    /// has it unchanged); `None` when it moved or cannot be read back.
+    async fn marker_unchanged(
+        &self,
+        vault: &Vault,
+        org: &OrgId,
+        before: &PreviousEntry,
+        parent: &WorkEntry,
+    ) -> Option<()> {
+        if before.hash == parent.hash {
+            return Some(());
+        }
+        let was = self.marker(vault, org, &before.at).await?;
+        let now = self.marker(vault, org, &parent.at).await?;
+        (was.is_some() && was == now).then_some(())
     }
 
     /// The parent's change marker, read from the object stored at `at`; `None` (list the children again) when

@@ -31,6 +31,10 @@ pub struct Cursor {
     /// more children than one page carries (the Everyone group's members) goes on in the next page from here.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub carried: usize,
+    /// For a list read by change, once its query is read: the last id of the previous snapshot's objects walked
+    /// to carry the unchanged ones (see `changed.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_after: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -79,19 +83,23 @@ pub struct NextRequest {
 }
 
 impl Cursor {
-    /// What to fetch next, or `None` when the category is complete. `log_query` is the one query
-    /// of a [`Source::Log`] category (its path with the job's time window).
+    /// What to fetch next, or `None` when the category's listing is complete. `query` is the one query of a
+    /// [`Source::Log`] category (its path with the job's time window), or of a list read by change (the objects
+    /// changed since the previous snapshot), in place of the row's passes.
     pub fn next_request(
         &self,
         category: &Category,
         parents: Option<&Parents>,
-        log_query: Option<&str>,
+        query: Option<&str>,
     ) -> Option<NextRequest> {
         let (start, parent) = match category.source {
+            Source::List { .. } | Source::Log { .. } if query.is_some() => {
+                (query.filter(|_| self.position == 0)?.to_string(), None)
+            }
             Source::List { passes } => (passes.get(self.position)?.to_string(), None),
             Source::Log { .. } => {
-                debug_assert!(log_query.is_some(), "{} needs its log query", category.name);
-                (log_query.filter(|_| self.position == 0)?.to_string(), None)
+                debug_assert!(query.is_some(), "{} needs its log query", category.name);
+                return None;
             }
             Source::PerParent { .. } | Source::PerParentLink { .. } | Source::PerParentAndName { .. } => {
                 let parent = parents?.query(self.position)?;

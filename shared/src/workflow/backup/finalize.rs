@@ -8,15 +8,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::cadence;
 use super::previous::parent_of;
 use super::work::{self, Compact, SegmentKeys};
-use crate::categories::{self, Category};
+use crate::categories::{self, Category, Incremental};
 use crate::ids::{JobId, OrgId, SnapshotId};
 use crate::ports::{
     Alert, BackupTrigger, CategoryCounts, ChangeCounts, JobKind, JobRecord, JobStatus, Lack, LogEntry, SnapshotRecord,
 };
 use crate::search;
-use crate::snapshot::{Location, ManifestWriter, SnapshotReader, id_order, walk};
+use crate::snapshot::{AsOf, Location, ManifestWriter, SnapshotReader, id_order, walk};
 use crate::timefmt;
 use crate::workflow::job::{running_job, sealing_key};
 use crate::workflow::{StepContext, StepError, lease};
@@ -86,6 +87,7 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
         job.created_at.clone(),
         job.previous_snapshot.clone(),
     );
+    let mut carried_as_of = BTreeMap::new();
     for name in &job.categories {
         let mut counts = progress[name].counts.clone();
         match &counts.skipped {
@@ -93,13 +95,17 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
             None => {
                 let category = categories::find(name)
                     .ok_or_else(|| StepError::fatal(format!("job {}: unknown category {name}", job.job_id)))?;
-                counts.objects = write_category(ctx, &mut writer, &job, category).await?;
+                let as_of = cadence::recorded(ctx, &job, category).await?;
+                if let Some(as_of) = &as_of {
+                    carried_as_of.insert(name.clone(), as_of.clone());
+                }
+                counts.objects = write_category(ctx, &mut writer, &job, category, as_of).await?;
             }
         }
         job.counts.insert(name.clone(), counts);
     }
     if job.trigger == BackupTrigger::Capture {
-        carry_unlisted(ctx, &mut writer, &mut job).await?;
+        carry_unlisted(ctx, &mut writer, &mut job, &mut carried_as_of).await?;
     }
     let manifest_key = writer.finish().await?;
     let (changes, lacks) = summarize(ctx, &job, &key.snapshot_id).await?;
@@ -121,6 +127,7 @@ pub async fn finalize_backup(ctx: &StepContext, input: FinalizeInput) -> Result<
         changes,
         lacks,
         trigger: job.trigger,
+        as_of: carried_as_of,
     };
     ctx.catalog.put_snapshot(&snapshot).await?;
     // Never backwards: a slower job that finishes after a newer one leaves the newer one the org's last.
@@ -146,6 +153,7 @@ async fn carry_unlisted(
     ctx: &StepContext,
     writer: &mut ManifestWriter<'_>,
     job: &mut JobRecord,
+    carried_as_of: &mut BTreeMap<String, AsOf>,
 ) -> Result<(), StepError> {
     let Some(previous) = &job.previous_snapshot else {
         return Ok(());
@@ -168,6 +176,22 @@ async fn carry_unlisted(
             }
             Some(held) => {
                 writer.begin(category.name, held.incomplete.clone()).await?;
+                // A category read on a cadence or by change stays as of its last read (the capture did not read
+                // it): the next backup must not take the capture's start as the time its values were read.
+                let by_time = matches!(
+                    category.incremental,
+                    Incremental::OnCadence | Incremental::ListedByChange { .. }
+                );
+                let as_of = held.as_of.clone().or_else(|| {
+                    by_time.then(|| AsOf {
+                        snapshot_id: previous.clone(),
+                        read_at: before.head().created_at.clone(),
+                    })
+                });
+                if let Some(as_of) = as_of {
+                    carried_as_of.insert(category.name.to_owned(), as_of.clone());
+                    writer.set_as_of(as_of);
+                }
                 for n in 0..before.part_count(category.name) {
                     let part = before.part(category.name, n).await?;
                     for entry in &part.entries {
@@ -263,6 +287,7 @@ async fn write_category(
     writer: &mut ManifestWriter<'_>,
     job: &JobRecord,
     category: &'static Category,
+    as_of: Option<AsOf>,
 ) -> Result<u64, StepError> {
     let pages = work::page_keys(&ctx.vault, &job.org_id, &job.job_id, category.name).await?;
     let mut segments = SegmentKeys::default();
@@ -271,6 +296,9 @@ async fn write_category(
         let mut group: Vec<Compact> = Vec::new();
         let mut written = 0u64;
         writer.begin(category.name, Vec::new()).await?;
+        if let Some(as_of) = &as_of {
+            writer.set_as_of(as_of.clone());
+        }
         let mut in_order = true;
         'pages: for page in &pages {
             let doc = work::read_page(&ctx.vault, &job.org_id, page).await?;
@@ -310,6 +338,9 @@ async fn write_category(
         );
     }
     writer.begin(category.name, incomplete).await?;
+    if let Some(as_of) = as_of {
+        writer.set_as_of(as_of);
+    }
     let written = push_sorted(writer, entries, &segments).await?;
     writer.end().await?;
     Ok(written)

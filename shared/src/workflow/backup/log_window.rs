@@ -5,7 +5,7 @@
 //! kept by exactly one snapshot. A first snapshot (or one after a snapshot that did not keep the
 //! log) reaches back [`FIRST_LOOKBACK_DAYS`] days, Okta's default `since`.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 use time::{Duration, OffsetDateTime};
 
@@ -115,26 +115,27 @@ pub(crate) async fn previous_start(ctx: &StepContext, job: &JobRecord) -> Result
     Ok(Some(record.created_at))
 }
 
-/// The ids of the objects of `target_type` (`AppInstance`) that events of `event_types` inside
-/// `window` target, read page by page. The read stops on an empty page even when Okta links a next
-/// one (a log query can always link on).
-pub(crate) async fn logged_targets(
+/// Every `(event type, target type, target id)` that events of `event_types` inside `window` name, read page by
+/// page with one query. The read stops on an empty page even when Okta links a next one (a log query can always
+/// link on).
+pub(crate) async fn logged_events(
     client: &OktaClient,
     window: &LogWindow,
     event_types: &[&str],
-    target_type: &str,
-) -> Result<HashSet<String>, OktaError> {
-    let mut targets = HashSet::new();
+) -> Result<BTreeSet<(String, String, String)>, OktaError> {
+    let mut targets = BTreeSet::new();
     let mut url = window.query("/api/v1/logs", event_types);
     let mut limit = Some(LOG_PAGE);
     loop {
         let page = client.get_page(&url, limit).await?;
         let empty = page.items.is_empty();
         for event in &page.items {
-            let listed = event["target"].as_array().into_iter().flatten();
-            for target in listed.filter(|t| t["type"] == target_type) {
-                if let Some(id) = target["id"].as_str() {
-                    targets.insert(id.to_owned());
+            let Some(event_type) = event["eventType"].as_str() else {
+                continue;
+            };
+            for target in event["target"].as_array().into_iter().flatten() {
+                if let (Some(kind), Some(id)) = (target["type"].as_str(), target["id"].as_str()) {
+                    targets.insert((event_type.to_owned(), kind.to_owned(), id.to_owned()));
                 }
             }
         }

@@ -2,18 +2,22 @@
 //! wired by `statemachines/backup.asl.json`.
 
 mod batch;
+mod cadence;
 mod carry;
+mod changed;
 mod continuation;
 mod cursor;
 mod finalize;
 mod items;
 pub mod log_window;
+pub mod logged;
 mod page;
 mod parents;
 mod plan;
 pub mod previous;
 pub(crate) mod work;
 
+pub use cadence::DEFAULT_EVERY_DAYS as LINKED_OBJECTS_EVERY_DAYS;
 pub use continuation::{ContinueInput, ContinueOutput, continue_backup};
 pub(crate) use cursor::fill_parent;
 pub use finalize::{FinalizeInput, FinalizeOutput, finalize_backup};

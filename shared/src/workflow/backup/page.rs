@@ -13,10 +13,13 @@ use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{FETCH_CONCURRENCY, carried_children, next_requests};
+use super::cadence;
 use super::carry::Carry;
+use super::changed::ByChange;
 use super::cursor::{Cursor, NextRequest};
 use super::items::keep_items;
-use super::log_window::{LATE_EVENT_MARGIN_MINUTES, LogWindow, logged_targets, previous_start};
+use super::log_window::{LATE_EVENT_MARGIN_MINUTES, LogWindow, previous_start};
+use super::logged::{self, Logged};
 use super::parents::{Parents, parents};
 use super::previous::{Previous, PreviousChildren, parent_of};
 use super::work::{self, WorkDoc, WorkEntry};
@@ -124,9 +127,23 @@ pub async fn backup_page(
         },
         None => None,
     };
+    // The System Log is read once per job (by PlanBackup) and shared; read here only if that read is missing.
+    let needs_log = !category.incremental.logged_events().is_empty() && !job.full_refresh && run.previous.is_some();
+    let logged = match needs_log {
+        true => logged::logged(ctx, &job, &run.client).await?,
+        false => None,
+    };
+    let on_cadence = cadence::carried_as_of(ctx, &job, category, run.previous.as_ref()).await?;
     let carry = match Carry::new(category, &job, run.previous.as_ref(), run.history.as_ref()) {
+        None if on_cadence.is_some() => run.previous.as_ref().and_then(|previous| {
+            let current = parents.as_ref().map(Parents::ids).unwrap_or_default();
+            Carry::on_cadence(category, previous, run.history.as_ref(), current)
+        }),
         Some(mut carry) if !carry.events().is_empty() => {
-            match run.logged_parents(carry.events(), carry.target()).await? {
+            match run
+                .logged_parents(logged.as_ref(), carry.events(), carry.target())
+                .await?
+            {
                 Some(parents) => {
                     carry.set_logged(parents);
                     Some(carry)
@@ -136,12 +153,13 @@ pub async fn backup_page(
         }
         other => other,
     };
-    let (log_query, known_events) = match category.source {
+    let by_change = ByChange::new(ctx, &job, category, run.previous.as_ref(), logged.as_ref()).await?;
+    let (query, known_events) = match category.source {
         Source::Log { path } => {
             let (window, known) = run.log_window().await?;
             (Some(window.query(path, &[])), known)
         }
-        _ => (None, HashSet::new()),
+        _ => (by_change.as_ref().map(|c| c.query().to_owned()), HashSet::new()),
     };
 
     let started = Instant::now();
@@ -213,11 +231,27 @@ pub async fn backup_page(
             category,
             &cursor,
             parents.as_ref(),
-            log_query.as_deref(),
+            query.as_deref(),
             carry.as_ref(),
         )
         .await?;
         if requests.is_empty() {
+            if let Some(by_change) = &by_change {
+                // The changed objects are listed: carry the others, a page at a time.
+                let (carried, last) = by_change
+                    .carried(ctx, &job, cursor.carried_after.as_deref(), ctx.carried_per_page)
+                    .await?;
+                if let Some(last) = last {
+                    let mut next = cursor.clone();
+                    next.carried_after = Some(last);
+                    let page = PageContents {
+                        carried,
+                        ..PageContents::default()
+                    };
+                    cursor = run.commit(&mut progress, page, next, false).await?;
+                    continue;
+                }
+            }
             run.commit(&mut progress, PageContents::default(), cursor, true).await?;
             break;
         }
@@ -652,17 +686,21 @@ impl<'a> PageRun<'a> {
         })
     }
 
-    /// The parents (targets of type `target`) that System Log events of `events` targeted since the previous snapshot's job
-    /// started, or `None` when the log cannot be read (not granted, not on the plan): then every
-    /// app's children are listed, and the job log says why.
-    async fn logged_parents(&self, events: &[&str], target: &str) -> Result<Option<HashSet<String>>, StepError> {
-        let Some(since) = previous_start(self.ctx, self.job).await? else {
+    /// The parents (targets of type `target`) that System Log events of `events` targeted since the previous
+    /// snapshot's job started (from the job's one read of the log), or `None` when there is nothing to compare
+    /// against or the log cannot be read (not granted, not on the plan): then every parent's children are
+    /// listed, and the job log says why.
+    async fn logged_parents(
+        &self,
+        logged: Option<&Logged>,
+        events: &[&str],
+        target: &str,
+    ) -> Result<Option<HashSet<String>>, StepError> {
+        let Some(logged) = logged else {
             return Ok(None);
         };
-        let window = self.window(Some(&since))?.reaching_back(LATE_EVENT_MARGIN_MINUTES);
-        match logged_targets(&self.client, &window, events, target).await {
+        match logged.targets(events, target) {
             Ok(parents) => Ok(Some(parents)),
-            Err(e) if e.is_retryable() => Err(e.into()),
             Err(e) => {
                 let line = LogEntry {
                     at: timefmt::rfc3339(timefmt::now()),

@@ -50,6 +50,11 @@ impl Parents {
         }
     }
 
+    /// The parents' own ids.
+    pub fn ids(&self) -> std::collections::HashSet<String> {
+        self.entries.iter().map(|e| e.id.to_string()).collect()
+    }
+
     /// Query `i`: its id and where its children are listed.
     pub fn query(&self, i: usize) -> Option<ParentQuery> {
         let per_parent = self.names.len().max(1);
@@ -72,11 +77,12 @@ impl Parents {
         })
     }
 
-    /// The parent object behind query `i`, as this job recorded it.
+    /// The parent object behind query `i`, as this job recorded it, under the query's id (`<parent>/<name>` for a
+    /// row listed per parent and name: the id its children are kept under).
     pub fn entry(&self, i: usize) -> Option<WorkEntry> {
         let entry = self.entries.get(i / self.names.len().max(1))?;
         Some(WorkEntry {
-            id: entry.id.to_string(),
+            id: self.query(i)?.id,
             hash: entry.hash,
             last_updated: None,
             at: Location {

@@ -109,6 +109,10 @@ pub async fn plan_backup(ctx: &StepContext, input: PlanInput) -> Result<PlanOutp
     // A wrong credential must fail the job here, before any page is fetched.
     let client = ctx.okta.client_for(&org).await?;
     client.check_credentials().await?;
+    // The System Log is read once per job, here, for every category that needs it (see `logged.rs`).
+    if !job.full_refresh && job.previous_snapshot.is_some() {
+        super::logged::logged(ctx, &job, &client).await?;
+    }
 
     let selected: Vec<&'static Category> = job
         .categories
@@ -438,6 +442,7 @@ mod tests {
             counts: BTreeMap::new(),
             status: JobStatus::Completed,
             full_refresh,
+            as_of: Default::default(),
             previous: None,
             changes: None,
             lacks: Vec::new(),

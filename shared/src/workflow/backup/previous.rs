@@ -84,6 +84,17 @@ impl Previous {
         &self.stored.head().snapshot_id
     }
 
+    /// When the previous snapshot's job started (RFC 3339).
+    pub fn created_at(&self) -> &str {
+        &self.stored.head().created_at
+    }
+
+    /// The ids of `category`'s objects in the previous snapshot, read whole (a few dozen bytes an object).
+    pub async fn ids(self: &Arc<Self>, category: &str) -> Result<std::collections::HashSet<String>, SnapshotError> {
+        let entries = self.walker(category).take_while(|_| true).await?;
+        Ok(entries.into_iter().map(|e| e.id).collect())
+    }
+
     /// The category as the previous snapshot recorded it, if it was backed up (not skipped).
     pub fn backed_up(&self, category: &str) -> Option<&CategoryHead> {
         self.stored.category(category).filter(|c| c.skipped.is_none())

@@ -417,12 +417,10 @@ pub async fn delete(sim: Sim, Path(id): Path<String>) -> Result<Response, ApiErr
     crate::handlers::privileges::forget(&mut org, &sim.base, crate::resources::roles::Assignee::User(&user_id));
     crate::resources::cascade::children_gone(&mut org, "users", &user_id);
     crate::resources::cascade::user_gone(&mut org, &user_id, &now);
-    syslog::emit(
-        &mut org,
-        &sim.clock,
-        "user.lifecycle.delete.initiated",
-        vec![user_target(&user)],
-    );
+    // Okta logs a deletion's start and its end; a reader may see either.
+    for event_type in ["user.lifecycle.delete.initiated", "user.lifecycle.delete.completed"] {
+        syslog::emit(&mut org, &sim.clock, event_type, vec![user_target(&user)]);
+    }
     Ok(no_content())
 }
 
