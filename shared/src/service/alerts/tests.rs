@@ -108,25 +108,16 @@ fn a_backup_is_stale_once_its_schedule_and_grace_pass_and_the_alert_is_raised_on
 #[test]
 fn only_failed_and_completed_with_errors_jobs_raise_an_alert() {
     let job = |status| JobRecord {
-        job_id: JobId::new("j1").unwrap(),
-        org_id: OrgId::new("acme.okta.com").unwrap(),
-        kind: JobKind::Restore,
         status,
-        created_at: "2026-01-01T00:00:00Z".into(),
         updated_at: "2026-01-01T00:01:00Z".into(),
         finished_at: Some("2026-01-01T00:01:00Z".into()),
-        snapshot_id: None,
-        previous_snapshot: None,
-        full_refresh: false,
-        wrapped_key: None,
-        categories: Vec::new(),
-        counts: BTreeMap::new(),
         error: Some("3 objects could not be restored".into()),
-        resumable: false,
-        reopened: 0,
-        trigger: Default::default(),
-        restore: None,
-        download: None,
+        ..JobRecord::new(
+            JobId::new("j1").unwrap(),
+            OrgId::new("acme.okta.com").unwrap(),
+            JobKind::Restore,
+            "2026-01-01T00:00:00Z".into(),
+        )
     };
     assert!(job_ended(&job(JobStatus::Completed)).is_none());
     assert!(job_ended(&job(JobStatus::Running)).is_none());

@@ -91,25 +91,8 @@ fn reason<'a>(plan: &'a RetentionPlan, snapshot: &SnapshotId) -> &'a str {
 
 fn job(kind: JobKind, status: JobStatus) -> JobRecord {
     JobRecord {
-        job_id: JobId::generate(now()),
-        org_id: org_id(),
-        kind,
         status,
-        created_at: timefmt::rfc3339(now()),
-        updated_at: timefmt::rfc3339(now()),
-        finished_at: None,
-        snapshot_id: None,
-        previous_snapshot: None,
-        full_refresh: false,
-        wrapped_key: None,
-        categories: Vec::new(),
-        counts: BTreeMap::new(),
-        error: None,
-        resumable: false,
-        reopened: 0,
-        trigger: BackupTrigger::Scheduled,
-        restore: None,
-        download: None,
+        ..JobRecord::new(JobId::generate(now()), org_id(), kind, timefmt::rfc3339(now()))
     }
 }
 
