@@ -713,6 +713,18 @@ async fn an_org_is_authorized_shown_changed_and_deleted_through_the_api_by_an_ad
         (status, changed["schedule"]["every_hours"].clone()),
         (StatusCode::OK, json!(6))
     );
+    let (status, changed) = f
+        .call(
+            Method::PATCH,
+            &path,
+            "admin",
+            Some(json!({"linked_objects_every_days": 3})),
+        )
+        .await;
+    assert_eq!(
+        (status, changed["schedule"]["linked_objects_every_days"].clone()),
+        (StatusCode::OK, json!(3))
+    );
     let (status, capture) = f
         .call(
             Method::PUT,

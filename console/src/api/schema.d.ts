@@ -877,6 +877,8 @@ export interface operations {
                 "application/json": {
                     backup_enabled?: boolean;
                     every_hours?: number;
+                    /** @description Days between reads of linked-object values (0 reads them on every backup). */
+                    linked_objects_every_days?: number;
                 };
             };
         };

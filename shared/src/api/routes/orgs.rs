@@ -153,7 +153,9 @@ async fn update(
     let (org, about) = admin_of(&api, &caller, &org, "update org").await?;
     let catalog = api.catalog.as_ref();
     if settings == OrgSettings::default() {
-        return Err(ApiError::invalid("say what to change: backup_enabled, every_hours"));
+        return Err(ApiError::invalid(
+            "say what to change: backup_enabled, every_hours, linked_objects_every_days",
+        ));
     }
     orgs::update(catalog, api.orgs.schedules.as_ref(), &org, &settings).await?;
     let detail = serde_json::to_string(&settings).unwrap_or_default();
