@@ -8,7 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use okta_sim::SimHandle;
+use oktavault_bench::sim_admin::admin_call;
 use serde_json::{Value, json};
+
+/// How long one change waits out the simulator's 429s, a second at a time.
+const PATIENCE: Duration = Duration::from_secs(300);
 
 /// What was changed, for the report.
 #[derive(Debug, Default)]
@@ -135,7 +139,7 @@ async fn run_all(sim: &SimHandle, calls: Vec<(reqwest::Method, String, Option<Va
                 let Some((method, path, body)) = calls.lock().expect("calls").pop() else {
                     return anyhow::Ok(());
                 };
-                admin(&client, &url, &token, method, &path, body).await?;
+                admin_call(&client, &url, &token, (method, &path, body), PATIENCE).await?;
             }
         });
     }
@@ -143,35 +147,4 @@ async fn run_all(sim: &SimHandle, calls: Vec<(reqwest::Method, String, Option<Va
         done??;
     }
     Ok(())
-}
-
-/// One admin call to the simulator, waiting out a 429.
-async fn admin(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> anyhow::Result<()> {
-    for _ in 0..300 {
-        let mut request = client
-            .request(method.clone(), format!("{url}{path}"))
-            .header("Authorization", format!("SSWS {token}"));
-        if let Some(body) = &body {
-            request = request.json(body);
-        }
-        let response = request.send().await?;
-        if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        }
-        anyhow::ensure!(
-            response.status().is_success(),
-            "the simulator refused the change {method} {path}: {}",
-            response.status()
-        );
-        return Ok(());
-    }
-    anyhow::bail!("the simulator kept answering 429 to {method} {path} for 300 s")
 }

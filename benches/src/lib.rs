@@ -10,6 +10,7 @@ pub mod packages;
 pub mod restore;
 pub mod runtime_api;
 pub mod search;
+pub mod sim_admin;
 mod zip;
 
 use std::path::PathBuf;

@@ -22,6 +22,8 @@ use oktavault_shared::ports::{AuthKind, Catalog};
 use oktavault_shared::snapshot::Vault;
 use serde_json::json;
 
+use crate::sim_admin::admin_call;
+
 use meter::{Meter, MeteredBlobs, MeteredCatalog, MeteredKeys};
 use run::DailyRun;
 pub use run::{Measured, RunKind};
@@ -201,24 +203,6 @@ async fn admin(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> anyhow::Result<()> {
-    for _ in 0..90 {
-        let mut request = client
-            .request(method.clone(), format!("{}{path}", sim.url()))
-            .header("Authorization", format!("SSWS {}", sim.api_token()));
-        if let Some(body) = &body {
-            request = request.json(body);
-        }
-        let response = request.send().await?;
-        if response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        }
-        anyhow::ensure!(
-            response.status().is_success(),
-            "the simulator refused the change {method} {path}: {}",
-            response.status()
-        );
-        return Ok(());
-    }
-    anyhow::bail!("the simulator kept answering 429 to {method} {path} for 90 s")
+    let call = (method, path, body);
+    admin_call(client, &sim.url(), &sim.api_token(), call, Duration::from_secs(90)).await
 }
