@@ -1,7 +1,6 @@
 //! Daily backups of large orgs read only what changed: users are listed by `lastUpdated`, the rest carried whole
 //! from the previous snapshot; deleted users are named by the System Log, which one query per job reads.
 
-use oktavault_shared::ports::Catalog;
 use serde_json::Value;
 
 use crate::support::*;
@@ -136,8 +135,7 @@ async fn without_the_system_log_every_user_is_listed_again_and_the_job_log_says_
     let contents = view.contents(&snapshot_id(&second.report)).await;
     assert!(!contents["users"].contains_key(&gone));
     assert_eq!(contents["users"].len(), sim.snapshot_state().users.len());
-    let job = view.job(&second.report).await;
-    let lines = view.catalog.read_log(&job.job_id).await.unwrap();
+    let lines = view.job_log(&second.report).await;
     assert!(
         lines
             .iter()

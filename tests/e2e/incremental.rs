@@ -1,5 +1,3 @@
-use oktavault_shared::ports::Catalog;
-
 use crate::support::*;
 
 const MEMBER_LISTS: &str = "GET /api/v1/groups/{id}/users";
@@ -235,8 +233,7 @@ async fn without_the_system_log_every_apps_assignments_are_listed_again() {
         "every app's groups were listed again"
     );
     let view = open_store(store.path());
-    let job = view.job(&second.report).await;
-    let lines = view.catalog.read_log(&job.job_id).await.unwrap();
+    let lines = view.job_log(&second.report).await;
     assert!(
         lines
             .iter()

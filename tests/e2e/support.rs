@@ -143,6 +143,12 @@ impl StoreView {
         self.catalog.get_job(&id).await.unwrap().expect("the job is recorded")
     }
 
+    /// The per-object log of the job of `report`.
+    pub async fn job_log(&self, report: &Value) -> Vec<oktavault_shared::ports::LogEntry> {
+        let job = self.job(report).await;
+        self.catalog.read_log(&job.job_id).await.unwrap()
+    }
+
     /// The System Log window the job of `report` covered: from its previous snapshot's job start (or
     /// 7 days back) to its own start.
     pub async fn log_window(&self, report: &Value) -> LogWindow {
