@@ -757,51 +757,6 @@ async fn the_policy_is_shown_and_set_through_the_service() {
     assert!(refused.to_string().contains("would delete every snapshot"), "{refused}");
 }
 
-/// A store that locks blobs as S3 Object Lock with a default retention does: the test sets each blob's lock.
-struct LockingStore {
-    inner: Arc<MemoryStore>,
-    rule: crate::ports::LockRule,
-    locks: std::sync::Mutex<BTreeMap<String, crate::ports::Retention>>,
-}
-
-#[async_trait]
-impl BlobStore for LockingStore {
-    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
-        self.inner.put(key, bytes).await
-    }
-    async fn put_if_absent(&self, key: &str, bytes: Vec<u8>) -> Result<bool, StoreError> {
-        self.inner.put_if_absent(key, bytes).await
-    }
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(key).await
-    }
-    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
-        self.inner.exists(key).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        self.inner.list(prefix).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.delete(key).await
-    }
-    async fn lock_rule(&self) -> Result<Option<crate::ports::LockRule>, StoreError> {
-        Ok(Some(self.rule))
-    }
-    async fn retention(&self, key: &str) -> Result<Option<crate::ports::Retention>, StoreError> {
-        Ok(self.locks.lock().unwrap().get(key).copied())
-    }
-    async fn extend_retention(&self, key: &str, retention: &crate::ports::Retention) -> Result<(), StoreError> {
-        let mut locks = self.locks.lock().unwrap();
-        let held = locks.get(key).copied();
-        assert!(
-            held.is_none_or(|h| h.until <= retention.until && h.mode == retention.mode),
-            "{key}: a lock is only lengthened, in its own mode: {held:?} -> {retention:?}"
-        );
-        locks.insert(key.to_owned(), *retention);
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn a_segment_a_newer_snapshot_names_stays_locked_for_the_lock_days_from_that_snapshot() {
     use crate::ports::{LockMode, LockRule, Retention};
@@ -832,14 +787,10 @@ async fn a_segment_a_newer_snapshot_names_stays_locked_for_the_lock_days_from_th
             locks.insert(key, Retention { mode: rule.mode, until });
         }
     }
-    let store = Arc::new(LockingStore {
-        inner: world.store.clone(),
-        rule,
-        locks: std::sync::Mutex::new(locks.clone()),
-    });
-    let vault = Vault::new(store.clone(), Arc::new(MasterKeyProvider::new()));
+    *world.store.lock_rule.lock().unwrap() = Some(rule);
+    *world.store.locks.lock().unwrap() = locks.clone();
 
-    let report = world.sweep(&vault).await.unwrap();
+    let report = world.sweep(&world.vault).await.unwrap();
     // The first snapshot's segment (users 2 to 4, named by all four) and the third's (user 2's second version,
     // named by the fourth too) now end 30 days after the fourth; the second's and the fourth's are named by no
     // newer snapshot and keep their locks.
@@ -851,7 +802,7 @@ async fn a_segment_a_newer_snapshot_names_stays_locked_for_the_lock_days_from_th
             .unwrap()
     };
     let newest = taken[&snapshots[3]] + Duration::days(30);
-    let held = store.locks.lock().unwrap().clone();
+    let held = world.store.locks.lock().unwrap().clone();
     assert_eq!(held[&segment_of(&snapshots[0])].until, newest);
     assert_eq!(held[&segment_of(&snapshots[2])].until, newest);
     assert_eq!(held[&segment_of(&snapshots[0])].mode, LockMode::Compliance);
@@ -863,7 +814,7 @@ async fn a_segment_a_newer_snapshot_names_stays_locked_for_the_lock_days_from_th
     assert!(report.to_string().contains("2 segment lock(s) lengthened"), "{report}");
 
     // Locks long enough are not touched again.
-    let again = world.sweep(&vault).await.unwrap();
+    let again = world.sweep(&world.vault).await.unwrap();
     assert_eq!(again.orgs[0].locks_extended, 0, "{again}");
 }
 

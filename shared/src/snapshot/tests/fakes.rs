@@ -9,7 +9,7 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKe
 
 use secrecy::ExposeSecret;
 
-use crate::ports::{BlobStore, DataKey, KeyContext, KeyError, KeyProvider, PlainKey, StoreError};
+use crate::ports::{BlobStore, DataKey, KeyContext, KeyError, KeyProvider, LockRule, PlainKey, Retention, StoreError};
 
 /// A HashMap-like blob store that enforces the port's key rules and counts reads.
 #[derive(Default)]
@@ -18,6 +18,10 @@ pub struct MemoryStore {
     pub gets: AtomicUsize,
     /// Keys whose reads fail with a retryable I/O error (a throttled store).
     pub failing: Mutex<HashSet<String>>,
+    /// Set, the store locks blobs (as S3 Object Lock does) with this rule; the test sets each blob's lock in
+    /// `locks`, and a lock is only ever lengthened, in its own mode.
+    pub lock_rule: Mutex<Option<LockRule>>,
+    pub locks: Mutex<BTreeMap<String, Retention>>,
 }
 
 impl MemoryStore {
@@ -89,6 +93,29 @@ impl BlobStore for MemoryStore {
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         Self::check(key)?;
         self.blobs.lock().unwrap().remove(key);
+        Ok(())
+    }
+
+    async fn lock_rule(&self) -> Result<Option<LockRule>, StoreError> {
+        Ok(*self.lock_rule.lock().unwrap())
+    }
+
+    async fn retention(&self, key: &str) -> Result<Option<Retention>, StoreError> {
+        Ok(self.locks.lock().unwrap().get(key).copied())
+    }
+
+    async fn extend_retention(&self, key: &str, retention: &Retention) -> Result<(), StoreError> {
+        assert!(
+            self.lock_rule.lock().unwrap().is_some(),
+            "{key}: this store locks nothing"
+        );
+        let mut locks = self.locks.lock().unwrap();
+        let held = locks.get(key).copied();
+        assert!(
+            held.is_none_or(|h| h.until <= retention.until && h.mode == retention.mode),
+            "{key}: a lock is only lengthened, in its own mode: {held:?} -> {retention:?}"
+        );
+        locks.insert(key.to_owned(), *retention);
         Ok(())
     }
 }
