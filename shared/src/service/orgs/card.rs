@@ -138,11 +138,19 @@ fn last_scheduled(jobs: &[JobRecord]) -> Option<time::OffsetDateTime> {
 /// scheduled backup began (or since it was registered). What `oktavault serve` starts, as EventBridge Scheduler
 /// does on AWS.
 pub fn scheduled_backup_due(org: &OrgRecord, jobs: &[JobRecord], now: time::OffsetDateTime) -> bool {
-    let Some(anchor) = last_scheduled(jobs).or_else(|| timefmt::parse_rfc3339(&org.created_at)) else {
+    let Some((anchor, every)) = schedule_period(org, last_scheduled(jobs)) else {
         return false;
     };
-    let every = Duration::hours(i64::from(org.schedule.every_hours.max(1)));
     org.is_backed_up() && org.sealed_credentials.is_some() && anchor + every <= now
+}
+
+/// Where the org's schedule counts from (its last scheduled backup, or its registration) and how often it fires.
+fn schedule_period(
+    org: &OrgRecord,
+    last_scheduled: Option<time::OffsetDateTime>,
+) -> Option<(time::OffsetDateTime, Duration)> {
+    let anchor = last_scheduled.or_else(|| timefmt::parse_rfc3339(&org.created_at))?;
+    Some((anchor, Duration::hours(i64::from(org.schedule.every_hours.max(1)))))
 }
 
 /// The schedule fires every `every_hours` from the org's last scheduled backup (or its registration): the first
@@ -152,8 +160,7 @@ fn next_run(
     last_scheduled: Option<time::OffsetDateTime>,
     now: time::OffsetDateTime,
 ) -> Option<time::OffsetDateTime> {
-    let anchor = last_scheduled.or_else(|| timefmt::parse_rfc3339(&org.created_at))?;
-    let every = Duration::hours(i64::from(org.schedule.every_hours.max(1)));
+    let (anchor, every) = schedule_period(org, last_scheduled)?;
     if anchor > now {
         return Some(anchor);
     }
