@@ -8,13 +8,13 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use super::launcher::Launch;
+use super::routes::held_lease;
 use super::{Api, ApiError};
 use crate::ids::{JobId, OrgId};
 use crate::ports::{BackupTrigger, JobKind};
 use crate::service::orgs::scheduled_backup_due;
 use crate::timefmt;
 use crate::workflow::backup::BackupRequest;
-use crate::workflow::runner::is_dead_local_runner;
 
 /// How often `oktavault serve` looks for due backups: a schedule runs at most this late.
 pub const TICK: Duration = Duration::from_secs(60);
@@ -29,8 +29,10 @@ pub async fn start_due(api: &Api, now: OffsetDateTime) -> Result<Vec<(OrgId, Job
         if !scheduled_backup_due(&org, &jobs, now) {
             continue;
         }
-        let leased = api.catalog.get_lease(&org.org_id, JobKind::Backup).await?;
-        if leased.is_some_and(|lease| lease.is_live(timefmt::millis(now)) && !is_dead_local_runner(&lease.owner)) {
+        if held_lease(api, &org.org_id, JobKind::Backup, timefmt::millis(now))
+            .await?
+            .is_some()
+        {
             continue;
         }
         let job_id = JobId::generate(now);

@@ -140,16 +140,25 @@ async fn launch_audited(
     Ok(())
 }
 
+/// The lease of the org's job of `kind` while it holds it at `now_ms`: live, and not owned by a process of this
+/// host that has died.
+pub(crate) async fn held_lease(
+    api: &Api,
+    org: &OrgId,
+    kind: JobKind,
+    now_ms: i64,
+) -> Result<Option<crate::ports::Lease>, ApiError> {
+    let lease = api.catalog.get_lease(org, kind).await?;
+    Ok(lease.filter(|lease| lease.is_live(now_ms) && !is_dead_local_runner(&lease.owner)))
+}
+
 /// Refuses with 409, answering the job, while the org's job of `kind` holds its lease: one job of a kind per org at
 /// a time, so a second would fail once started. A job that has just ended may hold it a moment longer (its last
 /// step cleans up, then lets go): that is a 409 too, to ask again shortly.
 async fn refuse_if_running(api: &Api, org: &OrgId, kind: JobKind) -> Result<(), ApiError> {
-    let Some(lease) = api.catalog.get_lease(org, kind).await? else {
+    let Some(lease) = held_lease(api, org, kind, timefmt::now_millis()).await? else {
         return Ok(());
     };
-    if !lease.is_live(timefmt::now_millis()) || is_dead_local_runner(&lease.owner) {
-        return Ok(());
-    }
     let Some(job) = api.catalog.get_job(&lease.job_id).await? else {
         return Err(ApiError::conflict(format!(
             "org {org}'s {kind} job {} is starting; follow it at /v1/jobs/{}, and ask again when it ends",
