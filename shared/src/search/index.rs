@@ -86,12 +86,21 @@ pub struct SearchIndex {
 }
 
 /// The stored form of a whole index (the compacted base).
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 pub(super) struct Stored {
     pub format: u32,
     pub org: OrgId,
     pub snapshots: Vec<SnapshotId>,
     pub versions: Vec<Version>,
+}
+
+/// [`Stored`], borrowed from the index it writes: the base is serialized without a second copy of the versions.
+#[derive(Serialize)]
+pub(super) struct StoredRef<'a> {
+    format: u32,
+    org: &'a OrgId,
+    snapshots: &'a [SnapshotId],
+    versions: &'a [Version],
 }
 
 pub(super) const BASE_FORMAT: u32 = 1;
@@ -131,12 +140,12 @@ impl SearchIndex {
         Ok(index)
     }
 
-    pub(super) fn to_stored(&self) -> Stored {
-        Stored {
+    pub(super) fn to_stored(&self) -> StoredRef<'_> {
+        StoredRef {
             format: BASE_FORMAT,
-            org: self.org.clone(),
-            snapshots: self.snapshots.clone(),
-            versions: self.versions.clone(),
+            org: &self.org,
+            snapshots: &self.snapshots,
+            versions: &self.versions,
         }
     }
 

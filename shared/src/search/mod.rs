@@ -6,7 +6,7 @@
 //!   predecessor's; written by FinalizeBackup, so finalize reads only the objects new in the snapshot.
 //! - [`SearchIndex`]: the index in memory: versions, their snapshot spans, keyword lookup, forgetting a snapshot.
 //! - [`store`]: loading the index (a compacted base plus later deltas), repairing what is missing or damaged,
-//!   updating it at finalize and compacting it.
+//!   adding a snapshot's delta at finalize, and compacting (by the retention sweep).
 
 pub mod delta;
 mod index;
@@ -18,4 +18,4 @@ mod tests;
 
 pub use delta::{Delta, NewVersion, VersionKey};
 pub use index::{SearchIndex, Span, Version};
-pub use store::{IndexUpdate, Loaded, Reindexed, forget_snapshot, index_snapshot, load};
+pub use store::{IndexUpdate, Loaded, Reindexed, compact_if_due, forget_snapshot, index_snapshot, load};

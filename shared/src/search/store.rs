@@ -1,24 +1,25 @@
 //! The index in the blob store: a compacted base (`orgs/<org>/search/base`) and one delta per later snapshot
-//! (`orgs/<org>/search/deltas/<snapshot>`), all sealed under the org's index key.
+//! (`orgs/<org>/search/deltas/<snapshot>` and its parts), all sealed under the org's index key.
 //!
-//! FinalizeBackup writes the new snapshot's delta ([`index_snapshot`]); every [`COMPACT_AFTER`] deltas it folds
-//! them into the base, so one finalize writes a delta, and now and then the base. [`load`] reads the base and
-//! the deltas of the snapshots after it, in the catalog's order; a delta that is missing, damaged, or made
-//! against another snapshot than the one before it is computed again from the manifests, written back and
-//! reported, never skipped.
+//! FinalizeBackup writes the new snapshot's delta ([`index_snapshot`]), a part at a time, and never loads the
+//! whole index, so a backup step's memory does not grow with the index. The retention sweep folds the deltas into
+//! the base once [`COMPACT_AFTER`] are waiting ([`compact_if_due`]), and whenever it forgets a snapshot. [`load`]
+//! reads the base and the deltas of the snapshots after it, in the catalog's order; a delta that is missing,
+//! damaged, or made against another snapshot than the one before it is computed again from the manifests,
+//! written back and reported, never skipped.
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::delta::{self, Delta};
+use super::delta;
 use super::index::{BASE_FORMAT, SearchIndex, Stored};
 use crate::ids::{OrgId, SnapshotId};
 use crate::ports::SnapshotRecord;
 use crate::snapshot::{BlobKind, SealingKey, SnapshotError, Vault, keys};
 
-/// Deltas kept beside the base before finalize folds them into it: loading reads at most this many small blobs
-/// after the base, and a finalize rewrites the base once in this many backups.
+/// Deltas kept beside the base before the retention sweep folds them into it: loading reads about this many
+/// deltas after the base (more when no sweep runs), and the base is rewritten about once in this many backups.
 pub const COMPACT_AFTER: usize = 16;
 
 /// An index loaded from the store, and the snapshots it had to index again.
@@ -35,13 +36,11 @@ pub struct Reindexed {
     pub reason: String,
 }
 
-/// What [`index_snapshot`] did.
+/// What [`index_snapshot`] wrote: the versions the snapshot added to the index and removed from it.
 #[derive(Debug, Clone, Serialize)]
 pub struct IndexUpdate {
     pub added: usize,
     pub removed: usize,
-    pub compacted: bool,
-    pub reindexed: Vec<Reindexed>,
 }
 
 /// The org's snapshots in index order: by creation time, then id.
@@ -139,8 +138,8 @@ async fn read_base(vault: &Vault, org: &OrgId) -> Result<Option<SearchIndex>, Sn
     SearchIndex::from_stored(stored).map(Some).map_err(decode_error)
 }
 
-/// Writes `index` as the org's base, then deletes the deltas it covers (a crash between leaves deltas the base
-/// already holds, which the next compaction deletes).
+/// Writes `index` as the org's base, then deletes the deltas it covers, heads and parts (a crash between leaves
+/// deltas the base already holds, which the next compaction deletes).
 async fn write_base(vault: &Vault, index: &SearchIndex) -> Result<(), SnapshotError> {
     let org = index.org();
     let blob_key = keys::search_base(org);
@@ -150,18 +149,27 @@ async fn write_base(vault: &Vault, index: &SearchIndex) -> Result<(), SnapshotEr
     })?;
     let key = vault.new_index_key(org).await?;
     vault.put_sealed(&key, &blob_key, BlobKind::Index, &bytes).await?;
+    drop(bytes);
     let covered: HashSet<String> = index.snapshots().iter().map(|s| keys::search_delta(org, s)).collect();
     for delta_key in vault.blobs().list(&keys::search_deltas_prefix(org)).await? {
         if covered.contains(&delta_key) {
             vault.blobs().delete(&delta_key).await?;
         }
     }
+    // Parts go by their snapshot, so those of a delta whose head a stopped write never stored go too.
+    let parts_prefix = keys::search_all_delta_parts_prefix(org);
+    for part_key in vault.blobs().list(&parts_prefix).await? {
+        let snapshot = part_key[parts_prefix.len()..].split('/').next().unwrap_or_default();
+        if index.snapshots().iter().any(|s| s.as_str() == snapshot) {
+            vault.blobs().delete(&part_key).await?;
+        }
+    }
     Ok(())
 }
 
 /// Indexes `snapshot`, just sealed, by writing its delta against the snapshot before it in `snapshots` (the org's
-/// records, the new one among them); once [`COMPACT_AFTER`] deltas are waiting, folds them into the base.
-/// FinalizeBackup calls this; one backup of an org runs at a time, so these updates never race.
+/// records, the new one among them), a part at a time: FinalizeBackup calls this, and it holds one part of the
+/// delta at once, never the index.
 pub async fn index_snapshot(
     vault: &Vault,
     org: &OrgId,
@@ -177,23 +185,26 @@ pub async fn index_snapshot(
             reason: format!("the catalog lists no such snapshot of {org}"),
         })?;
     let against = position.checked_sub(1).map(|p| &order[p]);
-    let fresh: Delta = delta::compute(vault, org, snapshot, against).await?;
     let key = vault.new_index_key(org).await?;
-    delta::write(vault, &key, &fresh).await?;
-    let mut update = IndexUpdate {
-        added: fresh.added.len(),
-        removed: fresh.removed.len(),
-        compacted: false,
-        reindexed: Vec::new(),
-    };
+    let (added, removed) = delta::compute_and_write(vault, &key, snapshot, against).await?;
+    Ok(IndexUpdate { added, removed })
+}
+
+/// Folds the org's deltas into its base when at least [`COMPACT_AFTER`] are waiting: the retention sweep calls
+/// this for every org it sweeps. Loads the whole index (as a search does). Returns whether it compacted, and the
+/// snapshots it had to index again.
+pub async fn compact_if_due(
+    vault: &Vault,
+    org: &OrgId,
+    snapshots: &[SnapshotRecord],
+) -> Result<Option<Vec<Reindexed>>, SnapshotError> {
     let waiting = vault.blobs().list(&keys::search_deltas_prefix(org)).await?.len();
-    if waiting >= COMPACT_AFTER {
-        let loaded = load(vault, org, snapshots).await?;
-        write_base(vault, &loaded.index).await?;
-        update.compacted = true;
-        update.reindexed = loaded.reindexed;
+    if waiting < COMPACT_AFTER || snapshots.is_empty() {
+        return Ok(None);
     }
-    Ok(update)
+    let loaded = load(vault, org, snapshots).await?;
+    write_base(vault, &loaded.index).await?;
+    Ok(Some(loaded.reindexed))
 }
 
 /// Removes `snapshot` from the org's index, before retention deletes it: the versions no other snapshot holds
@@ -208,6 +219,6 @@ pub async fn forget_snapshot(
     let Loaded { mut index, reindexed } = load(vault, org, snapshots).await?;
     index.forget(snapshot);
     write_base(vault, &index).await?;
-    vault.blobs().delete(&keys::search_delta(org, snapshot)).await?;
+    delta::delete(vault, org, snapshot).await?;
     Ok(reindexed)
 }

@@ -150,16 +150,97 @@ async fn a_missing_or_damaged_delta_is_indexed_again_from_the_manifest_and_repor
 }
 
 #[tokio::test]
-async fn deltas_fold_into_a_base_and_a_damaged_base_is_rebuilt_from_the_manifests() {
+async fn a_delta_is_stored_in_parts_and_one_missing_part_makes_it_indexed_again() {
+    let mut w = world();
+    let users: Vec<Value> = (0..2 * delta::PART_VERSIONS + 1)
+        .map(|n| {
+            user(
+                &format!("00u{n}"),
+                &format!("user{n}@example.com"),
+                "2026-01-01T00:00:00.000Z",
+            )
+        })
+        .collect();
+    let s = w.snapshot(1, &users).await;
+    let parts = w.store_keys(&keys::search_delta_parts_prefix(&w.org, &s)).await;
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    let whole = w.load().await;
+    assert!(whole.reindexed.is_empty(), "{:?}", whole.reindexed);
+    assert_eq!(whole.index.version_count(), users.len());
+
+    w.store.remove(&keys::search_delta_part(&w.org, &s, 1));
+    let Loaded { index, reindexed } = w.load().await;
+    assert_eq!(reindexed.len(), 1, "{reindexed:?}");
+    assert!(reindexed[0].reason.contains("part 1"), "{}", reindexed[0].reason);
+    assert_eq!(index.matching("example", None), whole.index.matching("example", None));
+    assert!(w.load().await.reindexed.is_empty(), "written back whole");
+
+    delta::delete(&w.vault, &w.org, &s).await.unwrap();
+    assert!(
+        w.store_keys(&keys::search_delta_parts_prefix(&w.org, &s))
+            .await
+            .is_empty()
+    );
+    assert!(w.store.raw(&keys::search_delta(&w.org, &s)).is_none());
+}
+
+#[tokio::test]
+async fn a_delta_written_whole_in_one_blob_by_an_older_version_is_still_read() {
+    let mut w = world();
+    let s = three(&mut w).await;
+    let whole = w.load().await.index;
+    // Format 1: the versions inline in the head, no parts.
+    let mut old = delta::read(&w.vault, &w.org, &s[1]).await.unwrap().unwrap();
+    old.format = 1;
+    delta::delete(&w.vault, &w.org, &s[1]).await.unwrap();
+    let key = w.vault.new_index_key(&w.org).await.unwrap();
+    let bytes = serde_json::to_vec(&old).unwrap();
+    w.vault
+        .put_sealed(
+            &key,
+            &keys::search_delta(&w.org, &s[1]),
+            crate::snapshot::BlobKind::Index,
+            &bytes,
+        )
+        .await
+        .unwrap();
+    let Loaded { index, reindexed } = w.load().await;
+    assert!(reindexed.is_empty(), "{reindexed:?}");
+    assert_eq!(index.versions_of("users", "00u1"), whole.versions_of("users", "00u1"));
+    assert_eq!(index.versions_of("users", "00u2"), whole.versions_of("users", "00u2"));
+}
+
+#[tokio::test]
+async fn deltas_fold_into_a_base_once_enough_wait_and_a_damaged_base_is_rebuilt_from_the_manifests() {
     let mut w = world();
     let mut ada = user("00u1", "ada@example.com", "2026-01-01T00:00:00.000Z");
-    for n in 0..(store::COMPACT_AFTER as u32 + 2) {
+    for n in 0..(store::COMPACT_AFTER as u32 - 1) {
         ada["profile"]["firstName"] = json!(format!("Ada{}", n / 3));
         w.snapshot(n, &[ada.clone()]).await;
     }
+    assert!(
+        compact_if_due(&w.vault, &w.org, &w.records).await.unwrap().is_none(),
+        "not yet due"
+    );
+    for n in (store::COMPACT_AFTER as u32 - 1)..(store::COMPACT_AFTER as u32 + 2) {
+        ada["profile"]["firstName"] = json!(format!("Ada{}", n / 3));
+        w.snapshot(n, &[ada.clone()]).await;
+    }
+    assert!(
+        w.store.raw(&keys::search_base(&w.org)).is_none(),
+        "a backup never compacts"
+    );
+    let reindexed = compact_if_due(&w.vault, &w.org, &w.records).await.unwrap();
+    assert_eq!(reindexed, Some(Vec::new()));
     let deltas = w.store_keys(&keys::search_deltas_prefix(&w.org)).await;
     assert!(w.store.raw(&keys::search_base(&w.org)).is_some(), "compacted");
-    assert!(deltas.len() < store::COMPACT_AFTER, "{deltas:?}");
+    assert!(deltas.is_empty(), "{deltas:?}");
+    assert!(
+        w.store_keys(&keys::search_all_delta_parts_prefix(&w.org))
+            .await
+            .is_empty(),
+        "the parts went with their heads"
+    );
     let whole = w.load().await;
     assert!(whole.reindexed.is_empty());
     assert_eq!(whole.index.snapshots().len(), store::COMPACT_AFTER + 2);
@@ -170,8 +251,8 @@ async fn deltas_fold_into_a_base_and_a_damaged_base_is_rebuilt_from_the_manifest
     assert!(rebuilt.reindexed[0].snapshot.is_none() && rebuilt.reindexed[0].reason.contains("base"));
     assert_eq!(
         rebuilt.reindexed.len(),
-        1 + store::COMPACT_AFTER,
-        "every snapshot the base covered"
+        1 + store::COMPACT_AFTER + 2,
+        "every snapshot the base covered (all of them: it was compacted after the last)"
     );
     assert_eq!(
         rebuilt.index.versions_of("users", "00u1"),

@@ -8,7 +8,8 @@
 //! orgs/<org>/restores/<job>/plan/head                      a restore job's plan: its summary
 //! orgs/<org>/restores/<job>/plan/<category>/<n:06>         ... and its planned objects, a chunk at a time
 //! orgs/<org>/search/base                                   the org's search index, compacted
-//! orgs/<org>/search/deltas/<snapshot>                      ... and what each later snapshot added and removed
+//! orgs/<org>/search/deltas/<snapshot>                      ... and what each later snapshot added and removed:
+//! orgs/<org>/search/delta-parts/<snapshot>/<n:06>          ... its head, then its versions, a part at a time
 //! orgs/<org>/expired/<snapshot>                           retention's mark on a snapshot it is deleting
 //! orgs/<org>/downloads/<job>/plan                          a download job's plan: its files and filters
 //! orgs/<org>/downloads/<job>/pieces/<file:03>/<unit:08>    ... and its rendered pieces, until the file is made
@@ -131,9 +132,24 @@ pub fn search_delta(org: &OrgId, snapshot: &SnapshotId) -> String {
     format!("{}{snapshot}", search_deltas_prefix(org))
 }
 
-/// Every search index delta of `org`.
+/// Every search index delta of `org` (their heads: one blob a snapshot).
 pub fn search_deltas_prefix(org: &OrgId) -> String {
     format!("orgs/{org}/search/deltas/")
+}
+
+/// Part `n` of the search index delta of `snapshot` (format 2).
+pub fn search_delta_part(org: &OrgId, snapshot: &SnapshotId, n: u32) -> String {
+    format!("{}{n:06}", search_delta_parts_prefix(org, snapshot))
+}
+
+/// The parts of the search index delta of `snapshot`.
+pub fn search_delta_parts_prefix(org: &OrgId, snapshot: &SnapshotId) -> String {
+    format!("{}{snapshot}/", search_all_delta_parts_prefix(org))
+}
+
+/// The parts of every search index delta of `org`.
+pub fn search_all_delta_parts_prefix(org: &OrgId) -> String {
+    format!("orgs/{org}/search/delta-parts/")
 }
 
 /// Everything stored for one org (`orgs/<org>/`): what retention deletes once an org that is no longer backed up
@@ -184,6 +200,7 @@ mod tests {
             download_piece(&org, &job, 0, 0),
             search_base(&org),
             search_delta(&org, &snap),
+            search_delta_part(&org, &snap, 0),
             expired(&org, &snap),
             "orgs".to_owned(),
             "exports/acme.okta.com/job-1/users.json".to_owned(),
@@ -229,6 +246,14 @@ mod tests {
             "orgs/acme.okta.com/search/deltas/20261123T115000Z-3f9a"
         );
         assert!(search_delta(&org, &snap).starts_with(&search_deltas_prefix(&org)));
+        assert_eq!(
+            search_delta_part(&org, &snap, 3),
+            "orgs/acme.okta.com/search/delta-parts/20261123T115000Z-3f9a/000003"
+        );
+        // A part is never listed as a delta head.
+        assert!(!search_delta_part(&org, &snap, 0).starts_with(&search_deltas_prefix(&org)));
+        assert!(search_delta_part(&org, &snap, 0).starts_with(&search_all_delta_parts_prefix(&org)));
+        assert!(valid(&search_delta_part(&org, &snap, 0)));
         assert!(valid(&search_base(&org)) && valid(&search_delta(&org, &snap)));
         assert_eq!(expired(&org, &snap), "orgs/acme.okta.com/expired/20261123T115000Z-3f9a");
         assert!(expired(&org, &snap).starts_with(&expired_prefix(&org)) && valid(&expired(&org, &snap)));

@@ -29,6 +29,8 @@ pub struct OrgSweep {
     pub deferred: BTreeMap<SnapshotId, String>,
     /// Segments whose Object Lock was lengthened because a newer snapshot still names them (locked buckets only).
     pub locks_extended: usize,
+    /// The org's search index deltas were folded into its base (at a forgotten snapshot, or once enough waited).
+    pub search_compacted: bool,
     /// Every remaining blob of the org was deleted (no longer backed up, no snapshot left).
     pub purged: bool,
     /// False when the time budget ended first: the next sweep finishes the job.
@@ -49,6 +51,7 @@ impl OrgSweep {
             segments_kept: 0,
             other_blobs_deleted: 0,
             locks_extended: 0,
+            search_compacted: false,
             deferred: BTreeMap::new(),
             purged: false,
             finished: true,

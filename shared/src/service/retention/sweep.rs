@@ -13,7 +13,8 @@
 //!    sweep of the org before anything is deleted: what it needs is unknown.
 //!    On a bucket with Object Lock, each marked segment's lock is then lengthened as far as the newest
 //!    snapshot that names it needs (`locks.rs`), every sweep, expired snapshots or not.
-//! 4. It is forgotten in the org's search index.
+//! 4. It is forgotten in the org's search index. (With nothing expired, the index's deltas are folded into its
+//!    base once enough wait.)
 //! 5. Sweep: the snapshot's own segments (`orgs/<org>/segments/<snapshot>/`) that the mark does not hold are
 //!    deleted (a later snapshot that deduplicated against it still names the rest), then its manifest blobs.
 //!    A snapshot an active job still reads keeps its blobs and its mark until a later run.
@@ -122,7 +123,7 @@ pub(super) async fn sweep_org(
         report.finished = false;
         return Ok(());
     }
-    forget_in_search(vault, org_id, &remaining, &doomed).await?;
+    report.search_compacted = forget_in_search(vault, org_id, &remaining, &doomed).await?;
     for snapshot in &doomed {
         if let Some(why) = in_use.snapshots.get(snapshot) {
             report.deferred.insert(snapshot.clone(), why.clone());
@@ -157,25 +158,23 @@ async fn pending_marks(vault: &Vault, org: &OrgId) -> Result<BTreeSet<SnapshotId
 }
 
 /// Forgets the doomed snapshots in the org's search index: loading it over the remaining records drops every
-/// snapshot the catalog no longer lists, and the base is written once; then each doomed delta goes.
+/// snapshot the catalog no longer lists, and the base is written once; then each doomed delta goes. With nothing
+/// doomed, the deltas are folded into the base once enough wait: backups only add deltas, and this is where they
+/// are compacted. Returns whether the base was written.
 async fn forget_in_search(
     vault: &Vault,
     org: &OrgId,
     remaining: &[SnapshotRecord],
     doomed: &BTreeSet<SnapshotId>,
-) -> Result<(), ServiceError> {
+) -> Result<bool, ServiceError> {
     let Some(first) = doomed.first() else {
-        return Ok(());
+        return Ok(search::compact_if_due(vault, org, remaining).await?.is_some());
     };
     search::forget_snapshot(vault, org, remaining, first).await?;
     for snapshot in doomed {
-        vault
-            .blobs()
-            .delete(&keys::search_delta(org, snapshot))
-            .await
-            .map_err(SnapshotError::from)?;
+        search::delta::delete(vault, org, snapshot).await?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Every segment key a remaining snapshot's manifest names, with the time of the newest such snapshot, and those

@@ -499,6 +499,41 @@ impl BlobStore for FailingDeletes {
 }
 
 #[tokio::test]
+async fn a_sweep_that_expires_nothing_folds_the_search_deltas_into_the_base_once_enough_wait() {
+    let mut world = World::new(policy(None, None)).await;
+    let mut snapshots = Vec::new();
+    for n in 1..=search::store::COMPACT_AFTER as u32 {
+        snapshots.push(world.snapshot(n, &[user(1, n), user(2, 1)]).await);
+        if n == 2 {
+            let report = world.sweep(&world.vault).await.unwrap();
+            assert!(
+                !report.orgs[0].search_compacted,
+                "two deltas are not worth a rewrite: {report}"
+            );
+        }
+    }
+    assert!(
+        !world.keys().contains(&keys::search_base(&world.org)),
+        "backups never compact"
+    );
+    let report = world.sweep(&world.vault).await.unwrap();
+    assert!(report.orgs[0].search_compacted, "{report}");
+    assert!(report.orgs[0].expired.is_empty(), "{report}");
+    let left = world.keys();
+    assert!(left.contains(&keys::search_base(&world.org)));
+    assert!(
+        !left.iter().any(|k| k.contains("/search/delta")),
+        "every delta is in the base now: {left:?}"
+    );
+    let loaded = search::load(&world.vault, &world.org, &world.records().await)
+        .await
+        .unwrap();
+    assert!(loaded.reindexed.is_empty(), "{:?}", loaded.reindexed);
+    assert_eq!(loaded.index.snapshots(), &snapshots[..]);
+    assert_eq!(loaded.index.versions_of("users", "00u1").len(), snapshots.len());
+}
+
+#[tokio::test]
 async fn a_sweep_deletes_expired_snapshots_and_only_the_segments_no_remaining_snapshot_names() {
     let (world, snapshots) = World::four_snapshots(policy(None, Some(2))).await;
     let later = world.named_segments(&snapshots[2..]).await;
@@ -537,6 +572,11 @@ async fn a_sweep_deletes_expired_snapshots_and_only_the_segments_no_remaining_sn
         );
         assert!(!left.contains(&keys::expired(&world.org, snapshot)), "no mark is left");
         assert!(!left.contains(&keys::search_delta(&world.org, snapshot)));
+        let parts = keys::search_delta_parts_prefix(&world.org, snapshot);
+        assert!(
+            !left.iter().any(|k| k.starts_with(&parts)),
+            "no part of its delta is left"
+        );
     }
     world.assert_remaining_verify().await;
     let loaded = search::load(&world.vault, &world.org, &world.records().await)
