@@ -115,6 +115,9 @@ impl fmt::Display for OrgSweep {
                 self.locks_extended
             )?;
         }
+        if self.search_compacted {
+            write!(f, "; search index compacted")?;
+        }
         if self.purged {
             write!(f, "; no snapshot remains, every blob of the org is deleted")?;
         }
