@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::SortedIds;
 use super::previous::{Previous, PreviousChildren, PreviousEntry};
 use super::work::WorkEntry;
 use crate::categories::{Category, Incremental, Keep, Source};
@@ -41,9 +42,9 @@ pub struct Carry {
     /// snapshot held are carried.
     cadence: bool,
     /// For a cadence: the previous snapshot's parent ids and (for a row listed per parent and name) names.
-    known: tokio::sync::Mutex<Option<(HashSet<String>, Option<HashSet<String>>)>>,
+    known: tokio::sync::Mutex<Option<(SortedIds, Option<SortedIds>)>>,
     /// For a cadence: the parents this job lists (a carried link to a user no longer there is dropped).
-    current: Option<HashSet<String>>,
+    current: Option<SortedIds>,
 }
 
 impl Carry {
@@ -89,7 +90,7 @@ impl Carry {
         category: &'static Category,
         previous: &Arc<Previous>,
         history: Option<&Arc<tokio::sync::Mutex<PreviousChildren>>>,
-        current: HashSet<String>,
+        current: SortedIds,
     ) -> Option<Self> {
         let parent = category.parent()?;
         previous.backed_up(parent.name)?;

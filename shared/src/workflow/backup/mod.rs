@@ -15,7 +15,10 @@ mod page;
 mod parents;
 mod plan;
 pub mod previous;
+mod sorted_ids;
 pub(crate) mod work;
+
+pub(crate) use sorted_ids::SortedIds;
 
 pub use cadence::DEFAULT_EVERY_DAYS as LINKED_OBJECTS_EVERY_DAYS;
 pub use continuation::{ContinueInput, ContinueOutput, continue_backup};

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use super::SortedIds;
 use super::cursor::ParentQuery;
 use super::work::{self, Compact, SegmentKeys, WorkEntry};
 use crate::categories::{self, Category, Source};
@@ -51,8 +52,8 @@ impl Parents {
     }
 
     /// The parents' own ids.
-    pub fn ids(&self) -> std::collections::HashSet<String> {
-        self.entries.iter().map(|e| e.id.to_string()).collect()
+    pub fn ids(&self) -> SortedIds {
+        SortedIds::from_ids(self.entries.iter().map(|e| Box::from(&*e.id)))
     }
 
     /// Query `i`: its id and where its children are listed.
