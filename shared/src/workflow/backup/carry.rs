@@ -17,10 +17,10 @@ use crate::ids::OrgId;
 use crate::ports::JobRecord;
 use crate::snapshot::{Location, Segment, Vault};
 
-/// A run of the children carried for one parent, and how many it has in all.
+/// A run of the children carried for one parent, and whether more of them follow it.
 pub struct CarriedRun {
     pub entries: Vec<WorkEntry>,
-    pub total: usize,
+    pub more: bool,
 }
 
 pub struct Carry {
@@ -198,20 +198,16 @@ impl Carry {
             let before = self.history.lock().await.of(&parent.id).await.ok()?.before.clone()?;
             self.marker_unchanged(vault, org, &before, parent).await?;
         }
-        // Only the run asked for is copied: a group's members may be every user of the org. (`of` keeps what it
-        // read for the parent, so asking again reads nothing.)
+        // Only the run asked for is read: a group's members may be every user of the org, and such a parent's
+        // children are walked again from the store a part at a time, not held.
         let mut history = self.history.lock().await;
-        let known = history.of(&parent.id).await.ok()?;
-        let kept: Vec<&PreviousEntry> = known.children.iter().filter(|c| self.still_links(&c.id)).collect();
-        let entries = kept
-            .iter()
-            .skip(from)
-            .take(at_most)
-            .map(|c| work_entry((*c).clone()))
-            .collect();
+        let (entries, more) = history
+            .children(&parent.id, |id| self.still_links(id), from, at_most)
+            .await
+            .ok()?;
         Some(CarriedRun {
-            entries,
-            total: kept.len(),
+            entries: entries.into_iter().map(work_entry).collect(),
+            more,
         })
     }
 
@@ -350,7 +346,8 @@ mod tests {
 
     fn carry(category: &str, job: &JobRecord, previous: &Arc<Previous>) -> Option<Carry> {
         let category = find(category).unwrap();
-        let history = PreviousChildren::new(previous, category, true).map(|h| Arc::new(tokio::sync::Mutex::new(h)));
+        let history =
+            PreviousChildren::new(previous, category, true, usize::MAX).map(|h| Arc::new(tokio::sync::Mutex::new(h)));
         Carry::new(category, job, Some(previous), history.as_ref())
     }
 

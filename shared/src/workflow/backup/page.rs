@@ -202,7 +202,7 @@ pub async fn backup_page(
                 };
                 let through = from + run.entries.len();
                 carried.extend(run.entries);
-                if through < run.total {
+                if run.more {
                     carried_here = Some(through);
                     break;
                 }
@@ -475,7 +475,7 @@ impl<'a> PageRun<'a> {
         let history = previous
             .as_ref()
             .filter(|_| category.parent().is_some())
-            .and_then(|p| PreviousChildren::new(p, category, !job.full_refresh))
+            .and_then(|p| PreviousChildren::new(p, category, !job.full_refresh, ctx.carried_per_page))
             .map(|h| Arc::new(tokio::sync::Mutex::new(h)));
         Ok(Self {
             ctx,
@@ -730,12 +730,7 @@ impl<'a> PageRun<'a> {
             Some(history) => {
                 let parent = parent_of(self.category, &object.id);
                 let mut history = history.lock().await;
-                let known = history.of(parent).await?;
-                Ok(known
-                    .children
-                    .iter()
-                    .find(|e| e.id == object.id && e.hash == object.hash)
-                    .map(|e| e.at.clone()))
+                Ok(history.location(parent, &object.id, &object.hash).await?)
             }
             None if self.category.parent().is_none() => {
                 Ok(previous.location_of(self.category.name, &object.hash).await?)
