@@ -310,7 +310,7 @@ impl PartWalker {
         }
     }
 
-    /// Where the walk stands: the part and the entry in it, for [`PartWalker::from_mark`].
+    /// Where the walk stands: the part and the entry in it, for [`PartWalker::walk_from`].
     fn mark(&self) -> (usize, usize) {
         match self.part {
             Some(_) => (self.next_part - 1, self.position),
@@ -319,7 +319,7 @@ impl PartWalker {
     }
 
     /// A new walk over the same category from a [`PartWalker::mark`] (reading that part again).
-    async fn from_mark(&self, (part, position): (usize, usize)) -> Result<PartWalker, SnapshotError> {
+    async fn walk_from(&self, (part, position): (usize, usize)) -> Result<PartWalker, SnapshotError> {
         let mut walker = self.previous.walker(&self.category);
         let parts = self.previous.backed_up(&self.category).map_or(0, |c| c.parts.len());
         if part < parts {
@@ -469,7 +469,7 @@ impl PreviousChildren {
                 }
             }
             Children::Walked { from: mark, .. } => {
-                let mut walker = self.children.from_mark(*mark).await?;
+                let mut walker = self.children.walk_from(*mark).await?;
                 walker
                     .walk_while(|id| parent_of(category, id) == query_id, |entry| each(&entry))
                     .await?;
@@ -497,7 +497,7 @@ impl PreviousChildren {
                 if table.is_none() {
                     // By content, like a list category: 24 bytes a child, built once per parent.
                     let mut built = HashTable::default();
-                    let mut walker = self.children.from_mark(*from).await?;
+                    let mut walker = self.children.walk_from(*from).await?;
                     walker
                         .walk_while(
                             |child| parent_of(category, child) == query_id,
