@@ -117,13 +117,17 @@ impl Previous {
     /// The ids of `category`'s objects in the previous snapshot, a few dozen bytes an object. Read a part at a
     /// time, straight into the set: a million users' entries whole (about 260 bytes each) would not fit a Lambda.
     pub async fn ids(&self, category: &str) -> Result<SortedIds, SnapshotError> {
-        let parts = self.backed_up(category).map_or(0, |c| c.parts.len());
         let mut ids: Vec<Box<str>> = Vec::new();
-        for n in 0..parts {
+        for n in 0..self.part_count(category) {
             let part = self.part(category, n).await?;
             ids.extend(part.entries.into_iter().map(|e| e.id.into_boxed_str()));
         }
         Ok(SortedIds::from_ids(ids))
+    }
+
+    /// How many manifest parts hold `category` (none when it was not backed up).
+    fn part_count(&self, category: &str) -> usize {
+        self.backed_up(category).map_or(0, |c| c.parts.len())
     }
 
     /// The category as the previous snapshot recorded it, if it was backed up (not skipped).
@@ -160,8 +164,7 @@ impl Previous {
 
     async fn hash_table(&self, category: &str) -> Result<HashTable, SnapshotError> {
         let mut table = HashTable::default();
-        let parts = self.backed_up(category).map_or(0, |c| c.parts.len());
-        for n in 0..parts {
+        for n in 0..self.part_count(category) {
             let part = self.part(category, n).await?;
             table.rows.reserve(part.entries.len());
             for entry in &part.entries {
@@ -321,8 +324,7 @@ impl PartWalker {
     /// A new walk over the same category from a [`PartWalker::mark`] (reading that part again).
     async fn walk_from(&self, (part, position): (usize, usize)) -> Result<PartWalker, SnapshotError> {
         let mut walker = self.previous.walker(&self.category);
-        let parts = self.previous.backed_up(&self.category).map_or(0, |c| c.parts.len());
-        if part < parts {
+        if part < self.previous.part_count(&self.category) {
             walker.part = Some(self.previous.part(&self.category, part).await?);
             walker.next_part = part + 1;
             walker.position = position;
