@@ -97,18 +97,15 @@ pub async fn compute(
     snapshot: &SnapshotId,
     against: Option<&SnapshotId>,
 ) -> Result<Delta, SnapshotError> {
-    let mut sink = Sink::Whole(Delta {
+    let mut delta = Delta {
         format: DELTA_FORMAT,
         snapshot: snapshot.clone(),
         against: against.cloned(),
         added: Vec::new(),
         removed: Vec::new(),
-    });
-    walk(vault, org, snapshot, against, &mut sink).await?;
-    match sink {
-        Sink::Whole(delta) => Ok(delta),
-        Sink::Stored(_) => unreachable!("the sink stays whole"),
-    }
+    };
+    walk(vault, org, snapshot, against, &mut Sink::Whole(&mut delta)).await?;
+    Ok(delta)
 }
 
 /// Computes the delta of `snapshot` against `against` and seals it under `key` as it goes, a part of at most
@@ -120,12 +117,9 @@ pub async fn compute_and_write(
     snapshot: &SnapshotId,
     against: Option<&SnapshotId>,
 ) -> Result<(usize, usize), SnapshotError> {
-    let mut sink = Sink::Stored(PartWriter::new(vault, key, snapshot));
-    walk(vault, &key.org_id, snapshot, against, &mut sink).await?;
-    match sink {
-        Sink::Stored(writer) => writer.finish(against).await,
-        Sink::Whole(_) => unreachable!("the sink stays stored"),
-    }
+    let mut writer = PartWriter::new(vault, key, snapshot);
+    walk(vault, &key.org_id, snapshot, against, &mut Sink::Stored(&mut writer)).await?;
+    writer.finish(against).await
 }
 
 /// Seals `delta`, computed whole, at its snapshot's keys.
@@ -140,13 +134,13 @@ pub async fn write(vault: &Vault, key: &SealingKey, delta: &Delta) -> Result<(),
     writer.finish(delta.against.as_ref()).await.map(|_| ())
 }
 
-/// Where a delta being computed goes.
-enum Sink<'a> {
-    Whole(Delta),
-    Stored(PartWriter<'a>),
+/// Where a delta being computed goes: kept whole, or sealed a part at a time.
+enum Sink<'s, 'a> {
+    Whole(&'s mut Delta),
+    Stored(&'s mut PartWriter<'a>),
 }
 
-impl Sink<'_> {
+impl Sink<'_, '_> {
     async fn add(&mut self, version: NewVersion) -> Result<(), SnapshotError> {
         match self {
             Sink::Whole(delta) => {
@@ -257,7 +251,7 @@ async fn walk(
     org: &OrgId,
     snapshot: &SnapshotId,
     against: Option<&SnapshotId>,
-    sink: &mut Sink<'_>,
+    sink: &mut Sink<'_, '_>,
 ) -> Result<(), SnapshotError> {
     let after = SnapshotReader::open(vault.clone(), org, snapshot).await?;
     let before = match against {
@@ -283,7 +277,7 @@ async fn compare_category(
     after: &SnapshotReader,
     before: Option<&SnapshotReader>,
     category: &str,
-    sink: &mut Sink<'_>,
+    sink: &mut Sink<'_, '_>,
 ) -> Result<(), SnapshotError> {
     let removed = |entry: ManifestEntry| VersionKey {
         category: category.to_owned(),

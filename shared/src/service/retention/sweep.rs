@@ -170,8 +170,9 @@ async fn forget_in_search(
     let Some(first) = doomed.first() else {
         return Ok(search::compact_if_due(vault, org, remaining).await?.is_some());
     };
+    // Forgetting `first` deletes its delta; the others' deltas go here.
     search::forget_snapshot(vault, org, remaining, first).await?;
-    for snapshot in doomed {
+    for snapshot in doomed.iter().skip(1) {
         search::delta::delete(vault, org, snapshot).await?;
     }
     Ok(true)
